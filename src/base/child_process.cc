@@ -1,0 +1,161 @@
+// Process spawning with posix_spawn; signals go to the child's own process group.
+#include "base/child_process.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <utility>
+
+#include "base/unique_fd.h"
+
+namespace slipway {
+
+ChildProcess::ChildProcess(ChildProcess&& o) noexcept
+    : pid_(std::exchange(o.pid_, -1)), own_group_(o.own_group_), exit_(std::move(o.exit_)) {}
+
+ChildProcess& ChildProcess::operator=(ChildProcess&& o) noexcept {
+  if (this != &o) {
+    KillAndReap();
+    pid_ = std::exchange(o.pid_, -1);
+    own_group_ = o.own_group_;
+    exit_ = std::move(o.exit_);
+  }
+  return *this;
+}
+
+ChildProcess::~ChildProcess() { KillAndReap(); }
+
+void ChildProcess::KillAndReap() {
+  if (running()) {
+    Signal(SIGKILL);
+    Wait();
+  }
+  pid_ = -1;
+}
+
+Result<ChildProcess> ChildProcess::Spawn(const SpawnOptions& options) {
+  if (options.argv.empty()) return Fail("spawn: empty command");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  if (options.new_process_group) {
+    flags |= POSIX_SPAWN_SETPGROUP;
+    posix_spawnattr_setpgroup(&attr, 0);
+  }
+  sigset_t empty, all;
+  sigemptyset(&empty);
+  sigfillset(&all);
+  sigdelset(&all, SIGKILL);
+  sigdelset(&all, SIGSTOP);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, flags);
+
+  const std::string out = options.output_path.empty() ? "/dev/null" : options.output_path;
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  if (!options.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, options.cwd.c_str());
+
+  std::vector<char*> argv;
+  for (const auto& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  for (const auto& [k, v] : options.env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  pid_t pid = -1;
+  int rc;
+  if (options.argv[0].find('/') != std::string::npos) {
+    rc = posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
+  } else {
+    rc = posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return Fail("spawn " + options.argv[0] + ": " + std::strerror(rc));
+  ChildProcess child;
+  child.pid_ = pid;
+  child.own_group_ = options.new_process_group;
+  return child;
+}
+
+void ChildProcess::Record(int wstatus) {
+  ExitStatus st;
+  if (WIFEXITED(wstatus)) {
+    st.code = WEXITSTATUS(wstatus);
+  } else if (WIFSIGNALED(wstatus)) {
+    st.signal = WTERMSIG(wstatus);
+    st.code = 128 + st.signal;
+  }
+  exit_ = st;
+}
+
+std::optional<ExitStatus> ChildProcess::Poll() {
+  if (exit_ || pid_ <= 0) return exit_;
+  int wstatus = 0;
+  pid_t r = waitpid(pid_, &wstatus, WNOHANG);
+  if (r == pid_) Record(wstatus);
+  return exit_;
+}
+
+ExitStatus ChildProcess::Wait() {
+  if (exit_) return *exit_;
+  int wstatus = 0;
+  while (waitpid(pid_, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  Record(wstatus);
+  return *exit_;
+}
+
+void ChildProcess::Signal(int sig) {
+  if (!running()) return;
+  // The group may hold grandchildren started by a shell entry point.
+  if (own_group_ && ::kill(-pid_, sig) == 0) return;
+  ::kill(pid_, sig);
+}
+
+Result<CommandOutput> RunCommand(const std::vector<std::string>& argv) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return Fail(std::string("pipe: ") + std::strerror(errno));
+  UniqueFd read_end(fds[0]), write_end(fds[1]);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, write_end.get(), 1);
+  posix_spawn_file_actions_adddup2(&actions, write_end.get(), 2);
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = posix_spawnp(&pid, cargv[0], &actions, nullptr, cargv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return Fail("run " + argv[0] + ": " + std::strerror(rc));
+  write_end.Reset();
+  CommandOutput result;
+  std::array<char, 4096> buf;
+  ssize_t n;
+  while ((n = read(read_end.get(), buf.data(), buf.size())) > 0 || (n < 0 && errno == EINTR)) {
+    if (n > 0) result.output.append(buf.data(), static_cast<size_t>(n));
+  }
+  int wstatus = 0;
+  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(wstatus)) result.status.code = WEXITSTATUS(wstatus);
+  if (WIFSIGNALED(wstatus)) {
+    result.status.signal = WTERMSIG(wstatus);
+    result.status.code = 128 + result.status.signal;
+  }
+  return result;
+}
+
+}  // namespace slipway

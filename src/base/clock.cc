@@ -1,0 +1,67 @@
+// Real and fake clocks, and the timestamp formats AWS uses on the wire.
+#include "base/clock.h"
+
+#include <ctime>
+#include <thread>
+
+namespace slipway {
+
+void RealClock::SleepFor(Millis d) { std::this_thread::sleep_for(d); }
+
+SteadyTime FakeClock::Now() const {
+  std::lock_guard lock(mu_);
+  return now_;
+}
+
+WallTime FakeClock::WallNow() const {
+  std::lock_guard lock(mu_);
+  return wall_;
+}
+
+void FakeClock::Advance(Millis d) {
+  std::lock_guard lock(mu_);
+  now_ += d;
+  wall_ += d;
+}
+
+double EpochSeconds(WallTime t) {
+  auto ms = std::chrono::duration_cast<Millis>(t.time_since_epoch()).count();
+  return static_cast<double>(ms) / 1000.0;
+}
+
+namespace {
+std::tm UtcParts(WallTime t) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  return tm;
+}
+}  // namespace
+
+std::string AmzDate(WallTime t) {
+  std::tm tm = UtcParts(t);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+
+std::string IsoTime(WallTime t) {
+  std::tm tm = UtcParts(t);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  auto ms = std::chrono::duration_cast<Millis>(t.time_since_epoch()).count() % 1000;
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms));
+  return out;
+}
+
+bool ParseAmzDate(const std::string& s, WallTime* out) {
+  std::tm tm{};
+  if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z') return false;
+  const char* end = strptime(s.c_str(), "%Y%m%dT%H%M%SZ", &tm);
+  if (end == nullptr || *end != '\0') return false;
+  *out = std::chrono::system_clock::from_time_t(timegm(&tm));
+  return true;
+}
+
+}  // namespace slipway

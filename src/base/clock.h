@@ -1,0 +1,54 @@
+// Time as an injected dependency, so waits and timeouts can be tested on a fake clock.
+#pragma once
+
+#include <chrono>
+#include <mutex>
+#include <string>
+
+namespace slipway {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+using WallTime = std::chrono::system_clock::time_point;
+using Millis = std::chrono::milliseconds;
+
+/// Source of monotonic and wall time, and of sleeping.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual SteadyTime Now() const = 0;
+  virtual WallTime WallNow() const = 0;
+  virtual void SleepFor(Millis d) = 0;
+};
+
+/// The process's real clocks.
+class RealClock final : public Clock {
+ public:
+  SteadyTime Now() const override { return std::chrono::steady_clock::now(); }
+  WallTime WallNow() const override { return std::chrono::system_clock::now(); }
+  void SleepFor(Millis d) override;
+};
+
+/// A clock that only moves when told to; SleepFor advances it instantly.
+class FakeClock final : public Clock {
+ public:
+  SteadyTime Now() const override;
+  WallTime WallNow() const override;
+  void SleepFor(Millis d) override { Advance(d); }
+  void Advance(Millis d);
+
+ private:
+  mutable std::mutex mu_;
+  SteadyTime now_{};
+  WallTime wall_{std::chrono::seconds(1'700'000'000)};
+};
+
+/// Seconds since the epoch with millisecond precision, as AWS JSON timestamps carry them.
+double EpochSeconds(WallTime t);
+/// "20150830T123600Z" (SigV4 x-amz-date form).
+std::string AmzDate(WallTime t);
+/// "2015-08-30T12:36:00.000Z" (ISO 8601, as Query-protocol XML timestamps carry them).
+std::string IsoTime(WallTime t);
+/// Parses AmzDate's form; false if malformed.
+bool ParseAmzDate(const std::string& s, WallTime* out);
+
+}  // namespace slipway

@@ -1,0 +1,32 @@
+// Small string helpers shared by every module (no heavy includes).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace slipway {
+
+/// Removes leading and trailing ASCII whitespace.
+std::string Trim(std::string_view s);
+/// Lower-cases ASCII letters.
+std::string Lower(std::string_view s);
+/// Splits on every occurrence of `sep`; keeps empty pieces.
+std::vector<std::string> Split(std::string_view s, char sep);
+/// Joins with `sep` between pieces.
+std::string Join(const std::vector<std::string>& parts, std::string_view sep);
+/// Lower-case hex of raw bytes.
+std::string HexEncode(std::string_view bytes);
+/// Percent-encodes all but RFC 3986 unreserved characters (A-Z a-z 0-9 - _ . ~), as SigV4 does.
+/// With keep_slash, '/' stays literal.
+std::string UriEncode(std::string_view s, bool keep_slash = false);
+/// Decodes %XX escapes; with plus_as_space, '+' becomes ' ' (form encoding).
+std::string UriDecode(std::string_view s, bool plus_as_space = false);
+/// `n` random lower-case hex digits from a cryptographic source.
+std::string RandomHex(size_t n);
+/// `n` random characters drawn from `alphabet`.
+std::string RandomFrom(std::string_view alphabet, size_t n);
+/// Escapes &, <, >, " and ' for XML text and attributes.
+std::string XmlEscape(std::string_view s);
+
+}  // namespace slipway

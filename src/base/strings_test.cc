@@ -1,0 +1,33 @@
+#include "base/strings.h"
+
+#include <gtest/gtest.h>
+
+namespace slipway {
+
+TEST(Strings, UriEncodeKeepsUnreservedAndEscapesTheRest) {
+  EXPECT_EQ(UriEncode("a-b_c.d~e"), "a-b_c.d~e");
+  EXPECT_EQ(UriEncode("a b/c"), "a%20b%2Fc");
+  EXPECT_EQ(UriEncode("a b/c", /*keep_slash=*/true), "a%20b/c");
+  EXPECT_EQ(UriEncode("\xe1\x88\xb4"), "%E1%88%B4");
+}
+
+TEST(Strings, UriDecodeReversesEncodingAndFormPlus) {
+  EXPECT_EQ(UriDecode("a%20b%2Fc"), "a b/c");
+  EXPECT_EQ(UriDecode("a+b", /*plus_as_space=*/true), "a b");
+  EXPECT_EQ(UriDecode("a+b"), "a+b");
+  EXPECT_EQ(UriDecode("100%"), "100%");
+}
+
+TEST(Strings, SplitKeepsEmptyPieces) {
+  EXPECT_EQ(Split("a,,b", ','), (std::vector<std::string>{"a", "", "b"}));
+  EXPECT_EQ(Join({"a", "b"}, ", "), "a, b");
+}
+
+TEST(Strings, RandomHexHasRequestedLengthAndAlphabet) {
+  std::string id = RandomHex(32);
+  ASSERT_EQ(id.size(), 32u);
+  EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos);
+  EXPECT_NE(RandomHex(32), id);
+}
+
+}  // namespace slipway
