@@ -1,0 +1,124 @@
+// The engine's control plane: ECS and ELBv2 state, their APIs, and the reconciler that
+// turns desired state into running tasks, registered targets and routing.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "base/clock.h"
+#include "engine/data_plane.h"
+#include "engine/model.h"
+#include "engine/planner.h"
+#include "engine/runtime.h"
+#include "engine/store.h"
+
+namespace slipway::engine {
+
+/// An AWS-shaped API error: code (the __type / <Code>), message and HTTP status.
+struct ApiError {
+  std::string code;
+  std::string message;
+  int status = 400;
+};
+
+using ApiResult = tl::expected<nlohmann::json, ApiError>;
+/// Query-protocol results are the inner XML of <ActionResult>.
+using XmlResult = tl::expected<std::string, ApiError>;
+using QueryParams = std::map<std::string, std::string>;
+
+struct ControlPlaneOptions {
+  std::string data_dir;
+  /// Address listeners bind to.
+  std::string listener_host = "127.0.0.1";
+  /// Environment passed to every exec container before the task definition's own.
+  std::map<std::string, std::string> base_env;
+};
+
+/// Owns the state. Every public method takes the lock; call from any thread.
+class ControlPlane {
+ public:
+  ControlPlane(Clock& clock, TaskRuntime& runtime, DataPlane& data_plane, Store& store,
+               ControlPlaneOptions options);
+
+  /// Restores state from the store, reopens listeners, and marks tasks whose processes are gone.
+  [[nodiscard]] Result<void> Load();
+  /// Serves one ECS JSON 1.1 operation.
+  ApiResult HandleEcs(const std::string& op, const nlohmann::json& request);
+  /// Serves one ELBv2 Query action.
+  XmlResult HandleElb(const std::string& action, const QueryParams& params);
+  /// One reconciler pass: reap, advance task lifecycles, plan rollouts, schedule health checks.
+  void Tick();
+  /// Stops every task now (engine shutdown): SIGTERM, then SIGKILL after `grace`.
+  void Shutdown(Millis grace);
+
+ private:
+  // ECS operations (ecs_api.cc).
+  ApiResult CreateCluster(const nlohmann::json& r);
+  ApiResult DescribeClusters(const nlohmann::json& r);
+  ApiResult RegisterTaskDefinition(const nlohmann::json& r);
+  ApiResult DescribeTaskDefinition(const nlohmann::json& r);
+  ApiResult ListTaskDefinitions(const nlohmann::json& r);
+  ApiResult CreateService(const nlohmann::json& r);
+  ApiResult UpdateService(const nlohmann::json& r);
+  ApiResult DescribeServices(const nlohmann::json& r);
+  ApiResult ListServices(const nlohmann::json& r);
+  ApiResult ListTasks(const nlohmann::json& r);
+  ApiResult DescribeTasks(const nlohmann::json& r);
+  ApiResult StopTask(const nlohmann::json& r);
+
+  tl::expected<Cluster*, ApiError> FindCluster(const nlohmann::json& r);
+  const nlohmann::json* FindTaskDefinition(const std::string& ref) const;
+  Service* FindService(const Cluster& cluster, const std::string& name_or_arn);
+  nlohmann::json ServiceJson(const Service& s) const;
+  nlohmann::json TaskJson(const Task& t) const;
+  void ApplyDeploymentConfiguration(Service& s, const nlohmann::json& config);
+
+  // ELBv2 actions (elb_api.cc).
+  XmlResult CreateLoadBalancer(const QueryParams& p);
+  XmlResult DescribeLoadBalancers(const QueryParams& p);
+  XmlResult CreateTargetGroup(const QueryParams& p);
+  XmlResult DescribeTargetGroups(const QueryParams& p);
+  XmlResult ModifyTargetGroupAttributes(const QueryParams& p);
+  XmlResult DescribeTargetGroupAttributes(const QueryParams& p);
+  XmlResult CreateListener(const QueryParams& p);
+  XmlResult DescribeListeners(const QueryParams& p);
+  XmlResult CreateRule(const QueryParams& p);
+  XmlResult DescribeRules(const QueryParams& p);
+  XmlResult DescribeTargetHealth(const QueryParams& p);
+  XmlResult RegisterTargets(const QueryParams& p);
+  XmlResult DeregisterTargets(const QueryParams& p);
+
+  // Targets and routing (targets.cc).
+  void RegisterTarget(TargetGroup& tg, const std::string& ip, int port);
+  void DrainTarget(TargetGroup& tg, const std::string& key);
+  void ApplyHealthResult(const std::string& tg_arn, const std::string& key, const HealthCheckResult& r);
+  void ScheduleHealthChecks();
+  void PublishRouting();
+
+  // Reconciler (reconciler.cc).
+  void ReapContainers();
+  void AdvanceTasks();
+  void ReconcileService(Service& s);
+  void LaunchTask(Service& s, const std::string& deployment_id);
+  bool StartContainers(Task& t, const nlohmann::json& task_definition);
+  void BeginStop(Task& t, const std::string& reason, const std::string& stop_code);
+  void FinishStop(Task& t);
+  TaskPhase PhaseOf(const Service& s, const Task& t) const;
+  void AddEvent(Service& s, const std::string& message);
+  void Persist();
+
+  double Now() const { return EpochSeconds(clock_.WallNow()); }
+
+  Clock& clock_;
+  TaskRuntime& runtime_;
+  DataPlane& data_plane_;
+  Store& store_;
+  ControlPlaneOptions options_;
+  std::mutex mu_;
+  State state_;
+  bool dirty_ = false;
+  bool routing_dirty_ = true;
+};
+
+}  // namespace slipway::engine

@@ -1,0 +1,80 @@
+// The seam between the control plane and the data plane (listeners, proxying, health checks).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace slipway::engine {
+
+/// A backend address a target group routes to.
+struct Backend {
+  std::string host;
+  int port = 0;
+  bool operator==(const Backend&) const = default;
+};
+
+/// A listener rule as the proxy evaluates it (lowest priority first, default last).
+struct RouteRule {
+  int priority = 0;
+  std::vector<std::string> path_patterns;  ///< any may match; empty = no path condition
+  std::vector<std::string> host_patterns;  ///< any may match; empty = no host condition
+  std::string target_group_arn;            ///< forward target, or empty for fixed response
+  int fixed_status = 0;
+  std::string fixed_content_type, fixed_body;
+};
+
+/// Routing for one listener port.
+struct ListenerRoutes {
+  int port = 0;
+  std::vector<RouteRule> rules;  ///< sorted, default rule last
+};
+
+/// An immutable routing snapshot: listeners and the backends each target group may receive.
+struct RoutingTable {
+  std::map<int, ListenerRoutes> listeners;
+  std::map<std::string, std::vector<Backend>> backends;  ///< by target-group ARN
+};
+
+/// What a health check should do and how its result is judged.
+struct HealthCheckSpec {
+  std::string host;
+  int port = 0;
+  std::string path = "/";
+  int timeout_ms = 5000;
+  std::string matcher = "200";  ///< "200", "200,202", "200-299"
+};
+
+/// The outcome of one check: ok, or the ELB reason code and description.
+struct HealthCheckResult {
+  bool ok = false;
+  std::string reason;       ///< Target.ResponseCodeMismatch | Target.Timeout | Target.FailedHealthChecks
+  std::string description;  ///< e.g. "Health checks failed with these codes: [404]"
+};
+
+/// Implemented by the proxy; called by the control plane.
+class DataPlane {
+ public:
+  virtual ~DataPlane() = default;
+  /// Starts accepting on host:port for a new listener.
+  [[nodiscard]] virtual Result<void> OpenListener(const std::string& host, int port) = 0;
+  /// Replaces the routing snapshot; in-flight requests finish on the old one.
+  virtual void Publish(std::shared_ptr<const RoutingTable> table) = 0;
+  /// Runs one health check asynchronously and reports on another thread.
+  virtual void Check(const HealthCheckSpec& spec,
+                     std::function<void(HealthCheckResult)> done) = 0;
+};
+
+/// True if `code` satisfies an ELB matcher such as "200", "200,202" or "200-299".
+bool MatcherAccepts(const std::string& matcher, int code);
+/// ALB wildcard match: '*' any run, '?' one character.
+bool WildcardMatch(const std::string& pattern, const std::string& text, bool case_insensitive);
+/// The rule a request matches, or nullptr (then the listener has no route: 404-like).
+const RouteRule* MatchRoute(const ListenerRoutes& routes, const std::string& host,
+                            const std::string& path);
+
+}  // namespace slipway::engine

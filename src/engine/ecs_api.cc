@@ -1,0 +1,462 @@
+// ECS JSON 1.1 operations over the control-plane state, shaped per botocore's ecs model.
+#include <algorithm>
+
+#include "base/strings.h"
+#include "engine/control_plane.h"
+
+namespace slipway::engine {
+
+using nlohmann::json;
+
+namespace {
+
+ApiError ClientError(const std::string& message) { return {"ClientException", message, 400}; }
+ApiError InvalidParameter(const std::string& message) {
+  return {"InvalidParameterException", message, 400};
+}
+
+std::string NameFromArn(const std::string& ref) {
+  size_t slash = ref.rfind('/');
+  return slash == std::string::npos ? ref : ref.substr(slash + 1);
+}
+
+}  // namespace
+
+ApiResult ControlPlane::HandleEcs(const std::string& op, const json& r) {
+  std::lock_guard lock(mu_);
+  using Handler = ApiResult (ControlPlane::*)(const json&);
+  static const std::map<std::string, Handler> kOps = {
+      {"CreateCluster", &ControlPlane::CreateCluster},
+      {"DescribeClusters", &ControlPlane::DescribeClusters},
+      {"RegisterTaskDefinition", &ControlPlane::RegisterTaskDefinition},
+      {"DescribeTaskDefinition", &ControlPlane::DescribeTaskDefinition},
+      {"ListTaskDefinitions", &ControlPlane::ListTaskDefinitions},
+      {"CreateService", &ControlPlane::CreateService},
+      {"UpdateService", &ControlPlane::UpdateService},
+      {"DescribeServices", &ControlPlane::DescribeServices},
+      {"ListServices", &ControlPlane::ListServices},
+      {"ListTasks", &ControlPlane::ListTasks},
+      {"DescribeTasks", &ControlPlane::DescribeTasks},
+      {"StopTask", &ControlPlane::StopTask},
+  };
+  auto it = kOps.find(op);
+  if (it == kOps.end()) {
+    return tl::unexpected(ApiError{"UnknownOperationException",
+                                   "The engine does not implement ECS operation " + op + ".", 400});
+  }
+  try {
+    return (this->*(it->second))(r);
+  } catch (const json::exception& e) {
+    // A field of the wrong JSON type: AWS answers with a serialization error.
+    return tl::unexpected(ApiError{"SerializationException", e.what(), 400});
+  }
+}
+
+tl::expected<Cluster*, ApiError> ControlPlane::FindCluster(const json& r) {
+  std::string name = NameFromArn(r.value("cluster", "default"));
+  auto it = state_.clusters.find(name);
+  if (it == state_.clusters.end() || it->second.status != "ACTIVE") {
+    return tl::unexpected(ApiError{"ClusterNotFoundException", "Cluster not found.", 400});
+  }
+  return &it->second;
+}
+
+namespace {
+json ClusterJson(const Cluster& c, const State& s) {
+  int running = 0, pending = 0, services = 0;
+  for (const auto& [id, t] : s.tasks) {
+    if (t.cluster_arn != c.arn) continue;
+    running += t.last_status == "RUNNING";
+    pending += t.last_status == "PENDING" || t.last_status == "PROVISIONING";
+  }
+  for (const auto& [arn, svc] : s.services) services += svc.cluster_arn == c.arn && svc.status == "ACTIVE";
+  return {{"clusterArn", c.arn}, {"clusterName", c.name}, {"status", c.status},
+          {"registeredContainerInstancesCount", 0}, {"runningTasksCount", running},
+          {"pendingTasksCount", pending}, {"activeServicesCount", services},
+          {"statistics", json::array()}, {"tags", json::array()}, {"settings", json::array()},
+          {"capacityProviders", json::array({"FARGATE"})}};
+}
+}  // namespace
+
+ApiResult ControlPlane::CreateCluster(const json& r) {
+  std::string name = r.value("clusterName", "default");
+  auto& c = state_.clusters[name];
+  c.name = name;
+  c.arn = ClusterArn(name);
+  c.status = "ACTIVE";
+  dirty_ = true;
+  return json{{"cluster", ClusterJson(c, state_)}};
+}
+
+ApiResult ControlPlane::DescribeClusters(const json& r) {
+  json out{{"clusters", json::array()}, {"failures", json::array()}};
+  std::vector<std::string> wanted = r.value("clusters", std::vector<std::string>{"default"});
+  for (const auto& ref : wanted) {
+    auto it = state_.clusters.find(NameFromArn(ref));
+    if (it == state_.clusters.end()) {
+      out["failures"].push_back({{"arn", ref.find("arn:") == 0 ? ref : ClusterArn(ref)}, {"reason", "MISSING"}});
+    } else {
+      out["clusters"].push_back(ClusterJson(it->second, state_));
+    }
+  }
+  return out;
+}
+
+ApiResult ControlPlane::RegisterTaskDefinition(const json& r) {
+  std::string family = r.value("family", "");
+  if (family.empty()) return tl::unexpected(ClientError("Family must not be empty."));
+  if (!r.contains("containerDefinitions") || !r["containerDefinitions"].is_array() ||
+      r["containerDefinitions"].empty()) {
+    return tl::unexpected(ClientError("Container list cannot be empty."));
+  }
+  for (const auto& c : r["containerDefinitions"]) {
+    if (c.value("name", "").empty() || c.value("image", "").empty()) {
+      return tl::unexpected(ClientError("Container.name and Container.image should not be null or empty."));
+    }
+  }
+  auto& revisions = state_.task_definitions[family];
+  json td = r;
+  json tags = td.contains("tags") ? td["tags"] : json::array();
+  td.erase("tags");
+  int revision = static_cast<int>(revisions.size()) + 1;
+  td["revision"] = revision;
+  td["taskDefinitionArn"] = std::string("arn:aws:ecs:us-east-1:") + kAccount +
+                            ":task-definition/" + family + ":" + std::to_string(revision);
+  td["status"] = "ACTIVE";
+  td["compatibilities"] = json::array({"EC2", "FARGATE"});
+  if (!td.contains("networkMode")) td["networkMode"] = "awsvpc";
+  td["registeredAt"] = Now();
+  td["registeredBy"] = std::string("arn:aws:iam::") + kAccount + ":root";
+  td["requiresAttributes"] = json::array();
+  td["placementConstraints"] = td.value("placementConstraints", json::array());
+  td["volumes"] = td.value("volumes", json::array());
+  td["_tags"] = tags;
+  revisions.push_back(td);
+  dirty_ = true;
+  json shown = td;
+  shown.erase("_tags");
+  return json{{"taskDefinition", shown}, {"tags", tags}};
+}
+
+const json* ControlPlane::FindTaskDefinition(const std::string& ref) const {
+  std::string name = NameFromArn(ref);
+  size_t colon = name.rfind(':');
+  std::string family = name.substr(0, colon);
+  auto it = state_.task_definitions.find(family);
+  if (it == state_.task_definitions.end() || it->second.empty()) return nullptr;
+  if (colon == std::string::npos) {
+    for (auto r = it->second.rbegin(); r != it->second.rend(); ++r) {
+      if ((*r)["status"] == "ACTIVE") return &*r;
+    }
+    return nullptr;
+  }
+  int rev = std::atoi(name.substr(colon + 1).c_str());
+  if (rev < 1 || rev > static_cast<int>(it->second.size())) return nullptr;
+  return &it->second[static_cast<size_t>(rev - 1)];
+}
+
+ApiResult ControlPlane::DescribeTaskDefinition(const json& r) {
+  const json* td = FindTaskDefinition(r.value("taskDefinition", ""));
+  if (td == nullptr) return tl::unexpected(ClientError("Unable to describe task definition."));
+  json shown = *td;
+  json out{{"taskDefinition", shown}};
+  shown.erase("_tags");
+  out["taskDefinition"] = shown;
+  auto include = r.value("include", std::vector<std::string>{});
+  if (std::find(include.begin(), include.end(), "TAGS") != include.end()) out["tags"] = td->value("_tags", json::array());
+  return out;
+}
+
+ApiResult ControlPlane::ListTaskDefinitions(const json& r) {
+  std::string prefix = r.value("familyPrefix", "");
+  std::string status = r.value("status", "ACTIVE");
+  json arns = json::array();
+  for (const auto& [family, revisions] : state_.task_definitions) {
+    if (!prefix.empty() && family != prefix) continue;
+    for (const auto& td : revisions) {
+      if (status == "ALL" || td["status"] == status) arns.push_back(td["taskDefinitionArn"]);
+    }
+  }
+  if (r.value("sort", "ASC") == "DESC") std::reverse(arns.begin(), arns.end());
+  return json{{"taskDefinitionArns", arns}};
+}
+
+void ControlPlane::ApplyDeploymentConfiguration(Service& s, const json& config) {
+  if (!config.is_object()) return;
+  s.maximum_percent = config.value("maximumPercent", s.maximum_percent);
+  s.minimum_healthy_percent = config.value("minimumHealthyPercent", s.minimum_healthy_percent);
+  if (config.contains("deploymentCircuitBreaker")) {
+    s.circuit_breaker_enable = config["deploymentCircuitBreaker"].value("enable", false);
+    s.circuit_breaker_rollback = config["deploymentCircuitBreaker"].value("rollback", false);
+  }
+}
+
+Service* ControlPlane::FindService(const Cluster& cluster, const std::string& ref) {
+  std::string name = NameFromArn(ref);
+  auto it = state_.services.find(cluster.arn + "/" + name);
+  return it == state_.services.end() ? nullptr : &it->second;
+}
+
+ApiResult ControlPlane::CreateService(const json& r) {
+  auto cluster = FindCluster(r);
+  if (!cluster) return tl::unexpected(cluster.error());
+  std::string name = r.value("serviceName", "");
+  if (name.empty()) return tl::unexpected(InvalidParameter("serviceName must not be empty."));
+  Service* existing = FindService(**cluster, name);
+  if (existing && existing->status == "ACTIVE") {
+    return tl::unexpected(InvalidParameter("Creation of service was not idempotent."));
+  }
+  const json* td = FindTaskDefinition(r.value("taskDefinition", ""));
+  if (td == nullptr) return tl::unexpected(ClientError("TaskDefinition not found."));
+  json lbs = r.value("loadBalancers", json::array());
+  for (const auto& lb : lbs) {
+    if (!state_.target_groups.count(lb.value("targetGroupArn", ""))) {
+      return tl::unexpected(InvalidParameter("Unable to assume role and validate the specified "
+                                             "targetGroupArn. Please verify that the ECS service "
+                                             "role being passed has the proper permissions."));
+    }
+  }
+  Service s;
+  s.name = name;
+  s.cluster_arn = (*cluster)->arn;
+  s.arn = std::string("arn:aws:ecs:us-east-1:") + kAccount + ":service/" + (*cluster)->name + "/" + name;
+  s.task_definition = (*td)["taskDefinitionArn"];
+  s.desired_count = r.value("desiredCount", 0);
+  s.load_balancers = lbs;
+  s.network_configuration = r.value("networkConfiguration", json());
+  s.health_check_grace_period = r.value("healthCheckGracePeriodSeconds", 0);
+  s.launch_type = r.value("launchType", "FARGATE");
+  s.created_at = Now();
+  ApplyDeploymentConfiguration(s, r.value("deploymentConfiguration", json()));
+  Deployment d;
+  d.id = NewDeploymentId();
+  d.task_definition = s.task_definition;
+  d.desired_count = s.desired_count;
+  d.created_at = d.updated_at = s.created_at;
+  d.rollout_state_reason = "ECS deployment " + d.id + " in progress.";
+  s.deployments.push_back(d);
+  std::string key = s.cluster_arn + "/" + name;
+  state_.services[key] = s;
+  dirty_ = true;
+  return json{{"service", ServiceJson(state_.services[key])}};
+}
+
+ApiResult ControlPlane::UpdateService(const json& r) {
+  auto cluster = FindCluster(r);
+  if (!cluster) return tl::unexpected(cluster.error());
+  Service* s = FindService(**cluster, r.value("service", ""));
+  if (s == nullptr) return tl::unexpected(ApiError{"ServiceNotFoundException", "Service not found.", 400});
+  if (s->status != "ACTIVE") {
+    return tl::unexpected(ApiError{"ServiceNotActiveException", "Service was not ACTIVE.", 400});
+  }
+  std::string new_td = s->task_definition;
+  if (r.contains("taskDefinition")) {
+    const json* td = FindTaskDefinition(r["taskDefinition"].get<std::string>());
+    if (td == nullptr) return tl::unexpected(ClientError("TaskDefinition not found."));
+    if ((*td)["status"] != "ACTIVE") return tl::unexpected(ClientError("TaskDefinition is inactive"));
+    new_td = (*td)["taskDefinitionArn"];
+  }
+  if (r.contains("desiredCount")) s->desired_count = r["desiredCount"].get<int>();
+  if (r.contains("healthCheckGracePeriodSeconds")) {
+    s->health_check_grace_period = r["healthCheckGracePeriodSeconds"].get<int>();
+  }
+  ApplyDeploymentConfiguration(*s, r.value("deploymentConfiguration", json()));
+  bool force = r.value("forceNewDeployment", false);
+  if (new_td != s->task_definition || force) {
+    s->task_definition = new_td;
+    for (auto& d : s->deployments) d.status = "ACTIVE";
+    Deployment d;
+    d.id = NewDeploymentId();
+    d.task_definition = new_td;
+    d.desired_count = s->desired_count;
+    d.created_at = d.updated_at = Now();
+    d.rollout_state_reason = "ECS deployment " + d.id + " in progress.";
+    s->deployments.insert(s->deployments.begin(), d);
+    s->blocked_reported = false;
+  }
+  s->deployments.front().desired_count = s->desired_count;
+  dirty_ = true;
+  return json{{"service", ServiceJson(*s)}};
+}
+
+json ControlPlane::ServiceJson(const Service& s) const {
+  int running = 0, pending = 0;
+  std::map<std::string, std::pair<int, int>> per_deployment;  // id -> running, pending
+  for (const auto& [id, t] : state_.tasks) {
+    if (t.service_name != s.name || t.cluster_arn != s.cluster_arn) continue;
+    bool is_running = t.last_status == "RUNNING";
+    bool is_pending = t.last_status == "PROVISIONING" || t.last_status == "PENDING";
+    running += is_running;
+    pending += is_pending;
+    per_deployment[t.started_by].first += is_running;
+    per_deployment[t.started_by].second += is_pending;
+  }
+  json deployments = json::array();
+  for (const auto& d : s.deployments) {
+    deployments.push_back({{"id", d.id}, {"status", d.status}, {"taskDefinition", d.task_definition},
+                           {"desiredCount", d.desired_count},
+                           {"runningCount", per_deployment[d.id].first},
+                           {"pendingCount", per_deployment[d.id].second},
+                           {"failedTasks", d.failed_tasks}, {"createdAt", d.created_at},
+                           {"updatedAt", d.updated_at}, {"launchType", s.launch_type},
+                           {"platformVersion", "1.4.0"}, {"platformFamily", "Linux"},
+                           {"rolloutState", d.rollout_state},
+                           {"rolloutStateReason", d.rollout_state_reason}});
+    if (!s.network_configuration.is_null()) deployments.back()["networkConfiguration"] = s.network_configuration;
+  }
+  json events = json::array();
+  for (const auto& e : s.events) events.push_back({{"id", e.id}, {"createdAt", e.created_at}, {"message", e.message}});
+  json out{{"serviceArn", s.arn}, {"serviceName", s.name}, {"clusterArn", s.cluster_arn},
+           {"loadBalancers", s.load_balancers}, {"serviceRegistries", json::array()},
+           {"status", s.status}, {"desiredCount", s.desired_count}, {"runningCount", running},
+           {"pendingCount", pending}, {"launchType", s.launch_type},
+           {"platformVersion", "LATEST"}, {"platformFamily", "Linux"},
+           {"taskDefinition", s.task_definition},
+           {"deploymentConfiguration",
+            {{"deploymentCircuitBreaker",
+              {{"enable", s.circuit_breaker_enable}, {"rollback", s.circuit_breaker_rollback}}},
+             {"maximumPercent", s.maximum_percent},
+             {"minimumHealthyPercent", s.minimum_healthy_percent}}},
+           {"deployments", deployments}, {"events", events}, {"createdAt", s.created_at},
+           {"placementConstraints", json::array()}, {"placementStrategy", json::array()},
+           {"healthCheckGracePeriodSeconds", s.health_check_grace_period},
+           {"schedulingStrategy", "REPLICA"}, {"deploymentController", {{"type", "ECS"}}},
+           {"createdBy", std::string("arn:aws:iam::") + kAccount + ":root"},
+           {"enableECSManagedTags", false}, {"propagateTags", "NONE"},
+           {"enableExecuteCommand", false}};
+  if (!s.network_configuration.is_null()) out["networkConfiguration"] = s.network_configuration;
+  return out;
+}
+
+ApiResult ControlPlane::DescribeServices(const json& r) {
+  auto cluster = FindCluster(r);
+  if (!cluster) return tl::unexpected(cluster.error());
+  if (!r.contains("services") || !r["services"].is_array()) {
+    return tl::unexpected(InvalidParameter("Services cannot be empty."));
+  }
+  json out{{"services", json::array()}, {"failures", json::array()}};
+  for (const auto& ref : r["services"]) {
+    Service* s = FindService(**cluster, ref.get<std::string>());
+    if (s == nullptr) {
+      out["failures"].push_back({{"arn", std::string("arn:aws:ecs:us-east-1:") + kAccount + ":service/" +
+                                             (*cluster)->name + "/" + NameFromArn(ref.get<std::string>())},
+                                 {"reason", "MISSING"}});
+    } else {
+      out["services"].push_back(ServiceJson(*s));
+    }
+  }
+  return out;
+}
+
+ApiResult ControlPlane::ListServices(const json& r) {
+  auto cluster = FindCluster(r);
+  if (!cluster) return tl::unexpected(cluster.error());
+  json arns = json::array();
+  for (const auto& [key, s] : state_.services) {
+    if (s.cluster_arn == (*cluster)->arn && s.status == "ACTIVE") arns.push_back(s.arn);
+  }
+  return json{{"serviceArns", arns}};
+}
+
+ApiResult ControlPlane::ListTasks(const json& r) {
+  auto cluster = FindCluster(r);
+  if (!cluster) return tl::unexpected(cluster.error());
+  std::string service = NameFromArn(r.value("serviceName", ""));
+  if (!service.empty() && FindService(**cluster, service) == nullptr) {
+    return tl::unexpected(ApiError{"ServiceNotFoundException", "Service not found.", 400});
+  }
+  std::string desired = r.value("desiredStatus", "RUNNING");
+  std::string family = r.value("family", "");
+  std::string started_by = r.value("startedBy", "");
+  json arns = json::array();
+  for (const auto& [id, t] : state_.tasks) {
+    if (t.cluster_arn != (*cluster)->arn) continue;
+    if (!service.empty() && t.service_name != service) continue;
+    if (!started_by.empty() && t.started_by != started_by) continue;
+    if (!family.empty() && NameFromArn(t.task_definition_arn).rfind(family + ":", 0) != 0) continue;
+    if (t.desired_status != desired) continue;
+    arns.push_back(t.arn);
+  }
+  return json{{"taskArns", arns}};
+}
+
+json ControlPlane::TaskJson(const Task& t) const {
+  json containers = json::array();
+  for (const auto& c : t.containers) {
+    json cj{{"containerArn", std::string("arn:aws:ecs:us-east-1:") + kAccount + ":container/" +
+                                 NameFromArn(t.cluster_arn) + "/" + t.id + "/" + c.name},
+            {"taskArn", t.arn}, {"name", c.name}, {"lastStatus", c.last_status},
+            {"healthStatus", "UNKNOWN"}, {"networkInterfaces", json::array()},
+            {"networkBindings", json::array()}};
+    if (const json* td = FindTaskDefinition(t.task_definition_arn)) {
+      for (const auto& def : (*td)["containerDefinitions"]) {
+        if (def["name"] == c.name) cj["image"] = def["image"];
+      }
+    }
+    if (c.host_port) {
+      cj["networkBindings"].push_back({{"bindIP", options_.listener_host}, {"containerPort", c.container_port},
+                                       {"hostPort", c.host_port}, {"protocol", "tcp"}});
+    }
+    if (c.exit_code) cj["exitCode"] = *c.exit_code;
+    if (!c.reason.empty()) cj["reason"] = c.reason;
+    containers.push_back(cj);
+  }
+  json out{{"taskArn", t.arn}, {"clusterArn", t.cluster_arn},
+           {"taskDefinitionArn", t.task_definition_arn}, {"group", t.group},
+           {"lastStatus", t.last_status}, {"desiredStatus", t.desired_status},
+           {"healthStatus", t.health_status}, {"containers", containers},
+           {"launchType", "FARGATE"}, {"platformVersion", "1.4.0"}, {"platformFamily", "Linux"},
+           {"availabilityZone", "us-east-1a"}, {"connectivity", "CONNECTED"},
+           {"createdAt", t.created_at}, {"version", t.version}, {"attachments", json::array()},
+           {"attributes", json::array()}, {"overrides", {{"containerOverrides", json::array()}}},
+           {"tags", json::array()}};
+  if (const json* td = FindTaskDefinition(t.task_definition_arn)) {
+    if (td->contains("cpu")) out["cpu"] = (*td)["cpu"];
+    if (td->contains("memory")) out["memory"] = (*td)["memory"];
+  }
+  if (!t.started_by.empty()) out["startedBy"] = t.started_by;
+  if (t.started_at > 0) out["startedAt"] = t.started_at;
+  if (t.started_at > 0) out["connectivityAt"] = t.started_at;
+  if (t.stopping_at > 0) out["stoppingAt"] = t.stopping_at;
+  if (t.stopped_at > 0) {
+    out["stoppedAt"] = t.stopped_at;
+    out["executionStoppedAt"] = t.stopped_at;
+  }
+  if (!t.stopped_reason.empty()) out["stoppedReason"] = t.stopped_reason;
+  if (!t.stop_code.empty()) out["stopCode"] = t.stop_code;
+  return out;
+}
+
+ApiResult ControlPlane::DescribeTasks(const json& r) {
+  auto cluster = FindCluster(r);
+  if (!cluster) return tl::unexpected(cluster.error());
+  if (!r.contains("tasks") || !r["tasks"].is_array()) {
+    return tl::unexpected(InvalidParameter("Tasks cannot be empty."));
+  }
+  json out{{"tasks", json::array()}, {"failures", json::array()}};
+  for (const auto& ref : r["tasks"]) {
+    auto it = state_.tasks.find(NameFromArn(ref.get<std::string>()));
+    if (it == state_.tasks.end() || it->second.cluster_arn != (*cluster)->arn) {
+      out["failures"].push_back({{"arn", ref}, {"reason", "MISSING"}});
+    } else {
+      out["tasks"].push_back(TaskJson(it->second));
+    }
+  }
+  return out;
+}
+
+ApiResult ControlPlane::StopTask(const json& r) {
+  auto cluster = FindCluster(r);
+  if (!cluster) return tl::unexpected(cluster.error());
+  auto it = state_.tasks.find(NameFromArn(r.value("task", "")));
+  if (it == state_.tasks.end() || it->second.cluster_arn != (*cluster)->arn) {
+    return tl::unexpected(InvalidParameter("The referenced task was not found."));
+  }
+  Task& t = it->second;
+  if (t.desired_status != "STOPPED") {
+    BeginStop(t, r.value("reason", "Task stopped by user"), "UserInitiated");
+  }
+  return json{{"task", TaskJson(t)}};
+}
+
+}  // namespace slipway::engine

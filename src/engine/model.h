@@ -1,0 +1,153 @@
+// The engine's control-plane objects (ECS and ELBv2), as stored and as served.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace slipway::engine {
+
+inline constexpr const char* kAccount = "000000000000";
+
+/// One service event, newest first in Service::events.
+struct ServiceEvent {
+  std::string id;
+  double created_at = 0;
+  std::string message;
+};
+
+/// An ECS deployment of a service (rolling-update controller).
+struct Deployment {
+  std::string id;  ///< "ecs-svc/" + 19 digits
+  std::string status = "PRIMARY";
+  std::string task_definition;
+  int desired_count = 0;
+  int failed_tasks = 0;
+  double created_at = 0, updated_at = 0;
+  std::string rollout_state = "IN_PROGRESS";
+  std::string rollout_state_reason;
+};
+
+struct Service {
+  std::string arn, name, cluster_arn, task_definition;
+  int desired_count = 0;
+  int maximum_percent = 200, minimum_healthy_percent = 100;
+  bool circuit_breaker_enable = false, circuit_breaker_rollback = false;
+  int health_check_grace_period = 0;
+  nlohmann::json load_balancers = nlohmann::json::array();
+  nlohmann::json network_configuration;
+  std::string launch_type = "FARGATE";
+  std::string status = "ACTIVE";
+  double created_at = 0;
+  std::vector<Deployment> deployments;  ///< [0] is PRIMARY
+  std::deque<ServiceEvent> events;      ///< newest first, at most 100
+  bool blocked_reported = false;
+};
+
+struct ContainerState {
+  std::string name;
+  std::string last_status = "PENDING";
+  std::optional<int> exit_code;
+  std::string reason;
+  int container_port = 0;
+  int host_port = 0;
+};
+
+struct Task {
+  std::string arn, id, cluster_arn, task_definition_arn, group, started_by;
+  std::string service_name;  ///< empty for standalone tasks
+  std::string last_status = "PROVISIONING", desired_status = "RUNNING";
+  double created_at = 0, started_at = 0, stopping_at = 0, stopped_at = 0;
+  std::string stopped_reason, stop_code;
+  std::string health_status = "UNKNOWN";
+  std::vector<ContainerState> containers;
+  long version = 1;
+  // Engine bookkeeping, not on the wire.
+  std::string target_group_arn;
+  int target_port = 0;
+  double drain_until = 0;
+  double kill_at = 0;
+};
+
+struct Cluster {
+  std::string arn, name, status = "ACTIVE";
+};
+
+/// Health of one registered target, as DescribeTargetHealth reports it.
+struct Target {
+  std::string id;  ///< IP address
+  int port = 0;
+  std::string state = "initial";
+  std::string reason = "Elb.RegistrationInProgress";
+  std::string description = "Target registration is in progress";
+  int ok_streak = 0, fail_streak = 0;
+  double drain_until = 0;
+  double next_check = 0;
+  bool checked_once = false;
+};
+
+struct TargetGroup {
+  std::string arn, name, protocol = "HTTP", vpc_id, target_type = "ip";
+  int port = 80;
+  std::string hc_path = "/", hc_protocol = "HTTP", hc_port = "traffic-port", matcher = "200";
+  int hc_interval = 30, hc_timeout = 5, healthy_threshold = 5, unhealthy_threshold = 2;
+  int deregistration_delay = 300;
+  std::vector<std::string> load_balancer_arns;
+  std::map<std::string, Target> targets;  ///< key "ip:port"
+};
+
+struct LoadBalancer {
+  std::string arn, name, dns_name, scheme = "internet-facing", type = "application", vpc_id;
+  double created_at = 0;
+};
+
+/// A forward or fixed-response action.
+struct Action {
+  std::string type = "forward";
+  std::string target_group_arn;
+  int order = 1;
+  std::string fixed_status, fixed_content_type, fixed_body;
+};
+
+struct RuleCondition {
+  std::string field;  ///< "path-pattern" | "host-header"
+  std::vector<std::string> values;
+};
+
+struct Rule {
+  std::string arn, listener_arn, priority;  ///< priority "default" for the default rule
+  std::vector<RuleCondition> conditions;
+  std::vector<Action> actions;
+};
+
+struct Listener {
+  std::string arn, load_balancer_arn, protocol = "HTTP";
+  int port = 80;
+  std::vector<Action> default_actions;
+};
+
+/// Every control-plane object. Guarded by Engine's mutex.
+struct State {
+  std::map<std::string, Cluster> clusters;                            ///< by name
+  std::map<std::string, std::vector<nlohmann::json>> task_definitions;  ///< family -> revisions
+  std::map<std::string, Service> services;                            ///< by ARN
+  std::map<std::string, Task> tasks;                                  ///< by task id
+  std::map<std::string, LoadBalancer> load_balancers;                 ///< by ARN
+  std::map<std::string, TargetGroup> target_groups;                   ///< by ARN
+  std::map<std::string, Listener> listeners;                          ///< by ARN
+  std::map<std::string, Rule> rules;                                  ///< by ARN
+};
+
+/// Whole-state (de)serialisation for the store.
+nlohmann::json ToJson(const State& s);
+State StateFromJson(const nlohmann::json& j);
+
+std::string ClusterArn(const std::string& name);
+std::string NewDeploymentId();
+std::string NewEventId();
+
+}  // namespace slipway::engine

@@ -1,0 +1,279 @@
+// Reverse proxy and health checker on Boost.Beast coroutines. Routing comes from immutable
+// snapshots swapped atomically, so a target-set change never blocks or drops a request.
+#include "engine/proxy.h"
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <map>
+#include <mutex>
+#include <set>
+
+namespace slipway::engine {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+
+namespace {
+
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+constexpr size_t kBodyLimit = 64 * 1024 * 1024;
+
+Response AlbError(int status, const std::string& title, unsigned version) {
+  Response res{static_cast<http::status>(status), version};
+  res.set(http::field::server, "awselb/2.0");
+  res.set(http::field::content_type, "text/html");
+  res.body() = "<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" + title +
+               "</h1></center>\r\n</body>\r\n</html>\r\n";
+  res.prepare_payload();
+  return res;
+}
+
+bool Idempotent(http::verb v) {
+  return v == http::verb::get || v == http::verb::head || v == http::verb::options ||
+         v == http::verb::put || v == http::verb::delete_ || v == http::verb::trace;
+}
+
+std::string Key(const Backend& b) { return b.host + ":" + std::to_string(b.port); }
+
+class Proxy final : public DataPlane {
+ public:
+  Proxy(asio::io_context& io, ProxyOptions options) : io_(io), options_(options) {}
+
+  Result<void> OpenListener(const std::string& host, int port) override {
+    boost::system::error_code ec;
+    tcp::endpoint ep(asio::ip::make_address(host, ec), static_cast<unsigned short>(port));
+    if (ec) return Fail("bad address " + host + ": " + ec.message());
+    auto acceptor = std::make_shared<tcp::acceptor>(io_);
+    acceptor->open(ep.protocol(), ec);
+    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor->bind(ep, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return Fail(ec.message());
+    asio::co_spawn(io_, Accept(acceptor, port), asio::detached);
+    return {};
+  }
+
+  void Publish(std::shared_ptr<const RoutingTable> table) override {
+    std::set<std::string> live;
+    for (const auto& [tg, backends] : table->backends) {
+      for (const auto& b : backends) live.insert(Key(b));
+    }
+    std::atomic_store(&table_, std::shared_ptr<const RoutingTable>(std::move(table)));
+    // Idle connections to targets that left routing are closed, so draining apps can exit.
+    std::lock_guard lock(pool_mu_);
+    for (auto it = pool_.begin(); it != pool_.end();) {
+      it = live.count(it->first) ? std::next(it) : pool_.erase(it);
+    }
+  }
+
+  void Check(const HealthCheckSpec& spec, std::function<void(HealthCheckResult)> done) override {
+    asio::co_spawn(io_, RunCheck(spec, std::move(done)), asio::detached);
+  }
+
+ private:
+  awaitable<void> Accept(std::shared_ptr<tcp::acceptor> acceptor, int port) {
+    for (;;) {
+      boost::system::error_code ec;
+      tcp::socket socket = co_await acceptor->async_accept(asio::redirect_error(use_awaitable, ec));
+      if (ec) {
+        if (ec == asio::error::operation_aborted) co_return;
+        continue;
+      }
+      socket.set_option(tcp::no_delay(true), ec);
+      asio::co_spawn(io_, Serve(std::move(socket), port), asio::detached);
+    }
+  }
+
+  awaitable<void> Serve(tcp::socket socket, int port) {
+    boost::system::error_code ec;
+    std::string client_ip = socket.remote_endpoint(ec).address().to_string();
+    beast::tcp_stream client(std::move(socket));
+    beast::flat_buffer buffer;
+    for (;;) {
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(kBodyLimit);
+      client.expires_after(std::chrono::milliseconds(options_.idle_timeout_ms));
+      co_await http::async_read(client, buffer, parser, asio::redirect_error(use_awaitable, ec));
+      if (ec) break;
+      Request req = parser.release();
+      const bool keep_alive = req.keep_alive();
+      Response res = co_await Route(req, port, client_ip);
+      res.keep_alive(keep_alive);
+      client.expires_after(std::chrono::milliseconds(options_.idle_timeout_ms));
+      co_await http::async_write(client, res, asio::redirect_error(use_awaitable, ec));
+      if (ec || !keep_alive) break;
+    }
+    client.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  awaitable<Response> Route(Request& req, int port, const std::string& client_ip) {
+    auto table = std::atomic_load(&table_);
+    const unsigned version = req.version();
+    auto listener = table ? table->listeners.find(port) : decltype(table->listeners.end()){};
+    if (!table || listener == table->listeners.end()) co_return AlbError(503, "503 Service Temporarily Unavailable", version);
+    std::string target(req.target());
+    std::string path = target.substr(0, target.find('?'));
+    const RouteRule* rule = MatchRoute(listener->second, std::string(req[http::field::host]), path);
+    if (rule == nullptr) co_return AlbError(404, "404 Not Found", version);
+    if (rule->target_group_arn.empty()) {
+      Response res{static_cast<http::status>(rule->fixed_status), version};
+      res.set(http::field::server, "awselb/2.0");
+      res.set(http::field::content_type, rule->fixed_content_type.empty() ? "text/plain" : rule->fixed_content_type);
+      res.body() = rule->fixed_body;
+      res.prepare_payload();
+      co_return res;
+    }
+    auto backends = table->backends.find(rule->target_group_arn);
+    if (backends == table->backends.end() || backends->second.empty()) {
+      co_return AlbError(503, "503 Service Temporarily Unavailable", version);
+    }
+    AddForwardedHeaders(req, client_ip, port);
+    co_return co_await Forward(req, backends->second);
+  }
+
+  static void AddForwardedHeaders(Request& req, const std::string& client_ip, int port) {
+    auto xff = req["X-Forwarded-For"];
+    req.set("X-Forwarded-For", xff.empty() ? client_ip : std::string(xff) + ", " + client_ip);
+    req.set("X-Forwarded-Proto", "http");
+    req.set("X-Forwarded-Port", std::to_string(port));
+    req.keep_alive(true);  // hop-by-hop: the upstream connection is pooled
+  }
+
+  struct Upstream {
+    std::unique_ptr<beast::tcp_stream> stream;
+    bool reused = false;
+  };
+
+  awaitable<Upstream> Connect(const Backend& b) {
+    {
+      std::lock_guard lock(pool_mu_);
+      auto it = pool_.find(Key(b));
+      if (it != pool_.end() && !it->second.empty()) {
+        Upstream u{std::move(it->second.back()), true};
+        it->second.pop_back();
+        co_return u;
+      }
+    }
+    auto stream = std::make_unique<beast::tcp_stream>(io_);
+    boost::system::error_code ec;
+    tcp::endpoint ep(asio::ip::make_address(b.host, ec), static_cast<unsigned short>(b.port));
+    stream->expires_after(std::chrono::milliseconds(options_.connect_timeout_ms));
+    co_await stream->async_connect(ep, asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return Upstream{};
+    stream->socket().set_option(tcp::no_delay(true), ec);
+    co_return Upstream{std::move(stream), false};
+  }
+
+  void Release(const Backend& b, std::unique_ptr<beast::tcp_stream> stream) {
+    auto table = std::atomic_load(&table_);
+    bool live = false;
+    for (const auto& [tg, backends] : table->backends) {
+      for (const auto& x : backends) live = live || x == b;
+    }
+    if (!live) return;  // the target is draining: let the connection close
+    std::lock_guard lock(pool_mu_);
+    pool_[Key(b)].push_back(std::move(stream));
+  }
+
+  // Sends to one backend after another. A request is retried on another target only when it
+  // cannot have reached an app: the connection failed, or a reused keep-alive connection was
+  // closed before any response byte (then only for idempotent methods).
+  awaitable<Response> Forward(Request& req, const std::vector<Backend>& backends) {
+    const unsigned version = req.version();
+    req.version(11);
+    std::set<std::string> failed;
+    const size_t start = next_++;
+    int attempts = 0;
+    for (size_t i = 0; attempts < options_.max_attempts && failed.size() < backends.size(); ++i) {
+      const Backend& b = backends[(start + i) % backends.size()];
+      if (failed.count(Key(b))) continue;
+      Upstream up = co_await Connect(b);
+      if (!up.stream) {
+        failed.insert(Key(b));
+        ++attempts;
+        continue;
+      }
+      boost::system::error_code ec;
+      up.stream->expires_after(std::chrono::milliseconds(options_.idle_timeout_ms));
+      co_await http::async_write(*up.stream, req, asio::redirect_error(use_awaitable, ec));
+      if (ec) {
+        if (up.reused) continue;  // stale pooled connection: try a fresh one
+        failed.insert(Key(b));
+        ++attempts;
+        continue;
+      }
+      beast::flat_buffer buffer;
+      http::response_parser<http::string_body> parser;
+      parser.body_limit(kBodyLimit);
+      if (req.method() == http::verb::head) parser.skip(true);
+      co_await http::async_read(*up.stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+      if (ec) {
+        bool nothing_received = !parser.got_some() && buffer.size() == 0;
+        if (up.reused && nothing_received && Idempotent(req.method())) continue;
+        if (ec == beast::error::timeout) co_return AlbError(504, "504 Gateway Time-out", version);
+        co_return AlbError(502, "502 Bad Gateway", version);
+      }
+      Response res = parser.release();
+      res.version(version);
+      if (res.keep_alive()) Release(b, std::move(up.stream));
+      co_return res;
+    }
+    co_return AlbError(502, "502 Bad Gateway", version);
+  }
+
+  awaitable<void> RunCheck(HealthCheckSpec spec, std::function<void(HealthCheckResult)> done) {
+    HealthCheckResult result;
+    beast::tcp_stream stream(io_);
+    boost::system::error_code ec;
+    tcp::endpoint ep(asio::ip::make_address(spec.host, ec), static_cast<unsigned short>(spec.port));
+    stream.expires_after(std::chrono::milliseconds(spec.timeout_ms));
+    co_await stream.async_connect(ep, asio::redirect_error(use_awaitable, ec));
+    if (!ec) {
+      Request req{http::verb::get, spec.path, 11};
+      req.set(http::field::host, spec.host + ":" + std::to_string(spec.port));
+      req.set(http::field::user_agent, "ELB-HealthChecker/2.0");
+      req.keep_alive(false);
+      co_await http::async_write(stream, req, asio::redirect_error(use_awaitable, ec));
+    }
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(1024 * 1024);
+    if (!ec) co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+    if (ec == beast::error::timeout) {
+      result = {false, "Target.Timeout", "Request timed out"};
+    } else if (ec) {
+      result = {false, "Target.FailedHealthChecks", "Health checks failed"};
+    } else {
+      int code = static_cast<int>(parser.get().result_int());
+      result.ok = MatcherAccepts(spec.matcher, code);
+      if (!result.ok) {
+        result = {false, "Target.ResponseCodeMismatch",
+                  "Health checks failed with these codes: [" + std::to_string(code) + "]"};
+      }
+    }
+    stream.socket().close(ec);
+    done(result);
+  }
+
+  asio::io_context& io_;
+  ProxyOptions options_;
+  std::shared_ptr<const RoutingTable> table_;
+  std::atomic<size_t> next_{0};
+  std::mutex pool_mu_;
+  std::map<std::string, std::vector<std::unique_ptr<beast::tcp_stream>>> pool_;
+};
+
+}  // namespace
+
+std::unique_ptr<DataPlane> MakeProxy(asio::io_context& io, ProxyOptions options) {
+  return std::make_unique<Proxy>(io, options);
+}
+
+}  // namespace slipway::engine

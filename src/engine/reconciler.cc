@@ -1,0 +1,376 @@
+// The reconciler: task lifecycles, rolling updates and ECS service events.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <csignal>
+#include <filesystem>
+
+#include "base/strings.h"
+#include "base/unique_fd.h"
+#include "engine/control_plane.h"
+
+namespace slipway::engine {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr size_t kMaxEvents = 100;
+constexpr int kDefaultStopTimeoutSeconds = 30;
+
+// Asks the kernel for a free loopback port for a container without a fixed host port.
+int FreePort() {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return 0;
+  socklen_t len = sizeof addr;
+  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len);
+  return ntohs(addr.sin_port);
+}
+
+std::string ClusterName(const std::string& arn) { return arn.substr(arn.rfind('/') + 1); }
+
+std::string TaskList(const std::vector<std::string>& ids) {
+  std::vector<std::string> parts;
+  for (const auto& id : ids) parts.push_back("(task " + id + ")");
+  return Join(parts, " ");
+}
+
+}  // namespace
+
+ControlPlane::ControlPlane(Clock& clock, TaskRuntime& runtime, DataPlane& data_plane, Store& store,
+                           ControlPlaneOptions options)
+    : clock_(clock), runtime_(runtime), data_plane_(data_plane), store_(store), options_(std::move(options)) {}
+
+Result<void> ControlPlane::Load() {
+  std::lock_guard lock(mu_);
+  auto doc = store_.Get("state");
+  if (!doc) return tl::unexpected(doc.error());
+  if (!doc->empty()) {
+    auto j = json::parse(*doc, nullptr, false);
+    if (j.is_discarded()) return Fail("engine state is corrupt (not JSON)");
+    state_ = StateFromJson(j);
+  }
+  // Processes do not survive the engine: tasks that were alive are recorded as stopped, and the
+  // reconciler starts replacements for services below their desired count.
+  for (auto& [id, t] : state_.tasks) {
+    if (t.last_status == "STOPPED") continue;
+    if (t.stopped_reason.empty()) {
+      t.stopped_reason = "Task stopped because the slipway engine restarted";
+      t.stop_code = "TaskFailedToStart";
+    }
+    FinishStop(t);
+  }
+  for (auto& [arn, tg] : state_.target_groups) tg.targets.clear();
+  for (const auto& [arn, l] : state_.listeners) {
+    if (auto r = data_plane_.OpenListener(options_.listener_host, l.port); !r) {
+      return Fail("reopen listener on port " + std::to_string(l.port) + ": " + r.error().message);
+    }
+  }
+  dirty_ = routing_dirty_ = true;
+  return {};
+}
+
+void ControlPlane::AddEvent(Service& s, const std::string& message) {
+  s.events.push_front({NewEventId(), Now(), "(service " + s.name + ") " + message});
+  while (s.events.size() > kMaxEvents) s.events.pop_back();
+  dirty_ = true;
+}
+
+void ControlPlane::Tick() {
+  std::lock_guard lock(mu_);
+  ReapContainers();
+  AdvanceTasks();
+  for (auto& [key, s] : state_.services) {
+    if (s.status == "ACTIVE") ReconcileService(s);
+  }
+  ScheduleHealthChecks();
+  if (routing_dirty_) PublishRouting();
+  Persist();
+}
+
+void ControlPlane::Persist() {
+  if (!dirty_) return;
+  if (auto r = store_.Put("state", ToJson(state_).dump()); r) dirty_ = false;
+}
+
+void ControlPlane::ReapContainers() {
+  for (const auto& exit : runtime_.Reap()) {
+    auto it = state_.tasks.find(exit.task_id);
+    if (it == state_.tasks.end()) continue;
+    Task& t = it->second;
+    for (auto& c : t.containers) {
+      if (c.name != exit.name) continue;
+      c.last_status = "STOPPED";
+      c.exit_code = exit.status.code;
+    }
+    if (t.desired_status != "STOPPED") {
+      t.stopped_reason = "Essential container in task exited";
+      t.stop_code = "EssentialContainerExited";
+      t.desired_status = "STOPPED";
+      t.stopping_at = Now();
+    }
+    bool all_stopped = std::all_of(t.containers.begin(), t.containers.end(),
+                                   [](const ContainerState& c) { return c.last_status == "STOPPED"; });
+    if (all_stopped) FinishStop(t);
+  }
+}
+
+void ControlPlane::FinishStop(Task& t) {
+  if (!t.target_group_arn.empty()) {
+    auto tg = state_.target_groups.find(t.target_group_arn);
+    if (tg != state_.target_groups.end()) {
+      std::string key = options_.listener_host + ":" + std::to_string(t.target_port);
+      // A task that died on its own is taken out of routing at once.
+      DrainTarget(tg->second, key);
+      auto target = tg->second.targets.find(key);
+      if (target != tg->second.targets.end()) target->second.drain_until = std::min(target->second.drain_until, Now());
+      if (!t.service_name.empty() && t.last_status == "RUNNING") {
+        auto svc = state_.services.find(t.cluster_arn + "/" + t.service_name);
+        if (svc != state_.services.end()) {
+          AddEvent(svc->second, "deregistered 1 targets in (target-group " + t.target_group_arn + ")");
+        }
+      }
+    }
+    t.target_group_arn.clear();
+  }
+  for (auto& c : t.containers) c.last_status = "STOPPED";
+  t.last_status = "STOPPED";
+  t.desired_status = "STOPPED";
+  t.stopped_at = Now();
+  if (t.stopping_at == 0) t.stopping_at = t.stopped_at;
+  ++t.version;
+  dirty_ = true;
+}
+
+void ControlPlane::BeginStop(Task& t, const std::string& reason, const std::string& stop_code) {
+  t.desired_status = "STOPPED";
+  t.stopping_at = Now();
+  t.stopped_reason = reason;
+  t.stop_code = stop_code;
+  ++t.version;
+  dirty_ = true;
+  if (t.last_status == "PROVISIONING" || t.last_status == "PENDING") {
+    runtime_.Signal(t.id, SIGKILL);
+    if (std::none_of(t.containers.begin(), t.containers.end(),
+                     [](const ContainerState& c) { return c.last_status == "RUNNING"; })) {
+      FinishStop(t);
+    }
+    return;
+  }
+  auto tg = state_.target_groups.find(t.target_group_arn);
+  if (tg != state_.target_groups.end()) {
+    DrainTarget(tg->second, options_.listener_host + ":" + std::to_string(t.target_port));
+    t.last_status = "DEACTIVATING";
+    t.drain_until = Now() + tg->second.deregistration_delay;
+    return;
+  }
+  t.last_status = "STOPPING";
+  runtime_.Signal(t.id, SIGTERM);
+  t.kill_at = Now() + kDefaultStopTimeoutSeconds;
+}
+
+bool ControlPlane::StartContainers(Task& t, const json& td) {
+  std::string dir = options_.data_dir + "/tasks/" + t.id;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  for (const auto& def : td["containerDefinitions"]) {
+    ContainerState c;
+    c.name = def.value("name", "");
+    std::vector<std::string> argv = def.value("entryPoint", std::vector<std::string>{});
+    for (const auto& a : def.value("command", std::vector<std::string>{})) argv.push_back(a);
+    std::map<std::string, std::string> env = options_.base_env;
+    for (const auto& kv : def.value("environment", json::array())) env[kv.value("name", "")] = kv.value("value", "");
+    for (const auto& pm : def.value("portMappings", json::array())) {
+      c.container_port = pm.value("containerPort", 0);
+      c.host_port = pm.value("hostPort", 0);
+      if (c.host_port == 0) c.host_port = FreePort();
+      if (!env.count("PORT")) env["PORT"] = std::to_string(c.host_port);
+      break;
+    }
+    if (argv.empty()) {
+      c.reason = "CannotStartContainerError: the exec runtime needs entryPoint or command in container " + c.name;
+    } else {
+      auto started = runtime_.Start({t.id, c.name, argv, env, def.value("workingDirectory", ""),
+                                     dir + "/" + c.name + ".log"});
+      if (started) c.last_status = "RUNNING";
+      else c.reason = "CannotStartContainerError: " + started.error().message;
+    }
+    t.containers.push_back(c);
+    if (!c.reason.empty()) {
+      t.stopped_reason = c.reason;
+      t.stop_code = "TaskFailedToStart";
+      runtime_.Signal(t.id, SIGKILL);
+      return false;
+    }
+  }
+  return true;
+}
+
+void ControlPlane::LaunchTask(Service& s, const std::string& deployment_id) {
+  Task t;
+  t.id = RandomHex(32);
+  t.cluster_arn = s.cluster_arn;
+  t.arn = std::string("arn:aws:ecs:us-east-1:") + kAccount + ":task/" + ClusterName(s.cluster_arn) + "/" + t.id;
+  t.service_name = s.name;
+  t.group = "service:" + s.name;
+  t.started_by = deployment_id;
+  for (const auto& d : s.deployments) {
+    if (d.id == deployment_id) t.task_definition_arn = d.task_definition;
+  }
+  t.created_at = Now();
+  state_.tasks[t.id] = t;
+  dirty_ = true;
+}
+
+void ControlPlane::AdvanceTasks() {
+  const double now = Now();
+  for (auto& [id, t] : state_.tasks) {
+    if (t.last_status == "PROVISIONING") {
+      t.last_status = "PENDING";
+      const json* td = FindTaskDefinition(t.task_definition_arn);
+      if (td == nullptr || !StartContainers(t, *td)) {
+        if (td == nullptr) {
+          t.stopped_reason = "TaskFailedToStart: task definition not found";
+          t.stop_code = "TaskFailedToStart";
+        }
+        FinishStop(t);
+        continue;
+      }
+      t.last_status = "RUNNING";
+      t.started_at = now;
+      ++t.version;
+      dirty_ = true;
+      auto svc = state_.services.find(t.cluster_arn + "/" + t.service_name);
+      if (svc == state_.services.end() || svc->second.load_balancers.empty()) continue;
+      const json& lb = svc->second.load_balancers[0];
+      auto tg = state_.target_groups.find(lb.value("targetGroupArn", ""));
+      if (tg == state_.target_groups.end()) continue;
+      for (const auto& c : t.containers) {
+        if (c.name != lb.value("containerName", "") || c.host_port == 0) continue;
+        t.target_group_arn = tg->first;
+        t.target_port = c.host_port;
+        RegisterTarget(tg->second, options_.listener_host, c.host_port);
+        AddEvent(svc->second, "registered 1 targets in (target-group " + tg->first + ")");
+      }
+    } else if (t.last_status == "DEACTIVATING" && now >= t.drain_until) {
+      t.last_status = "STOPPING";
+      runtime_.Signal(t.id, SIGTERM);
+      int timeout = kDefaultStopTimeoutSeconds;
+      if (const json* td = FindTaskDefinition(t.task_definition_arn)) {
+        timeout = (*td)["containerDefinitions"][0].value("stopTimeout", kDefaultStopTimeoutSeconds);
+      }
+      t.kill_at = now + timeout;
+      ++t.version;
+      dirty_ = true;
+    } else if (t.last_status == "STOPPING" && t.kill_at > 0 && now >= t.kill_at) {
+      runtime_.Signal(t.id, SIGKILL);
+      t.kill_at = 0;
+    }
+  }
+}
+
+TaskPhase ControlPlane::PhaseOf(const Service& s, const Task& t) const {
+  if (t.desired_status == "STOPPED") return TaskPhase::kStopping;
+  if (t.last_status != "RUNNING") return TaskPhase::kStarting;
+  if (s.load_balancers.empty()) return TaskPhase::kHealthy;
+  auto tg = state_.target_groups.find(t.target_group_arn);
+  if (tg == state_.target_groups.end()) return TaskPhase::kStarting;
+  auto target = tg->second.targets.find(options_.listener_host + ":" + std::to_string(t.target_port));
+  if (target == tg->second.targets.end()) return TaskPhase::kStarting;
+  if (target->second.state == "healthy") return TaskPhase::kHealthy;
+  bool in_grace = Now() - t.started_at < s.health_check_grace_period;
+  if (target->second.state == "unhealthy" && !in_grace) return TaskPhase::kUnhealthy;
+  return TaskPhase::kStarting;
+}
+
+void ControlPlane::ReconcileService(Service& s) {
+  if (s.deployments.empty()) return;
+  Deployment& primary = s.deployments.front();
+  PlanInput in{s.desired_count, s.maximum_percent, s.minimum_healthy_percent, primary.id, {}};
+  for (auto& [id, t] : state_.tasks) {
+    if (t.service_name != s.name || t.cluster_arn != s.cluster_arn || t.last_status == "STOPPED") continue;
+    in.tasks.push_back({id, t.started_by, PhaseOf(s, t)});
+  }
+  Plan plan = PlanRollingUpdate(in);
+
+  std::vector<std::string> replaced;
+  for (const auto& stop : plan.stops) {
+    Task& t = state_.tasks[stop.task_id];
+    if (stop.cause == StopCause::kUnhealthy) {
+      BeginStop(t, "Task failed ELB health checks in (target-group " + t.target_group_arn + ")",
+                "ServiceSchedulerInitiated");
+      AddEvent(s, "(task " + t.id + ") (port " + std::to_string(t.target_port) + ") is unhealthy in (target-group " +
+                      t.target_group_arn + ") due to (reason Health checks failed).");
+    } else {
+      BeginStop(t, "Scaling activity initiated by (deployment " + t.started_by + ")", "ServiceSchedulerInitiated");
+    }
+    replaced.push_back(t.id);
+  }
+  if (!replaced.empty()) {
+    AddEvent(s, "has stopped " + std::to_string(replaced.size()) + " running tasks: " + TaskList(replaced) + ".");
+    std::map<std::string, int> draining;  // per deployment
+    for (const auto& id : replaced) {
+      if (state_.tasks[id].last_status == "DEACTIVATING") ++draining[state_.tasks[id].started_by];
+    }
+    for (const auto& [dep, n] : draining) {
+      AddEvent(s, "deregistered " + std::to_string(n) + " targets in (target-group " +
+                      s.load_balancers[0].value("targetGroupArn", "") + ")");
+      s.events.push_front({NewEventId(), Now(), "(service " + s.name + ", taskSet " + dep +
+                                                    ") has begun draining connections on " + std::to_string(n) + " tasks."});
+    }
+  }
+  if (plan.start > 0) {
+    std::vector<std::string> started;
+    for (int i = 0; i < plan.start; ++i) {
+      LaunchTask(s, primary.id);
+    }
+    // AdvanceTasks ran first this tick, so every PROVISIONING task of the service is new.
+    for (const auto& [id, t] : state_.tasks) {
+      if (t.service_name == s.name && t.cluster_arn == s.cluster_arn && t.last_status == "PROVISIONING") started.push_back(id);
+    }
+    AddEvent(s, "has started " + std::to_string(started.size()) + " tasks: " + TaskList(started) + ".");
+    primary.updated_at = Now();
+  }
+  if (plan.blocked && !s.blocked_reported) {
+    AddEvent(s, "was unable to stop or start tasks during a deployment because of the service deployment "
+                "configuration. Update the minimumHealthyPercent or maximumPercent value and try again.");
+    s.blocked_reported = true;
+  }
+  if (plan.steady && (primary.rollout_state == "IN_PROGRESS" || s.deployments.size() > 1)) {
+    primary.rollout_state = "COMPLETED";
+    primary.rollout_state_reason = "ECS deployment " + primary.id + " completed.";
+    primary.updated_at = Now();
+    s.deployments.resize(1);
+    AddEvent(s, "(deployment " + primary.id + ") deployment completed.");
+    AddEvent(s, "has reached a steady state.");
+  }
+}
+
+void ControlPlane::Shutdown(Millis grace) {
+  std::unique_lock lock(mu_);
+  for (auto& [id, t] : state_.tasks) {
+    if (t.last_status != "STOPPED") runtime_.Signal(id, SIGTERM);
+  }
+  const SteadyTime deadline = clock_.Now() + grace;
+  for (;;) {
+    ReapContainers();
+    bool alive = std::any_of(state_.tasks.begin(), state_.tasks.end(),
+                             [](const auto& kv) { return kv.second.last_status != "STOPPED"; });
+    if (!alive || clock_.Now() >= deadline) break;
+    lock.unlock();
+    clock_.SleepFor(Millis(50));
+    lock.lock();
+  }
+  for (auto& [id, t] : state_.tasks) {
+    if (t.last_status == "STOPPED") continue;
+    runtime_.Signal(id, SIGKILL);
+  }
+  ReapContainers();
+  Persist();
+}
+
+}  // namespace slipway::engine

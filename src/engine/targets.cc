@@ -1,0 +1,141 @@
+// Target registration, draining, health-check scheduling and routing publication.
+#include <algorithm>
+
+#include "engine/control_plane.h"
+
+namespace slipway::engine {
+
+namespace {
+// New targets are checked every second until their first verdict, so a rollout does not wait a
+// whole interval for a target that was simply not listening yet at registration.
+constexpr double kInitialCheckSeconds = 1.0;
+constexpr double kFirstCheckDelaySeconds = 0.2;
+}  // namespace
+
+void ControlPlane::RegisterTarget(TargetGroup& tg, const std::string& ip, int port) {
+  Target t;
+  t.id = ip;
+  t.port = port;
+  t.next_check = Now() + kFirstCheckDelaySeconds;
+  tg.targets[ip + ":" + std::to_string(port)] = t;
+  dirty_ = routing_dirty_ = true;
+}
+
+void ControlPlane::DrainTarget(TargetGroup& tg, const std::string& key) {
+  auto it = tg.targets.find(key);
+  if (it == tg.targets.end() || it->second.state == "draining") return;
+  it->second.state = "draining";
+  it->second.reason = "Target.DeregistrationInProgress";
+  it->second.description = "Target deregistration is in progress";
+  it->second.drain_until = Now() + tg.deregistration_delay;
+  dirty_ = routing_dirty_ = true;
+}
+
+void ControlPlane::ApplyHealthResult(const std::string& tg_arn, const std::string& key,
+                                     const HealthCheckResult& r) {
+  std::lock_guard lock(mu_);
+  auto tg = state_.target_groups.find(tg_arn);
+  if (tg == state_.target_groups.end()) return;
+  auto it = tg->second.targets.find(key);
+  if (it == tg->second.targets.end() || it->second.state == "draining") return;
+  Target& t = it->second;
+  const std::string before = t.state;
+  t.checked_once = true;
+  if (r.ok) {
+    ++t.ok_streak;
+    t.fail_streak = 0;
+    // A new target needs one passing check; a failed one needs the healthy threshold.
+    if (t.state == "initial" || (t.state == "unhealthy" && t.ok_streak >= tg->second.healthy_threshold)) {
+      t.state = "healthy";
+    }
+    if (t.state == "healthy") t.reason = t.description = "";
+  } else {
+    ++t.fail_streak;
+    t.ok_streak = 0;
+    if (t.state == "initial") {
+      t.reason = "Elb.InitialHealthChecking";
+      t.description = "Initial health checks in progress";
+    }
+    if (t.fail_streak >= tg->second.unhealthy_threshold) {
+      t.state = "unhealthy";
+      t.reason = r.reason;
+      t.description = r.description;
+    }
+  }
+  if (t.state != before) routing_dirty_ = true;
+  dirty_ = true;
+}
+
+void ControlPlane::ScheduleHealthChecks() {
+  const double now = Now();
+  for (auto& [arn, tg] : state_.target_groups) {
+    for (auto it = tg.targets.begin(); it != tg.targets.end();) {
+      Target& t = it->second;
+      if (t.state == "draining") {
+        if (now >= t.drain_until) {
+          it = tg.targets.erase(it);
+          dirty_ = routing_dirty_ = true;
+          continue;
+        }
+        ++it;
+        continue;
+      }
+      if (now >= t.next_check) {
+        t.next_check = now + (t.state == "initial" ? kInitialCheckSeconds : tg.hc_interval);
+        HealthCheckSpec spec{t.id, tg.hc_port == "traffic-port" ? t.port : std::atoi(tg.hc_port.c_str()),
+                             tg.hc_path, tg.hc_timeout * 1000, tg.matcher};
+        std::string tg_arn = arn, key = it->first;
+        data_plane_.Check(spec, [this, tg_arn, key](HealthCheckResult r) { ApplyHealthResult(tg_arn, key, r); });
+      }
+      ++it;
+    }
+  }
+}
+
+void ControlPlane::PublishRouting() {
+  auto table = std::make_shared<RoutingTable>();
+  for (const auto& [arn, tg] : state_.target_groups) {
+    std::vector<Backend> healthy, fail_open;
+    for (const auto& [key, t] : tg.targets) {
+      if (t.state == "healthy") healthy.push_back({t.id, t.port});
+      if (t.state == "unhealthy") fail_open.push_back({t.id, t.port});
+    }
+    // With every registered target unhealthy, an ALB fails open and routes to all of them.
+    table->backends[arn] = healthy.empty() ? fail_open : healthy;
+  }
+  auto to_route = [](const std::vector<Action>& actions, RouteRule& route) {
+    for (const auto& a : actions) {
+      if (a.type == "forward") route.target_group_arn = a.target_group_arn;
+      if (a.type == "fixed-response") {
+        route.fixed_status = std::atoi(a.fixed_status.c_str());
+        route.fixed_content_type = a.fixed_content_type;
+        route.fixed_body = a.fixed_body;
+      }
+    }
+  };
+  for (const auto& [arn, l] : state_.listeners) {
+    ListenerRoutes routes;
+    routes.port = l.port;
+    for (const auto& [rarn, r] : state_.rules) {
+      if (r.listener_arn != arn) continue;
+      RouteRule route;
+      route.priority = std::atoi(r.priority.c_str());
+      for (const auto& c : r.conditions) {
+        (c.field == "path-pattern" ? route.path_patterns : route.host_patterns) = c.values;
+      }
+      to_route(r.actions, route);
+      routes.rules.push_back(route);
+    }
+    std::sort(routes.rules.begin(), routes.rules.end(),
+              [](const RouteRule& a, const RouteRule& b) { return a.priority < b.priority; });
+    RouteRule def;
+    def.priority = 50001;
+    to_route(l.default_actions, def);
+    routes.rules.push_back(def);
+    table->listeners[l.port] = routes;
+  }
+  data_plane_.Publish(table);
+  routing_dirty_ = false;
+}
+
+}  // namespace slipway::engine
