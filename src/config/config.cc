@@ -1,0 +1,235 @@
+// slipway.yaml loading and validation with yaml-cpp, keeping line numbers for every error.
+#include "config/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <set>
+
+namespace slipway::config {
+
+namespace {
+
+// Raised inside the loader only; LoadConfig turns it into an Error value.
+struct ConfigProblem {
+  int line;
+  std::string key, message;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  [[noreturn]] void Problem(const YAML::Node& n, const std::string& key, const std::string& msg) const {
+    throw ConfigProblem{n.Mark().line + 1, key, msg};
+  }
+
+  // Rejects keys the schema does not know, so a typo is an error rather than ignored.
+  void OnlyKeys(const YAML::Node& map, const std::string& key, const std::set<std::string>& allowed) const {
+    if (!map.IsMap()) Problem(map, key, "must be a mapping");
+    for (const auto& kv : map) {
+      std::string k = kv.first.as<std::string>();
+      if (!allowed.count(k)) Problem(kv.first, Join(key, k), "unknown key");
+    }
+  }
+
+  std::string Str(const YAML::Node& map, const std::string& key, const std::string& name,
+                  const std::string& fallback, bool required = false) const {
+    YAML::Node n = map[name];
+    if (!n) {
+      if (required) Problem(map, Join(key, name), "is required");
+      return fallback;
+    }
+    if (!n.IsScalar()) Problem(n, Join(key, name), "must be a string");
+    return n.as<std::string>();
+  }
+
+  int Int(const YAML::Node& map, const std::string& key, const std::string& name, int fallback,
+          int min, int max) const {
+    YAML::Node n = map[name];
+    if (!n) return fallback;
+    int v = 0;
+    if (!n.IsScalar() || !YAML::convert<int>::decode(n, v)) Problem(n, Join(key, name), "must be an integer");
+    if (v < min || v > max) {
+      Problem(n, Join(key, name), "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    }
+    return v;
+  }
+
+  bool Bool(const YAML::Node& map, const std::string& key, const std::string& name, bool fallback) const {
+    YAML::Node n = map[name];
+    if (!n) return fallback;
+    bool v = false;
+    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) Problem(n, Join(key, name), "must be true or false");
+    return v;
+  }
+
+  static std::string Join(const std::string& a, const std::string& b) { return a.empty() ? b : a + "." + b; }
+
+ private:
+  std::string file_;
+};
+
+HealthCheck ReadHealthCheck(const Reader& r, const YAML::Node& n, const std::string& key) {
+  HealthCheck hc;
+  if (!n) return hc;
+  r.OnlyKeys(n, key, {"path", "intervalSeconds", "timeoutSeconds", "healthyThreshold", "unhealthyThreshold", "matcher"});
+  hc.path = r.Str(n, key, "path", "/");
+  hc.interval_seconds = r.Int(n, key, "intervalSeconds", 30, 5, 300);
+  hc.timeout_seconds = r.Int(n, key, "timeoutSeconds", 5, 2, 120);
+  hc.healthy_threshold = r.Int(n, key, "healthyThreshold", 5, 2, 10);
+  hc.unhealthy_threshold = r.Int(n, key, "unhealthyThreshold", 2, 2, 10);
+  hc.matcher = r.Str(n, key, "matcher", "200");
+  if (hc.timeout_seconds >= hc.interval_seconds) r.Problem(n["timeoutSeconds"] ? n["timeoutSeconds"] : n, key + ".timeoutSeconds", "must be less than intervalSeconds");
+  return hc;
+}
+
+ServiceSpec ReadService(const Reader& r, const YAML::Node& n, const std::string& key, const std::string& name,
+                        const std::filesystem::path& dir) {
+  r.OnlyKeys(n, key, {"taskDefinition", "container", "containerPort", "healthCheck", "deregistrationDelaySeconds"});
+  ServiceSpec s;
+  s.name = name;
+  std::string td = r.Str(n, key, "taskDefinition", "", true);
+  s.task_definition_path = (dir / td).lexically_normal().string();
+  if (!std::filesystem::exists(s.task_definition_path)) {
+    r.Problem(n["taskDefinition"], key + ".taskDefinition", "file not found: " + s.task_definition_path);
+  }
+  s.container = r.Str(n, key, "container", name);
+  s.container_port = r.Int(n, key, "containerPort", 0, 0, 65535);
+  s.health_check = ReadHealthCheck(r, n["healthCheck"], key + ".healthCheck");
+  s.deregistration_delay_seconds = r.Int(n, key, "deregistrationDelaySeconds", 300, 0, 3600);
+  return s;
+}
+
+ServiceEnv ReadServiceEnv(const Reader& r, const YAML::Node& n, const std::string& key, const std::string& default_name) {
+  r.OnlyKeys(n, key, {"serviceName", "desiredCount", "pathPattern", "priority", "deployment", "healthCheckGracePeriodSeconds"});
+  ServiceEnv s;
+  s.service_name = r.Str(n, key, "serviceName", default_name);
+  s.desired_count = r.Int(n, key, "desiredCount", 1, 0, 1000);
+  s.path_pattern = r.Str(n, key, "pathPattern", "");
+  s.priority = r.Int(n, key, "priority", 0, 0, 50000);
+  if (!s.path_pattern.empty() && s.priority == 0) r.Problem(n, key + ".priority", "is required with pathPattern (1-50000)");
+  s.health_check_grace_period_seconds = r.Int(n, key, "healthCheckGracePeriodSeconds", 0, 0, 7200);
+  if (YAML::Node d = n["deployment"]) {
+    std::string dk = key + ".deployment";
+    r.OnlyKeys(d, dk, {"maximumPercent", "minimumHealthyPercent", "circuitBreaker"});
+    s.maximum_percent = r.Int(d, dk, "maximumPercent", 200, 100, 200);
+    s.minimum_healthy_percent = r.Int(d, dk, "minimumHealthyPercent", 100, 0, 100);
+    s.circuit_breaker = r.Bool(d, dk, "circuitBreaker", true);
+  }
+  return s;
+}
+
+Environment ReadEnvironment(const Reader& r, const YAML::Node& n, const std::string& key, const std::string& name,
+                            const Config& cfg) {
+  r.OnlyKeys(n, key, {"provider", "region", "cluster", "loadBalancer", "services", "verify", "timeoutSeconds", "subnets", "securityGroups"});
+  Environment e;
+  e.name = name;
+  e.provider = r.Str(n, key, "provider", "local");
+  if (e.provider != "local" && e.provider != "aws") r.Problem(n["provider"], key + ".provider", "must be 'local' or 'aws'");
+  e.region = r.Str(n, key, "region", "us-east-1");
+  e.cluster = r.Str(n, key, "cluster", cfg.app + "-" + name);
+  e.timeout_seconds = r.Int(n, key, "timeoutSeconds", 900, 10, 86400);
+  for (const char* list : {"subnets", "securityGroups"}) {
+    if (YAML::Node l = n[list]) {
+      if (!l.IsSequence()) r.Problem(l, key + "." + list, "must be a list");
+      for (const auto& v : l) (std::string(list) == "subnets" ? e.subnets : e.security_groups).push_back(v.as<std::string>());
+    }
+  }
+  YAML::Node lb = n["loadBalancer"];
+  if (!lb) r.Problem(n, key + ".loadBalancer", "is required");
+  r.OnlyKeys(lb, key + ".loadBalancer", {"name", "listenerPort", "host"});
+  e.load_balancer_name = r.Str(lb, key + ".loadBalancer", "name", cfg.app + "-" + name);
+  e.listener_port = r.Int(lb, key + ".loadBalancer", "listenerPort", 80, 1, 65535);
+  e.listener_host = r.Str(lb, key + ".loadBalancer", "host", "127.0.0.1");
+  YAML::Node services = n["services"];
+  if (!services || !services.IsMap() || services.size() == 0) r.Problem(n, key + ".services", "must name at least one service");
+  for (const auto& kv : services) {
+    std::string svc = kv.first.as<std::string>();
+    if (!cfg.services.count(svc)) r.Problem(kv.first, key + ".services." + svc, "is not a service declared under services:");
+    e.services[svc] = ReadServiceEnv(r, kv.second, key + ".services." + svc, cfg.app + "-" + name + "-" + svc);
+  }
+  if (YAML::Node v = n["verify"]) {
+    if (!v.IsSequence()) r.Problem(v, key + ".verify", "must be a list of checks");
+    for (size_t i = 0; i < v.size(); ++i) {
+      std::string ck = key + ".verify[" + std::to_string(i) + "]";
+      r.OnlyKeys(v[i], ck, {"path", "status", "contains"});
+      VerifyCheck c;
+      c.path = r.Str(v[i], ck, "path", "/");
+      if (c.path.empty() || c.path[0] != '/') r.Problem(v[i], ck + ".path", "must start with '/'");
+      c.status = r.Int(v[i], ck, "status", 200, 100, 599);
+      c.contains = r.Str(v[i], ck, "contains", "");
+      e.verify.push_back(c);
+    }
+  }
+  return e;
+}
+
+}  // namespace
+
+Result<Config> LoadConfig(const std::string& path) {
+  Config cfg;
+  cfg.path = path;
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return Fail(path + ": cannot read file");
+  } catch (const YAML::Exception& e) {
+    return Fail(path + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg);
+  }
+  Reader r(path);
+  std::filesystem::path dir = std::filesystem::absolute(path).parent_path();
+  try {
+    if (!root.IsMap()) return Fail(path + ":1: the file must be a mapping with app, services and environments");
+    r.OnlyKeys(root, "", {"app", "services", "environments"});
+    cfg.app = r.Str(root, "", "app", "", true);
+    YAML::Node services = root["services"];
+    if (!services || !services.IsMap() || services.size() == 0) r.Problem(root, "services", "must declare at least one service");
+    for (const auto& kv : services) {
+      std::string name = kv.first.as<std::string>();
+      cfg.services[name] = ReadService(r, kv.second, "services." + name, name, dir);
+    }
+    YAML::Node envs = root["environments"];
+    if (!envs || !envs.IsMap() || envs.size() == 0) r.Problem(root, "environments", "must declare at least one environment");
+    for (const auto& kv : envs) {
+      std::string name = kv.first.as<std::string>();
+      cfg.environments[name] = ReadEnvironment(r, kv.second, "environments." + name, name, cfg);
+    }
+  } catch (const ConfigProblem& p) {
+    return Fail(path + ":" + std::to_string(p.line) + ": " + p.key + ": " + p.message);
+  } catch (const YAML::Exception& e) {
+    return Fail(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  return cfg;
+}
+
+Result<std::string> ExpandTemplate(const std::string& text, const std::string& origin,
+                                   const std::map<std::string, std::string>& vars) {
+  std::string out;
+  int line = 1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n') ++line;
+    if (text[i] != '$' || i + 1 >= text.size() || text[i + 1] != '{') {
+      out += text[i];
+      continue;
+    }
+    size_t close = text.find('}', i);
+    if (close == std::string::npos) return Fail(origin + ":" + std::to_string(line) + ": unterminated ${");
+    std::string expr = text.substr(i + 2, close - i - 2);
+    size_t dflt = expr.find(":-");
+    std::string name = expr.substr(0, dflt);
+    auto it = vars.find(name);
+    if (it != vars.end() && !(dflt != std::string::npos && it->second.empty())) {
+      out += it->second;
+    } else if (dflt != std::string::npos) {
+      out += expr.substr(dflt + 2);
+    } else {
+      return Fail(origin + ":" + std::to_string(line) + ": ${" + name + "} is not set (use ${" + name + ":-default} for a default)");
+    }
+    i = close;
+  }
+  return out;
+}
+
+}  // namespace slipway::config

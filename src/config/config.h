@@ -1,0 +1,81 @@
+// The slipway.yaml model (plain values) and its loader.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace slipway::config {
+
+/// Target-group health check for a service behind the load balancer.
+struct HealthCheck {
+  std::string path = "/";
+  int interval_seconds = 30;
+  int timeout_seconds = 5;
+  int healthy_threshold = 5;
+  int unhealthy_threshold = 2;
+  std::string matcher = "200";
+};
+
+/// A service of the app: how to build its task definition and reach it.
+struct ServiceSpec {
+  std::string name;
+  std::string task_definition_path;  ///< absolute path of the JSON template
+  std::string container;             ///< container behind the load balancer
+  int container_port = 0;
+  HealthCheck health_check;
+  int deregistration_delay_seconds = 300;
+};
+
+/// Per-environment settings of one service.
+struct ServiceEnv {
+  std::string service_name;
+  int desired_count = 1;
+  std::string path_pattern;  ///< empty: the listener's default action
+  int priority = 0;
+  int maximum_percent = 200;
+  int minimum_healthy_percent = 100;
+  bool circuit_breaker = true;
+  int health_check_grace_period_seconds = 0;
+};
+
+/// One HTTP check run after the rollout.
+struct VerifyCheck {
+  std::string path = "/";
+  int status = 200;
+  std::string contains;
+};
+
+struct Environment {
+  std::string name;
+  std::string provider = "local";  ///< "local" | "aws"
+  std::string region = "us-east-1";
+  std::string cluster;
+  std::string load_balancer_name;
+  std::string listener_host = "127.0.0.1";
+  int listener_port = 80;
+  std::vector<std::string> subnets, security_groups;
+  std::map<std::string, ServiceEnv> services;  ///< by app service name
+  std::vector<VerifyCheck> verify;
+  int timeout_seconds = 900;
+  int verify_attempts = 10;
+};
+
+struct Config {
+  std::string path;  ///< the file it was read from
+  std::string app;
+  std::map<std::string, ServiceSpec> services;
+  std::map<std::string, Environment> environments;
+};
+
+/// Reads and validates `path`. Errors read "<file>:<line>: <key.path>: <problem>".
+[[nodiscard]] Result<Config> LoadConfig(const std::string& path);
+
+/// Expands ${VAR} and ${VAR:-default} using `lookup`; an unset ${VAR} without default is an
+/// error naming `origin` (file) and the line.
+[[nodiscard]] Result<std::string> ExpandTemplate(const std::string& text, const std::string& origin,
+                                                 const std::map<std::string, std::string>& vars);
+
+}  // namespace slipway::config

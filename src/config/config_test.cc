@@ -1,0 +1,112 @@
+// Config loading: a valid file, and errors that name file:line and the key.
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+namespace slipway::config {
+namespace {
+
+std::string Write(const std::string& name, const std::string& text) {
+  std::string path = testing::TempDir() + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+const char* kValid = R"(app: demo
+services:
+  web:
+    taskDefinition: web.taskdef.json
+    containerPort: 8080
+    healthCheck:
+      path: /healthz
+      intervalSeconds: 5
+      timeoutSeconds: 2
+environments:
+  dev:
+    provider: local
+    loadBalancer:
+      listenerPort: 8080
+    services:
+      web:
+        desiredCount: 2
+    verify:
+      - path: /
+        status: 200
+)";
+
+class ConfigTest : public testing::Test {
+ protected:
+  void SetUp() override { Write("web.taskdef.json", "{}"); }
+};
+
+TEST_F(ConfigTest, LoadsAValidFileWithDefaults) {
+  auto cfg = LoadConfig(Write("ok.yaml", kValid));
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  const Environment& dev = cfg->environments.at("dev");
+  EXPECT_EQ(dev.cluster, "demo-dev");
+  EXPECT_EQ(dev.load_balancer_name, "demo-dev");
+  EXPECT_EQ(dev.services.at("web").service_name, "demo-dev-web");
+  EXPECT_EQ(dev.services.at("web").desired_count, 2);
+  EXPECT_EQ(cfg->services.at("web").health_check.interval_seconds, 5);
+  EXPECT_EQ(cfg->services.at("web").deregistration_delay_seconds, 300);
+  ASSERT_EQ(dev.verify.size(), 1u);
+}
+
+struct BadCase {
+  const char* what;
+  std::string from, to;
+  std::string expected;  // substring of the error
+};
+
+TEST_F(ConfigTest, ErrorsNameFileLineAndKey) {
+  const std::vector<BadCase> cases = {
+      {"wrong type", "desiredCount: 2", "desiredCount: two",
+       ":17: environments.dev.services.web.desiredCount: must be an integer"},
+      {"unknown key", "desiredCount: 2", "desiredCont: 2",
+       ":17: environments.dev.services.web.desiredCont: unknown key"},
+      {"bad provider", "provider: local", "provider: gcp", ":12: environments.dev.provider: must be 'local' or 'aws'"},
+      {"undeclared service", "      web:\n        desiredCount", "      api:\n        desiredCount",
+       ":16: environments.dev.services.api: is not a service declared under services:"},
+      {"missing template", "web.taskdef.json", "nope.json", ":4: services.web.taskDefinition: file not found"},
+      {"timeout not below interval", "timeoutSeconds: 2", "timeoutSeconds: 5",
+       ":9: services.web.healthCheck.timeoutSeconds: must be less than intervalSeconds"},
+      {"out of range", "status: 200", "status: 700", ":20: environments.dev.verify[0].status: must be between 100 and 599"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    std::string text = kValid;
+    size_t at = text.find(c.from);
+    ASSERT_NE(at, std::string::npos);
+    text.replace(at, c.from.size(), c.to);
+    std::string path = Write("bad.yaml", text);
+    auto cfg = LoadConfig(path);
+    ASSERT_FALSE(cfg);
+    EXPECT_NE(cfg.error().message.find(path + c.expected), std::string::npos) << cfg.error().message;
+  }
+}
+
+TEST_F(ConfigTest, InvalidYamlReportsTheLine) {
+  auto cfg = LoadConfig(Write("broken.yaml", "app: demo\nservices: [\n"));
+  ASSERT_FALSE(cfg);
+  EXPECT_NE(cfg.error().message.find("broken.yaml:"), std::string::npos);
+  EXPECT_NE(cfg.error().message.find("invalid YAML"), std::string::npos);
+}
+
+TEST(Template, ExpandsVariablesAndDefaults) {
+  auto out = ExpandTemplate("v=${APP_VERSION:-v1} f=${DEMO_FAIL:-} b=${BIN}", "t.json",
+                            {{"BIN", "/opt/bin"}, {"DEMO_FAIL", ""}});
+  ASSERT_TRUE(out);
+  EXPECT_EQ(*out, "v=v1 f= b=/opt/bin");
+  EXPECT_EQ(*ExpandTemplate("${APP_VERSION:-v1}", "t", {{"APP_VERSION", "v2"}}), "v2");
+}
+
+TEST(Template, UnsetVariableWithoutDefaultNamesFileAndLine) {
+  auto out = ExpandTemplate("{\n  \"x\": \"${MISSING}\"\n}", "web.taskdef.json", {});
+  ASSERT_FALSE(out);
+  EXPECT_EQ(out.error().message.rfind("web.taskdef.json:2: ${MISSING} is not set", 0), 0u);
+}
+
+}  // namespace
+}  // namespace slipway::config
