@@ -55,6 +55,8 @@ class ChildProcess {
   ExitStatus Wait();
   /// Sends `sig` to the child's process group (or the child alone).
   void Signal(int sig);
+  /// Gives up ownership: the child keeps running and is no longer killed or reaped here.
+  void Release() { pid_ = -1; }
 
  private:
   void Record(int wstatus);

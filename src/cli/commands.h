@@ -1,0 +1,23 @@
+// The CLI's commands; each parses its options and calls into a library.
+#pragma once
+
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace slipway::cli {
+
+/// Exit codes, as README documents them.
+inline constexpr int kExitReleased = 0;
+inline constexpr int kExitReleaseFailed = 1;
+inline constexpr int kExitUsage = 2;
+
+/// Where engine state lives: --data-dir, else $SLIPWAY_DATA_DIR, else ~/.local/state/slipway.
+std::string DefaultDataDir();
+
+void AddEngineCommands(CLI::App& app, int& exit_code);
+void AddDeployCommands(CLI::App& app, int& exit_code);
+
+}  // namespace slipway::cli

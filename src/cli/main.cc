@@ -1,0 +1,25 @@
+// slipway: zero-downtime releases to ECS Fargate, or to the local engine.
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "slipway releases multi-service web apps to ECS Fargate with zero failed requests.\n"
+      "The local engine ('Fargate on one machine') serves the same AWS APIs on 127.0.0.1.\n\n"
+      "  slipway engine start                 start the local engine\n"
+      "  slipway deploy dev --config F        release environment 'dev'\n"
+      "  slipway status dev --config F        show its services\n\n"
+      "Exit codes: 0 released, 1 release failed, 2 usage or config error."};
+  app.require_subcommand(1);
+  int exit_code = 0;
+  slipway::cli::AddEngineCommands(app, exit_code);
+  slipway::cli::AddDeployCommands(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : slipway::cli::kExitUsage;
+  }
+  return exit_code;
+}

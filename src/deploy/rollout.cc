@@ -1,0 +1,66 @@
+// Rollout judgement and the polling loop that streams service events.
+#include "deploy/rollout.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+namespace slipway::deploy {
+
+using nlohmann::json;
+
+RolloutVerdict JudgeRollout(const json& service, const std::string& deployment_id) {
+  const json& deployments = service.value("deployments", json::array());
+  const json* ours = nullptr;
+  for (const auto& d : deployments) {
+    if (d.value("id", "") == deployment_id) ours = &d;
+  }
+  if (ours == nullptr) {
+    return {RolloutStatus::kFailed, "deployment " + deployment_id + " is no longer on the service"};
+  }
+  const std::string state = ours->value("rolloutState", "");
+  if (state == "FAILED") {
+    return {RolloutStatus::kFailed, ours->value("rolloutStateReason", "rollout failed")};
+  }
+  if (ours->value("status", "") != "PRIMARY") {
+    return {RolloutStatus::kFailed, "another deployment replaced " + deployment_id};
+  }
+  const bool sole = deployments.size() == 1;
+  const bool counts = service.value("runningCount", -1) == service.value("desiredCount", -2);
+  if (state == "COMPLETED" && sole && counts) return {RolloutStatus::kCompleted, ours->value("rolloutStateReason", "")};
+  return {RolloutStatus::kInProgress, ""};
+}
+
+Result<RolloutVerdict> WatchRollout(aws::AwsClient& client, Clock& clock, const std::string& cluster,
+                                    const std::string& service, const std::string& deployment_id,
+                                    Millis timeout, const std::function<void(const std::string&)>& on_event) {
+  constexpr Millis kFastPoll{250}, kSlowPoll{2000};
+  const SteadyTime deadline = clock.Now() + timeout;
+  std::set<std::string> seen;
+  bool first = true;
+  Millis interval = kFastPoll;
+  for (;;) {
+    auto r = client.Json(aws::kEcs, "DescribeServices", {{"cluster", cluster}, {"services", {service}}});
+    if (!r) return tl::unexpected(r.error());
+    if ((*r)["services"].empty()) return Fail("ecs DescribeServices " + service + ": service is MISSING");
+    const json& svc = (*r)["services"][0];
+    const json events = svc.value("events", json::array());
+    std::vector<const json*> fresh;
+    for (const auto& e : events) {
+      if (seen.insert(e.value("id", "")).second && !first) fresh.push_back(&e);
+    }
+    first = false;
+    std::reverse(fresh.begin(), fresh.end());  // events arrive newest first
+    for (const json* e : fresh) on_event((*e)["message"].get<std::string>());
+    RolloutVerdict v = JudgeRollout(svc, deployment_id);
+    if (v.status != RolloutStatus::kInProgress) return v;
+    if (clock.Now() >= deadline) {
+      return RolloutVerdict{RolloutStatus::kFailed, "timed out after " + std::to_string(timeout.count() / 1000) +
+                                                        " s waiting for deployment " + deployment_id};
+    }
+    interval = fresh.empty() ? std::min(kSlowPoll, interval * 3 / 2) : kFastPoll;
+    clock.SleepFor(interval);
+  }
+}
+
+}  // namespace slipway::deploy

@@ -1,0 +1,35 @@
+// Deciding a rollout's outcome from DescribeServices, and the adaptive watcher around it.
+#pragma once
+
+#include <functional>
+#include <set>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "aws/aws_client.h"
+#include "base/clock.h"
+#include "base/result.h"
+
+namespace slipway::deploy {
+
+enum class RolloutStatus { kInProgress, kCompleted, kFailed };
+
+struct RolloutVerdict {
+  RolloutStatus status = RolloutStatus::kInProgress;
+  std::string reason;
+};
+
+/// Judges one service description against the deployment slipway started. Completed only when
+/// that deployment is the sole one, COMPLETED, and running == desired; failed when it is FAILED
+/// or another deployment took over (e.g. a circuit-breaker rollback) — never "stable" alone.
+RolloutVerdict JudgeRollout(const nlohmann::json& service, const std::string& deployment_id);
+
+/// Polls DescribeServices until the rollout ends or `timeout` passes, calling `on_event` for
+/// each new service event in time order. Polls every 250 ms, backing off to 2 s while quiet.
+[[nodiscard]] Result<RolloutVerdict> WatchRollout(aws::AwsClient& client, Clock& clock,
+                                                  const std::string& cluster, const std::string& service,
+                                                  const std::string& deployment_id, Millis timeout,
+                                                  const std::function<void(const std::string&)>& on_event);
+
+}  // namespace slipway::deploy
