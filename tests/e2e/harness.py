@@ -1,0 +1,128 @@
+"""Shared pieces of the end-to-end tests: a private engine, free ports, a load generator."""
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+BIN = os.environ.get("SLIPWAY_BIN_DIR", os.path.join(os.path.dirname(__file__), "../../build/bin"))
+SLIPWAY = os.path.join(BIN, "slipway")
+DEMO = os.path.join(os.path.dirname(__file__), "../../examples/demo")
+AWS = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else "aws"  # Debian's awscli
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Engine:
+    """A slipway engine on free loopback ports with its own data dir, and a demo config for it."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="slipway-e2e-")
+        self.data_dir = os.path.join(self.dir, "data")
+        self.api_port = free_port()
+        self.listener_port = free_port()
+        shutil.copy(os.path.join(DEMO, "web.taskdef.json"), self.dir)
+        with open(os.path.join(DEMO, "slipway.yaml")) as f:
+            text = f.read()
+        text = text.replace("listenerPort: 8080", "listenerPort: %d" % self.listener_port)
+        text = text.replace("deregistrationDelaySeconds: 3", "deregistrationDelaySeconds: 2")
+        self.config = os.path.join(self.dir, "slipway.yaml")
+        with open(self.config, "w") as f:
+            f.write(text)
+        self.env = dict(os.environ, SLIPWAY_DATA_DIR=self.data_dir,
+                        AWS_SHARED_CREDENTIALS_FILE=os.path.join(self.data_dir, "credentials"),
+                        AWS_PROFILE="slipway-local", AWS_DEFAULT_REGION="us-east-1",
+                        AWS_CONFIG_FILE=os.devnull, AWS_PAGER="")
+        for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "APP_VERSION", "DEMO_FAIL"):
+            self.env.pop(k, None)
+
+    @property
+    def endpoint(self):
+        return "http://127.0.0.1:%d" % self.api_port
+
+    def start(self):
+        out = self.slipway("engine", "start", "--listen", "127.0.0.1:%d" % self.api_port)
+        assert out.returncode == 0, out.stderr + out.stdout
+
+    def stop(self):
+        self.slipway("engine", "stop")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def slipway(self, *args, env=None, timeout=300):
+        e = dict(self.env, **(env or {}))
+        return subprocess.run([SLIPWAY, *args], env=e, capture_output=True, text=True, timeout=timeout)
+
+    def deploy(self, version, **extra):
+        return self.slipway("deploy", "dev", "--config", self.config, env=dict(APP_VERSION=version, **extra))
+
+    def aws(self, *args):
+        out = subprocess.run([AWS, "--endpoint-url", self.endpoint, "--output", "json", *args], env=self.env,
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, "aws %s failed: %s" % (" ".join(args), out.stderr)
+        return json.loads(out.stdout) if out.stdout.strip() else {}
+
+
+class Load:
+    """Continuous GETs on the listener from several keep-alive clients and one reconnecting client."""
+
+    def __init__(self, port, keepalive_clients=4):
+        self.port = port
+        self.stop_flag = threading.Event()
+        self.lock = threading.Lock()
+        self.codes = {}
+        self.errors = []
+        self.bodies = []
+        self.threads = [threading.Thread(target=self._run, args=(True,)) for _ in range(keepalive_clients)]
+        self.threads.append(threading.Thread(target=self._run, args=(False,)))
+
+    def _record(self, code, body, err=None):
+        with self.lock:
+            if err is not None:
+                self.errors.append(err)
+            else:
+                self.codes[code] = self.codes.get(code, 0) + 1
+                self.bodies.append(body)
+
+    def _run(self, keepalive):
+        conn = None
+        while not self.stop_flag.is_set():
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+                conn.request("GET", "/")
+                resp = conn.getresponse()
+                body = resp.read().decode()
+                self._record(resp.status, body)
+                if not keepalive or resp.getheader("Connection", "").lower() == "close":
+                    conn.close()
+                    conn = None
+            except Exception as e:  # any socket error is a failed request
+                self._record(None, None, repr(e))
+                if conn:
+                    conn.close()
+                conn = None
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_flag.set()
+        for t in self.threads:
+            t.join()
+
+    @property
+    def total(self):
+        return sum(self.codes.values()) + len(self.errors)
+
+    def failed(self):
+        return len(self.errors) + sum(n for code, n in self.codes.items() if not 200 <= code < 300)

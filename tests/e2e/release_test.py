@@ -1,0 +1,134 @@
+"""End-to-end: slipway releases the demo through the engine; real AWS clients read the result."""
+import json
+import time
+import unittest
+import urllib.request
+
+import boto3
+import botocore.exceptions
+
+from harness import Engine, Load
+
+
+class ReleaseTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.engine = Engine()
+        cls.engine.start()
+        out = cls.engine.deploy("v1")
+        assert out.returncode == 0, out.stdout + out.stderr
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.engine.stop()
+
+    def get(self, path="/"):
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (self.engine.listener_port, path), timeout=5) as r:
+            return r.status, r.read().decode()
+
+    def running_tasks(self):
+        arns = self.engine.aws("ecs", "list-tasks", "--cluster", "demo-dev", "--service-name", "demo-dev-web")["taskArns"]
+        if not arns:
+            return []
+        return self.engine.aws("ecs", "describe-tasks", "--cluster", "demo-dev", "--tasks", *arns)["tasks"]
+
+    def test_1_release_under_load_drops_no_request(self):
+        # Given v1 serving and continuous load from keep-alive and reconnecting clients.
+        self.assertEqual(self.get(), (200, "slipway demo v1\n"))
+        with Load(self.engine.listener_port) as load:
+            time.sleep(0.5)
+            out = self.engine.deploy("v2")
+            time.sleep(0.5)
+        # Then the release succeeded and every request got a 2xx.
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertIn("released dev", out.stdout)
+        self.assertGreater(load.total, 200)
+        self.assertEqual(load.failed(), 0, "codes=%s errors=%s" % (load.codes, load.errors[:5]))
+        # And responses switched from v1 to v2.
+        self.assertIn("slipway demo v1\n", load.bodies)
+        self.assertEqual(load.bodies[-1], "slipway demo v2\n")
+        first_v2 = load.bodies.index("slipway demo v2\n")
+        self.assertGreater(first_v2, 0)
+        # And exactly 2 tasks run, all on the new revision.
+        svc = self.engine.aws("ecs", "describe-services", "--cluster", "demo-dev", "--services", "demo-dev-web")["services"][0]
+        tasks = self.running_tasks()
+        self.assertEqual(len(tasks), 2)
+        self.assertEqual({t["taskDefinitionArn"] for t in tasks}, {svc["taskDefinition"]})
+        td = self.engine.aws("ecs", "describe-task-definition", "--task-definition", svc["taskDefinition"])
+        env = {e["name"]: e["value"] for e in td["taskDefinition"]["containerDefinitions"][0]["environment"]}
+        self.assertEqual(env["APP_VERSION"], "v2")
+
+    def test_2_aws_cli_reads_services_tasks_and_target_health(self):
+        svc = self.engine.aws("ecs", "describe-services", "--cluster", "demo-dev", "--services", "demo-dev-web")["services"][0]
+        self.assertEqual(svc["status"], "ACTIVE")
+        self.assertEqual((svc["desiredCount"], svc["runningCount"]), (2, 2))
+        self.assertEqual(len(svc["deployments"]), 1)
+        self.assertEqual(svc["deployments"][0]["rolloutState"], "COMPLETED")
+        messages = [e["message"] for e in svc["events"]]
+        self.assertIn("(service demo-dev-web) has reached a steady state.", messages)
+        self.assertTrue(any(m.startswith("(service demo-dev-web) has started 2 tasks: (task ") for m in messages))
+        tasks = self.running_tasks()
+        self.assertEqual([t["lastStatus"] for t in tasks], ["RUNNING", "RUNNING"])
+        ports = sorted(t["containers"][0]["networkBindings"][0]["hostPort"] for t in tasks)
+        tg_arn = svc["loadBalancers"][0]["targetGroupArn"]
+        health = self.engine.aws("elbv2", "describe-target-health", "--target-group-arn", tg_arn)["TargetHealthDescriptions"]
+        healthy = sorted(h["Target"]["Port"] for h in health if h["TargetHealth"]["State"] == "healthy")
+        self.assertEqual(healthy, ports)
+        # The CLI's own waiter: services-stable returns 0 on a settled service.
+        self.engine.aws("ecs", "wait", "services-stable", "--cluster", "demo-dev", "--services", "demo-dev-web")
+
+    def test_3_boto3_creates_a_service_that_reaches_steady_state(self):
+        session = boto3.session.Session(aws_access_key_id=None, region_name="us-east-1")
+        creds = open(self.engine.env["AWS_SHARED_CREDENTIALS_FILE"]).read().split()
+        key, secret = creds[creds.index("aws_access_key_id") + 2], creds[creds.index("aws_secret_access_key") + 2]
+        ecs = session.client("ecs", endpoint_url=self.engine.endpoint, aws_access_key_id=key, aws_secret_access_key=secret)
+        ecs.create_cluster(clusterName="boto")
+        td = ecs.register_task_definition(
+            family="boto-worker",
+            containerDefinitions=[{"name": "worker", "image": "busybox", "essential": True,
+                                   "entryPoint": ["/bin/sleep"], "command": ["600"]}])["taskDefinition"]
+        self.assertEqual(td["revision"], 1)
+        ecs.create_service(cluster="boto", serviceName="worker", taskDefinition="boto-worker", desiredCount=2)
+        ecs.get_waiter("services_stable").wait(cluster="boto", services=["worker"],
+                                               WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+        svc = ecs.describe_services(cluster="boto", services=["worker"])["services"][0]
+        self.assertEqual(svc["runningCount"], 2)
+        with self.assertRaises(botocore.exceptions.ClientError) as err:
+            ecs.describe_services(cluster="no-such-cluster", services=["x"])
+        self.assertEqual(err.exception.response["Error"]["Code"], "ClusterNotFoundException")
+
+    def test_4_unsigned_and_badly_signed_requests_get_aws_errors(self):
+        req = urllib.request.Request(self.engine.endpoint + "/", data=b"{}", method="POST", headers={
+            "X-Amz-Target": "AmazonEC2ContainerServiceV20141113.ListClusters",
+            "Content-Type": "application/x-amz-json-1.1"})
+        with self.assertRaises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(req, timeout=5)
+        self.assertEqual(err.exception.code, 403)
+        self.assertEqual(json.loads(err.exception.read())["__type"], "MissingAuthenticationTokenException")
+        ecs = boto3.client("ecs", endpoint_url=self.engine.endpoint, region_name="us-east-1",
+                           aws_access_key_id="AKIAWRONGWRONGWRONG0", aws_secret_access_key="x" * 40)
+        with self.assertRaises(botocore.exceptions.ClientError) as bad:
+            ecs.list_services(cluster="demo-dev")
+        self.assertEqual(bad.exception.response["Error"]["Code"], "UnrecognizedClientException")
+
+    def test_5_config_error_exits_2_naming_file_line_and_key(self):
+        with open(self.engine.config) as f:
+            text = f.read()
+        bad = self.engine.config.replace("slipway.yaml", "bad.yaml")
+        with open(bad, "w") as f:
+            f.write(text.replace("desiredCount: 2", "desiredCount: lots"))
+        out = self.engine.slipway("deploy", "dev", "--config", bad)
+        self.assertEqual(out.returncode, 2)
+        self.assertRegex(out.stderr, r"bad\.yaml:\d+: environments\.dev\.services\.web\.desiredCount: must be an integer")
+
+    def test_6_engine_status_reports_endpoint_and_credentials(self):
+        out = self.engine.slipway("engine", "status", "--output", "json")
+        self.assertEqual(out.returncode, 0)
+        st = json.loads(out.stdout)
+        self.assertTrue(st["running"])
+        self.assertEqual(st["endpoint"], self.engine.endpoint)
+        self.assertEqual(st["profile"], "slipway-local")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
