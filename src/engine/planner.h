@@ -48,8 +48,7 @@ struct Plan {
   bool steady = false;
 };
 
-/// Upper bound on running tasks: floor(desired * maximumPercent / 100), never below desired
-/// when minimumHealthyPercent leaves no room to stop first.
+/// Upper bound on running tasks: floor(desired * maximumPercent / 100).
 int MaxTasks(int desired, int maximum_percent);
 /// Lower bound on healthy tasks: ceil(desired * minimumHealthyPercent / 100).
 int MinHealthyTasks(int desired, int minimum_healthy_percent);
