@@ -229,7 +229,6 @@ Result<ReleaseReport> Release(aws::AwsClient& c, aws::HttpTransport& http, Clock
       report.failure = s.service_name + ": " + v->reason;
       break;
     }
-    s.running_count = -1;
   }
   if (report.failure.empty()) report.failure = Verify(http, clock, env, env.listener_host, options);
   if (auto st = Status(c, env)) {

@@ -159,9 +159,8 @@ ApiResult ControlPlane::DescribeTaskDefinition(const json& r) {
   const json* td = FindTaskDefinition(r.value("taskDefinition", ""));
   if (td == nullptr) return tl::unexpected(ClientError("Unable to describe task definition."));
   json shown = *td;
-  json out{{"taskDefinition", shown}};
   shown.erase("_tags");
-  out["taskDefinition"] = shown;
+  json out{{"taskDefinition", shown}};
   auto include = r.value("include", std::vector<std::string>{});
   if (std::find(include.begin(), include.end(), "TAGS") != include.end()) out["tags"] = td->value("_tags", json::array());
   return out;
