@@ -57,10 +57,14 @@ ApiHttpResponse ApiFront::Handle(const ApiHttpRequest& http) {
     if (body.is_discarded() || !body.is_object()) {
       return JsonError({"SerializationException", "Request body is not a JSON object.", 400});
     }
-    if (prefix != "AmazonEC2ContainerServiceV20141113") {
+    ApiResult result;
+    if (prefix == "AmazonEC2ContainerServiceV20141113") {
+      result = control_.HandleEcs(op, body);
+    } else if (prefix == "Logs_20140328") {
+      result = logs_.Handle(op, body, static_cast<int64_t>(EpochSeconds(clock_.WallNow()) * 1000));
+    } else {
       return JsonError({"UnknownOperationException", "The engine does not serve " + prefix + ".", 400});
     }
-    auto result = control_.HandleEcs(op, body);
     if (!result) return JsonError(result.error());
     return {200, "application/x-amz-json-1.1", result->dump()};
   }

@@ -27,13 +27,14 @@ struct ApiHttpResponse {
 /// Serves the engine's AWS API subset over one key pair.
 class ApiFront {
  public:
-  ApiFront(ControlPlane& control, Clock& clock, aws::Credentials credentials)
-      : control_(control), clock_(clock), credentials_(std::move(credentials)) {}
+  ApiFront(ControlPlane& control, LogService& logs, Clock& clock, aws::Credentials credentials)
+      : control_(control), logs_(logs), clock_(clock), credentials_(std::move(credentials)) {}
 
   ApiHttpResponse Handle(const ApiHttpRequest& request);
 
  private:
   ControlPlane& control_;
+  LogService& logs_;
   Clock& clock_;
   aws::Credentials credentials_;
 };

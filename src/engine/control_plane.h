@@ -7,25 +7,15 @@
 #include <string>
 
 #include "base/clock.h"
+#include "engine/api_types.h"
 #include "engine/data_plane.h"
+#include "engine/logs.h"
 #include "engine/model.h"
 #include "engine/planner.h"
 #include "engine/runtime.h"
 #include "engine/store.h"
 
 namespace slipway::engine {
-
-/// An AWS-shaped API error: code (the __type / <Code>), message and HTTP status.
-struct ApiError {
-  std::string code;
-  std::string message;
-  int status = 400;
-};
-
-using ApiResult = tl::expected<nlohmann::json, ApiError>;
-/// Query-protocol results are the inner XML of <ActionResult>.
-using XmlResult = tl::expected<std::string, ApiError>;
-using QueryParams = std::map<std::string, std::string>;
 
 struct ControlPlaneOptions {
   std::string data_dir;
@@ -35,10 +25,13 @@ struct ControlPlaneOptions {
   std::map<std::string, std::string> base_env;
 };
 
+/// The circuit breaker's failure threshold: clamp(ceil(0.5 x desiredCount), 3, 200).
+int CircuitBreakerThreshold(int desired_count);
+
 /// Owns the state. Every public method takes the lock; call from any thread.
 class ControlPlane {
  public:
-  ControlPlane(Clock& clock, TaskRuntime& runtime, DataPlane& data_plane, Store& store,
+  ControlPlane(Clock& clock, TaskRuntime& runtime, DataPlane& data_plane, Store& store, LogService& logs,
                ControlPlaneOptions options);
 
   /// Restores state from the store, reopens listeners, and marks tasks whose processes are gone.
@@ -66,6 +59,11 @@ class ControlPlane {
   ApiResult ListTasks(const nlohmann::json& r);
   ApiResult DescribeTasks(const nlohmann::json& r);
   ApiResult StopTask(const nlohmann::json& r);
+  ApiResult RunTask(const nlohmann::json& r);
+  ApiResult TagResource(const nlohmann::json& r);
+  ApiResult UntagResource(const nlohmann::json& r);
+  ApiResult ListTagsForResource(const nlohmann::json& r);
+  tl::expected<std::string, ApiError> CheckTaggable(const std::string& arn) const;
 
   tl::expected<Cluster*, ApiError> FindCluster(const nlohmann::json& r);
   const nlohmann::json* FindTaskDefinition(const std::string& ref) const;
@@ -100,8 +98,12 @@ class ControlPlane {
   void ReapContainers();
   void AdvanceTasks();
   void ReconcileService(Service& s);
+  void CountTaskOutcomes(Service& s);
+  void TripCircuitBreaker(Service& s);
+  void PruneStoppedTasks();
   void LaunchTask(Service& s, const std::string& deployment_id);
   bool StartContainers(Task& t, const nlohmann::json& task_definition);
+  void ShipLogs(Task& t);
   void BeginStop(Task& t, const std::string& reason, const std::string& stop_code);
   void FinishStop(Task& t);
   TaskPhase PhaseOf(const Service& s, const Task& t) const;
@@ -114,6 +116,7 @@ class ControlPlane {
   TaskRuntime& runtime_;
   DataPlane& data_plane_;
   Store& store_;
+  LogService& logs_;
   ControlPlaneOptions options_;
   std::mutex mu_;
   State state_;

@@ -38,6 +38,10 @@ ApiResult ControlPlane::HandleEcs(const std::string& op, const json& r) {
       {"ListTasks", &ControlPlane::ListTasks},
       {"DescribeTasks", &ControlPlane::DescribeTasks},
       {"StopTask", &ControlPlane::StopTask},
+      {"RunTask", &ControlPlane::RunTask},
+      {"TagResource", &ControlPlane::TagResource},
+      {"UntagResource", &ControlPlane::UntagResource},
+      {"ListTagsForResource", &ControlPlane::ListTagsForResource},
   };
   auto it = kOps.find(op);
   if (it == kOps.end()) {
@@ -118,6 +122,7 @@ ApiResult ControlPlane::RegisterTaskDefinition(const json& r) {
   json td = r;
   json tags = td.contains("tags") ? td["tags"] : json::array();
   td.erase("tags");
+  if (!tags.is_array()) return tl::unexpected(ClientError("tags must be a list of {key, value}."));
   int revision = static_cast<int>(revisions.size()) + 1;
   td["revision"] = revision;
   td["taskDefinitionArn"] = std::string("arn:aws:ecs:us-east-1:") + kAccount +
@@ -130,12 +135,10 @@ ApiResult ControlPlane::RegisterTaskDefinition(const json& r) {
   td["requiresAttributes"] = json::array();
   td["placementConstraints"] = td.value("placementConstraints", json::array());
   td["volumes"] = td.value("volumes", json::array());
-  td["_tags"] = tags;
   revisions.push_back(td);
+  if (!tags.empty()) state_.tags[td["taskDefinitionArn"]] = tags;
   dirty_ = true;
-  json shown = td;
-  shown.erase("_tags");
-  return json{{"taskDefinition", shown}, {"tags", tags}};
+  return json{{"taskDefinition", td}, {"tags", tags}};
 }
 
 const json* ControlPlane::FindTaskDefinition(const std::string& ref) const {
@@ -158,11 +161,12 @@ const json* ControlPlane::FindTaskDefinition(const std::string& ref) const {
 ApiResult ControlPlane::DescribeTaskDefinition(const json& r) {
   const json* td = FindTaskDefinition(r.value("taskDefinition", ""));
   if (td == nullptr) return tl::unexpected(ClientError("Unable to describe task definition."));
-  json shown = *td;
-  shown.erase("_tags");
-  json out{{"taskDefinition", shown}};
+  json out{{"taskDefinition", *td}};
   auto include = r.value("include", std::vector<std::string>{});
-  if (std::find(include.begin(), include.end(), "TAGS") != include.end()) out["tags"] = td->value("_tags", json::array());
+  if (std::find(include.begin(), include.end(), "TAGS") != include.end()) {
+    auto tags = state_.tags.find((*td)["taskDefinitionArn"]);
+    out["tags"] = tags == state_.tags.end() ? json::array() : tags->second;
+  }
   return out;
 }
 
@@ -407,7 +411,8 @@ json ControlPlane::TaskJson(const Task& t) const {
            {"launchType", "FARGATE"}, {"platformVersion", "1.4.0"}, {"platformFamily", "Linux"},
            {"availabilityZone", "us-east-1a"}, {"connectivity", "CONNECTED"},
            {"createdAt", t.created_at}, {"version", t.version}, {"attachments", json::array()},
-           {"attributes", json::array()}, {"overrides", {{"containerOverrides", json::array()}}},
+           {"attributes", json::array()},
+           {"overrides", t.overrides.is_object() ? t.overrides : json{{"containerOverrides", json::array()}}},
            {"tags", json::array()}};
   if (const json* td = FindTaskDefinition(t.task_definition_arn)) {
     if (td->contains("cpu")) out["cpu"] = (*td)["cpu"];
@@ -456,6 +461,101 @@ ApiResult ControlPlane::StopTask(const json& r) {
     BeginStop(t, r.value("reason", "Task stopped by user"), "UserInitiated");
   }
   return json{{"task", TaskJson(t)}};
+}
+
+ApiResult ControlPlane::RunTask(const json& r) {
+  auto cluster = FindCluster(r);
+  if (!cluster) return tl::unexpected(cluster.error());
+  const json* td = FindTaskDefinition(r.value("taskDefinition", ""));
+  if (td == nullptr) return tl::unexpected(InvalidParameter("TaskDefinition not found."));
+  const int count = r.value("count", 1);
+  if (count < 1 || count > 10) return tl::unexpected(InvalidParameter("Count must be between 1 and 10."));
+  json overrides = r.value("overrides", json::object());
+  for (const auto& o : overrides.value("containerOverrides", json::array())) {
+    bool known = false;
+    for (const auto& def : (*td)["containerDefinitions"]) known = known || def["name"] == o.value("name", "");
+    if (!known) {
+      return tl::unexpected(InvalidParameter("Override for container named " + o.value("name", "") +
+                                             " is not a container in the TaskDefinition."));
+    }
+  }
+  const std::string family = (*td)["family"];
+  json out{{"tasks", json::array()}, {"failures", json::array()}};
+  for (int i = 0; i < count; ++i) {
+    Task t;
+    t.id = RandomHex(32);
+    t.cluster_arn = (*cluster)->arn;
+    t.arn = std::string("arn:aws:ecs:us-east-1:") + kAccount + ":task/" + (*cluster)->name + "/" + t.id;
+    t.task_definition_arn = (*td)["taskDefinitionArn"];
+    t.group = r.value("group", "family:" + family);
+    t.started_by = r.value("startedBy", "");
+    t.overrides = overrides;
+    if (!t.overrides.contains("containerOverrides")) t.overrides["containerOverrides"] = json::array();
+    t.created_at = Now();
+    out["tasks"].push_back(TaskJson(t));
+    state_.tasks[t.id] = std::move(t);
+  }
+  dirty_ = true;
+  return out;
+}
+
+tl::expected<std::string, ApiError> ControlPlane::CheckTaggable(const std::string& arn) const {
+  if (arn.find(":task-definition/") != std::string::npos) {
+    if (FindTaskDefinition(arn) == nullptr) {
+      return tl::unexpected(InvalidParameter("The specified task definition does not exist."));
+    }
+    return arn;
+  }
+  for (const auto& [key, s] : state_.services) {
+    if (s.arn == arn && s.status == "ACTIVE") return arn;
+  }
+  for (const auto& [name, c] : state_.clusters) {
+    if (c.arn == arn) return arn;
+  }
+  return tl::unexpected(ApiError{"InvalidParameterException", "The specified resource could not be found.", 400});
+}
+
+ApiResult ControlPlane::TagResource(const json& r) {
+  auto arn = CheckTaggable(r.value("resourceArn", ""));
+  if (!arn) return tl::unexpected(arn.error());
+  json& tags = state_.tags[*arn];
+  if (!tags.is_array()) tags = json::array();
+  for (const auto& tag : r.value("tags", json::array())) {
+    std::string key = tag.value("key", "");
+    if (key.empty() || key.size() > 128) return tl::unexpected(InvalidParameter("Tag keys must be 1 to 128 characters."));
+    if (tag.value("value", "").size() > 256) return tl::unexpected(InvalidParameter("Tag values must be at most 256 characters."));
+    json kept = json::array();
+    for (const auto& t : tags) {
+      if (t.value("key", "") != key) kept.push_back(t);
+    }
+    tags = kept;
+    tags.push_back({{"key", key}, {"value", tag.value("value", "")}});
+  }
+  if (tags.size() > 50) return tl::unexpected(InvalidParameter("A resource can have at most 50 tags."));
+  dirty_ = true;
+  return json::object();
+}
+
+ApiResult ControlPlane::UntagResource(const json& r) {
+  auto arn = CheckTaggable(r.value("resourceArn", ""));
+  if (!arn) return tl::unexpected(arn.error());
+  auto keys = r.value("tagKeys", std::vector<std::string>{});
+  json& tags = state_.tags[*arn];
+  if (!tags.is_array()) tags = json::array();
+  json kept = json::array();
+  for (const auto& t : tags) {
+    if (std::find(keys.begin(), keys.end(), t.value("key", "")) == keys.end()) kept.push_back(t);
+  }
+  tags = kept;
+  dirty_ = true;
+  return json::object();
+}
+
+ApiResult ControlPlane::ListTagsForResource(const json& r) {
+  auto arn = CheckTaggable(r.value("resourceArn", ""));
+  if (!arn) return tl::unexpected(arn.error());
+  auto it = state_.tags.find(*arn);
+  return json{{"tags", it == state_.tags.end() || !it->second.is_array() ? json::array() : it->second}};
 }
 
 }  // namespace slipway::engine

@@ -85,15 +85,17 @@ Result<void> RunEngine(const EngineOptions& options) {
   if (!creds) return tl::unexpected(creds.error());
   auto store = Store::Open(options.data_dir + "/engine.db");
   if (!store) return tl::unexpected(store.error());
+  auto logs = LogService::Open(options.data_dir + "/logs.db");
+  if (!logs) return tl::unexpected(logs.error());
 
   boost::asio::io_context io;
   RealClock clock;
   ExecRuntime runtime;
   auto proxy = MakeProxy(io);
-  ControlPlane control(clock, runtime, *proxy, **store,
+  ControlPlane control(clock, runtime, *proxy, **store, **logs,
                        {options.data_dir, options.listen_host, BaseEnv()});
   if (auto loaded = control.Load(); !loaded) return loaded;
-  ApiFront front(control, clock, *creds);
+  ApiFront front(control, **logs, clock, *creds);
   auto port = ServeApi(io, options.listen_host, options.listen_port,
                        [&front](const ApiHttpRequest& r) { return front.Handle(r); });
   if (!port) return tl::unexpected(port.error());
@@ -109,7 +111,8 @@ Result<void> RunEngine(const EngineOptions& options) {
   std::vector<std::thread> threads;
   auto work = boost::asio::make_work_guard(io);
   for (int i = 0; i < kIoThreads; ++i) threads.emplace_back([&io] { io.run(); });
-  std::fprintf(stderr, "slipway engine serving %s (data dir %s)\n", info.endpoint.c_str(), options.data_dir.c_str());
+  std::fprintf(stderr, "slipway engine serving %s (data dir %s; memory limits: %s)\n", info.endpoint.c_str(),
+               options.data_dir.c_str(), runtime.MemoryEnforcement().c_str());
 
   while (!stopping) {
     control.Tick();

@@ -8,15 +8,16 @@ namespace slipway::engine {
 using nlohmann::json;
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ServiceEvent, id, created_at, message)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Deployment, id, status, task_definition, desired_count,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Deployment, id, status, task_definition, desired_count,
                                    failed_tasks, created_at, updated_at, rollout_state,
                                    rollout_state_reason)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Service, arn, name, cluster_arn, task_definition, desired_count,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Service, arn, name, cluster_arn, task_definition, desired_count,
                                    maximum_percent, minimum_healthy_percent,
                                    circuit_breaker_enable, circuit_breaker_rollback,
                                    health_check_grace_period, load_balancers,
                                    network_configuration, launch_type, status, created_at,
-                                   deployments, events, blocked_reported)
+                                   deployments, events, blocked_reported, last_completed,
+                                                launch_not_before)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Cluster, arn, name, status)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Target, id, port, state, reason, description, ok_streak,
                                    fail_streak, drain_until, next_check, checked_once)
@@ -34,8 +35,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Listener, arn, load_balancer_arn, protocol, p
                                    default_actions)
 
 void to_json(json& j, const ContainerState& c) {
-  j = json{{"name", c.name}, {"last_status", c.last_status}, {"reason", c.reason},
-           {"container_port", c.container_port}, {"host_port", c.host_port}};
+  j = json{{"name", c.name},           {"last_status", c.last_status}, {"reason", c.reason},
+           {"container_port", c.container_port}, {"host_port", c.host_port},
+           {"health_status", c.health_status}, {"log_path", c.log_path},
+           {"log_offset", c.log_offset}, {"log_group", c.log_group}, {"log_stream", c.log_stream}};
   if (c.exit_code) j["exit_code"] = *c.exit_code;
 }
 void from_json(const json& j, ContainerState& c) {
@@ -44,20 +47,27 @@ void from_json(const json& j, ContainerState& c) {
   c.reason = j.value("reason", "");
   c.container_port = j.value("container_port", 0);
   c.host_port = j.value("host_port", 0);
+  c.health_status = j.value("health_status", "UNKNOWN");
+  c.log_path = j.value("log_path", "");
+  c.log_offset = j.value("log_offset", 0L);
+  c.log_group = j.value("log_group", "");
+  c.log_stream = j.value("log_stream", "");
   if (j.contains("exit_code")) c.exit_code = j["exit_code"].get<int>();
 }
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Task, arn, id, cluster_arn, task_definition_arn, group,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Task, arn, id, cluster_arn, task_definition_arn, group,
                                    started_by, service_name, last_status, desired_status,
                                    created_at, started_at, stopping_at, stopped_at,
                                    stopped_reason, stop_code, health_status, containers, version,
-                                   target_group_arn, target_port, drain_until, kill_at)
+                                   target_group_arn, target_port, drain_until, kill_at, overrides,
+                                   failure_counted, counted_healthy)
 
 json ToJson(const State& s) {
   return json{{"clusters", s.clusters},         {"task_definitions", s.task_definitions},
               {"services", s.services},         {"tasks", s.tasks},
               {"load_balancers", s.load_balancers}, {"target_groups", s.target_groups},
-              {"listeners", s.listeners},       {"rules", s.rules}};
+              {"listeners", s.listeners},       {"rules", s.rules},
+              {"tags", s.tags}};
 }
 
 State StateFromJson(const json& j) {
@@ -70,6 +80,7 @@ State StateFromJson(const json& j) {
   if (j.contains("target_groups")) j.at("target_groups").get_to(s.target_groups);
   if (j.contains("listeners")) j.at("listeners").get_to(s.listeners);
   if (j.contains("rules")) j.at("rules").get_to(s.rules);
+  if (j.contains("tags")) j.at("tags").get_to(s.tags);
   return s;
 }
 

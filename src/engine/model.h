@@ -46,6 +46,11 @@ struct Service {
   std::vector<Deployment> deployments;  ///< [0] is PRIMARY
   std::deque<ServiceEvent> events;      ///< newest first, at most 100
   bool blocked_reported = false;
+  /// The last deployment that reached COMPLETED (empty id: none yet); where a circuit-breaker
+  /// rollback returns.
+  Deployment last_completed;
+  /// Engine bookkeeping: no task launches before this time (back-off after failed tasks).
+  double launch_not_before = 0;
 };
 
 struct ContainerState {
@@ -55,6 +60,13 @@ struct ContainerState {
   std::string reason;
   int container_port = 0;
   int host_port = 0;
+  std::string health_status = "UNKNOWN";  ///< HEALTHY | UNHEALTHY | UNKNOWN (container healthCheck)
+  // Engine bookkeeping, not on the wire.
+  std::string log_path;                   ///< the container's stdout+stderr file
+  long log_offset = 0;                    ///< bytes of log_path already shipped to CloudWatch Logs
+  std::string log_group, log_stream;      ///< awslogs destination; empty when not configured
+  int health_failures = 0;                ///< consecutive failed healthCheck runs
+  double next_health_check = 0;
 };
 
 struct Task {
@@ -71,6 +83,9 @@ struct Task {
   int target_port = 0;
   double drain_until = 0;
   double kill_at = 0;
+  nlohmann::json overrides;          ///< RunTask overrides, as sent
+  bool failure_counted = false;      ///< already added to its deployment's failedTasks
+  bool counted_healthy = false;      ///< already reset its deployment's failedTasks
 };
 
 struct Cluster {
@@ -140,6 +155,7 @@ struct State {
   std::map<std::string, TargetGroup> target_groups;                   ///< by ARN
   std::map<std::string, Listener> listeners;                          ///< by ARN
   std::map<std::string, Rule> rules;                                  ///< by ARN
+  std::map<std::string, nlohmann::json> tags;                         ///< resource ARN -> [{key, value}]
 };
 
 /// Whole-state (de)serialisation for the store.

@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 
 #include "base/strings.h"
 #include "base/unique_fd.h"
@@ -18,6 +19,7 @@ namespace {
 
 constexpr size_t kMaxEvents = 100;
 constexpr int kDefaultStopTimeoutSeconds = 30;
+constexpr size_t kMaxStoppedTasks = 300;
 
 // Asks the kernel for a free loopback port for a container without a fixed host port.
 int FreePort() {
@@ -41,9 +43,14 @@ std::string TaskList(const std::vector<std::string>& ids) {
 
 }  // namespace
 
-ControlPlane::ControlPlane(Clock& clock, TaskRuntime& runtime, DataPlane& data_plane, Store& store,
+ControlPlane::ControlPlane(Clock& clock, TaskRuntime& runtime, DataPlane& data_plane, Store& store, LogService& logs,
                            ControlPlaneOptions options)
-    : clock_(clock), runtime_(runtime), data_plane_(data_plane), store_(store), options_(std::move(options)) {}
+    : clock_(clock),
+      runtime_(runtime),
+      data_plane_(data_plane),
+      store_(store),
+      logs_(logs),
+      options_(std::move(options)) {}
 
 Result<void> ControlPlane::Load() {
   std::lock_guard lock(mu_);
@@ -84,11 +91,15 @@ void ControlPlane::Tick() {
   std::lock_guard lock(mu_);
   ReapContainers();
   AdvanceTasks();
+  for (auto& [id, t] : state_.tasks) {
+    if (t.last_status != "STOPPED") ShipLogs(t);
+  }
   for (auto& [key, s] : state_.services) {
     if (s.status == "ACTIVE") ReconcileService(s);
   }
   ScheduleHealthChecks();
   if (routing_dirty_) PublishRouting();
+  PruneStoppedTasks();
   Persist();
 }
 
@@ -106,7 +117,9 @@ void ControlPlane::ReapContainers() {
       if (c.name != exit.name) continue;
       c.last_status = "STOPPED";
       c.exit_code = exit.status.code;
+      if (exit.out_of_memory) c.reason = "OutOfMemoryError: Container killed due to memory usage";
     }
+    ShipLogs(t);
     if (t.desired_status != "STOPPED") {
       t.stopped_reason = "Essential container in task exited";
       t.stop_code = "EssentialContainerExited";
@@ -173,6 +186,32 @@ void ControlPlane::BeginStop(Task& t, const std::string& reason, const std::stri
   t.kill_at = Now() + kDefaultStopTimeoutSeconds;
 }
 
+namespace {
+
+// The container's memory limit in bytes: its own hard `memory` (MiB), else the task's.
+long long MemoryLimitBytes(const json& td, const json& def) {
+  auto mib = [](const json& v) -> long long {
+    if (v.is_number_integer()) return v.get<long long>();
+    if (v.is_string()) return std::atoll(v.get<std::string>().c_str());
+    return 0;
+  };
+  long long limit = def.contains("memory") ? mib(def["memory"]) : 0;
+  if (limit == 0 && td.contains("memory")) limit = mib(td["memory"]);
+  return limit * 1024 * 1024;
+}
+
+const json* ContainerOverride(const json& overrides, const std::string& name) {
+  if (!overrides.is_object()) return nullptr;
+  auto list = overrides.find("containerOverrides");
+  if (list == overrides.end() || !list->is_array()) return nullptr;
+  for (const auto& o : *list) {
+    if (o.is_object() && o.value("name", "") == name) return &o;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 bool ControlPlane::StartContainers(Task& t, const json& td) {
   std::string dir = options_.data_dir + "/tasks/" + t.id;
   std::error_code ec;
@@ -180,10 +219,15 @@ bool ControlPlane::StartContainers(Task& t, const json& td) {
   for (const auto& def : td["containerDefinitions"]) {
     ContainerState c;
     c.name = def.value("name", "");
+    const json* override = ContainerOverride(t.overrides, c.name);
     std::vector<std::string> argv = def.value("entryPoint", std::vector<std::string>{});
-    for (const auto& a : def.value("command", std::vector<std::string>{})) argv.push_back(a);
+    json command = override && override->contains("command") ? (*override)["command"] : def.value("command", json::array());
+    for (const auto& a : command) argv.push_back(a.get<std::string>());
     std::map<std::string, std::string> env = options_.base_env;
     for (const auto& kv : def.value("environment", json::array())) env[kv.value("name", "")] = kv.value("value", "");
+    if (override) {
+      for (const auto& kv : override->value("environment", json::array())) env[kv.value("name", "")] = kv.value("value", "");
+    }
     for (const auto& pm : def.value("portMappings", json::array())) {
       c.container_port = pm.value("containerPort", 0);
       c.host_port = pm.value("hostPort", 0);
@@ -191,11 +235,26 @@ bool ControlPlane::StartContainers(Task& t, const json& td) {
       if (!env.count("PORT")) env["PORT"] = std::to_string(c.host_port);
       break;
     }
-    if (argv.empty()) {
+    c.log_path = dir + "/" + c.name + ".log";
+    const json log_config = def.value("logConfiguration", json::object());
+    if (log_config.value("logDriver", "") == "awslogs") {
+      const json opts = log_config.value("options", json::object());
+      c.log_group = opts.value("awslogs-group", "");
+      // ECS names awslogs streams prefix/container-name/task-id.
+      std::string prefix = opts.value("awslogs-stream-prefix", "");
+      c.log_stream = (prefix.empty() ? "" : prefix + "/") + c.name + "/" + t.id;
+      if (!c.log_group.empty() && opts.value("awslogs-create-group", "false") != "true" && !logs_.GroupExists(c.log_group)) {
+        c.reason = "ResourceInitializationError: failed to validate logger args: The specified log group does not "
+                   "exist. : exit status 1 (awslogs-group " + c.log_group + ")";
+      }
+    }
+    if (!c.reason.empty()) {
+      // Start refused below.
+    } else if (argv.empty()) {
       c.reason = "CannotStartContainerError: the exec runtime needs entryPoint or command in container " + c.name;
     } else {
-      auto started = runtime_.Start({t.id, c.name, argv, env, def.value("workingDirectory", ""),
-                                     dir + "/" + c.name + ".log"});
+      auto started = runtime_.Start({t.id, c.name, argv, env, def.value("workingDirectory", ""), c.log_path,
+                                     MemoryLimitBytes(td, def)});
       if (started) c.last_status = "RUNNING";
       else c.reason = "CannotStartContainerError: " + started.error().message;
     }
@@ -208,6 +267,33 @@ bool ControlPlane::StartContainers(Task& t, const json& td) {
     }
   }
   return true;
+}
+
+void ControlPlane::ShipLogs(Task& t) {
+  const int64_t now_ms = static_cast<int64_t>(Now() * 1000);
+  for (auto& c : t.containers) {
+    if (c.log_group.empty() || c.log_path.empty()) continue;
+    std::error_code ec;
+    auto size = static_cast<long>(std::filesystem::file_size(c.log_path, ec));
+    if (ec || size <= c.log_offset) continue;
+    std::ifstream in(c.log_path, std::ios::binary);
+    in.seekg(c.log_offset);
+    std::string chunk(static_cast<size_t>(size - c.log_offset), '\0');
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    // Ship whole lines; a partial last line waits, unless the container has stopped.
+    size_t end = chunk.rfind('\n');
+    bool final = c.last_status == "STOPPED";
+    size_t take = end == std::string::npos ? (final ? chunk.size() : 0) : (final ? chunk.size() : end + 1);
+    if (take == 0) continue;
+    std::vector<LogLine> lines;
+    for (const auto& line : Split(chunk.substr(0, take), '\n')) {
+      if (!line.empty()) lines.push_back({now_ms, line});
+    }
+    if (logs_.Ingest(c.log_group, c.log_stream, lines, true, now_ms)) {
+      c.log_offset += static_cast<long>(take);
+      dirty_ = true;
+    }
+  }
 }
 
 void ControlPlane::LaunchTask(Service& s, const std::string& deployment_id) {
@@ -287,8 +373,85 @@ TaskPhase ControlPlane::PhaseOf(const Service& s, const Task& t) const {
   return TaskPhase::kStarting;
 }
 
+int CircuitBreakerThreshold(int desired_count) {
+  return std::clamp((desired_count + 1) / 2, 3, 200);
+}
+
+namespace {
+
+// A task that stopped before it ever counted healthy, or that a health check failed, is a failed
+// task for the circuit breaker; scheduler replacements and user stops are not.
+bool IsFailedTask(const Task& t) {
+  if (t.stop_code == "TaskFailedToStart") return true;
+  if (t.stop_code == "EssentialContainerExited") return !t.counted_healthy;
+  return t.stopped_reason.rfind("Task failed ELB health checks", 0) == 0 ||
+         t.stopped_reason.rfind("Task failed container health checks", 0) == 0;
+}
+
+Deployment* FindDeployment(Service& s, const std::string& id) {
+  for (auto& d : s.deployments) {
+    if (d.id == id) return &d;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void ControlPlane::CountTaskOutcomes(Service& s) {
+  const double now = Now();
+  for (auto& [id, t] : state_.tasks) {
+    if (t.service_name != s.name || t.cluster_arn != s.cluster_arn) continue;
+    Deployment* d = FindDeployment(s, t.started_by);
+    if (d == nullptr) continue;
+    if (t.desired_status != "STOPPED" && !t.counted_healthy && PhaseOf(s, t) == TaskPhase::kHealthy) {
+      t.counted_healthy = true;
+      d->failed_tasks = 0;  // resetOnHealthyTask: the consecutive model ECS defaults to
+      dirty_ = true;
+    }
+    if (t.desired_status == "STOPPED" && !t.failure_counted && IsFailedTask(t)) {
+      t.failure_counted = true;
+      ++d->failed_tasks;
+      d->updated_at = now;
+      // Back off relaunches as ECS's scheduler does, so a crash loop does not spin.
+      double delay = std::min(0.5 * (1 << std::min(d->failed_tasks - 1, 6)), 30.0);
+      s.launch_not_before = std::max(s.launch_not_before, now + delay);
+      dirty_ = true;
+    }
+  }
+}
+
+void ControlPlane::TripCircuitBreaker(Service& s) {
+  Deployment& failed = s.deployments.front();
+  failed.rollout_state = "FAILED";
+  failed.rollout_state_reason = "ECS deployment circuit breaker: tasks failed to start.";
+  failed.updated_at = Now();
+  AddEvent(s, "(deployment " + failed.id + ") deployment failed: tasks failed to start.");
+  const Deployment target = s.last_completed;
+  if (!s.circuit_breaker_rollback || target.id.empty() || target.id == failed.id) return;
+  // The last COMPLETED deployment becomes PRIMARY again under its own id.
+  Deployment restored = target;
+  restored.status = "PRIMARY";
+  restored.rollout_state = "IN_PROGRESS";
+  restored.rollout_state_reason = "ECS deployment circuit breaker: rolling back to deploymentId " + target.id + ".";
+  restored.desired_count = s.desired_count;
+  restored.failed_tasks = 0;
+  restored.updated_at = Now();
+  std::erase_if(s.deployments, [&](const Deployment& d) { return d.id == target.id; });
+  for (auto& d : s.deployments) d.status = "ACTIVE";
+  s.deployments.front().desired_count = 0;
+  s.deployments.insert(s.deployments.begin(), restored);
+  s.task_definition = restored.task_definition;
+  s.launch_not_before = 0;
+  AddEvent(s, "rolling back to deployment " + target.id + ".");
+}
+
 void ControlPlane::ReconcileService(Service& s) {
   if (s.deployments.empty()) return;
+  CountTaskOutcomes(s);
+  if (s.circuit_breaker_enable && s.deployments.front().rollout_state == "IN_PROGRESS" &&
+      s.deployments.front().failed_tasks >= CircuitBreakerThreshold(s.desired_count)) {
+    TripCircuitBreaker(s);
+  }
   Deployment& primary = s.deployments.front();
   PlanInput in{s.desired_count, s.maximum_percent, s.minimum_healthy_percent, primary.id, {}};
   for (auto& [id, t] : state_.tasks) {
@@ -296,15 +459,22 @@ void ControlPlane::ReconcileService(Service& s) {
     in.tasks.push_back({id, t.started_by, PhaseOf(s, t)});
   }
   Plan plan = PlanRollingUpdate(in);
+  // A FAILED deployment launches no new tasks; a backing-off one waits.
+  if (primary.rollout_state == "FAILED" || Now() < s.launch_not_before) plan.start = 0;
 
   std::vector<std::string> replaced;
   for (const auto& stop : plan.stops) {
     Task& t = state_.tasks[stop.task_id];
     if (stop.cause == StopCause::kUnhealthy) {
-      BeginStop(t, "Task failed ELB health checks in (target-group " + t.target_group_arn + ")",
-                "ServiceSchedulerInitiated");
-      AddEvent(s, "(task " + t.id + ") (port " + std::to_string(t.target_port) + ") is unhealthy in (target-group " +
-                      t.target_group_arn + ") due to (reason Health checks failed).");
+      if (t.health_status == "UNHEALTHY") {
+        BeginStop(t, "Task failed container health checks", "ServiceSchedulerInitiated");
+        AddEvent(s, "(task " + t.id + ") failed container health checks.");
+      } else {
+        BeginStop(t, "Task failed ELB health checks in (target-group " + t.target_group_arn + ")",
+                  "ServiceSchedulerInitiated");
+        AddEvent(s, "(task " + t.id + ") (port " + std::to_string(t.target_port) + ") is unhealthy in (target-group " +
+                        t.target_group_arn + ") due to (reason Health checks failed).");
+      }
     } else {
       BeginStop(t, "Scaling activity initiated by (deployment " + t.started_by + ")", "ServiceSchedulerInitiated");
     }
@@ -340,13 +510,31 @@ void ControlPlane::ReconcileService(Service& s) {
                 "configuration. Update the minimumHealthyPercent or maximumPercent value and try again.");
     s.blocked_reported = true;
   }
-  if (plan.steady && (primary.rollout_state == "IN_PROGRESS" || s.deployments.size() > 1)) {
+  if (plan.steady && primary.rollout_state != "FAILED" &&
+      (primary.rollout_state == "IN_PROGRESS" || s.deployments.size() > 1)) {
     primary.rollout_state = "COMPLETED";
     primary.rollout_state_reason = "ECS deployment " + primary.id + " completed.";
     primary.updated_at = Now();
     s.deployments.resize(1);
+    s.last_completed = primary;
     AddEvent(s, "(deployment " + primary.id + ") deployment completed.");
     AddEvent(s, "has reached a steady state.");
+  }
+}
+
+void ControlPlane::PruneStoppedTasks() {
+  // ECS shows stopped tasks for about an hour; keep at most the newest kMaxStoppedTasks.
+  const double cutoff = Now() - 3600;
+  std::vector<std::pair<double, std::string>> stopped;
+  for (const auto& [id, t] : state_.tasks) {
+    if (t.last_status == "STOPPED") stopped.emplace_back(t.stopped_at, id);
+  }
+  std::sort(stopped.begin(), stopped.end(), std::greater<>());
+  for (size_t i = 0; i < stopped.size(); ++i) {
+    if (i >= kMaxStoppedTasks || stopped[i].first < cutoff) {
+      state_.tasks.erase(stopped[i].second);
+      dirty_ = true;
+    }
   }
 }
 

@@ -1,14 +1,24 @@
-// SQLite-backed document store; statements are owned by RAII handles.
+// SQLite-backed document store, plus the shared SQLite helpers.
 #include "engine/store.h"
+
+#include "engine/sqlite_util.h"
 
 namespace slipway::engine {
 
-namespace {
-
-struct StatementDeleter {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using Statement = std::unique_ptr<sqlite3_stmt, StatementDeleter>;
+Result<Database> OpenDatabase(const std::string& path, const std::string& schema) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open(path.c_str(), &raw);
+  Database db(raw);
+  if (rc != SQLITE_OK) return Fail("open " + path + ": " + (raw ? sqlite3_errmsg(raw) : "out of memory"));
+  char* err = nullptr;
+  const std::string setup = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;" + schema;
+  if (sqlite3_exec(db.get(), setup.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown";
+    sqlite3_free(err);
+    return Fail("init " + path + ": " + msg);
+  }
+  return db;
+}
 
 Result<Statement> Prepare(sqlite3* db, const char* sql) {
   sqlite3_stmt* raw = nullptr;
@@ -18,26 +28,22 @@ Result<Statement> Prepare(sqlite3* db, const char* sql) {
   return Statement(raw);
 }
 
-}  // namespace
+void Bind(sqlite3_stmt* s, int i, const std::string& text) {
+  sqlite3_bind_text(s, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+}
+
+void Bind(sqlite3_stmt* s, int i, int64_t value) { sqlite3_bind_int64(s, i, value); }
+
+std::string ColumnText(sqlite3_stmt* s, int i) {
+  const unsigned char* text = sqlite3_column_text(s, i);
+  return text ? std::string(reinterpret_cast<const char*>(text), static_cast<size_t>(sqlite3_column_bytes(s, i)))
+              : std::string();
+}
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
-    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return Fail("open " + path + ": " + msg);
-  }
-  std::unique_ptr<Store> store(new Store(db));
-  char* err = nullptr;
-  const char* setup =
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;"
-      "CREATE TABLE IF NOT EXISTS documents (key TEXT PRIMARY KEY, body TEXT NOT NULL);";
-  if (sqlite3_exec(db, setup, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown";
-    sqlite3_free(err);
-    return Fail("init " + path + ": " + msg);
-  }
-  return store;
+  auto db = OpenDatabase(path, "CREATE TABLE IF NOT EXISTS documents (key TEXT PRIMARY KEY, body TEXT NOT NULL);");
+  if (!db) return tl::unexpected(db.error());
+  return std::unique_ptr<Store>(new Store(db->release()));
 }
 
 Store::~Store() { sqlite3_close(db_); }
@@ -46,9 +52,8 @@ Result<void> Store::Put(const std::string& key, const std::string& document) {
   auto stmt = Prepare(db_, "INSERT INTO documents(key, body) VALUES(?1, ?2) "
                            "ON CONFLICT(key) DO UPDATE SET body = excluded.body");
   if (!stmt) return tl::unexpected(stmt.error());
-  sqlite3_bind_text(stmt->get(), 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
-  sqlite3_bind_text(stmt->get(), 2, document.data(), static_cast<int>(document.size()),
-                    SQLITE_TRANSIENT);
+  Bind(stmt->get(), 1, key);
+  Bind(stmt->get(), 2, document);
   if (sqlite3_step(stmt->get()) != SQLITE_DONE) {
     return Fail(std::string("sqlite put ") + key + ": " + sqlite3_errmsg(db_));
   }
@@ -58,11 +63,9 @@ Result<void> Store::Put(const std::string& key, const std::string& document) {
 Result<std::string> Store::Get(const std::string& key) {
   auto stmt = Prepare(db_, "SELECT body FROM documents WHERE key = ?1");
   if (!stmt) return tl::unexpected(stmt.error());
-  sqlite3_bind_text(stmt->get(), 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+  Bind(stmt->get(), 1, key);
   int rc = sqlite3_step(stmt->get());
-  if (rc == SQLITE_ROW) {
-    return std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt->get(), 0)));
-  }
+  if (rc == SQLITE_ROW) return ColumnText(stmt->get(), 0);
   if (rc == SQLITE_DONE) return std::string();
   return Fail(std::string("sqlite get ") + key + ": " + sqlite3_errmsg(db_));
 }

@@ -1,0 +1,61 @@
+// The engine's CloudWatch Logs subset (JSON 1.1, target prefix Logs_20140328), stored in SQLite.
+// Task output reaches it through Ingest(); clients read it with GetLogEvents/FilterLogEvents.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "engine/api_types.h"
+#include "engine/sqlite_util.h"
+
+namespace slipway::engine {
+
+/// One line of output to store: event time in epoch milliseconds and its text.
+struct LogLine {
+  int64_t timestamp_ms = 0;
+  std::string message;
+};
+
+/// Log groups, streams and events. Thread-safe; never calls back into the control plane.
+class LogService {
+ public:
+  /// Opens (creating if needed) the log database at `path`.
+  [[nodiscard]] static Result<std::unique_ptr<LogService>> Open(const std::string& path);
+
+  /// Serves one CloudWatch Logs operation at wall-clock time `now_ms`.
+  ApiResult Handle(const std::string& op, const nlohmann::json& request, int64_t now_ms);
+
+  /// Appends task output to group/stream, creating the stream (and the group when `create_group`).
+  /// Fails when the group does not exist and may not be created.
+  [[nodiscard]] Result<void> Ingest(const std::string& group, const std::string& stream,
+                                    const std::vector<LogLine>& lines, bool create_group, int64_t now_ms);
+  bool GroupExists(const std::string& group);
+
+ private:
+  explicit LogService(Database db) : db_(std::move(db)) {}
+
+  ApiResult CreateLogGroup(const nlohmann::json& r, int64_t now_ms);
+  ApiResult CreateLogStream(const nlohmann::json& r, int64_t now_ms);
+  ApiResult DescribeLogGroups(const nlohmann::json& r);
+  ApiResult DescribeLogStreams(const nlohmann::json& r);
+  ApiResult PutLogEvents(const nlohmann::json& r, int64_t now_ms);
+  ApiResult GetLogEvents(const nlohmann::json& r);
+  ApiResult FilterLogEvents(const nlohmann::json& r);
+
+  bool GroupExistsLocked(const std::string& group);
+  bool StreamExists(const std::string& group, const std::string& stream);
+  ApiResult Append(const std::string& group, const std::string& stream, const std::vector<LogLine>& lines,
+                   int64_t now_ms);
+
+  std::mutex mu_;
+  Database db_;
+};
+
+/// Whether `message` matches a CloudWatch Logs text filter pattern: space-separated terms that
+/// must all appear, "quoted phrases", `?term` (any of these), `-term` (must not appear).
+/// JSON and space-delimited patterns are rejected with an error message.
+tl::expected<bool, std::string> MatchesFilterPattern(const std::string& pattern, const std::string& message);
+
+}  // namespace slipway::engine
