@@ -1,5 +1,13 @@
 // The demo web app: answers / with its version and /healthz with 200; on SIGTERM it stops
 // accepting, finishes in-flight requests, closes idle keep-alive connections and exits 0.
+//
+// DEMO_FAIL makes it misbehave the way real releases fail:
+//   crash        exits 1 right after start
+//   unhealthy    serves / but answers /healthz with 500
+//   oom          allocates memory until the runtime kills it
+//   missing-env  exits 1 complaining that DATABASE_URL is not set
+//   wrong-body   serves a page without the expected text
+//   migration    `slipway-demo-app migrate` fails instead of applying its migrations
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -19,6 +27,8 @@
 namespace {
 
 std::atomic<bool> g_stopping{false};
+std::atomic<bool> g_unhealthy{false};
+std::atomic<bool> g_wrong_body{false};
 std::atomic<int> g_connections{0};
 
 void OnSigterm(int) { g_stopping = true; }
@@ -70,9 +80,10 @@ void Serve(int fd, std::string version) {
     path = path.substr(0, path.find(' '));
     std::string status = "200 OK", body;
     if (path == "/healthz") {
-      body = "ok\n";
+      body = g_unhealthy ? "unhealthy: DEMO_FAIL=unhealthy\n" : "ok\n";
+      if (g_unhealthy) status = "500 Internal Server Error";
     } else if (path == "/" || path.rfind("/?", 0) == 0) {
-      body = "slipway demo " + version + "\n";
+      body = g_wrong_body ? "maintenance page " + version + "\n" : "slipway demo " + version + "\n";
     } else {
       status = "404 Not Found";
       body = "not found\n";
@@ -87,10 +98,25 @@ void Serve(int fd, std::string version) {
   --g_connections;
 }
 
+// `slipway-demo-app migrate`: the one-off task slipway runs before a release moves traffic.
+int Migrate(const std::string& version, const std::string& fail) {
+  std::printf("migrating schema for %s\n", version.c_str());
+  std::printf("applying 0001_create_items ... ok\n");
+  if (fail == "migration") {
+    std::printf("applying 0002_add_price ... error: column \"price\" of relation \"items\" already exists\n");
+    std::printf("migration failed; rolled back 0002_add_price\n");
+    return 1;
+  }
+  std::printf("applying 0002_add_price ... ok\n");
+  std::printf("schema is up to date\n");
+  return 0;
+}
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   const std::string version = Env("APP_VERSION", "v1");
+  if (argc > 1 && std::string(argv[1]) == "migrate") return Migrate(version, Env("DEMO_FAIL", ""));
   const int port = std::atoi(Env("PORT", "8080").c_str());
   const std::string fail = Env("DEMO_FAIL", "");
   std::printf("slipway demo %s starting on port %d\n", version.c_str(), port);
@@ -99,6 +125,27 @@ int main() {
     std::printf("fatal: DEMO_FAIL=crash: exiting at start\n");
     return 1;
   }
+  if (fail == "missing-env" && Env("DATABASE_URL", "").empty()) {
+    std::printf("error: required environment variable DATABASE_URL is not set\n");
+    return 1;
+  }
+  if (fail == "oom") {
+    // Grows by 16 MiB every 20 ms, touching every page, until the memory limit stops it.
+    std::vector<char*> blocks;
+    for (int i = 1; i <= 512; ++i) {
+      char* block = static_cast<char*>(std::malloc(16 << 20));
+      if (block == nullptr) break;
+      std::memset(block, i & 0xff, 16 << 20);
+      blocks.push_back(block);
+      std::printf("allocated %d MiB\n", i * 16);
+      std::fflush(stdout);
+      usleep(20'000);
+    }
+    std::printf("fatal: DEMO_FAIL=oom allocated 8 GiB without being stopped; no memory limit applies\n");
+    return 1;
+  }
+  g_unhealthy = fail == "unhealthy";
+  g_wrong_body = fail == "wrong-body";
   struct sigaction sa{};
   sa.sa_handler = OnSigterm;
   sigaction(SIGTERM, &sa, nullptr);

@@ -13,11 +13,15 @@ namespace slipway::cli {
 inline constexpr int kExitReleased = 0;
 inline constexpr int kExitReleaseFailed = 1;
 inline constexpr int kExitUsage = 2;
+inline constexpr int kExitRollbackFailed = 3;
+inline constexpr int kExitNotApproved = 4;
+inline constexpr int kExitLocked = 5;
 
 /// Where engine state lives: --data-dir, else $SLIPWAY_DATA_DIR, else ~/.local/state/slipway.
 std::string DefaultDataDir();
 
 void AddEngineCommands(CLI::App& app, int& exit_code);
 void AddDeployCommands(CLI::App& app, int& exit_code);
+void AddOpsCommands(CLI::App& app, int& exit_code);
 
 }  // namespace slipway::cli

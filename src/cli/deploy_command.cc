@@ -1,192 +1,228 @@
-// `slipway deploy ENV` and `slipway status ENV`.
+// `slipway deploy`, `slipway rollback` and `slipway status`.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <chrono>
 #include <cstdio>
-#include <filesystem>
+#include <iostream>
 #include <nlohmann/json.hpp>
-#include <thread>
 
-#include "aws/credentials.h"
-#include "base/child_process.h"
 #include "cli/commands.h"
+#include "cli/session.h"
+#include "deploy/records.h"
 #include "deploy/release.h"
-#include "engine/engine.h"
 
 namespace slipway::cli {
 
 namespace {
 
-struct DeployFlags {
-  std::string env;
-  std::string config = "slipway.yaml";
-  std::string output = "text";
-  std::string data_dir = DefaultDataDir();
+struct ReleaseFlags {
+  EnvFlags env;
+  std::string confirm;
+  std::string service;  // rollback --service
+  std::string to;       // rollback --to
 };
 
-std::string BinDir() {
-  std::error_code ec;
-  return std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().string();
+// The approval gate: on a terminal the user types the phrase; elsewhere --confirm must carry it.
+// Runs before anything connects, so a refusal changes nothing.
+bool Approved(const config::Environment& env, const std::string& confirm, const std::string& action) {
+  if (!env.require_approval) return true;
+  const std::string& phrase = env.approval_phrase;
+  if (!confirm.empty()) {
+    if (confirm == phrase) return true;
+    std::fprintf(stderr, "not approved: --confirm does not match the approval phrase of %s\n", env.name.c_str());
+    return false;
+  }
+  if (!::isatty(STDIN_FILENO)) {
+    std::fprintf(stderr,
+                 "not approved: %s to %s needs approval and there is no terminal to ask on.\n"
+                 "Pass --confirm %s to approve it from a script.\n",
+                 action.c_str(), env.name.c_str(), phrase.c_str());
+    return false;
+  }
+  std::fprintf(stderr, "%s to %s needs approval. Type '%s' to continue: ", action.c_str(), env.name.c_str(), phrase.c_str());
+  std::fflush(stderr);
+  std::string typed;
+  if (!std::getline(std::cin, typed) || typed != phrase) {
+    std::fprintf(stderr, "not approved: the phrase did not match; nothing was changed\n");
+    return false;
+  }
+  return true;
 }
 
-// For provider local: the running engine's endpoint and key pair, starting it when needed.
-Result<std::pair<aws::Endpoint, aws::Credentials>> Connect(const config::Environment& env, const DeployFlags& f) {
-  if (env.provider == "aws") {
-    auto creds = aws::DefaultCredentials();
-    if (!creds) return tl::unexpected(creds.error());
-    const char* url = std::getenv("SLIPWAY_ENDPOINT_URL");
-    return std::make_pair(aws::Endpoint{env.region, url ? url : ""}, *creds);
+int ExitFor(deploy::Outcome o) {
+  switch (o) {
+    case deploy::Outcome::kReleased: return kExitReleased;
+    case deploy::Outcome::kFailed: return kExitReleaseFailed;
+    case deploy::Outcome::kRollbackFailed: return kExitRollbackFailed;
+    case deploy::Outcome::kLocked: return kExitLocked;
   }
-  auto info = engine::ReadEngineInfo(f.data_dir);
-  if (!info || !engine::EngineAlive(*info)) {
-    std::fprintf(stderr, "starting the local engine (data dir %s)\n", f.data_dir.c_str());
-    auto r = RunCommand({BinDir() + "/slipway", "engine", "start", "--data-dir", f.data_dir});
-    if (!r || r->status.code != 0) {
-      return Fail("could not start the local engine: " + (r ? r->output : r.error().message));
+  return kExitReleaseFailed;
+}
+
+const char* ResultWord(deploy::Outcome o) {
+  switch (o) {
+    case deploy::Outcome::kReleased: return "released";
+    case deploy::Outcome::kFailed: return "failed";
+    case deploy::Outcome::kRollbackFailed: return "rollback-failed";
+    case deploy::Outcome::kLocked: return "locked";
+  }
+  return "failed";
+}
+
+void PrintReport(const deploy::ReleaseReport& r, const config::Environment& env, bool json_out, const std::string& verb) {
+  if (json_out) {
+    nlohmann::json j{{"environment", env.name}, {"result", ResultWord(r.outcome)}, {"releaseId", r.release_id},
+                     {"seconds", r.seconds}, {"services", nlohmann::json::array()}};
+    if (!r.failure.empty()) j["failure"] = r.failure;
+    if (!r.state.empty()) j["state"] = r.state;
+    if (!r.migration_log.empty()) j["migrationLog"] = r.migration_log;
+    for (const auto& s : r.services) {
+      nlohmann::json sj{{"service", s.service_name}, {"taskDefinition", s.task_definition_arn},
+                        {"deployment", s.deployment_id}, {"runningCount", s.running_count},
+                        {"knownGood", s.known_good_arn}, {"rollback", s.rollback},
+                        {"stoppedTasks", nlohmann::json::array()}};
+      for (const auto& t : s.stopped_tasks) sj["stoppedTasks"].push_back(deploy::TaskFactsJson(t));
+      j["services"].push_back(sj);
     }
-    info = engine::ReadEngineInfo(f.data_dir);
-    if (!info) return tl::unexpected(info.error());
+    std::printf("%s\n", j.dump(2).c_str());
+    return;
   }
-  auto creds = aws::LoadCredentialsFile(info->credentials_file, info->profile);
-  if (!creds) return tl::unexpected(creds.error());
-  return std::make_pair(aws::Endpoint{env.region, info->endpoint}, *creds);
-}
-
-Result<std::pair<config::Config, config::Environment>> LoadEnv(const DeployFlags& f) {
-  auto cfg = config::LoadConfig(f.config);
-  if (!cfg) return tl::unexpected(cfg.error());
-  auto it = cfg->environments.find(f.env);
-  if (it == cfg->environments.end()) {
-    std::string known;
-    for (const auto& [name, e] : cfg->environments) known += (known.empty() ? "" : ", ") + name;
-    return Fail(f.config + ": no environment '" + f.env + "' (known: " + known + ")");
+  if (r.outcome == deploy::Outcome::kLocked) {
+    std::fprintf(stderr, "another release is in flight: %s\nnothing was changed; retry when it has finished (slipway status %s)\n",
+                 r.failure.c_str(), env.name.c_str());
+    return;
   }
-  return std::make_pair(*cfg, it->second);
-}
-
-std::map<std::string, std::string> TemplateVars(const config::Config& cfg) {
-  std::map<std::string, std::string> vars;
-  for (char** e = environ; *e; ++e) {
-    std::string kv = *e;
-    vars[kv.substr(0, kv.find('='))] = kv.substr(kv.find('=') + 1);
+  for (const auto& s : r.services) {
+    std::printf("  %-24s %-28s %d running%s\n", s.service_name.c_str(), deploy::FamilyRevision(s.task_definition_arn).c_str(),
+                s.running_count, s.rollback.empty() ? "" : ("; " + s.rollback).c_str());
   }
-  vars["SLIPWAY_BIN_DIR"] = BinDir();
-  vars["SLIPWAY_CONFIG_DIR"] = std::filesystem::absolute(cfg.path).parent_path().string();
-  return vars;
+  if (r.outcome == deploy::Outcome::kReleased) {
+    std::printf("%s %s in %.1f s\n", verb.c_str(), env.name.c_str(), r.seconds);
+    return;
+  }
+  std::string out = "\n" + std::string(verb == "released" ? "release" : "rollback") + " failed: " + r.failure + "\n";
+  if (!r.migration_log.empty()) {
+    out += "  last " + std::to_string(r.migration_log.size()) + " lines of the migration:\n";
+    for (const auto& l : r.migration_log) out += "    | " + l + "\n";
+  }
+  for (const auto& s : r.services) {
+    if (s.stopped_tasks.empty()) continue;
+    out += "  " + s.service_name + ": stopped tasks of deployment " + s.deployment_id + " (newest first)\n";
+    for (const auto& t : s.stopped_tasks) out += deploy::FormatTask(t);
+  }
+  if (r.outcome == deploy::Outcome::kFailed) {
+    out += "every service is on its last known-good revision\n";
+  } else {
+    out += "ROLLBACK FAILED: " + r.state + "\n";
+  }
+  std::fprintf(stderr, "%s", out.c_str());
 }
 
-std::string Stamp() {
-  auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%H:%M:%S", std::localtime(&now));
-  return buf;
+deploy::ReleaseOptions Options(const Session& s, bool json_out) {
+  deploy::ReleaseOptions options;
+  options.vars = TemplateVars(s.cfg);
+  options.actor = deploy::Actor();
+  options.progress = [json_out](const std::string& line) {
+    if (json_out) return;
+    std::printf("%s  %s\n", Stamp().c_str(), line.c_str());
+    std::fflush(stdout);
+  };
+  return options;
 }
 
-int Deploy(const DeployFlags& f) {
-  auto loaded = LoadEnv(f);
+int RunRelease(const ReleaseFlags& f, bool rollback) {
+  Session s;
+  auto loaded = LoadEnvironment(f.env);
   if (!loaded) {
     std::fprintf(stderr, "error: %s\n", loaded.error().message.c_str());
     return kExitUsage;
   }
-  auto& [cfg, env] = *loaded;
-  auto conn = Connect(env, f);
-  if (!conn) {
-    std::fprintf(stderr, "error: %s\n", conn.error().message.c_str());
+  std::tie(s.cfg, s.env) = *loaded;
+  if (!Approved(s.env, f.confirm, rollback ? "rolling back " + s.cfg.app : "releasing " + s.cfg.app)) return kExitNotApproved;
+  if (auto c = Connect(s, f.env); !c) {
+    std::fprintf(stderr, "error: %s\n", c.error().message.c_str());
     return kExitReleaseFailed;
   }
-  aws::CurlTransport transport, verify_http;
-  RealClock clock;
-  aws::AwsClient client(transport, clock, conn->second, conn->first);
-  const bool json_out = f.output == "json";
-  deploy::ReleaseOptions options{TemplateVars(cfg), [json_out](const std::string& line) {
-                                   if (!json_out) std::printf("%s  %s\n", Stamp().c_str(), line.c_str());
-                                   std::fflush(stdout);
-                                 }};
-  options.progress("releasing " + cfg.app + " to " + env.name + " (" + env.provider + ", " +
-                   (conn->first.url_override.empty() ? env.region : conn->first.url_override) + ")");
-  auto report = deploy::Release(client, verify_http, clock, cfg, env, options);
+  const bool json_out = f.env.output == "json";
+  aws::CurlTransport verify_http;
+  auto options = Options(s, json_out);
+  options.progress(std::string(rollback ? "rolling back " : "releasing ") + s.cfg.app + " in " + s.env.name + " (" +
+                   s.env.provider + ", " + s.endpoint + ") as " + options.actor);
+  auto report = rollback ? deploy::Rollback(*s.client, verify_http, s.clock, s.cfg, s.env, f.service, f.to, options)
+                         : deploy::Release(*s.client, verify_http, s.clock, s.cfg, s.env, options);
   if (!report) {
     std::fprintf(stderr, "error: %s\n", report.error().message.c_str());
     return kExitReleaseFailed;
   }
-  const bool ok = report->failure.empty();
-  if (json_out) {
-    nlohmann::json j{{"environment", env.name}, {"result", ok ? "released" : "failed"},
-                     {"seconds", report->seconds}, {"services", nlohmann::json::array()}};
-    if (!ok) j["failure"] = report->failure;
-    for (const auto& s : report->services) {
-      j["services"].push_back({{"service", s.service_name}, {"taskDefinition", s.task_definition_arn},
-                               {"deployment", s.deployment_id}, {"runningCount", s.running_count}});
-    }
-    std::printf("%s\n", j.dump(2).c_str());
-  } else {
-    for (const auto& s : report->services) {
-      std::printf("  %-24s %s  %d running\n", s.service_name.c_str(), s.task_definition_arn.c_str(), s.running_count);
-    }
-    if (ok) std::printf("released %s in %.1f s\n", env.name.c_str(), report->seconds);
-    else std::fprintf(stderr, "release failed: %s\n", report->failure.c_str());
-  }
-  return ok ? kExitReleased : kExitReleaseFailed;
+  PrintReport(*report, s.env, json_out, rollback ? "rolled back" : "released");
+  return ExitFor(report->outcome);
 }
 
-int ShowStatus(const DeployFlags& f) {
-  auto loaded = LoadEnv(f);
+int ShowStatus(const EnvFlags& f) {
+  Session s;
+  auto loaded = LoadEnvironment(f);
   if (!loaded) {
     std::fprintf(stderr, "error: %s\n", loaded.error().message.c_str());
     return kExitUsage;
   }
-  auto& [cfg, env] = *loaded;
-  auto conn = Connect(env, f);
-  if (!conn) {
-    std::fprintf(stderr, "error: %s\n", conn.error().message.c_str());
-    return 1;
+  std::tie(s.cfg, s.env) = *loaded;
+  if (auto c = Connect(s, f); !c) {
+    std::fprintf(stderr, "error: %s\n", c.error().message.c_str());
+    return kExitReleaseFailed;
   }
-  aws::CurlTransport transport;
-  RealClock clock;
-  aws::AwsClient client(transport, clock, conn->second, conn->first);
-  auto st = deploy::Status(client, env);
+  auto st = deploy::Status(*s.client, s.env);
   if (!st) {
     std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
-    return 1;
+    return kExitReleaseFailed;
   }
   if (f.output == "json") {
     nlohmann::json j = nlohmann::json::array();
-    for (const auto& s : *st) {
-      j.push_back({{"service", s.service_name}, {"status", s.status}, {"taskDefinition", s.task_definition},
-                   {"desiredCount", s.desired}, {"runningCount", s.running}, {"pendingCount", s.pending},
-                   {"deployments", s.deployments}, {"rolloutState", s.rollout_state}});
+    for (const auto& x : *st) {
+      j.push_back({{"service", x.service_name}, {"status", x.status}, {"taskDefinition", x.task_definition},
+                   {"desiredCount", x.desired}, {"runningCount", x.running}, {"pendingCount", x.pending},
+                   {"deployments", x.deployments}, {"rolloutState", x.rollout_state}});
     }
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf("%-24s %-8s %-8s %-12s %s\n", "SERVICE", "STATUS", "RUNNING", "ROLLOUT", "TASK DEFINITION");
-    for (const auto& s : *st) {
-      std::printf("%-24s %-8s %d/%-6d %-12s %s\n", s.service_name.c_str(), s.status.c_str(), s.running, s.desired,
-                  s.rollout_state.c_str(), s.task_definition.c_str());
+    for (const auto& x : *st) {
+      std::printf("%-24s %-8s %d/%-6d %-12s %s\n", x.service_name.c_str(), x.status.c_str(), x.running, x.desired,
+                  x.rollout_state.c_str(), x.task_definition.c_str());
     }
   }
-  return 0;
-}
-
-void Common(CLI::App* c, DeployFlags& f) {
-  c->add_option("env", f.env, "Environment name from slipway.yaml")->required();
-  c->add_option("-c,--config", f.config, "Path to slipway.yaml")->capture_default_str();
-  c->add_option("--output", f.output, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
-  c->add_option("--data-dir", f.data_dir, "Local engine data dir ($SLIPWAY_DATA_DIR)")->capture_default_str();
+  return kExitReleased;
 }
 
 }  // namespace
 
 void AddDeployCommands(CLI::App& app, int& exit_code) {
-  auto flags = std::make_shared<DeployFlags>();
+  auto flags = std::make_shared<ReleaseFlags>();
   CLI::App* deploy = app.add_subcommand(
-      "deploy", "Release an environment: provision what is missing, register task definitions, roll out, "
-                "watch until ECS reports COMPLETED, verify over HTTP.\nExit: 0 released, 1 failed, 2 usage/config error.");
-  Common(deploy, *flags);
-  deploy->callback([flags, &exit_code] { exit_code = Deploy(*flags); });
+      "deploy",
+      "Release an environment: provision what is missing, register task definitions, run migrations, roll out, "
+      "watch until ECS reports COMPLETED, verify over HTTP. On any failure every service returns to its last "
+      "known-good revision and the report says why (stopped reasons, exit codes, log tails, hints).\n"
+      "Exit: 0 released; 1 failed, back on known-good; 2 usage/config error; 3 failed and the rollback failed too; "
+      "4 not approved; 5 another release in flight.");
+  AddEnvFlags(deploy, flags->env);
+  deploy->add_option("--confirm", flags->confirm, "Approval phrase for environments with `approval:` (for scripts)");
+  deploy->callback([flags, &exit_code] { exit_code = RunRelease(*flags, false); });
+
+  CLI::App* rollback = app.add_subcommand(
+      "rollback",
+      "Return services to an earlier revision, exactly as it was registered (same images, same environment): the "
+      "newest known-good revision older than what runs now, or --to REVISION. The revision rolled away from is "
+      "recorded as rolled-back and is no longer a known-good candidate.\n"
+      "Exit: 0 rolled back; 1 failed before changing anything; 2 usage; 3 rollback failed; 4 not approved; 5 in flight.");
+  AddEnvFlags(rollback, flags->env);
+  rollback->add_option("--service", flags->service, "Only this service (config name or ECS service name)");
+  rollback->add_option("--to", flags->to, "Revision number, family:revision or task definition ARN");
+  rollback->add_option("--confirm", flags->confirm, "Approval phrase for environments with `approval:`");
+  rollback->callback([flags, &exit_code] { exit_code = RunRelease(*flags, true); });
+
   CLI::App* status = app.add_subcommand("status", "Show each service's running/desired count and rollout state");
-  Common(status, *flags);
-  status->callback([flags, &exit_code] { exit_code = ShowStatus(*flags); });
+  AddEnvFlags(status, flags->env);
+  status->callback([flags, &exit_code] { exit_code = ShowStatus(flags->env); });
 }
 
 }  // namespace slipway::cli

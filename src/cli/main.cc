@@ -9,12 +9,18 @@ int main(int argc, char** argv) {
       "The local engine ('Fargate on one machine') serves the same AWS APIs on 127.0.0.1.\n\n"
       "  slipway engine start                 start the local engine\n"
       "  slipway deploy dev --config F        release environment 'dev'\n"
-      "  slipway status dev --config F        show its services\n\n"
-      "Exit codes: 0 released, 1 release failed, 2 usage or config error."};
+      "  slipway status dev --config F        show its services\n"
+      "  slipway rollback dev --config F      return to the previous known-good revision\n"
+      "  slipway history dev --config F       who released what, when, and how it ended\n"
+      "  slipway logs dev web --since 10m     task output from CloudWatch Logs\n"
+      "  slipway diagnose dev --config F      why tasks stopped, with log tails and hints\n\n"
+      "Exit codes: 0 released; 1 failed, back on the last known-good revision; 2 usage or config error;\n"
+      "3 failed and the rollback failed too; 4 not approved; 5 another release in flight."};
   app.require_subcommand(1);
   int exit_code = 0;
   slipway::cli::AddEngineCommands(app, exit_code);
   slipway::cli::AddDeployCommands(app, exit_code);
+  slipway::cli::AddOpsCommands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

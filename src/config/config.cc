@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <set>
 
+#include "base/strings.h"
+
 namespace slipway::config {
 
 namespace {
@@ -86,7 +88,7 @@ HealthCheck ReadHealthCheck(const Reader& r, const YAML::Node& n, const std::str
 
 ServiceSpec ReadService(const Reader& r, const YAML::Node& n, const std::string& key, const std::string& name,
                         const std::filesystem::path& dir) {
-  r.OnlyKeys(n, key, {"taskDefinition", "container", "containerPort", "healthCheck", "deregistrationDelaySeconds"});
+  r.OnlyKeys(n, key, {"taskDefinition", "container", "containerPort", "healthCheck", "deregistrationDelaySeconds", "migrate"});
   ServiceSpec s;
   s.name = name;
   std::string td = r.Str(n, key, "taskDefinition", "", true);
@@ -98,6 +100,18 @@ ServiceSpec ReadService(const Reader& r, const YAML::Node& n, const std::string&
   s.container_port = r.Int(n, key, "containerPort", 0, 0, 65535);
   s.health_check = ReadHealthCheck(r, n["healthCheck"], key + ".healthCheck");
   s.deregistration_delay_seconds = r.Int(n, key, "deregistrationDelaySeconds", 300, 0, 3600);
+  if (YAML::Node m = n["migrate"]) {
+    std::string mk = key + ".migrate";
+    r.OnlyKeys(m, mk, {"command", "container", "timeoutSeconds"});
+    YAML::Node cmd = m["command"];
+    if (!cmd || !cmd.IsSequence() || cmd.size() == 0) r.Problem(cmd ? cmd : m, mk + ".command", "must be a non-empty list of arguments");
+    for (const auto& a : cmd) {
+      if (!a.IsScalar()) r.Problem(a, mk + ".command", "arguments must be strings");
+      s.migrate_command.push_back(a.as<std::string>());
+    }
+    s.migrate_container = r.Str(m, mk, "container", s.container);
+    s.migrate_timeout_seconds = r.Int(m, mk, "timeoutSeconds", 600, 1, 86400);
+  }
   return s;
 }
 
@@ -122,7 +136,8 @@ ServiceEnv ReadServiceEnv(const Reader& r, const YAML::Node& n, const std::strin
 
 Environment ReadEnvironment(const Reader& r, const YAML::Node& n, const std::string& key, const std::string& name,
                             const Config& cfg) {
-  r.OnlyKeys(n, key, {"provider", "region", "cluster", "loadBalancer", "services", "verify", "timeoutSeconds", "subnets", "securityGroups"});
+  r.OnlyKeys(n, key, {"provider", "region", "cluster", "loadBalancer", "services", "verify", "timeoutSeconds", "subnets",
+                      "securityGroups", "approval"});
   Environment e;
   e.name = name;
   e.provider = r.Str(n, key, "provider", "local");
@@ -130,6 +145,18 @@ Environment ReadEnvironment(const Reader& r, const YAML::Node& n, const std::str
   e.region = r.Str(n, key, "region", "us-east-1");
   e.cluster = r.Str(n, key, "cluster", cfg.app + "-" + name);
   e.timeout_seconds = r.Int(n, key, "timeoutSeconds", 900, 10, 86400);
+  e.approval_phrase = "deploy-" + name;
+  if (YAML::Node a = n["approval"]) {
+    // `approval: true`, or `approval: {phrase: ...}`.
+    if (a.IsScalar()) {
+      e.require_approval = r.Bool(n, key, "approval", false);
+    } else {
+      r.OnlyKeys(a, key + ".approval", {"required", "phrase"});
+      e.require_approval = r.Bool(a, key + ".approval", "required", true);
+      e.approval_phrase = r.Str(a, key + ".approval", "phrase", e.approval_phrase);
+      if (Trim(e.approval_phrase).empty()) r.Problem(a["phrase"], key + ".approval.phrase", "must not be empty");
+    }
+  }
   for (const char* list : {"subnets", "securityGroups"}) {
     if (YAML::Node l = n[list]) {
       if (!l.IsSequence()) r.Problem(l, key + "." + list, "must be a list");

@@ -27,6 +27,11 @@ struct ServiceSpec {
   int container_port = 0;
   HealthCheck health_check;
   int deregistration_delay_seconds = 300;
+  /// Migration run before traffic moves: a one-off task of the new revision with this command
+  /// (overriding the container's). Empty: no migration.
+  std::vector<std::string> migrate_command;
+  std::string migrate_container;  ///< defaults to `container`
+  int migrate_timeout_seconds = 600;
 };
 
 /// Per-environment settings of one service.
@@ -61,6 +66,9 @@ struct Environment {
   std::vector<VerifyCheck> verify;
   int timeout_seconds = 900;
   int verify_attempts = 10;
+  /// A release must be approved by typing (or passing --confirm) this phrase.
+  bool require_approval = false;
+  std::string approval_phrase;  ///< default "deploy-<env>"
 };
 
 struct Config {

@@ -5,6 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "base/strings.h"
+
+#include "deploy/records.h"
 #include "deploy/rollout.h"
 
 namespace slipway::deploy {
@@ -120,22 +123,68 @@ Result<void> EnsureRouting(aws::AwsClient& c, const config::Environment& env, co
   return {};
 }
 
-Result<std::string> RegisterTaskDefinition(aws::AwsClient& c, const config::ServiceSpec& svc,
-                                           const config::ServiceEnv& se, const ReleaseOptions& options) {
+Result<json> LoadTaskDefinition(const config::ServiceSpec& svc, const config::ServiceEnv& se,
+                                const std::map<std::string, std::string>& vars) {
   std::ifstream in(svc.task_definition_path);
+  if (!in) return Fail(svc.task_definition_path + ": cannot read file");
   std::stringstream ss;
   ss << in.rdbuf();
-  auto text = config::ExpandTemplate(ss.str(), svc.task_definition_path, options.vars);
+  auto text = config::ExpandTemplate(ss.str(), svc.task_definition_path, vars);
   if (!text) return tl::unexpected(text.error());
   json td = json::parse(*text, nullptr, false);
   if (td.is_discarded() || !td.is_object()) {
     return Fail(svc.task_definition_path + ": not a JSON object after expanding variables");
   }
   if (!td.contains("family")) td["family"] = se.service_name;
+  return td;
+}
+
+// Creates the awslogs groups the task definition writes to, as ECS would otherwise refuse to
+// start its tasks.
+Result<void> EnsureLogGroups(aws::AwsClient& c, const json& td) {
+  for (const auto& def : td.value("containerDefinitions", json::array())) {
+    const json lc = def.value("logConfiguration", json::object());
+    if (lc.value("logDriver", "") != "awslogs") continue;
+    std::string group = lc.value("options", json::object()).value("awslogs-group", "");
+    if (group.empty()) continue;
+    auto r = c.Json(aws::kLogs, "CreateLogGroup", {{"logGroupName", group}});
+    if (!r && r.error().code != "ResourceAlreadyExistsException") return tl::unexpected(r.error());
+  }
+  return {};
+}
+
+Result<std::string> RegisterTaskDefinition(aws::AwsClient& c, const config::ServiceSpec& svc, json td,
+                                           const std::map<std::string, std::string>& record) {
   td["tags"] = json::array({{{"key", "slipway:service"}, {"value", svc.name}}});
+  for (const auto& [k, v] : record) td["tags"].push_back({{"key", k}, {"value", v}});
   auto r = c.Json(aws::kEcs, "RegisterTaskDefinition", td);
   if (!r) return tl::unexpected(r.error());
   return (*r)["taskDefinition"]["taskDefinitionArn"].get<std::string>();
+}
+
+std::string IsoFromEpoch(double seconds) {
+  return IsoTime(WallTime(std::chrono::duration_cast<WallTime::duration>(std::chrono::duration<double>(seconds))));
+}
+
+// A release must not start while any service of the environment is mid-deployment.
+Result<std::string> FindDeploymentInFlight(aws::AwsClient& c, const config::Environment& env) {
+  json names = json::array();
+  for (const auto& [name, se] : env.services) names.push_back(se.service_name);
+  auto r = c.Json(aws::kEcs, "DescribeServices", {{"cluster", env.cluster}, {"services", names}});
+  if (!r) {
+    if (r.error().code == "ClusterNotFoundException") return std::string();
+    return tl::unexpected(r.error());
+  }
+  for (const auto& s : (*r)["services"]) {
+    if (s.value("status", "") != "ACTIVE") continue;
+    for (const auto& d : s.value("deployments", json::array())) {
+      if (d.value("status", "") != "PRIMARY" || d.value("rolloutState", "") != "IN_PROGRESS") continue;
+      return "service " + s.value("serviceName", "") + " has deployment " + d.value("id", "") + " in flight (" +
+             d.value("rolloutState", "") + ", " + std::to_string(s["deployments"].size()) + " deployments), started " +
+             IsoFromEpoch(d.value("createdAt", 0.0)) + " with " + FamilyRevision(d.value("taskDefinition", ""));
+    }
+  }
+  return std::string();
 }
 
 json DeploymentConfiguration(const config::ServiceEnv& se) {
@@ -182,7 +231,9 @@ std::string Verify(aws::HttpTransport& http, Clock& clock, const config::Environ
       auto r = http.Send({"GET", url, {}, "", 5000});
       if (!r) last = r.error().message;
       else if (r->status != check.status) last = "got HTTP " + std::to_string(r->status) + ", want " + std::to_string(check.status);
-      else if (!check.contains.empty() && r->body.find(check.contains) == std::string::npos) last = "body lacks \"" + check.contains + "\"";
+      else if (!check.contains.empty() && r->body.find(check.contains) == std::string::npos) {
+        last = "body lacks \"" + check.contains + "\" (got \"" + Trim(r->body.substr(0, 80)) + "\")";
+      }
       else passed = true;
       if (!passed) clock.SleepFor(Millis(500));
     }
@@ -192,12 +243,211 @@ std::string Verify(aws::HttpTransport& http, Clock& clock, const config::Environ
   return "";
 }
 
+// Runs the service's migration as a one-off task of the new revision, streaming its output.
+// Returns "" when it exited 0, else the failure; `tail` keeps its last lines.
+Result<std::string> RunMigration(aws::AwsClient& c, Clock& clock, const config::Environment& env,
+                                 const config::ServiceSpec& svc, const std::string& td_arn, const json& td,
+                                 const ReleaseOptions& options, std::vector<std::string>& tail) {
+  json req{{"cluster", env.cluster}, {"taskDefinition", td_arn}, {"count", 1}, {"launchType", "FARGATE"},
+           {"startedBy", "slipway-migrate"},
+           {"overrides", {{"containerOverrides", json::array({{{"name", svc.migrate_container},
+                                                               {"command", svc.migrate_command}}})}}}};
+  if (!env.subnets.empty()) {
+    req["networkConfiguration"] = {{"awsvpcConfiguration", {{"subnets", env.subnets}, {"securityGroups", env.security_groups}}}};
+  }
+  auto run = c.Json(aws::kEcs, "RunTask", req);
+  if (!run) return tl::unexpected(run.error());
+  if ((*run)["tasks"].empty()) {
+    return "migration task did not start: " + (*run)["failures"].dump();
+  }
+  const std::string task_arn = (*run)["tasks"][0]["taskArn"];
+  const std::string task_id = task_arn.substr(task_arn.rfind('/') + 1);
+  options.progress("migrating " + svc.name + ": task " + task_id + " runs " + Join(svc.migrate_command, " "));
+  std::string group, stream;
+  for (const auto& def : td["containerDefinitions"]) {
+    if (def.value("name", "") != svc.migrate_container) continue;
+    const json opts = def.value("logConfiguration", json::object()).value("options", json::object());
+    group = opts.value("awslogs-group", "");
+    std::string prefix = opts.value("awslogs-stream-prefix", "");
+    stream = (prefix.empty() ? "" : prefix + "/") + svc.migrate_container + "/" + task_id;
+  }
+  std::string token;
+  auto pump = [&]() -> Result<void> {
+    if (group.empty()) return {};
+    json get{{"logGroupName", group}, {"logStreamName", stream}, {"startFromHead", true}};
+    if (!token.empty()) get["nextToken"] = token;
+    auto r = c.Json(aws::kLogs, "GetLogEvents", get);
+    if (!r) return r.error().code == "ResourceNotFoundException" ? Result<void>() : tl::unexpected(r.error());
+    token = (*r)["nextForwardToken"];
+    for (const auto& e : (*r)["events"]) {
+      std::string line = e.value("message", "");
+      options.progress("  migrate | " + line);
+      tail.push_back(line);
+      if (tail.size() > 20) tail.erase(tail.begin());
+    }
+    return {};
+  };
+  const SteadyTime deadline = clock.Now() + std::chrono::seconds(svc.migrate_timeout_seconds);
+  for (;;) {
+    auto d = c.Json(aws::kEcs, "DescribeTasks", {{"cluster", env.cluster}, {"tasks", {task_arn}}});
+    if (!d) return tl::unexpected(d.error());
+    if (auto p = pump(); !p) return tl::unexpected(p.error());
+    if ((*d)["tasks"].empty()) return "migration task " + task_id + " disappeared";
+    const json& t = (*d)["tasks"][0];
+    if (t.value("lastStatus", "") == "STOPPED") {
+      if (auto p = pump(); !p) return tl::unexpected(p.error());
+      for (const auto& ct : t["containers"]) {
+        if (ct.value("name", "") != svc.migrate_container) continue;
+        if (!ct.contains("exitCode")) return "migration task " + task_id + " did not run: " + t.value("stoppedReason", "");
+        int code = ct["exitCode"];
+        if (code == 0) {
+          options.progress("migration of " + svc.name + " finished (exit 0)");
+          return std::string();
+        }
+        return "migration of " + svc.name + " exited with code " + std::to_string(code) +
+               (ct.value("reason", "").empty() ? "" : " (" + ct.value("reason", "") + ")");
+      }
+      return "migration task " + task_id + " stopped: " + t.value("stoppedReason", "");
+    }
+    if (clock.Now() >= deadline) {
+      auto stop = c.Json(aws::kEcs, "StopTask", {{"cluster", env.cluster}, {"task", task_arn},
+                                                 {"reason", "slipway: migration timed out"}});
+      (void)stop;
+      return "migration of " + svc.name + " timed out after " + std::to_string(svc.migrate_timeout_seconds) + " s";
+    }
+    clock.SleepFor(Millis(250));
+  }
+}
+
+// Puts the service on `target_arn` and waits until ECS reports that deployment COMPLETED.
+// When ECS's circuit breaker is already rolling back to it, waits for that instead.
+Result<RolloutVerdict> ReturnTo(aws::AwsClient& c, Clock& clock, const config::Environment& env,
+                                const std::string& service, const std::string& target_arn, const ReleaseOptions& options) {
+  auto d = c.Json(aws::kEcs, "DescribeServices", {{"cluster", env.cluster}, {"services", {service}}});
+  if (!d) return tl::unexpected(d.error());
+  if ((*d)["services"].empty() || (*d)["services"][0].value("status", "") != "ACTIVE") {
+    return RolloutVerdict{RolloutStatus::kFailed, "service " + service + " is not ACTIVE"};
+  }
+  const json& svc = (*d)["services"][0];
+  const json& primary = svc["deployments"][0];
+  std::string deployment;
+  if (svc.value("taskDefinition", "") == target_arn && primary.value("taskDefinition", "") == target_arn &&
+      primary.value("rolloutState", "") != "FAILED") {
+    deployment = primary.value("id", "");
+    options.progress(service + ": ECS is already returning to " + FamilyRevision(target_arn) + " (deployment " +
+                     deployment + "); waiting for it");
+  } else {
+    auto u = c.Json(aws::kEcs, "UpdateService", {{"cluster", env.cluster}, {"service", service},
+                                                 {"taskDefinition", target_arn}, {"forceNewDeployment", true}});
+    if (!u) return tl::unexpected(u.error());
+    deployment = (*u)["service"]["deployments"][0]["id"];
+    options.progress(service + ": rolling back to " + FamilyRevision(target_arn) + " (deployment " + deployment + ")");
+  }
+  return WatchRollout(c, clock, env.cluster, service, deployment, Millis(static_cast<long>(env.timeout_seconds) * 1000),
+                      [&](const std::string& event) { options.progress(event); });
+}
+
+// The services' state in one line each, for a report whose rollback failed.
+std::string DescribeState(aws::AwsClient& c, const config::Environment& env) {
+  auto st = Status(c, env);
+  if (!st) return "unknown (" + st.error().message + ")";
+  std::string out;
+  for (const auto& s : *st) {
+    out += (out.empty() ? "" : "; ") + s.service_name + " runs " + FamilyRevision(s.task_definition) + " with " +
+           std::to_string(s.running) + "/" + std::to_string(s.desired) + " tasks, " + std::to_string(s.deployments) +
+           " deployment(s), rollout " + (s.rollout_state.empty() ? "-" : s.rollout_state);
+  }
+  return out;
+}
+
+// After a failure: diagnose, record, and return every touched service to its known-good revision.
+void FailAndReturn(aws::AwsClient& c, aws::HttpTransport& http, Clock& clock, const config::Environment& env,
+                   const ReleaseOptions& options, ReleaseReport& report) {
+  for (auto& s : report.services) {
+    if (!s.deployment_id.empty()) {
+      auto tasks = CollectTasks(c, {env.cluster, "", s.deployment_id, "STOPPED", 3, 20});
+      if (tasks) s.stopped_tasks = *tasks;
+    }
+    auto tagged = TagRevision(c, s.task_definition_arn, {{"slipway:result", kResultFailed},
+                                                         {"slipway:finished", IsoNow()},
+                                                         {"slipway:detail", report.failure}});
+    if (!tagged) options.progress("warning: could not record the failure on " + s.task_definition_arn + ": " + tagged.error().message);
+  }
+  bool all_back = true;
+  for (auto& s : report.services) {
+    if (s.deployment_id.empty()) continue;  // never updated
+    if (s.known_good_arn.empty()) {
+      s.rollback = "no known-good revision to return to";
+      all_back = false;
+      continue;
+    }
+    auto v = ReturnTo(c, clock, env, s.service_name, s.known_good_arn, options);
+    if (!v) {
+      s.rollback = "rollback failed: " + v.error().message;
+      all_back = false;
+    } else if (v->status != RolloutStatus::kCompleted) {
+      s.rollback = "rollback to " + FamilyRevision(s.known_good_arn) + " failed: " + v->reason;
+      all_back = false;
+    } else {
+      s.rollback = "back on " + FamilyRevision(s.known_good_arn);
+      options.progress(s.service_name + ": back on known-good " + FamilyRevision(s.known_good_arn));
+    }
+  }
+  if (all_back) {
+    std::string verify = Verify(http, clock, env, env.listener_host, options);
+    if (!verify.empty()) {
+      all_back = false;
+      report.state = "services are on their known-good revisions but " + verify + "; ";
+    }
+  }
+  report.outcome = all_back ? Outcome::kFailed : Outcome::kRollbackFailed;
+  if (!all_back) report.state += DescribeState(c, env);
+}
+
+std::string NewReleaseId() {
+  RealClock clock;
+  std::string iso = IsoTime(clock.WallNow());  // 2026-11-27T23:59:01Z
+  std::string digits;
+  for (char ch : iso) {
+    if (std::isdigit(static_cast<unsigned char>(ch))) digits += ch;
+  }
+  return "r" + digits.substr(0, 14) + "-" + RandomHex(4);
+}
+
 }  // namespace
 
 Result<ReleaseReport> Release(aws::AwsClient& c, aws::HttpTransport& http, Clock& clock, const config::Config& cfg,
                               const config::Environment& env, const ReleaseOptions& options) {
   const SteadyTime started = clock.Now();
   ReleaseReport report;
+  report.release_id = NewReleaseId();
+  auto finish = [&]() -> Result<ReleaseReport> {
+    if (auto st = Status(c, env)) {
+      for (auto& s : report.services) {
+        for (const auto& x : *st) {
+          if (x.service_name == s.service_name) s.running_count = x.running;
+        }
+      }
+    }
+    report.seconds = std::chrono::duration<double>(clock.Now() - started).count();
+    return report;
+  };
+
+  // Nothing is created or registered while another release is in flight.
+  auto in_flight = FindDeploymentInFlight(c, env);
+  if (!in_flight) return tl::unexpected(in_flight.error());
+  if (!in_flight->empty()) {
+    report.outcome = Outcome::kLocked;
+    report.failure = *in_flight;
+    return finish();
+  }
+
+  std::map<std::string, json> definitions;
+  for (const auto& [name, se] : env.services) {
+    auto td = LoadTaskDefinition(cfg.services.at(name), se, options.vars);
+    if (!td) return tl::unexpected(td.error());
+    definitions[name] = *td;
+  }
   if (auto r = EnsureCluster(c, env); !r) return tl::unexpected(r.error());
   auto lb = EnsureLoadBalancer(c, env);
   if (!lb) return tl::unexpected(lb.error());
@@ -206,31 +456,149 @@ Result<ReleaseReport> Release(aws::AwsClient& c, aws::HttpTransport& http, Clock
     auto tg = EnsureTargetGroup(c, env, cfg.services.at(name));
     if (!tg) return tl::unexpected(tg.error());
     tg_by_service[name] = *tg;
+    if (auto r = EnsureLogGroups(c, definitions[name]); !r) return tl::unexpected(r.error());
   }
   if (auto r = EnsureRouting(c, env, lb->first, tg_by_service); !r) return tl::unexpected(r.error());
   options.progress("infrastructure ready: cluster " + env.cluster + ", load balancer " + env.load_balancer_name +
                    " on port " + std::to_string(env.listener_port));
 
+  const std::map<std::string, std::string> record{{"slipway:release", report.release_id},
+                                                  {"slipway:by", options.actor},
+                                                  {"slipway:started", IsoNow()},
+                                                  {"slipway:result", kResultInProgress}};
   for (const auto& [name, se] : env.services) {
-    auto td = RegisterTaskDefinition(c, cfg.services.at(name), se, options);
+    auto td = RegisterTaskDefinition(c, cfg.services.at(name), definitions[name], record);
     if (!td) return tl::unexpected(td.error());
-    options.progress("registered " + *td);
-    auto dep = RollOut(c, env, cfg.services.at(name), se, *td, tg_by_service[name]);
-    if (!dep) return tl::unexpected(dep.error());
+    auto known_good = FindKnownGood(c, definitions[name]["family"].get<std::string>(), *td);
+    if (!known_good) return tl::unexpected(known_good.error());
+    ServiceResult sr{se.service_name, *td, "", 0, *known_good ? (*known_good)->arn : "", "", {}, ""};
+    options.progress("registered " + FamilyRevision(*td) +
+                     (sr.known_good_arn.empty() ? " (no known-good revision yet)"
+                                                : " (known-good: " + FamilyRevision(sr.known_good_arn) + ")"));
+    report.services.push_back(sr);
+  }
+
+  // Migrations run before any traffic moves; a failed one aborts with every service untouched.
+  size_t index = 0;
+  for (const auto& [name, se] : env.services) {
+    const auto& spec = cfg.services.at(name);
+    const std::string td_arn = report.services[index++].task_definition_arn;
+    if (spec.migrate_command.empty()) continue;
+    std::vector<std::string> tail;
+    auto failed = RunMigration(c, clock, env, spec, td_arn, definitions[name], options, tail);
+    if (!failed) return tl::unexpected(failed.error());
+    if (!failed->empty()) {
+      report.migration_log = tail;
+      report.outcome = Outcome::kFailed;
+      report.failure = *failed + "; no service was changed";
+      for (const auto& s : report.services) {
+        auto t = TagRevision(c, s.task_definition_arn, {{"slipway:result", kResultAborted},
+                                                        {"slipway:finished", IsoNow()},
+                                                        {"slipway:detail", *failed}});
+        if (!t) options.progress("warning: could not record the abort on " + s.task_definition_arn);
+      }
+      return finish();
+    }
+  }
+
+  index = 0;
+  for (const auto& [name, se] : env.services) {
+    ServiceResult& sr = report.services[index++];
+    auto dep = RollOut(c, env, cfg.services.at(name), se, sr.task_definition_arn, tg_by_service[name]);
+    if (!dep) {
+      report.failure = dep.error().message;
+      break;
+    }
+    sr.deployment_id = *dep;
     options.progress("rolling out " + se.service_name + " (deployment " + *dep + ")");
-    report.services.push_back({se.service_name, *td, *dep, 0});
   }
   const Millis timeout{static_cast<long>(env.timeout_seconds) * 1000};
   for (auto& s : report.services) {
+    if (s.deployment_id.empty() || !report.failure.empty()) continue;
     auto v = WatchRollout(c, clock, env.cluster, s.service_name, s.deployment_id, timeout,
                           [&](const std::string& event) { options.progress(event); });
     if (!v) return tl::unexpected(v.error());
     if (v->status != RolloutStatus::kCompleted) {
+      s.failure = v->reason;
       report.failure = s.service_name + ": " + v->reason;
-      break;
     }
   }
   if (report.failure.empty()) report.failure = Verify(http, clock, env, env.listener_host, options);
+
+  if (!report.failure.empty()) {
+    options.progress("release failed: " + report.failure);
+    FailAndReturn(c, http, clock, env, options, report);
+  } else {
+    for (const auto& s : report.services) {
+      auto t = TagRevision(c, s.task_definition_arn, {{"slipway:result", kResultReleased}, {"slipway:finished", IsoNow()}});
+      if (!t) return tl::unexpected(Wrap("record the release of " + s.task_definition_arn, t.error()));
+    }
+  }
+  return finish();
+}
+
+Result<ReleaseReport> Rollback(aws::AwsClient& c, aws::HttpTransport& http, Clock& clock, const config::Config& cfg,
+                               const config::Environment& env, const std::string& only_service,
+                               const std::string& to_revision, const ReleaseOptions& options) {
+  (void)cfg;
+  const SteadyTime started = clock.Now();
+  ReleaseReport report;
+  report.release_id = NewReleaseId();
+  auto in_flight = FindDeploymentInFlight(c, env);
+  if (!in_flight) return tl::unexpected(in_flight.error());
+  if (!in_flight->empty()) {
+    report.outcome = Outcome::kLocked;
+    report.failure = *in_flight;
+    return report;
+  }
+  bool matched = false;
+  for (const auto& [name, se] : env.services) {
+    if (!only_service.empty() && only_service != name && only_service != se.service_name) continue;
+    matched = true;
+    auto d = c.Json(aws::kEcs, "DescribeServices", {{"cluster", env.cluster}, {"services", {se.service_name}}});
+    if (!d) return tl::unexpected(d.error());
+    if ((*d)["services"].empty()) return Fail("service " + se.service_name + " does not exist in " + env.cluster);
+    const std::string current = (*d)["services"][0].value("taskDefinition", "");
+    const std::string family = FamilyOf(current);
+    std::string target;
+    if (!to_revision.empty()) {
+      bool digits = std::all_of(to_revision.begin(), to_revision.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); });
+      auto rec = DescribeRevision(c, digits ? family + ":" + to_revision : to_revision);
+      if (!rec) return tl::unexpected(Wrap("--to " + to_revision, rec.error()));
+      if (rec->family != family) return Fail("--to " + to_revision + " is not a revision of " + family);
+      target = rec->arn;
+    } else {
+      auto good = FindKnownGood(c, family, current);
+      if (!good) return tl::unexpected(good.error());
+      if (!*good) return Fail(se.service_name + ": no known-good revision of " + family + " other than the current " +
+                              FamilyRevision(current) + "; pass --to REVISION");
+      target = (*good)->arn;
+    }
+    ServiceResult sr{se.service_name, target, "", 0, target, "", {}, ""};
+    options.progress(se.service_name + ": " + FamilyRevision(current) + " -> " + FamilyRevision(target));
+    auto v = ReturnTo(c, clock, env, se.service_name, target, options);
+    if (!v) return tl::unexpected(v.error());
+    if (v->status != RolloutStatus::kCompleted) {
+      sr.rollback = "rollback to " + FamilyRevision(target) + " failed: " + v->reason;
+      report.failure = se.service_name + ": " + sr.rollback;
+    } else {
+      sr.rollback = "back on " + FamilyRevision(target);
+      // The revision rolled away from is no longer a candidate known-good.
+      if (current != target) {
+        auto t1 = TagRevision(c, current, {{"slipway:result", kResultRolledBack}, {"slipway:detail", "rolled back by " + options.actor + " at " + IsoNow()}});
+        if (!t1) return tl::unexpected(t1.error());
+      }
+      auto t2 = TagRevision(c, target, {{"slipway:restored", IsoNow() + " by " + options.actor}});
+      if (!t2) return tl::unexpected(t2.error());
+    }
+    report.services.push_back(sr);
+  }
+  if (!matched) return Fail("no service '" + only_service + "' in environment " + env.name);
+  if (report.failure.empty()) report.failure = Verify(http, clock, env, env.listener_host, options);
+  if (!report.failure.empty()) {
+    report.outcome = Outcome::kRollbackFailed;
+    report.state = DescribeState(c, env);
+  }
   if (auto st = Status(c, env)) {
     for (auto& s : report.services) {
       for (const auto& x : *st) {
@@ -240,6 +608,13 @@ Result<ReleaseReport> Release(aws::AwsClient& c, aws::HttpTransport& http, Clock
   }
   report.seconds = std::chrono::duration<double>(clock.Now() - started).count();
   return report;
+}
+
+Result<std::string> TemplateFamily(const config::ServiceSpec& svc, const config::ServiceEnv& se,
+                                   const std::map<std::string, std::string>& vars) {
+  auto td = LoadTaskDefinition(svc, se, vars);
+  if (!td) return tl::unexpected(td.error());
+  return (*td)["family"].get<std::string>();
 }
 
 Result<std::vector<ServiceStatus>> Status(aws::AwsClient& c, const config::Environment& env) {

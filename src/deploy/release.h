@@ -1,4 +1,5 @@
-// `slipway deploy`: provision what is missing, register, roll out, watch and verify.
+// `slipway deploy` and `slipway rollback`: provision what is missing, register, migrate, roll
+// out, watch, verify, and on any failure return every service to its last known-good revision.
 #pragma once
 
 #include <functional>
@@ -9,6 +10,7 @@
 #include "aws/aws_client.h"
 #include "base/clock.h"
 #include "config/config.h"
+#include "deploy/diagnose.h"
 
 namespace slipway::deploy {
 
@@ -18,6 +20,16 @@ struct ReleaseOptions {
   std::map<std::string, std::string> vars;
   /// Progress lines for the user.
   std::function<void(const std::string&)> progress = [](const std::string&) {};
+  /// Who runs it, recorded on the revisions it registers.
+  std::string actor;
+};
+
+/// How a release (or rollback) ended; the CLI maps these to exit codes.
+enum class Outcome {
+  kReleased,        ///< 0
+  kFailed,          ///< 1: failed; every service is back on (or never left) its known-good revision
+  kRollbackFailed,  ///< 3: failed, and returning to known-good failed too
+  kLocked,          ///< 5: another deployment of a service is in flight; nothing changed
 };
 
 /// One service's result.
@@ -26,20 +38,35 @@ struct ServiceResult {
   std::string task_definition_arn;
   std::string deployment_id;
   int running_count = 0;
+  std::string known_good_arn;  ///< what a failure returns to ("" if none)
+  std::string failure;         ///< this service's own failure, if any
+  std::vector<TaskFacts> stopped_tasks;  ///< of the failed deployment, newest first
+  std::string rollback;        ///< what happened on the way back
 };
 
-/// The release's outcome; `failure` is empty when it released.
+/// The release's outcome.
 struct ReleaseReport {
+  Outcome outcome = Outcome::kReleased;
+  std::string release_id;
   std::vector<ServiceResult> services;
-  std::string failure;
+  std::string failure;     ///< the cause, one line
+  std::string state;       ///< after kRollbackFailed: what state the services are in
+  std::vector<std::string> migration_log;  ///< last lines of a failed migration's output
   double seconds = 0;
 };
 
-/// Runs one release of `env`. Infrastructure errors are errors; a rollout or verify failure is a
-/// report with `failure` set.
+/// Runs one release of `env`. Infrastructure errors are errors; anything that fails after
+/// registration is a report (failure, diagnosis, rollback) rather than an error.
 [[nodiscard]] Result<ReleaseReport> Release(aws::AwsClient& client, aws::HttpTransport& http, Clock& clock,
                                             const config::Config& cfg, const config::Environment& env,
                                             const ReleaseOptions& options);
+
+/// `slipway rollback`: returns `only_service` (or every service) to `to_revision` ("family:N",
+/// "N" or an ARN) or else to the newest known-good revision older than what runs now.
+[[nodiscard]] Result<ReleaseReport> Rollback(aws::AwsClient& client, aws::HttpTransport& http, Clock& clock,
+                                             const config::Config& cfg, const config::Environment& env,
+                                             const std::string& only_service, const std::string& to_revision,
+                                             const ReleaseOptions& options);
 
 /// Current state of the environment's services, as printed by `slipway status`.
 struct ServiceStatus {
@@ -47,5 +74,10 @@ struct ServiceStatus {
   int desired = 0, running = 0, pending = 0, deployments = 0;
 };
 [[nodiscard]] Result<std::vector<ServiceStatus>> Status(aws::AwsClient& client, const config::Environment& env);
+
+/// The task definition family a service's template registers (its "family", else the ECS
+/// service name).
+[[nodiscard]] Result<std::string> TemplateFamily(const config::ServiceSpec& svc, const config::ServiceEnv& se,
+                                                 const std::map<std::string, std::string>& vars);
 
 }  // namespace slipway::deploy

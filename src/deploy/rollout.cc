@@ -16,6 +16,16 @@ RolloutVerdict JudgeRollout(const json& service, const std::string& deployment_i
     if (d.value("id", "") == deployment_id) ours = &d;
   }
   if (ours == nullptr) {
+    // Gone already (e.g. a circuit-breaker rollback that finished at once): the events say why.
+    const std::string marker = "(deployment " + deployment_id + ") deployment failed: ";
+    for (const auto& e : service.value("events", json::array())) {
+      const std::string message = e.value("message", "");
+      size_t at = message.find(marker);
+      if (at != std::string::npos) {
+        return {RolloutStatus::kFailed, "ECS deployment circuit breaker: " + message.substr(at + marker.size()) +
+                                            " ECS rolled the service back."};
+      }
+    }
     return {RolloutStatus::kFailed, "deployment " + deployment_id + " is no longer on the service"};
   }
   const std::string state = ours->value("rolloutState", "");

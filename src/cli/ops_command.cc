@@ -1,0 +1,296 @@
+// Day-two commands over an environment: `history`, `logs` and `diagnose`.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "cli/commands.h"
+#include "cli/session.h"
+#include "deploy/diagnose.h"
+#include "deploy/records.h"
+#include "deploy/release.h"
+
+namespace slipway::cli {
+
+namespace {
+
+using nlohmann::json;
+
+struct OpsFlags {
+  EnvFlags env;
+  std::string service;
+  std::string since = "10m";
+  bool follow = false;
+  int limit = 20;
+};
+
+// Opens the session, or prints the error and returns its exit code.
+std::optional<int> Open(Session& s, const EnvFlags& f) {
+  auto loaded = LoadEnvironment(f);
+  if (!loaded) {
+    std::fprintf(stderr, "error: %s\n", loaded.error().message.c_str());
+    return kExitUsage;
+  }
+  std::tie(s.cfg, s.env) = *loaded;
+  if (auto c = Connect(s, f); !c) {
+    std::fprintf(stderr, "error: %s\n", c.error().message.c_str());
+    return kExitReleaseFailed;
+  }
+  return std::nullopt;
+}
+
+// The environment's services, or the one named (by config name or ECS service name).
+Result<std::vector<std::pair<std::string, config::ServiceEnv>>> Selected(const config::Environment& env,
+                                                                       const std::string& only) {
+  std::vector<std::pair<std::string, config::ServiceEnv>> out;
+  for (const auto& [name, se] : env.services) {
+    if (only.empty() || only == name || only == se.service_name) out.emplace_back(name, se);
+  }
+  if (out.empty()) return Fail("no service '" + only + "' in environment " + env.name);
+  return out;
+}
+
+// The task definition the service runs now; empty when the service does not exist.
+Result<std::string> CurrentTaskDefinition(aws::AwsClient& c, const config::Environment& env, const std::string& service) {
+  auto d = c.Json(aws::kEcs, "DescribeServices", {{"cluster", env.cluster}, {"services", {service}}});
+  if (!d) {
+    if (d.error().code == "ClusterNotFoundException") return std::string();
+    return tl::unexpected(d.error());
+  }
+  if ((*d)["services"].empty()) return std::string();
+  return (*d)["services"][0].value("taskDefinition", "");
+}
+
+int Fatal(const Error& e) {
+  std::fprintf(stderr, "error: %s\n", e.message.c_str());
+  return kExitReleaseFailed;
+}
+
+int History(const OpsFlags& f) {
+  Session s;
+  if (auto rc = Open(s, f.env)) return *rc;
+  auto services = Selected(s.env, f.service);
+  if (!services) {
+    std::fprintf(stderr, "error: %s\n", services.error().message.c_str());
+    return kExitUsage;
+  }
+  json rows = json::array();
+  for (const auto& [name, se] : *services) {
+    auto current = CurrentTaskDefinition(*s.client, s.env, se.service_name);
+    if (!current) return Fatal(current.error());
+    std::string family = current->empty() ? "" : deploy::FamilyOf(*current);
+    if (family.empty()) {
+      auto tf = deploy::TemplateFamily(s.cfg.services.at(name), se, TemplateVars(s.cfg));
+      if (!tf) return Fatal(tf.error());
+      family = *tf;
+    }
+    auto revisions = deploy::ListRevisions(*s.client, family, f.limit);
+    if (!revisions) return Fatal(revisions.error());
+    for (const auto& r : *revisions) {
+      rows.push_back({{"service", se.service_name}, {"revision", deploy::FamilyRevision(r.arn)},
+                      {"current", r.arn == *current}, {"result", r.Tag("slipway:result")},
+                      {"started", r.Tag("slipway:started")}, {"finished", r.Tag("slipway:finished")},
+                      {"by", r.Tag("slipway:by")}, {"release", r.Tag("slipway:release")},
+                      {"images", r.images}, {"detail", r.Tag("slipway:detail")},
+                      {"restored", r.Tag("slipway:restored")}});
+    }
+  }
+  if (f.env.output == "json") {
+    std::printf("%s\n", rows.dump(2).c_str());
+    return kExitReleased;
+  }
+  std::printf("  %-18s %-12s %-25s %-25s %-16s %s\n", "REVISION", "RESULT", "STARTED", "FINISHED", "BY", "IMAGES");
+  for (const auto& r : rows) {
+    std::string images;
+    for (const auto& i : r["images"]) images += (images.empty() ? "" : ",") + i.get<std::string>();
+    std::string result = r["result"].get<std::string>().empty() ? "-" : r["result"].get<std::string>();
+    std::printf("%s %-18s %-12s %-25s %-25s %-16s %s\n", r["current"].get<bool>() ? "*" : " ",
+                r["revision"].get<std::string>().c_str(), result.c_str(), r["started"].get<std::string>().c_str(),
+                r["finished"].get<std::string>().c_str(), r["by"].get<std::string>().c_str(), images.c_str());
+    if (!r["detail"].get<std::string>().empty()) std::printf("    %s\n", r["detail"].get<std::string>().c_str());
+    if (!r["restored"].get<std::string>().empty()) std::printf("    restored by rollback %s\n", r["restored"].get<std::string>().c_str());
+  }
+  std::printf("(* = running now)\n");
+  return kExitReleased;
+}
+
+// "90s", "10m", "2h", "1d" -> seconds; -1 when malformed.
+long ParseDuration(const std::string& text) {
+  if (text.size() < 2) return -1;
+  char unit = text.back();
+  std::string digits = text.substr(0, text.size() - 1);
+  if (digits.find_first_not_of("0123456789") != std::string::npos) return -1;
+  long n = std::atol(digits.c_str());
+  switch (unit) {
+    case 's': return n;
+    case 'm': return n * 60;
+    case 'h': return n * 3600;
+    case 'd': return n * 86400;
+    default: return -1;
+  }
+}
+
+struct LogSource {
+  std::string service, group, stream_prefix;
+};
+
+int Logs(const OpsFlags& f) {
+  const long since = ParseDuration(f.since);
+  if (since < 0) {
+    std::fprintf(stderr, "error: --since %s: use a number with s, m, h or d (e.g. 10m)\n", f.since.c_str());
+    return kExitUsage;
+  }
+  Session s;
+  if (auto rc = Open(s, f.env)) return *rc;
+  auto services = Selected(s.env, f.service);
+  if (!services) {
+    std::fprintf(stderr, "error: %s\n", services.error().message.c_str());
+    return kExitUsage;
+  }
+  std::vector<LogSource> sources;
+  for (const auto& [name, se] : *services) {
+    auto current = CurrentTaskDefinition(*s.client, s.env, se.service_name);
+    if (!current) return Fatal(current.error());
+    if (current->empty()) continue;
+    auto td = s.client->Json(aws::kEcs, "DescribeTaskDefinition", {{"taskDefinition", *current}});
+    if (!td) return Fatal(td.error());
+    for (const auto& def : (*td)["taskDefinition"]["containerDefinitions"]) {
+      const json opts = def.value("logConfiguration", json::object()).value("options", json::object());
+      if (!opts.contains("awslogs-group")) continue;
+      std::string prefix = opts.value("awslogs-stream-prefix", "");
+      sources.push_back({se.service_name, opts["awslogs-group"], (prefix.empty() ? "" : prefix + "/") + def.value("name", "") + "/"});
+    }
+  }
+  if (sources.empty()) {
+    std::fprintf(stderr, "error: no running service of %s writes to CloudWatch Logs (awslogs)\n", s.env.name.c_str());
+    return kExitReleaseFailed;
+  }
+  const bool json_out = f.env.output == "json";
+  int64_t start_ms = static_cast<int64_t>(EpochSeconds(s.clock.WallNow()) - static_cast<double>(since)) * 1000;
+  std::set<std::string> seen;
+  for (;;) {
+    int64_t newest = start_ms;
+    for (const auto& src : sources) {
+      json req{{"logGroupName", src.group}, {"logStreamNamePrefix", src.stream_prefix}, {"startTime", start_ms}};
+      for (;;) {
+        auto r = s.client->Json(aws::kLogs, "FilterLogEvents", req);
+        if (!r) return Fatal(r.error());
+        for (const auto& e : (*r)["events"]) {
+          if (!seen.insert(e.value("eventId", "")).second) continue;
+          newest = std::max<int64_t>(newest, e.value("timestamp", int64_t{0}));
+          std::string stream = e.value("logStreamName", "");
+          std::string task = stream.substr(stream.rfind('/') + 1).substr(0, 8);
+          if (json_out) {
+            std::printf("%s\n", json{{"service", src.service}, {"task", stream.substr(stream.rfind('/') + 1)},
+                                     {"timestamp", e["timestamp"]}, {"message", e["message"]}}.dump().c_str());
+          } else {
+            std::printf("%s %s | %s\n", src.service.c_str(), task.c_str(), e.value("message", "").c_str());
+          }
+        }
+        if (!r->contains("nextToken")) break;
+        req["nextToken"] = (*r)["nextToken"];
+      }
+    }
+    std::fflush(stdout);
+    if (!f.follow) return kExitReleased;
+    // Re-read from the newest timestamp seen; event ids drop what was printed already.
+    start_ms = newest;
+    s.clock.SleepFor(Millis(1000));
+  }
+}
+
+int Diagnose(const OpsFlags& f) {
+  Session s;
+  if (auto rc = Open(s, f.env)) return *rc;
+  auto services = Selected(s.env, f.service);
+  if (!services) {
+    std::fprintf(stderr, "error: %s\n", services.error().message.c_str());
+    return kExitUsage;
+  }
+  json out = json::array();
+  std::string text;
+  for (const auto& [name, se] : *services) {
+    auto d = s.client->Json(aws::kEcs, "DescribeServices", {{"cluster", s.env.cluster}, {"services", {se.service_name}}});
+    if (!d) return Fatal(d.error());
+    if ((*d)["services"].empty()) {
+      text += "service " + se.service_name + ": does not exist yet (never released)\n";
+      out.push_back({{"service", se.service_name}, {"status", "MISSING"}});
+      continue;
+    }
+    const json& svc = (*d)["services"][0];
+    auto running = deploy::CollectTasks(*s.client, {s.env.cluster, se.service_name, "", "RUNNING", 10, 0});
+    if (!running) return Fatal(running.error());
+    auto stopped = deploy::CollectTasks(*s.client, {s.env.cluster, se.service_name, "", "STOPPED", 5, 10});
+    if (!stopped) return Fatal(stopped.error());
+    json sj{{"service", se.service_name}, {"status", svc["status"]}, {"taskDefinition", svc["taskDefinition"]},
+            {"desiredCount", svc["desiredCount"]}, {"runningCount", svc["runningCount"]},
+            {"deployments", json::array()}, {"events", json::array()}, {"runningTasks", json::array()},
+            {"stoppedTasks", json::array()}};
+    text += "service " + se.service_name + ": " + svc.value("status", "") + ", " +
+            std::to_string(svc.value("runningCount", 0)) + "/" + std::to_string(svc.value("desiredCount", 0)) +
+            " running, " + deploy::FamilyRevision(svc.value("taskDefinition", "")) + "\n";
+    for (const auto& dep : svc["deployments"]) {
+      sj["deployments"].push_back({{"id", dep["id"]}, {"status", dep["status"]}, {"taskDefinition", dep["taskDefinition"]},
+                                   {"rolloutState", dep["rolloutState"]}, {"rolloutStateReason", dep["rolloutStateReason"]},
+                                   {"failedTasks", dep.value("failedTasks", 0)}});
+      text += "  deployment " + dep.value("id", "") + " " + dep.value("status", "") + " " +
+              deploy::FamilyRevision(dep.value("taskDefinition", "")) + " " + dep.value("rolloutState", "") +
+              " (failed tasks " + std::to_string(dep.value("failedTasks", 0)) + "): " + dep.value("rolloutStateReason", "") + "\n";
+    }
+    text += "  recent events:\n";
+    int shown = 0;
+    for (const auto& e : svc["events"]) {
+      if (shown++ == 8) break;
+      sj["events"].push_back(e["message"]);
+      text += "    " + e.value("message", "") + "\n";
+    }
+    text += "  running tasks: " + std::to_string(running->size()) + "\n";
+    for (const auto& t : *running) {
+      sj["runningTasks"].push_back(deploy::TaskFactsJson(t));
+      text += "    " + t.task_id + " " + t.last_status + " " + deploy::FamilyRevision(t.task_definition) + "\n";
+    }
+    text += stopped->empty() ? "  no recently stopped tasks\n" : "  recently stopped tasks (newest first):\n";
+    for (const auto& t : *stopped) {
+      sj["stoppedTasks"].push_back(deploy::TaskFactsJson(t));
+      text += deploy::FormatTask(t);
+    }
+    out.push_back(sj);
+  }
+  if (f.env.output == "json") std::printf("%s\n", out.dump(2).c_str());
+  else std::printf("%s", text.c_str());
+  return kExitReleased;
+}
+
+}  // namespace
+
+void AddOpsCommands(CLI::App& app, int& exit_code) {
+  auto flags = std::make_shared<OpsFlags>();
+  CLI::App* history = app.add_subcommand(
+      "history", "List each service's releases, newest first: revision, result (released, failed, aborted, "
+                 "rolled-back), when it started and finished, who ran it, and its images. Read from tags on the "
+                 "task definitions, so every machine sees the same history.");
+  AddEnvFlags(history, flags->env);
+  history->add_option("service", flags->service, "Only this service");
+  history->add_option("--limit", flags->limit, "Revisions per service")->capture_default_str()->check(CLI::Range(1, 100));
+  history->callback([flags, &exit_code] { exit_code = History(*flags); });
+
+  CLI::App* logs = app.add_subcommand(
+      "logs", "Print the output of a service's tasks from CloudWatch Logs (the awslogs configuration of the "
+              "task definition it runs now). Lines read 'SERVICE TASK | message'.\n"
+              "  slipway logs dev web --since 30m\n  slipway logs dev --follow");
+  AddEnvFlags(logs, flags->env);
+  logs->add_option("service", flags->service, "Only this service");
+  logs->add_option("--since", flags->since, "How far back: 90s, 10m, 2h, 1d")->capture_default_str();
+  logs->add_flag("-f,--follow", flags->follow, "Keep printing new lines until interrupted");
+  logs->callback([flags, &exit_code] { exit_code = Logs(*flags); });
+
+  CLI::App* diagnose = app.add_subcommand(
+      "diagnose", "Explain a service's state: deployments and rollout reasons, recent ECS events, running tasks, "
+                  "and recently stopped tasks with stopped reason, exit codes, log tails and hints.");
+  AddEnvFlags(diagnose, flags->env);
+  diagnose->add_option("service", flags->service, "Only this service");
+  diagnose->callback([flags, &exit_code] { exit_code = Diagnose(*flags); });
+}
+
+}  // namespace slipway::cli

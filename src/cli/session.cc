@@ -1,0 +1,94 @@
+// Loading an environment and connecting to it, shared by the environment commands.
+#include "cli/session.h"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "aws/credentials.h"
+#include "base/child_process.h"
+#include "cli/commands.h"
+#include "engine/engine.h"
+
+namespace slipway::cli {
+
+namespace {
+
+std::string BinDir() {
+  std::error_code ec;
+  return std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().string();
+}
+
+}  // namespace
+
+void AddEnvFlags(CLI::App* c, EnvFlags& f) {
+  f.data_dir = DefaultDataDir();
+  c->add_option("env", f.env, "Environment name from slipway.yaml")->required();
+  c->add_option("-c,--config", f.config, "Path to slipway.yaml")->capture_default_str();
+  c->add_option("--output", f.output, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  c->add_option("--data-dir", f.data_dir, "Local engine data dir ($SLIPWAY_DATA_DIR)")->capture_default_str();
+}
+
+Result<std::pair<config::Config, config::Environment>> LoadEnvironment(const EnvFlags& f) {
+  auto cfg = config::LoadConfig(f.config);
+  if (!cfg) return tl::unexpected(cfg.error());
+  auto it = cfg->environments.find(f.env);
+  if (it == cfg->environments.end()) {
+    std::string known;
+    for (const auto& [name, e] : cfg->environments) known += (known.empty() ? "" : ", ") + name;
+    return Fail(f.config + ": no environment '" + f.env + "' (known: " + known + ")");
+  }
+  return std::make_pair(*cfg, it->second);
+}
+
+Result<void> Connect(Session& s, const EnvFlags& f) {
+  aws::Endpoint endpoint{s.env.region, ""};
+  aws::Credentials creds;
+  if (s.env.provider == "aws") {
+    auto found = aws::DefaultCredentials();
+    if (!found) return tl::unexpected(found.error());
+    creds = *found;
+    if (const char* url = std::getenv("SLIPWAY_ENDPOINT_URL")) endpoint.url_override = url;
+  } else {
+    auto info = engine::ReadEngineInfo(f.data_dir);
+    if (!info || !engine::EngineAlive(*info)) {
+      std::fprintf(stderr, "starting the local engine (data dir %s)\n", f.data_dir.c_str());
+      auto r = RunCommand({BinDir() + "/slipway", "engine", "start", "--data-dir", f.data_dir});
+      if (!r || r->status.code != 0) {
+        return Fail("could not start the local engine: " + (r ? r->output : r.error().message));
+      }
+      info = engine::ReadEngineInfo(f.data_dir);
+      if (!info) return tl::unexpected(info.error());
+    }
+    auto loaded = aws::LoadCredentialsFile(info->credentials_file, info->profile);
+    if (!loaded) return tl::unexpected(loaded.error());
+    creds = *loaded;
+    endpoint.url_override = info->endpoint;
+  }
+  s.endpoint = endpoint.url_override.empty() ? s.env.region : endpoint.url_override;
+  s.client = std::make_unique<aws::AwsClient>(s.transport, s.clock, creds, endpoint);
+  return {};
+}
+
+std::map<std::string, std::string> TemplateVars(const config::Config& cfg) {
+  std::map<std::string, std::string> vars;
+  for (char** e = environ; *e; ++e) {
+    std::string kv = *e;
+    vars[kv.substr(0, kv.find('='))] = kv.substr(kv.find('=') + 1);
+  }
+  vars["SLIPWAY_BIN_DIR"] = BinDir();
+  vars["SLIPWAY_CONFIG_DIR"] = std::filesystem::absolute(cfg.path).parent_path().string();
+  return vars;
+}
+
+std::string Stamp() {
+  auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%H:%M:%S", std::localtime(&now));
+  return buf;
+}
+
+}  // namespace slipway::cli

@@ -1,0 +1,50 @@
+// What every environment command starts with: the config, the environment, and a signed client
+// for it (starting the local engine when the environment's provider is local).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "aws/aws_client.h"
+#include "base/clock.h"
+#include "config/config.h"
+
+namespace CLI {
+class App;
+}
+
+namespace slipway::cli {
+
+/// Flags shared by deploy, status, rollback, history, logs and diagnose.
+struct EnvFlags {
+  std::string env;
+  std::string config = "slipway.yaml";
+  std::string output = "text";
+  std::string data_dir;
+};
+
+/// Adds ENV, --config, --output and --data-dir to `command`.
+void AddEnvFlags(CLI::App* command, EnvFlags& flags);
+
+/// A connected environment. Open() prints the error and yields the exit code on failure.
+struct Session {
+  config::Config cfg;
+  config::Environment env;
+  aws::CurlTransport transport;
+  RealClock clock;
+  std::unique_ptr<aws::AwsClient> client;
+  std::string endpoint;  ///< where requests go, for progress lines
+};
+
+/// Loads the config and environment (errors exit 2).
+[[nodiscard]] Result<std::pair<config::Config, config::Environment>> LoadEnvironment(const EnvFlags& flags);
+/// Connects to the environment (errors exit 1). Starts the local engine when needed.
+[[nodiscard]] Result<void> Connect(Session& s, const EnvFlags& flags);
+
+/// Template variables: the process environment plus SLIPWAY_BIN_DIR and SLIPWAY_CONFIG_DIR.
+std::map<std::string, std::string> TemplateVars(const config::Config& cfg);
+
+/// "HH:MM:SS" local time, prefixed to progress lines.
+std::string Stamp();
+
+}  // namespace slipway::cli

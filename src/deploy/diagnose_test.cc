@@ -1,0 +1,59 @@
+#include "deploy/diagnose.h"
+
+#include <gtest/gtest.h>
+
+namespace slipway::deploy {
+namespace {
+
+TaskFacts Stopped(const std::string& reason, std::optional<int> exit_code, std::vector<std::string> log) {
+  TaskFacts t;
+  t.task_id = "abc";
+  t.stopped_reason = reason;
+  t.stop_code = "EssentialContainerExited";
+  t.started_at = 100;
+  t.stopped_at = 101;
+  t.containers.push_back({"web", exit_code, "", 8080, 128});
+  t.log_lines = std::move(log);
+  return t;
+}
+
+bool AnyContains(const std::vector<std::string>& hints, const std::string& text) {
+  for (const auto& h : hints) {
+    if (h.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(Hints, NamesTheMissingEnvironmentVariableFromTheLog) {
+  auto hints = Hints(Stopped("Essential container in task exited", 1,
+                             {"starting", "error: required environment variable DATABASE_URL is not set"}));
+  ASSERT_EQ(hints.size(), 1u);
+  EXPECT_TRUE(AnyContains(hints, "environment variable DATABASE_URL")) << hints[0];
+  EXPECT_TRUE(AnyContains(Hints(Stopped("x", 1, {"KeyError: 'SECRET_KEY'"})), "SECRET_KEY"));
+  EXPECT_TRUE(AnyContains(Hints(Stopped("x", 1, {"REDIS_HOST is required"})), "REDIS_HOST"));
+}
+
+TEST(Hints, ReportsOutOfMemoryWithTheLimit) {
+  TaskFacts t = Stopped("Essential container in task exited", 137, {"allocated 128 MiB"});
+  t.containers[0].reason = "OutOfMemoryError: Container killed due to memory usage";
+  auto hints = Hints(t);
+  EXPECT_TRUE(AnyContains(hints, "ran out of memory (limit 128 MiB)"));
+}
+
+TEST(Hints, SpotsAPortMismatchAndExecFormatError) {
+  EXPECT_TRUE(AnyContains(Hints(Stopped("Task failed ELB health checks in (target-group arn)", 0,
+                                        {"server listening on port 3000"})),
+                          "listens on port 3000 but the task definition maps containerPort 8080"));
+  EXPECT_FALSE(AnyContains(Hints(Stopped("x", 0, {"server listening on port 8080"})), "listens on port"));
+  EXPECT_TRUE(AnyContains(Hints(Stopped("x", 1, {"exec /app: exec format error"})), "linux/amd64"));
+}
+
+TEST(Hints, FallsBackToCrashAtStartAndSaysNothingWithoutEvidence) {
+  EXPECT_TRUE(AnyContains(Hints(Stopped("Essential container in task exited", 1, {"boom"})), "crashes at startup"));
+  TaskFacts replaced = Stopped("Scaling activity initiated by (deployment ecs-svc/1)", 0, {"stopped cleanly"});
+  replaced.stop_code = "ServiceSchedulerInitiated";
+  EXPECT_TRUE(Hints(replaced).empty());
+}
+
+}  // namespace
+}  // namespace slipway::deploy

@@ -1,0 +1,92 @@
+// Release records as task-definition tags (ECS TagResource / DescribeTaskDefinition include=TAGS).
+#include "deploy/records.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "base/clock.h"
+
+namespace slipway::deploy {
+
+using nlohmann::json;
+
+std::string FamilyRevision(const std::string& arn) {
+  size_t slash = arn.rfind('/');
+  return slash == std::string::npos ? arn : arn.substr(slash + 1);
+}
+
+std::string FamilyOf(const std::string& arn_or_family_revision) {
+  std::string fr = FamilyRevision(arn_or_family_revision);
+  return fr.substr(0, fr.rfind(':') == std::string::npos ? fr.size() : fr.rfind(':'));
+}
+
+Result<RevisionRecord> DescribeRevision(aws::AwsClient& c, const std::string& arn) {
+  auto r = c.Json(aws::kEcs, "DescribeTaskDefinition", {{"taskDefinition", arn}, {"include", {"TAGS"}}});
+  if (!r) return tl::unexpected(r.error());
+  const json& td = (*r)["taskDefinition"];
+  RevisionRecord rec;
+  rec.arn = td.value("taskDefinitionArn", arn);
+  rec.family = td.value("family", "");
+  rec.revision = td.value("revision", 0);
+  rec.registered_at = td.value("registeredAt", 0.0);
+  for (const auto& def : td.value("containerDefinitions", json::array())) rec.images.push_back(def.value("image", ""));
+  for (const auto& t : r->value("tags", json::array())) rec.tags[t.value("key", "")] = t.value("value", "");
+  return rec;
+}
+
+Result<std::vector<RevisionRecord>> ListRevisions(aws::AwsClient& c, const std::string& family, int limit) {
+  std::vector<RevisionRecord> out;
+  json req{{"familyPrefix", family}, {"sort", "DESC"}, {"status", "ACTIVE"}};
+  for (;;) {
+    auto r = c.Json(aws::kEcs, "ListTaskDefinitions", req);
+    if (!r) return tl::unexpected(r.error());
+    for (const auto& arn : (*r)["taskDefinitionArns"]) {
+      if (static_cast<int>(out.size()) >= limit) return out;
+      auto rec = DescribeRevision(c, arn.get<std::string>());
+      if (!rec) return tl::unexpected(rec.error());
+      out.push_back(std::move(*rec));
+    }
+    if (!r->contains("nextToken") || (*r)["nextToken"].is_null()) return out;
+    req["nextToken"] = (*r)["nextToken"];
+  }
+}
+
+Result<std::optional<RevisionRecord>> FindKnownGood(aws::AwsClient& c, const std::string& family,
+                                                    const std::string& exclude_arn) {
+  constexpr int kSearchDepth = 50;
+  auto revisions = ListRevisions(c, family, kSearchDepth);
+  if (!revisions) return tl::unexpected(revisions.error());
+  for (auto& rec : *revisions) {
+    if (rec.arn != exclude_arn && rec.KnownGood()) return std::optional<RevisionRecord>(std::move(rec));
+  }
+  return std::optional<RevisionRecord>();
+}
+
+Result<void> TagRevision(aws::AwsClient& c, const std::string& arn, const std::map<std::string, std::string>& tags) {
+  json list = json::array();
+  for (const auto& [k, v] : tags) list.push_back({{"key", k}, {"value", v.substr(0, 256)}});
+  auto r = c.Json(aws::kEcs, "TagResource", {{"resourceArn", arn}, {"tags", list}});
+  if (!r) return tl::unexpected(r.error());
+  return {};
+}
+
+std::string Actor() {
+  if (const char* a = std::getenv("SLIPWAY_ACTOR"); a && *a) return a;
+  const char* user = std::getenv("USER");
+  if (user == nullptr || *user == '\0') {
+    if (const passwd* pw = ::getpwuid(::getuid())) user = pw->pw_name;
+  }
+  char host[256] = "";
+  ::gethostname(host, sizeof host - 1);
+  return std::string(user && *user ? user : "unknown") + "@" + host;
+}
+
+std::string IsoNow() {
+  RealClock clock;
+  return IsoTime(clock.WallNow());
+}
+
+}  // namespace slipway::deploy

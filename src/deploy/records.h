@@ -1,0 +1,62 @@
+// Release records kept on AWS itself, as tags on each task-definition revision a release
+// registers, so every machine (and every teammate) reads the same history and known-good.
+//
+// Tags: slipway:service, slipway:release (id), slipway:by, slipway:started, slipway:finished,
+// slipway:result (in-progress | released | failed | aborted | rolled-back), slipway:detail,
+// slipway:restored (last time `slipway rollback` returned to this revision).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aws/aws_client.h"
+
+namespace slipway::deploy {
+
+inline constexpr const char* kResultReleased = "released";
+inline constexpr const char* kResultFailed = "failed";
+inline constexpr const char* kResultAborted = "aborted";
+inline constexpr const char* kResultRolledBack = "rolled-back";
+inline constexpr const char* kResultInProgress = "in-progress";
+
+/// One task-definition revision and what slipway recorded about it.
+struct RevisionRecord {
+  std::string arn, family;
+  int revision = 0;
+  std::vector<std::string> images;
+  std::map<std::string, std::string> tags;
+  double registered_at = 0;
+
+  std::string Tag(const std::string& key) const {
+    auto it = tags.find(key);
+    return it == tags.end() ? "" : it->second;
+  }
+  /// Known-good: a release of this revision completed and verified, and was not rolled back since.
+  bool KnownGood() const { return Tag("slipway:result") == kResultReleased; }
+};
+
+/// "family:revision" from a task-definition ARN (or the input when it is not an ARN).
+std::string FamilyRevision(const std::string& arn);
+/// The family part of an ARN or "family:revision".
+std::string FamilyOf(const std::string& arn_or_family_revision);
+
+/// Revisions of `family`, newest first, at most `limit`.
+[[nodiscard]] Result<std::vector<RevisionRecord>> ListRevisions(aws::AwsClient& c, const std::string& family, int limit);
+[[nodiscard]] Result<RevisionRecord> DescribeRevision(aws::AwsClient& c, const std::string& arn);
+
+/// The newest known-good revision of `family` other than `exclude_arn`; nullopt when none.
+[[nodiscard]] Result<std::optional<RevisionRecord>> FindKnownGood(aws::AwsClient& c, const std::string& family,
+                                                                  const std::string& exclude_arn);
+
+/// Adds or replaces tags on a task-definition revision (values are cut to AWS's 256 characters).
+[[nodiscard]] Result<void> TagRevision(aws::AwsClient& c, const std::string& arn,
+                                       const std::map<std::string, std::string>& tags);
+
+/// Who runs this release: $SLIPWAY_ACTOR, else user@host.
+std::string Actor();
+/// Now as an ISO-8601 UTC timestamp.
+std::string IsoNow();
+
+}  // namespace slipway::deploy
