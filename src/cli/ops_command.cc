@@ -85,9 +85,15 @@ int History(const OpsFlags& f) {
       if (!tf) return Fatal(tf.error());
       family = *tf;
     }
-    auto revisions = deploy::ListRevisions(*s.client, family, f.limit);
+    // Families may be shared between services; show this service's releases (and revisions
+    // registered outside slipway, which carry no target).
+    auto revisions = deploy::ListRevisions(*s.client, family, f.limit * 4);
     if (!revisions) return Fatal(revisions.error());
+    int shown = 0;
     for (const auto& r : *revisions) {
+      const std::string target = r.Tag("slipway:target");
+      if ((!target.empty() && target != deploy::ReleaseTarget(s.env.cluster, se.service_name)) || shown == f.limit) continue;
+      ++shown;
       rows.push_back({{"service", se.service_name}, {"revision", deploy::FamilyRevision(r.arn)},
                       {"current", r.arn == *current}, {"result", r.Tag("slipway:result")},
                       {"started", r.Tag("slipway:started")}, {"finished", r.Tag("slipway:finished")},

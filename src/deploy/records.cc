@@ -55,12 +55,12 @@ Result<std::vector<RevisionRecord>> ListRevisions(aws::AwsClient& c, const std::
 }
 
 Result<std::optional<RevisionRecord>> FindKnownGood(aws::AwsClient& c, const std::string& family,
-                                                    const std::string& exclude_arn) {
+                                                    const std::string& target, const std::string& exclude_arn) {
   constexpr int kSearchDepth = 50;
   auto revisions = ListRevisions(c, family, kSearchDepth);
   if (!revisions) return tl::unexpected(revisions.error());
   for (auto& rec : *revisions) {
-    if (rec.arn != exclude_arn && rec.KnownGood()) return std::optional<RevisionRecord>(std::move(rec));
+    if (rec.arn != exclude_arn && rec.KnownGood() && rec.Tag("slipway:target") == target) return std::optional<RevisionRecord>(std::move(rec));
   }
   return std::optional<RevisionRecord>();
 }

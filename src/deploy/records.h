@@ -1,7 +1,8 @@
 // Release records kept on AWS itself, as tags on each task-definition revision a release
 // registers, so every machine (and every teammate) reads the same history and known-good.
 //
-// Tags: slipway:service, slipway:release (id), slipway:by, slipway:started, slipway:finished,
+// Tags: slipway:service, slipway:environment, slipway:target (cluster/service it was released to),
+// slipway:release (id), slipway:by, slipway:started, slipway:finished,
 // slipway:result (in-progress | released | failed | aborted | rolled-back), slipway:detail,
 // slipway:restored (last time `slipway rollback` returned to this revision).
 #pragma once
@@ -46,9 +47,16 @@ std::string FamilyOf(const std::string& arn_or_family_revision);
 [[nodiscard]] Result<std::vector<RevisionRecord>> ListRevisions(aws::AwsClient& c, const std::string& family, int limit);
 [[nodiscard]] Result<RevisionRecord> DescribeRevision(aws::AwsClient& c, const std::string& arn);
 
-/// The newest known-good revision of `family` other than `exclude_arn`; nullopt when none.
+/// The newest known-good revision of `family` released to `target` ("cluster/service"), other
+/// than `exclude_arn`; nullopt when none. Services may share a family; each has its own known-good.
 [[nodiscard]] Result<std::optional<RevisionRecord>> FindKnownGood(aws::AwsClient& c, const std::string& family,
+                                                                  const std::string& target,
                                                                   const std::string& exclude_arn);
+
+/// The slipway:target tag value for a service.
+inline std::string ReleaseTarget(const std::string& cluster, const std::string& service) {
+  return cluster + "/" + service;
+}
 
 /// Adds or replaces tags on a task-definition revision (values are cut to AWS's 256 characters).
 [[nodiscard]] Result<void> TagRevision(aws::AwsClient& c, const std::string& arn,

@@ -463,13 +463,17 @@ Result<ReleaseReport> Release(aws::AwsClient& c, aws::HttpTransport& http, Clock
                    " on port " + std::to_string(env.listener_port));
 
   const std::map<std::string, std::string> record{{"slipway:release", report.release_id},
+                                                  {"slipway:environment", env.name},
                                                   {"slipway:by", options.actor},
                                                   {"slipway:started", IsoNow()},
                                                   {"slipway:result", kResultInProgress}};
   for (const auto& [name, se] : env.services) {
-    auto td = RegisterTaskDefinition(c, cfg.services.at(name), definitions[name], record);
+    auto tags = record;
+    tags["slipway:target"] = ReleaseTarget(env.cluster, se.service_name);
+    auto td = RegisterTaskDefinition(c, cfg.services.at(name), definitions[name], tags);
     if (!td) return tl::unexpected(td.error());
-    auto known_good = FindKnownGood(c, definitions[name]["family"].get<std::string>(), *td);
+    auto known_good = FindKnownGood(c, definitions[name]["family"].get<std::string>(),
+                                    ReleaseTarget(env.cluster, se.service_name), *td);
     if (!known_good) return tl::unexpected(known_good.error());
     ServiceResult sr{se.service_name, *td, "", 0, *known_good ? (*known_good)->arn : "", "", {}, ""};
     options.progress("registered " + FamilyRevision(*td) +
@@ -568,7 +572,7 @@ Result<ReleaseReport> Rollback(aws::AwsClient& c, aws::HttpTransport& http, Cloc
       if (rec->family != family) return Fail("--to " + to_revision + " is not a revision of " + family);
       target = rec->arn;
     } else {
-      auto good = FindKnownGood(c, family, current);
+      auto good = FindKnownGood(c, family, ReleaseTarget(env.cluster, se.service_name), current);
       if (!good) return tl::unexpected(good.error());
       if (!*good) return Fail(se.service_name + ": no known-good revision of " + family + " other than the current " +
                               FamilyRevision(current) + "; pass --to REVISION");

@@ -29,10 +29,12 @@ class Engine:
         self.data_dir = os.path.join(self.dir, "data")
         self.api_port = free_port()
         self.listener_port = free_port()
+        self.prod_port = free_port()
         shutil.copy(os.path.join(DEMO, "web.taskdef.json"), self.dir)
         with open(os.path.join(DEMO, "slipway.yaml")) as f:
             text = f.read()
         text = text.replace("listenerPort: 8080", "listenerPort: %d" % self.listener_port)
+        text = text.replace("listenerPort: 8090", "listenerPort: %d" % self.prod_port)
         text = text.replace("deregistrationDelaySeconds: 3", "deregistrationDelaySeconds: 2")
         self.config = os.path.join(self.dir, "slipway.yaml")
         with open(self.config, "w") as f:
@@ -41,7 +43,8 @@ class Engine:
                         AWS_SHARED_CREDENTIALS_FILE=os.path.join(self.data_dir, "credentials"),
                         AWS_PROFILE="slipway-local", AWS_DEFAULT_REGION="us-east-1",
                         AWS_CONFIG_FILE=os.devnull, AWS_PAGER="")
-        for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "APP_VERSION", "DEMO_FAIL"):
+        for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "APP_VERSION", "DEMO_FAIL",
+                  "DATABASE_URL"):
             self.env.pop(k, None)
 
     @property
@@ -57,11 +60,26 @@ class Engine:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def slipway(self, *args, env=None, timeout=300):
+        """Runs slipway without a terminal (stdin is /dev/null), as CI does."""
         e = dict(self.env, **(env or {}))
-        return subprocess.run([SLIPWAY, *args], env=e, capture_output=True, text=True, timeout=timeout)
+        return subprocess.run([SLIPWAY, *args], env=e, capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL)
 
-    def deploy(self, version, **extra):
-        return self.slipway("deploy", "dev", "--config", self.config, env=dict(APP_VERSION=version, **extra))
+    def deploy(self, version, *args, environment="dev", config=None, **extra):
+        return self.slipway("deploy", environment, "--config", config or self.config, *args,
+                            env=dict(APP_VERSION=version, **extra))
+
+    def variant_config(self, name, replacements):
+        """A copy of the demo config with textual replacements, e.g. another cluster."""
+        with open(self.config) as f:
+            text = f.read()
+        for old, new in replacements.items():
+            assert old in text, old
+            text = text.replace(old, new)
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
 
     def aws(self, *args):
         out = subprocess.run([AWS, "--endpoint-url", self.endpoint, "--output", "json", *args], env=self.env,
@@ -109,6 +127,8 @@ class Load:
                 if conn:
                     conn.close()
                 conn = None
+        if conn:
+            conn.close()
 
     def __enter__(self):
         for t in self.threads:
