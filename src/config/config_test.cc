@@ -73,6 +73,12 @@ TEST_F(ConfigTest, ErrorsNameFileLineAndKey) {
       {"timeout not below interval", "timeoutSeconds: 2", "timeoutSeconds: 5",
        ":9: services.web.healthCheck.timeoutSeconds: must be less than intervalSeconds"},
       {"out of range", "status: 200", "status: 700", ":20: environments.dev.verify[0].status: must be between 100 and 599"},
+      {"migrate command not a list", "    containerPort: 8080", "    containerPort: 8080\n    migrate:\n      command: migrate",
+       ":7: services.web.migrate.command: must be a non-empty list of arguments"},
+      {"approval not a boolean", "    provider: local", "    provider: local\n    approval: maybe",
+       ":13: environments.dev.approval: must be true or false"},
+      {"empty approval phrase", "    provider: local", "    provider: local\n    approval:\n      phrase: \"\"",
+       ":14: environments.dev.approval.phrase: must not be empty"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.what);
@@ -85,6 +91,25 @@ TEST_F(ConfigTest, ErrorsNameFileLineAndKey) {
     ASSERT_FALSE(cfg);
     EXPECT_NE(cfg.error().message.find(path + c.expected), std::string::npos) << cfg.error().message;
   }
+}
+
+TEST_F(ConfigTest, MigrationAndApprovalSettings) {
+  std::string text = kValid;
+  text.replace(text.find("    containerPort: 8080"), 23,
+               "    containerPort: 8080\n    migrate:\n      command: [\"bin/migrate\", \"--up\"]\n      timeoutSeconds: 60");
+  text.replace(text.find("    provider: local"), 19, "    provider: local\n    approval: true");
+  auto cfg = LoadConfig(Write("ok2.yaml", text));
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  const ServiceSpec& web = cfg->services.at("web");
+  EXPECT_EQ(web.migrate_command, (std::vector<std::string>{"bin/migrate", "--up"}));
+  EXPECT_EQ(web.migrate_container, "web");
+  EXPECT_EQ(web.migrate_timeout_seconds, 60);
+  EXPECT_TRUE(cfg->environments.at("dev").require_approval);
+  EXPECT_EQ(cfg->environments.at("dev").approval_phrase, "deploy-dev");
+  auto plain = LoadConfig(Write("ok3.yaml", kValid));
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->environments.at("dev").require_approval);
+  EXPECT_TRUE(plain->services.at("web").migrate_command.empty());
 }
 
 TEST_F(ConfigTest, InvalidYamlReportsTheLine) {

@@ -45,5 +45,14 @@ TEST(JudgeRollout, Table) {
   }
 }
 
+TEST(JudgeRollout, AVanishedDeploymentIsExplainedFromTheServiceEvents) {
+  json service{{"runningCount", 2}, {"desiredCount", 2}, {"deployments", {Dep("old", "PRIMARY", "COMPLETED")}},
+               {"events", {{{"id", "2"}, {"message", "(service web) rolling back to deployment old."}},
+                           {{"id", "1"}, {"message", "(service web) (deployment new) deployment failed: tasks failed to start."}}}}};
+  RolloutVerdict v = JudgeRollout(service, "new");
+  EXPECT_EQ(v.status, RolloutStatus::kFailed);
+  EXPECT_EQ(v.reason, "ECS deployment circuit breaker: tasks failed to start. ECS rolled the service back.");
+}
+
 }  // namespace
 }  // namespace slipway::deploy

@@ -101,6 +101,15 @@ class ControlPlane {
   void CountTaskOutcomes(Service& s);
   void TripCircuitBreaker(Service& s);
   void PruneStoppedTasks();
+
+  // Container health checks (container_health.cc).
+  void RunContainerHealthChecks();
+  bool HasContainerHealthCheck(const Task& t) const;
+  struct RunningCheck {
+    ChildProcess process;
+    double deadline = 0;
+  };
+  std::map<std::string, RunningCheck> container_checks_;  ///< by "task-id/container"; not persisted
   void LaunchTask(Service& s, const std::string& deployment_id);
   bool StartContainers(Task& t, const nlohmann::json& task_definition);
   void ShipLogs(Task& t);

@@ -389,7 +389,7 @@ json ControlPlane::TaskJson(const Task& t) const {
     json cj{{"containerArn", std::string("arn:aws:ecs:us-east-1:") + kAccount + ":container/" +
                                  NameFromArn(t.cluster_arn) + "/" + t.id + "/" + c.name},
             {"taskArn", t.arn}, {"name", c.name}, {"lastStatus", c.last_status},
-            {"healthStatus", "UNKNOWN"}, {"networkInterfaces", json::array()},
+            {"healthStatus", c.health_status}, {"networkInterfaces", json::array()},
             {"networkBindings", json::array()}};
     if (const json* td = FindTaskDefinition(t.task_definition_arn)) {
       for (const auto& def : (*td)["containerDefinitions"]) {

@@ -1,4 +1,5 @@
 // Table tests of the rolling-update planner against ECS's maximumPercent/minimumHealthyPercent rules.
+#include "engine/control_plane.h"
 #include "engine/planner.h"
 
 #include <gtest/gtest.h>
@@ -98,6 +99,12 @@ TEST(Planner, ScaleInStopsNotYetHealthyTasksFirst) {
                                T("n3", "new", P::kHealthy)}});
   ASSERT_EQ(StopsWithCause(p, StopCause::kScaleIn), 2);
   EXPECT_EQ(p.stops[0].task_id, "n2");
+}
+
+TEST(CircuitBreaker, ThresholdIsHalfTheDesiredCountClampedTo3And200) {
+  // clamp(ceil(0.5 x desiredCount), 3, 200), the rule ECS has used since January 2024.
+  const std::vector<std::pair<int, int>> cases = {{0, 3}, {1, 3}, {2, 3}, {6, 3}, {7, 4}, {25, 13}, {400, 200}, {1000, 200}};
+  for (const auto& [desired, want] : cases) EXPECT_EQ(CircuitBreakerThreshold(desired), want) << desired;
 }
 
 }  // namespace

@@ -91,6 +91,7 @@ void ControlPlane::Tick() {
   std::lock_guard lock(mu_);
   ReapContainers();
   AdvanceTasks();
+  RunContainerHealthChecks();
   for (auto& [id, t] : state_.tasks) {
     if (t.last_status != "STOPPED") ShipLogs(t);
   }
@@ -362,13 +363,18 @@ void ControlPlane::AdvanceTasks() {
 TaskPhase ControlPlane::PhaseOf(const Service& s, const Task& t) const {
   if (t.desired_status == "STOPPED") return TaskPhase::kStopping;
   if (t.last_status != "RUNNING") return TaskPhase::kStarting;
+  const bool in_grace = Now() - t.started_at < s.health_check_grace_period;
+  if (HasContainerHealthCheck(t)) {
+    // Container checks gate the task as ELB checks do; both must pass when both apply.
+    if (t.health_status == "UNHEALTHY") return in_grace ? TaskPhase::kStarting : TaskPhase::kUnhealthy;
+    if (t.health_status != "HEALTHY") return TaskPhase::kStarting;
+  }
   if (s.load_balancers.empty()) return TaskPhase::kHealthy;
   auto tg = state_.target_groups.find(t.target_group_arn);
   if (tg == state_.target_groups.end()) return TaskPhase::kStarting;
   auto target = tg->second.targets.find(options_.listener_host + ":" + std::to_string(t.target_port));
   if (target == tg->second.targets.end()) return TaskPhase::kStarting;
   if (target->second.state == "healthy") return TaskPhase::kHealthy;
-  bool in_grace = Now() - t.started_at < s.health_check_grace_period;
   if (target->second.state == "unhealthy" && !in_grace) return TaskPhase::kUnhealthy;
   return TaskPhase::kStarting;
 }

@@ -129,6 +129,37 @@ class ReleaseTest(unittest.TestCase):
         self.assertEqual(st["endpoint"], self.engine.endpoint)
         self.assertEqual(st["profile"], "slipway-local")
 
+    def test_7_container_health_checks_mark_tasks_and_replace_unhealthy_ones(self):
+        creds = open(self.engine.env["AWS_SHARED_CREDENTIALS_FILE"]).read().split()
+        ecs = boto3.client("ecs", endpoint_url=self.engine.endpoint, region_name="us-east-1",
+                           aws_access_key_id=creds[creds.index("aws_access_key_id") + 2],
+                           aws_secret_access_key=creds[creds.index("aws_secret_access_key") + 2])
+        ecs.create_cluster(clusterName="health")
+        for name, command in (("good", ["CMD", "/bin/true"]), ("bad", ["CMD-SHELL", "test -f /nonexistent"])):
+            ecs.register_task_definition(family="health-" + name, containerDefinitions=[{
+                "name": "app", "image": "busybox", "essential": True, "entryPoint": ["/bin/sleep"], "command": ["600"],
+                "healthCheck": {"command": command, "interval": 5, "timeout": 2, "retries": 1, "startPeriod": 0}}])
+            ecs.create_service(cluster="health", serviceName=name, taskDefinition="health-" + name, desiredCount=1)
+        deadline = time.time() + 60
+        good_status, bad_stopped = None, None
+        while time.time() < deadline and (good_status != "HEALTHY" or bad_stopped is None):
+            good = ecs.list_tasks(cluster="health", serviceName="good")["taskArns"]
+            if good:
+                good_status = ecs.describe_tasks(cluster="health", tasks=good)["tasks"][0]["healthStatus"]
+            stopped = ecs.list_tasks(cluster="health", serviceName="bad", desiredStatus="STOPPED")["taskArns"]
+            if stopped:
+                bad_stopped = ecs.describe_tasks(cluster="health", tasks=stopped)["tasks"][0]
+            time.sleep(0.5)
+        self.assertEqual(good_status, "HEALTHY")
+        self.assertIsNotNone(bad_stopped, "the unhealthy task was never replaced")
+        self.assertEqual(bad_stopped["stoppedReason"], "Task failed container health checks")
+        self.assertEqual(bad_stopped["containers"][0]["healthStatus"], "UNHEALTHY")
+        events = [e["message"] for e in ecs.describe_services(cluster="health", services=["bad"])["services"][0]["events"]]
+        task_id = bad_stopped["taskArn"].rsplit("/", 1)[1]
+        self.assertIn("(service bad) (task %s) failed container health checks." % task_id, events)
+        for name in ("good", "bad"):
+            ecs.update_service(cluster="health", service=name, desiredCount=0)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
