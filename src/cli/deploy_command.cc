@@ -160,16 +160,7 @@ int RunRelease(const ReleaseFlags& f, bool rollback) {
 
 int ShowStatus(const EnvFlags& f) {
   Session s;
-  auto loaded = LoadEnvironment(f);
-  if (!loaded) {
-    std::fprintf(stderr, "error: %s\n", loaded.error().message.c_str());
-    return kExitUsage;
-  }
-  std::tie(s.cfg, s.env) = *loaded;
-  if (auto c = Connect(s, f); !c) {
-    std::fprintf(stderr, "error: %s\n", c.error().message.c_str());
-    return kExitReleaseFailed;
-  }
+  if (auto rc = OpenSession(s, f)) return *rc;
   auto st = deploy::Status(*s.client, s.env);
   if (!st) {
     std::fprintf(stderr, "error: %s\n", st.error().message.c_str());

@@ -25,30 +25,20 @@ struct OpsFlags {
   int limit = 20;
 };
 
-// Opens the session, or prints the error and returns its exit code.
-std::optional<int> Open(Session& s, const EnvFlags& f) {
-  auto loaded = LoadEnvironment(f);
-  if (!loaded) {
-    std::fprintf(stderr, "error: %s\n", loaded.error().message.c_str());
+using Services = std::vector<std::pair<std::string, config::ServiceEnv>>;
+
+// Opens the session and picks the environment's services, or the one named (by config name or
+// ECS service name); on failure prints the error and returns the exit code.
+std::optional<int> OpenServices(Session& s, const OpsFlags& f, Services& out) {
+  if (auto rc = OpenSession(s, f.env)) return rc;
+  for (const auto& [name, se] : s.env.services) {
+    if (f.service.empty() || f.service == name || f.service == se.service_name) out.emplace_back(name, se);
+  }
+  if (out.empty()) {
+    std::fprintf(stderr, "error: no service '%s' in environment %s\n", f.service.c_str(), s.env.name.c_str());
     return kExitUsage;
   }
-  std::tie(s.cfg, s.env) = *loaded;
-  if (auto c = Connect(s, f); !c) {
-    std::fprintf(stderr, "error: %s\n", c.error().message.c_str());
-    return kExitReleaseFailed;
-  }
   return std::nullopt;
-}
-
-// The environment's services, or the one named (by config name or ECS service name).
-Result<std::vector<std::pair<std::string, config::ServiceEnv>>> Selected(const config::Environment& env,
-                                                                       const std::string& only) {
-  std::vector<std::pair<std::string, config::ServiceEnv>> out;
-  for (const auto& [name, se] : env.services) {
-    if (only.empty() || only == name || only == se.service_name) out.emplace_back(name, se);
-  }
-  if (out.empty()) return Fail("no service '" + only + "' in environment " + env.name);
-  return out;
 }
 
 // The task definition the service runs now; empty when the service does not exist.
@@ -69,14 +59,10 @@ int Fatal(const Error& e) {
 
 int History(const OpsFlags& f) {
   Session s;
-  if (auto rc = Open(s, f.env)) return *rc;
-  auto services = Selected(s.env, f.service);
-  if (!services) {
-    std::fprintf(stderr, "error: %s\n", services.error().message.c_str());
-    return kExitUsage;
-  }
+  Services services;
+  if (auto rc = OpenServices(s, f, services)) return *rc;
   json rows = json::array();
-  for (const auto& [name, se] : *services) {
+  for (const auto& [name, se] : services) {
     auto current = CurrentTaskDefinition(*s.client, s.env, se.service_name);
     if (!current) return Fatal(current.error());
     std::string family = current->empty() ? "" : deploy::FamilyOf(*current);
@@ -148,14 +134,10 @@ int Logs(const OpsFlags& f) {
     return kExitUsage;
   }
   Session s;
-  if (auto rc = Open(s, f.env)) return *rc;
-  auto services = Selected(s.env, f.service);
-  if (!services) {
-    std::fprintf(stderr, "error: %s\n", services.error().message.c_str());
-    return kExitUsage;
-  }
+  Services services;
+  if (auto rc = OpenServices(s, f, services)) return *rc;
   std::vector<LogSource> sources;
-  for (const auto& [name, se] : *services) {
+  for (const auto& [name, se] : services) {
     auto current = CurrentTaskDefinition(*s.client, s.env, se.service_name);
     if (!current) return Fatal(current.error());
     if (current->empty()) continue;
@@ -208,15 +190,11 @@ int Logs(const OpsFlags& f) {
 
 int Diagnose(const OpsFlags& f) {
   Session s;
-  if (auto rc = Open(s, f.env)) return *rc;
-  auto services = Selected(s.env, f.service);
-  if (!services) {
-    std::fprintf(stderr, "error: %s\n", services.error().message.c_str());
-    return kExitUsage;
-  }
+  Services services;
+  if (auto rc = OpenServices(s, f, services)) return *rc;
   json out = json::array();
   std::string text;
-  for (const auto& [name, se] : *services) {
+  for (const auto& [name, se] : services) {
     auto d = s.client->Json(aws::kEcs, "DescribeServices", {{"cluster", s.env.cluster}, {"services", {se.service_name}}});
     if (!d) return Fatal(d.error());
     if ((*d)["services"].empty()) {

@@ -73,6 +73,20 @@ Result<void> Connect(Session& s, const EnvFlags& f) {
   return {};
 }
 
+std::optional<int> OpenSession(Session& s, const EnvFlags& f) {
+  auto loaded = LoadEnvironment(f);
+  if (!loaded) {
+    std::fprintf(stderr, "error: %s\n", loaded.error().message.c_str());
+    return kExitUsage;
+  }
+  std::tie(s.cfg, s.env) = *loaded;
+  if (auto c = Connect(s, f); !c) {
+    std::fprintf(stderr, "error: %s\n", c.error().message.c_str());
+    return kExitReleaseFailed;
+  }
+  return std::nullopt;
+}
+
 std::map<std::string, std::string> TemplateVars(const config::Config& cfg) {
   std::map<std::string, std::string> vars;
   for (char** e = environ; *e; ++e) {

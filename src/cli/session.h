@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "aws/aws_client.h"
@@ -40,6 +41,10 @@ struct Session {
 [[nodiscard]] Result<std::pair<config::Config, config::Environment>> LoadEnvironment(const EnvFlags& flags);
 /// Connects to the environment (errors exit 1). Starts the local engine when needed.
 [[nodiscard]] Result<void> Connect(Session& s, const EnvFlags& flags);
+
+/// Loads and connects in one step; on failure prints the error and returns the exit code
+/// (2 for config errors, 1 for connection errors).
+[[nodiscard]] std::optional<int> OpenSession(Session& s, const EnvFlags& flags);
 
 /// Template variables: the process environment plus SLIPWAY_BIN_DIR and SLIPWAY_CONFIG_DIR.
 std::map<std::string, std::string> TemplateVars(const config::Config& cfg);

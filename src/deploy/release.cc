@@ -404,6 +404,17 @@ void FailAndReturn(aws::AwsClient& c, aws::HttpTransport& http, Clock& clock, co
   if (!all_back) report.state += DescribeState(c, env);
 }
 
+// Best effort: the counts are for the summary; a failed read leaves them at 0.
+void FillRunningCounts(aws::AwsClient& c, const config::Environment& env, ReleaseReport& report) {
+  if (auto st = Status(c, env)) {
+    for (auto& s : report.services) {
+      for (const auto& x : *st) {
+        if (x.service_name == s.service_name) s.running_count = x.running;
+      }
+    }
+  }
+}
+
 std::string NewReleaseId() {
   RealClock clock;
   std::string iso = IsoTime(clock.WallNow());  // 2026-11-27T23:59:01Z
@@ -422,13 +433,7 @@ Result<ReleaseReport> Release(aws::AwsClient& c, aws::HttpTransport& http, Clock
   ReleaseReport report;
   report.release_id = NewReleaseId();
   auto finish = [&]() -> Result<ReleaseReport> {
-    if (auto st = Status(c, env)) {
-      for (auto& s : report.services) {
-        for (const auto& x : *st) {
-          if (x.service_name == s.service_name) s.running_count = x.running;
-        }
-      }
-    }
+    FillRunningCounts(c, env, report);
     report.seconds = std::chrono::duration<double>(clock.Now() - started).count();
     return report;
   };
@@ -603,13 +608,7 @@ Result<ReleaseReport> Rollback(aws::AwsClient& c, aws::HttpTransport& http, Cloc
     report.outcome = Outcome::kRollbackFailed;
     report.state = DescribeState(c, env);
   }
-  if (auto st = Status(c, env)) {
-    for (auto& s : report.services) {
-      for (const auto& x : *st) {
-        if (x.service_name == s.service_name) s.running_count = x.running;
-      }
-    }
-  }
+  FillRunningCounts(c, env, report);
   report.seconds = std::chrono::duration<double>(clock.Now() - started).count();
   return report;
 }

@@ -125,6 +125,16 @@ ApiResult LogService::Handle(const std::string& op, const json& r, int64_t now_m
                                  "The engine does not implement CloudWatch Logs operation " + op + ".", 400});
 }
 
+tl::expected<std::pair<std::string, std::string>, ApiError> LogService::ExistingStream(const json& r) {
+  auto group = Required(r, "logGroupName");
+  if (!group) return tl::unexpected(group.error());
+  auto stream = Required(r, "logStreamName");
+  if (!stream) return tl::unexpected(stream.error());
+  if (!GroupExistsLocked(*group)) return tl::unexpected(NotFound("log group"));
+  if (!StreamExists(*group, *stream)) return tl::unexpected(NotFound("log stream"));
+  return std::make_pair(*group, *stream);
+}
+
 bool LogService::GroupExists(const std::string& group) {
   std::lock_guard lock(mu_);
   return GroupExistsLocked(group);
@@ -287,12 +297,9 @@ ApiResult LogService::Append(const std::string& group, const std::string& stream
 }
 
 ApiResult LogService::PutLogEvents(const json& r, int64_t now_ms) {
-  auto group = Required(r, "logGroupName");
-  if (!group) return tl::unexpected(group.error());
-  auto stream = Required(r, "logStreamName");
-  if (!stream) return tl::unexpected(stream.error());
-  if (!GroupExistsLocked(*group)) return tl::unexpected(NotFound("log group"));
-  if (!StreamExists(*group, *stream)) return tl::unexpected(NotFound("log stream"));
+  auto names = ExistingStream(r);
+  if (!names) return tl::unexpected(names.error());
+  const auto& [group, stream] = *names;
   std::vector<LogLine> lines;
   int64_t previous = 0;
   for (const auto& e : r.value("logEvents", json::array())) {
@@ -306,18 +313,15 @@ ApiResult LogService::PutLogEvents(const json& r, int64_t now_ms) {
   if (lines.empty() || lines.size() > 10000) {
     return tl::unexpected(Invalid("logEvents must hold between 1 and 10000 events."));
   }
-  auto r2 = Append(*group, *stream, lines, now_ms);
+  auto r2 = Append(group, stream, lines, now_ms);
   if (!r2) return r2;
   return json{{"nextSequenceToken", Token('s', now_ms).substr(2)}};
 }
 
 ApiResult LogService::GetLogEvents(const json& r) {
-  auto group = Required(r, "logGroupName");
-  if (!group) return tl::unexpected(group.error());
-  auto stream = Required(r, "logStreamName");
-  if (!stream) return tl::unexpected(stream.error());
-  if (!GroupExistsLocked(*group)) return tl::unexpected(NotFound("log group"));
-  if (!StreamExists(*group, *stream)) return tl::unexpected(NotFound("log stream"));
+  auto names = ExistingStream(r);
+  if (!names) return tl::unexpected(names.error());
+  const auto& [group, stream] = *names;
   const int limit = std::clamp(r.value("limit", kMaxLimit), 1, kMaxLimit);
   const int64_t start = r.value("startTime", int64_t{0});
   const int64_t end = r.value("endTime", int64_t{INT64_MAX});
@@ -336,8 +340,8 @@ ApiResult LogService::GetLogEvents(const json& r) {
                               " AND ts >= ?4 AND ts < ?5 ORDER BY id DESC LIMIT ?6";
   auto s = Prepare(db_.get(), sql);
   if (!s) return tl::unexpected(Internal(s.error().message));
-  Bind(s->get(), 1, *group);
-  Bind(s->get(), 2, *stream);
+  Bind(s->get(), 1, group);
+  Bind(s->get(), 2, stream);
   Bind(s->get(), 3, anchor);
   Bind(s->get(), 4, start);
   Bind(s->get(), 5, end);

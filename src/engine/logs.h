@@ -45,6 +45,8 @@ class LogService {
   ApiResult FilterLogEvents(const nlohmann::json& r);
 
   bool GroupExistsLocked(const std::string& group);
+  /// The request's logGroupName and logStreamName, both required and existing.
+  tl::expected<std::pair<std::string, std::string>, ApiError> ExistingStream(const nlohmann::json& r);
   bool StreamExists(const std::string& group, const std::string& stream);
   ApiResult Append(const std::string& group, const std::string& stream, const std::vector<LogLine>& lines,
                    int64_t now_ms);
