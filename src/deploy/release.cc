@@ -594,11 +594,10 @@ Result<ReleaseReport> Rollback(aws::AwsClient& c, aws::HttpTransport& http, Cloc
       sr.rollback = "back on " + FamilyRevision(target);
       // The revision rolled away from is no longer a candidate known-good.
       if (current != target) {
-        auto t1 = TagRevision(c, current, {{"slipway:result", kResultRolledBack}, {"slipway:detail", "rolled back by " + options.actor + " at " + IsoNow()}});
-        if (!t1) return tl::unexpected(t1.error());
+        auto t = TagRevision(c, current, {{"slipway:result", kResultRolledBack},
+                                          {"slipway:detail", "rolled back by " + options.actor + " at " + IsoNow()}});
+        if (!t) return tl::unexpected(t.error());
       }
-      auto t2 = TagRevision(c, target, {{"slipway:restored", IsoNow() + " by " + options.actor}});
-      if (!t2) return tl::unexpected(t2.error());
     }
     report.services.push_back(sr);
   }
@@ -607,6 +606,13 @@ Result<ReleaseReport> Rollback(aws::AwsClient& c, aws::HttpTransport& http, Cloc
   if (!report.failure.empty()) {
     report.outcome = Outcome::kRollbackFailed;
     report.state = DescribeState(c, env);
+  } else {
+    // Running again and verified: the revision is known-good (again).
+    for (const auto& s : report.services) {
+      auto t = TagRevision(c, s.task_definition_arn, {{"slipway:result", kResultReleased},
+                                                      {"slipway:restored", IsoNow() + " by " + options.actor}});
+      if (!t) return tl::unexpected(t.error());
+    }
   }
   FillRunningCounts(c, env, report);
   report.seconds = std::chrono::duration<double>(clock.Now() - started).count();

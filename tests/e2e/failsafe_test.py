@@ -129,6 +129,41 @@ class FailSafeTest(unittest.TestCase):
         self.assertTrue(v3_row["by"] and v3_row["started"] and v3_row["finished"])
         self.assertEqual(v3_row["images"], ["slipway/demo-web:v3"])
 
+    def test_06b_diagnose_logs_and_rollback_to_a_named_revision(self):
+        # diagnose explains the crash releases above from ECS and CloudWatch Logs.
+        out = self.engine.slipway("diagnose", "dev", "web", "--config", self.engine.config, "--output", "json")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        report = json.loads(out.stdout)[0]
+        self.assertEqual(report["service"], SERVICE)
+        self.assertEqual(report["taskDefinition"], self.good)
+        self.assertEqual(len(report["runningTasks"]), 2)
+        stopped = report["stoppedTasks"]
+        self.assertTrue(stopped)
+        self.assertTrue(all(t["stoppedReason"] and t["hints"] for t in stopped), stopped)
+        # logs prints the running tasks' output, prefixed with service and task.
+        out = self.engine.slipway("logs", "dev", "--config", self.engine.config, "--since", "30m")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertRegex(out.stdout, r"demo-dev-web [0-9a-f]{8} \| slipway demo v2 starting on port \d+")
+        bad = self.engine.slipway("logs", "dev", "--config", self.engine.config, "--since", "ten")
+        self.assertEqual(bad.returncode, 2)
+        # --to takes a revision number; the service runs that exact revision afterwards.
+        first = self.engine.aws("ecs", "list-task-definitions", "--family-prefix", "demo-web")["taskDefinitionArns"][0]
+        out, load = self.under_load(lambda: self.engine.slipway(
+            "rollback", "dev", "--config", self.engine.config, "--to", first.rsplit(":", 1)[1]))
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertEqual(self.service()["taskDefinition"], first)
+        self.assertEqual(self.get(), "slipway demo v1\n")
+        out, _ = self.under_load(lambda: self.engine.slipway(
+            "rollback", "dev", "--config", self.engine.config, "--to", self.good.rsplit(":", 1)[1]))
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertEqual(self.get(), "slipway demo v2\n")
+        # Returning to a revision that verifies makes it known-good again; the one left is not.
+        hist = {row["revision"]: row for row in json.loads(self.engine.slipway(
+            "history", "dev", "--config", self.engine.config, "--output", "json").stdout)}
+        self.assertEqual(hist[self.good.rsplit("/", 1)[1]]["result"], "released")
+        self.assertTrue(hist[self.good.rsplit("/", 1)[1]]["restored"])
+        self.assertEqual(hist[first.rsplit("/", 1)[1]]["result"], "rolled-back")
+
     def test_07_failing_migration_aborts_before_update_service(self):
         before = self.service()
         count = len(self.engine.aws("ecs", "list-task-definitions", "--family-prefix", "demo-web")["taskDefinitionArns"])

@@ -1,5 +1,6 @@
 """End-to-end: slipway releases the demo through the engine; real AWS clients read the result."""
 import json
+import subprocess
 import time
 import unittest
 import urllib.request
@@ -7,7 +8,7 @@ import urllib.request
 import boto3
 import botocore.exceptions
 
-from harness import Engine, Load
+from harness import AWS, Engine, Load
 
 
 class ReleaseTest(unittest.TestCase):
@@ -159,6 +160,34 @@ class ReleaseTest(unittest.TestCase):
         self.assertIn("(service bad) (task %s) failed container health checks." % task_id, events)
         for name in ("good", "bad"):
             ecs.update_service(cluster="health", service=name, desiredCount=0)
+
+    def test_8_aws_cli_speaks_cloudwatch_logs(self):
+        aws = self.engine.aws
+        aws("logs", "create-log-group", "--log-group-name", "/e2e/app")
+        aws("logs", "create-log-stream", "--log-group-name", "/e2e/app", "--log-stream-name", "one")
+        now = int(time.time() * 1000)
+        events = json.dumps([{"timestamp": now + i, "message": "line %d%s" % (i, " ERROR" if i == 2 else "")}
+                             for i in range(1, 4)])
+        aws("logs", "put-log-events", "--log-group-name", "/e2e/app", "--log-stream-name", "one",
+            "--log-events", events)
+        got = aws("logs", "get-log-events", "--log-group-name", "/e2e/app", "--log-stream-name", "one",
+                  "--start-from-head")
+        self.assertEqual([e["message"] for e in got["events"]], ["line 1", "line 2 ERROR", "line 3"])
+        found = aws("logs", "filter-log-events", "--log-group-name", "/e2e/app", "--filter-pattern", "ERROR")
+        self.assertEqual([(e["logStreamName"], e["message"]) for e in found["events"]], [("one", "line 2 ERROR")])
+        groups = aws("logs", "describe-log-groups", "--log-group-name-prefix", "/e2e")["logGroups"]
+        self.assertEqual([g["logGroupName"] for g in groups], ["/e2e/app"])
+        streams = aws("logs", "describe-log-streams", "--log-group-name", "/e2e/app")["logStreams"]
+        self.assertEqual(streams[0]["logStreamName"], "one")
+        self.assertEqual(streams[0]["lastEventTimestamp"], now + 3)
+        # The demo's own tasks write to /ecs/demo under web/web/<task-id>, as ECS names awslogs streams.
+        task_ids = {t["taskArn"].rsplit("/", 1)[1] for t in self.running_tasks()}
+        demo = aws("logs", "describe-log-streams", "--log-group-name", "/ecs/demo", "--log-stream-name-prefix", "web/web/")
+        self.assertTrue(task_ids <= {s["logStreamName"].rsplit("/", 1)[1] for s in demo["logStreams"]})
+        out = subprocess.run([AWS, "--endpoint-url", self.engine.endpoint, "logs", "create-log-group",
+                              "--log-group-name", "/e2e/app"], env=self.engine.env, capture_output=True, text=True)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("ResourceAlreadyExistsException", out.stderr)
 
 
 if __name__ == "__main__":
