@@ -101,6 +101,9 @@ void Serve(int fd, std::string version) {
 // `slipway-demo-app migrate`: the one-off task slipway runs before a release moves traffic.
 int Migrate(const std::string& version, const std::string& fail) {
   std::printf("migrating schema for %s\n", version.c_str());
+  std::fflush(stdout);
+  // DEMO_MIGRATION_SECONDS stretches the migration, to watch a release hold its lock meanwhile.
+  if (int seconds = std::atoi(Env("DEMO_MIGRATION_SECONDS", "0").c_str()); seconds > 0) sleep(static_cast<unsigned>(seconds));
   std::printf("applying 0001_create_items ... ok\n");
   if (fail == "migration") {
     std::printf("applying 0002_add_price ... error: column \"price\" of relation \"items\" already exists\n");

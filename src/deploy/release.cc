@@ -7,6 +7,7 @@
 
 #include "base/strings.h"
 
+#include "deploy/lock.h"
 #include "deploy/records.h"
 #include "deploy/rollout.h"
 
@@ -160,31 +161,6 @@ Result<std::string> RegisterTaskDefinition(aws::AwsClient& c, const config::Serv
   auto r = c.Json(aws::kEcs, "RegisterTaskDefinition", td);
   if (!r) return tl::unexpected(r.error());
   return (*r)["taskDefinition"]["taskDefinitionArn"].get<std::string>();
-}
-
-std::string IsoFromEpoch(double seconds) {
-  return IsoTime(WallTime(std::chrono::duration_cast<WallTime::duration>(std::chrono::duration<double>(seconds))));
-}
-
-// A release must not start while any service of the environment is mid-deployment.
-Result<std::string> FindDeploymentInFlight(aws::AwsClient& c, const config::Environment& env) {
-  json names = json::array();
-  for (const auto& [name, se] : env.services) names.push_back(se.service_name);
-  auto r = c.Json(aws::kEcs, "DescribeServices", {{"cluster", env.cluster}, {"services", names}});
-  if (!r) {
-    if (r.error().code == "ClusterNotFoundException") return std::string();
-    return tl::unexpected(r.error());
-  }
-  for (const auto& s : (*r)["services"]) {
-    if (s.value("status", "") != "ACTIVE") continue;
-    for (const auto& d : s.value("deployments", json::array())) {
-      if (d.value("status", "") != "PRIMARY" || d.value("rolloutState", "") != "IN_PROGRESS") continue;
-      return "service " + s.value("serviceName", "") + " has deployment " + d.value("id", "") + " in flight (" +
-             d.value("rolloutState", "") + ", " + std::to_string(s["deployments"].size()) + " deployments), started " +
-             IsoFromEpoch(d.value("createdAt", 0.0)) + " with " + FamilyRevision(d.value("taskDefinition", ""));
-    }
-  }
-  return std::string();
 }
 
 json DeploymentConfiguration(const config::ServiceEnv& se) {
@@ -439,11 +415,14 @@ Result<ReleaseReport> Release(aws::AwsClient& c, aws::HttpTransport& http, Clock
   };
 
   // Nothing is created or registered while another release is in flight.
-  auto in_flight = FindDeploymentInFlight(c, env);
-  if (!in_flight) return tl::unexpected(in_flight.error());
-  if (!in_flight->empty()) {
+  long ttl = env.timeout_seconds * 2L + 600;
+  for (const auto& [name, spec] : cfg.services) ttl += spec.migrate_timeout_seconds;
+  std::string held_by;
+  auto lock = ReleaseLock::Acquire(c, env, report.release_id, options.actor, ttl, held_by);
+  if (!lock) return tl::unexpected(lock.error());
+  if (!*lock) {
     report.outcome = Outcome::kLocked;
-    report.failure = *in_flight;
+    report.failure = held_by;
     return finish();
   }
 
@@ -553,11 +532,12 @@ Result<ReleaseReport> Rollback(aws::AwsClient& c, aws::HttpTransport& http, Cloc
   const SteadyTime started = clock.Now();
   ReleaseReport report;
   report.release_id = NewReleaseId();
-  auto in_flight = FindDeploymentInFlight(c, env);
-  if (!in_flight) return tl::unexpected(in_flight.error());
-  if (!in_flight->empty()) {
+  std::string held_by;
+  auto lock = ReleaseLock::Acquire(c, env, report.release_id, options.actor, env.timeout_seconds * 2L + 600, held_by);
+  if (!lock) return tl::unexpected(lock.error());
+  if (!*lock) {
     report.outcome = Outcome::kLocked;
-    report.failure = *in_flight;
+    report.failure = held_by;
     return report;
   }
   bool matched = false;

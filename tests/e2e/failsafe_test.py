@@ -207,6 +207,29 @@ class FailSafeTest(unittest.TestCase):
         self.assertEqual(first_rc, 0, first_out)
         self.assertEqual(self.get(), "slipway demo v5\n")
 
+    def test_08b_a_release_holds_its_lock_through_its_migration(self):
+        def race():
+            env = dict(self.engine.env, APP_VERSION="v5", DEMO_MIGRATION_SECONDS="4")
+            first = subprocess.Popen([SLIPWAY, "deploy", "dev", "--config", self.engine.config], env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+            deadline = time.time() + 60
+            migrating = False
+            while time.time() < deadline and not migrating:
+                migrating = bool(self.ecs.list_tasks(cluster=CLUSTER, startedBy="slipway-migrate")["taskArns"])
+                time.sleep(0.05)
+            second = self.engine.deploy("v6")
+            out, err = first.communicate(timeout=300)
+            return migrating, second, first.returncode, out + err
+
+        (migrating, second, first_rc, first_out), _ = self.under_load(race)
+        self.assertTrue(migrating, "never saw the migration task")
+        self.assertEqual(second.returncode, 5, second.stdout + second.stderr)
+        self.assertRegex(second.stderr, r"service demo-dev-web is being released by \S+ \(release r\d{14}-[0-9a-f]{4}, started ")
+        self.assertEqual(first_rc, 0, first_out)
+        # The lock is gone once the release ends: the next one proceeds.
+        tags = self.ecs.list_tags_for_resource(resourceArn=self.service()["serviceArn"])["tags"]
+        self.assertNotIn("slipway:lock", [t["key"] for t in tags])
+
     def test_09_approval_gate(self):
         prod = dict(environment="prod")
         first = self.engine.deploy("v1", "--confirm", "deploy-prod", **prod)
