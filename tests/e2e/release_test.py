@@ -189,6 +189,38 @@ class ReleaseTest(unittest.TestCase):
         self.assertNotEqual(out.returncode, 0)
         self.assertIn("ResourceAlreadyExistsException", out.stderr)
 
+    def test_9_run_task_overrides_command_and_environment(self):
+        creds = open(self.engine.env["AWS_SHARED_CREDENTIALS_FILE"]).read().split()
+        ecs = boto3.client("ecs", endpoint_url=self.engine.endpoint, region_name="us-east-1",
+                           aws_access_key_id=creds[creds.index("aws_access_key_id") + 2],
+                           aws_secret_access_key=creds[creds.index("aws_secret_access_key") + 2])
+        ecs.create_cluster(clusterName="jobs")
+        ecs.register_task_definition(family="job", containerDefinitions=[{
+            "name": "job", "image": "busybox", "essential": True, "entryPoint": ["/bin/sh", "-c"],
+            "command": ["echo default; exit 0"], "environment": [{"name": "GREETING", "value": "hello"}],
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": "/e2e/jobs", "awslogs-create-group": "true", "awslogs-stream-prefix": "run"}}}])
+        task = ecs.run_task(cluster="jobs", taskDefinition="job", startedBy="e2e", overrides={"containerOverrides": [{
+            "name": "job", "command": ["echo $GREETING $WHO; exit 3"],
+            "environment": [{"name": "WHO", "value": "world"}]}]})["tasks"][0]
+        self.assertEqual(task["overrides"]["containerOverrides"][0]["command"], ["echo $GREETING $WHO; exit 3"])
+        ecs.get_waiter("tasks_stopped").wait(cluster="jobs", tasks=[task["taskArn"]],
+                                             WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+        done = ecs.describe_tasks(cluster="jobs", tasks=[task["taskArn"]])["tasks"][0]
+        self.assertEqual((done["lastStatus"], done["containers"][0]["exitCode"]), ("STOPPED", 3))
+        self.assertEqual(done["stoppedReason"], "Essential container in task exited")
+        self.assertEqual(done["startedBy"], "e2e")
+        self.assertEqual(done["group"], "family:job")
+        logs = boto3.client("logs", endpoint_url=self.engine.endpoint, region_name="us-east-1",
+                            aws_access_key_id=creds[creds.index("aws_access_key_id") + 2],
+                            aws_secret_access_key=creds[creds.index("aws_secret_access_key") + 2])
+        events = logs.get_log_events(logGroupName="/e2e/jobs", logStreamName="run/job/" + task["taskArn"].rsplit("/", 1)[1],
+                                     startFromHead=True)["events"]
+        self.assertEqual([e["message"] for e in events], ["hello world"])
+        with self.assertRaises(botocore.exceptions.ClientError) as err:
+            ecs.run_task(cluster="jobs", taskDefinition="job", overrides={"containerOverrides": [{"name": "nope"}]})
+        self.assertEqual(err.exception.response["Error"]["Code"], "InvalidParameterException")
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
