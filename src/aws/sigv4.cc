@@ -109,7 +109,6 @@ std::string Signature(const std::string& secret, const std::string& amz_date,
   return HexEncode(HmacSha256(k, string_to_sign));
 }
 
-namespace {
 std::vector<std::string> SortedHeaderNames(const SignableRequest& req) {
   std::vector<std::string> names;
   for (const auto& h : req.headers) names.push_back(Lower(h.first));
@@ -117,7 +116,6 @@ std::vector<std::string> SortedHeaderNames(const SignableRequest& req) {
   names.erase(std::unique(names.begin(), names.end()), names.end());
   return names;
 }
-}  // namespace
 
 void Sign(SignableRequest& req, const Credentials& creds, const SigningScope& scope, WallTime now) {
   const std::string amz_date = AmzDate(now);

@@ -37,6 +37,9 @@ struct SigningScope {
 };
 
 /// The canonical request SigV4 hashes. `signed_headers` are lower-case and sorted.
+/// Every header name of `req`, lower-cased, sorted and de-duplicated: what Sign() signs.
+std::vector<std::string> SortedHeaderNames(const SignableRequest& req);
+
 std::string CanonicalRequest(const SignableRequest& req, const std::vector<std::string>& signed_headers,
                              const std::string& payload_hash);
 /// The string to sign for a canonical request at `amz_date` ("20150830T123600Z").

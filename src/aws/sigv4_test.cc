@@ -64,14 +64,6 @@ std::vector<fs::path> Cases() {
   return out;
 }
 
-std::vector<std::string> SignedHeaderNames(const SignableRequest& req) {
-  std::vector<std::string> names;
-  for (const auto& h : req.headers) names.push_back(Lower(h.first));
-  std::sort(names.begin(), names.end());
-  names.erase(std::unique(names.begin(), names.end()), names.end());
-  return names;
-}
-
 TEST(SigV4, SuiteHasAllCases) { EXPECT_GE(Cases().size(), 33u); }
 
 // The suite's session token, when a case signs one (it is in the .creq, not the .req).
@@ -100,7 +92,7 @@ TEST(SigV4, EveryCaseProducesTheExpectedCanonicalRequestStringToSignAndAuthoriza
     creds.session_token = TokenIn(expected_creq);
     Sign(req, creds, kScope, when);
 
-    std::vector<std::string> names = SignedHeaderNames(req);
+    std::vector<std::string> names = SortedHeaderNames(req);
     std::erase(names, "authorization");
     std::string creq = CanonicalRequest(req, names, Sha256Hex(req.body));
     EXPECT_EQ(creq, expected_creq);

@@ -8,6 +8,10 @@ namespace slipway::engine {
 
 namespace {
 
+ApiError TargetGroupNotFound(const std::string& message = "One or more target groups not found") {
+  return {"TargetGroupNotFound", message, 400};
+}
+
 const std::string kElbArnPrefix = std::string("arn:aws:elasticloadbalancing:us-east-1:") + kAccount + ":";
 
 ApiError Validation(const std::string& message) { return {"ValidationError", message, 400}; }
@@ -111,7 +115,7 @@ tl::expected<std::vector<Action>, ApiError> ParseActions(const QueryParams& p, c
     if (a.type == "forward") {
       a.target_group_arn = Get(item, "TargetGroupArn", Get(item, "ForwardConfig.TargetGroups.member.1.TargetGroupArn"));
       if (!s.target_groups.count(a.target_group_arn)) {
-        return tl::unexpected(ApiError{"TargetGroupNotFound", "Target group '" + a.target_group_arn + "' not found", 400});
+        return tl::unexpected(TargetGroupNotFound("Target group '" + a.target_group_arn + "' not found"));
       }
     } else if (a.type == "fixed-response") {
       a.fixed_status = Get(item, "FixedResponseConfig.StatusCode");
@@ -260,7 +264,7 @@ XmlResult ControlPlane::DescribeTargetGroups(const QueryParams& p) {
     x.Raw(TargetGroupXml(tg));
   }
   if (found < names.size() + arns.size()) {
-    return tl::unexpected(ApiError{"TargetGroupNotFound", "One or more target groups not found", 400});
+    return tl::unexpected(TargetGroupNotFound());
   }
   return x.Close("TargetGroups").str();
 }
@@ -277,7 +281,7 @@ std::string AttributesXml(const TargetGroup& tg) {
 
 XmlResult ControlPlane::ModifyTargetGroupAttributes(const QueryParams& p) {
   auto it = state_.target_groups.find(Get(p, "TargetGroupArn"));
-  if (it == state_.target_groups.end()) return tl::unexpected(ApiError{"TargetGroupNotFound", "One or more target groups not found", 400});
+  if (it == state_.target_groups.end()) return tl::unexpected(TargetGroupNotFound());
   for (const auto& attr : StructListParam(p, "Attributes")) {
     if (Get(attr, "Key") == "deregistration_delay.timeout_seconds") {
       int v = std::atoi(Get(attr, "Value").c_str());
@@ -291,7 +295,7 @@ XmlResult ControlPlane::ModifyTargetGroupAttributes(const QueryParams& p) {
 
 XmlResult ControlPlane::DescribeTargetGroupAttributes(const QueryParams& p) {
   auto it = state_.target_groups.find(Get(p, "TargetGroupArn"));
-  if (it == state_.target_groups.end()) return tl::unexpected(ApiError{"TargetGroupNotFound", "One or more target groups not found", 400});
+  if (it == state_.target_groups.end()) return tl::unexpected(TargetGroupNotFound());
   return AttributesXml(it->second);
 }
 
@@ -433,7 +437,7 @@ XmlResult ControlPlane::DescribeRules(const QueryParams& p) {
 
 XmlResult ControlPlane::DescribeTargetHealth(const QueryParams& p) {
   auto it = state_.target_groups.find(Get(p, "TargetGroupArn"));
-  if (it == state_.target_groups.end()) return tl::unexpected(ApiError{"TargetGroupNotFound", "One or more target groups not found", 400});
+  if (it == state_.target_groups.end()) return tl::unexpected(TargetGroupNotFound());
   Xml x;
   x.Open("TargetHealthDescriptions");
   auto wanted = StructListParam(p, "Targets");
@@ -462,7 +466,7 @@ XmlResult ControlPlane::DescribeTargetHealth(const QueryParams& p) {
 
 XmlResult ControlPlane::RegisterTargets(const QueryParams& p) {
   auto it = state_.target_groups.find(Get(p, "TargetGroupArn"));
-  if (it == state_.target_groups.end()) return tl::unexpected(ApiError{"TargetGroupNotFound", "One or more target groups not found", 400});
+  if (it == state_.target_groups.end()) return tl::unexpected(TargetGroupNotFound());
   for (const auto& t : StructListParam(p, "Targets")) {
     RegisterTarget(it->second, Get(t, "Id"), GetInt(t, "Port", it->second.port));
   }
@@ -471,7 +475,7 @@ XmlResult ControlPlane::RegisterTargets(const QueryParams& p) {
 
 XmlResult ControlPlane::DeregisterTargets(const QueryParams& p) {
   auto it = state_.target_groups.find(Get(p, "TargetGroupArn"));
-  if (it == state_.target_groups.end()) return tl::unexpected(ApiError{"TargetGroupNotFound", "One or more target groups not found", 400});
+  if (it == state_.target_groups.end()) return tl::unexpected(TargetGroupNotFound());
   for (const auto& t : StructListParam(p, "Targets")) {
     std::string key = Get(t, "Id") + ":" + Get(t, "Port", std::to_string(it->second.port));
     if (!it->second.targets.count(key)) {

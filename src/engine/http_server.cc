@@ -5,6 +5,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "engine/listen.h"
+
 namespace slipway::engine {
 
 namespace asio = boost::asio;
@@ -54,17 +56,10 @@ asio::awaitable<void> AcceptLoop(std::shared_ptr<tcp::acceptor> acceptor, std::s
 }  // namespace
 
 Result<int> ServeApi(asio::io_context& io, const std::string& host, int port, ApiHandler handler) {
-  boost::system::error_code ec;
-  tcp::endpoint ep(asio::ip::make_address(host, ec), static_cast<unsigned short>(port));
-  if (ec) return Fail("bad listen address " + host + ": " + ec.message());
-  auto acceptor = std::make_shared<tcp::acceptor>(io);
-  acceptor->open(ep.protocol(), ec);
-  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor->bind(ep, ec);
-  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Fail("listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
-  int bound = acceptor->local_endpoint().port();
-  asio::co_spawn(io, AcceptLoop(acceptor, std::make_shared<ApiHandler>(std::move(handler))), asio::detached);
+  auto acceptor = BindAcceptor(io, host, port);
+  if (!acceptor) return tl::unexpected(acceptor.error());
+  int bound = (*acceptor)->local_endpoint().port();
+  asio::co_spawn(io, AcceptLoop(*acceptor, std::make_shared<ApiHandler>(std::move(handler))), asio::detached);
   return bound;
 }
 

@@ -10,6 +10,8 @@
 #include <mutex>
 #include <set>
 
+#include "engine/listen.h"
+
 namespace slipway::engine {
 
 namespace asio = boost::asio;
@@ -47,16 +49,9 @@ class Proxy final : public DataPlane {
   Proxy(asio::io_context& io, ProxyOptions options) : io_(io), options_(options) {}
 
   Result<void> OpenListener(const std::string& host, int port) override {
-    boost::system::error_code ec;
-    tcp::endpoint ep(asio::ip::make_address(host, ec), static_cast<unsigned short>(port));
-    if (ec) return Fail("bad address " + host + ": " + ec.message());
-    auto acceptor = std::make_shared<tcp::acceptor>(io_);
-    acceptor->open(ep.protocol(), ec);
-    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor->bind(ep, ec);
-    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return Fail(ec.message());
-    asio::co_spawn(io_, Accept(acceptor, port), asio::detached);
+    auto acceptor = BindAcceptor(io_, host, port);
+    if (!acceptor) return tl::unexpected(acceptor.error());
+    asio::co_spawn(io_, Accept(*acceptor, port), asio::detached);
     return {};
   }
 
