@@ -108,7 +108,7 @@ void PrintReport(const deploy::ReleaseReport& r, const config::Environment& env,
   for (const auto& s : r.services) {
     if (s.stopped_tasks.empty()) continue;
     out += "  " + s.service_name + ": stopped tasks of deployment " + s.deployment_id + " (newest first)\n";
-    for (const auto& t : s.stopped_tasks) out += deploy::FormatTask(t);
+    out += deploy::FormatTasks(s.stopped_tasks);
   }
   if (r.outcome == deploy::Outcome::kFailed) {
     out += "every service is on its last known-good revision\n";

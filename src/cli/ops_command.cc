@@ -235,10 +235,8 @@ int Diagnose(const OpsFlags& f) {
       text += "    " + t.task_id + " " + t.last_status + " " + deploy::FamilyRevision(t.task_definition) + "\n";
     }
     text += stopped->empty() ? "  no recently stopped tasks\n" : "  recently stopped tasks (newest first):\n";
-    for (const auto& t : *stopped) {
-      sj["stoppedTasks"].push_back(deploy::TaskFactsJson(t));
-      text += deploy::FormatTask(t);
-    }
+    for (const auto& t : *stopped) sj["stoppedTasks"].push_back(deploy::TaskFactsJson(t));
+    text += deploy::FormatTasks(*stopped);
     out.push_back(sj);
   }
   if (f.env.output == "json") std::printf("%s\n", out.dump(2).c_str());

@@ -65,7 +65,8 @@ std::vector<std::string> Hints(const TaskFacts& t) {
     hints.push_back("exec format error: the image was built for another CPU architecture; build for linux/amd64");
   }
   if (main && main->container_port) {
-    if (auto port = FindInLog(t.log_lines, kListenPort); port && std::stoi(*port) != main->container_port) {
+    auto port = FindInLog(t.log_lines, kListenPort);
+    if (port && std::stoi(*port) != main->container_port && std::stoi(*port) != main->host_port) {
       hints.push_back("the app listens on port " + *port + " but the task definition maps containerPort " +
                       std::to_string(main->container_port) + ": make them agree");
     }
@@ -143,6 +144,9 @@ Result<std::vector<TaskFacts>> CollectTasks(aws::AwsClient& c, const TaskQuery& 
       ContainerFacts cf;
       cf.name = ct.value("name", "");
       if (ct.contains("exitCode") && ct["exitCode"].is_number()) cf.exit_code = ct["exitCode"].get<int>();
+      for (const auto& b : ct.value("networkBindings", json::array())) {
+        if (!cf.host_port) cf.host_port = b.value("hostPort", 0);
+      }
       cf.reason = ct.value("reason", "");
       for (const auto& def : td.value("containerDefinitions", json::array())) {
         if (def.value("name", "") != cf.name) continue;
@@ -187,6 +191,29 @@ std::string FormatTask(const TaskFacts& t) {
   }
   for (const auto& h : Hints(t)) s += "    hint: " + h + "\n";
   return s;
+}
+
+std::string FormatTasks(const std::vector<TaskFacts>& tasks) {
+  auto signature = [](const TaskFacts& t) {
+    std::string sig = t.stopped_reason + "|" + (t.log_lines.empty() ? "" : t.log_lines.back());
+    for (const auto& c : t.containers) sig += "|" + (c.exit_code ? std::to_string(*c.exit_code) : "-") + c.reason;
+    return sig;
+  };
+  std::vector<std::pair<std::string, std::vector<const TaskFacts*>>> groups;
+  for (const auto& t : tasks) {
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == signature(t); });
+    if (it == groups.end()) groups.push_back({signature(t), {&t}});
+    else it->second.push_back(&t);
+  }
+  std::string out;
+  for (const auto& [sig, members] : groups) {
+    out += FormatTask(*members.front());
+    if (members.size() < 2) continue;
+    out += "    the same for " + std::to_string(members.size() - 1) + " more task(s):";
+    for (size_t i = 1; i < members.size(); ++i) out += " " + members[i]->task_id;
+    out += "\n";
+  }
+  return out;
 }
 
 json TaskFactsJson(const TaskFacts& t) {

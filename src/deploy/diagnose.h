@@ -16,6 +16,7 @@ struct ContainerFacts {
   std::optional<int> exit_code;
   std::string reason;
   int container_port = 0;        ///< from the task definition
+  int host_port = 0;             ///< from the task's network bindings (differs on the local engine)
   long long memory_mib = 0;      ///< the container's (or task's) memory limit
 };
 
@@ -53,6 +54,9 @@ struct TaskQuery {
 
 /// A multi-line, indented text block for one task.
 std::string FormatTask(const TaskFacts& t);
+/// Text blocks for many tasks; tasks that failed the same way (stopped reason, exit codes, last
+/// log line) are shown once, followed by the ids of the others.
+std::string FormatTasks(const std::vector<TaskFacts>& tasks);
 nlohmann::json TaskFactsJson(const TaskFacts& t);
 
 }  // namespace slipway::deploy

@@ -12,7 +12,7 @@ TaskFacts Stopped(const std::string& reason, std::optional<int> exit_code, std::
   t.stop_code = "EssentialContainerExited";
   t.started_at = 100;
   t.stopped_at = 101;
-  t.containers.push_back({"web", exit_code, "", 8080, 128});
+  t.containers.push_back({"web", exit_code, "", 8080, 0, 128});
   t.log_lines = std::move(log);
   return t;
 }
@@ -45,6 +45,10 @@ TEST(Hints, SpotsAPortMismatchAndExecFormatError) {
                                         {"server listening on port 3000"})),
                           "listens on port 3000 but the task definition maps containerPort 8080"));
   EXPECT_FALSE(AnyContains(Hints(Stopped("x", 0, {"server listening on port 8080"})), "listens on port"));
+  // On the local engine the app is given a host port; listening there is right too.
+  TaskFacts local = Stopped("x", 0, {"server listening on 0.0.0.0:41234"});
+  local.containers[0].host_port = 41234;
+  EXPECT_FALSE(AnyContains(Hints(local), "listens on port"));
   EXPECT_TRUE(AnyContains(Hints(Stopped("x", 1, {"exec /app: exec format error"})), "linux/amd64"));
 }
 
@@ -53,6 +57,19 @@ TEST(Hints, FallsBackToCrashAtStartAndSaysNothingWithoutEvidence) {
   TaskFacts replaced = Stopped("Scaling activity initiated by (deployment ecs-svc/1)", 0, {"stopped cleanly"});
   replaced.stop_code = "ServiceSchedulerInitiated";
   EXPECT_TRUE(Hints(replaced).empty());
+}
+
+TEST(FormatTasks, ShowsTasksThatFailedAlikeOnce) {
+  TaskFacts a = Stopped("Essential container in task exited", 1, {"boom"});
+  TaskFacts b = a;
+  b.task_id = "def";
+  TaskFacts c = Stopped("Essential container in task exited", 137, {"allocated 128 MiB"});
+  c.task_id = "ghi";
+  std::string text = FormatTasks({a, b, c});
+  EXPECT_NE(text.find("task abc"), std::string::npos);
+  EXPECT_EQ(text.find("task def"), std::string::npos);
+  EXPECT_NE(text.find("the same for 1 more task(s): def"), std::string::npos);
+  EXPECT_NE(text.find("task ghi"), std::string::npos);
 }
 
 }  // namespace

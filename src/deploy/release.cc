@@ -341,7 +341,7 @@ void FailAndReturn(aws::AwsClient& c, aws::HttpTransport& http, Clock& clock, co
                    const ReleaseOptions& options, ReleaseReport& report) {
   for (auto& s : report.services) {
     if (!s.deployment_id.empty()) {
-      auto tasks = CollectTasks(c, {env.cluster, "", s.deployment_id, "STOPPED", 3, 20});
+      auto tasks = CollectTasks(c, {env.cluster, "", s.deployment_id, "STOPPED", 20, 20});
       if (tasks) s.stopped_tasks = *tasks;
     }
     auto tagged = TagRevision(c, s.task_definition_arn, {{"slipway:result", kResultFailed},
