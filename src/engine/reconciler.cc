@@ -20,6 +20,7 @@ namespace {
 constexpr size_t kMaxEvents = 100;
 constexpr int kDefaultStopTimeoutSeconds = 30;
 constexpr size_t kMaxStoppedTasks = 300;
+constexpr double kStartupSeconds = 3;
 
 // Asks the kernel for a free loopback port for a container without a fixed host port.
 int FreePort() {
@@ -369,7 +370,13 @@ TaskPhase ControlPlane::PhaseOf(const Service& s, const Task& t) const {
     if (t.health_status == "UNHEALTHY") return in_grace ? TaskPhase::kStarting : TaskPhase::kUnhealthy;
     if (t.health_status != "HEALTHY") return TaskPhase::kStarting;
   }
-  if (s.load_balancers.empty()) return TaskPhase::kHealthy;
+  if (s.load_balancers.empty()) {
+    // With no health check at all, a task counts once it has stayed up through its start: one that
+    // exits sooner never really started (ECS would not have marked it RUNNING), which is what the
+    // circuit breaker counts.
+    return HasContainerHealthCheck(t) || Now() - t.started_at >= kStartupSeconds ? TaskPhase::kHealthy
+                                                                                : TaskPhase::kStarting;
+  }
   auto tg = state_.target_groups.find(t.target_group_arn);
   if (tg == state_.target_groups.end()) return TaskPhase::kStarting;
   auto target = tg->second.targets.find(options_.listener_host + ":" + std::to_string(t.target_port));
