@@ -45,7 +45,9 @@ long long ResidentBytes(pid_t pid) {
 
 }  // namespace
 
-ExecRuntime::ExecRuntime() {
+ExecRuntime::ExecRuntime(bool use_cgroups) {
+  if (const char* w = std::getenv("SLIPWAY_MEMORY_WATCHDOG"); w && std::string(w) == "1") use_cgroups = false;
+  if (!use_cgroups) return;
   const std::string name = "slipway-engine-" + std::to_string(::getpid());
   std::error_code ec;
   std::ifstream controllers("/sys/fs/cgroup/cgroup.controllers");

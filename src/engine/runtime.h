@@ -52,7 +52,8 @@ class TaskRuntime {
 /// reap and kills it with SIGKILL once it passes the limit.
 class ExecRuntime final : public TaskRuntime {
  public:
-  ExecRuntime();
+  /// `use_cgroups` false forces the resident-set watchdog (also: SLIPWAY_MEMORY_WATCHDOG=1).
+  explicit ExecRuntime(bool use_cgroups = true);
   ~ExecRuntime() override;
   ExecRuntime(const ExecRuntime&) = delete;
   ExecRuntime& operator=(const ExecRuntime&) = delete;
