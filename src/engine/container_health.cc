@@ -54,10 +54,10 @@ void ControlPlane::RunContainerHealthChecks() {
   const double now = Now();
   // Checks of tasks that are no longer running are dropped (their processes killed).
   std::erase_if(container_checks_, [&](const auto& kv) {
-    auto t = state_.tasks.find(kv.first.substr(0, kv.first.find('/')));
-    return t == state_.tasks.end() || t->second.last_status != "RUNNING";
+    auto t = core_.state.tasks.find(kv.first.substr(0, kv.first.find('/')));
+    return t == core_.state.tasks.end() || t->second.last_status != "RUNNING";
   });
-  for (auto& [id, t] : state_.tasks) {
+  for (auto& [id, t] : core_.state.tasks) {
     if (t.last_status != "RUNNING" || t.desired_status != "RUNNING") continue;
     const json* td = FindTaskDefinition(t.task_definition_arn);
     if (td == nullptr) continue;
@@ -86,7 +86,7 @@ void ControlPlane::RunContainerHealthChecks() {
             c->health_status = "UNHEALTHY";
           }
           c->next_health_check = now + hc->interval;
-          dirty_ = true;
+          core_.dirty = true;
         }
       } else {
         if (c->next_health_check == 0) c->next_health_check = t.started_at + hc->interval;
@@ -113,7 +113,7 @@ void ControlPlane::RunContainerHealthChecks() {
     if (status != t.health_status) {
       t.health_status = status;
       ++t.version;
-      dirty_ = true;
+      core_.dirty = true;
     }
   }
 }

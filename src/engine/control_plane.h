@@ -1,5 +1,5 @@
-// The engine's control plane: ECS and ELBv2 state, their APIs, and the reconciler that
-// turns desired state into running tasks, registered targets and routing.
+// The engine's control plane: the ECS API and the reconciler that turns desired state into
+// running tasks, over the ELBv2 half (LoadBalancing) that registers their targets and routes.
 #pragma once
 
 #include <map>
@@ -9,8 +9,10 @@
 #include "base/clock.h"
 #include "engine/api_types.h"
 #include "engine/data_plane.h"
+#include "engine/load_balancing.h"
 #include "engine/logs.h"
 #include "engine/model.h"
+#include "engine/shared_state.h"
 #include "engine/planner.h"
 #include "engine/runtime.h"
 #include "engine/store.h"
@@ -39,7 +41,7 @@ class ControlPlane {
   /// Serves one ECS JSON 1.1 operation.
   ApiResult HandleEcs(const std::string& op, const nlohmann::json& request);
   /// Serves one ELBv2 Query action.
-  XmlResult HandleElb(const std::string& action, const QueryParams& params);
+  XmlResult HandleElb(const std::string& action, const QueryParams& params) { return lb_.Handle(action, params); }
   /// One reconciler pass: reap, advance task lifecycles, plan rollouts, schedule health checks.
   void Tick();
   /// Stops every task now (engine shutdown): SIGTERM, then SIGKILL after `grace`.
@@ -72,28 +74,6 @@ class ControlPlane {
   nlohmann::json TaskJson(const Task& t) const;
   void ApplyDeploymentConfiguration(Service& s, const nlohmann::json& config);
 
-  // ELBv2 actions (elb_api.cc).
-  XmlResult CreateLoadBalancer(const QueryParams& p);
-  XmlResult DescribeLoadBalancers(const QueryParams& p);
-  XmlResult CreateTargetGroup(const QueryParams& p);
-  XmlResult DescribeTargetGroups(const QueryParams& p);
-  XmlResult ModifyTargetGroupAttributes(const QueryParams& p);
-  XmlResult DescribeTargetGroupAttributes(const QueryParams& p);
-  XmlResult CreateListener(const QueryParams& p);
-  XmlResult DescribeListeners(const QueryParams& p);
-  XmlResult CreateRule(const QueryParams& p);
-  XmlResult DescribeRules(const QueryParams& p);
-  XmlResult DescribeTargetHealth(const QueryParams& p);
-  XmlResult RegisterTargets(const QueryParams& p);
-  XmlResult DeregisterTargets(const QueryParams& p);
-
-  // Targets and routing (targets.cc).
-  void RegisterTarget(TargetGroup& tg, const std::string& ip, int port);
-  void DrainTarget(TargetGroup& tg, const std::string& key);
-  void ApplyHealthResult(const std::string& tg_arn, const std::string& key, const HealthCheckResult& r);
-  void ScheduleHealthChecks();
-  void PublishRouting();
-
   // Reconciler (reconciler.cc).
   void ReapContainers();
   void AdvanceTasks();
@@ -119,18 +99,14 @@ class ControlPlane {
   void AddEvent(Service& s, const std::string& message);
   void Persist();
 
-  double Now() const { return EpochSeconds(clock_.WallNow()); }
+  double Now() const { return core_.Now(); }
 
-  Clock& clock_;
+  SharedState core_;
   TaskRuntime& runtime_;
-  DataPlane& data_plane_;
   Store& store_;
   LogService& logs_;
   ControlPlaneOptions options_;
-  std::mutex mu_;
-  State state_;
-  bool dirty_ = false;
-  bool routing_dirty_ = true;
+  LoadBalancing lb_;
 };
 
 }  // namespace slipway::engine

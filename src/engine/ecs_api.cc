@@ -23,7 +23,7 @@ std::string NameFromArn(const std::string& ref) {
 }  // namespace
 
 ApiResult ControlPlane::HandleEcs(const std::string& op, const json& r) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(core_.mu);
   using Handler = ApiResult (ControlPlane::*)(const json&);
   static const std::map<std::string, Handler> kOps = {
       {"CreateCluster", &ControlPlane::CreateCluster},
@@ -58,8 +58,8 @@ ApiResult ControlPlane::HandleEcs(const std::string& op, const json& r) {
 
 tl::expected<Cluster*, ApiError> ControlPlane::FindCluster(const json& r) {
   std::string name = NameFromArn(r.value("cluster", "default"));
-  auto it = state_.clusters.find(name);
-  if (it == state_.clusters.end() || it->second.status != "ACTIVE") {
+  auto it = core_.state.clusters.find(name);
+  if (it == core_.state.clusters.end() || it->second.status != "ACTIVE") {
     return tl::unexpected(ApiError{"ClusterNotFoundException", "Cluster not found.", 400});
   }
   return &it->second;
@@ -84,23 +84,23 @@ json ClusterJson(const Cluster& c, const State& s) {
 
 ApiResult ControlPlane::CreateCluster(const json& r) {
   std::string name = r.value("clusterName", "default");
-  auto& c = state_.clusters[name];
+  auto& c = core_.state.clusters[name];
   c.name = name;
   c.arn = ClusterArn(name);
   c.status = "ACTIVE";
-  dirty_ = true;
-  return json{{"cluster", ClusterJson(c, state_)}};
+  core_.dirty = true;
+  return json{{"cluster", ClusterJson(c, core_.state)}};
 }
 
 ApiResult ControlPlane::DescribeClusters(const json& r) {
   json out{{"clusters", json::array()}, {"failures", json::array()}};
   std::vector<std::string> wanted = r.value("clusters", std::vector<std::string>{"default"});
   for (const auto& ref : wanted) {
-    auto it = state_.clusters.find(NameFromArn(ref));
-    if (it == state_.clusters.end()) {
+    auto it = core_.state.clusters.find(NameFromArn(ref));
+    if (it == core_.state.clusters.end()) {
       out["failures"].push_back({{"arn", ref.find("arn:") == 0 ? ref : ClusterArn(ref)}, {"reason", "MISSING"}});
     } else {
-      out["clusters"].push_back(ClusterJson(it->second, state_));
+      out["clusters"].push_back(ClusterJson(it->second, core_.state));
     }
   }
   return out;
@@ -118,7 +118,7 @@ ApiResult ControlPlane::RegisterTaskDefinition(const json& r) {
       return tl::unexpected(ClientError("Container.name and Container.image should not be null or empty."));
     }
   }
-  auto& revisions = state_.task_definitions[family];
+  auto& revisions = core_.state.task_definitions[family];
   json td = r;
   json tags = td.contains("tags") ? td["tags"] : json::array();
   td.erase("tags");
@@ -136,8 +136,8 @@ ApiResult ControlPlane::RegisterTaskDefinition(const json& r) {
   td["placementConstraints"] = td.value("placementConstraints", json::array());
   td["volumes"] = td.value("volumes", json::array());
   revisions.push_back(td);
-  if (!tags.empty()) state_.tags[td["taskDefinitionArn"]] = tags;
-  dirty_ = true;
+  if (!tags.empty()) core_.state.tags[td["taskDefinitionArn"]] = tags;
+  core_.dirty = true;
   return json{{"taskDefinition", td}, {"tags", tags}};
 }
 
@@ -145,8 +145,8 @@ const json* ControlPlane::FindTaskDefinition(const std::string& ref) const {
   std::string name = NameFromArn(ref);
   size_t colon = name.rfind(':');
   std::string family = name.substr(0, colon);
-  auto it = state_.task_definitions.find(family);
-  if (it == state_.task_definitions.end() || it->second.empty()) return nullptr;
+  auto it = core_.state.task_definitions.find(family);
+  if (it == core_.state.task_definitions.end() || it->second.empty()) return nullptr;
   if (colon == std::string::npos) {
     for (auto r = it->second.rbegin(); r != it->second.rend(); ++r) {
       if ((*r)["status"] == "ACTIVE") return &*r;
@@ -164,8 +164,8 @@ ApiResult ControlPlane::DescribeTaskDefinition(const json& r) {
   json out{{"taskDefinition", *td}};
   auto include = r.value("include", std::vector<std::string>{});
   if (std::find(include.begin(), include.end(), "TAGS") != include.end()) {
-    auto tags = state_.tags.find((*td)["taskDefinitionArn"]);
-    out["tags"] = tags == state_.tags.end() ? json::array() : tags->second;
+    auto tags = core_.state.tags.find((*td)["taskDefinitionArn"]);
+    out["tags"] = tags == core_.state.tags.end() ? json::array() : tags->second;
   }
   return out;
 }
@@ -174,7 +174,7 @@ ApiResult ControlPlane::ListTaskDefinitions(const json& r) {
   std::string prefix = r.value("familyPrefix", "");
   std::string status = r.value("status", "ACTIVE");
   json arns = json::array();
-  for (const auto& [family, revisions] : state_.task_definitions) {
+  for (const auto& [family, revisions] : core_.state.task_definitions) {
     if (!prefix.empty() && family != prefix) continue;
     for (const auto& td : revisions) {
       if (status == "ALL" || td["status"] == status) arns.push_back(td["taskDefinitionArn"]);
@@ -196,8 +196,8 @@ void ControlPlane::ApplyDeploymentConfiguration(Service& s, const json& config) 
 
 Service* ControlPlane::FindService(const Cluster& cluster, const std::string& ref) {
   std::string name = NameFromArn(ref);
-  auto it = state_.services.find(cluster.arn + "/" + name);
-  return it == state_.services.end() ? nullptr : &it->second;
+  auto it = core_.state.services.find(cluster.arn + "/" + name);
+  return it == core_.state.services.end() ? nullptr : &it->second;
 }
 
 ApiResult ControlPlane::CreateService(const json& r) {
@@ -213,7 +213,7 @@ ApiResult ControlPlane::CreateService(const json& r) {
   if (td == nullptr) return tl::unexpected(ClientError("TaskDefinition not found."));
   json lbs = r.value("loadBalancers", json::array());
   for (const auto& lb : lbs) {
-    if (!state_.target_groups.count(lb.value("targetGroupArn", ""))) {
+    if (!lb_.HasTargetGroup(lb.value("targetGroupArn", ""))) {
       return tl::unexpected(InvalidParameter("Unable to assume role and validate the specified "
                                              "targetGroupArn. Please verify that the ECS service "
                                              "role being passed has the proper permissions."));
@@ -239,9 +239,9 @@ ApiResult ControlPlane::CreateService(const json& r) {
   d.rollout_state_reason = "ECS deployment " + d.id + " in progress.";
   s.deployments.push_back(d);
   std::string key = s.cluster_arn + "/" + name;
-  state_.services[key] = s;
-  dirty_ = true;
-  return json{{"service", ServiceJson(state_.services[key])}};
+  core_.state.services[key] = s;
+  core_.dirty = true;
+  return json{{"service", ServiceJson(core_.state.services[key])}};
 }
 
 ApiResult ControlPlane::UpdateService(const json& r) {
@@ -278,14 +278,14 @@ ApiResult ControlPlane::UpdateService(const json& r) {
     s->blocked_reported = false;
   }
   s->deployments.front().desired_count = s->desired_count;
-  dirty_ = true;
+  core_.dirty = true;
   return json{{"service", ServiceJson(*s)}};
 }
 
 json ControlPlane::ServiceJson(const Service& s) const {
   int running = 0, pending = 0;
   std::map<std::string, std::pair<int, int>> per_deployment;  // id -> running, pending
-  for (const auto& [id, t] : state_.tasks) {
+  for (const auto& [id, t] : core_.state.tasks) {
     if (t.service_name != s.name || t.cluster_arn != s.cluster_arn) continue;
     bool is_running = t.last_status == "RUNNING";
     bool is_pending = t.last_status == "PROVISIONING" || t.last_status == "PENDING";
@@ -355,7 +355,7 @@ ApiResult ControlPlane::ListServices(const json& r) {
   auto cluster = FindCluster(r);
   if (!cluster) return tl::unexpected(cluster.error());
   json arns = json::array();
-  for (const auto& [key, s] : state_.services) {
+  for (const auto& [key, s] : core_.state.services) {
     if (s.cluster_arn == (*cluster)->arn && s.status == "ACTIVE") arns.push_back(s.arn);
   }
   return json{{"serviceArns", arns}};
@@ -372,7 +372,7 @@ ApiResult ControlPlane::ListTasks(const json& r) {
   std::string family = r.value("family", "");
   std::string started_by = r.value("startedBy", "");
   json arns = json::array();
-  for (const auto& [id, t] : state_.tasks) {
+  for (const auto& [id, t] : core_.state.tasks) {
     if (t.cluster_arn != (*cluster)->arn) continue;
     if (!service.empty() && t.service_name != service) continue;
     if (!started_by.empty() && t.started_by != started_by) continue;
@@ -439,8 +439,8 @@ ApiResult ControlPlane::DescribeTasks(const json& r) {
   }
   json out{{"tasks", json::array()}, {"failures", json::array()}};
   for (const auto& ref : r["tasks"]) {
-    auto it = state_.tasks.find(NameFromArn(ref.get<std::string>()));
-    if (it == state_.tasks.end() || it->second.cluster_arn != (*cluster)->arn) {
+    auto it = core_.state.tasks.find(NameFromArn(ref.get<std::string>()));
+    if (it == core_.state.tasks.end() || it->second.cluster_arn != (*cluster)->arn) {
       out["failures"].push_back({{"arn", ref}, {"reason", "MISSING"}});
     } else {
       out["tasks"].push_back(TaskJson(it->second));
@@ -452,8 +452,8 @@ ApiResult ControlPlane::DescribeTasks(const json& r) {
 ApiResult ControlPlane::StopTask(const json& r) {
   auto cluster = FindCluster(r);
   if (!cluster) return tl::unexpected(cluster.error());
-  auto it = state_.tasks.find(NameFromArn(r.value("task", "")));
-  if (it == state_.tasks.end() || it->second.cluster_arn != (*cluster)->arn) {
+  auto it = core_.state.tasks.find(NameFromArn(r.value("task", "")));
+  if (it == core_.state.tasks.end() || it->second.cluster_arn != (*cluster)->arn) {
     return tl::unexpected(InvalidParameter("The referenced task was not found."));
   }
   Task& t = it->second;
@@ -493,9 +493,9 @@ ApiResult ControlPlane::RunTask(const json& r) {
     if (!t.overrides.contains("containerOverrides")) t.overrides["containerOverrides"] = json::array();
     t.created_at = Now();
     out["tasks"].push_back(TaskJson(t));
-    state_.tasks[t.id] = std::move(t);
+    core_.state.tasks[t.id] = std::move(t);
   }
-  dirty_ = true;
+  core_.dirty = true;
   return out;
 }
 
@@ -506,10 +506,10 @@ tl::expected<std::string, ApiError> ControlPlane::CheckTaggable(const std::strin
     }
     return arn;
   }
-  for (const auto& [key, s] : state_.services) {
+  for (const auto& [key, s] : core_.state.services) {
     if (s.arn == arn && s.status == "ACTIVE") return arn;
   }
-  for (const auto& [name, c] : state_.clusters) {
+  for (const auto& [name, c] : core_.state.clusters) {
     if (c.arn == arn) return arn;
   }
   return tl::unexpected(ApiError{"InvalidParameterException", "The specified resource could not be found.", 400});
@@ -518,7 +518,7 @@ tl::expected<std::string, ApiError> ControlPlane::CheckTaggable(const std::strin
 ApiResult ControlPlane::TagResource(const json& r) {
   auto arn = CheckTaggable(r.value("resourceArn", ""));
   if (!arn) return tl::unexpected(arn.error());
-  json& tags = state_.tags[*arn];
+  json& tags = core_.state.tags[*arn];
   if (!tags.is_array()) tags = json::array();
   for (const auto& tag : r.value("tags", json::array())) {
     std::string key = tag.value("key", "");
@@ -532,7 +532,7 @@ ApiResult ControlPlane::TagResource(const json& r) {
     tags.push_back({{"key", key}, {"value", tag.value("value", "")}});
   }
   if (tags.size() > 50) return tl::unexpected(InvalidParameter("A resource can have at most 50 tags."));
-  dirty_ = true;
+  core_.dirty = true;
   return json::object();
 }
 
@@ -540,22 +540,22 @@ ApiResult ControlPlane::UntagResource(const json& r) {
   auto arn = CheckTaggable(r.value("resourceArn", ""));
   if (!arn) return tl::unexpected(arn.error());
   auto keys = r.value("tagKeys", std::vector<std::string>{});
-  json& tags = state_.tags[*arn];
+  json& tags = core_.state.tags[*arn];
   if (!tags.is_array()) tags = json::array();
   json kept = json::array();
   for (const auto& t : tags) {
     if (std::find(keys.begin(), keys.end(), t.value("key", "")) == keys.end()) kept.push_back(t);
   }
   tags = kept;
-  dirty_ = true;
+  core_.dirty = true;
   return json::object();
 }
 
 ApiResult ControlPlane::ListTagsForResource(const json& r) {
   auto arn = CheckTaggable(r.value("resourceArn", ""));
   if (!arn) return tl::unexpected(arn.error());
-  auto it = state_.tags.find(*arn);
-  return json{{"tags", it == state_.tags.end() || !it->second.is_array() ? json::array() : it->second}};
+  auto it = core_.state.tags.find(*arn);
+  return json{{"tags", it == core_.state.tags.end() || !it->second.is_array() ? json::array() : it->second}};
 }
 
 }  // namespace slipway::engine

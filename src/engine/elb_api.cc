@@ -2,7 +2,7 @@
 #include <algorithm>
 
 #include "base/strings.h"
-#include "engine/control_plane.h"
+#include "engine/load_balancing.h"
 
 namespace slipway::engine {
 
@@ -133,23 +133,23 @@ tl::expected<std::vector<Action>, ApiError> ParseActions(const QueryParams& p, c
 
 }  // namespace
 
-XmlResult ControlPlane::HandleElb(const std::string& action, const QueryParams& params) {
-  std::lock_guard lock(mu_);
-  using Handler = XmlResult (ControlPlane::*)(const QueryParams&);
+XmlResult LoadBalancing::Handle(const std::string& action, const QueryParams& params) {
+  std::lock_guard lock(core_.mu);
+  using Handler = XmlResult (LoadBalancing::*)(const QueryParams&);
   static const std::map<std::string, Handler> kActions = {
-      {"CreateLoadBalancer", &ControlPlane::CreateLoadBalancer},
-      {"DescribeLoadBalancers", &ControlPlane::DescribeLoadBalancers},
-      {"CreateTargetGroup", &ControlPlane::CreateTargetGroup},
-      {"DescribeTargetGroups", &ControlPlane::DescribeTargetGroups},
-      {"ModifyTargetGroupAttributes", &ControlPlane::ModifyTargetGroupAttributes},
-      {"DescribeTargetGroupAttributes", &ControlPlane::DescribeTargetGroupAttributes},
-      {"CreateListener", &ControlPlane::CreateListener},
-      {"DescribeListeners", &ControlPlane::DescribeListeners},
-      {"CreateRule", &ControlPlane::CreateRule},
-      {"DescribeRules", &ControlPlane::DescribeRules},
-      {"DescribeTargetHealth", &ControlPlane::DescribeTargetHealth},
-      {"RegisterTargets", &ControlPlane::RegisterTargets},
-      {"DeregisterTargets", &ControlPlane::DeregisterTargets},
+      {"CreateLoadBalancer", &LoadBalancing::CreateLoadBalancer},
+      {"DescribeLoadBalancers", &LoadBalancing::DescribeLoadBalancers},
+      {"CreateTargetGroup", &LoadBalancing::CreateTargetGroup},
+      {"DescribeTargetGroups", &LoadBalancing::DescribeTargetGroups},
+      {"ModifyTargetGroupAttributes", &LoadBalancing::ModifyTargetGroupAttributes},
+      {"DescribeTargetGroupAttributes", &LoadBalancing::DescribeTargetGroupAttributes},
+      {"CreateListener", &LoadBalancing::CreateListener},
+      {"DescribeListeners", &LoadBalancing::DescribeListeners},
+      {"CreateRule", &LoadBalancing::CreateRule},
+      {"DescribeRules", &LoadBalancing::DescribeRules},
+      {"DescribeTargetHealth", &LoadBalancing::DescribeTargetHealth},
+      {"RegisterTargets", &LoadBalancing::RegisterTargets},
+      {"DeregisterTargets", &LoadBalancing::DeregisterTargets},
   };
   auto it = kActions.find(action);
   if (it == kActions.end()) {
@@ -158,10 +158,10 @@ XmlResult ControlPlane::HandleElb(const std::string& action, const QueryParams& 
   return (this->*(it->second))(params);
 }
 
-XmlResult ControlPlane::CreateLoadBalancer(const QueryParams& p) {
+XmlResult LoadBalancing::CreateLoadBalancer(const QueryParams& p) {
   std::string name = Get(p, "Name");
   if (name.empty() || name.size() > 32) return tl::unexpected(Validation("Load balancer name must be 1-32 characters"));
-  for (const auto& [arn, lb] : state_.load_balancers) {
+  for (const auto& [arn, lb] : core_.state.load_balancers) {
     if (lb.name == name) return Xml().Open("LoadBalancers").Raw(LoadBalancerXml(lb)).Close("LoadBalancers").str();
   }
   LoadBalancer lb;
@@ -169,21 +169,21 @@ XmlResult ControlPlane::CreateLoadBalancer(const QueryParams& p) {
   lb.type = Get(p, "Type", "application");
   lb.scheme = Get(p, "Scheme", "internet-facing");
   lb.arn = kElbArnPrefix + "loadbalancer/app/" + name + "/" + RandomHex(16);
-  lb.dns_name = options_.listener_host;
+  lb.dns_name = listener_host_;
   lb.vpc_id = "vpc-local";
   lb.created_at = Now();
-  state_.load_balancers[lb.arn] = lb;
-  dirty_ = true;
+  core_.state.load_balancers[lb.arn] = lb;
+  core_.dirty = true;
   return Xml().Open("LoadBalancers").Raw(LoadBalancerXml(lb)).Close("LoadBalancers").str();
 }
 
-XmlResult ControlPlane::DescribeLoadBalancers(const QueryParams& p) {
+XmlResult LoadBalancing::DescribeLoadBalancers(const QueryParams& p) {
   auto names = ListParam(p, "Names");
   auto arns = ListParam(p, "LoadBalancerArns");
   Xml x;
   x.Open("LoadBalancers");
   size_t found = 0;
-  for (const auto& [arn, lb] : state_.load_balancers) {
+  for (const auto& [arn, lb] : core_.state.load_balancers) {
     bool want = (names.empty() && arns.empty()) ||
                 std::find(names.begin(), names.end(), lb.name) != names.end() ||
                 std::find(arns.begin(), arns.end(), arn) != arns.end();
@@ -218,10 +218,10 @@ std::string TargetGroupXml(const TargetGroup& tg) {
 }
 }  // namespace
 
-XmlResult ControlPlane::CreateTargetGroup(const QueryParams& p) {
+XmlResult LoadBalancing::CreateTargetGroup(const QueryParams& p) {
   std::string name = Get(p, "Name");
   if (name.empty() || name.size() > 32) return tl::unexpected(Validation("Target group name must be 1-32 characters"));
-  for (const auto& [arn, tg] : state_.target_groups) {
+  for (const auto& [arn, tg] : core_.state.target_groups) {
     if (tg.name == name) return Xml().Open("TargetGroups").Raw(TargetGroupXml(tg)).Close("TargetGroups").str();
   }
   TargetGroup tg;
@@ -242,19 +242,19 @@ XmlResult ControlPlane::CreateTargetGroup(const QueryParams& p) {
   if (tg.hc_interval < 5 || tg.hc_interval > 300) return tl::unexpected(Validation("Health check interval must be between 5 and 300 seconds"));
   if (tg.hc_timeout < 2 || tg.hc_timeout > 120) return tl::unexpected(Validation("Health check timeout must be between 2 and 120 seconds"));
   if (tg.hc_timeout >= tg.hc_interval) return tl::unexpected(Validation("Health check interval must be greater than the timeout."));
-  state_.target_groups[tg.arn] = tg;
-  dirty_ = true;
+  core_.state.target_groups[tg.arn] = tg;
+  core_.dirty = true;
   return Xml().Open("TargetGroups").Raw(TargetGroupXml(tg)).Close("TargetGroups").str();
 }
 
-XmlResult ControlPlane::DescribeTargetGroups(const QueryParams& p) {
+XmlResult LoadBalancing::DescribeTargetGroups(const QueryParams& p) {
   auto names = ListParam(p, "Names");
   auto arns = ListParam(p, "TargetGroupArns");
   std::string lb = Get(p, "LoadBalancerArn");
   Xml x;
   x.Open("TargetGroups");
   size_t found = 0;
-  for (const auto& [arn, tg] : state_.target_groups) {
+  for (const auto& [arn, tg] : core_.state.target_groups) {
     bool by_lb = !lb.empty() && std::find(tg.load_balancer_arns.begin(), tg.load_balancer_arns.end(), lb) != tg.load_balancer_arns.end();
     bool want = (names.empty() && arns.empty() && lb.empty()) || by_lb ||
                 std::find(names.begin(), names.end(), tg.name) != names.end() ||
@@ -279,9 +279,9 @@ std::string AttributesXml(const TargetGroup& tg) {
 }
 }  // namespace
 
-XmlResult ControlPlane::ModifyTargetGroupAttributes(const QueryParams& p) {
-  auto it = state_.target_groups.find(Get(p, "TargetGroupArn"));
-  if (it == state_.target_groups.end()) return tl::unexpected(TargetGroupNotFound());
+XmlResult LoadBalancing::ModifyTargetGroupAttributes(const QueryParams& p) {
+  auto it = core_.state.target_groups.find(Get(p, "TargetGroupArn"));
+  if (it == core_.state.target_groups.end()) return tl::unexpected(TargetGroupNotFound());
   for (const auto& attr : StructListParam(p, "Attributes")) {
     if (Get(attr, "Key") == "deregistration_delay.timeout_seconds") {
       int v = std::atoi(Get(attr, "Value").c_str());
@@ -289,13 +289,13 @@ XmlResult ControlPlane::ModifyTargetGroupAttributes(const QueryParams& p) {
       it->second.deregistration_delay = v;
     }
   }
-  dirty_ = true;
+  core_.dirty = true;
   return AttributesXml(it->second);
 }
 
-XmlResult ControlPlane::DescribeTargetGroupAttributes(const QueryParams& p) {
-  auto it = state_.target_groups.find(Get(p, "TargetGroupArn"));
-  if (it == state_.target_groups.end()) return tl::unexpected(TargetGroupNotFound());
+XmlResult LoadBalancing::DescribeTargetGroupAttributes(const QueryParams& p) {
+  auto it = core_.state.target_groups.find(Get(p, "TargetGroupArn"));
+  if (it == core_.state.target_groups.end()) return tl::unexpected(TargetGroupNotFound());
   return AttributesXml(it->second);
 }
 
@@ -308,20 +308,20 @@ std::string ListenerXml(const Listener& l) {
 }
 }  // namespace
 
-XmlResult ControlPlane::CreateListener(const QueryParams& p) {
-  auto lb = state_.load_balancers.find(Get(p, "LoadBalancerArn"));
-  if (lb == state_.load_balancers.end()) return tl::unexpected(ApiError{"LoadBalancerNotFound", "One or more load balancers not found", 400});
+XmlResult LoadBalancing::CreateListener(const QueryParams& p) {
+  auto lb = core_.state.load_balancers.find(Get(p, "LoadBalancerArn"));
+  if (lb == core_.state.load_balancers.end()) return tl::unexpected(ApiError{"LoadBalancerNotFound", "One or more load balancers not found", 400});
   int port = GetInt(p, "Port", 0);
   if (port < 1 || port > 65535) return tl::unexpected(Validation("Listener port must be 1-65535"));
   std::string protocol = Get(p, "Protocol", "HTTP");
   if (protocol != "HTTP") return tl::unexpected(ApiError{"UnsupportedProtocol", "The engine serves HTTP listeners only", 400});
-  for (const auto& [arn, l] : state_.listeners) {
+  for (const auto& [arn, l] : core_.state.listeners) {
     if (l.port == port) return tl::unexpected(ApiError{"DuplicateListener", "A listener already exists on this port for this load balancer", 400});
   }
-  auto actions = ParseActions(p, "DefaultActions", state_);
+  auto actions = ParseActions(p, "DefaultActions", core_.state);
   if (!actions) return tl::unexpected(actions.error());
-  if (auto opened = data_plane_.OpenListener(options_.listener_host, port); !opened) {
-    return tl::unexpected(ApiError{"ValidationError", "Cannot listen on " + options_.listener_host + ":" +
+  if (auto opened = data_plane_.OpenListener(listener_host_, port); !opened) {
+    return tl::unexpected(ApiError{"ValidationError", "Cannot listen on " + listener_host_ + ":" +
                                                           std::to_string(port) + ": " + opened.error().message, 400});
   }
   Listener l;
@@ -331,22 +331,22 @@ XmlResult ControlPlane::CreateListener(const QueryParams& p) {
   l.protocol = protocol;
   l.default_actions = *actions;
   for (const auto& a : l.default_actions) {
-    auto& lbs = state_.target_groups[a.target_group_arn].load_balancer_arns;
+    auto& lbs = core_.state.target_groups[a.target_group_arn].load_balancer_arns;
     if (!a.target_group_arn.empty() && std::find(lbs.begin(), lbs.end(), lb->first) == lbs.end()) lbs.push_back(lb->first);
   }
-  state_.listeners[l.arn] = l;
-  dirty_ = routing_dirty_ = true;
+  core_.state.listeners[l.arn] = l;
+  core_.dirty = routing_dirty_ = true;
   return Xml().Open("Listeners").Raw(ListenerXml(l)).Close("Listeners").str();
 }
 
-XmlResult ControlPlane::DescribeListeners(const QueryParams& p) {
+XmlResult LoadBalancing::DescribeListeners(const QueryParams& p) {
   std::string lb = Get(p, "LoadBalancerArn");
   auto arns = ListParam(p, "ListenerArns");
-  if (!lb.empty() && !state_.load_balancers.count(lb)) return tl::unexpected(ApiError{"LoadBalancerNotFound", "One or more load balancers not found", 400});
+  if (!lb.empty() && !core_.state.load_balancers.count(lb)) return tl::unexpected(ApiError{"LoadBalancerNotFound", "One or more load balancers not found", 400});
   Xml x;
   x.Open("Listeners");
   size_t found = 0;
-  for (const auto& [arn, l] : state_.listeners) {
+  for (const auto& [arn, l] : core_.state.listeners) {
     bool by_arn = std::find(arns.begin(), arns.end(), arn) != arns.end();
     if (!(l.load_balancer_arn == lb || by_arn)) continue;
     found += by_arn;
@@ -373,12 +373,12 @@ std::string RuleXml(const Rule& r) {
 }
 }  // namespace
 
-XmlResult ControlPlane::CreateRule(const QueryParams& p) {
-  auto listener = state_.listeners.find(Get(p, "ListenerArn"));
-  if (listener == state_.listeners.end()) return tl::unexpected(ApiError{"ListenerNotFound", "One or more listeners not found", 400});
+XmlResult LoadBalancing::CreateRule(const QueryParams& p) {
+  auto listener = core_.state.listeners.find(Get(p, "ListenerArn"));
+  if (listener == core_.state.listeners.end()) return tl::unexpected(ApiError{"ListenerNotFound", "One or more listeners not found", 400});
   int priority = GetInt(p, "Priority", 0);
   if (priority < 1 || priority > 50000) return tl::unexpected(Validation("Priority must be between 1 and 50000"));
-  for (const auto& [arn, r] : state_.rules) {
+  for (const auto& [arn, r] : core_.state.rules) {
     if (r.listener_arn == listener->first && r.priority == std::to_string(priority)) {
       return tl::unexpected(ApiError{"PriorityInUse", "Priority '" + std::to_string(priority) + "' is currently in use", 400});
     }
@@ -399,29 +399,29 @@ XmlResult ControlPlane::CreateRule(const QueryParams& p) {
     rule.conditions.push_back(cond);
   }
   if (rule.conditions.empty()) return tl::unexpected(Validation("A rule must have at least one condition"));
-  auto actions = ParseActions(p, "Actions", state_);
+  auto actions = ParseActions(p, "Actions", core_.state);
   if (!actions) return tl::unexpected(actions.error());
   rule.actions = *actions;
   const std::string& l = listener->first;
   rule.arn = kElbArnPrefix + "listener-rule/" + l.substr(l.find("listener/") + 9) + "/" + RandomHex(16);
-  state_.rules[rule.arn] = rule;
-  dirty_ = routing_dirty_ = true;
+  core_.state.rules[rule.arn] = rule;
+  core_.dirty = routing_dirty_ = true;
   return Xml().Open("Rules").Raw(RuleXml(rule)).Close("Rules").str();
 }
 
-XmlResult ControlPlane::DescribeRules(const QueryParams& p) {
+XmlResult LoadBalancing::DescribeRules(const QueryParams& p) {
   std::string listener_arn = Get(p, "ListenerArn");
   auto arns = ListParam(p, "RuleArns");
-  auto listener = state_.listeners.find(listener_arn);
-  if (!listener_arn.empty() && listener == state_.listeners.end()) {
+  auto listener = core_.state.listeners.find(listener_arn);
+  if (!listener_arn.empty() && listener == core_.state.listeners.end()) {
     return tl::unexpected(ApiError{"ListenerNotFound", "One or more listeners not found", 400});
   }
   std::vector<Rule> rules;
-  for (const auto& [arn, r] : state_.rules) {
+  for (const auto& [arn, r] : core_.state.rules) {
     if (r.listener_arn == listener_arn || std::find(arns.begin(), arns.end(), arn) != arns.end()) rules.push_back(r);
   }
   std::sort(rules.begin(), rules.end(), [](const Rule& a, const Rule& b) { return std::stoi(a.priority) < std::stoi(b.priority); });
-  if (listener != state_.listeners.end()) {
+  if (listener != core_.state.listeners.end()) {
     Rule def;
     def.arn = listener_arn + "/default";
     def.listener_arn = listener_arn;
@@ -435,9 +435,9 @@ XmlResult ControlPlane::DescribeRules(const QueryParams& p) {
   return x.Close("Rules").str();
 }
 
-XmlResult ControlPlane::DescribeTargetHealth(const QueryParams& p) {
-  auto it = state_.target_groups.find(Get(p, "TargetGroupArn"));
-  if (it == state_.target_groups.end()) return tl::unexpected(TargetGroupNotFound());
+XmlResult LoadBalancing::DescribeTargetHealth(const QueryParams& p) {
+  auto it = core_.state.target_groups.find(Get(p, "TargetGroupArn"));
+  if (it == core_.state.target_groups.end()) return tl::unexpected(TargetGroupNotFound());
   Xml x;
   x.Open("TargetHealthDescriptions");
   auto wanted = StructListParam(p, "Targets");
@@ -464,18 +464,18 @@ XmlResult ControlPlane::DescribeTargetHealth(const QueryParams& p) {
   return x.Close("TargetHealthDescriptions").str();
 }
 
-XmlResult ControlPlane::RegisterTargets(const QueryParams& p) {
-  auto it = state_.target_groups.find(Get(p, "TargetGroupArn"));
-  if (it == state_.target_groups.end()) return tl::unexpected(TargetGroupNotFound());
+XmlResult LoadBalancing::RegisterTargets(const QueryParams& p) {
+  auto it = core_.state.target_groups.find(Get(p, "TargetGroupArn"));
+  if (it == core_.state.target_groups.end()) return tl::unexpected(TargetGroupNotFound());
   for (const auto& t : StructListParam(p, "Targets")) {
     RegisterTarget(it->second, Get(t, "Id"), GetInt(t, "Port", it->second.port));
   }
   return std::string();
 }
 
-XmlResult ControlPlane::DeregisterTargets(const QueryParams& p) {
-  auto it = state_.target_groups.find(Get(p, "TargetGroupArn"));
-  if (it == state_.target_groups.end()) return tl::unexpected(TargetGroupNotFound());
+XmlResult LoadBalancing::DeregisterTargets(const QueryParams& p) {
+  auto it = core_.state.target_groups.find(Get(p, "TargetGroupArn"));
+  if (it == core_.state.target_groups.end()) return tl::unexpected(TargetGroupNotFound());
   for (const auto& t : StructListParam(p, "Targets")) {
     std::string key = Get(t, "Id") + ":" + Get(t, "Port", std::to_string(it->second.port));
     if (!it->second.targets.count(key)) {

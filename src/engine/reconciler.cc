@@ -46,25 +46,25 @@ std::string TaskList(const std::vector<std::string>& ids) {
 
 ControlPlane::ControlPlane(Clock& clock, TaskRuntime& runtime, DataPlane& data_plane, Store& store, LogService& logs,
                            ControlPlaneOptions options)
-    : clock_(clock),
+    : core_(clock),
       runtime_(runtime),
-      data_plane_(data_plane),
       store_(store),
       logs_(logs),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      lb_(core_, data_plane, options_.listener_host) {}
 
 Result<void> ControlPlane::Load() {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(core_.mu);
   auto doc = store_.Get("state");
   if (!doc) return tl::unexpected(doc.error());
   if (!doc->empty()) {
     auto j = json::parse(*doc, nullptr, false);
     if (j.is_discarded()) return Fail("engine state is corrupt (not JSON)");
-    state_ = StateFromJson(j);
+    core_.state = StateFromJson(j);
   }
   // Processes do not survive the engine: tasks that were alive are recorded as stopped, and the
   // reconciler starts replacements for services below their desired count.
-  for (auto& [id, t] : state_.tasks) {
+  for (auto& [id, t] : core_.state.tasks) {
     if (t.last_status == "STOPPED") continue;
     if (t.stopped_reason.empty()) {
       t.stopped_reason = "Task stopped because the slipway engine restarted";
@@ -72,48 +72,41 @@ Result<void> ControlPlane::Load() {
     }
     FinishStop(t);
   }
-  for (auto& [arn, tg] : state_.target_groups) tg.targets.clear();
-  for (const auto& [arn, l] : state_.listeners) {
-    if (auto r = data_plane_.OpenListener(options_.listener_host, l.port); !r) {
-      return Fail("reopen listener on port " + std::to_string(l.port) + ": " + r.error().message);
-    }
-  }
-  dirty_ = routing_dirty_ = true;
-  return {};
+  core_.dirty = true;
+  return lb_.Restore();
 }
 
 void ControlPlane::AddEvent(Service& s, const std::string& message) {
   s.events.push_front({NewEventId(), Now(), "(service " + s.name + ") " + message});
   while (s.events.size() > kMaxEvents) s.events.pop_back();
-  dirty_ = true;
+  core_.dirty = true;
 }
 
 void ControlPlane::Tick() {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(core_.mu);
   ReapContainers();
   AdvanceTasks();
   RunContainerHealthChecks();
-  for (auto& [id, t] : state_.tasks) {
+  for (auto& [id, t] : core_.state.tasks) {
     if (t.last_status != "STOPPED") ShipLogs(t);
   }
-  for (auto& [key, s] : state_.services) {
+  for (auto& [key, s] : core_.state.services) {
     if (s.status == "ACTIVE") ReconcileService(s);
   }
-  ScheduleHealthChecks();
-  if (routing_dirty_) PublishRouting();
+  lb_.Tick();
   PruneStoppedTasks();
   Persist();
 }
 
 void ControlPlane::Persist() {
-  if (!dirty_) return;
-  if (auto r = store_.Put("state", ToJson(state_).dump()); r) dirty_ = false;
+  if (!core_.dirty) return;
+  if (auto r = store_.Put("state", ToJson(core_.state).dump()); r) core_.dirty = false;
 }
 
 void ControlPlane::ReapContainers() {
   for (const auto& exit : runtime_.Reap()) {
-    auto it = state_.tasks.find(exit.task_id);
-    if (it == state_.tasks.end()) continue;
+    auto it = core_.state.tasks.find(exit.task_id);
+    if (it == core_.state.tasks.end()) continue;
     Task& t = it->second;
     for (auto& c : t.containers) {
       if (c.name != exit.name) continue;
@@ -136,16 +129,12 @@ void ControlPlane::ReapContainers() {
 
 void ControlPlane::FinishStop(Task& t) {
   if (!t.target_group_arn.empty()) {
-    auto tg = state_.target_groups.find(t.target_group_arn);
-    if (tg != state_.target_groups.end()) {
-      std::string key = options_.listener_host + ":" + std::to_string(t.target_port);
+    if (lb_.HasTargetGroup(t.target_group_arn)) {
       // A task that died on its own is taken out of routing at once.
-      DrainTarget(tg->second, key);
-      auto target = tg->second.targets.find(key);
-      if (target != tg->second.targets.end()) target->second.drain_until = std::min(target->second.drain_until, Now());
+      lb_.RemoveTarget(t.target_group_arn, t.target_port);
       if (!t.service_name.empty() && t.last_status == "RUNNING") {
-        auto svc = state_.services.find(t.cluster_arn + "/" + t.service_name);
-        if (svc != state_.services.end()) {
+        auto svc = core_.state.services.find(t.cluster_arn + "/" + t.service_name);
+        if (svc != core_.state.services.end()) {
           AddEvent(svc->second, "deregistered 1 targets in (target-group " + t.target_group_arn + ")");
         }
       }
@@ -158,7 +147,7 @@ void ControlPlane::FinishStop(Task& t) {
   t.stopped_at = Now();
   if (t.stopping_at == 0) t.stopping_at = t.stopped_at;
   ++t.version;
-  dirty_ = true;
+  core_.dirty = true;
 }
 
 void ControlPlane::BeginStop(Task& t, const std::string& reason, const std::string& stop_code) {
@@ -167,7 +156,7 @@ void ControlPlane::BeginStop(Task& t, const std::string& reason, const std::stri
   t.stopped_reason = reason;
   t.stop_code = stop_code;
   ++t.version;
-  dirty_ = true;
+  core_.dirty = true;
   if (t.last_status == "PROVISIONING" || t.last_status == "PENDING") {
     runtime_.Signal(t.id, SIGKILL);
     if (std::none_of(t.containers.begin(), t.containers.end(),
@@ -176,11 +165,9 @@ void ControlPlane::BeginStop(Task& t, const std::string& reason, const std::stri
     }
     return;
   }
-  auto tg = state_.target_groups.find(t.target_group_arn);
-  if (tg != state_.target_groups.end()) {
-    DrainTarget(tg->second, options_.listener_host + ":" + std::to_string(t.target_port));
+  if (auto delay = lb_.DrainTarget(t.target_group_arn, t.target_port)) {
     t.last_status = "DEACTIVATING";
-    t.drain_until = Now() + tg->second.deregistration_delay;
+    t.drain_until = Now() + *delay;
     return;
   }
   t.last_status = "STOPPING";
@@ -293,7 +280,7 @@ void ControlPlane::ShipLogs(Task& t) {
     }
     if (logs_.Ingest(c.log_group, c.log_stream, lines, true, now_ms)) {
       c.log_offset += static_cast<long>(take);
-      dirty_ = true;
+      core_.dirty = true;
     }
   }
 }
@@ -310,13 +297,13 @@ void ControlPlane::LaunchTask(Service& s, const std::string& deployment_id) {
     if (d.id == deployment_id) t.task_definition_arn = d.task_definition;
   }
   t.created_at = Now();
-  state_.tasks[t.id] = t;
-  dirty_ = true;
+  core_.state.tasks[t.id] = t;
+  core_.dirty = true;
 }
 
 void ControlPlane::AdvanceTasks() {
   const double now = Now();
-  for (auto& [id, t] : state_.tasks) {
+  for (auto& [id, t] : core_.state.tasks) {
     if (t.last_status == "PROVISIONING") {
       t.last_status = "PENDING";
       const json* td = FindTaskDefinition(t.task_definition_arn);
@@ -331,18 +318,17 @@ void ControlPlane::AdvanceTasks() {
       t.last_status = "RUNNING";
       t.started_at = now;
       ++t.version;
-      dirty_ = true;
-      auto svc = state_.services.find(t.cluster_arn + "/" + t.service_name);
-      if (svc == state_.services.end() || svc->second.load_balancers.empty()) continue;
+      core_.dirty = true;
+      auto svc = core_.state.services.find(t.cluster_arn + "/" + t.service_name);
+      if (svc == core_.state.services.end() || svc->second.load_balancers.empty()) continue;
       const json& lb = svc->second.load_balancers[0];
-      auto tg = state_.target_groups.find(lb.value("targetGroupArn", ""));
-      if (tg == state_.target_groups.end()) continue;
+      const std::string tg_arn = lb.value("targetGroupArn", "");
       for (const auto& c : t.containers) {
         if (c.name != lb.value("containerName", "") || c.host_port == 0) continue;
-        t.target_group_arn = tg->first;
+        if (!lb_.RegisterTarget(tg_arn, c.host_port)) continue;
+        t.target_group_arn = tg_arn;
         t.target_port = c.host_port;
-        RegisterTarget(tg->second, options_.listener_host, c.host_port);
-        AddEvent(svc->second, "registered 1 targets in (target-group " + tg->first + ")");
+        AddEvent(svc->second, "registered 1 targets in (target-group " + tg_arn + ")");
       }
     } else if (t.last_status == "DEACTIVATING" && now >= t.drain_until) {
       t.last_status = "STOPPING";
@@ -353,7 +339,7 @@ void ControlPlane::AdvanceTasks() {
       }
       t.kill_at = now + timeout;
       ++t.version;
-      dirty_ = true;
+      core_.dirty = true;
     } else if (t.last_status == "STOPPING" && t.kill_at > 0 && now >= t.kill_at) {
       runtime_.Signal(t.id, SIGKILL);
       t.kill_at = 0;
@@ -377,12 +363,9 @@ TaskPhase ControlPlane::PhaseOf(const Service& s, const Task& t) const {
     return HasContainerHealthCheck(t) || Now() - t.started_at >= kStartupSeconds ? TaskPhase::kHealthy
                                                                                 : TaskPhase::kStarting;
   }
-  auto tg = state_.target_groups.find(t.target_group_arn);
-  if (tg == state_.target_groups.end()) return TaskPhase::kStarting;
-  auto target = tg->second.targets.find(options_.listener_host + ":" + std::to_string(t.target_port));
-  if (target == tg->second.targets.end()) return TaskPhase::kStarting;
-  if (target->second.state == "healthy") return TaskPhase::kHealthy;
-  if (target->second.state == "unhealthy" && !in_grace) return TaskPhase::kUnhealthy;
+  const auto target = lb_.TargetState(t.target_group_arn, t.target_port);
+  if (target == "healthy") return TaskPhase::kHealthy;
+  if (target == "unhealthy" && !in_grace) return TaskPhase::kUnhealthy;
   return TaskPhase::kStarting;
 }
 
@@ -412,14 +395,14 @@ Deployment* FindDeployment(Service& s, const std::string& id) {
 
 void ControlPlane::CountTaskOutcomes(Service& s) {
   const double now = Now();
-  for (auto& [id, t] : state_.tasks) {
+  for (auto& [id, t] : core_.state.tasks) {
     if (t.service_name != s.name || t.cluster_arn != s.cluster_arn) continue;
     Deployment* d = FindDeployment(s, t.started_by);
     if (d == nullptr) continue;
     if (t.desired_status != "STOPPED" && !t.counted_healthy && PhaseOf(s, t) == TaskPhase::kHealthy) {
       t.counted_healthy = true;
       d->failed_tasks = 0;  // resetOnHealthyTask: the consecutive model ECS defaults to
-      dirty_ = true;
+      core_.dirty = true;
     }
     if (t.desired_status == "STOPPED" && !t.failure_counted && IsFailedTask(t)) {
       t.failure_counted = true;
@@ -428,7 +411,7 @@ void ControlPlane::CountTaskOutcomes(Service& s) {
       // Back off relaunches as ECS's scheduler does, so a crash loop does not spin.
       double delay = std::min(0.5 * (1 << std::min(d->failed_tasks - 1, 6)), 30.0);
       s.launch_not_before = std::max(s.launch_not_before, now + delay);
-      dirty_ = true;
+      core_.dirty = true;
     }
   }
 }
@@ -467,7 +450,7 @@ void ControlPlane::ReconcileService(Service& s) {
   }
   Deployment& primary = s.deployments.front();
   PlanInput in{s.desired_count, s.maximum_percent, s.minimum_healthy_percent, primary.id, {}};
-  for (auto& [id, t] : state_.tasks) {
+  for (auto& [id, t] : core_.state.tasks) {
     if (t.service_name != s.name || t.cluster_arn != s.cluster_arn || t.last_status == "STOPPED") continue;
     in.tasks.push_back({id, t.started_by, PhaseOf(s, t)});
   }
@@ -477,7 +460,7 @@ void ControlPlane::ReconcileService(Service& s) {
 
   std::vector<std::string> replaced;
   for (const auto& stop : plan.stops) {
-    Task& t = state_.tasks[stop.task_id];
+    Task& t = core_.state.tasks[stop.task_id];
     if (stop.cause == StopCause::kUnhealthy) {
       if (t.health_status == "UNHEALTHY") {
         BeginStop(t, "Task failed container health checks", "ServiceSchedulerInitiated");
@@ -497,7 +480,7 @@ void ControlPlane::ReconcileService(Service& s) {
     AddEvent(s, "has stopped " + std::to_string(replaced.size()) + " running tasks: " + TaskList(replaced) + ".");
     std::map<std::string, int> draining;  // per deployment
     for (const auto& id : replaced) {
-      if (state_.tasks[id].last_status == "DEACTIVATING") ++draining[state_.tasks[id].started_by];
+      if (core_.state.tasks[id].last_status == "DEACTIVATING") ++draining[core_.state.tasks[id].started_by];
     }
     for (const auto& [dep, n] : draining) {
       AddEvent(s, "deregistered " + std::to_string(n) + " targets in (target-group " +
@@ -512,7 +495,7 @@ void ControlPlane::ReconcileService(Service& s) {
       LaunchTask(s, primary.id);
     }
     // AdvanceTasks ran first this tick, so every PROVISIONING task of the service is new.
-    for (const auto& [id, t] : state_.tasks) {
+    for (const auto& [id, t] : core_.state.tasks) {
       if (t.service_name == s.name && t.cluster_arn == s.cluster_arn && t.last_status == "PROVISIONING") started.push_back(id);
     }
     AddEvent(s, "has started " + std::to_string(started.size()) + " tasks: " + TaskList(started) + ".");
@@ -539,34 +522,34 @@ void ControlPlane::PruneStoppedTasks() {
   // ECS shows stopped tasks for about an hour; keep at most the newest kMaxStoppedTasks.
   const double cutoff = Now() - 3600;
   std::vector<std::pair<double, std::string>> stopped;
-  for (const auto& [id, t] : state_.tasks) {
+  for (const auto& [id, t] : core_.state.tasks) {
     if (t.last_status == "STOPPED") stopped.emplace_back(t.stopped_at, id);
   }
   std::sort(stopped.begin(), stopped.end(), std::greater<>());
   for (size_t i = 0; i < stopped.size(); ++i) {
     if (i >= kMaxStoppedTasks || stopped[i].first < cutoff) {
-      state_.tasks.erase(stopped[i].second);
-      dirty_ = true;
+      core_.state.tasks.erase(stopped[i].second);
+      core_.dirty = true;
     }
   }
 }
 
 void ControlPlane::Shutdown(Millis grace) {
-  std::unique_lock lock(mu_);
-  for (auto& [id, t] : state_.tasks) {
+  std::unique_lock lock(core_.mu);
+  for (auto& [id, t] : core_.state.tasks) {
     if (t.last_status != "STOPPED") runtime_.Signal(id, SIGTERM);
   }
-  const SteadyTime deadline = clock_.Now() + grace;
+  const SteadyTime deadline = core_.clock.Now() + grace;
   for (;;) {
     ReapContainers();
-    bool alive = std::any_of(state_.tasks.begin(), state_.tasks.end(),
+    bool alive = std::any_of(core_.state.tasks.begin(), core_.state.tasks.end(),
                              [](const auto& kv) { return kv.second.last_status != "STOPPED"; });
-    if (!alive || clock_.Now() >= deadline) break;
+    if (!alive || core_.clock.Now() >= deadline) break;
     lock.unlock();
-    clock_.SleepFor(Millis(50));
+    core_.clock.SleepFor(Millis(50));
     lock.lock();
   }
-  for (auto& [id, t] : state_.tasks) {
+  for (auto& [id, t] : core_.state.tasks) {
     if (t.last_status == "STOPPED") continue;
     runtime_.Signal(id, SIGKILL);
   }

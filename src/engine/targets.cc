@@ -1,7 +1,7 @@
 // Target registration, draining, health-check scheduling and routing publication.
 #include <algorithm>
 
-#include "engine/control_plane.h"
+#include "engine/load_balancing.h"
 
 namespace slipway::engine {
 
@@ -12,30 +12,80 @@ constexpr double kInitialCheckSeconds = 1.0;
 constexpr double kFirstCheckDelaySeconds = 0.2;
 }  // namespace
 
-void ControlPlane::RegisterTarget(TargetGroup& tg, const std::string& ip, int port) {
+Result<void> LoadBalancing::Restore() {
+  for (auto& [arn, tg] : core_.state.target_groups) tg.targets.clear();
+  for (const auto& [arn, l] : core_.state.listeners) {
+    if (auto r = data_plane_.OpenListener(listener_host_, l.port); !r) {
+      return Fail("reopen listener on port " + std::to_string(l.port) + ": " + r.error().message);
+    }
+  }
+  core_.dirty = routing_dirty_ = true;
+  return {};
+}
+
+void LoadBalancing::Tick() {
+  ScheduleHealthChecks();
+  if (routing_dirty_) PublishRouting();
+}
+
+bool LoadBalancing::HasTargetGroup(const std::string& tg_arn) const {
+  return core_.state.target_groups.count(tg_arn) > 0;
+}
+
+bool LoadBalancing::RegisterTarget(const std::string& tg_arn, int port) {
+  auto tg = core_.state.target_groups.find(tg_arn);
+  if (tg == core_.state.target_groups.end()) return false;
+  RegisterTarget(tg->second, listener_host_, port);
+  return true;
+}
+
+std::optional<int> LoadBalancing::DrainTarget(const std::string& tg_arn, int port) {
+  auto tg = core_.state.target_groups.find(tg_arn);
+  if (tg == core_.state.target_groups.end()) return std::nullopt;
+  DrainTarget(tg->second, Key(port));
+  return tg->second.deregistration_delay;
+}
+
+void LoadBalancing::RemoveTarget(const std::string& tg_arn, int port) {
+  auto tg = core_.state.target_groups.find(tg_arn);
+  if (tg == core_.state.target_groups.end()) return;
+  DrainTarget(tg->second, Key(port));
+  auto target = tg->second.targets.find(Key(port));
+  if (target != tg->second.targets.end()) target->second.drain_until = std::min(target->second.drain_until, Now());
+}
+
+std::optional<std::string> LoadBalancing::TargetState(const std::string& tg_arn, int port) const {
+  auto tg = core_.state.target_groups.find(tg_arn);
+  if (tg == core_.state.target_groups.end()) return std::nullopt;
+  auto target = tg->second.targets.find(Key(port));
+  if (target == tg->second.targets.end()) return std::nullopt;
+  return target->second.state;
+}
+
+void LoadBalancing::RegisterTarget(TargetGroup& tg, const std::string& ip, int port) {
   Target t;
   t.id = ip;
   t.port = port;
   t.next_check = Now() + kFirstCheckDelaySeconds;
   tg.targets[ip + ":" + std::to_string(port)] = t;
-  dirty_ = routing_dirty_ = true;
+  core_.dirty = routing_dirty_ = true;
 }
 
-void ControlPlane::DrainTarget(TargetGroup& tg, const std::string& key) {
+void LoadBalancing::DrainTarget(TargetGroup& tg, const std::string& key) {
   auto it = tg.targets.find(key);
   if (it == tg.targets.end() || it->second.state == "draining") return;
   it->second.state = "draining";
   it->second.reason = "Target.DeregistrationInProgress";
   it->second.description = "Target deregistration is in progress";
   it->second.drain_until = Now() + tg.deregistration_delay;
-  dirty_ = routing_dirty_ = true;
+  core_.dirty = routing_dirty_ = true;
 }
 
-void ControlPlane::ApplyHealthResult(const std::string& tg_arn, const std::string& key,
+void LoadBalancing::ApplyHealthResult(const std::string& tg_arn, const std::string& key,
                                      const HealthCheckResult& r) {
-  std::lock_guard lock(mu_);
-  auto tg = state_.target_groups.find(tg_arn);
-  if (tg == state_.target_groups.end()) return;
+  std::lock_guard lock(core_.mu);
+  auto tg = core_.state.target_groups.find(tg_arn);
+  if (tg == core_.state.target_groups.end()) return;
   auto it = tg->second.targets.find(key);
   if (it == tg->second.targets.end() || it->second.state == "draining") return;
   Target& t = it->second;
@@ -63,18 +113,18 @@ void ControlPlane::ApplyHealthResult(const std::string& tg_arn, const std::strin
     }
   }
   if (t.state != before) routing_dirty_ = true;
-  dirty_ = true;
+  core_.dirty = true;
 }
 
-void ControlPlane::ScheduleHealthChecks() {
+void LoadBalancing::ScheduleHealthChecks() {
   const double now = Now();
-  for (auto& [arn, tg] : state_.target_groups) {
+  for (auto& [arn, tg] : core_.state.target_groups) {
     for (auto it = tg.targets.begin(); it != tg.targets.end();) {
       Target& t = it->second;
       if (t.state == "draining") {
         if (now >= t.drain_until) {
           it = tg.targets.erase(it);
-          dirty_ = routing_dirty_ = true;
+          core_.dirty = routing_dirty_ = true;
           continue;
         }
         ++it;
@@ -92,9 +142,9 @@ void ControlPlane::ScheduleHealthChecks() {
   }
 }
 
-void ControlPlane::PublishRouting() {
+void LoadBalancing::PublishRouting() {
   auto table = std::make_shared<RoutingTable>();
-  for (const auto& [arn, tg] : state_.target_groups) {
+  for (const auto& [arn, tg] : core_.state.target_groups) {
     std::vector<Backend> healthy, fail_open;
     for (const auto& [key, t] : tg.targets) {
       if (t.state == "healthy") healthy.push_back({t.id, t.port});
@@ -113,10 +163,10 @@ void ControlPlane::PublishRouting() {
       }
     }
   };
-  for (const auto& [arn, l] : state_.listeners) {
+  for (const auto& [arn, l] : core_.state.listeners) {
     ListenerRoutes routes;
     routes.port = l.port;
-    for (const auto& [rarn, r] : state_.rules) {
+    for (const auto& [rarn, r] : core_.state.rules) {
       if (r.listener_arn != arn) continue;
       RouteRule route;
       route.priority = std::atoi(r.priority.c_str());
