@@ -8,8 +8,6 @@ import time
 import unittest
 import urllib.request
 
-import boto3
-
 from harness import SLIPWAY, Engine, Load, free_port
 
 CLUSTER, SERVICE = "demo-dev", "demo-dev-web"
@@ -25,10 +23,7 @@ class FailSafeTest(unittest.TestCase):
             assert out.returncode == 0, out.stdout + out.stderr
         cls.good = cls.service()["taskDefinition"]
         cls.good_definition = cls.definition(cls.good)
-        creds = open(cls.engine.env["AWS_SHARED_CREDENTIALS_FILE"]).read().split()
-        cls.ecs = boto3.client("ecs", endpoint_url=cls.engine.endpoint, region_name="us-east-1",
-                               aws_access_key_id=creds[creds.index("aws_access_key_id") + 2],
-                               aws_secret_access_key=creds[creds.index("aws_secret_access_key") + 2])
+        cls.ecs = cls.engine.client("ecs")
 
     @classmethod
     def tearDownClass(cls):
@@ -182,24 +177,29 @@ class FailSafeTest(unittest.TestCase):
         tags = self.ecs.describe_task_definition(taskDefinition=arns[0], include=["TAGS"])["tags"]
         self.assertIn({"key": "slipway:result", "value": "aborted"}, tags)
 
-    def test_08_second_deploy_while_one_is_in_flight_exits_5(self):
-        def race():
-            env = dict(self.engine.env, APP_VERSION="v5")
-            first = subprocess.Popen([SLIPWAY, "deploy", "dev", "--config", self.engine.config], env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
-            deadline = time.time() + 60
-            in_flight = None
-            while time.time() < deadline and in_flight is None:
-                svc = self.ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
-                primary = svc["deployments"][0]
-                if primary["rolloutState"] == "IN_PROGRESS":
-                    in_flight = primary["id"]
-                time.sleep(0.05)
-            second = self.engine.deploy("v6")
-            out, err = first.communicate(timeout=300)
-            return in_flight, second, first.returncode, out + err
+    def race_second_release(self, first_env, first_is_busy):
+        """Starts a release with `first_env`, waits until `first_is_busy()` returns a truthy value,
+        then runs a second release; returns (that value, the second's result, the first's exit
+        code and output)."""
+        env = dict(self.engine.env, **first_env)
+        first = subprocess.Popen([SLIPWAY, "deploy", "dev", "--config", self.engine.config], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+        deadline = time.time() + 60
+        busy = None
+        while time.time() < deadline and not busy:
+            busy = first_is_busy()
+            time.sleep(0.05)
+        second = self.engine.deploy("v6")
+        out, err = first.communicate(timeout=300)
+        return busy, second, first.returncode, out + err
 
-        (in_flight, second, first_rc, first_out), _ = self.under_load(race)
+    def test_08_second_deploy_while_one_is_in_flight_exits_5(self):
+        def rolling_out():
+            primary = self.ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["deployments"][0]
+            return primary["id"] if primary["rolloutState"] == "IN_PROGRESS" else None
+
+        (in_flight, second, first_rc, first_out), _ = self.under_load(
+            lambda: self.race_second_release({"APP_VERSION": "v5"}, rolling_out))
         self.assertIsNotNone(in_flight, "never saw the first release in flight")
         self.assertEqual(second.returncode, 5, second.stdout + second.stderr)
         self.assertIn("has deployment %s in flight" % in_flight, second.stderr)
@@ -208,21 +208,12 @@ class FailSafeTest(unittest.TestCase):
         self.assertEqual(self.get(), "slipway demo v5\n")
 
     def test_08b_a_release_holds_its_lock_through_its_migration(self):
-        def race():
-            env = dict(self.engine.env, APP_VERSION="v5", DEMO_MIGRATION_SECONDS="4")
-            first = subprocess.Popen([SLIPWAY, "deploy", "dev", "--config", self.engine.config], env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
-            deadline = time.time() + 60
-            migrating = False
-            while time.time() < deadline and not migrating:
-                migrating = bool(self.ecs.list_tasks(cluster=CLUSTER, startedBy="slipway-migrate")["taskArns"])
-                time.sleep(0.05)
-            second = self.engine.deploy("v6")
-            out, err = first.communicate(timeout=300)
-            return migrating, second, first.returncode, out + err
+        def migrating():
+            return bool(self.ecs.list_tasks(cluster=CLUSTER, startedBy="slipway-migrate")["taskArns"])
 
-        (migrating, second, first_rc, first_out), _ = self.under_load(race)
-        self.assertTrue(migrating, "never saw the migration task")
+        (seen, second, first_rc, first_out), _ = self.under_load(
+            lambda: self.race_second_release({"APP_VERSION": "v5", "DEMO_MIGRATION_SECONDS": "4"}, migrating))
+        self.assertTrue(seen, "never saw the migration task")
         self.assertEqual(second.returncode, 5, second.stdout + second.stderr)
         self.assertRegex(second.stderr, r"service demo-dev-web is being released by \S+ \(release r\d{14}-[0-9a-f]{4}, started ")
         self.assertEqual(first_rc, 0, first_out)

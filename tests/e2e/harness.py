@@ -9,6 +9,8 @@ import tempfile
 import threading
 import time
 
+import boto3
+
 BIN = os.environ.get("SLIPWAY_BIN_DIR", os.path.join(os.path.dirname(__file__), "../../build/bin"))
 SLIPWAY = os.path.join(BIN, "slipway")
 DEMO = os.path.join(os.path.dirname(__file__), "../../examples/demo")
@@ -80,6 +82,13 @@ class Engine:
         with open(path, "w") as f:
             f.write(text)
         return path
+
+    def client(self, service):
+        """A boto3 client for `service` signed with the engine's key pair."""
+        creds = open(self.env["AWS_SHARED_CREDENTIALS_FILE"]).read().split()
+        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
+                            aws_access_key_id=creds[creds.index("aws_access_key_id") + 2],
+                            aws_secret_access_key=creds[creds.index("aws_secret_access_key") + 2])
 
     def aws(self, *args):
         out = subprocess.run([AWS, "--endpoint-url", self.endpoint, "--output", "json", *args], env=self.env,

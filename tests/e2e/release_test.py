@@ -131,10 +131,7 @@ class ReleaseTest(unittest.TestCase):
         self.assertEqual(st["profile"], "slipway-local")
 
     def test_7_container_health_checks_mark_tasks_and_replace_unhealthy_ones(self):
-        creds = open(self.engine.env["AWS_SHARED_CREDENTIALS_FILE"]).read().split()
-        ecs = boto3.client("ecs", endpoint_url=self.engine.endpoint, region_name="us-east-1",
-                           aws_access_key_id=creds[creds.index("aws_access_key_id") + 2],
-                           aws_secret_access_key=creds[creds.index("aws_secret_access_key") + 2])
+        ecs = self.engine.client("ecs")
         ecs.create_cluster(clusterName="health")
         for name, command in (("good", ["CMD", "/bin/true"]), ("bad", ["CMD-SHELL", "test -f /nonexistent"])):
             ecs.register_task_definition(family="health-" + name, containerDefinitions=[{
@@ -190,10 +187,7 @@ class ReleaseTest(unittest.TestCase):
         self.assertIn("ResourceAlreadyExistsException", out.stderr)
 
     def test_9_run_task_overrides_command_and_environment(self):
-        creds = open(self.engine.env["AWS_SHARED_CREDENTIALS_FILE"]).read().split()
-        ecs = boto3.client("ecs", endpoint_url=self.engine.endpoint, region_name="us-east-1",
-                           aws_access_key_id=creds[creds.index("aws_access_key_id") + 2],
-                           aws_secret_access_key=creds[creds.index("aws_secret_access_key") + 2])
+        ecs = self.engine.client("ecs")
         ecs.create_cluster(clusterName="jobs")
         ecs.register_task_definition(family="job", containerDefinitions=[{
             "name": "job", "image": "busybox", "essential": True, "entryPoint": ["/bin/sh", "-c"],
@@ -211,9 +205,7 @@ class ReleaseTest(unittest.TestCase):
         self.assertEqual(done["stoppedReason"], "Essential container in task exited")
         self.assertEqual(done["startedBy"], "e2e")
         self.assertEqual(done["group"], "family:job")
-        logs = boto3.client("logs", endpoint_url=self.engine.endpoint, region_name="us-east-1",
-                            aws_access_key_id=creds[creds.index("aws_access_key_id") + 2],
-                            aws_secret_access_key=creds[creds.index("aws_secret_access_key") + 2])
+        logs = self.engine.client("logs")
         events = logs.get_log_events(logGroupName="/e2e/jobs", logStreamName="run/job/" + task["taskArn"].rsplit("/", 1)[1],
                                      startFromHead=True)["events"]
         self.assertEqual([e["message"] for e in events], ["hello world"])
