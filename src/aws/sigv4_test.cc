@@ -56,7 +56,9 @@ SignableRequest ParseReq(const std::string& text) {
 
 std::vector<fs::path> Cases() {
   std::vector<fs::path> out;
-  fs::path root = fs::path(std::getenv("SLIPWAY_TESTDATA")) / "sigv4";
+  // CTest sets SLIPWAY_TESTDATA; run by hand, the tree's own copy is used.
+  const char* testdata = std::getenv("SLIPWAY_TESTDATA");
+  fs::path root = fs::path(testdata ? testdata : SLIPWAY_SOURCE_DIR "/tests/testdata") / "sigv4";
   for (const auto& e : fs::recursive_directory_iterator(root)) {
     if (e.path().extension() == ".req") out.push_back(e.path());
   }
