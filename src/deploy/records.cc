@@ -4,6 +4,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -38,20 +39,30 @@ Result<RevisionRecord> DescribeRevision(aws::AwsClient& c, const std::string& ar
 }
 
 Result<std::vector<RevisionRecord>> ListRevisions(aws::AwsClient& c, const std::string& family, int limit) {
-  std::vector<RevisionRecord> out;
+  // The ARNs are cheap to list in full; ordering them here (not by the server's `sort`, which
+  // not every implementation honours) keeps "newest first" true everywhere.
+  std::vector<std::pair<int, std::string>> arns;
   json req{{"familyPrefix", family}, {"sort", "DESC"}, {"status", "ACTIVE"}};
   for (;;) {
     auto r = c.Json(aws::kEcs, "ListTaskDefinitions", req);
     if (!r) return tl::unexpected(r.error());
     for (const auto& arn : (*r)["taskDefinitionArns"]) {
-      if (static_cast<int>(out.size()) >= limit) return out;
-      auto rec = DescribeRevision(c, arn.get<std::string>());
-      if (!rec) return tl::unexpected(rec.error());
-      out.push_back(std::move(*rec));
+      const std::string a = arn.get<std::string>();
+      if (FamilyOf(a) != family) continue;  // a server may match familyPrefix as a prefix
+      arns.emplace_back(std::atoi(a.substr(a.rfind(':') + 1).c_str()), a);
     }
-    if (!r->contains("nextToken") || (*r)["nextToken"].is_null()) return out;
+    if (!r->contains("nextToken") || (*r)["nextToken"].is_null()) break;
     req["nextToken"] = (*r)["nextToken"];
   }
+  std::sort(arns.begin(), arns.end(), std::greater<>());
+  std::vector<RevisionRecord> out;
+  for (const auto& [revision, arn] : arns) {
+    if (static_cast<int>(out.size()) >= limit) break;
+    auto rec = DescribeRevision(c, arn);
+    if (!rec) return tl::unexpected(rec.error());
+    out.push_back(std::move(*rec));
+  }
+  return out;
 }
 
 Result<std::optional<RevisionRecord>> FindKnownGood(aws::AwsClient& c, const std::string& family,

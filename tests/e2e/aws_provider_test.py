@@ -1,0 +1,118 @@
+"""End-to-end: slipway with `provider: aws` against moto's ECS, a second implementation of the AWS
+API. The release records (task-definition tags) and the lock read the same shapes there."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+import boto3
+
+from harness import SLIPWAY, free_port
+
+CONFIG = """app: shop
+services:
+  web:
+    taskDefinition: web.json
+    containerPort: 8080
+environments:
+  prod:
+    provider: aws
+    region: us-east-1
+    cluster: shop-prod
+    loadBalancer: {name: shop-prod, listenerPort: 80}
+    services:
+      web: {desiredCount: 1}
+    timeoutSeconds: 10
+"""
+
+TASK_DEFINITION = {"family": "shop-web", "containerDefinitions": [
+    {"name": "web", "image": "registry.example/shop-web@sha256:" + "a" * 64, "memory": 256,
+     "portMappings": [{"containerPort": 8080}]}]}
+
+
+class AwsProviderTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.port = free_port()
+        cls.moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-p", str(cls.port)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cls.endpoint = "http://127.0.0.1:%d" % cls.port
+        deadline = time.time() + 30
+        while True:
+            try:
+                urllib.request.urlopen(cls.endpoint + "/moto-api/", timeout=1)
+                break
+            except Exception:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.2)
+        cls.dir = tempfile.mkdtemp(prefix="slipway-moto-")
+        with open(os.path.join(cls.dir, "slipway.yaml"), "w") as f:
+            f.write(CONFIG)
+        with open(os.path.join(cls.dir, "web.json"), "w") as f:
+            json.dump(TASK_DEFINITION, f)
+        cls.env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDMOTO", AWS_SECRET_ACCESS_KEY="x" * 40,
+                       SLIPWAY_ENDPOINT_URL=cls.endpoint, SLIPWAY_ACTOR="ci@example")
+        cls.ecs = boto3.client("ecs", endpoint_url=cls.endpoint, region_name="us-east-1",
+                               aws_access_key_id="AKIDMOTO", aws_secret_access_key="x" * 40)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.moto.terminate()
+        cls.moto.wait(timeout=10)
+
+    def slipway(self, *args):
+        return subprocess.run([SLIPWAY, *args, "--config", os.path.join(self.dir, "slipway.yaml")], env=self.env,
+                              capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+    def register(self, result, started):
+        tags = [{"key": "slipway:service", "value": "web"}, {"key": "slipway:target", "value": "shop-prod/shop-prod-web"},
+                {"key": "slipway:result", "value": result}, {"key": "slipway:started", "value": started},
+                {"key": "slipway:by", "value": "alice@laptop"}]
+        return self.ecs.register_task_definition(tags=tags, **TASK_DEFINITION)["taskDefinition"]["taskDefinitionArn"]
+
+    def test_history_and_lock_read_moto_ecs(self):
+        # A family whose name extends ours is not ours.
+        self.ecs.register_task_definition(family="shop-web-worker", containerDefinitions=[
+            {"name": "worker", "image": "registry.example/worker:1", "memory": 128}])
+        good = self.register("released", "2026-11-01T10:00:00.000Z")
+        bad = self.register("failed", "2026-11-02T10:00:00.000Z")
+        self.ecs.create_cluster(clusterName="shop-prod")
+        # moto keeps a new deployment IN_PROGRESS, as ECS does while a rollout runs.
+        deployment = self.ecs.create_service(cluster="shop-prod", serviceName="shop-prod-web", taskDefinition=good,
+                                             desiredCount=1)["service"]["deployments"][0]["id"]
+
+        out = self.slipway("history", "prod", "--output", "json")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        rows = json.loads(out.stdout)
+        self.assertEqual([r["revision"] for r in rows], ["shop-web:2", "shop-web:1"])
+        self.assertEqual([r["result"] for r in rows], ["failed", "released"])
+        self.assertEqual([r["current"] for r in rows], [False, True])
+        self.assertEqual(rows[1]["by"], "alice@laptop")
+        self.assertEqual(rows[1]["images"], [TASK_DEFINITION["containerDefinitions"][0]["image"]])
+        self.assertEqual(bad.rsplit("/", 1)[1], "shop-web:2")
+
+        # A release refuses to start while that deployment is in flight, and registers nothing.
+        out = self.slipway("deploy", "prod")
+        self.assertEqual(out.returncode, 5, out.stdout + out.stderr)
+        self.assertIn("has deployment %s in flight" % deployment, out.stderr)
+        self.assertEqual(len(self.ecs.list_task_definitions(familyPrefix="shop-web")["taskDefinitionArns"]), 2)
+
+        # A config error still names file:line and the key, whatever the provider.
+        with open(os.path.join(self.dir, "slipway.yaml")) as f:
+            text = f.read()
+        with open(os.path.join(self.dir, "slipway.yaml"), "w") as f:
+            f.write(text.replace("timeoutSeconds: 10", "timeoutSeconds: 5"))
+        out = self.slipway("deploy", "prod")
+        self.assertEqual(out.returncode, 2)
+        self.assertRegex(out.stderr, r"slipway\.yaml:\d+: environments\.prod\.timeoutSeconds: must be between 10 and")
+        with open(os.path.join(self.dir, "slipway.yaml"), "w") as f:
+            f.write(text)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
