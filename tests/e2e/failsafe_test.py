@@ -3,6 +3,7 @@ and drop no request while they do. Every release here runs under continuous load
 import json
 import os
 import pty
+import select
 import subprocess
 import time
 import unittest
@@ -139,6 +140,23 @@ class FailSafeTest(unittest.TestCase):
         out = self.engine.slipway("logs", "dev", "--config", self.engine.config, "--since", "30m")
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertRegex(out.stdout, r"demo-dev-web [0-9a-f]{8} \| slipway demo v2 starting on port \d+")
+        # --follow keeps printing new lines: a task started after it began shows up.
+        follow = subprocess.Popen([SLIPWAY, "logs", "dev", "--config", self.engine.config, "--since", "1s", "--follow"],
+                                  env=self.engine.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  stdin=subprocess.DEVNULL)
+        try:
+            time.sleep(1.5)
+            run = self.ecs.run_task(cluster=CLUSTER, taskDefinition=self.good, overrides={"containerOverrides": [
+                {"name": "web", "command": ["migrate"]}]})["tasks"][0]
+            task_id = run["taskArn"].rsplit("/", 1)[1]
+            deadline, seen = time.time() + 30, ""
+            while time.time() < deadline and "schema is up to date" not in seen:
+                if select.select([follow.stdout], [], [], 0.5)[0]:
+                    seen += follow.stdout.readline()
+        finally:
+            follow.terminate()
+            follow.wait(timeout=10)
+        self.assertIn("demo-dev-web %s | schema is up to date" % task_id[:8], seen)
         bad = self.engine.slipway("logs", "dev", "--config", self.engine.config, "--since", "ten")
         self.assertEqual(bad.returncode, 2)
         # --to takes a revision number; the service runs that exact revision afterwards.
