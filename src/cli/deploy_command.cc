@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -138,6 +139,13 @@ int RunRelease(const ReleaseFlags& f, bool rollback) {
     return kExitUsage;
   }
   std::tie(s.cfg, s.env) = *loaded;
+  if (rollback && !f.service.empty() &&
+      std::none_of(s.env.services.begin(), s.env.services.end(), [&](const auto& kv) {
+        return kv.first == f.service || kv.second.service_name == f.service;
+      })) {
+    std::fprintf(stderr, "error: no service '%s' in environment %s\n", f.service.c_str(), s.env.name.c_str());
+    return kExitUsage;
+  }
   if (!Approved(s.env, f.confirm, rollback ? "rolling back " + s.cfg.app : "releasing " + s.cfg.app)) return kExitNotApproved;
   if (auto c = Connect(s, f.env); !c) {
     std::fprintf(stderr, "error: %s\n", c.error().message.c_str());

@@ -158,12 +158,15 @@ class FailSafeTest(unittest.TestCase):
             follow.terminate()
             follow.wait(timeout=10)
         self.assertIn("demo-dev-web %s | schema is up to date" % task_id[:8], seen)
+        nope = self.engine.slipway("rollback", "dev", "--config", self.engine.config, "--service", "api")
+        self.assertEqual(nope.returncode, 2, nope.stderr)
+        self.assertIn("no service 'api' in environment dev", nope.stderr)
         bad = self.engine.slipway("logs", "dev", "--config", self.engine.config, "--since", "ten")
         self.assertEqual(bad.returncode, 2)
         # --to takes a revision number; the service runs that exact revision afterwards.
         first = self.engine.aws("ecs", "list-task-definitions", "--family-prefix", "demo-web")["taskDefinitionArns"][0]
         out, load = self.under_load(lambda: self.engine.slipway(
-            "rollback", "dev", "--config", self.engine.config, "--to", first.rsplit(":", 1)[1]))
+            "rollback", "dev", "--config", self.engine.config, "--service", "web", "--to", first.rsplit(":", 1)[1]))
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
         self.assertEqual(self.service()["taskDefinition"], first)
         self.assertEqual(self.get(), "slipway demo v1\n")
