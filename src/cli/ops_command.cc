@@ -5,6 +5,7 @@
 #include <set>
 #include <thread>
 
+#include "aws/awslogs.h"
 #include "cli/commands.h"
 #include "cli/session.h"
 #include "deploy/diagnose.h"
@@ -144,10 +145,7 @@ int Logs(const OpsFlags& f) {
     auto td = s.client->Json(aws::kEcs, "DescribeTaskDefinition", {{"taskDefinition", *current}});
     if (!td) return Fatal(td.error());
     for (const auto& def : (*td)["taskDefinition"]["containerDefinitions"]) {
-      const json opts = def.value("logConfiguration", json::object()).value("options", json::object());
-      if (!opts.contains("awslogs-group")) continue;
-      std::string prefix = opts.value("awslogs-stream-prefix", "");
-      sources.push_back({se.service_name, opts["awslogs-group"], (prefix.empty() ? "" : prefix + "/") + def.value("name", "") + "/"});
+      if (auto awslogs = aws::Awslogs(def, "")) sources.push_back({se.service_name, awslogs->group, awslogs->stream});
     }
   }
   if (sources.empty()) {

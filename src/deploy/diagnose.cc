@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "aws/awslogs.h"
+
 namespace slipway::deploy {
 
 using nlohmann::json;
@@ -154,15 +156,12 @@ Result<std::vector<TaskFacts>> CollectTasks(aws::AwsClient& c, const TaskQuery& 
           if (!cf.container_port) cf.container_port = pm.value("containerPort", 0);
         }
         cf.memory_mib = def.contains("memory") ? ParseMib(def["memory"]) : ParseMib(td.value("memory", json()));
-        const json opts = def.value("logConfiguration", json::object()).value("options", json::object());
-        if (f.log_stream.empty() && opts.contains("awslogs-group") && def.value("essential", true)) {
-          std::string prefix = opts.value("awslogs-stream-prefix", "");
-          std::string group = opts.value("awslogs-group", "");
-          std::string stream = (prefix.empty() ? "" : prefix + "/") + cf.name + "/" + f.task_id;
-          auto lines = TailLog(c, group, stream, q.log_lines);
+        auto awslogs = aws::Awslogs(def, f.task_id);
+        if (f.log_stream.empty() && awslogs && def.value("essential", true)) {
+          auto lines = TailLog(c, awslogs->group, awslogs->stream, q.log_lines);
           if (!lines) return tl::unexpected(lines.error());
           f.log_lines = *lines;
-          f.log_stream = group + ":" + stream;
+          f.log_stream = awslogs->group + ":" + awslogs->stream;
         }
       }
       f.containers.push_back(cf);

@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "aws/awslogs.h"
 #include "base/strings.h"
-
 #include "deploy/lock.h"
 #include "deploy/records.h"
 #include "deploy/rollout.h"
@@ -144,11 +144,9 @@ Result<json> LoadTaskDefinition(const config::ServiceSpec& svc, const config::Se
 // start its tasks.
 Result<void> EnsureLogGroups(aws::AwsClient& c, const json& td) {
   for (const auto& def : td.value("containerDefinitions", json::array())) {
-    const json lc = def.value("logConfiguration", json::object());
-    if (lc.value("logDriver", "") != "awslogs") continue;
-    std::string group = lc.value("options", json::object()).value("awslogs-group", "");
-    if (group.empty()) continue;
-    auto r = c.Json(aws::kLogs, "CreateLogGroup", {{"logGroupName", group}});
+    auto awslogs = aws::Awslogs(def, "");
+    if (!awslogs) continue;
+    auto r = c.Json(aws::kLogs, "CreateLogGroup", {{"logGroupName", awslogs->group}});
     if (!r && r.error().code != "ResourceAlreadyExistsException") return tl::unexpected(r.error());
   }
   return {};
@@ -239,18 +237,14 @@ Result<std::string> RunMigration(aws::AwsClient& c, Clock& clock, const config::
   const std::string task_arn = (*run)["tasks"][0]["taskArn"];
   const std::string task_id = task_arn.substr(task_arn.rfind('/') + 1);
   options.progress("migrating " + svc.name + ": task " + task_id + " runs " + Join(svc.migrate_command, " "));
-  std::string group, stream;
+  std::optional<aws::AwslogsLocation> log;
   for (const auto& def : td["containerDefinitions"]) {
-    if (def.value("name", "") != svc.migrate_container) continue;
-    const json opts = def.value("logConfiguration", json::object()).value("options", json::object());
-    group = opts.value("awslogs-group", "");
-    std::string prefix = opts.value("awslogs-stream-prefix", "");
-    stream = (prefix.empty() ? "" : prefix + "/") + svc.migrate_container + "/" + task_id;
+    if (def.value("name", "") == svc.migrate_container) log = aws::Awslogs(def, task_id);
   }
   std::string token;
   auto pump = [&]() -> Result<void> {
-    if (group.empty()) return {};
-    json get{{"logGroupName", group}, {"logStreamName", stream}, {"startFromHead", true}};
+    if (!log) return {};
+    json get{{"logGroupName", log->group}, {"logStreamName", log->stream}, {"startFromHead", true}};
     if (!token.empty()) get["nextToken"] = token;
     auto r = c.Json(aws::kLogs, "GetLogEvents", get);
     if (!r) return r.error().code == "ResourceNotFoundException" ? Result<void>() : tl::unexpected(r.error());

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "aws/awslogs.h"
 #include "base/strings.h"
 #include "base/unique_fd.h"
 #include "engine/control_plane.h"
@@ -225,14 +226,10 @@ bool ControlPlane::StartContainers(Task& t, const json& td) {
       break;
     }
     c.log_path = dir + "/" + c.name + ".log";
-    const json log_config = def.value("logConfiguration", json::object());
-    if (log_config.value("logDriver", "") == "awslogs") {
-      const json opts = log_config.value("options", json::object());
-      c.log_group = opts.value("awslogs-group", "");
-      // ECS names awslogs streams prefix/container-name/task-id.
-      std::string prefix = opts.value("awslogs-stream-prefix", "");
-      c.log_stream = (prefix.empty() ? "" : prefix + "/") + c.name + "/" + t.id;
-      if (!c.log_group.empty() && opts.value("awslogs-create-group", "false") != "true" && !logs_.GroupExists(c.log_group)) {
+    if (auto awslogs = aws::Awslogs(def, t.id)) {
+      c.log_group = awslogs->group;
+      c.log_stream = awslogs->stream;
+      if (!awslogs->create_group && !logs_.GroupExists(c.log_group)) {
         c.reason = "ResourceInitializationError: failed to validate logger args: The specified log group does not "
                    "exist. : exit status 1 (awslogs-group " + c.log_group + ")";
       }

@@ -1,0 +1,35 @@
+#include "aws/awslogs.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace slipway::aws {
+namespace {
+
+using nlohmann::json;
+
+TEST(Awslogs, NamesStreamsPrefixContainerTask) {
+  json def{{"name", "web"},
+           {"logConfiguration",
+            {{"logDriver", "awslogs"}, {"options", {{"awslogs-group", "/ecs/demo"}, {"awslogs-stream-prefix", "web"}}}}}};
+  auto at = Awslogs(def, "abc123");
+  ASSERT_TRUE(at);
+  EXPECT_EQ(at->group, "/ecs/demo");
+  EXPECT_EQ(at->stream, "web/web/abc123");
+  EXPECT_FALSE(at->create_group);
+  EXPECT_EQ(Awslogs(def, "")->stream, "web/web/");
+  def["logConfiguration"]["options"].erase("awslogs-stream-prefix");
+  def["logConfiguration"]["options"]["awslogs-create-group"] = "true";
+  EXPECT_EQ(Awslogs(def, "abc123")->stream, "web/abc123");
+  EXPECT_TRUE(Awslogs(def, "abc123")->create_group);
+}
+
+TEST(Awslogs, NothingWithoutTheAwslogsDriverOrAGroup) {
+  EXPECT_FALSE(Awslogs(json{{"name", "web"}}, "t"));
+  EXPECT_FALSE(Awslogs(json{{"name", "web"}, {"logConfiguration", {{"logDriver", "json-file"}}}}, "t"));
+  EXPECT_FALSE(Awslogs(json{{"name", "web"}, {"logConfiguration", {{"logDriver", "awslogs"}, {"options", json::object()}}}}, "t"));
+}
+
+}  // namespace
+}  // namespace slipway::aws
