@@ -33,12 +33,14 @@ Result<std::string> LockTag(aws::AwsClient& c, const std::string& arn) {
   return std::string();
 }
 
-// "<release-id> <actor> <started> <expires>" -> who holds it, or "" once it has expired.
+// "<release-id> <started> <expires> <actor>" -> who holds it, or "" once it has expired. The actor
+// comes last because it may contain spaces ($SLIPWAY_ACTOR).
 std::string DescribeHolder(const std::string& service, const std::string& value) {
   std::istringstream in(value);
-  std::string id, actor, started;
+  std::string id, started, actor;
   double expires = 0;
-  in >> id >> actor >> started >> expires;
+  in >> id >> started >> expires;
+  std::getline(in >> std::ws, actor);
   if (expires < EpochNow()) return "";
   return "service " + service + " is being released by " + actor + " (release " + id + ", started " + started +
          "; the lock expires " + IsoFromEpoch(expires) + ")";
@@ -70,9 +72,10 @@ Result<std::unique_ptr<ReleaseLock>> ReleaseLock::Acquire(aws::AwsClient& c, con
     if (!tag) return tl::unexpected(tag.error());
     if (!tag->empty() && !(held_by = DescribeHolder(name, *tag)).empty()) return std::unique_ptr<ReleaseLock>();
   }
-  const std::string value = release_id + " " + actor + " " + IsoNow() + " " +
-                            std::to_string(static_cast<long>(EpochNow()) + ttl_seconds);
-  std::vector<std::string> arns;
+  // Tag values are at most 256 characters; only the actor can make it longer.
+  const std::string value = (release_id + " " + IsoNow() + " " +
+                             std::to_string(static_cast<long>(EpochNow()) + ttl_seconds) + " " + actor)
+                                .substr(0, 256);
   std::unique_ptr<ReleaseLock> lock(new ReleaseLock(c, {}));
   for (const auto& [name, arn] : services) {
     auto t = c.Json(aws::kEcs, "TagResource", {{"resourceArn", arn}, {"tags", {{{"key", kLockTag}, {"value", value}}}}});

@@ -1,7 +1,7 @@
 // The release lock. ECS has no lock primitive, so slipway combines two checks:
 //  - a deployment of any service of the environment is IN_PROGRESS (slipway's or anyone's);
 //  - a `slipway:lock` tag on a service, set for the whole release (migrations included) and removed
-//    at its end: "<release-id> <actor> <started ISO> <expires epoch-seconds>".
+//    at its end: "<release-id> <started ISO> <expires epoch-seconds> <actor>".
 // Setting the tag is followed by reading it back, so of two releases that start together at most
 // one proceeds in all but a narrow interleaving; an expired tag (a crashed release) is ignored.
 #pragma once
