@@ -156,7 +156,7 @@ int RunRelease(const ReleaseFlags& f, bool rollback) {
   auto options = Options(s, json_out);
   options.progress(std::string(rollback ? "rolling back " : "releasing ") + s.cfg.app + " in " + s.env.name + " (" +
                    s.env.provider + ", " + s.endpoint + ") as " + options.actor);
-  auto report = rollback ? deploy::Rollback(*s.client, verify_http, s.clock, s.cfg, s.env, f.service, f.to, options)
+  auto report = rollback ? deploy::Rollback(*s.client, verify_http, s.clock, s.env, f.service, f.to, options)
                          : deploy::Release(*s.client, verify_http, s.clock, s.cfg, s.env, options);
   if (!report) {
     std::fprintf(stderr, "error: %s\n", report.error().message.c_str());

@@ -11,6 +11,7 @@
 #include "deploy/diagnose.h"
 #include "deploy/records.h"
 #include "deploy/release.h"
+#include "deploy/rollout.h"
 
 namespace slipway::cli {
 
@@ -44,13 +45,9 @@ std::optional<int> OpenServices(Session& s, const OpsFlags& f, Services& out) {
 
 // The task definition the service runs now; empty when the service does not exist.
 Result<std::string> CurrentTaskDefinition(aws::AwsClient& c, const config::Environment& env, const std::string& service) {
-  auto d = c.Json(aws::kEcs, "DescribeServices", {{"cluster", env.cluster}, {"services", {service}}});
-  if (!d) {
-    if (d.error().code == "ClusterNotFoundException") return std::string();
-    return tl::unexpected(d.error());
-  }
-  if ((*d)["services"].empty()) return std::string();
-  return (*d)["services"][0].value("taskDefinition", "");
+  auto d = deploy::DescribeService(c, env.cluster, service);
+  if (!d) return tl::unexpected(d.error());
+  return d->is_null() ? std::string() : d->value("taskDefinition", "");
 }
 
 int Fatal(const Error& e) {
@@ -193,14 +190,14 @@ int Diagnose(const OpsFlags& f) {
   json out = json::array();
   std::string text;
   for (const auto& [name, se] : services) {
-    auto d = s.client->Json(aws::kEcs, "DescribeServices", {{"cluster", s.env.cluster}, {"services", {se.service_name}}});
+    auto d = deploy::DescribeService(*s.client, s.env.cluster, se.service_name);
     if (!d) return Fatal(d.error());
-    if ((*d)["services"].empty()) {
+    if (d->is_null()) {
       text += "service " + se.service_name + ": does not exist yet (never released)\n";
       out.push_back({{"service", se.service_name}, {"status", "MISSING"}});
       continue;
     }
-    const json& svc = (*d)["services"][0];
+    const json& svc = *d;
     auto running = deploy::CollectTasks(*s.client, {s.env.cluster, se.service_name, "", "RUNNING", 10, 0});
     if (!running) return Fatal(running.error());
     auto stopped = deploy::CollectTasks(*s.client, {s.env.cluster, se.service_name, "", "STOPPED", 5, 10});

@@ -161,6 +161,12 @@ Result<std::string> RegisterTaskDefinition(aws::AwsClient& c, const config::Serv
   return (*r)["taskDefinition"]["taskDefinitionArn"].get<std::string>();
 }
 
+// awsvpc networking for services and one-off tasks; null when the environment names no subnets.
+json NetworkConfiguration(const config::Environment& env) {
+  if (env.subnets.empty()) return json();
+  return {{"awsvpcConfiguration", {{"subnets", env.subnets}, {"securityGroups", env.security_groups}}}};
+}
+
 json DeploymentConfiguration(const config::ServiceEnv& se) {
   return {{"maximumPercent", se.maximum_percent}, {"minimumHealthyPercent", se.minimum_healthy_percent},
           {"deploymentCircuitBreaker", {{"enable", se.circuit_breaker}, {"rollback", se.circuit_breaker}}}};
@@ -169,15 +175,13 @@ json DeploymentConfiguration(const config::ServiceEnv& se) {
 // Creates or updates the service; returns the id of the deployment that carries `td_arn`.
 Result<std::string> RollOut(aws::AwsClient& c, const config::Environment& env, const config::ServiceSpec& svc,
                             const config::ServiceEnv& se, const std::string& td_arn, const std::string& tg_arn) {
-  auto d = c.Json(aws::kEcs, "DescribeServices", {{"cluster", env.cluster}, {"services", {se.service_name}}});
+  auto d = DescribeService(c, env.cluster, se.service_name);
   if (!d) return tl::unexpected(d.error());
-  bool exists = !(*d)["services"].empty() && (*d)["services"][0].value("status", "") == "ACTIVE";
+  bool exists = !d->is_null() && d->value("status", "") == "ACTIVE";
   json req{{"cluster", env.cluster}, {"taskDefinition", td_arn}, {"desiredCount", se.desired_count},
            {"deploymentConfiguration", DeploymentConfiguration(se)},
            {"healthCheckGracePeriodSeconds", se.health_check_grace_period_seconds}};
-  if (!env.subnets.empty()) {
-    req["networkConfiguration"] = {{"awsvpcConfiguration", {{"subnets", env.subnets}, {"securityGroups", env.security_groups}}}};
-  }
+  if (json network = NetworkConfiguration(env); !network.is_null()) req["networkConfiguration"] = network;
   Result<json> r = Fail("");
   if (exists) {
     req["service"] = se.service_name;
@@ -226,9 +230,7 @@ Result<std::string> RunMigration(aws::AwsClient& c, Clock& clock, const config::
            {"startedBy", "slipway-migrate"},
            {"overrides", {{"containerOverrides", json::array({{{"name", svc.migrate_container},
                                                                {"command", svc.migrate_command}}})}}}};
-  if (!env.subnets.empty()) {
-    req["networkConfiguration"] = {{"awsvpcConfiguration", {{"subnets", env.subnets}, {"securityGroups", env.security_groups}}}};
-  }
+  if (json network = NetworkConfiguration(env); !network.is_null()) req["networkConfiguration"] = network;
   auto run = c.Json(aws::kEcs, "RunTask", req);
   if (!run) return tl::unexpected(run.error());
   if ((*run)["tasks"].empty()) {
@@ -293,12 +295,12 @@ Result<std::string> RunMigration(aws::AwsClient& c, Clock& clock, const config::
 // When ECS's circuit breaker is already rolling back to it, waits for that instead.
 Result<RolloutVerdict> ReturnTo(aws::AwsClient& c, Clock& clock, const config::Environment& env,
                                 const std::string& service, const std::string& target_arn, const ReleaseOptions& options) {
-  auto d = c.Json(aws::kEcs, "DescribeServices", {{"cluster", env.cluster}, {"services", {service}}});
+  auto d = DescribeService(c, env.cluster, service);
   if (!d) return tl::unexpected(d.error());
-  if ((*d)["services"].empty() || (*d)["services"][0].value("status", "") != "ACTIVE") {
+  if (d->is_null() || d->value("status", "") != "ACTIVE") {
     return RolloutVerdict{RolloutStatus::kFailed, "service " + service + " is not ACTIVE"};
   }
-  const json& svc = (*d)["services"][0];
+  const json& svc = *d;
   const json& primary = svc["deployments"][0];
   std::string deployment;
   if (svc.value("taskDefinition", "") == target_arn && primary.value("taskDefinition", "") == target_arn &&
@@ -385,6 +387,19 @@ void FillRunningCounts(aws::AwsClient& c, const config::Environment& env, Releas
   }
 }
 
+// Takes the release lock for `report`'s release; when another release holds it, returns null with
+// the report marked kLocked and naming the holder.
+Result<std::unique_ptr<ReleaseLock>> TakeLock(aws::AwsClient& c, const config::Environment& env,
+                                              const ReleaseOptions& options, long ttl_seconds, ReleaseReport& report) {
+  std::string held_by;
+  auto lock = ReleaseLock::Acquire(c, env, report.release_id, options.actor, ttl_seconds, held_by);
+  if (lock && !*lock) {
+    report.outcome = Outcome::kLocked;
+    report.failure = held_by;
+  }
+  return lock;
+}
+
 std::string NewReleaseId() {
   RealClock clock;
   std::string iso = IsoTime(clock.WallNow());  // 2026-11-27T23:59:01Z
@@ -411,14 +426,9 @@ Result<ReleaseReport> Release(aws::AwsClient& c, aws::HttpTransport& http, Clock
   // Nothing is created or registered while another release is in flight.
   long ttl = env.timeout_seconds * 2L + 600;
   for (const auto& [name, spec] : cfg.services) ttl += spec.migrate_timeout_seconds;
-  std::string held_by;
-  auto lock = ReleaseLock::Acquire(c, env, report.release_id, options.actor, ttl, held_by);
+  auto lock = TakeLock(c, env, options, ttl, report);
   if (!lock) return tl::unexpected(lock.error());
-  if (!*lock) {
-    report.outcome = Outcome::kLocked;
-    report.failure = held_by;
-    return finish();
-  }
+  if (!*lock) return finish();
 
   std::map<std::string, json> definitions;
   for (const auto& [name, se] : env.services) {
@@ -519,29 +529,23 @@ Result<ReleaseReport> Release(aws::AwsClient& c, aws::HttpTransport& http, Clock
   return finish();
 }
 
-Result<ReleaseReport> Rollback(aws::AwsClient& c, aws::HttpTransport& http, Clock& clock, const config::Config& cfg,
+Result<ReleaseReport> Rollback(aws::AwsClient& c, aws::HttpTransport& http, Clock& clock,
                                const config::Environment& env, const std::string& only_service,
                                const std::string& to_revision, const ReleaseOptions& options) {
-  (void)cfg;
   const SteadyTime started = clock.Now();
   ReleaseReport report;
   report.release_id = NewReleaseId();
-  std::string held_by;
-  auto lock = ReleaseLock::Acquire(c, env, report.release_id, options.actor, env.timeout_seconds * 2L + 600, held_by);
+  auto lock = TakeLock(c, env, options, env.timeout_seconds * 2L + 600, report);
   if (!lock) return tl::unexpected(lock.error());
-  if (!*lock) {
-    report.outcome = Outcome::kLocked;
-    report.failure = held_by;
-    return report;
-  }
+  if (!*lock) return report;
   bool matched = false;
   for (const auto& [name, se] : env.services) {
     if (!only_service.empty() && only_service != name && only_service != se.service_name) continue;
     matched = true;
-    auto d = c.Json(aws::kEcs, "DescribeServices", {{"cluster", env.cluster}, {"services", {se.service_name}}});
+    auto d = DescribeService(c, env.cluster, se.service_name);
     if (!d) return tl::unexpected(d.error());
-    if ((*d)["services"].empty()) return Fail("service " + se.service_name + " does not exist in " + env.cluster);
-    const std::string current = (*d)["services"][0].value("taskDefinition", "");
+    if (d->is_null()) return Fail("service " + se.service_name + " does not exist in " + env.cluster);
+    const std::string current = d->value("taskDefinition", "");
     const std::string family = FamilyOf(current);
     std::string target;
     if (!to_revision.empty()) {

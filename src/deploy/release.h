@@ -64,7 +64,7 @@ struct ReleaseReport {
 /// `slipway rollback`: returns `only_service` (or every service) to `to_revision` ("family:N",
 /// "N" or an ARN) or else to the newest known-good revision older than what runs now.
 [[nodiscard]] Result<ReleaseReport> Rollback(aws::AwsClient& client, aws::HttpTransport& http, Clock& clock,
-                                             const config::Config& cfg, const config::Environment& env,
+                                             const config::Environment& env,
                                              const std::string& only_service, const std::string& to_revision,
                                              const ReleaseOptions& options);
 

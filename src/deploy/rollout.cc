@@ -9,6 +9,15 @@ namespace slipway::deploy {
 
 using nlohmann::json;
 
+Result<json> DescribeService(aws::AwsClient& client, const std::string& cluster, const std::string& service) {
+  auto r = client.Json(aws::kEcs, "DescribeServices", {{"cluster", cluster}, {"services", {service}}});
+  if (!r) {
+    if (r.error().code == "ClusterNotFoundException") return json();
+    return tl::unexpected(r.error());
+  }
+  return (*r)["services"].empty() ? json() : (*r)["services"][0];
+}
+
 RolloutVerdict JudgeRollout(const json& service, const std::string& deployment_id) {
   const json& deployments = service.value("deployments", json::array());
   const json* ours = nullptr;
@@ -50,10 +59,10 @@ Result<RolloutVerdict> WatchRollout(aws::AwsClient& client, Clock& clock, const 
   bool first = true;
   Millis interval = kFastPoll;
   for (;;) {
-    auto r = client.Json(aws::kEcs, "DescribeServices", {{"cluster", cluster}, {"services", {service}}});
-    if (!r) return tl::unexpected(r.error());
-    if ((*r)["services"].empty()) return Fail("ecs DescribeServices " + service + ": service is MISSING");
-    const json& svc = (*r)["services"][0];
+    auto found = DescribeService(client, cluster, service);
+    if (!found) return tl::unexpected(found.error());
+    if (found->is_null()) return Fail("ecs DescribeServices " + service + ": service is MISSING");
+    const json& svc = *found;
     const json events = svc.value("events", json::array());
     std::vector<const json*> fresh;
     for (const auto& e : events) {

@@ -20,6 +20,10 @@ struct RolloutVerdict {
   std::string reason;
 };
 
+/// One service as DescribeServices shows it; a null json when it (or its cluster) does not exist.
+[[nodiscard]] Result<nlohmann::json> DescribeService(aws::AwsClient& client, const std::string& cluster,
+                                                     const std::string& service);
+
 /// Judges one service description against the deployment slipway started. Completed only when
 /// that deployment is the sole one, COMPLETED, and running == desired; failed when it is FAILED
 /// or another deployment took over (e.g. a circuit-breaker rollback) — never "stable" alone.
