@@ -78,7 +78,7 @@ class ControlPlane {
   void ReapContainers();
   void AdvanceTasks();
   void ReconcileService(Service& s);
-  void CountTaskOutcomes(Service& s);
+  void CountTaskOutcome(Service& s, Task& t, TaskPhase phase);
   void TripCircuitBreaker(Service& s);
   void PruneStoppedTasks();
 

@@ -390,26 +390,23 @@ Deployment* FindDeployment(Service& s, const std::string& id) {
 
 }  // namespace
 
-void ControlPlane::CountTaskOutcomes(Service& s) {
-  const double now = Now();
-  for (auto& [id, t] : core_.state.tasks) {
-    if (t.service_name != s.name || t.cluster_arn != s.cluster_arn) continue;
-    Deployment* d = FindDeployment(s, t.started_by);
-    if (d == nullptr) continue;
-    if (t.desired_status != "STOPPED" && !t.counted_healthy && PhaseOf(s, t) == TaskPhase::kHealthy) {
-      t.counted_healthy = true;
-      d->failed_tasks = 0;  // resetOnHealthyTask: the consecutive model ECS defaults to
-      core_.dirty = true;
-    }
-    if (t.desired_status == "STOPPED" && !t.failure_counted && IsFailedTask(t)) {
-      t.failure_counted = true;
-      ++d->failed_tasks;
-      d->updated_at = now;
-      // Back off relaunches as ECS's scheduler does, so a crash loop does not spin.
-      double delay = std::min(0.5 * (1 << std::min(d->failed_tasks - 1, 6)), 30.0);
-      s.launch_not_before = std::max(s.launch_not_before, now + delay);
-      core_.dirty = true;
-    }
+void ControlPlane::CountTaskOutcome(Service& s, Task& t, TaskPhase phase) {
+  Deployment* d = FindDeployment(s, t.started_by);
+  if (d == nullptr) return;
+  if (phase == TaskPhase::kHealthy && !t.counted_healthy) {
+    t.counted_healthy = true;
+    d->failed_tasks = 0;  // resetOnHealthyTask: the consecutive model ECS defaults to
+    core_.dirty = true;
+  }
+  if (t.desired_status == "STOPPED" && !t.failure_counted && IsFailedTask(t)) {
+    const double now = Now();
+    t.failure_counted = true;
+    ++d->failed_tasks;
+    d->updated_at = now;
+    // Back off relaunches as ECS's scheduler does, so a crash loop does not spin.
+    double delay = std::min(0.5 * (1 << std::min(d->failed_tasks - 1, 6)), 30.0);
+    s.launch_not_before = std::max(s.launch_not_before, now + delay);
+    core_.dirty = true;
   }
 }
 
@@ -440,17 +437,22 @@ void ControlPlane::TripCircuitBreaker(Service& s) {
 
 void ControlPlane::ReconcileService(Service& s) {
   if (s.deployments.empty()) return;
-  CountTaskOutcomes(s);
+  // One pass over the service's tasks: each live task's phase for the planner, and every task's
+  // outcome for the circuit breaker.
+  PlanInput in{s.desired_count, s.maximum_percent, s.minimum_healthy_percent, "", {}};
+  for (auto& [id, t] : core_.state.tasks) {
+    if (t.service_name != s.name || t.cluster_arn != s.cluster_arn) continue;
+    const bool stopped = t.last_status == "STOPPED";
+    const TaskPhase phase = stopped ? TaskPhase::kStopping : PhaseOf(s, t);
+    if (!stopped) in.tasks.push_back({id, t.started_by, phase});
+    CountTaskOutcome(s, t, phase);
+  }
   if (s.circuit_breaker_enable && s.deployments.front().rollout_state == "IN_PROGRESS" &&
       s.deployments.front().failed_tasks >= CircuitBreakerThreshold(s.desired_count)) {
     TripCircuitBreaker(s);
   }
   Deployment& primary = s.deployments.front();
-  PlanInput in{s.desired_count, s.maximum_percent, s.minimum_healthy_percent, primary.id, {}};
-  for (auto& [id, t] : core_.state.tasks) {
-    if (t.service_name != s.name || t.cluster_arn != s.cluster_arn || t.last_status == "STOPPED") continue;
-    in.tasks.push_back({id, t.started_by, PhaseOf(s, t)});
-  }
+  in.primary_deployment_id = primary.id;
   Plan plan = PlanRollingUpdate(in);
   // A FAILED deployment launches no new tasks; a backing-off one waits.
   if (primary.rollout_state == "FAILED" || Now() < s.launch_not_before) plan.start = 0;
