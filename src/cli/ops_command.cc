@@ -2,7 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include <set>
+#include <map>
 #include <thread>
 
 #include "aws/awslogs.h"
@@ -151,7 +151,7 @@ int Logs(const OpsFlags& f) {
   }
   const bool json_out = f.env.output == "json";
   int64_t start_ms = static_cast<int64_t>(EpochSeconds(s.clock.WallNow()) - static_cast<double>(since)) * 1000;
-  std::set<std::string> seen;
+  std::map<std::string, int64_t> seen;  // event id -> timestamp, for events at or after start_ms
   for (;;) {
     int64_t newest = start_ms;
     for (const auto& src : sources) {
@@ -160,15 +160,16 @@ int Logs(const OpsFlags& f) {
         auto r = s.client->Json(aws::kLogs, "FilterLogEvents", req);
         if (!r) return Fatal(r.error());
         for (const auto& e : (*r)["events"]) {
-          if (!seen.insert(e.value("eventId", "")).second) continue;
-          newest = std::max<int64_t>(newest, e.value("timestamp", int64_t{0}));
-          std::string stream = e.value("logStreamName", "");
-          std::string task = stream.substr(stream.rfind('/') + 1).substr(0, 8);
+          const int64_t timestamp = e.value("timestamp", int64_t{0});
+          if (!seen.emplace(e.value("eventId", ""), timestamp).second) continue;
+          newest = std::max(newest, timestamp);
+          const std::string stream = e.value("logStreamName", "");
+          const std::string task = stream.substr(stream.rfind('/') + 1);
           if (json_out) {
-            std::printf("%s\n", json{{"service", src.service}, {"task", stream.substr(stream.rfind('/') + 1)},
-                                     {"timestamp", e["timestamp"]}, {"message", e["message"]}}.dump().c_str());
+            std::printf("%s\n", json{{"service", src.service}, {"task", task}, {"timestamp", timestamp},
+                                     {"message", e["message"]}}.dump().c_str());
           } else {
-            std::printf("%s %s | %s\n", src.service.c_str(), task.c_str(), e.value("message", "").c_str());
+            std::printf("%s %s | %s\n", src.service.c_str(), task.substr(0, 8).c_str(), e.value("message", "").c_str());
           }
         }
         if (!r->contains("nextToken")) break;
@@ -177,8 +178,10 @@ int Logs(const OpsFlags& f) {
     }
     std::fflush(stdout);
     if (!f.follow) return kExitReleased;
-    // Re-read from the newest timestamp seen; event ids drop what was printed already.
+    // Re-read from the newest timestamp seen; event ids drop what was printed already, and only
+    // ids at that timestamp or later can come back, so older ones are forgotten.
     start_ms = newest;
+    std::erase_if(seen, [&](const auto& kv) { return kv.second < start_ms; });
     s.clock.SleepFor(Millis(1000));
   }
 }

@@ -57,10 +57,13 @@ std::optional<std::pair<char, int64_t>> ParseToken(const std::string& token) {
   return std::make_pair(token[0], static_cast<int64_t>(id));
 }
 
-std::string Token(char direction, int64_t id) {
-  std::string digits = std::to_string(id);
-  return std::string(1, direction) + "/" + std::string(digits.size() < 20 ? 20 - digits.size() : 0, '0') + digits;
+// 20 digits, zero-padded, as CloudWatch Logs tokens and sequence tokens look.
+std::string Padded(int64_t n) {
+  std::string digits = std::to_string(n);
+  return std::string(digits.size() < 20 ? 20 - digits.size() : 0, '0') + digits;
 }
+
+std::string Token(char direction, int64_t id) { return std::string(1, direction) + "/" + Padded(id); }
 
 struct Event {
   int64_t id, ts, ingest;
@@ -315,7 +318,7 @@ ApiResult LogService::PutLogEvents(const json& r, int64_t now_ms) {
   }
   auto r2 = Append(group, stream, lines, now_ms);
   if (!r2) return r2;
-  return json{{"nextSequenceToken", Token('s', now_ms).substr(2)}};
+  return json{{"nextSequenceToken", Padded(now_ms)}};
 }
 
 ApiResult LogService::GetLogEvents(const json& r) {

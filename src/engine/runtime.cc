@@ -95,9 +95,9 @@ Result<void> ExecRuntime::Start(const ContainerLaunch& launch) {
     std::error_code ec;
     fs::create_directory(dir, ec);
     const std::string limit = std::to_string(launch.memory_limit_bytes);
-    bool ok = mode_ == CgroupMode::kV2
-                  ? WriteFile(dir + "/memory.max", limit) && (WriteFile(dir + "/memory.swap.max", "0") || true)
-                  : WriteFile(dir + "/memory.limit_in_bytes", limit);
+    const bool ok = WriteFile(dir + (mode_ == CgroupMode::kV2 ? "/memory.max" : "/memory.limit_in_bytes"), limit);
+    // No swap beyond the limit, where the kernel offers the knob (best effort).
+    if (ok && mode_ == CgroupMode::kV2) (void)WriteFile(dir + "/memory.swap.max", "0");
     if (ok) {
       c.cgroup = dir;
       // The container joins its cgroup before exec, so every byte it allocates is charged.
