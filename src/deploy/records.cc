@@ -38,9 +38,12 @@ Result<RevisionRecord> DescribeRevision(aws::AwsClient& c, const std::string& ar
   return rec;
 }
 
-Result<std::vector<RevisionRecord>> ListRevisions(aws::AwsClient& c, const std::string& family, int limit) {
-  // The ARNs are cheap to list in full; ordering them here (not by the server's `sort`, which
-  // not every implementation honours) keeps "newest first" true everywhere.
+namespace {
+
+// Every ACTIVE revision ARN of `family`, newest first. The ARNs are cheap to list in full; ordering
+// them here (not by the server's `sort`, which not every implementation honours) keeps "newest
+// first" true everywhere.
+Result<std::vector<std::string>> RevisionArns(aws::AwsClient& c, const std::string& family) {
   std::vector<std::pair<int, std::string>> arns;
   json req{{"familyPrefix", family}, {"sort", "DESC"}, {"status", "ACTIVE"}};
   for (;;) {
@@ -55,8 +58,18 @@ Result<std::vector<RevisionRecord>> ListRevisions(aws::AwsClient& c, const std::
     req["nextToken"] = (*r)["nextToken"];
   }
   std::sort(arns.begin(), arns.end(), std::greater<>());
+  std::vector<std::string> out;
+  for (auto& [revision, arn] : arns) out.push_back(std::move(arn));
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<RevisionRecord>> ListRevisions(aws::AwsClient& c, const std::string& family, int limit) {
+  auto arns = RevisionArns(c, family);
+  if (!arns) return tl::unexpected(arns.error());
   std::vector<RevisionRecord> out;
-  for (const auto& [revision, arn] : arns) {
+  for (const auto& arn : *arns) {
     if (static_cast<int>(out.size()) >= limit) break;
     auto rec = DescribeRevision(c, arn);
     if (!rec) return tl::unexpected(rec.error());
@@ -67,11 +80,17 @@ Result<std::vector<RevisionRecord>> ListRevisions(aws::AwsClient& c, const std::
 
 Result<std::optional<RevisionRecord>> FindKnownGood(aws::AwsClient& c, const std::string& family,
                                                     const std::string& target, const std::string& exclude_arn) {
+  // Described one at a time, newest first, stopping at the first match: usually one or two calls.
   constexpr int kSearchDepth = 50;
-  auto revisions = ListRevisions(c, family, kSearchDepth);
-  if (!revisions) return tl::unexpected(revisions.error());
-  for (auto& rec : *revisions) {
-    if (rec.arn != exclude_arn && rec.KnownGood() && rec.Tag("slipway:target") == target) return std::optional<RevisionRecord>(std::move(rec));
+  auto arns = RevisionArns(c, family);
+  if (!arns) return tl::unexpected(arns.error());
+  int searched = 0;
+  for (const auto& arn : *arns) {
+    if (++searched > kSearchDepth) break;
+    if (arn == exclude_arn) continue;
+    auto rec = DescribeRevision(c, arn);
+    if (!rec) return tl::unexpected(rec.error());
+    if (rec->KnownGood() && rec->Tag("slipway:target") == target) return std::optional<RevisionRecord>(std::move(*rec));
   }
   return std::optional<RevisionRecord>();
 }
