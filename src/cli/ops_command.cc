@@ -5,7 +5,7 @@
 #include <map>
 #include <thread>
 
-#include "aws/awslogs.h"
+#include "aws/task_definition.h"
 #include "cli/commands.h"
 #include "cli/session.h"
 #include "deploy/diagnose.h"

@@ -6,19 +6,13 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
-#include "aws/awslogs.h"
+#include "aws/task_definition.h"
 
 namespace slipway::deploy {
 
 using nlohmann::json;
 
 namespace {
-
-long long ParseMib(const json& v) {
-  if (v.is_number_integer()) return v.get<long long>();
-  if (v.is_string()) return std::atoll(v.get<std::string>().c_str());
-  return 0;
-}
 
 // First capture of `re` in the newest matching line.
 std::optional<std::string> FindInLog(const std::vector<std::string>& lines, const std::regex& re) {
@@ -155,7 +149,7 @@ Result<std::vector<TaskFacts>> CollectTasks(aws::AwsClient& c, const TaskQuery& 
         for (const auto& pm : def.value("portMappings", json::array())) {
           if (!cf.container_port) cf.container_port = pm.value("containerPort", 0);
         }
-        cf.memory_mib = def.contains("memory") ? ParseMib(def["memory"]) : ParseMib(td.value("memory", json()));
+        cf.memory_mib = aws::ContainerMemoryMib(td, def);
         auto awslogs = aws::Awslogs(def, f.task_id);
         if (f.log_stream.empty() && awslogs && def.value("essential", true)) {
           auto lines = TailLog(c, awslogs->group, awslogs->stream, q.log_lines);

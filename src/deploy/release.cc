@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "aws/awslogs.h"
+#include "aws/task_definition.h"
 #include "base/strings.h"
 #include "deploy/lock.h"
 #include "deploy/records.h"

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "aws/awslogs.h"
+#include "aws/task_definition.h"
 #include "base/strings.h"
 #include "base/unique_fd.h"
 #include "engine/control_plane.h"
@@ -178,18 +178,6 @@ void ControlPlane::BeginStop(Task& t, const std::string& reason, const std::stri
 
 namespace {
 
-// The container's memory limit in bytes: its own hard `memory` (MiB), else the task's.
-long long MemoryLimitBytes(const json& td, const json& def) {
-  auto mib = [](const json& v) -> long long {
-    if (v.is_number_integer()) return v.get<long long>();
-    if (v.is_string()) return std::atoll(v.get<std::string>().c_str());
-    return 0;
-  };
-  long long limit = def.contains("memory") ? mib(def["memory"]) : 0;
-  if (limit == 0 && td.contains("memory")) limit = mib(td["memory"]);
-  return limit * 1024 * 1024;
-}
-
 const json* ContainerOverride(const json& overrides, const std::string& name) {
   if (!overrides.is_object()) return nullptr;
   auto list = overrides.find("containerOverrides");
@@ -240,7 +228,7 @@ bool ControlPlane::StartContainers(Task& t, const json& td) {
       c.reason = "CannotStartContainerError: the exec runtime needs entryPoint or command in container " + c.name;
     } else {
       auto started = runtime_.Start({t.id, c.name, argv, env, def.value("workingDirectory", ""), c.log_path,
-                                     MemoryLimitBytes(td, def)});
+                                     aws::ContainerMemoryMib(td, def) * 1024 * 1024});
       if (started) c.last_status = "RUNNING";
       else c.reason = "CannotStartContainerError: " + started.error().message;
     }

@@ -1,4 +1,4 @@
-#include "aws/awslogs.h"
+#include "aws/task_definition.h"
 
 #include <gtest/gtest.h>
 
@@ -29,6 +29,13 @@ TEST(Awslogs, NothingWithoutTheAwslogsDriverOrAGroup) {
   EXPECT_FALSE(Awslogs(json{{"name", "web"}}, "t"));
   EXPECT_FALSE(Awslogs(json{{"name", "web"}, {"logConfiguration", {{"logDriver", "json-file"}}}}, "t"));
   EXPECT_FALSE(Awslogs(json{{"name", "web"}, {"logConfiguration", {{"logDriver", "awslogs"}, {"options", json::object()}}}}, "t"));
+}
+
+TEST(ContainerMemoryMib, ContainerLimitElseTaskLimitNumbersOrStrings) {
+  EXPECT_EQ(ContainerMemoryMib(json{{"memory", "512"}}, json{{"memory", 128}}), 128);
+  EXPECT_EQ(ContainerMemoryMib(json{{"memory", "512"}}, json{{"name", "web"}}), 512);
+  EXPECT_EQ(ContainerMemoryMib(json{{"memory", 1024}}, json{{"memory", "0"}}), 1024);
+  EXPECT_EQ(ContainerMemoryMib(json::object(), json{{"name", "web"}}), 0);
 }
 
 }  // namespace

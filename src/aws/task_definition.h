@@ -1,5 +1,5 @@
-// Where ECS's awslogs log driver writes a container's output. Shared by the engine (which writes
-// there) and the deployer (which reads it back), so both name streams the same way.
+// Facts of an ECS task definition that the engine (which acts on them) and the deployer (which
+// reports them) must read alike: where awslogs writes a container's output, and its memory limit.
 #pragma once
 
 #include <optional>
@@ -19,5 +19,9 @@ struct AwslogsLocation {
 /// `stream` is the prefix every task's stream of that container starts with. nullopt when the
 /// container does not log with awslogs (or names no group).
 std::optional<AwslogsLocation> Awslogs(const nlohmann::json& container_definition, const std::string& task_id);
+
+/// The container's hard memory limit in MiB: its own `memory`, else the task's (either may be a
+/// number or a string, as ECS accepts both); 0 when neither is set.
+long long ContainerMemoryMib(const nlohmann::json& task_definition, const nlohmann::json& container_definition);
 
 }  // namespace slipway::aws

@@ -1,5 +1,5 @@
-// awslogs destinations, named as ECS names them.
-#include "aws/awslogs.h"
+// Task-definition facts, read as ECS reads them.
+#include "aws/task_definition.h"
 
 #include <nlohmann/json.hpp>
 
@@ -17,6 +17,20 @@ std::optional<AwslogsLocation> Awslogs(const nlohmann::json& def, const std::str
   out.stream = (prefix.empty() ? "" : prefix + "/") + def.value("name", "") + "/" + task_id;
   out.create_group = opts.value("awslogs-create-group", "false") == "true";
   return out;
+}
+
+namespace {
+long long Mib(const nlohmann::json& v) {
+  if (v.is_number_integer()) return v.get<long long>();
+  if (v.is_string()) return std::atoll(v.get<std::string>().c_str());
+  return 0;
+}
+}  // namespace
+
+long long ContainerMemoryMib(const nlohmann::json& td, const nlohmann::json& def) {
+  long long mib = def.contains("memory") ? Mib(def["memory"]) : 0;
+  if (mib == 0 && td.contains("memory")) mib = Mib(td["memory"]);
+  return mib;
 }
 
 }  // namespace slipway::aws
