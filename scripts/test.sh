@@ -9,7 +9,7 @@ ctest --test-dir build --output-on-failure --timeout 900
 
 if [ "${SLIPWAY_SANITIZE:-1}" != "0" ]; then
   echo "== the same tests under ASan/UBSan (build-asan) =="
-  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSLIPWAY_SANITIZE=ON >/dev/null
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSLIPWAY_SANITIZE=ON -DSLIPWAY_WERROR=ON >/dev/null
   ninja -C build-asan
   reports="$(mktemp -d /tmp/slipway-sanitizer.XXXXXX)"
   # Reports from every process (CLI, engine daemon, demo apps) land in $reports; any is a failure.

@@ -310,8 +310,11 @@ class FailSafeTest(unittest.TestCase):
         stopped = self.engine.aws("ecs", "list-tasks", "--cluster", CLUSTER, "--started-by", failed_id,
                                   "--desired-status", "STOPPED")["taskArns"]
         tasks = self.engine.aws("ecs", "describe-tasks", "--cluster", CLUSTER, "--tasks", *stopped)["tasks"]
-        self.assertTrue(tasks)
-        task = tasks[0]
+        # The failed deployment's tasks include ones the scheduler stopped while rolling back; the
+        # story is in the ones whose container exited on its own.
+        crashed = [t for t in tasks if t.get("stopCode") == "EssentialContainerExited"]
+        self.assertTrue(crashed, [(t.get("stopCode"), t.get("stoppedReason")) for t in tasks])
+        task = crashed[0]
         self.assertEqual(task["stoppedReason"], "Essential container in task exited")
         self.assertEqual(task["stopCode"], "EssentialContainerExited")
         self.assertEqual(task["containers"][0]["exitCode"], 1)
