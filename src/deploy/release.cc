@@ -8,6 +8,8 @@
 #include "aws/task_definition.h"
 #include "base/strings.h"
 #include "deploy/lock.h"
+#include "deploy/migration.h"
+#include "deploy/provision.h"
 #include "deploy/records.h"
 #include "deploy/rollout.h"
 
@@ -16,113 +18,6 @@ namespace slipway::deploy {
 using nlohmann::json;
 
 namespace {
-
-std::string TargetGroupName(const config::Environment& env, const std::string& service) {
-  std::string name = env.load_balancer_name + "-" + service;
-  return name.substr(0, 32);
-}
-
-Result<void> EnsureCluster(aws::AwsClient& c, const config::Environment& env) {
-  auto r = c.Json(aws::kEcs, "DescribeClusters", {{"clusters", {env.cluster}}});
-  if (!r) return tl::unexpected(r.error());
-  for (const auto& cl : (*r)["clusters"]) {
-    if (cl.value("status", "") == "ACTIVE") return {};
-  }
-  auto created = c.Json(aws::kEcs, "CreateCluster", {{"clusterName", env.cluster}});
-  if (!created) return tl::unexpected(created.error());
-  return {};
-}
-
-// Returns the load balancer's ARN and DNS name, creating it when missing.
-Result<std::pair<std::string, std::string>> EnsureLoadBalancer(aws::AwsClient& c, const config::Environment& env) {
-  auto r = c.Query(aws::kElbv2, "DescribeLoadBalancers", {{"Names.member.1", env.load_balancer_name}});
-  if (!r && r.error().code != "LoadBalancerNotFound") return tl::unexpected(r.error());
-  if (r && !r->Members("LoadBalancers").empty()) {
-    const aws::XmlNode* lb = r->Members("LoadBalancers")[0];
-    return std::make_pair(lb->Text("LoadBalancerArn"), lb->Text("DNSName"));
-  }
-  aws::QueryParams p{{"Name", env.load_balancer_name}, {"Type", "application"}};
-  for (size_t i = 0; i < env.subnets.size(); ++i) p["Subnets.member." + std::to_string(i + 1)] = env.subnets[i];
-  for (size_t i = 0; i < env.security_groups.size(); ++i) p["SecurityGroups.member." + std::to_string(i + 1)] = env.security_groups[i];
-  auto created = c.Query(aws::kElbv2, "CreateLoadBalancer", p);
-  if (!created) return tl::unexpected(created.error());
-  const aws::XmlNode* lb = created->Members("LoadBalancers").at(0);
-  return std::make_pair(lb->Text("LoadBalancerArn"), lb->Text("DNSName"));
-}
-
-Result<std::string> EnsureTargetGroup(aws::AwsClient& c, const config::Environment& env, const config::ServiceSpec& svc) {
-  const std::string name = TargetGroupName(env, svc.name);
-  std::string arn;
-  auto r = c.Query(aws::kElbv2, "DescribeTargetGroups", {{"Names.member.1", name}});
-  if (!r && r.error().code != "TargetGroupNotFound") return tl::unexpected(r.error());
-  if (r && !r->Members("TargetGroups").empty()) {
-    arn = r->Members("TargetGroups")[0]->Text("TargetGroupArn");
-  } else {
-    const auto& hc = svc.health_check;
-    auto created = c.Query(aws::kElbv2, "CreateTargetGroup",
-                           {{"Name", name}, {"Protocol", "HTTP"}, {"Port", std::to_string(svc.container_port ? svc.container_port : 80)},
-                            {"TargetType", "ip"}, {"VpcId", "vpc-local"}, {"HealthCheckPath", hc.path},
-                            {"HealthCheckIntervalSeconds", std::to_string(hc.interval_seconds)},
-                            {"HealthCheckTimeoutSeconds", std::to_string(hc.timeout_seconds)},
-                            {"HealthyThresholdCount", std::to_string(hc.healthy_threshold)},
-                            {"UnhealthyThresholdCount", std::to_string(hc.unhealthy_threshold)},
-                            {"Matcher.HttpCode", hc.matcher}});
-    if (!created) return tl::unexpected(created.error());
-    arn = created->Members("TargetGroups").at(0)->Text("TargetGroupArn");
-  }
-  auto attrs = c.Query(aws::kElbv2, "ModifyTargetGroupAttributes",
-                       {{"TargetGroupArn", arn},
-                        {"Attributes.member.1.Key", "deregistration_delay.timeout_seconds"},
-                        {"Attributes.member.1.Value", std::to_string(svc.deregistration_delay_seconds)}});
-  if (!attrs) return tl::unexpected(attrs.error());
-  return arn;
-}
-
-Result<void> EnsureRouting(aws::AwsClient& c, const config::Environment& env, const std::string& lb_arn,
-                           const std::map<std::string, std::string>& tg_by_service) {
-  std::string default_tg;
-  for (const auto& [name, se] : env.services) {
-    if (se.path_pattern.empty()) default_tg = tg_by_service.at(name);
-  }
-  auto listeners = c.Query(aws::kElbv2, "DescribeListeners", {{"LoadBalancerArn", lb_arn}});
-  if (!listeners) return tl::unexpected(listeners.error());
-  std::string listener_arn;
-  for (const auto* l : listeners->Members("Listeners")) {
-    if (l->Text("Port") == std::to_string(env.listener_port)) listener_arn = l->Text("ListenerArn");
-  }
-  if (listener_arn.empty()) {
-    aws::QueryParams p{{"LoadBalancerArn", lb_arn}, {"Protocol", "HTTP"}, {"Port", std::to_string(env.listener_port)}};
-    if (!default_tg.empty()) {
-      p["DefaultActions.member.1.Type"] = "forward";
-      p["DefaultActions.member.1.TargetGroupArn"] = default_tg;
-    } else {
-      p["DefaultActions.member.1.Type"] = "fixed-response";
-      p["DefaultActions.member.1.FixedResponseConfig.StatusCode"] = "404";
-      p["DefaultActions.member.1.FixedResponseConfig.ContentType"] = "text/plain";
-    }
-    auto created = c.Query(aws::kElbv2, "CreateListener", p);
-    if (!created) return tl::unexpected(created.error());
-    listener_arn = created->Members("Listeners").at(0)->Text("ListenerArn");
-  }
-  auto rules = c.Query(aws::kElbv2, "DescribeRules", {{"ListenerArn", listener_arn}});
-  if (!rules) return tl::unexpected(rules.error());
-  for (const auto& [name, se] : env.services) {
-    if (se.path_pattern.empty()) continue;
-    bool present = false;
-    for (const auto* rule : rules->Members("Rules")) {
-      for (const auto* a : rule->Members("Actions")) present = present || a->Text("TargetGroupArn") == tg_by_service.at(name);
-    }
-    if (present) continue;
-    auto created = c.Query(aws::kElbv2, "CreateRule",
-                           {{"ListenerArn", listener_arn}, {"Priority", std::to_string(se.priority)},
-                            {"Conditions.member.1.Field", "path-pattern"},
-                            {"Conditions.member.1.PathPatternConfig.Values.member.1", se.path_pattern},
-                            {"Actions.member.1.Type", "forward"},
-                            {"Actions.member.1.TargetGroupArn", tg_by_service.at(name)}});
-    if (!created) return tl::unexpected(created.error());
-  }
-  return {};
-}
 
 Result<json> LoadTaskDefinition(const config::ServiceSpec& svc, const config::ServiceEnv& se,
                                 const std::map<std::string, std::string>& vars) {
@@ -140,18 +35,6 @@ Result<json> LoadTaskDefinition(const config::ServiceSpec& svc, const config::Se
   return td;
 }
 
-// Creates the awslogs groups the task definition writes to, as ECS would otherwise refuse to
-// start its tasks.
-Result<void> EnsureLogGroups(aws::AwsClient& c, const json& td) {
-  for (const auto& def : td.value("containerDefinitions", json::array())) {
-    auto awslogs = aws::Awslogs(def, "");
-    if (!awslogs) continue;
-    auto r = c.Json(aws::kLogs, "CreateLogGroup", {{"logGroupName", awslogs->group}});
-    if (!r && r.error().code != "ResourceAlreadyExistsException") return tl::unexpected(r.error());
-  }
-  return {};
-}
-
 Result<std::string> RegisterTaskDefinition(aws::AwsClient& c, const config::ServiceSpec& svc, json td,
                                            const std::map<std::string, std::string>& record) {
   td["tags"] = json::array({{{"key", "slipway:service"}, {"value", svc.name}}});
@@ -159,12 +42,6 @@ Result<std::string> RegisterTaskDefinition(aws::AwsClient& c, const config::Serv
   auto r = c.Json(aws::kEcs, "RegisterTaskDefinition", td);
   if (!r) return tl::unexpected(r.error());
   return (*r)["taskDefinition"]["taskDefinitionArn"].get<std::string>();
-}
-
-// awsvpc networking for services and one-off tasks; null when the environment names no subnets.
-json NetworkConfiguration(const config::Environment& env) {
-  if (env.subnets.empty()) return json();
-  return {{"awsvpcConfiguration", {{"subnets", env.subnets}, {"securityGroups", env.security_groups}}}};
 }
 
 json DeploymentConfiguration(const config::ServiceEnv& se) {
@@ -219,76 +96,6 @@ std::string Verify(aws::HttpTransport& http, Clock& clock, const config::Environ
     options.progress("verify GET " + check.path + ": " + std::to_string(check.status) + " ok");
   }
   return "";
-}
-
-// Runs the service's migration as a one-off task of the new revision, streaming its output.
-// Returns "" when it exited 0, else the failure; `tail` keeps its last lines.
-Result<std::string> RunMigration(aws::AwsClient& c, Clock& clock, const config::Environment& env,
-                                 const config::ServiceSpec& svc, const std::string& td_arn, const json& td,
-                                 const ReleaseOptions& options, std::vector<std::string>& tail) {
-  json req{{"cluster", env.cluster}, {"taskDefinition", td_arn}, {"count", 1}, {"launchType", "FARGATE"},
-           {"startedBy", "slipway-migrate"},
-           {"overrides", {{"containerOverrides", json::array({{{"name", svc.migrate_container},
-                                                               {"command", svc.migrate_command}}})}}}};
-  if (json network = NetworkConfiguration(env); !network.is_null()) req["networkConfiguration"] = network;
-  auto run = c.Json(aws::kEcs, "RunTask", req);
-  if (!run) return tl::unexpected(run.error());
-  if ((*run)["tasks"].empty()) {
-    return "migration task did not start: " + (*run)["failures"].dump();
-  }
-  const std::string task_arn = (*run)["tasks"][0]["taskArn"];
-  const std::string task_id = task_arn.substr(task_arn.rfind('/') + 1);
-  options.progress("migrating " + svc.name + ": task " + task_id + " runs " + Join(svc.migrate_command, " "));
-  std::optional<aws::AwslogsLocation> log;
-  for (const auto& def : td["containerDefinitions"]) {
-    if (def.value("name", "") == svc.migrate_container) log = aws::Awslogs(def, task_id);
-  }
-  std::string token;
-  auto pump = [&]() -> Result<void> {
-    if (!log) return {};
-    json get{{"logGroupName", log->group}, {"logStreamName", log->stream}, {"startFromHead", true}};
-    if (!token.empty()) get["nextToken"] = token;
-    auto r = c.Json(aws::kLogs, "GetLogEvents", get);
-    if (!r) return r.error().code == "ResourceNotFoundException" ? Result<void>() : tl::unexpected(r.error());
-    token = (*r)["nextForwardToken"];
-    for (const auto& e : (*r)["events"]) {
-      std::string line = e.value("message", "");
-      options.progress("  migrate | " + line);
-      tail.push_back(line);
-      if (tail.size() > 20) tail.erase(tail.begin());
-    }
-    return {};
-  };
-  const SteadyTime deadline = clock.Now() + std::chrono::seconds(svc.migrate_timeout_seconds);
-  for (;;) {
-    auto d = c.Json(aws::kEcs, "DescribeTasks", {{"cluster", env.cluster}, {"tasks", {task_arn}}});
-    if (!d) return tl::unexpected(d.error());
-    if (auto p = pump(); !p) return tl::unexpected(p.error());
-    if ((*d)["tasks"].empty()) return "migration task " + task_id + " disappeared";
-    const json& t = (*d)["tasks"][0];
-    if (t.value("lastStatus", "") == "STOPPED") {
-      if (auto p = pump(); !p) return tl::unexpected(p.error());
-      for (const auto& ct : t["containers"]) {
-        if (ct.value("name", "") != svc.migrate_container) continue;
-        if (!ct.contains("exitCode")) return "migration task " + task_id + " did not run: " + t.value("stoppedReason", "");
-        int code = ct["exitCode"];
-        if (code == 0) {
-          options.progress("migration of " + svc.name + " finished (exit 0)");
-          return std::string();
-        }
-        return "migration of " + svc.name + " exited with code " + std::to_string(code) +
-               (ct.value("reason", "").empty() ? "" : " (" + ct.value("reason", "") + ")");
-      }
-      return "migration task " + task_id + " stopped: " + t.value("stoppedReason", "");
-    }
-    if (clock.Now() >= deadline) {
-      auto stop = c.Json(aws::kEcs, "StopTask", {{"cluster", env.cluster}, {"task", task_arn},
-                                                 {"reason", "slipway: migration timed out"}});
-      (void)stop;
-      return "migration of " + svc.name + " timed out after " + std::to_string(svc.migrate_timeout_seconds) + " s";
-    }
-    clock.SleepFor(Millis(250));
-  }
 }
 
 // Puts the service on `target_arn` and waits until ECS reports that deployment COMPLETED.
@@ -436,17 +243,8 @@ Result<ReleaseReport> Release(aws::AwsClient& c, aws::HttpTransport& http, Clock
     if (!td) return tl::unexpected(td.error());
     definitions[name] = *td;
   }
-  if (auto r = EnsureCluster(c, env); !r) return tl::unexpected(r.error());
-  auto lb = EnsureLoadBalancer(c, env);
-  if (!lb) return tl::unexpected(lb.error());
-  std::map<std::string, std::string> tg_by_service;
-  for (const auto& [name, se] : env.services) {
-    auto tg = EnsureTargetGroup(c, env, cfg.services.at(name));
-    if (!tg) return tl::unexpected(tg.error());
-    tg_by_service[name] = *tg;
-    if (auto r = EnsureLogGroups(c, definitions[name]); !r) return tl::unexpected(r.error());
-  }
-  if (auto r = EnsureRouting(c, env, lb->first, tg_by_service); !r) return tl::unexpected(r.error());
+  auto infra = Provision(c, cfg, env, definitions);
+  if (!infra) return tl::unexpected(infra.error());
   options.progress("infrastructure ready: cluster " + env.cluster + ", load balancer " + env.load_balancer_name +
                    " on port " + std::to_string(env.listener_port));
 
@@ -477,7 +275,7 @@ Result<ReleaseReport> Release(aws::AwsClient& c, aws::HttpTransport& http, Clock
     const std::string td_arn = report.services[index++].task_definition_arn;
     if (spec.migrate_command.empty()) continue;
     std::vector<std::string> tail;
-    auto failed = RunMigration(c, clock, env, spec, td_arn, definitions[name], options, tail);
+    auto failed = RunMigration(c, clock, env, spec, td_arn, definitions[name], options.progress, tail);
     if (!failed) return tl::unexpected(failed.error());
     if (!failed->empty()) {
       report.migration_log = tail;
@@ -496,7 +294,7 @@ Result<ReleaseReport> Release(aws::AwsClient& c, aws::HttpTransport& http, Clock
   index = 0;
   for (const auto& [name, se] : env.services) {
     ServiceResult& sr = report.services[index++];
-    auto dep = RollOut(c, env, cfg.services.at(name), se, sr.task_definition_arn, tg_by_service[name]);
+    auto dep = RollOut(c, env, cfg.services.at(name), se, sr.task_definition_arn, infra->target_group_by_service[name]);
     if (!dep) {
       report.failure = dep.error().message;
       break;
