@@ -3,7 +3,8 @@
 //
 // Tags: slipway:service, slipway:environment, slipway:target (cluster/service it was released to),
 // slipway:release (id), slipway:by, slipway:started, slipway:finished,
-// slipway:result (in-progress | released | failed | aborted | rolled-back), slipway:detail,
+// slipway:result (in-progress | released | failed | aborted | interrupted | rolled-back),
+// slipway:detail,
 // slipway:restored (last time `slipway rollback` returned to this revision).
 #pragma once
 
@@ -21,6 +22,8 @@ inline constexpr const char* kResultFailed = "failed";
 inline constexpr const char* kResultAborted = "aborted";
 inline constexpr const char* kResultRolledBack = "rolled-back";
 inline constexpr const char* kResultInProgress = "in-progress";
+/// Stopped on request after a rollout started; the revision may be running or rolling out.
+inline constexpr const char* kResultInterrupted = "interrupted";
 
 /// One task-definition revision and what slipway recorded about it.
 struct RevisionRecord {
