@@ -27,5 +27,6 @@ std::string DefaultDataDir();
 void AddEngineCommands(CLI::App& app, int& exit_code);
 void AddDeployCommands(CLI::App& app, int& exit_code);
 void AddOpsCommands(CLI::App& app, int& exit_code);
+void AddUnlockCommand(CLI::App& app, int& exit_code);
 
 }  // namespace slipway::cli

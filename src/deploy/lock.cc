@@ -153,4 +153,35 @@ ReleaseLock::~ReleaseLock() {
   (void)Remove();
 }
 
+Result<UnlockReport> Unlock(aws::AwsClient& c, const config::Environment& env, bool force) {
+  auto active = ActiveServices(c, env);
+  if (!active) return tl::unexpected(active.error());
+  UnlockReport report;
+  for (const auto& s : *active) {
+    if (report.in_flight.empty()) report.in_flight = DeploymentInFlight(s);
+    const std::string arn = s.value("serviceArn", "");
+    auto tag = LockTag(c, arn);
+    if (!tag) return tl::unexpected(tag.error());
+    if (!tag->empty()) report.locks.push_back(ReadLock(s.value("serviceName", ""), arn, *tag));
+  }
+  if (report.locks.empty()) return report;
+  if (report.in_flight.empty()) {
+    auto migrating = c.Json(aws::kEcs, "ListTasks", {{"cluster", env.cluster}, {"startedBy", kMigrationStartedBy},
+                                                     {"desiredStatus", "RUNNING"}});
+    if (!migrating) return tl::unexpected(migrating.error());
+    if (!(*migrating)["taskArns"].empty()) {
+      const std::string task = (*migrating)["taskArns"][0].get<std::string>();
+      report.in_flight = "migration task " + task.substr(task.rfind('/') + 1) + " is running in " + env.cluster;
+    }
+  }
+  if (!report.in_flight.empty() && !force) {
+    report.refused = true;
+    return report;
+  }
+  for (const auto& lock : report.locks) {
+    if (auto r = RemoveLockTag(c, lock.service_arn); !r) return tl::unexpected(Wrap(lock.service_name, r.error()));
+  }
+  return report;
+}
+
 }  // namespace slipway::deploy

@@ -74,4 +74,16 @@ class ReleaseLock {
   std::string expires_;
 };
 
+/// What `slipway unlock` found and did.
+struct UnlockReport {
+  std::vector<ServiceLock> locks;  ///< every lock tag found (removed unless `refused` is set)
+  std::string in_flight;           ///< a deployment or migration that suggests the holder is alive
+  bool refused = false;            ///< nothing was removed because of `in_flight` (no --force)
+};
+
+/// Removes the `slipway:lock` tags from `env`'s services. Unless `force`, refuses while a
+/// deployment of one of them is IN_PROGRESS or a migration task runs in the cluster, as the
+/// release holding the lock is then probably still running.
+[[nodiscard]] Result<UnlockReport> Unlock(aws::AwsClient& c, const config::Environment& env, bool force);
+
 }  // namespace slipway::deploy
