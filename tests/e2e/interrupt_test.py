@@ -3,6 +3,7 @@ up after itself; `slipway unlock` removes a lock that a killed release left behi
 import json
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -16,8 +17,8 @@ CLUSTER, SERVICE = "demo-dev", "demo-dev-web"
 class Deploy:
     """A `slipway deploy` running in the background, its output collected as it comes."""
 
-    def __init__(self, engine, env):
-        self.proc = subprocess.Popen([SLIPWAY, "deploy", "dev", "--config", engine.config], env=env,
+    def __init__(self, engine, env, args=()):
+        self.proc = subprocess.Popen([SLIPWAY, "deploy", "dev", "--config", engine.config, *args], env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                                      text=True)
         self.out, self.err = [], []
@@ -102,10 +103,42 @@ class InterruptTest(unittest.TestCase):
             return len(svc["deployments"]) == 1 and svc["deployments"][0]["rolloutState"] == "COMPLETED"
         self.wait_for("the service to settle", settled, timeout=180)
 
-    def start_deploy(self, version, **env):
-        return Deploy(self.engine, dict(self.engine.env, APP_VERSION=version, **env))
+    def start_deploy(self, version, *args, **env):
+        return Deploy(self.engine, dict(self.engine.env, APP_VERSION=version, **env), args)
+
+    def stop_engine_during_a_rollout(self, *args):
+        """Starts a release with a 5 s unreachable bound, stops the engine once the rollout is
+        under way, and starts it again after the release has ended; returns the deployment id,
+        the revision, and the release's exit code and output."""
+        before = self.service()["taskDefinition"]
+        proc = self.start_deploy("v6", *args, SLIPWAY_UNREACHABLE_SECONDS="5")
+        deployment = self.wait_for("the rollout", lambda: self.rolling_out(before), proc=proc)
+        registered = self.newest_revision().rsplit("/", 1)[1]
+        stopped = self.engine.slipway("engine", "stop")
+        self.assertEqual(stopped.returncode, 0, stopped.stdout + stopped.stderr)
+        rc, out, err = proc.finish()
+        self.engine.start()
+        return deployment, registered, rc, out, err
+
+    def clean_up_after_the_engine_stop(self):
+        unlocked = self.engine.slipway("unlock", "dev", "--config", self.engine.config, "--force")
+        self.assertEqual(unlocked.returncode, 0, unlocked.stdout + unlocked.stderr)
+        self.wait_until_settled()
 
     # --- the tests --------------------------------------------------------------------------
+
+    def test_0_an_endpoint_unreachable_from_the_start_is_an_error_that_changed_nothing(self):
+        with socket.socket() as refusing:  # bound, never listening: connections are refused
+            refusing.bind(("127.0.0.1", 0))
+            endpoint = "http://127.0.0.1:%d" % refusing.getsockname()[1]
+            config = self.engine.variant_config("unreachable.yaml", {"provider: local": "provider: aws"})
+            out = self.engine.slipway("deploy", "dev", "--config", config, env=dict(
+                APP_VERSION="v9", SLIPWAY_ENDPOINT_URL=endpoint, SLIPWAY_UNREACHABLE_SECONDS="1",
+                AWS_ACCESS_KEY_ID="AKIDUNREACHABLE", AWS_SECRET_ACCESS_KEY="x" * 40))
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        self.assertRegex(out.stderr, r"error: could not reach %s since \d\d:\d\d:\d\d: ecs DescribeServices: "
+                         % re.escape(endpoint))
+        self.assertIn("; no service was changed", out.stderr)
 
     def test_1_sigint_during_the_migration_aborts_and_changes_no_service(self):
         before = self.service()
@@ -182,28 +215,29 @@ class InterruptTest(unittest.TestCase):
         self.assertEqual(released.returncode, 0, released.stdout + released.stderr)
 
     def test_4_an_endpoint_that_stays_down_during_the_rollout_exits_6(self):
-        before = self.service()["taskDefinition"]
-        proc = self.start_deploy("v6", SLIPWAY_UNREACHABLE_SECONDS="5")
-        deployment = self.wait_for("the rollout", lambda: self.rolling_out(before), proc=proc)
-        registered = self.newest_revision().rsplit("/", 1)[1]
-        stopped = self.engine.slipway("engine", "stop")
-        self.assertEqual(stopped.returncode, 0, stopped.stdout + stopped.stderr)
-        rc, out, err = proc.finish()
-        self.engine.start()
-
+        deployment, registered, rc, out, err = self.stop_engine_during_a_rollout()
         self.assertEqual(rc, 6, out + err)
         self.assertRegex(err, r"outcome unknown: could not reach %s since \d\d:\d\d:\d\d"
                          % re.escape(self.engine.endpoint))
         self.assertIn("demo-dev-web: rolling out %s (deployment %s)" % (registered, deployment), err)
-        self.assertIn("slipway status dev", err)
-        self.assertIn("slipway rollback dev", err)
+        self.assertIn("watch it:   slipway status dev", err)
+        self.assertIn("roll back:  slipway rollback dev", err)
         self.assertIn("engine at %s unreachable since " % self.engine.endpoint, out)
         # Its lock could not be removed either, and it says how to.
         self.assertIn("the release lock could not be removed", err)
         self.assertIn("`slipway unlock dev` removes it", err)
-        unlocked = self.engine.slipway("unlock", "dev", "--config", self.engine.config, "--force")
-        self.assertEqual(unlocked.returncode, 0, unlocked.stdout + unlocked.stderr)
-        self.wait_until_settled()
+        self.clean_up_after_the_engine_stop()
+
+    def test_4b_json_output_reports_the_result_unknown(self):
+        deployment, registered, rc, out, err = self.stop_engine_during_a_rollout("--output", "json")
+        self.assertEqual(rc, 6, out + err)
+        report = json.loads(out)
+        self.assertEqual(report["result"], "unknown")
+        self.assertTrue(report["unreachable"].startswith("could not reach %s since " % self.engine.endpoint),
+                        report["unreachable"])
+        self.assertEqual(report["services"][0]["deployment"], deployment)
+        self.assertEqual(report["services"][0]["inFlight"], "rolling out %s (deployment %s)" % (registered, deployment))
+        self.clean_up_after_the_engine_stop()
 
     def test_5_an_engine_restart_during_the_rollout_is_waited_out(self):
         before = self.service()["taskDefinition"]
