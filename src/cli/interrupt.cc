@@ -20,7 +20,9 @@ struct sigaction g_previous_int, g_previous_term;
 
 void OnSignal(int) {
   if (g_signals.fetch_add(1) > 0) {
-    constexpr char kAtOnce[] = "interrupted again: exiting now; the release lock and records stay as they are\n";
+    constexpr char kAtOnce[] =
+        "interrupted again: exiting now; the release lock stays until it expires or `slipway unlock` removes "
+        "it, and the release's records stay as they are\n";
     (void)!::write(STDERR_FILENO, kAtOnce, sizeof kAtOnce - 1);
     ::_exit(kExitInterrupted);
   }
