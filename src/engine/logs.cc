@@ -44,8 +44,8 @@ tl::expected<std::string, ApiError> Required(const json& r, const char* member) 
   return v;
 }
 
-std::string Arn(const std::string& group) {
-  return "arn:aws:logs:us-east-1:000000000000:log-group:" + group;
+std::string Arn(const std::string& region, const std::string& group) {
+  return "arn:aws:logs:" + region + ":000000000000:log-group:" + group;
 }
 
 // Tokens look like "f/00000000000000000042": a direction and an event id.
@@ -105,10 +105,10 @@ tl::expected<bool, std::string> MatchesFilterPattern(const std::string& pattern,
   return any.empty() || std::any_of(any.begin(), any.end(), has);
 }
 
-Result<std::unique_ptr<LogService>> LogService::Open(const std::string& path) {
+Result<std::unique_ptr<LogService>> LogService::Open(const std::string& path, const std::string& region) {
   auto db = OpenDatabase(path, kSchema);
   if (!db) return tl::unexpected(db.error());
-  return std::unique_ptr<LogService>(new LogService(std::move(*db)));
+  return std::unique_ptr<LogService>(new LogService(std::move(*db), region));
 }
 
 ApiResult LogService::Handle(const std::string& op, const json& r, int64_t now_ms) {
@@ -205,7 +205,7 @@ ApiResult LogService::DescribeLogGroups(const json& r) {
   while (sqlite3_step(s->get()) == SQLITE_ROW) {
     std::string name = ColumnText(s->get(), 0);
     groups.push_back({{"logGroupName", name}, {"creationTime", sqlite3_column_int64(s->get(), 1)},
-                      {"metricFilterCount", 0}, {"arn", Arn(name) + ":*"}, {"logGroupArn", Arn(name)},
+                      {"metricFilterCount", 0}, {"arn", Arn(region_, name) + ":*"}, {"logGroupArn", Arn(region_, name)},
                       {"storedBytes", sqlite3_column_int64(s->get(), 2)}, {"logGroupClass", "STANDARD"}});
   }
   json out{{"logGroups", groups}};
@@ -248,7 +248,7 @@ ApiResult LogService::DescribeLogStreams(const json& r) {
     }
     std::string name = ColumnText(s->get(), 0);
     json st{{"logStreamName", name}, {"creationTime", sqlite3_column_int64(s->get(), 1)},
-            {"arn", Arn(*group) + ":log-stream:" + name}, {"storedBytes", sqlite3_column_int64(s->get(), 5)}};
+            {"arn", Arn(region_, *group) + ":log-stream:" + name}, {"storedBytes", sqlite3_column_int64(s->get(), 5)}};
     if (sqlite3_column_type(s->get(), 2) != SQLITE_NULL) {
       st["firstEventTimestamp"] = sqlite3_column_int64(s->get(), 2);
       st["lastEventTimestamp"] = sqlite3_column_int64(s->get(), 3);

@@ -21,8 +21,9 @@ struct LogLine {
 /// Log groups, streams and events. Thread-safe; never calls back into the control plane.
 class LogService {
  public:
-  /// Opens (creating if needed) the log database at `path`.
-  [[nodiscard]] static Result<std::unique_ptr<LogService>> Open(const std::string& path);
+  /// Opens (creating if needed) the log database at `path`; ARNs carry `region`.
+  [[nodiscard]] static Result<std::unique_ptr<LogService>> Open(const std::string& path,
+                                                                const std::string& region = "us-east-1");
 
   /// Serves one CloudWatch Logs operation at wall-clock time `now_ms`.
   ApiResult Handle(const std::string& op, const nlohmann::json& request, int64_t now_ms);
@@ -34,7 +35,7 @@ class LogService {
   bool GroupExists(const std::string& group);
 
  private:
-  explicit LogService(Database db) : db_(std::move(db)) {}
+  LogService(Database db, std::string region) : db_(std::move(db)), region_(std::move(region)) {}
 
   ApiResult CreateLogGroup(const nlohmann::json& r, int64_t now_ms);
   ApiResult CreateLogStream(const nlohmann::json& r, int64_t now_ms);
@@ -53,6 +54,7 @@ class LogService {
 
   std::mutex mu_;
   Database db_;
+  std::string region_;
 };
 
 /// Whether `message` matches a CloudWatch Logs text filter pattern: space-separated terms that
