@@ -49,15 +49,18 @@ Result<EngineInfo> ReadEngineInfo(const std::string& data_dir) {
   auto j = nlohmann::json::parse(ss.str(), nullptr, false);
   if (j.is_discarded()) return Fail(data_dir + "/engine.json is not JSON");
   return EngineInfo{j.value("pid", 0), j.value("endpoint", ""), j.value("credentialsFile", ""),
-                    j.value("profile", kProfile)};
+                    j.value("profile", kProfile), j.value("region", kDefaultRegion)};
 }
 
 bool EngineAlive(const EngineInfo& info) { return info.pid > 0 && ::kill(info.pid, 0) == 0; }
 
 namespace {
 Result<void> WriteEngineInfo(const std::string& data_dir, const EngineInfo& info) {
-  nlohmann::json j{{"pid", info.pid}, {"endpoint", info.endpoint},
-                   {"credentialsFile", info.credentials_file}, {"profile", info.profile}};
+  nlohmann::json j{{"pid", info.pid},
+                   {"endpoint", info.endpoint},
+                   {"credentialsFile", info.credentials_file},
+                   {"profile", info.profile},
+                   {"region", info.region}};
   std::string tmp = data_dir + "/engine.json.tmp";
   {
     std::ofstream out(tmp);
@@ -95,14 +98,14 @@ Result<void> RunEngine(const EngineOptions& options) {
   ControlPlane control(clock, runtime, *proxy, **store, **logs,
                        {options.data_dir, options.listen_host, BaseEnv()});
   if (auto loaded = control.Load(); !loaded) return loaded;
-  ApiFront front(control, **logs, clock, *creds);
+  ApiFront front(control, **logs, clock, *creds, options.region);
   auto port = ServeApi(io, options.listen_host, options.listen_port,
                        [&front](const ApiHttpRequest& r) { return front.Handle(r); });
   if (!port) return tl::unexpected(port.error());
 
-  EngineInfo info{static_cast<int>(::getpid()),
-                  "http://" + options.listen_host + ":" + std::to_string(*port),
-                  fs::absolute(options.data_dir + "/credentials").string(), kProfile};
+  EngineInfo info{
+      static_cast<int>(::getpid()), "http://" + options.listen_host + ":" + std::to_string(*port),
+      fs::absolute(options.data_dir + "/credentials").string(), kProfile, options.region};
   if (auto w = WriteEngineInfo(options.data_dir, info); !w) return w;
 
   std::atomic<bool> stopping{false};
@@ -111,8 +114,9 @@ Result<void> RunEngine(const EngineOptions& options) {
   std::vector<std::thread> threads;
   auto work = boost::asio::make_work_guard(io);
   for (int i = 0; i < kIoThreads; ++i) threads.emplace_back([&io] { io.run(); });
-  std::fprintf(stderr, "slipway engine serving %s (data dir %s; memory limits: %s)\n", info.endpoint.c_str(),
-               options.data_dir.c_str(), runtime.MemoryEnforcement().c_str());
+  std::fprintf(stderr, "slipway engine serving %s in region %s (data dir %s; memory limits: %s)\n",
+               info.endpoint.c_str(), info.region.c_str(), options.data_dir.c_str(),
+               runtime.MemoryEnforcement().c_str());
 
   while (!stopping) {
     control.Tick();
