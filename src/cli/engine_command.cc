@@ -26,6 +26,7 @@ namespace {
 struct EngineFlags {
   std::string data_dir = DefaultDataDir();
   std::string listen = "127.0.0.1:4580";
+  std::string region = engine::kDefaultRegion;
   std::string output = "text";
 };
 
@@ -44,7 +45,8 @@ std::string SelfPath() {
 
 int Start(const EngineFlags& f) {
   if (auto info = engine::ReadEngineInfo(f.data_dir); info && engine::EngineAlive(*info)) {
-    std::printf("engine already running at %s (pid %d)\n", info->endpoint.c_str(), info->pid);
+    std::printf("engine already running at %s (pid %d, region %s)\n", info->endpoint.c_str(), info->pid,
+                info->region.c_str());
     return 0;
   }
   std::filesystem::create_directories(f.data_dir);
@@ -54,7 +56,8 @@ int Start(const EngineFlags& f) {
     std::string kv = *e;
     env[kv.substr(0, kv.find('='))] = kv.substr(kv.find('=') + 1);
   }
-  auto child = ChildProcess::Spawn({.argv = {SelfPath(), "engine", "run", "--data-dir", f.data_dir, "--listen", f.listen},
+  auto child = ChildProcess::Spawn({.argv = {SelfPath(), "engine", "run", "--data-dir", f.data_dir, "--listen", f.listen,
+                                             "--region", f.region},
                                     .env = env, .output_path = f.data_dir + "/engine.log"});
   if (!child) {
     std::fprintf(stderr, "error: %s\n", child.error().message.c_str());
@@ -68,8 +71,8 @@ int Start(const EngineFlags& f) {
     }
     auto info = engine::ReadEngineInfo(f.data_dir);
     if (info && info->pid == pid) {
-      std::printf("engine started at %s (pid %d)\ncredentials: %s (profile %s)\n", info->endpoint.c_str(), pid,
-                  info->credentials_file.c_str(), info->profile.c_str());
+      std::printf("engine started at %s (pid %d, region %s)\ncredentials: %s (profile %s)\n", info->endpoint.c_str(),
+                  pid, info->region.c_str(), info->credentials_file.c_str(), info->profile.c_str());
       // Detach: the engine keeps running after this command exits.
       child->Release();
       return 0;
@@ -86,11 +89,12 @@ int Status(const EngineFlags& f) {
   if (f.output == "json") {
     nlohmann::json j{{"running", alive}, {"dataDir", f.data_dir}};
     if (info) j.update({{"pid", info->pid}, {"endpoint", info->endpoint}, {"credentialsFile", info->credentials_file},
-                        {"profile", info->profile}});
+                        {"profile", info->profile}, {"region", info->region}});
     std::printf("%s\n", j.dump(2).c_str());
   } else if (alive) {
-    std::printf("running\nendpoint:    %s\npid:         %d\ncredentials: %s\nprofile:     %s\n", info->endpoint.c_str(),
-                info->pid, info->credentials_file.c_str(), info->profile.c_str());
+    std::printf("running\nendpoint:    %s\nregion:      %s\npid:         %d\ncredentials: %s\nprofile:     %s\n",
+                info->endpoint.c_str(), info->region.c_str(), info->pid, info->credentials_file.c_str(),
+                info->profile.c_str());
   } else {
     std::printf("not running (data dir %s)\n", f.data_dir.c_str());
   }
@@ -127,8 +131,16 @@ void AddEngineCommands(CLI::App& app, int& exit_code) {
   for (CLI::App* c : {start, run}) {
     common(c);
     c->add_option("--listen", flags->listen, "API address host:port")->capture_default_str();
+    c->add_option("--region", flags->region, "The one region the engine serves; requests must be signed for it")
+        ->check(CLI::Validator(
+            [](std::string& r) {
+              bool ok = !r.empty() && r.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos;
+              return ok ? std::string() : "want a region name such as us-east-1";
+            },
+            "REGION"))
+        ->capture_default_str();
   }
-  CLI::App* status = eng->add_subcommand("status", "Show endpoint, pid and credentials (exit 3 if not running)");
+  CLI::App* status = eng->add_subcommand("status", "Show endpoint, region, pid and credentials (exit 3 if not running)");
   CLI::App* stop = eng->add_subcommand("stop", "Stop the engine and every task it runs");
   common(status);
   common(stop);
@@ -141,6 +153,7 @@ void AddEngineCommands(CLI::App& app, int& exit_code) {
   run->callback([flags, &exit_code] {
     engine::EngineOptions o{flags->data_dir};
     if (!ParseListen(flags->listen, o)) throw CLI::ValidationError("--listen", "want host:port");
+    o.region = flags->region;
     if (auto r = engine::RunEngine(o); !r) {
       std::fprintf(stderr, "error: %s\n", r.error().message.c_str());
       exit_code = 1;
