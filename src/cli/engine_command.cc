@@ -198,8 +198,15 @@ void AddEngineCommands(CLI::App& app, int& exit_code) {
     c->add_option("--listen", flags->listen, "API address host:port")->capture_default_str();
   }
   for (CLI::App* c : {start, run, restart}) {
-    c->add_option("--region", flags->region, "The region the engine serves and signs for (default us-east-1; "
-                                             "restart: the running engine's)");
+    c->add_option("--region", flags->region,
+                  "The one region the engine serves; requests must be signed for it (default us-east-1; restart: "
+                  "the running engine's)")
+        ->check(CLI::Validator(
+            [](std::string& r) {
+              bool ok = !r.empty() && r.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos;
+              return ok ? std::string() : "want a region name such as us-east-1";
+            },
+            "REGION"));
     c->add_option("--max-tasks", flags->max_tasks,
                   "Most tasks alive at once (default: 64 per core, at most one per 64 MiB of memory; restart: the "
                   "running engine's)")

@@ -82,7 +82,7 @@ Result<EngineInfo> ReadEngineInfo(const std::string& data_dir) {
   info.endpoint = j.value("endpoint", "");
   info.credentials_file = j.value("credentialsFile", "");
   info.profile = j.value("profile", kProfile);
-  info.region = j.value("region", "us-east-1");
+  info.region = j.value("region", kDefaultRegion);
   info.max_tasks = j.value("maxTasks", 0);
   info.memory_limits = j.value("memoryLimits", "");
   info.ready_ms = j.value("readyMillis", 0L);
@@ -173,7 +173,7 @@ Result<void> RunEngine(const EngineOptions& options) {
   ControlPlane control(clock, runtime, *proxy, **store, **logs, cp);
   auto loaded = control.Load();
   if (!loaded) return tl::unexpected(loaded.error());
-  ApiFront front(control, **logs, clock, *creds);
+  ApiFront front(control, **logs, clock, *creds, options.region);
   ApiServer api(io, [&front](const ApiHttpRequest& r) { return front.Handle(r); });
   auto port = api.Listen(options.listen_host, options.listen_port,
                          inherited.count("api") ? std::move(inherited["api"]) : UniqueFd());

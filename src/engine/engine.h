@@ -12,13 +12,16 @@ namespace slipway::engine {
 
 inline constexpr const char* kProfile = "slipway-local";
 inline constexpr int kDefaultApiPort = 4580;
+/// The region an engine serves unless told otherwise, and the one an old engine.json implies.
+inline constexpr const char* kDefaultRegion = "us-east-1";
 
 struct EngineOptions {
   std::string data_dir;
   std::string listen_host = "127.0.0.1";
   int listen_port = kDefaultApiPort;
-  /// The one region the engine serves and its ARNs carry.
-  std::string region = "us-east-1";
+  /// The one region the engine serves: requests must be signed for it, as at an AWS endpoint, and
+  /// its ARNs carry it.
+  std::string region = kDefaultRegion;
   /// Most tasks alive at once; 0 picks DefaultMaxTasks().
   int max_tasks = 0;
   /// Listening sockets handed over by the engine this one replaces, passed as descriptors 3, 4, …
@@ -34,7 +37,7 @@ struct EngineInfo {
   std::string endpoint;
   std::string credentials_file;
   std::string profile = kProfile;
-  std::string region = "us-east-1";
+  std::string region = kDefaultRegion;  ///< what clients must sign requests for
   int max_tasks = 0;
   std::string memory_limits;
   /// Milliseconds from process start until the listeners served again with the restored routing.
