@@ -85,7 +85,8 @@ class Engine:
 
     def client(self, service, config=None):
         """A boto3 client for `service` signed with the engine's key pair."""
-        creds = open(self.env["AWS_SHARED_CREDENTIALS_FILE"]).read().split()
+        with open(self.env["AWS_SHARED_CREDENTIALS_FILE"]) as f:
+            creds = f.read().split()
         return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
                             aws_access_key_id=creds[creds.index("aws_access_key_id") + 2],
                             aws_secret_access_key=creds[creds.index("aws_secret_access_key") + 2], config=config)

@@ -37,7 +37,8 @@ def supervised_pids(engine, task_id):
     task_dir = os.path.join(engine.data_dir, "tasks", task_id)
     for name in os.listdir(task_dir):
         if name.endswith(".sup"):
-            fields = dict(line.strip().split("=", 1) for line in open(os.path.join(task_dir, name)) if "=" in line)
+            with open(os.path.join(task_dir, name)) as f:
+                fields = dict(line.strip().split("=", 1) for line in f if "=" in line)
             pids[name[:-4]] = int(fields["container_pid"])
     return pids
 
