@@ -32,6 +32,7 @@ namespace fs = std::filesystem;
 
 namespace {
 constexpr Millis kTickInterval{100};
+constexpr Millis kLogSweepInterval{60'000};
 constexpr Millis kShutdownGrace{10'000};
 constexpr int kIoThreads = 2;
 /// How long a handed-over engine keeps finishing its connections' requests.
@@ -229,8 +230,16 @@ Result<void> RunEngine(const EngineOptions& options) {
                info.memory_limits.c_str(), info.ready_ms, loaded->adopted_tasks, loaded->ended_tasks,
                loaded->migrated ? "; state converted from an older engine's format" : "");
 
+  SteadyTime next_sweep = clock.Now();
   while (!stopping && !handoff.done()) {
     control.Tick();
+    if (clock.Now() >= next_sweep) {
+      // Log events past retention go, so logs.db does not grow without bound.
+      if (auto r = (*logs)->Sweep(static_cast<int64_t>(EpochSeconds(clock.WallNow()) * 1000)); !r) {
+        std::fprintf(stderr, "slipway engine: %s\n", r.error().message.c_str());
+      }
+      next_sweep = clock.Now() + kLogSweepInterval;
+    }
     clock.SleepFor(kTickInterval);
   }
   handoff.Stop();
