@@ -105,6 +105,8 @@ void ControlPlane::AdoptTask(Task& t, LoadSummary& summary) {
     if (c.last_status == "STOPPED") continue;
     switch (runtime_.Adopt(t.id, c.name, TaskDir(t))) {
       case Adoption::kAdopted:
+        // Started before the engine could record it: it runs, so it must not be started again.
+        c.last_status = "RUNNING";
         adopted = true;
         break;
       case Adoption::kEnded:
@@ -121,6 +123,15 @@ void ControlPlane::AdoptTask(Task& t, LoadSummary& summary) {
     }
   }
   if (adopted) ++summary.adopted_tasks;
+  const bool all_running = std::all_of(t.containers.begin(), t.containers.end(),
+                                       [](const ContainerState& c) { return c.last_status == "RUNNING"; });
+  if (!lost && t.last_status == "PENDING" && !t.containers.empty() && all_running) {
+    t.last_status = "RUNNING";
+    t.started_at = Now();
+    ++t.version;
+    Touch(t);
+    if (t.desired_status == "RUNNING") RegisterTarget(t);
+  }
   if (lost) {
     ++summary.ended_tasks;
     if (t.desired_status != "STOPPED") {
