@@ -210,5 +210,24 @@ TEST_F(ReconcilerTest, AContainerStartedBeforeItWasRecordedIsAdoptedNotStartedTw
   EXPECT_NE(ProcessStartTime(record->container_pid), 0u) << "the container was killed";
 }
 
+TEST_F(ReconcilerTest, AStoppedTaskIsKeptForAnHourThenRemovedWithItsDirectory) {
+  json run = Ecs("RunTask", {{"cluster", "c"}, {"taskDefinition", Register("echo done")}});
+  const std::string arn = run["tasks"][0]["taskArn"];
+  const std::string id = arn.substr(arn.rfind('/') + 1);
+  auto status = [&] {
+    json tasks = Ecs("DescribeTasks", {{"cluster", "c"}, {"tasks", {arn}}})["tasks"];
+    return tasks.empty() ? std::string("MISSING") : tasks[0]["lastStatus"].get<std::string>();
+  };
+  ASSERT_TRUE(TickUntil([&] { return status() == "STOPPED"; }));
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "tasks" / id));
+  clock_.Advance(Millis(3'500'000));
+  control_->Tick();
+  EXPECT_EQ(status(), "STOPPED") << "ECS shows a stopped task for about an hour";
+  clock_.Advance(Millis(200'000));
+  control_->Tick();
+  EXPECT_EQ(status(), "MISSING");
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "tasks" / id));
+}
+
 }  // namespace
 }  // namespace slipway::engine

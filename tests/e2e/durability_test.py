@@ -259,5 +259,19 @@ class DurabilityTest(unittest.TestCase):
         self.assertEqual(c["ecs"].describe_services(cluster="demo-dev", services=["huge"])["services"], [])
 
 
+    def test_5_a_taken_port_is_named_with_the_process_holding_it(self):
+        # Another program already listens where a second engine is told to.
+        holder = socket.socket()
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        try:
+            data_dir = os.path.join(self.engine.dir, "second")
+            out = self.engine.slipway("engine", "start", "--data-dir", data_dir, "--listen", "127.0.0.1:%d" % port)
+            self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+            self.assertIn("port %d is held by pid %d" % (port, os.getpid()), out.stderr)
+        finally:
+            holder.close()
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
