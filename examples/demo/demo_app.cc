@@ -3,12 +3,15 @@
 //
 // DEMO_FAIL makes it misbehave the way real releases fail:
 //   crash        exits 1 right after start
+//   crash-once   the first task to start (the one that creates the file DEMO_MARKER) exits 1;
+//                the others, and its replacement, serve
 //   unhealthy    serves / but answers /healthz with 500
 //   oom          allocates memory until the runtime kills it
 //   missing-env  exits 1 complaining that DATABASE_URL is not set
 //   wrong-body   serves a page without the expected text
 //   migration    `slipway-demo-app migrate` fails instead of applying its migrations
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -127,6 +130,15 @@ int main(int argc, char** argv) {
   if (fail == "crash") {
     std::printf("fatal: DEMO_FAIL=crash: exiting at start\n");
     return 1;
+  }
+  if (fail == "crash-once") {
+    const std::string marker = Env("DEMO_MARKER", "");
+    int fd = marker.empty() ? -1 : open(marker.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      close(fd);
+      std::printf("fatal: DEMO_FAIL=crash-once: this task is the one that crashes\n");
+      return 1;
+    }
   }
   if (fail == "missing-env" && Env("DATABASE_URL", "").empty()) {
     std::printf("error: required environment variable DATABASE_URL is not set\n");

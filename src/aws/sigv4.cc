@@ -18,6 +18,12 @@ std::string SignableRequest::Header(const std::string& name) const {
   return {};
 }
 
+bool SignableRequest::HasHeader(const std::string& name) const {
+  std::string want = Lower(name);
+  return std::any_of(headers.begin(), headers.end(),
+                     [&want](const auto& h) { return Lower(h.first) == want; });
+}
+
 namespace {
 
 // Removes "." and ".." segments and empty segments, keeping a trailing slash.
@@ -143,8 +149,8 @@ struct ParsedAuthorization {
 tl::expected<ParsedAuthorization, AuthFailure> ParseAuthorization(const std::string& header) {
   const std::string prefix = "AWS4-HMAC-SHA256 ";
   if (header.rfind(prefix, 0) != 0) {
-    return tl::unexpected(AuthFailure{"IncompleteSignature",
-                                      "Authorization header requires AWS4-HMAC-SHA256.", 400});
+    return tl::unexpected(AuthFailure{AuthError::kIncompleteSignature,
+                                      "Authorization header requires AWS4-HMAC-SHA256."});
   }
   std::map<std::string, std::string> fields;
   for (const auto& part : Split(header.substr(prefix.size()), ',')) {
@@ -157,9 +163,8 @@ tl::expected<ParsedAuthorization, AuthFailure> ParseAuthorization(const std::str
   if (cred.size() != 5 || cred[4] != "aws4_request" || fields["SignedHeaders"].empty() ||
       fields["Signature"].empty()) {
     return tl::unexpected(AuthFailure{
-        "IncompleteSignature",
-        "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters.",
-        400});
+        AuthError::kIncompleteSignature,
+        "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters."});
   }
   out.access_key_id = cred[0];
   out.date = cred[1];
@@ -170,52 +175,119 @@ tl::expected<ParsedAuthorization, AuthFailure> ParseAuthorization(const std::str
   return out;
 }
 
+constexpr auto kMaxSkew = std::chrono::minutes(15);
+const std::string kContentSha256 = "x-amz-content-sha256";
+
+tl::unexpected<AuthFailure> Refuse(AuthError error, std::string message) {
+  return tl::unexpected(AuthFailure{error, std::move(message)});
+}
+
+bool IsSigned(const ParsedAuthorization& auth, const std::string& name) {
+  return std::find(auth.signed_headers.begin(), auth.signed_headers.end(), name) !=
+         auth.signed_headers.end();
+}
+
+// X-Amz-Date must parse, match the credential scope's date and lie within the skew AWS allows.
+tl::expected<void, AuthFailure> CheckDate(const std::string& amz_date,
+                                          const ParsedAuthorization& auth, WallTime now) {
+  WallTime signed_at;
+  if (!ParseAmzDate(amz_date, &signed_at)) {
+    return Refuse(AuthError::kIncompleteSignature,
+                  "Date must be in ISO-8601 'basic format'; got '" + amz_date + "'.");
+  }
+  if (DateOf(amz_date) != auth.date) {
+    return Refuse(AuthError::kSignatureMismatch,
+                  "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
+                  "from HTTP: '" +
+                      auth.date + "' != '" + DateOf(amz_date) + "', from '" + amz_date + "'.");
+  }
+  if (signed_at < now - kMaxSkew) {
+    return Refuse(AuthError::kExpired, "Signature expired: " + amz_date + " is now earlier than " +
+                                           AmzDate(now - kMaxSkew) + " (" + AmzDate(now) +
+                                           " - 15 min.)");
+  }
+  if (signed_at > now + kMaxSkew) {
+    return Refuse(AuthError::kExpired, "Signature not yet current: " + amz_date +
+                                           " is still later than " + AmzDate(now + kMaxSkew) +
+                                           " (" + AmzDate(now) + " + 15 min.)");
+  }
+  return {};
+}
+
+// Signing host binds the request to this endpoint, signing x-amz-date bounds its replay window.
+tl::expected<void, AuthFailure> CheckRequiredSignedHeaders(const ParsedAuthorization& auth) {
+  if (!IsSigned(auth, "host")) {
+    return Refuse(AuthError::kIncompleteSignature,
+                  "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+  }
+  if (!IsSigned(auth, "x-amz-date")) {
+    return Refuse(AuthError::kIncompleteSignature,
+                  "'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.");
+  }
+  return {};
+}
+
+tl::expected<void, AuthFailure> CheckScope(const ParsedAuthorization& auth,
+                                           const SigningScope& expected) {
+  if (auth.region != expected.region) {
+    return Refuse(AuthError::kSignatureMismatch,
+                  "Credential should be scoped to a valid region, not '" + auth.region + "'. ");
+  }
+  if (auth.service != expected.service) {
+    return Refuse(AuthError::kSignatureMismatch,
+                  "Credential should be scoped to correct service: '" + expected.service + "'. ");
+  }
+  return {};
+}
+
+// The payload hash is always the received body's. Only S3 reads X-Amz-Content-Sha256 (and its
+// UNSIGNED-PAYLOAD); anywhere else a client that sends it must sign it and mean the body it sent,
+// or a captured request could carry a swapped body under the original hash.
+tl::expected<std::string, AuthFailure> PayloadHash(const SignableRequest& req,
+                                                   const ParsedAuthorization& auth) {
+  std::string computed = Sha256Hex(req.body);
+  if (!req.HasHeader(kContentSha256)) return computed;
+  if (!IsSigned(auth, kContentSha256)) {
+    return Refuse(
+        AuthError::kSignatureMismatch,
+        "There were headers present in the request which were not signed: " + kContentSha256 + ".");
+  }
+  if (!ConstantTimeEquals(Trim(req.Header(kContentSha256)), computed)) {
+    return Refuse(AuthError::kContentHashMismatch,
+                  "The provided 'x-amz-content-sha256' header does not match what was computed.");
+  }
+  return computed;
+}
+
 }  // namespace
 
 tl::expected<void, AuthFailure> Verify(const SignableRequest& req, const Credentials& known,
-                                       WallTime now) {
+                                       const SigningScope& expected, WallTime now) {
   std::string header = req.Header("Authorization");
   if (header.empty()) {
-    return tl::unexpected(AuthFailure{"MissingAuthenticationTokenException",
-                                      "Missing Authentication Token", 403});
+    return Refuse(AuthError::kMissingAuthentication, "Missing Authentication Token");
   }
   auto auth = ParseAuthorization(header);
   if (!auth) return tl::unexpected(auth.error());
   if (!ConstantTimeEquals(auth->access_key_id, known.access_key_id)) {
-    return tl::unexpected(AuthFailure{"UnrecognizedClientException",
-                                      "The security token included in the request is invalid.",
-                                      400});
+    return Refuse(AuthError::kUnknownAccessKey,
+                  "The security token included in the request is invalid.");
   }
-  std::string amz_date = req.Header("X-Amz-Date");
-  WallTime signed_at;
-  if (!ParseAmzDate(amz_date, &signed_at) || DateOf(amz_date) != auth->date) {
-    return tl::unexpected(AuthFailure{"IncompleteSignature",
-                                      "Date must be in ISO-8601 'basic format'; got '" +
-                                          amz_date + "'.", 400});
-  }
-  auto skew = now > signed_at ? now - signed_at : signed_at - now;
-  if (skew > std::chrono::minutes(15)) {
-    return tl::unexpected(AuthFailure{
-        "InvalidSignatureException",
-        "Signature expired: " + amz_date + " is now earlier than " + AmzDate(now) +
-            " (more than 15 minutes of clock skew).", 400});
-  }
-  std::vector<std::string> signed_headers = auth->signed_headers;
-  if (std::find(signed_headers.begin(), signed_headers.end(), "host") == signed_headers.end()) {
-    return tl::unexpected(AuthFailure{"IncompleteSignature",
-                                      "'Host' must be a signed header.", 400});
-  }
-  std::string payload_hash = req.Header("X-Amz-Content-Sha256");
-  if (payload_hash.empty() || payload_hash == "UNSIGNED-PAYLOAD") payload_hash = Sha256Hex(req.body);
-  SigningScope scope{auth->region, auth->service};
-  std::string creq = CanonicalRequest(req, signed_headers, payload_hash);
-  std::string sts = StringToSign(creq, amz_date, scope);
-  std::string expected = Signature(known.secret_access_key, amz_date, scope, sts);
-  if (!ConstantTimeEquals(expected, auth->signature)) {
-    return tl::unexpected(AuthFailure{
-        "InvalidSignatureException",
-        "The request signature we calculated does not match the signature you provided. Check "
-        "your AWS Secret Access Key and signing method.", 403});
+  const std::string amz_date = req.Header("X-Amz-Date");
+  if (auto ok = CheckDate(amz_date, *auth, now); !ok) return ok;
+  if (auto ok = CheckRequiredSignedHeaders(*auth); !ok) return ok;
+  if (auto ok = CheckScope(*auth, expected); !ok) return ok;
+  auto payload_hash = PayloadHash(req, *auth);
+  if (!payload_hash) return tl::unexpected(payload_hash.error());
+
+  std::string creq = CanonicalRequest(req, auth->signed_headers, *payload_hash);
+  std::string sts = StringToSign(creq, amz_date, expected);
+  std::string want = Signature(known.secret_access_key, amz_date, expected, sts);
+  if (!ConstantTimeEquals(want, auth->signature)) {
+    return Refuse(AuthError::kSignatureMismatch,
+                  "The request signature we calculated does not match the signature you "
+                  "provided. Check your AWS Secret Access Key and signing method. Consult the "
+                  "service documentation for details.");
   }
   return {};
 }

@@ -28,6 +28,8 @@ struct SignableRequest {
 
   /// First header named `name` (case-insensitive), or empty.
   std::string Header(const std::string& name) const;
+  /// True if a header named `name` (case-insensitive) is present, even with an empty value.
+  bool HasHeader(const std::string& name) const;
 };
 
 /// Region and service a signature is scoped to.
@@ -53,16 +55,29 @@ std::string Signature(const std::string& secret, const std::string& amz_date,
 /// header present. A Host header must already be set.
 void Sign(SignableRequest& req, const Credentials& creds, const SigningScope& scope, WallTime now);
 
-/// Why an incoming request was refused, in AWS's words.
-struct AuthFailure {
-  std::string code;     ///< e.g. "SignatureDoesNotMatch", "MissingAuthenticationToken"
-  std::string message;  ///< AWS-style explanation
-  int http_status = 403;
+/// Why an incoming request was refused. The API front names it in its protocol's words, e.g.
+/// kSignatureMismatch is "InvalidSignatureException" in JSON and "SignatureDoesNotMatch" in Query.
+enum class AuthError {
+  kMissingAuthentication,  ///< no Authorization header
+  kIncompleteSignature,    ///< malformed Authorization or date, or host/x-amz-date not signed
+  kUnknownAccessKey,       ///< the access key id is not the one the endpoint knows
+  kSignatureMismatch,      ///< wrong signature, credential scope, or a header that must be signed
+  kExpired,                ///< X-Amz-Date more than 15 minutes from now
+  kContentHashMismatch,    ///< X-Amz-Content-Sha256 differs from the hash of the received body
 };
 
-/// Checks an incoming request's Authorization header against the engine's one key pair.
-/// `now` bounds the allowed clock skew (15 minutes, as AWS allows).
+/// A refusal and AWS's explanation of it.
+struct AuthFailure {
+  AuthError error;
+  std::string message;
+};
+
+/// Checks an incoming request's Authorization header as AWS does: against the endpoint's one key
+/// pair, for the `expected` region and service (the one the endpoint dispatches the request to),
+/// with host and x-amz-date signed, X-Amz-Date within 15 minutes of `now`, and the payload hash
+/// computed from the received body (an X-Amz-Content-Sha256 header must be signed and equal it).
 [[nodiscard]] tl::expected<void, AuthFailure> Verify(const SignableRequest& req,
-                                                    const Credentials& known, WallTime now);
+                                                     const Credentials& known,
+                                                     const SigningScope& expected, WallTime now);
 
 }  // namespace slipway::aws

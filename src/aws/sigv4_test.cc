@@ -103,35 +103,197 @@ TEST(SigV4, EveryCaseProducesTheExpectedCanonicalRequestStringToSignAndAuthoriza
   }
 }
 
-TEST(SigV4, SignAddsDateAndAuthorizationThatVerifyAccepts) {
+const SigningScope kEcs{"us-east-1", "ecs"};
+
+WallTime SignedAt() {
   WallTime when;
-  ASSERT_TRUE(ParseAmzDate("20150830T123600Z", &when));
-  SignableRequest req{"POST", "/", "", {{"Host", "127.0.0.1:4580"}}, "{}"};
-  Sign(req, kCreds, {"us-east-1", "ecs"}, when);
-  EXPECT_EQ(req.Header("X-Amz-Date"), "20150830T123600Z");
-  EXPECT_TRUE(Verify(req, kCreds, when + std::chrono::minutes(1)));
+  EXPECT_TRUE(ParseAmzDate("20150830T123600Z", &when));
+  return when;
 }
 
-TEST(SigV4, VerifyRejectsTamperedBodyUnknownKeyMissingHeaderAndSkew) {
-  WallTime when;
-  ASSERT_TRUE(ParseAmzDate("20150830T123600Z", &when));
-  SignableRequest req{"POST", "/", "", {{"Host", "h"}}, "{}"};
-  Sign(req, kCreds, {"us-east-1", "ecs"}, when);
+// A TagResource call as an ECS client sends it, before signing.
+SignableRequest TagResource() {
+  return {"POST",
+          "/",
+          "",
+          {{"Host", "127.0.0.1:4580"},
+           {"Content-Type", "application/x-amz-json-1.1"},
+           {"X-Amz-Target", "AmazonEC2ContainerServiceV20141113.TagResource"}},
+          R"({"resourceArn":"arn:aws:ecs:us-east-1:000000000000:cluster/demo","tags":[]})"};
+}
+
+// Signs as a client would, but over `signed_headers` only and with `payload_hash` in the
+// canonical request: the requests Sign() never produces, which Verify must still judge.
+void SignAs(SignableRequest& req, const SigningScope& scope, WallTime when,
+            const std::vector<std::string>& signed_headers, const std::string& payload_hash) {
+  const std::string amz_date = AmzDate(when);
+  req.headers.emplace_back("X-Amz-Date", amz_date);
+  std::string creq = CanonicalRequest(req, signed_headers, payload_hash);
+  std::string sig =
+      Signature(kCreds.secret_access_key, amz_date, scope, StringToSign(creq, amz_date, scope));
+  req.headers.emplace_back("Authorization",
+                           "AWS4-HMAC-SHA256 Credential=" + kCreds.access_key_id + "/" +
+                               amz_date.substr(0, 8) + "/" + scope.region + "/" + scope.service +
+                               "/aws4_request, SignedHeaders=" + Join(signed_headers, ";") +
+                               ", Signature=" + sig);
+}
+
+// Why `verdict` refused the request; the test fails if it was accepted.
+AuthFailure Refusal(const tl::expected<void, AuthFailure>& verdict) {
+  if (verdict) {
+    ADD_FAILURE() << "the request was accepted";
+    return {AuthError::kMissingAuthentication, "(accepted)"};
+  }
+  return verdict.error();
+}
+
+TEST(SigV4, SignAddsDateAndAuthorizationThatVerifyAccepts) {
+  SignableRequest req{"POST", "/", "", {{"Host", "127.0.0.1:4580"}}, "{}"};
+  Sign(req, kCreds, kEcs, SignedAt());
+  EXPECT_EQ(req.Header("X-Amz-Date"), "20150830T123600Z");
+  EXPECT_TRUE(Verify(req, kCreds, kEcs, SignedAt() + std::chrono::minutes(1)));
+}
+
+TEST(SigV4, VerifyRefusesATamperedBodyAnUnknownKeyAndAMissingAuthorization) {
+  SignableRequest req = TagResource();
+  Sign(req, kCreds, kEcs, SignedAt());
+  ASSERT_TRUE(Verify(req, kCreds, kEcs, SignedAt()));
 
   SignableRequest tampered = req;
   tampered.body = "{\"x\":1}";
-  EXPECT_EQ(Verify(tampered, kCreds, when).error().code, "InvalidSignatureException");
+  EXPECT_EQ(Refusal(Verify(tampered, kCreds, kEcs, SignedAt())).error,
+            AuthError::kSignatureMismatch);
 
   Credentials other = kCreds;
   other.access_key_id = "AKIDOTHER";
-  EXPECT_EQ(Verify(req, other, when).error().code, "UnrecognizedClientException");
+  EXPECT_EQ(Refusal(Verify(req, other, kEcs, SignedAt())).error, AuthError::kUnknownAccessKey);
 
-  SignableRequest unsigned_req{"POST", "/", "", {{"Host", "h"}}, "{}"};
-  EXPECT_EQ(Verify(unsigned_req, kCreds, when).error().code,
-            "MissingAuthenticationTokenException");
+  EXPECT_EQ(Refusal(Verify(TagResource(), kCreds, kEcs, SignedAt())).error,
+            AuthError::kMissingAuthentication);
+}
 
-  EXPECT_EQ(Verify(req, kCreds, when + std::chrono::minutes(16)).error().code,
-            "InvalidSignatureException");
+TEST(SigV4, VerifyRefusesASwappedBodyUnderTheOriginalBodysSignedContentHash) {
+  // Given a captured request that signed X-Amz-Content-Sha256 with its body's hash.
+  SignableRequest captured = TagResource();
+  captured.headers.emplace_back("X-Amz-Content-Sha256", Sha256Hex(captured.body));
+  Sign(captured, kCreds, kEcs, SignedAt());
+  EXPECT_TRUE(Verify(captured, kCreds, kEcs, SignedAt()));
+  // When its body is swapped and the header kept, the body's own hash decides.
+  SignableRequest forged = captured;
+  forged.body = R"({"resourceArn":"arn:aws:ecs:us-east-1:000000000000:cluster/prod","tags":[]})";
+  auto verdict = Refusal(Verify(forged, kCreds, kEcs, SignedAt()));
+  EXPECT_EQ(verdict.error, AuthError::kContentHashMismatch);
+  EXPECT_EQ(verdict.message,
+            "The provided 'x-amz-content-sha256' header does not match what was computed.");
+}
+
+TEST(SigV4, VerifyRefusesAContentHashHeaderAddedAfterSigning) {
+  SignableRequest req = TagResource();
+  const std::string original_hash = Sha256Hex(req.body);
+  Sign(req, kCreds, kEcs, SignedAt());
+  EXPECT_TRUE(Verify(req, kCreds, kEcs, SignedAt()));
+  // Given the header added unsigned, with or without a swapped body.
+  SignableRequest forged = req;
+  forged.headers.emplace_back("X-Amz-Content-Sha256", original_hash);
+  EXPECT_EQ(Refusal(Verify(forged, kCreds, kEcs, SignedAt())).error, AuthError::kSignatureMismatch);
+  forged.body = "{}";
+  auto verdict = Refusal(Verify(forged, kCreds, kEcs, SignedAt()));
+  EXPECT_EQ(verdict.error, AuthError::kSignatureMismatch);
+  EXPECT_NE(verdict.message.find("not signed: x-amz-content-sha256"), std::string::npos);
+}
+
+TEST(SigV4, VerifyRefusesUnsignedPayloadWhichOnlyS3Honours) {
+  // Given a request signed the S3 way: UNSIGNED-PAYLOAD in the header and the canonical request.
+  SignableRequest req = TagResource();
+  req.headers.emplace_back("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD");
+  SignAs(req, kEcs, SignedAt(),
+         {"content-type", "host", "x-amz-content-sha256", "x-amz-date", "x-amz-target"},
+         "UNSIGNED-PAYLOAD");
+  EXPECT_EQ(Refusal(Verify(req, kCreds, kEcs, SignedAt())).error, AuthError::kContentHashMismatch);
+  // The same request signed over its body's hash is accepted.
+  SignableRequest good = TagResource();
+  good.headers.emplace_back("X-Amz-Content-Sha256", Sha256Hex(good.body));
+  SignAs(good, kEcs, SignedAt(),
+         {"content-type", "host", "x-amz-content-sha256", "x-amz-date", "x-amz-target"},
+         Sha256Hex(good.body));
+  EXPECT_TRUE(Verify(good, kCreds, kEcs, SignedAt()));
+}
+
+TEST(SigV4, VerifyRefusesACredentialScopedToAnotherRegion) {
+  SignableRequest req = TagResource();
+  Sign(req, kCreds, {"eu-west-9", "ecs"}, SignedAt());
+  auto verdict = Refusal(Verify(req, kCreds, kEcs, SignedAt()));
+  EXPECT_EQ(verdict.error, AuthError::kSignatureMismatch);
+  EXPECT_EQ(verdict.message, "Credential should be scoped to a valid region, not 'eu-west-9'. ");
+  EXPECT_TRUE(Verify(req, kCreds, {"eu-west-9", "ecs"}, SignedAt()));
+}
+
+TEST(SigV4, VerifyRefusesACredentialScopedToAnotherService) {
+  SignableRequest req = TagResource();
+  Sign(req, kCreds, {"us-east-1", "s3"}, SignedAt());
+  auto verdict = Refusal(Verify(req, kCreds, kEcs, SignedAt()));
+  EXPECT_EQ(verdict.error, AuthError::kSignatureMismatch);
+  EXPECT_EQ(verdict.message, "Credential should be scoped to correct service: 'ecs'. ");
+
+  // An ELBv2 call signed for ecs: the endpoint expects elasticloadbalancing.
+  SignableRequest elb{"POST",
+                      "/",
+                      "",
+                      {{"Host", "127.0.0.1:4580"}},
+                      "Action=DescribeLoadBalancers&Version=2015-12-01"};
+  Sign(elb, kCreds, kEcs, SignedAt());
+  verdict = Refusal(Verify(elb, kCreds, {"us-east-1", "elasticloadbalancing"}, SignedAt()));
+  EXPECT_EQ(verdict.error, AuthError::kSignatureMismatch);
+  EXPECT_EQ(verdict.message,
+            "Credential should be scoped to correct service: 'elasticloadbalancing'. ");
+  EXPECT_TRUE(Verify(elb, kCreds, kEcs, SignedAt()));
+}
+
+TEST(SigV4, VerifyRefusesASignatureThatLeavesHostOrDateUnsigned) {
+  SignableRequest no_host = TagResource();
+  SignAs(no_host, kEcs, SignedAt(), {"content-type", "x-amz-date", "x-amz-target"},
+         Sha256Hex(no_host.body));
+  EXPECT_EQ(Refusal(Verify(no_host, kCreds, kEcs, SignedAt())).error,
+            AuthError::kIncompleteSignature);
+
+  SignableRequest no_date = TagResource();
+  SignAs(no_date, kEcs, SignedAt(), {"content-type", "host", "x-amz-target"},
+         Sha256Hex(no_date.body));
+  EXPECT_EQ(Refusal(Verify(no_date, kCreds, kEcs, SignedAt())).error,
+            AuthError::kIncompleteSignature);
+
+  SignableRequest both = TagResource();
+  SignAs(both, kEcs, SignedAt(), {"content-type", "host", "x-amz-date", "x-amz-target"},
+         Sha256Hex(both.body));
+  EXPECT_TRUE(Verify(both, kCreds, kEcs, SignedAt()));
+}
+
+TEST(SigV4, VerifyAllowsFifteenMinutesOfClockSkewEitherWay) {
+  SignableRequest req = TagResource();
+  Sign(req, kCreds, kEcs, SignedAt());
+  EXPECT_TRUE(Verify(req, kCreds, kEcs, SignedAt() + std::chrono::minutes(15)));
+  EXPECT_TRUE(Verify(req, kCreds, kEcs, SignedAt() - std::chrono::minutes(15)));
+
+  auto late = Refusal(Verify(req, kCreds, kEcs, SignedAt() + std::chrono::minutes(16)));
+  EXPECT_EQ(late.error, AuthError::kExpired);
+  EXPECT_EQ(late.message,
+            "Signature expired: 20150830T123600Z is now earlier than 20150830T123700Z "
+            "(20150830T125200Z - 15 min.)");
+  auto early = Refusal(Verify(req, kCreds, kEcs, SignedAt() - std::chrono::minutes(16)));
+  EXPECT_EQ(early.error, AuthError::kExpired);
+}
+
+TEST(SigV4, VerifyRefusesAScopeDateThatIsNotTheRequestDate) {
+  SignableRequest req = TagResource();
+  Sign(req, kCreds, kEcs, SignedAt());
+  for (auto& [name, value] : req.headers) {
+    if (name == "Authorization") value.replace(value.find("/20150830/"), 10, "/20150831/");
+  }
+  auto verdict = Refusal(Verify(req, kCreds, kEcs, SignedAt()));
+  EXPECT_EQ(verdict.error, AuthError::kSignatureMismatch);
+  EXPECT_EQ(verdict.message,
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from "
+            "HTTP: '20150831' != '20150830', from '20150830T123600Z'.");
 }
 
 }  // namespace

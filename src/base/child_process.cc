@@ -61,8 +61,23 @@ Result<ChildProcess> ChildProcess::Spawn(const SpawnOptions& options) {
 
   const std::string out = options.output_path.empty() ? "/dev/null" : options.output_path;
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  // Passed descriptors first move out of the way of their targets, so no dup2 overwrites another.
+  const int first_free = 3 + static_cast<int>(options.pass_fds.size());
+  std::vector<UniqueFd> moved;
+  for (size_t i = 0; i < options.pass_fds.size(); ++i) {
+    moved.emplace_back(fcntl(options.pass_fds[i], F_DUPFD_CLOEXEC, first_free));
+    if (!moved.back().valid()) {
+      const int err = errno;
+      posix_spawn_file_actions_destroy(&actions);
+      posix_spawnattr_destroy(&attr);
+      return Fail("spawn " + options.argv[0] + ": dup: " + std::strerror(err));
+    }
+    posix_spawn_file_actions_adddup2(&actions, moved.back().get(), 3 + static_cast<int>(i));
+  }
+  // Nothing else of the parent's reaches the child: no listening socket, no database.
+  posix_spawn_file_actions_addclosefrom_np(&actions, first_free);
   if (!options.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, options.cwd.c_str());
 
   std::vector<char*> argv;
@@ -133,6 +148,7 @@ Result<CommandOutput> RunCommand(const std::vector<std::string>& argv) {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, write_end.get(), 1);
   posix_spawn_file_actions_adddup2(&actions, write_end.get(), 2);
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   std::vector<char*> cargv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);

@@ -19,10 +19,13 @@ struct SpawnOptions {
   std::map<std::string, std::string> env;
   /// Working directory; empty keeps the parent's.
   std::string cwd;
-  /// File that receives stdout and stderr (appended); empty means /dev/null.
+  /// File that receives stdout and stderr (appended; created 0600); empty means /dev/null.
   std::string output_path;
   /// Start the child in a new process group so signals reach its whole tree.
   bool new_process_group = true;
+  /// Descriptors the child receives as 3, 4, …, in this order. Every other descriptor above 2 is
+  /// closed in the child, close-on-exec or not.
+  std::vector<int> pass_fds;
 };
 
 /// How a child ended.

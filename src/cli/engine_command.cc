@@ -1,15 +1,19 @@
-// `slipway engine start|run|status|stop`.
+// `slipway engine start|run|status|stop|restart`.
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "base/child_process.h"
+#include "base/proc.h"
+#include "base/strings.h"
 #include "cli/commands.h"
 #include "engine/engine.h"
 
@@ -23,10 +27,18 @@ std::string DefaultDataDir() {
 
 namespace {
 
+namespace fs = std::filesystem;
+
+/// engine.log is rotated once it passes this size, at start.
+constexpr std::uintmax_t kEngineLogRotateBytes = 16 << 20;
+
 struct EngineFlags {
   std::string data_dir = DefaultDataDir();
   std::string listen = "127.0.0.1:4580";
   std::string output = "text";
+  std::string region;  // empty: us-east-1 (start, run) or the running engine's (restart)
+  int max_tasks = 0;   // 0: from the machine (start, run) or the running engine's (restart)
+  std::string inherited_sockets;
 };
 
 bool ParseListen(const std::string& listen, engine::EngineOptions& o) {
@@ -39,45 +51,92 @@ bool ParseListen(const std::string& listen, engine::EngineOptions& o) {
 
 std::string SelfPath() {
   std::error_code ec;
-  return std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  return fs::read_symlink("/proc/self/exe", ec).string();
 }
 
-int Start(const EngineFlags& f) {
-  if (auto info = engine::ReadEngineInfo(f.data_dir); info && engine::EngineAlive(*info)) {
-    std::printf("engine already running at %s (pid %d)\n", info->endpoint.c_str(), info->pid);
-    return 0;
-  }
-  std::filesystem::create_directories(f.data_dir);
-  // The daemon runs `slipway engine run` in its own session, logging to <data-dir>/engine.log.
+std::map<std::string, std::string> Environment() {
   std::map<std::string, std::string> env;
   for (char** e = environ; *e; ++e) {
     std::string kv = *e;
     env[kv.substr(0, kv.find('='))] = kv.substr(kv.find('=') + 1);
   }
-  auto child = ChildProcess::Spawn({.argv = {SelfPath(), "engine", "run", "--data-dir", f.data_dir, "--listen", f.listen},
-                                    .env = env, .output_path = f.data_dir + "/engine.log"});
+  return env;
+}
+
+// The last `n` lines of engine.log, indented, for an error message.
+std::string LogTail(const std::string& data_dir, size_t n) {
+  std::ifstream in(data_dir + "/engine.log");
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  std::string out;
+  for (size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i) out += "  | " + lines[i] + "\n";
+  return out;
+}
+
+void PrintStarted(const engine::EngineInfo& info, const char* verb) {
+  std::printf("engine %s at %s (pid %d, region %s, up to %d tasks; listeners ready %ld ms after start)\n"
+              "credentials: %s (profile %s)\n",
+              verb, info.endpoint.c_str(), info.pid, info.region.c_str(), info.max_tasks, info.ready_ms,
+              info.credentials_file.c_str(), info.profile.c_str());
+}
+
+int Start(const EngineFlags& f) {
+  if (auto info = engine::ReadEngineInfo(f.data_dir)) {
+    if (engine::EngineAlive(*info)) {
+      std::printf("engine already running at %s (pid %d)\n", info->endpoint.c_str(), info->pid);
+      return 0;
+    }
+    // A killed engine may still be closing its sockets for a moment; its ports are free after.
+    for (int i = 0; i < 100 && !ProcessGone(info->pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::umask(077);
+  if (auto p = engine::MakePrivate(f.data_dir); !p) {
+    std::fprintf(stderr, "error: %s\n", p.error().message.c_str());
+    return 1;
+  }
+  const std::string log = f.data_dir + "/engine.log";
+  std::error_code ec;
+  if (fs::exists(log, ec) && fs::file_size(log, ec) > kEngineLogRotateBytes) fs::rename(log, log + ".1", ec);
+  // The daemon runs `slipway engine run` in its own session, logging to <data-dir>/engine.log.
+  std::vector<std::string> argv = {SelfPath(), "engine", "run", "--data-dir", f.data_dir, "--listen", f.listen};
+  if (!f.region.empty()) argv.insert(argv.end(), {"--region", f.region});
+  if (f.max_tasks > 0) argv.insert(argv.end(), {"--max-tasks", std::to_string(f.max_tasks)});
+  auto child = ChildProcess::Spawn({.argv = argv, .env = Environment(), .output_path = log});
   if (!child) {
     std::fprintf(stderr, "error: %s\n", child.error().message.c_str());
     return 1;
   }
   const int pid = child->pid();
-  for (int i = 0; i < 100; ++i) {
+  for (int i = 0; i < 300; ++i) {
     if (auto st = child->Poll()) {
-      std::fprintf(stderr, "error: engine exited with code %d; see %s/engine.log\n", st->code, f.data_dir.c_str());
+      std::fprintf(stderr, "error: the engine exited with code %d; from %s:\n%s", st->code, log.c_str(),
+                   LogTail(f.data_dir, 5).c_str());
       return 1;
     }
     auto info = engine::ReadEngineInfo(f.data_dir);
     if (info && info->pid == pid) {
-      std::printf("engine started at %s (pid %d)\ncredentials: %s (profile %s)\n", info->endpoint.c_str(), pid,
-                  info->credentials_file.c_str(), info->profile.c_str());
-      // Detach: the engine keeps running after this command exits.
-      child->Release();
+      PrintStarted(*info, "started");
+      child->Release();  // the engine keeps running after this command exits
       return 0;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  std::fprintf(stderr, "error: engine did not come up within 10 s; see %s/engine.log\n", f.data_dir.c_str());
+  std::fprintf(stderr, "error: engine did not come up within 30 s; see %s\n", log.c_str());
   return 1;
+}
+
+int Restart(const EngineFlags& f) {
+  engine::EngineOptions o{f.data_dir};
+  o.region = f.region;
+  o.max_tasks = f.max_tasks;
+  auto info = engine::Restart(SelfPath(), o);
+  if (!info) {
+    std::fprintf(stderr, "error: %s\n", info.error().message.c_str());
+    return 1;
+  }
+  PrintStarted(*info, "restarted");
+  return 0;
 }
 
 int Status(const EngineFlags& f) {
@@ -85,12 +144,17 @@ int Status(const EngineFlags& f) {
   bool alive = info && engine::EngineAlive(*info);
   if (f.output == "json") {
     nlohmann::json j{{"running", alive}, {"dataDir", f.data_dir}};
-    if (info) j.update({{"pid", info->pid}, {"endpoint", info->endpoint}, {"credentialsFile", info->credentials_file},
-                        {"profile", info->profile}});
+    if (info && alive) {
+      j.update({{"pid", info->pid}, {"endpoint", info->endpoint}, {"credentialsFile", info->credentials_file},
+                {"profile", info->profile}, {"region", info->region}, {"maxTasks", info->max_tasks},
+                {"memoryLimits", info->memory_limits}, {"readyMillis", info->ready_ms}});
+    }
     std::printf("%s\n", j.dump(2).c_str());
   } else if (alive) {
-    std::printf("running\nendpoint:    %s\npid:         %d\ncredentials: %s\nprofile:     %s\n", info->endpoint.c_str(),
-                info->pid, info->credentials_file.c_str(), info->profile.c_str());
+    std::printf("running\nendpoint:    %s\npid:         %d\nregion:      %s\nmax tasks:   %d\nmemory:      %s\n"
+                "credentials: %s\nprofile:     %s\n",
+                info->endpoint.c_str(), info->pid, info->region.c_str(), info->max_tasks, info->memory_limits.c_str(),
+                info->credentials_file.c_str(), info->profile.c_str());
   } else {
     std::printf("not running (data dir %s)\n", f.data_dir.c_str());
   }
@@ -104,8 +168,8 @@ int Stop(const EngineFlags& f) {
     return 0;
   }
   ::kill(info->pid, SIGTERM);
-  for (int i = 0; i < 300 && ::kill(info->pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  if (::kill(info->pid, 0) == 0) {
+  for (int i = 0; i < 300 && engine::EngineAlive(*info); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (engine::EngineAlive(*info)) {
     std::fprintf(stderr, "error: engine (pid %d) still running after 30 s\n", info->pid);
     return 1;
   }
@@ -117,19 +181,44 @@ int Stop(const EngineFlags& f) {
 
 void AddEngineCommands(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<EngineFlags>();
-  CLI::App* eng = app.add_subcommand("engine", "Run the local engine: ECS and ELBv2 APIs on loopback that really run tasks");
+  CLI::App* eng = app.add_subcommand("engine", "Run the local engine: ECS, ELBv2 and CloudWatch Logs APIs on loopback "
+                                               "that really run tasks");
   eng->require_subcommand(1);
   auto common = [flags](CLI::App* c) {
     c->add_option("--data-dir", flags->data_dir, "State, logs and credentials ($SLIPWAY_DATA_DIR)")->capture_default_str();
   };
   CLI::App* start = eng->add_subcommand("start", "Start the engine in the background");
   CLI::App* run = eng->add_subcommand("run", "Run the engine in the foreground until SIGTERM/SIGINT");
+  CLI::App* restart = eng->add_subcommand(
+      "restart",
+      "Replace the running engine with a new process (e.g. after an upgrade) without dropping a request: the "
+      "listening sockets pass to the new engine, which adopts the running tasks");
   for (CLI::App* c : {start, run}) {
     common(c);
     c->add_option("--listen", flags->listen, "API address host:port")->capture_default_str();
   }
-  CLI::App* status = eng->add_subcommand("status", "Show endpoint, pid and credentials (exit 3 if not running)");
-  CLI::App* stop = eng->add_subcommand("stop", "Stop the engine and every task it runs");
+  for (CLI::App* c : {start, run, restart}) {
+    c->add_option("--region", flags->region,
+                  "The one region the engine serves; requests must be signed for it (default us-east-1; restart: "
+                  "the running engine's)")
+        ->check(CLI::Validator(
+            [](std::string& r) {
+              bool ok = !r.empty() && r.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos;
+              return ok ? std::string() : "want a region name such as us-east-1";
+            },
+            "REGION"));
+    c->add_option("--max-tasks", flags->max_tasks,
+                  "Most tasks alive at once (default: 64 per core, at most one per 64 MiB of memory; restart: the "
+                  "running engine's)")
+        ->check(CLI::Range(1, 100000));
+  }
+  run->add_option("--inherited-sockets", flags->inherited_sockets,
+                  "Listening sockets handed over by `engine restart`, as descriptors 3, 4, … (api,PORT,…)")
+      ->group("");  // internal: set by `engine restart`
+  common(restart);
+  CLI::App* status = eng->add_subcommand("status", "Show endpoint, pid, region, task limit and credentials "
+                                                   "(exit 3 if not running)");
+  CLI::App* stop = eng->add_subcommand("stop", "Stop every task, then the engine");
   common(status);
   common(stop);
   status->add_option("--output", flags->output, "text or json")->check(CLI::IsMember({"text", "json"}));
@@ -141,11 +230,15 @@ void AddEngineCommands(CLI::App& app, int& exit_code) {
   run->callback([flags, &exit_code] {
     engine::EngineOptions o{flags->data_dir};
     if (!ParseListen(flags->listen, o)) throw CLI::ValidationError("--listen", "want host:port");
+    if (!flags->region.empty()) o.region = flags->region;
+    o.max_tasks = flags->max_tasks;
+    if (!flags->inherited_sockets.empty()) o.inherited_sockets = Split(flags->inherited_sockets, ',');
     if (auto r = engine::RunEngine(o); !r) {
       std::fprintf(stderr, "error: %s\n", r.error().message.c_str());
       exit_code = 1;
     }
   });
+  restart->callback([flags, &exit_code] { exit_code = Restart(*flags); });
   status->callback([flags, &exit_code] { exit_code = Status(*flags); });
   stop->callback([flags, &exit_code] { exit_code = Stop(*flags); });
 }

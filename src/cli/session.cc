@@ -89,6 +89,9 @@ Result<void> Connect(Session& s, const EnvFlags& f) {
     auto loaded = aws::LoadCredentialsFile(info->credentials_file, info->profile);
     if (!loaded) return tl::unexpected(loaded.error());
     creds = *loaded;
+    // The engine serves one region and refuses signatures scoped to any other, so a local
+    // environment signs for the engine's region whatever its own `region` says.
+    endpoint.region = info->region;
     endpoint.url_override = info->endpoint;
   }
   s.endpoint = endpoint.url_override.empty() ? s.env.region : endpoint.url_override;

@@ -1,4 +1,4 @@
-// Request authentication and protocol dispatch for the engine's AWS API subset.
+// Request routing, authentication and protocol dispatch for the engine's AWS API subset.
 #include "engine/api.h"
 
 #include "base/strings.h"
@@ -7,20 +7,24 @@ namespace slipway::engine {
 
 namespace {
 
-const std::string kElbNamespace = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/";
+constexpr const char* kElbNamespace = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/";
 
 ApiHttpResponse JsonError(const ApiError& e) {
   nlohmann::json body{{"__type", e.code}, {"message", e.message}};
   return {e.status, "application/x-amz-json-1.1", body.dump()};
 }
 
-ApiHttpResponse XmlError(const ApiError& e) {
+std::string RequestId() {
+  return RandomHex(8) + "-" + RandomHex(4) + "-" + RandomHex(4) + "-" + RandomHex(4) + "-" +
+         RandomHex(12);
+}
+
+ApiHttpResponse XmlError(const ApiError& e, const std::string& xml_namespace = kElbNamespace) {
   std::string type = e.status >= 500 ? "Receiver" : "Sender";
   return {e.status, "text/xml",
-          "<ErrorResponse xmlns=\"" + kElbNamespace + "\"><Error><Type>" + type + "</Type><Code>" +
+          "<ErrorResponse xmlns=\"" + xml_namespace + "\"><Error><Type>" + type + "</Type><Code>" +
               XmlEscape(e.code) + "</Code><Message>" + XmlEscape(e.message) +
-              "</Message></Error><RequestId>" + RandomHex(8) + "-" + RandomHex(4) + "-" + RandomHex(4) +
-              "-" + RandomHex(4) + "-" + RandomHex(12) + "</RequestId></ErrorResponse>"};
+              "</Message></Error><RequestId>" + RequestId() + "</RequestId></ErrorResponse>"};
 }
 
 QueryParams ParseForm(const std::string& body) {
@@ -36,52 +40,118 @@ QueryParams ParseForm(const std::string& body) {
 
 }  // namespace
 
+ApiError AuthErrorFor(const aws::AuthFailure& failure, Protocol protocol) {
+  const bool json = protocol == Protocol::kJson;
+  auto error = [&failure](std::string code, int status) {
+    return ApiError{std::move(code), failure.message, status};
+  };
+  switch (failure.error) {
+    case aws::AuthError::kMissingAuthentication:
+      return error(json ? "MissingAuthenticationTokenException" : "MissingAuthenticationToken",
+                   403);
+    case aws::AuthError::kIncompleteSignature:
+      return error(json ? "IncompleteSignatureException" : "IncompleteSignature", 400);
+    case aws::AuthError::kUnknownAccessKey:
+      return json ? error("UnrecognizedClientException", 400) : error("InvalidClientTokenId", 403);
+    case aws::AuthError::kSignatureMismatch:
+      return error(json ? "InvalidSignatureException" : "SignatureDoesNotMatch", 403);
+    case aws::AuthError::kExpired:
+      return json ? error("InvalidSignatureException", 400) : error("SignatureDoesNotMatch", 403);
+    case aws::AuthError::kContentHashMismatch:
+      return error("XAmzContentSHA256Mismatch", 400);
+  }
+  return error("AccessDenied", 403);
+}
+
+// The X-Amz-Target prefix names the API, and with it the service a signature must be scoped to.
+const ApiFront::JsonService ApiFront::kJsonServices[] = {
+    {"AmazonEC2ContainerServiceV20141113", "ecs", &ApiFront::Ecs},
+    {"Logs_20140328", "logs", &ApiFront::Logs},
+};
+
+// Query APIs all use Action=; on one endpoint their Version= tells them apart.
+const ApiFront::QueryService ApiFront::kQueryServices[] = {
+    {"2015-12-01", "elasticloadbalancing", kElbNamespace, &ApiFront::Elb},
+};
+
 ApiHttpResponse ApiFront::Handle(const ApiHttpRequest& http) {
   aws::SignableRequest req{http.method, "", "", http.headers, http.body};
   size_t q = http.target.find('?');
   req.path = UriDecode(http.target.substr(0, q));
   if (q != std::string::npos) req.query = http.target.substr(q + 1);
   const std::string amz_target = req.Header("X-Amz-Target");
-  const bool is_json = !amz_target.empty();
+  return amz_target.empty() ? HandleQuery(req) : HandleJson(req, amz_target);
+}
 
-  if (auto ok = aws::Verify(req, credentials_, clock_.WallNow()); !ok) {
-    ApiError e{ok.error().code, ok.error().message, ok.error().http_status};
-    if (!is_json && e.code == "InvalidSignatureException") e.code = "SignatureDoesNotMatch";
-    return is_json ? JsonError(e) : XmlError(e);
+tl::expected<void, aws::AuthFailure> ApiFront::Authenticate(const aws::SignableRequest& req,
+                                                            const std::string& service) {
+  return aws::Verify(req, credentials_, {region_, service}, clock_.WallNow());
+}
+
+ApiHttpResponse ApiFront::HandleJson(const aws::SignableRequest& req,
+                                     const std::string& amz_target) {
+  size_t dot = amz_target.rfind('.');
+  std::string prefix = amz_target.substr(0, dot);
+  std::string op = dot == std::string::npos ? "" : amz_target.substr(dot + 1);
+  const JsonService* service = nullptr;
+  for (const auto& s : kJsonServices) {
+    if (prefix == s.target_prefix) service = &s;
   }
-
-  if (is_json) {
-    size_t dot = amz_target.rfind('.');
-    std::string prefix = amz_target.substr(0, dot), op = amz_target.substr(dot + 1);
-    auto body = nlohmann::json::parse(http.body.empty() ? "{}" : http.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object()) {
-      return JsonError({"SerializationException", "Request body is not a JSON object.", 400});
-    }
-    ApiResult result;
-    if (prefix == "AmazonEC2ContainerServiceV20141113") {
-      result = control_.HandleEcs(op, body);
-    } else if (prefix == "Logs_20140328") {
-      result = logs_.Handle(op, body, static_cast<int64_t>(EpochSeconds(clock_.WallNow()) * 1000));
-    } else {
-      return JsonError({"UnknownOperationException", "The engine does not serve " + prefix + ".", 400});
-    }
-    if (!result) return JsonError(result.error());
-    return {200, "application/x-amz-json-1.1", result->dump()};
+  if (!service) {
+    return JsonError(
+        {"UnknownOperationException", "The engine does not serve " + prefix + ".", 400});
   }
+  if (auto ok = Authenticate(req, service->signing_name); !ok) {
+    return JsonError(AuthErrorFor(ok.error(), Protocol::kJson));
+  }
+  auto body = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return JsonError({"SerializationException", "Request body is not a JSON object.", 400});
+  }
+  ApiResult result = (this->*service->handle)(op, body);
+  if (!result) return JsonError(result.error());
+  return {200, "application/x-amz-json-1.1", result->dump()};
+}
 
-  QueryParams params = ParseForm(http.body);
+ApiHttpResponse ApiFront::HandleQuery(const aws::SignableRequest& req) {
+  QueryParams params = ParseForm(req.body);
   for (const auto& [k, v] : ParseForm(req.query)) params.emplace(k, v);
   std::string action = params["Action"];
-  if (action.empty()) return XmlError({"MissingAction", "Missing Action parameter.", 400});
+  std::string version = params["Version"];
+  // A client that leaves Version out means the first Query API the engine served: ELBv2.
+  const QueryService* service = version.empty() ? &kQueryServices[0] : nullptr;
+  for (const auto& s : kQueryServices) {
+    if (version == s.version) service = &s;
+  }
+  if (!service) {
+    return XmlError({"InvalidAction",
+                     "Could not find operation " + action + " for version " + version + ".", 400});
+  }
+  if (auto ok = Authenticate(req, service->signing_name); !ok) {
+    return XmlError(AuthErrorFor(ok.error(), Protocol::kQuery), service->xml_namespace);
+  }
+  const std::string xmlns = service->xml_namespace;
+  if (action.empty()) return XmlError({"MissingAction", "Missing Action parameter.", 400}, xmlns);
   params.erase("Action");
   params.erase("Version");
-  auto result = control_.HandleElb(action, params);
-  if (!result) return XmlError(result.error());
+  auto result = (this->*service->handle)(action, params);
+  if (!result) return XmlError(result.error(), xmlns);
   return {200, "text/xml",
-          "<" + action + "Response xmlns=\"" + kElbNamespace + "\"><" + action + "Result>" + *result +
-              "</" + action + "Result><ResponseMetadata><RequestId>" + RandomHex(8) + "-" + RandomHex(4) +
-              "-" + RandomHex(4) + "-" + RandomHex(4) + "-" + RandomHex(12) +
+          "<" + action + "Response xmlns=\"" + xmlns + "\"><" + action + "Result>" + *result +
+              "</" + action + "Result><ResponseMetadata><RequestId>" + RequestId() +
               "</RequestId></ResponseMetadata></" + action + "Response>"};
+}
+
+ApiResult ApiFront::Ecs(const std::string& op, const nlohmann::json& body) {
+  return control_.HandleEcs(op, body);
+}
+
+ApiResult ApiFront::Logs(const std::string& op, const nlohmann::json& body) {
+  return logs_.Handle(op, body, static_cast<int64_t>(EpochSeconds(clock_.WallNow()) * 1000));
+}
+
+XmlResult ApiFront::Elb(const std::string& action, const QueryParams& params) {
+  return control_.HandleElb(action, params);
 }
 
 }  // namespace slipway::engine

@@ -24,19 +24,59 @@ struct ApiHttpResponse {
   std::string body;
 };
 
-/// Serves the engine's AWS API subset over one key pair.
+/// The wire protocol a request arrived in; it decides error codes and the reply's format.
+enum class Protocol { kJson, kQuery };
+
+/// `failure` as AWS names it in `protocol`: e.g. a bad signature is InvalidSignatureException
+/// (403) in JSON and SignatureDoesNotMatch (403) in Query.
+ApiError AuthErrorFor(const aws::AuthFailure& failure, Protocol protocol);
+
+/// Serves the engine's AWS API subset over one key pair, in one region. Each request is routed to
+/// a service first (by X-Amz-Target prefix, or by Query Version), and its signature must be scoped
+/// to that service and the engine's region, as an AWS regional endpoint requires.
 class ApiFront {
  public:
-  ApiFront(ControlPlane& control, LogService& logs, Clock& clock, aws::Credentials credentials)
-      : control_(control), logs_(logs), clock_(clock), credentials_(std::move(credentials)) {}
+  ApiFront(ControlPlane& control, LogService& logs, Clock& clock, aws::Credentials credentials,
+           std::string region)
+      : control_(control),
+        logs_(logs),
+        clock_(clock),
+        credentials_(std::move(credentials)),
+        region_(std::move(region)) {}
 
   ApiHttpResponse Handle(const ApiHttpRequest& request);
 
  private:
+  /// A JSON 1.1 service: its X-Amz-Target prefix, SigV4 name and handler.
+  struct JsonService {
+    const char* target_prefix;
+    const char* signing_name;
+    ApiResult (ApiFront::*handle)(const std::string& op, const nlohmann::json& body);
+  };
+  /// A Query service: its Version=, SigV4 name, reply XML namespace and handler.
+  struct QueryService {
+    const char* version;
+    const char* signing_name;
+    const char* xml_namespace;
+    XmlResult (ApiFront::*handle)(const std::string& action, const QueryParams& params);
+  };
+  static const JsonService kJsonServices[];
+  static const QueryService kQueryServices[];
+
+  ApiHttpResponse HandleJson(const aws::SignableRequest& req, const std::string& amz_target);
+  ApiHttpResponse HandleQuery(const aws::SignableRequest& req);
+  tl::expected<void, aws::AuthFailure> Authenticate(const aws::SignableRequest& req,
+                                                    const std::string& service);
+
+  ApiResult Ecs(const std::string& op, const nlohmann::json& body);
+  ApiResult Logs(const std::string& op, const nlohmann::json& body);
+  XmlResult Elb(const std::string& action, const QueryParams& params);
+
   ControlPlane& control_;
   LogService& logs_;
   Clock& clock_;
   aws::Credentials credentials_;
+  std::string region_;
 };
 
 }  // namespace slipway::engine

@@ -86,7 +86,7 @@ void ControlPlane::RunContainerHealthChecks() {
             c->health_status = "UNHEALTHY";
           }
           c->next_health_check = now + hc->interval;
-          core_.dirty = true;
+          Touch(t);
         }
       } else {
         if (c->next_health_check == 0) c->next_health_check = t.started_at + hc->interval;
@@ -113,7 +113,7 @@ void ControlPlane::RunContainerHealthChecks() {
     if (status != t.health_status) {
       t.health_status = status;
       ++t.version;
-      core_.dirty = true;
+      Touch(t);
     }
   }
 }

@@ -14,7 +14,8 @@
 #include "engine/model.h"
 #include "engine/shared_state.h"
 #include "engine/planner.h"
-#include "engine/runtime.h"
+#include "engine/runtime/port_pool.h"
+#include "engine/runtime/runtime.h"
 #include "engine/store.h"
 
 namespace slipway::engine {
@@ -25,6 +26,21 @@ struct ControlPlaneOptions {
   std::string listener_host = "127.0.0.1";
   /// Environment passed to every exec container before the task definition's own.
   std::map<std::string, std::string> base_env;
+  /// The region the engine serves; its ARNs carry it.
+  std::string region = "us-east-1";
+  /// Most tasks that may be alive at once, across services and RunTask.
+  int max_tasks = 128;
+  /// Task launches per second; more wait their turn as PROVISIONING (ECS launches in batches).
+  int launches_per_second = 20;
+  /// Host ports handed to containers that name none.
+  int first_task_port = 20000, last_task_port = 29999;
+};
+
+/// What Load() found.
+struct LoadSummary {
+  int adopted_tasks = 0;  ///< tasks whose containers still ran and are this engine's now
+  int ended_tasks = 0;    ///< tasks that ended while no engine watched
+  bool migrated = false;  ///< the store was converted from an older engine's format
 };
 
 /// The circuit breaker's failure threshold: clamp(ceil(0.5 x desiredCount), 3, 200).
@@ -36,16 +52,23 @@ class ControlPlane {
   ControlPlane(Clock& clock, TaskRuntime& runtime, DataPlane& data_plane, Store& store, LogService& logs,
                ControlPlaneOptions options);
 
-  /// Restores state from the store, reopens listeners, and marks tasks whose processes are gone.
-  [[nodiscard]] Result<void> Load();
+  /// Restores state from the store, adopts the containers still running, and reopens listeners.
+  [[nodiscard]] Result<LoadSummary> Load();
   /// Serves one ECS JSON 1.1 operation.
   ApiResult HandleEcs(const std::string& op, const nlohmann::json& request);
   /// Serves one ELBv2 Query action.
-  XmlResult HandleElb(const std::string& action, const QueryParams& params) { return lb_.Handle(action, params); }
+  XmlResult HandleElb(const std::string& action, const QueryParams& params);
   /// One reconciler pass: reap, advance task lifecycles, plan rollouts, schedule health checks.
   void Tick();
   /// Stops every task now (engine shutdown): SIGTERM, then SIGKILL after `grace`.
   void Shutdown(Millis grace);
+  /// Commits outstanding changes and stops changing state (a restart hands over to a new engine,
+  /// which adopts the tasks); later calls answer ServiceUnavailable.
+  void Freeze();
+  /// Undoes Freeze() when the successor never came.
+  void Unfreeze();
+  /// Tasks alive now (not STOPPED), for `engine status`.
+  int LiveTasks();
 
  private:
   // ECS operations (ecs_api.cc).
@@ -68,6 +91,8 @@ class ControlPlane {
   tl::expected<std::string, ApiError> CheckTaggable(const std::string& arn) const;
 
   tl::expected<Cluster*, ApiError> FindCluster(const nlohmann::json& r);
+  /// Refuses `wanted` more tasks (beyond what `except` has) when they would pass max_tasks.
+  tl::expected<void, ApiError> CheckTaskLimit(const Service* except, long long wanted, const std::string& what) const;
   const nlohmann::json* FindTaskDefinition(const std::string& ref) const;
   Service* FindService(const Cluster& cluster, const std::string& name_or_arn);
   nlohmann::json ServiceJson(const Service& s) const;
@@ -90,14 +115,25 @@ class ControlPlane {
     double deadline = 0;
   };
   std::map<std::string, RunningCheck> container_checks_;  ///< by "task-id/container"; not persisted
-  void LaunchTask(Service& s, const std::string& deployment_id);
+  /// Creates a PROVISIONING task of the deployment; returns its id.
+  std::string LaunchTask(Service& s, const std::string& deployment_id);
+  int LiveTaskCount() const;
+  /// PROVISIONING -> PENDING: decides the task's containers (ports, log paths) without starting them.
+  bool PrepareContainers(Task& t, const nlohmann::json& task_definition);
+  /// Starts the task's PENDING containers; false when one could not start.
   bool StartContainers(Task& t, const nlohmann::json& task_definition);
+  void AdoptTask(Task& t, LoadSummary& summary);
+  void RegisterTarget(Task& t);
+  std::string TaskDir(const Task& t) const { return options_.data_dir + "/tasks/" + t.id; }
+  void Touch(const Task& t) { core_.Touch(ObjectKind::kTask, t.id); }
+  void Touch(const Service& s) { core_.Touch(ObjectKind::kService, s.cluster_arn + "/" + s.name); }
   void ShipLogs(Task& t);
   void BeginStop(Task& t, const std::string& reason, const std::string& stop_code);
   void FinishStop(Task& t);
   TaskPhase PhaseOf(const Service& s, const Task& t) const;
   void AddEvent(Service& s, const std::string& message);
-  void Persist();
+  /// Writes what changed since the last commit; the caller holds the lock.
+  [[nodiscard]] Result<void> Commit();
 
   double Now() const { return core_.Now(); }
 
@@ -107,6 +143,9 @@ class ControlPlane {
   LogService& logs_;
   ControlPlaneOptions options_;
   LoadBalancing lb_;
+  PortPool ports_;
+  double launch_tokens_ = 0;   ///< launches allowed now (refilled at launches_per_second)
+  double tokens_at_ = 0;       ///< when launch_tokens_ was last refilled
 };
 
 }  // namespace slipway::engine

@@ -22,8 +22,27 @@ std::string NameFromArn(const std::string& ref) {
 
 }  // namespace
 
+namespace {
+ApiError HandedOver() {
+  return {"ServiceUnavailableException", "The engine is handing over to a new process; retry the request.", 503};
+}
+}  // namespace
+
+XmlResult ControlPlane::HandleElb(const std::string& action, const QueryParams& params) {
+  std::lock_guard lock(core_.mu);
+  if (core_.frozen) return tl::unexpected(HandedOver());
+  XmlResult result = lb_.Handle(action, params);
+  // Acknowledged means durable: whatever the call changed is committed before the answer leaves.
+  if (auto committed = Commit(); !committed) {
+    return tl::unexpected(ApiError{"InternalFailure", "The engine could not save the change: " +
+                                                          committed.error().message, 500});
+  }
+  return result;
+}
+
 ApiResult ControlPlane::HandleEcs(const std::string& op, const json& r) {
   std::lock_guard lock(core_.mu);
+  if (core_.frozen) return tl::unexpected(HandedOver());
   using Handler = ApiResult (ControlPlane::*)(const json&);
   static const std::map<std::string, Handler> kOps = {
       {"CreateCluster", &ControlPlane::CreateCluster},
@@ -48,12 +67,19 @@ ApiResult ControlPlane::HandleEcs(const std::string& op, const json& r) {
     return tl::unexpected(ApiError{"UnknownOperationException",
                                    "The engine does not implement ECS operation " + op + ".", 400});
   }
+  ApiResult result;
   try {
-    return (this->*(it->second))(r);
+    result = (this->*(it->second))(r);
   } catch (const json::exception& e) {
     // A field of the wrong JSON type: AWS answers with a serialization error.
-    return tl::unexpected(ApiError{"SerializationException", e.what(), 400});
+    result = tl::unexpected(ApiError{"SerializationException", e.what(), 400});
   }
+  // Acknowledged means durable: whatever the call changed is committed before the answer leaves.
+  if (auto committed = Commit(); !committed) {
+    return tl::unexpected(ApiError{"ServerException", "The engine could not save the change: " +
+                                                          committed.error().message, 500});
+  }
+  return result;
 }
 
 tl::expected<Cluster*, ApiError> ControlPlane::FindCluster(const json& r) {
@@ -86,9 +112,9 @@ ApiResult ControlPlane::CreateCluster(const json& r) {
   std::string name = r.value("clusterName", "default");
   auto& c = core_.state.clusters[name];
   c.name = name;
-  c.arn = ClusterArn(name);
+  c.arn = core_.Arn("ecs", "cluster/" + name);
   c.status = "ACTIVE";
-  core_.dirty = true;
+  core_.Touch(ObjectKind::kCluster, name);
   return json{{"cluster", ClusterJson(c, core_.state)}};
 }
 
@@ -98,7 +124,7 @@ ApiResult ControlPlane::DescribeClusters(const json& r) {
   for (const auto& ref : wanted) {
     auto it = core_.state.clusters.find(NameFromArn(ref));
     if (it == core_.state.clusters.end()) {
-      out["failures"].push_back({{"arn", ref.find("arn:") == 0 ? ref : ClusterArn(ref)}, {"reason", "MISSING"}});
+      out["failures"].push_back({{"arn", ref.find("arn:") == 0 ? ref : core_.Arn("ecs", "cluster/" + ref)}, {"reason", "MISSING"}});
     } else {
       out["clusters"].push_back(ClusterJson(it->second, core_.state));
     }
@@ -125,8 +151,7 @@ ApiResult ControlPlane::RegisterTaskDefinition(const json& r) {
   if (!tags.is_array()) return tl::unexpected(ClientError("tags must be a list of {key, value}."));
   int revision = static_cast<int>(revisions.size()) + 1;
   td["revision"] = revision;
-  td["taskDefinitionArn"] = std::string("arn:aws:ecs:us-east-1:") + kAccount +
-                            ":task-definition/" + family + ":" + std::to_string(revision);
+  td["taskDefinitionArn"] = core_.Arn("ecs", "task-definition/" + family + ":" + std::to_string(revision));
   td["status"] = "ACTIVE";
   td["compatibilities"] = json::array({"EC2", "FARGATE"});
   if (!td.contains("networkMode")) td["networkMode"] = "awsvpc";
@@ -136,8 +161,11 @@ ApiResult ControlPlane::RegisterTaskDefinition(const json& r) {
   td["placementConstraints"] = td.value("placementConstraints", json::array());
   td["volumes"] = td.value("volumes", json::array());
   revisions.push_back(td);
-  if (!tags.empty()) core_.state.tags[td["taskDefinitionArn"]] = tags;
-  core_.dirty = true;
+  core_.Touch(ObjectKind::kTaskDefinition, TaskDefinitionKey(family, revision));
+  if (!tags.empty()) {
+    core_.state.tags[td["taskDefinitionArn"]] = tags;
+    core_.Touch(ObjectKind::kTags, td["taskDefinitionArn"]);
+  }
   return json{{"taskDefinition", td}, {"tags", tags}};
 }
 
@@ -194,6 +222,23 @@ void ControlPlane::ApplyDeploymentConfiguration(Service& s, const json& config) 
   }
 }
 
+tl::expected<void, ApiError> ControlPlane::CheckTaskLimit(const Service* except, long long wanted,
+                                                          const std::string& what) const {
+  long long allotted = 0;
+  for (const auto& [key, svc] : core_.state.services) {
+    if (&svc != except && svc.status == "ACTIVE") allotted += svc.desired_count;
+  }
+  for (const auto& [id, t] : core_.state.tasks) {
+    if (t.service_name.empty() && t.last_status != "STOPPED") ++allotted;
+  }
+  if (allotted + wanted <= options_.max_tasks) return {};
+  return tl::unexpected(ApiError{
+      "LimitExceededException",
+      what + " would take the engine past its limit of " + std::to_string(options_.max_tasks) +
+          " tasks (engine start --max-tasks); " + std::to_string(allotted) + " are already allotted.",
+      400});
+}
+
 Service* ControlPlane::FindService(const Cluster& cluster, const std::string& ref) {
   std::string name = NameFromArn(ref);
   auto it = core_.state.services.find(cluster.arn + "/" + name);
@@ -222,9 +267,12 @@ ApiResult ControlPlane::CreateService(const json& r) {
   Service s;
   s.name = name;
   s.cluster_arn = (*cluster)->arn;
-  s.arn = std::string("arn:aws:ecs:us-east-1:") + kAccount + ":service/" + (*cluster)->name + "/" + name;
+  s.arn = core_.Arn("ecs", "service/" + (*cluster)->name + "/" + name);
   s.task_definition = (*td)["taskDefinitionArn"];
   s.desired_count = r.value("desiredCount", 0);
+  if (auto room = CheckTaskLimit(nullptr, s.desired_count, "desiredCount " + std::to_string(s.desired_count)); !room) {
+    return tl::unexpected(room.error());
+  }
   s.load_balancers = lbs;
   s.network_configuration = r.value("networkConfiguration", json());
   s.health_check_grace_period = r.value("healthCheckGracePeriodSeconds", 0);
@@ -240,7 +288,7 @@ ApiResult ControlPlane::CreateService(const json& r) {
   s.deployments.push_back(d);
   std::string key = s.cluster_arn + "/" + name;
   core_.state.services[key] = s;
-  core_.dirty = true;
+  core_.Touch(ObjectKind::kService, key);
   return json{{"service", ServiceJson(core_.state.services[key])}};
 }
 
@@ -259,7 +307,13 @@ ApiResult ControlPlane::UpdateService(const json& r) {
     if ((*td)["status"] != "ACTIVE") return tl::unexpected(ClientError("TaskDefinition is inactive"));
     new_td = (*td)["taskDefinitionArn"];
   }
-  if (r.contains("desiredCount")) s->desired_count = r["desiredCount"].get<int>();
+  if (r.contains("desiredCount")) {
+    const int desired = r["desiredCount"].get<int>();
+    if (auto room = CheckTaskLimit(s, desired, "desiredCount " + std::to_string(desired)); !room) {
+      return tl::unexpected(room.error());
+    }
+    s->desired_count = desired;
+  }
   if (r.contains("healthCheckGracePeriodSeconds")) {
     s->health_check_grace_period = r["healthCheckGracePeriodSeconds"].get<int>();
   }
@@ -278,7 +332,7 @@ ApiResult ControlPlane::UpdateService(const json& r) {
     s->blocked_reported = false;
   }
   s->deployments.front().desired_count = s->desired_count;
-  core_.dirty = true;
+  core_.Touch(ObjectKind::kService, s->cluster_arn + "/" + s->name);
   return json{{"service", ServiceJson(*s)}};
 }
 
@@ -341,8 +395,8 @@ ApiResult ControlPlane::DescribeServices(const json& r) {
   for (const auto& ref : r["services"]) {
     Service* s = FindService(**cluster, ref.get<std::string>());
     if (s == nullptr) {
-      out["failures"].push_back({{"arn", std::string("arn:aws:ecs:us-east-1:") + kAccount + ":service/" +
-                                             (*cluster)->name + "/" + NameFromArn(ref.get<std::string>())},
+      out["failures"].push_back({{"arn", core_.Arn("ecs", "service/" + (*cluster)->name + "/" +
+                                                              NameFromArn(ref.get<std::string>()))},
                                  {"reason", "MISSING"}});
     } else {
       out["services"].push_back(ServiceJson(*s));
@@ -386,8 +440,7 @@ ApiResult ControlPlane::ListTasks(const json& r) {
 json ControlPlane::TaskJson(const Task& t) const {
   json containers = json::array();
   for (const auto& c : t.containers) {
-    json cj{{"containerArn", std::string("arn:aws:ecs:us-east-1:") + kAccount + ":container/" +
-                                 NameFromArn(t.cluster_arn) + "/" + t.id + "/" + c.name},
+    json cj{{"containerArn", core_.Arn("ecs", "container/" + NameFromArn(t.cluster_arn) + "/" + t.id + "/" + c.name)},
             {"taskArn", t.arn}, {"name", c.name}, {"lastStatus", c.last_status},
             {"healthStatus", c.health_status}, {"networkInterfaces", json::array()},
             {"networkBindings", json::array()}};
@@ -409,7 +462,7 @@ json ControlPlane::TaskJson(const Task& t) const {
            {"lastStatus", t.last_status}, {"desiredStatus", t.desired_status},
            {"healthStatus", t.health_status}, {"containers", containers},
            {"launchType", "FARGATE"}, {"platformVersion", "1.4.0"}, {"platformFamily", "Linux"},
-           {"availabilityZone", "us-east-1a"}, {"connectivity", "CONNECTED"},
+           {"availabilityZone", core_.region + "a"}, {"connectivity", "CONNECTED"},
            {"createdAt", t.created_at}, {"version", t.version}, {"attachments", json::array()},
            {"attributes", json::array()},
            {"overrides", t.overrides.is_object() ? t.overrides : json{{"containerOverrides", json::array()}}},
@@ -470,6 +523,9 @@ ApiResult ControlPlane::RunTask(const json& r) {
   if (td == nullptr) return tl::unexpected(InvalidParameter("TaskDefinition not found."));
   const int count = r.value("count", 1);
   if (count < 1 || count > 10) return tl::unexpected(InvalidParameter("Count must be between 1 and 10."));
+  if (auto room = CheckTaskLimit(nullptr, count, "RunTask count " + std::to_string(count)); !room) {
+    return tl::unexpected(room.error());
+  }
   json overrides = r.value("overrides", json::object());
   for (const auto& o : overrides.value("containerOverrides", json::array())) {
     bool known = false;
@@ -485,7 +541,7 @@ ApiResult ControlPlane::RunTask(const json& r) {
     Task t;
     t.id = RandomHex(32);
     t.cluster_arn = (*cluster)->arn;
-    t.arn = std::string("arn:aws:ecs:us-east-1:") + kAccount + ":task/" + (*cluster)->name + "/" + t.id;
+    t.arn = core_.Arn("ecs", "task/" + (*cluster)->name + "/" + t.id);
     t.task_definition_arn = (*td)["taskDefinitionArn"];
     t.group = r.value("group", "family:" + family);
     t.started_by = r.value("startedBy", "");
@@ -493,9 +549,9 @@ ApiResult ControlPlane::RunTask(const json& r) {
     if (!t.overrides.contains("containerOverrides")) t.overrides["containerOverrides"] = json::array();
     t.created_at = Now();
     out["tasks"].push_back(TaskJson(t));
+    core_.Touch(ObjectKind::kTask, t.id);
     core_.state.tasks[t.id] = std::move(t);
   }
-  core_.dirty = true;
   return out;
 }
 
@@ -518,8 +574,9 @@ tl::expected<std::string, ApiError> ControlPlane::CheckTaggable(const std::strin
 ApiResult ControlPlane::TagResource(const json& r) {
   auto arn = CheckTaggable(r.value("resourceArn", ""));
   if (!arn) return tl::unexpected(arn.error());
-  json& tags = core_.state.tags[*arn];
-  if (!tags.is_array()) tags = json::array();
+  // Built on a copy: a refused request changes nothing.
+  auto existing = core_.state.tags.find(*arn);
+  json tags = existing != core_.state.tags.end() && existing->second.is_array() ? existing->second : json::array();
   for (const auto& tag : r.value("tags", json::array())) {
     std::string key = tag.value("key", "");
     if (key.empty() || key.size() > 128) return tl::unexpected(InvalidParameter("Tag keys must be 1 to 128 characters."));
@@ -532,7 +589,8 @@ ApiResult ControlPlane::TagResource(const json& r) {
     tags.push_back({{"key", key}, {"value", tag.value("value", "")}});
   }
   if (tags.size() > 50) return tl::unexpected(InvalidParameter("A resource can have at most 50 tags."));
-  core_.dirty = true;
+  core_.state.tags[*arn] = std::move(tags);
+  core_.Touch(ObjectKind::kTags, *arn);
   return json::object();
 }
 
@@ -547,7 +605,7 @@ ApiResult ControlPlane::UntagResource(const json& r) {
     if (std::find(keys.begin(), keys.end(), t.value("key", "")) == keys.end()) kept.push_back(t);
   }
   tags = kept;
-  core_.dirty = true;
+  core_.Touch(ObjectKind::kTags, *arn);
   return json::object();
 }
 

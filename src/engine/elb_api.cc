@@ -12,8 +12,6 @@ ApiError TargetGroupNotFound(const std::string& message = "One or more target gr
   return {"TargetGroupNotFound", message, 400};
 }
 
-const std::string kElbArnPrefix = std::string("arn:aws:elasticloadbalancing:us-east-1:") + kAccount + ":";
-
 ApiError Validation(const std::string& message) { return {"ValidationError", message, 400}; }
 
 /// Reads a Query list "Prefix.member.N" (N = 1..) as strings.
@@ -66,7 +64,7 @@ class Xml {
   std::string out_;
 };
 
-std::string LoadBalancerXml(const LoadBalancer& lb) {
+std::string LoadBalancerXml(const LoadBalancer& lb, const std::string& zone) {
   return Xml()
       .Open("member")
       .Leaf("LoadBalancerArn", lb.arn)
@@ -78,7 +76,7 @@ std::string LoadBalancerXml(const LoadBalancer& lb) {
       .Leaf("VpcId", lb.vpc_id)
       .Open("State").Leaf("Code", "active").Close("State")
       .Leaf("Type", lb.type)
-      .Open("AvailabilityZones").Open("member").Leaf("ZoneName", "us-east-1a").Close("member").Close("AvailabilityZones")
+      .Open("AvailabilityZones").Open("member").Leaf("ZoneName", zone).Close("member").Close("AvailabilityZones")
       .Open("SecurityGroups").Close("SecurityGroups")
       .Leaf("IpAddressType", "ipv4")
       .Close("member")
@@ -134,7 +132,6 @@ tl::expected<std::vector<Action>, ApiError> ParseActions(const QueryParams& p, c
 }  // namespace
 
 XmlResult LoadBalancing::Handle(const std::string& action, const QueryParams& params) {
-  std::lock_guard lock(core_.mu);
   using Handler = XmlResult (LoadBalancing::*)(const QueryParams&);
   static const std::map<std::string, Handler> kActions = {
       {"CreateLoadBalancer", &LoadBalancing::CreateLoadBalancer},
@@ -162,19 +159,19 @@ XmlResult LoadBalancing::CreateLoadBalancer(const QueryParams& p) {
   std::string name = Get(p, "Name");
   if (name.empty() || name.size() > 32) return tl::unexpected(Validation("Load balancer name must be 1-32 characters"));
   for (const auto& [arn, lb] : core_.state.load_balancers) {
-    if (lb.name == name) return Xml().Open("LoadBalancers").Raw(LoadBalancerXml(lb)).Close("LoadBalancers").str();
+    if (lb.name == name) return Xml().Open("LoadBalancers").Raw(LoadBalancerXml(lb, core_.region + "a")).Close("LoadBalancers").str();
   }
   LoadBalancer lb;
   lb.name = name;
   lb.type = Get(p, "Type", "application");
   lb.scheme = Get(p, "Scheme", "internet-facing");
-  lb.arn = kElbArnPrefix + "loadbalancer/app/" + name + "/" + RandomHex(16);
+  lb.arn = core_.Arn("elasticloadbalancing", "loadbalancer/app/" + name + "/" + RandomHex(16));
   lb.dns_name = listener_host_;
   lb.vpc_id = "vpc-local";
   lb.created_at = Now();
   core_.state.load_balancers[lb.arn] = lb;
-  core_.dirty = true;
-  return Xml().Open("LoadBalancers").Raw(LoadBalancerXml(lb)).Close("LoadBalancers").str();
+  core_.Touch(ObjectKind::kLoadBalancer, lb.arn);
+  return Xml().Open("LoadBalancers").Raw(LoadBalancerXml(lb, core_.region + "a")).Close("LoadBalancers").str();
 }
 
 XmlResult LoadBalancing::DescribeLoadBalancers(const QueryParams& p) {
@@ -189,7 +186,7 @@ XmlResult LoadBalancing::DescribeLoadBalancers(const QueryParams& p) {
                 std::find(arns.begin(), arns.end(), arn) != arns.end();
     if (!want) continue;
     ++found;
-    x.Raw(LoadBalancerXml(lb));
+    x.Raw(LoadBalancerXml(lb, core_.region + "a"));
   }
   if (found < names.size() + arns.size()) {
     return tl::unexpected(ApiError{"LoadBalancerNotFound", "One or more load balancers not found", 400});
@@ -226,7 +223,7 @@ XmlResult LoadBalancing::CreateTargetGroup(const QueryParams& p) {
   }
   TargetGroup tg;
   tg.name = name;
-  tg.arn = kElbArnPrefix + "targetgroup/" + name + "/" + RandomHex(16);
+  tg.arn = core_.Arn("elasticloadbalancing", "targetgroup/" + name + "/" + RandomHex(16));
   tg.protocol = Get(p, "Protocol", "HTTP");
   tg.port = GetInt(p, "Port", 80);
   tg.vpc_id = Get(p, "VpcId", "vpc-local");
@@ -243,7 +240,7 @@ XmlResult LoadBalancing::CreateTargetGroup(const QueryParams& p) {
   if (tg.hc_timeout < 2 || tg.hc_timeout > 120) return tl::unexpected(Validation("Health check timeout must be between 2 and 120 seconds"));
   if (tg.hc_timeout >= tg.hc_interval) return tl::unexpected(Validation("Health check interval must be greater than the timeout."));
   core_.state.target_groups[tg.arn] = tg;
-  core_.dirty = true;
+  core_.Touch(ObjectKind::kTargetGroup, tg.arn);
   return Xml().Open("TargetGroups").Raw(TargetGroupXml(tg)).Close("TargetGroups").str();
 }
 
@@ -289,7 +286,7 @@ XmlResult LoadBalancing::ModifyTargetGroupAttributes(const QueryParams& p) {
       it->second.deregistration_delay = v;
     }
   }
-  core_.dirty = true;
+  core_.Touch(ObjectKind::kTargetGroup, it->first);
   return AttributesXml(it->second);
 }
 
@@ -325,17 +322,21 @@ XmlResult LoadBalancing::CreateListener(const QueryParams& p) {
                                                           std::to_string(port) + ": " + opened.error().message, 400});
   }
   Listener l;
-  l.arn = kElbArnPrefix + "listener/app/" + lb->second.name + "/" + lb->second.arn.substr(lb->second.arn.rfind('/') + 1) + "/" + RandomHex(16);
+  l.arn = core_.Arn("elasticloadbalancing", "listener/app/") + lb->second.name + "/" + lb->second.arn.substr(lb->second.arn.rfind('/') + 1) + "/" + RandomHex(16);
   l.load_balancer_arn = lb->first;
   l.port = port;
   l.protocol = protocol;
   l.default_actions = *actions;
   for (const auto& a : l.default_actions) {
     auto& lbs = core_.state.target_groups[a.target_group_arn].load_balancer_arns;
-    if (!a.target_group_arn.empty() && std::find(lbs.begin(), lbs.end(), lb->first) == lbs.end()) lbs.push_back(lb->first);
+    if (!a.target_group_arn.empty() && std::find(lbs.begin(), lbs.end(), lb->first) == lbs.end()) {
+      lbs.push_back(lb->first);
+      core_.Touch(ObjectKind::kTargetGroup, a.target_group_arn);
+    }
   }
   core_.state.listeners[l.arn] = l;
-  core_.dirty = routing_dirty_ = true;
+  core_.Touch(ObjectKind::kListener, l.arn);
+  routing_dirty_ = true;
   return Xml().Open("Listeners").Raw(ListenerXml(l)).Close("Listeners").str();
 }
 
@@ -403,9 +404,10 @@ XmlResult LoadBalancing::CreateRule(const QueryParams& p) {
   if (!actions) return tl::unexpected(actions.error());
   rule.actions = *actions;
   const std::string& l = listener->first;
-  rule.arn = kElbArnPrefix + "listener-rule/" + l.substr(l.find("listener/") + 9) + "/" + RandomHex(16);
+  rule.arn = core_.Arn("elasticloadbalancing", "listener-rule/") + l.substr(l.find("listener/") + 9) + "/" + RandomHex(16);
   core_.state.rules[rule.arn] = rule;
-  core_.dirty = routing_dirty_ = true;
+  core_.Touch(ObjectKind::kRule, rule.arn);
+  routing_dirty_ = true;
   return Xml().Open("Rules").Raw(RuleXml(rule)).Close("Rules").str();
 }
 
@@ -442,7 +444,7 @@ XmlResult LoadBalancing::DescribeTargetHealth(const QueryParams& p) {
   x.Open("TargetHealthDescriptions");
   auto wanted = StructListParam(p, "Targets");
   auto emit = [&](const std::string& id, int port, const Target* t) {
-    x.Open("member").Open("Target").Leaf("Id", id).Leaf("Port", std::to_string(port)).Leaf("AvailabilityZone", "us-east-1a")
+    x.Open("member").Open("Target").Leaf("Id", id).Leaf("Port", std::to_string(port)).Leaf("AvailabilityZone", core_.region + "a")
         .Close("Target").Leaf("HealthCheckPort", std::to_string(port)).Open("TargetHealth");
     if (t == nullptr) {
       x.Leaf("State", "unused").Leaf("Reason", "Target.NotRegistered").Leaf("Description", "Target is not registered to the target group");
@@ -468,7 +470,7 @@ XmlResult LoadBalancing::RegisterTargets(const QueryParams& p) {
   auto it = core_.state.target_groups.find(Get(p, "TargetGroupArn"));
   if (it == core_.state.target_groups.end()) return tl::unexpected(TargetGroupNotFound());
   for (const auto& t : StructListParam(p, "Targets")) {
-    RegisterTarget(it->second, Get(t, "Id"), GetInt(t, "Port", it->second.port));
+    RegisterTarget(it->second, Get(t, "Id"), GetInt(t, "Port", it->second.port), "");
   }
   return std::string();
 }

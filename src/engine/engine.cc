@@ -1,9 +1,13 @@
-// Wires the engine together: store, runtime, proxy, control plane, API server, reconciler loop.
+// Wires the engine together: store, runtime, proxy, control plane, API server, reconciler loop,
+// and the control socket through which a planned restart hands everything to a new process.
 #include "engine/engine.h"
 
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <cstdlib>
@@ -14,8 +18,11 @@
 #include <thread>
 
 #include "aws/credentials.h"
+#include "base/proc.h"
 #include "base/strings.h"
+#include "base/unix_socket.h"
 #include "engine/api.h"
+#include "engine/handoff.h"
 #include "engine/http_server.h"
 #include "engine/proxy.h"
 
@@ -25,14 +32,36 @@ namespace fs = std::filesystem;
 
 namespace {
 constexpr Millis kTickInterval{100};
+constexpr Millis kLogSweepInterval{60'000};
 constexpr Millis kShutdownGrace{10'000};
 constexpr int kIoThreads = 2;
+/// How long a handed-over engine keeps finishing its connections' requests.
+constexpr Millis kWindDownLimit{10'000};
 }  // namespace
 
-Result<aws::Credentials> EnsureCredentials(const std::string& data_dir) {
+int DefaultMaxTasks() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  const long long memory_mib = pages > 0 && page > 0 ? static_cast<long long>(pages) * page / (1 << 20) : 4096;
+  const long cores = std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN));
+  return static_cast<int>(std::clamp<long long>(std::min<long long>(memory_mib / 64, cores * 64), 8, 1024));
+}
+
+Result<void> MakePrivate(const std::string& data_dir) {
   std::error_code ec;
   fs::create_directories(data_dir, ec);
   if (ec) return Fail("create data dir " + data_dir + ": " + ec.message());
+  if (::chmod(data_dir.c_str(), 0700) != 0) return Fail("chmod " + data_dir + ": " + std::strerror(errno));
+  for (auto it = fs::recursive_directory_iterator(data_dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    const auto type = it->symlink_status(ec).type();
+    if (type == fs::file_type::directory) ::chmod(it->path().c_str(), 0700);
+    if (type == fs::file_type::regular) ::chmod(it->path().c_str(), 0600);
+  }
+  return {};
+}
+
+Result<aws::Credentials> EnsureCredentials(const std::string& data_dir) {
+  if (auto p = MakePrivate(data_dir); !p) return tl::unexpected(p.error());
   const std::string path = data_dir + "/credentials";
   if (fs::exists(path)) return aws::LoadCredentialsFile(path, kProfile);
   aws::Credentials creds{"AKIA" + RandomFrom("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16),
@@ -47,17 +76,33 @@ Result<EngineInfo> ReadEngineInfo(const std::string& data_dir) {
   std::stringstream ss;
   ss << in.rdbuf();
   auto j = nlohmann::json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded()) return Fail(data_dir + "/engine.json is not JSON");
-  return EngineInfo{j.value("pid", 0), j.value("endpoint", ""), j.value("credentialsFile", ""),
-                    j.value("profile", kProfile)};
+  if (j.is_discarded() || !j.is_object()) return Fail(data_dir + "/engine.json is not JSON");
+  EngineInfo info;
+  info.pid = j.value("pid", 0);
+  info.start_time = j.value("startTime", 0ULL);
+  info.endpoint = j.value("endpoint", "");
+  info.credentials_file = j.value("credentialsFile", "");
+  info.profile = j.value("profile", kProfile);
+  info.region = j.value("region", kDefaultRegion);
+  info.max_tasks = j.value("maxTasks", 0);
+  info.memory_limits = j.value("memoryLimits", "");
+  info.ready_ms = j.value("readyMillis", 0L);
+  return info;
 }
 
-bool EngineAlive(const EngineInfo& info) { return info.pid > 0 && ::kill(info.pid, 0) == 0; }
+bool EngineAlive(const EngineInfo& info) {
+  const unsigned long long start = ProcessStartTime(info.pid);
+  return start != 0 && (info.start_time == 0 || start == info.start_time);
+}
 
 namespace {
+
 Result<void> WriteEngineInfo(const std::string& data_dir, const EngineInfo& info) {
-  nlohmann::json j{{"pid", info.pid}, {"endpoint", info.endpoint},
-                   {"credentialsFile", info.credentials_file}, {"profile", info.profile}};
+  nlohmann::json j{{"pid", info.pid},           {"startTime", info.start_time},
+                   {"endpoint", info.endpoint}, {"credentialsFile", info.credentials_file},
+                   {"profile", info.profile},   {"region", info.region},
+                   {"maxTasks", info.max_tasks}, {"memoryLimits", info.memory_limits},
+                   {"readyMillis", info.ready_ms}};
   std::string tmp = data_dir + "/engine.json.tmp";
   {
     std::ofstream out(tmp);
@@ -78,32 +123,62 @@ std::map<std::string, std::string> BaseEnv() {
   if (!env.count("PATH")) env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
   return env;
 }
+
+// A task per descriptor at least, and the proxy's connections besides.
+void RaiseDescriptorLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+// Descriptors 3, 4, … by the name the old engine gave each ("api" or a listener port).
+std::map<std::string, UniqueFd> InheritedSockets(const std::vector<std::string>& names) {
+  std::map<std::string, UniqueFd> out;
+  for (size_t i = 0; i < names.size(); ++i) out[names[i]] = UniqueFd(3 + static_cast<int>(i));
+  return out;
+}
+
 }  // namespace
 
 Result<void> RunEngine(const EngineOptions& options) {
+  const SteadyTime began = std::chrono::steady_clock::now();
+  ::umask(077);  // everything the engine writes in its data dir is private
+  ::signal(SIGPIPE, SIG_IGN);
+  RaiseDescriptorLimit();
+  auto inherited = InheritedSockets(options.inherited_sockets);
   auto creds = EnsureCredentials(options.data_dir);
   if (!creds) return tl::unexpected(creds.error());
   auto store = Store::Open(options.data_dir + "/engine.db");
   if (!store) return tl::unexpected(store.error());
-  auto logs = LogService::Open(options.data_dir + "/logs.db");
+  auto logs = LogService::Open(options.data_dir + "/logs.db", options.region);
   if (!logs) return tl::unexpected(logs.error());
 
   boost::asio::io_context io;
   RealClock clock;
   ExecRuntime runtime;
+  if (int removed = runtime.RemoveStaleCgroups(); removed > 0) {
+    std::fprintf(stderr, "slipway engine: removed %d empty cgroups that stopped engines left\n", removed);
+  }
   auto proxy = MakeProxy(io);
-  ControlPlane control(clock, runtime, *proxy, **store, **logs,
-                       {options.data_dir, options.listen_host, BaseEnv()});
-  if (auto loaded = control.Load(); !loaded) return loaded;
-  ApiFront front(control, **logs, clock, *creds);
-  auto port = ServeApi(io, options.listen_host, options.listen_port,
-                       [&front](const ApiHttpRequest& r) { return front.Handle(r); });
+  std::map<int, UniqueFd> listeners;
+  for (auto& [name, fd] : inherited) {
+    if (name != "api") listeners[std::atoi(name.c_str())] = std::move(fd);
+  }
+  proxy->Inherit(std::move(listeners));
+  const int max_tasks = options.max_tasks > 0 ? options.max_tasks : DefaultMaxTasks();
+  ControlPlaneOptions cp{options.data_dir, options.listen_host, BaseEnv()};
+  cp.region = options.region;
+  cp.max_tasks = max_tasks;
+  ControlPlane control(clock, runtime, *proxy, **store, **logs, cp);
+  auto loaded = control.Load();
+  if (!loaded) return tl::unexpected(loaded.error());
+  ApiFront front(control, **logs, clock, *creds, options.region);
+  ApiServer api(io, [&front](const ApiHttpRequest& r) { return front.Handle(r); });
+  auto port = api.Listen(options.listen_host, options.listen_port,
+                         inherited.count("api") ? std::move(inherited["api"]) : UniqueFd());
   if (!port) return tl::unexpected(port.error());
-
-  EngineInfo info{static_cast<int>(::getpid()),
-                  "http://" + options.listen_host + ":" + std::to_string(*port),
-                  fs::absolute(options.data_dir + "/credentials").string(), kProfile};
-  if (auto w = WriteEngineInfo(options.data_dir, info); !w) return w;
 
   std::atomic<bool> stopping{false};
   boost::asio::signal_set signals(io, SIGTERM, SIGINT);
@@ -111,20 +186,83 @@ Result<void> RunEngine(const EngineOptions& options) {
   std::vector<std::thread> threads;
   auto work = boost::asio::make_work_guard(io);
   for (int i = 0; i < kIoThreads; ++i) threads.emplace_back([&io] { io.run(); });
-  std::fprintf(stderr, "slipway engine serving %s (data dir %s; memory limits: %s)\n", info.endpoint.c_str(),
-               options.data_dir.c_str(), runtime.MemoryEnforcement().c_str());
+  control.Tick();  // publishes the restored routing: adopted targets serve again from here
 
-  while (!stopping) {
+  EngineInfo info;
+  info.pid = static_cast<int>(::getpid());
+  info.start_time = ProcessStartTime(::getpid());
+  info.endpoint = "http://" + options.listen_host + ":" + std::to_string(*port);
+  info.credentials_file = fs::absolute(options.data_dir + "/credentials").string();
+  info.region = options.region;
+  info.max_tasks = max_tasks;
+  info.memory_limits = runtime.MemoryEnforcement();
+  info.ready_ms = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - began).count();
+  if (auto w = WriteEngineInfo(options.data_dir, info); !w) return w;
+
+  HandoffHooks hooks;
+  hooks.begin = [&]() {
+    api.StopAccepting();
+    proxy->StopAccepting();
+    control.Freeze();
+    HandedSockets out;
+    out.settings = {{"host", options.listen_host}, {"port", *port}, {"region", options.region},
+                    {"maxTasks", max_tasks}};
+    out.names.push_back("api");
+    out.fds.push_back(api.DuplicateListener());
+    for (auto& [p, fd] : proxy->DuplicateListeners()) {
+      out.names.push_back(std::to_string(p));
+      out.fds.push_back(std::move(fd));
+    }
+    return out;
+  };
+  hooks.abort = [&]() {
+    control.Unfreeze();
+    api.ResumeAccepting();
+    proxy->ResumeAccepting();
+  };
+  HandoffService handoff(options.data_dir, info, std::move(hooks));
+  if (auto h = handoff.Start(); !h) return h;
+
+  std::fprintf(stderr,
+               "slipway engine serving %s (data dir %s; region %s; up to %d tasks; memory limits: %s); "
+               "listeners ready %ld ms after start; adopted %d running tasks, %d had ended%s\n",
+               info.endpoint.c_str(), options.data_dir.c_str(), options.region.c_str(), max_tasks,
+               info.memory_limits.c_str(), info.ready_ms, loaded->adopted_tasks, loaded->ended_tasks,
+               loaded->migrated ? "; state converted from an older engine's format" : "");
+
+  SteadyTime next_sweep = clock.Now();
+  while (!stopping && !handoff.done()) {
     control.Tick();
+    if (clock.Now() >= next_sweep) {
+      // Log events past retention go, so logs.db does not grow without bound.
+      if (auto r = (*logs)->Sweep(static_cast<int64_t>(EpochSeconds(clock.WallNow()) * 1000)); !r) {
+        std::fprintf(stderr, "slipway engine: %s\n", r.error().message.c_str());
+      }
+      next_sweep = clock.Now() + kLogSweepInterval;
+    }
     clock.SleepFor(kTickInterval);
   }
-  std::fprintf(stderr, "slipway engine stopping: stopping tasks\n");
-  control.Shutdown(kShutdownGrace);
+  handoff.Stop();
+  if (handoff.done()) {
+    // The new engine owns the tasks, the state and the sockets; finish what is in flight here.
+    std::fprintf(stderr, "slipway engine handed over; finishing %d connections\n",
+                 proxy->OpenConnections() + api.OpenConnections());
+    api.WindDown();
+    proxy->WindDown();
+    const SteadyTime limit = clock.Now() + kWindDownLimit;
+    while (proxy->OpenConnections() + api.OpenConnections() > 0 && clock.Now() < limit) clock.SleepFor(Millis(50));
+  } else {
+    std::fprintf(stderr, "slipway engine stopping: stopping tasks\n");
+    control.Shutdown(kShutdownGrace);
+  }
   work.reset();
   io.stop();
   for (auto& t : threads) t.join();
-  std::error_code ec;
-  fs::remove(options.data_dir + "/engine.json", ec);
+  // engine.json is this engine's only while it names this process (a successor rewrote it).
+  if (auto now = ReadEngineInfo(options.data_dir); now && now->pid == info.pid) {
+    std::error_code ec;
+    fs::remove(options.data_dir + "/engine.json", ec);
+  }
   return {};
 }
 

@@ -16,7 +16,9 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-asio::awaitable<void> Session(tcp::socket socket, std::shared_ptr<ApiHandler> handler) {
+asio::awaitable<void> Session(tcp::socket socket, std::shared_ptr<ApiHandler> handler,
+                              std::shared_ptr<ConnectionCount> connections) {
+  ConnectionCount::Open open(connections);
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   boost::system::error_code ec;
@@ -35,7 +37,8 @@ asio::awaitable<void> Session(tcp::socket socket, std::shared_ptr<ApiHandler> ha
     res.set(http::field::content_type, out.content_type);
     res.set("x-amzn-RequestId", "00000000-0000-0000-0000-000000000000");
     res.body() = std::move(out.body);
-    res.keep_alive(req.keep_alive());
+    // Winding down after a handoff: this answer is the connection's last.
+    res.keep_alive(req.keep_alive() && !connections->closing);
     res.prepare_payload();
     co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
     if (ec || !res.keep_alive()) break;
@@ -43,24 +46,46 @@ asio::awaitable<void> Session(tcp::socket socket, std::shared_ptr<ApiHandler> ha
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
-asio::awaitable<void> AcceptLoop(std::shared_ptr<tcp::acceptor> acceptor, std::shared_ptr<ApiHandler> handler) {
-  for (;;) {
-    boost::system::error_code ec;
-    tcp::socket socket = co_await acceptor->async_accept(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == asio::error::operation_aborted) co_return;
-    if (ec) continue;
-    asio::co_spawn(acceptor->get_executor(), Session(std::move(socket), handler), asio::detached);
-  }
-}
-
 }  // namespace
 
-Result<int> ServeApi(asio::io_context& io, const std::string& host, int port, ApiHandler handler) {
-  auto acceptor = BindAcceptor(io, host, port);
-  if (!acceptor) return tl::unexpected(acceptor.error());
-  int bound = (*acceptor)->local_endpoint().port();
-  asio::co_spawn(io, AcceptLoop(*acceptor, std::make_shared<ApiHandler>(std::move(handler))), asio::detached);
+struct ApiServer::Impl {
+  Impl(asio::io_context& io, ApiHandler h)
+      : handler(std::make_shared<ApiHandler>(std::move(h))),
+        listeners(io, [this, &io](tcp::socket socket, int) {
+          asio::co_spawn(io, Session(std::move(socket), handler, connections), asio::detached);
+        }) {}
+
+  std::shared_ptr<ApiHandler> handler;
+  std::shared_ptr<ConnectionCount> connections = std::make_shared<ConnectionCount>();
+  ListenerSet listeners;
+  int port = 0;
+};
+
+ApiServer::ApiServer(asio::io_context& io, ApiHandler handler) : impl_(std::make_unique<Impl>(io, std::move(handler))) {}
+
+ApiServer::~ApiServer() = default;
+
+Result<int> ApiServer::Listen(const std::string& host, int port, UniqueFd inherited) {
+  std::map<int, UniqueFd> handed;
+  if (inherited.valid()) handed[port] = std::move(inherited);
+  auto bound = impl_->listeners.Open(host, port, &handed);
+  if (bound) impl_->port = *bound;
   return bound;
 }
+
+UniqueFd ApiServer::DuplicateListener() {
+  auto all = impl_->listeners.Duplicate();
+  return all.empty() ? UniqueFd() : std::move(all.begin()->second);
+}
+
+void ApiServer::StopAccepting() { impl_->listeners.StopAccepting(); }
+void ApiServer::ResumeAccepting() { impl_->listeners.ResumeAccepting(); }
+
+void ApiServer::WindDown() {
+  impl_->connections->closing = true;
+  impl_->listeners.Close();
+}
+
+int ApiServer::OpenConnections() const { return impl_->connections->open; }
 
 }  // namespace slipway::engine

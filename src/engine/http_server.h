@@ -2,9 +2,12 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <memory>
 #include <string>
 
 #include "base/result.h"
+#include "base/unique_fd.h"
 #include "engine/api.h"
 
 namespace boost::asio {
@@ -15,8 +18,28 @@ namespace slipway::engine {
 
 using ApiHandler = std::function<ApiHttpResponse(const ApiHttpRequest&)>;
 
-/// Binds host:port and serves `handler` on `io`. Returns the bound port (useful with port 0).
-[[nodiscard]] Result<int> ServeApi(boost::asio::io_context& io, const std::string& host, int port,
-                                   ApiHandler handler);
+/// Serves `handler` over HTTP/1.1 keep-alive connections on one listening socket.
+class ApiServer {
+ public:
+  ApiServer(boost::asio::io_context& io, ApiHandler handler);
+  ~ApiServer();
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  /// Listens on host:port (or takes over `inherited`, a socket a previous engine handed over)
+  /// and serves; returns the bound port (useful with port 0).
+  [[nodiscard]] Result<int> Listen(const std::string& host, int port, UniqueFd inherited = UniqueFd());
+  /// A copy of the listening socket, for a new engine process.
+  UniqueFd DuplicateListener();
+  void StopAccepting();
+  void ResumeAccepting();
+  /// After a handoff: closes the listening socket and ends each connection after its answer.
+  void WindDown();
+  int OpenConnections() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace slipway::engine

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 
 #include "engine/api_types.h"
@@ -19,25 +20,30 @@ class LoadBalancing {
   LoadBalancing(SharedState& core, DataPlane& data_plane, std::string listener_host)
       : core_(core), data_plane_(data_plane), listener_host_(std::move(listener_host)) {}
 
-  /// Serves one ELBv2 Query action; takes the lock.
+  // Every method expects the caller to hold core.mu.
+
+  /// Serves one ELBv2 Query action.
   XmlResult Handle(const std::string& action, const QueryParams& params);
 
-  // The rest expect the caller to hold core.mu.
-
-  /// After a restart: targets are forgotten (their tasks are gone) and listeners reopen.
-  [[nodiscard]] Result<void> Restore();
+  /// After a restart: listeners reopen and targets are checked afresh; targets of tasks not in
+  /// `live_tasks` are dropped.
+  [[nodiscard]] Result<void> Restore(const std::set<std::string>& live_tasks);
   /// Starts due health checks, expires drained targets and publishes routing when it changed.
   void Tick();
 
   bool HasTargetGroup(const std::string& tg_arn) const;
-  /// Registers listener_host:port in the group; false when the group does not exist.
-  bool RegisterTarget(const std::string& tg_arn, int port);
-  /// Starts draining the target; returns the group's deregistration delay, nullopt without a group.
-  std::optional<int> DrainTarget(const std::string& tg_arn, int port);
-  /// Takes the target out of routing at once (its task died).
-  void RemoveTarget(const std::string& tg_arn, int port);
-  /// "initial" | "healthy" | "unhealthy" | "draining", nullopt when not registered.
-  std::optional<std::string> TargetState(const std::string& tg_arn, int port) const;
+  /// Registers task `task_id`'s listener_host:port in the group; false when the group does not exist.
+  bool RegisterTarget(const std::string& tg_arn, const std::string& task_id, int port);
+  // A task's target is found by its port and must carry its task id: a target on the same port
+  // that another task registered is never touched.
+
+  /// Starts draining the task's target; returns the group's deregistration delay, nullopt when
+  /// the task has no target there.
+  std::optional<int> DrainTarget(const std::string& tg_arn, const std::string& task_id, int port);
+  /// Takes the task's target out of routing at once (its task died); false when it had none.
+  bool RemoveTarget(const std::string& tg_arn, const std::string& task_id, int port);
+  /// "initial" | "healthy" | "unhealthy" | "draining" for the task's target, nullopt when it has none.
+  std::optional<std::string> TargetState(const std::string& tg_arn, const std::string& task_id, int port) const;
 
  private:
   XmlResult CreateLoadBalancer(const QueryParams& p);
@@ -54,9 +60,16 @@ class LoadBalancing {
   XmlResult RegisterTargets(const QueryParams& p);
   XmlResult DeregisterTargets(const QueryParams& p);
 
-  void RegisterTarget(TargetGroup& tg, const std::string& ip, int port);
+  void RegisterTarget(TargetGroup& tg, const std::string& ip, int port, const std::string& task_id);
   void DrainTarget(TargetGroup& tg, const std::string& key);
-  void ApplyHealthResult(const std::string& tg_arn, const std::string& key, const HealthCheckResult& r);
+  /// The task's target on `port` in the group, or nullptr.
+  const Target* FindTaskTarget(const std::string& tg_arn, const std::string& task_id, int port) const;
+  void TouchTarget(const std::string& tg_arn, const std::string& key) {
+    core_.Touch(ObjectKind::kTarget, TargetKey(tg_arn, key));
+  }
+  /// Applies a finished check to the target it was for (takes the lock; called from the data plane).
+  void ApplyHealthResult(const std::string& tg_arn, const std::string& key, int port, const std::string& task_id,
+                         const HealthCheckResult& r);
   void ScheduleHealthChecks();
   void PublishRouting();
   std::string Key(int port) const { return listener_host_ + ":" + std::to_string(port); }

@@ -64,6 +64,7 @@ struct ContainerState {
   // Engine bookkeeping, not on the wire.
   std::string log_path;                   ///< the container's stdout+stderr file
   long log_offset = 0;                    ///< bytes of log_path already shipped to CloudWatch Logs
+  long log_punched = 0;                   ///< leading bytes of log_path whose disk blocks were freed
   std::string log_group, log_stream;      ///< awslogs destination; empty when not configured
   int health_failures = 0;                ///< consecutive failed healthCheck runs
   double next_health_check = 0;
@@ -92,17 +93,20 @@ struct Cluster {
   std::string arn, name, status = "ACTIVE";
 };
 
-/// Health of one registered target, as DescribeTargetHealth reports it.
+/// One registered target and its health, as DescribeTargetHealth reports it.
 struct Target {
   std::string id;  ///< IP address
   int port = 0;
+  /// The ECS task that registered it (empty for targets registered through the ELBv2 API); ECS
+  /// drains and removes targets by task, so one task can never remove another's target.
+  std::string task_id;
   std::string state = "initial";
   std::string reason = "Elb.RegistrationInProgress";
   std::string description = "Target registration is in progress";
-  int ok_streak = 0, fail_streak = 0;
   double drain_until = 0;
+  // Engine bookkeeping, not stored: a restarted engine checks every target afresh.
+  int ok_streak = 0, fail_streak = 0;
   double next_check = 0;
-  bool checked_once = false;
 };
 
 struct TargetGroup {
@@ -158,11 +162,39 @@ struct State {
   std::map<std::string, nlohmann::json> tags;                         ///< resource ARN -> [{key, value}]
 };
 
-/// Whole-state (de)serialisation for the store.
-nlohmann::json ToJson(const State& s);
+/// Each kind of object the store keeps, one row per object.
+enum class ObjectKind {
+  kCluster,         ///< key: cluster name
+  kTaskDefinition,  ///< key: "family:revision"
+  kService,         ///< key: cluster ARN + "/" + service name
+  kTask,            ///< key: task id
+  kLoadBalancer,    ///< key: ARN
+  kTargetGroup,     ///< key: ARN (its targets are rows of their own)
+  kTarget,          ///< key: target group ARN + "|" + "ip:port"
+  kListener,        ///< key: ARN
+  kRule,            ///< key: ARN
+  kTags,            ///< key: the tagged resource's ARN
+};
+/// One object of the state: its kind and key.
+using ObjectRef = std::pair<ObjectKind, std::string>;
+/// Every kind, in the order a restore must read them (target groups before their targets).
+const std::vector<ObjectKind>& AllObjectKinds();
+/// The kind's name in the store ("task", "service", …).
+const char* KindName(ObjectKind kind);
+
+std::string TaskDefinitionKey(const std::string& family, int revision);
+std::string TargetKey(const std::string& target_group_arn, const std::string& target);
+
+/// The stored form (JSON text) of one object, or nullopt when `state` no longer has it.
+std::optional<std::string> StoredObject(const State& state, const ObjectRef& ref);
+/// Puts one stored object back into `state`; false when the text is not a valid object.
+bool RestoreObject(State& state, ObjectKind kind, const std::string& key, const std::string& body);
+/// Every object `state` holds, for a full write (the first one after a migration).
+std::vector<ObjectRef> AllObjects(const State& state);
+
+/// The whole state as one JSON document: how engines before row storage kept it.
 State StateFromJson(const nlohmann::json& j);
 
-std::string ClusterArn(const std::string& name);
 std::string NewDeploymentId();
 std::string NewEventId();
 

@@ -44,16 +44,36 @@ bool Idempotent(http::verb v) {
 
 std::string Key(const Backend& b) { return b.host + ":" + std::to_string(b.port); }
 
-class Proxy final : public DataPlane {
+class Proxy final : public ProxyServer {
  public:
-  Proxy(asio::io_context& io, ProxyOptions options) : io_(io), options_(options) {}
+  Proxy(asio::io_context& io, ProxyOptions options)
+      : io_(io),
+        options_(options),
+        listeners_(io, [this](tcp::socket socket, int port) {
+          boost::system::error_code ec;
+          socket.set_option(tcp::no_delay(true), ec);
+          asio::co_spawn(io_, Serve(std::move(socket), port), asio::detached);
+        }) {}
 
   Result<void> OpenListener(const std::string& host, int port) override {
-    auto acceptor = BindAcceptor(io_, host, port);
-    if (!acceptor) return tl::unexpected(acceptor.error());
-    asio::co_spawn(io_, Accept(*acceptor, port), asio::detached);
+    std::lock_guard lock(inherited_mu_);
+    auto bound = listeners_.Open(host, port, &inherited_);
+    if (!bound) return tl::unexpected(bound.error());
     return {};
   }
+
+  void Inherit(std::map<int, UniqueFd> listeners) override {
+    std::lock_guard lock(inherited_mu_);
+    inherited_ = std::move(listeners);
+  }
+  std::map<int, UniqueFd> DuplicateListeners() override { return listeners_.Duplicate(); }
+  void StopAccepting() override { listeners_.StopAccepting(); }
+  void ResumeAccepting() override { listeners_.ResumeAccepting(); }
+  void WindDown() override {
+    connections_->closing = true;
+    listeners_.Close();
+  }
+  int OpenConnections() const override { return connections_->open; }
 
   void Publish(std::shared_ptr<const RoutingTable> table) override {
     std::set<std::string> live;
@@ -69,24 +89,13 @@ class Proxy final : public DataPlane {
   }
 
   void Check(const HealthCheckSpec& spec, std::function<void(HealthCheckResult)> done) override {
+    if (connections_->closing) return;  // handed over: the new engine checks
     asio::co_spawn(io_, RunCheck(spec, std::move(done)), asio::detached);
   }
 
  private:
-  awaitable<void> Accept(std::shared_ptr<tcp::acceptor> acceptor, int port) {
-    for (;;) {
-      boost::system::error_code ec;
-      tcp::socket socket = co_await acceptor->async_accept(asio::redirect_error(use_awaitable, ec));
-      if (ec) {
-        if (ec == asio::error::operation_aborted) co_return;
-        continue;
-      }
-      socket.set_option(tcp::no_delay(true), ec);
-      asio::co_spawn(io_, Serve(std::move(socket), port), asio::detached);
-    }
-  }
-
   awaitable<void> Serve(tcp::socket socket, int port) {
+    ConnectionCount::Open open(connections_);
     boost::system::error_code ec;
     std::string client_ip = socket.remote_endpoint(ec).address().to_string();
     beast::tcp_stream client(std::move(socket));
@@ -98,7 +107,9 @@ class Proxy final : public DataPlane {
       co_await http::async_read(client, buffer, parser, asio::redirect_error(use_awaitable, ec));
       if (ec) break;
       Request req = parser.release();
-      const bool keep_alive = req.keep_alive();
+      // Winding down after a handoff: this answer is the connection's last; the client's next
+      // connection reaches the new engine through the same listening socket.
+      const bool keep_alive = req.keep_alive() && !connections_->closing;
       Response res = co_await Route(req, port, client_ip);
       res.keep_alive(keep_alive);
       client.expires_after(std::chrono::milliseconds(options_.idle_timeout_ms));
@@ -259,6 +270,10 @@ class Proxy final : public DataPlane {
 
   asio::io_context& io_;
   ProxyOptions options_;
+  ListenerSet listeners_;
+  std::mutex inherited_mu_;
+  std::map<int, UniqueFd> inherited_;
+  std::shared_ptr<ConnectionCount> connections_ = std::make_shared<ConnectionCount>();
   std::shared_ptr<const RoutingTable> table_;
   std::atomic<size_t> next_{0};
   std::mutex pool_mu_;
@@ -267,7 +282,7 @@ class Proxy final : public DataPlane {
 
 }  // namespace
 
-std::unique_ptr<DataPlane> MakeProxy(asio::io_context& io, ProxyOptions options) {
+std::unique_ptr<ProxyServer> MakeProxy(asio::io_context& io, ProxyOptions options) {
   return std::make_unique<Proxy>(io, options);
 }
 

@@ -1,8 +1,10 @@
 // The data plane: an HTTP/1.1 reverse proxy per listener, and target health checks.
 #pragma once
 
+#include <map>
 #include <memory>
 
+#include "base/unique_fd.h"
 #include "engine/data_plane.h"
 
 namespace boost::asio {
@@ -18,7 +20,25 @@ struct ProxyOptions {
   int max_attempts = 3;             ///< targets tried for a request that never reached an app
 };
 
+/// The proxy as the engine's wiring sees it: a data plane whose listening sockets can be handed to
+/// a new engine process while it finishes the requests it has.
+class ProxyServer : public DataPlane {
+ public:
+  /// Listening sockets a previous engine handed over, by port: OpenListener takes these over
+  /// instead of binding anew.
+  virtual void Inherit(std::map<int, UniqueFd> listeners) = 0;
+  /// Copies of every listening socket, by port.
+  virtual std::map<int, UniqueFd> DuplicateListeners() = 0;
+  virtual void StopAccepting() = 0;
+  virtual void ResumeAccepting() = 0;
+  /// After a handoff: closes the listening sockets, answers each connection's request in flight
+  /// with Connection: close, and stops checking health.
+  virtual void WindDown() = 0;
+  /// Client connections still open.
+  virtual int OpenConnections() const = 0;
+};
+
 /// Creates the proxy; its coroutines run on `io`.
-std::unique_ptr<DataPlane> MakeProxy(boost::asio::io_context& io, ProxyOptions options = {});
+std::unique_ptr<ProxyServer> MakeProxy(boost::asio::io_context& io, ProxyOptions options = {});
 
 }  // namespace slipway::engine

@@ -1,9 +1,25 @@
-// SQLite-backed document store, plus the shared SQLite helpers.
+// SQLite-backed object store, plus the shared SQLite helpers.
 #include "engine/store.h"
 
-#include "engine/sqlite_util.h"
+#include <nlohmann/json.hpp>
 
 namespace slipway::engine {
+
+namespace {
+
+constexpr int kSchemaVersion = 2;  // 1: one "state" document; 2: a row per object
+
+constexpr const char* kSchema =
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS objects (kind TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL,"
+    "  PRIMARY KEY (kind, key)) WITHOUT ROWID;";
+
+std::string ResetHint(const std::string& path) {
+  const std::string dir = path.substr(0, path.rfind('/'));
+  return "to start over with an empty engine: slipway engine stop --data-dir " + dir + " && rm -rf " + dir;
+}
+
+}  // namespace
 
 Result<Database> OpenDatabase(const std::string& path, const std::string& schema) {
   sqlite3* raw = nullptr;
@@ -41,33 +57,108 @@ std::string ColumnText(sqlite3_stmt* s, int i) {
 }
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
-  auto db = OpenDatabase(path, "CREATE TABLE IF NOT EXISTS documents (key TEXT PRIMARY KEY, body TEXT NOT NULL);");
+  auto db = OpenDatabase(path, kSchema);
   if (!db) return tl::unexpected(db.error());
-  return std::unique_ptr<Store>(new Store(db->release()));
+  std::unique_ptr<Store> store(new Store(path, std::move(*db)));
+  auto version = Prepare(store->db_.get(), "SELECT value FROM meta WHERE key = 'schema'");
+  if (!version) return tl::unexpected(version.error());
+  if (sqlite3_step(version->get()) == SQLITE_ROW) {
+    const int found = std::atoi(ColumnText(version->get(), 0).c_str());
+    if (found > kSchemaVersion) {
+      return Fail(path + " was written by a newer slipway (schema " + std::to_string(found) + "; this one reads " +
+                  std::to_string(kSchemaVersion) + "). Run that slipway, or " + ResetHint(path));
+    }
+  }
+  auto upsert = Prepare(store->db_.get(),
+                        "INSERT INTO objects(kind, key, body) VALUES(?1, ?2, ?3) "
+                        "ON CONFLICT(kind, key) DO UPDATE SET body = excluded.body");
+  auto erase = Prepare(store->db_.get(), "DELETE FROM objects WHERE kind = ?1 AND key = ?2");
+  if (!upsert) return tl::unexpected(upsert.error());
+  if (!erase) return tl::unexpected(erase.error());
+  store->upsert_ = std::move(*upsert);
+  store->erase_ = std::move(*erase);
+  return store;
 }
 
-Store::~Store() { sqlite3_close(db_); }
-
-Result<void> Store::Put(const std::string& key, const std::string& document) {
-  auto stmt = Prepare(db_, "INSERT INTO documents(key, body) VALUES(?1, ?2) "
-                           "ON CONFLICT(key) DO UPDATE SET body = excluded.body");
-  if (!stmt) return tl::unexpected(stmt.error());
-  Bind(stmt->get(), 1, key);
-  Bind(stmt->get(), 2, document);
-  if (sqlite3_step(stmt->get()) != SQLITE_DONE) {
-    return Fail(std::string("sqlite put ") + key + ": " + sqlite3_errmsg(db_));
+Result<void> Store::Exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_.get(), sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errmsg(db_.get());
+    sqlite3_free(err);
+    return Fail("sqlite " + path_ + ": " + msg);
   }
   return {};
 }
 
-Result<std::string> Store::Get(const std::string& key) {
-  auto stmt = Prepare(db_, "SELECT body FROM documents WHERE key = ?1");
-  if (!stmt) return tl::unexpected(stmt.error());
-  Bind(stmt->get(), 1, key);
-  int rc = sqlite3_step(stmt->get());
-  if (rc == SQLITE_ROW) return ColumnText(stmt->get(), 0);
-  if (rc == SQLITE_DONE) return std::string();
-  return Fail(std::string("sqlite get ") + key + ": " + sqlite3_errmsg(db_));
+Result<void> Store::Commit(const State& state, const std::set<ObjectRef>& refs) {
+  if (refs.empty()) return {};
+  if (auto r = Exec("BEGIN IMMEDIATE"); !r) return r;
+  for (const auto& ref : refs) {
+    const auto body = StoredObject(state, ref);
+    sqlite3_stmt* s = body ? upsert_.get() : erase_.get();
+    sqlite3_reset(s);
+    Bind(s, 1, std::string(KindName(ref.first)));
+    Bind(s, 2, ref.second);
+    if (body) Bind(s, 3, *body);
+    if (sqlite3_step(s) != SQLITE_DONE) {
+      std::string msg = sqlite3_errmsg(db_.get());
+      (void)Exec("ROLLBACK");
+      return Fail("sqlite " + path_ + ": write " + KindName(ref.first) + " " + ref.second + ": " + msg);
+    }
+  }
+  if (auto r = Exec("COMMIT"); !r) {
+    (void)Exec("ROLLBACK");
+    return r;
+  }
+  return {};
+}
+
+Result<State> Store::Load(bool* migrated) {
+  *migrated = false;
+  State state;
+  // Engines before row storage kept everything in documents('state').
+  auto legacy_table = Prepare(db_.get(), "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'documents'");
+  if (!legacy_table) return tl::unexpected(legacy_table.error());
+  if (sqlite3_step(legacy_table->get()) == SQLITE_ROW) {
+    auto doc = Prepare(db_.get(), "SELECT body FROM documents WHERE key = 'state'");
+    if (!doc) return tl::unexpected(doc.error());
+    if (sqlite3_step(doc->get()) == SQLITE_ROW) {
+      auto j = nlohmann::json::parse(ColumnText(doc->get(), 0), nullptr, false);
+      if (j.is_discarded()) return Fail(path_ + ": the stored state is not JSON; " + ResetHint(path_));
+      try {
+        state = StateFromJson(j);
+      } catch (const nlohmann::json::exception& e) {
+        return Fail(path_ + ": the stored state cannot be read (" + e.what() + "); " + ResetHint(path_));
+      }
+    }
+    doc.value().reset();
+    legacy_table.value().reset();
+    const auto all = AllObjects(state);
+    if (auto r = Commit(state, std::set<ObjectRef>(all.begin(), all.end())); !r) return tl::unexpected(r.error());
+    if (auto r = Exec("DROP TABLE documents"); !r) return tl::unexpected(r.error());
+    *migrated = true;
+  }
+  if (auto r = Exec(("INSERT INTO meta(key, value) VALUES('schema', '" + std::to_string(kSchemaVersion) +
+                     "') ON CONFLICT(key) DO UPDATE SET value = excluded.value").c_str());
+      !r) {
+    return tl::unexpected(r.error());
+  }
+  if (*migrated) return state;
+  auto rows = Prepare(db_.get(), "SELECT key, body FROM objects WHERE kind = ?1");
+  if (!rows) return tl::unexpected(rows.error());
+  for (ObjectKind kind : AllObjectKinds()) {
+    sqlite3_reset(rows->get());
+    Bind(rows->get(), 1, std::string(KindName(kind)));
+    int rc;
+    while ((rc = sqlite3_step(rows->get())) == SQLITE_ROW) {
+      const std::string key = ColumnText(rows->get(), 0);
+      if (!RestoreObject(state, kind, key, ColumnText(rows->get(), 1))) {
+        return Fail(path_ + ": stored " + KindName(kind) + " " + key + " cannot be read; " + ResetHint(path_));
+      }
+    }
+    if (rc != SQLITE_DONE) return Fail("sqlite " + path_ + ": " + sqlite3_errmsg(db_.get()));
+  }
+  return state;
 }
 
 }  // namespace slipway::engine

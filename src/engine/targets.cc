@@ -1,25 +1,43 @@
-// Target registration, draining, health-check scheduling and routing publication.
+// Target registration, draining, health-check pacing and routing publication.
 #include <algorithm>
 
 #include "engine/load_balancing.h"
+#include "engine/target_health.h"
 
 namespace slipway::engine {
 
 namespace {
-// New targets are checked every second until their first verdict, so a rollout does not wait a
-// whole interval for a target that was simply not listening yet at registration.
-constexpr double kInitialCheckSeconds = 1.0;
-constexpr double kFirstCheckDelaySeconds = 0.2;
+
+HealthCheckPolicy PolicyOf(const TargetGroup& tg) {
+  return {static_cast<double>(tg.hc_interval), tg.healthy_threshold, tg.unhealthy_threshold};
+}
+
+TargetHealth HealthOf(const Target& t) { return {t.state, t.reason, t.description, t.ok_streak, t.fail_streak}; }
+
 }  // namespace
 
-Result<void> LoadBalancing::Restore() {
-  for (auto& [arn, tg] : core_.state.target_groups) tg.targets.clear();
+Result<void> LoadBalancing::Restore(const std::set<std::string>& live_tasks) {
+  const double now = Now();
+  for (auto& [arn, tg] : core_.state.target_groups) {
+    for (auto it = tg.targets.begin(); it != tg.targets.end();) {
+      Target& t = it->second;
+      if (!t.task_id.empty() && !live_tasks.count(t.task_id)) {
+        TouchTarget(arn, it->first);
+        it = tg.targets.erase(it);
+        continue;
+      }
+      // Health carries over (routing resumes at once); checks resume on their own pace.
+      t.next_check = now + kFirstCheckDelaySeconds;
+      ++it;
+    }
+  }
+  // Routing first, then listeners: the first request accepted already finds its targets.
+  PublishRouting();
   for (const auto& [arn, l] : core_.state.listeners) {
     if (auto r = data_plane_.OpenListener(listener_host_, l.port); !r) {
       return Fail("reopen listener on port " + std::to_string(l.port) + ": " + r.error().message);
     }
   }
-  core_.dirty = routing_dirty_ = true;
   return {};
 }
 
@@ -32,43 +50,54 @@ bool LoadBalancing::HasTargetGroup(const std::string& tg_arn) const {
   return core_.state.target_groups.count(tg_arn) > 0;
 }
 
-bool LoadBalancing::RegisterTarget(const std::string& tg_arn, int port) {
+bool LoadBalancing::RegisterTarget(const std::string& tg_arn, const std::string& task_id, int port) {
   auto tg = core_.state.target_groups.find(tg_arn);
   if (tg == core_.state.target_groups.end()) return false;
-  RegisterTarget(tg->second, listener_host_, port);
+  RegisterTarget(tg->second, listener_host_, port, task_id);
   return true;
 }
 
-std::optional<int> LoadBalancing::DrainTarget(const std::string& tg_arn, int port) {
+const Target* LoadBalancing::FindTaskTarget(const std::string& tg_arn, const std::string& task_id, int port) const {
   auto tg = core_.state.target_groups.find(tg_arn);
-  if (tg == core_.state.target_groups.end()) return std::nullopt;
-  DrainTarget(tg->second, Key(port));
-  return tg->second.deregistration_delay;
-}
-
-void LoadBalancing::RemoveTarget(const std::string& tg_arn, int port) {
-  auto tg = core_.state.target_groups.find(tg_arn);
-  if (tg == core_.state.target_groups.end()) return;
-  DrainTarget(tg->second, Key(port));
+  if (tg == core_.state.target_groups.end() || task_id.empty()) return nullptr;
   auto target = tg->second.targets.find(Key(port));
-  if (target != tg->second.targets.end()) target->second.drain_until = std::min(target->second.drain_until, Now());
+  if (target == tg->second.targets.end() || target->second.task_id != task_id) return nullptr;
+  return &target->second;
 }
 
-std::optional<std::string> LoadBalancing::TargetState(const std::string& tg_arn, int port) const {
-  auto tg = core_.state.target_groups.find(tg_arn);
-  if (tg == core_.state.target_groups.end()) return std::nullopt;
-  auto target = tg->second.targets.find(Key(port));
-  if (target == tg->second.targets.end()) return std::nullopt;
-  return target->second.state;
+std::optional<int> LoadBalancing::DrainTarget(const std::string& tg_arn, const std::string& task_id, int port) {
+  if (FindTaskTarget(tg_arn, task_id, port) == nullptr) return std::nullopt;
+  TargetGroup& tg = core_.state.target_groups[tg_arn];
+  DrainTarget(tg, Key(port));
+  return tg.deregistration_delay;
 }
 
-void LoadBalancing::RegisterTarget(TargetGroup& tg, const std::string& ip, int port) {
+bool LoadBalancing::RemoveTarget(const std::string& tg_arn, const std::string& task_id, int port) {
+  if (FindTaskTarget(tg_arn, task_id, port) == nullptr) return false;
+  TargetGroup& tg = core_.state.target_groups[tg_arn];
+  tg.targets.erase(Key(port));
+  TouchTarget(tg_arn, Key(port));
+  routing_dirty_ = true;
+  return true;
+}
+
+std::optional<std::string> LoadBalancing::TargetState(const std::string& tg_arn, const std::string& task_id,
+                                                      int port) const {
+  const Target* t = FindTaskTarget(tg_arn, task_id, port);
+  if (t == nullptr) return std::nullopt;
+  return t->state;
+}
+
+void LoadBalancing::RegisterTarget(TargetGroup& tg, const std::string& ip, int port, const std::string& task_id) {
   Target t;
   t.id = ip;
   t.port = port;
+  t.task_id = task_id;
   t.next_check = Now() + kFirstCheckDelaySeconds;
-  tg.targets[ip + ":" + std::to_string(port)] = t;
-  core_.dirty = routing_dirty_ = true;
+  const std::string key = ip + ":" + std::to_string(port);
+  tg.targets[key] = t;
+  TouchTarget(tg.arn, key);
+  routing_dirty_ = true;
 }
 
 void LoadBalancing::DrainTarget(TargetGroup& tg, const std::string& key) {
@@ -78,42 +107,33 @@ void LoadBalancing::DrainTarget(TargetGroup& tg, const std::string& key) {
   it->second.reason = "Target.DeregistrationInProgress";
   it->second.description = "Target deregistration is in progress";
   it->second.drain_until = Now() + tg.deregistration_delay;
-  core_.dirty = routing_dirty_ = true;
+  TouchTarget(tg.arn, key);
+  routing_dirty_ = true;
 }
 
-void LoadBalancing::ApplyHealthResult(const std::string& tg_arn, const std::string& key,
-                                     const HealthCheckResult& r) {
+void LoadBalancing::ApplyHealthResult(const std::string& tg_arn, const std::string& key, int port,
+                                      const std::string& task_id, const HealthCheckResult& r) {
   std::lock_guard lock(core_.mu);
+  if (core_.frozen) return;
   auto tg = core_.state.target_groups.find(tg_arn);
   if (tg == core_.state.target_groups.end()) return;
   auto it = tg->second.targets.find(key);
-  if (it == tg->second.targets.end() || it->second.state == "draining") return;
-  Target& t = it->second;
-  const std::string before = t.state;
-  t.checked_once = true;
-  if (r.ok) {
-    ++t.ok_streak;
-    t.fail_streak = 0;
-    // A new target needs one passing check; a failed one needs the healthy threshold.
-    if (t.state == "initial" || (t.state == "unhealthy" && t.ok_streak >= tg->second.healthy_threshold)) {
-      t.state = "healthy";
-    }
-    if (t.state == "healthy") t.reason = t.description = "";
-  } else {
-    ++t.fail_streak;
-    t.ok_streak = 0;
-    if (t.state == "initial") {
-      t.reason = "Elb.InitialHealthChecking";
-      t.description = "Initial health checks in progress";
-    }
-    if (t.fail_streak >= tg->second.unhealthy_threshold) {
-      t.state = "unhealthy";
-      t.reason = r.reason;
-      t.description = r.description;
-    }
+  // The target may have been drained, removed or replaced by another task's since the check began.
+  if (it == tg->second.targets.end() || it->second.state == "draining" || it->second.task_id != task_id ||
+      it->second.port != port) {
+    return;
   }
-  if (t.state != before) routing_dirty_ = true;
-  core_.dirty = true;
+  Target& t = it->second;
+  const TargetHealth before = HealthOf(t);
+  const TargetHealth after = ApplyCheckResult(before, PolicyOf(tg->second), r);
+  t.ok_streak = after.ok_streak;
+  t.fail_streak = after.fail_streak;
+  if (after.state == before.state && after.reason == before.reason && after.description == before.description) return;
+  t.state = after.state;
+  t.reason = after.reason;
+  t.description = after.description;
+  TouchTarget(tg_arn, key);
+  if (after.state != before.state) routing_dirty_ = true;
 }
 
 void LoadBalancing::ScheduleHealthChecks() {
@@ -123,19 +143,21 @@ void LoadBalancing::ScheduleHealthChecks() {
       Target& t = it->second;
       if (t.state == "draining") {
         if (now >= t.drain_until) {
+          TouchTarget(arn, it->first);
           it = tg.targets.erase(it);
-          core_.dirty = routing_dirty_ = true;
+          routing_dirty_ = true;
           continue;
         }
         ++it;
         continue;
       }
       if (now >= t.next_check) {
-        t.next_check = now + (t.state == "initial" ? kInitialCheckSeconds : tg.hc_interval);
+        t.next_check = NextCheckAt(now, PolicyOf(tg));
         HealthCheckSpec spec{t.id, tg.hc_port == "traffic-port" ? t.port : std::atoi(tg.hc_port.c_str()),
                              tg.hc_path, tg.hc_timeout * 1000, tg.matcher};
-        std::string tg_arn = arn, key = it->first;
-        data_plane_.Check(spec, [this, tg_arn, key](HealthCheckResult r) { ApplyHealthResult(tg_arn, key, r); });
+        data_plane_.Check(spec, [this, tg_arn = arn, key = it->first, port = t.port, task = t.task_id](HealthCheckResult r) {
+          ApplyHealthResult(tg_arn, key, port, task, r);
+        });
       }
       ++it;
     }

@@ -46,7 +46,7 @@ class Engine:
                         AWS_PROFILE="slipway-local", AWS_DEFAULT_REGION="us-east-1",
                         AWS_CONFIG_FILE=os.devnull, AWS_PAGER="")
         for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "APP_VERSION", "DEMO_FAIL",
-                  "DATABASE_URL"):
+                  "DATABASE_URL", "DEMO_MARKER"):
             self.env.pop(k, None)
 
     @property
@@ -83,12 +83,13 @@ class Engine:
             f.write(text)
         return path
 
-    def client(self, service):
+    def client(self, service, config=None):
         """A boto3 client for `service` signed with the engine's key pair."""
-        creds = open(self.env["AWS_SHARED_CREDENTIALS_FILE"]).read().split()
+        with open(self.env["AWS_SHARED_CREDENTIALS_FILE"]) as f:
+            creds = f.read().split()
         return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
                             aws_access_key_id=creds[creds.index("aws_access_key_id") + 2],
-                            aws_secret_access_key=creds[creds.index("aws_secret_access_key") + 2])
+                            aws_secret_access_key=creds[creds.index("aws_secret_access_key") + 2], config=config)
 
     def aws(self, *args):
         out = subprocess.run([AWS, "--endpoint-url", self.endpoint, "--output", "json", *args], env=self.env,

@@ -1,0 +1,513 @@
+// Task lifecycles: restoring and adopting tasks after a restart, launching (PROVISIONING ->
+// PENDING -> RUNNING), stopping (DEACTIVATING -> STOPPING -> STOPPED), log shipping and pruning.
+#include <fcntl.h>
+#include <linux/falloc.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+
+#include "aws/task_definition.h"
+#include "base/strings.h"
+#include "engine/control_plane.h"
+#include "engine/runtime/supervisor_files.h"
+
+namespace slipway::engine {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr int kDefaultStopTimeoutSeconds = 30;
+constexpr size_t kMaxStoppedTasks = 300;
+constexpr double kStoppedTaskSeconds = 3600;  // ECS shows stopped tasks for about an hour
+/// Shipped log bytes a task's log file keeps on disk before they are punched out.
+constexpr long kLogKeepBytes = 8L << 20;
+
+std::string ClusterName(const std::string& arn) { return arn.substr(arn.rfind('/') + 1); }
+
+const json* ContainerOverride(const json& overrides, const std::string& name) {
+  if (!overrides.is_object()) return nullptr;
+  auto list = overrides.find("containerOverrides");
+  if (list == overrides.end() || !list->is_array()) return nullptr;
+  for (const auto& o : *list) {
+    if (o.is_object() && o.value("name", "") == name) return &o;
+  }
+  return nullptr;
+}
+
+const json* ContainerDefinition(const json& td, const std::string& name) {
+  for (const auto& def : td["containerDefinitions"]) {
+    if (def.value("name", "") == name) return &def;
+  }
+  return nullptr;
+}
+
+// Frees the disk blocks of log bytes already shipped, keeping the file's offsets as they are (the
+// supervisor appends, the shipper reads by offset).
+long PunchShipped(const std::string& path, long shipped, long punched) {
+  const long upto = shipped / 4096 * 4096;
+  if (upto - punched < kLogKeepBytes) return punched;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return punched;
+  const bool ok = ::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, upto) == 0;
+  ::close(fd);
+  return ok ? upto : punched;
+}
+
+}  // namespace
+
+ControlPlane::ControlPlane(Clock& clock, TaskRuntime& runtime, DataPlane& data_plane, Store& store, LogService& logs,
+                           ControlPlaneOptions options)
+    : core_(clock, options.region),
+      runtime_(runtime),
+      store_(store),
+      logs_(logs),
+      options_(std::move(options)),
+      lb_(core_, data_plane, options_.listener_host),
+      ports_(options_.listener_host, options_.first_task_port, options_.last_task_port) {}
+
+Result<LoadSummary> ControlPlane::Load() {
+  std::lock_guard lock(core_.mu);
+  LoadSummary summary;
+  auto state = store_.Load(&summary.migrated);
+  if (!state) return tl::unexpected(state.error());
+  core_.state = std::move(*state);
+  for (auto& [id, t] : core_.state.tasks) {
+    if (t.last_status != "STOPPED") AdoptTask(t, summary);
+  }
+  std::set<std::string> live;
+  for (const auto& [id, t] : core_.state.tasks) {
+    if (t.last_status != "STOPPED") live.insert(id);
+  }
+  if (auto r = lb_.Restore(live); !r) return tl::unexpected(r.error());
+  // Directories of tasks the state no longer has, unless a supervisor still runs there.
+  std::error_code ec;
+  for (const auto& dir : std::filesystem::directory_iterator(options_.data_dir + "/tasks", ec)) {
+    const std::string id = dir.path().filename().string();
+    if (core_.state.tasks.count(id)) continue;
+    bool supervised = false;
+    for (const auto& f : std::filesystem::directory_iterator(dir.path(), ec)) {
+      supervised = supervised || (f.path().extension() == ".lock" && LockHeld(f.path().string()));
+    }
+    if (!supervised) std::filesystem::remove_all(dir.path(), ec);
+  }
+  if (auto r = Commit(); !r) return tl::unexpected(r.error());
+  return summary;
+}
+
+void ControlPlane::AdoptTask(Task& t, LoadSummary& summary) {
+  bool adopted = false, lost = false;
+  for (auto& c : t.containers) {
+    if (c.host_port >= options_.first_task_port && c.host_port <= options_.last_task_port) {
+      ports_.Hold(c.host_port, t.id);
+    }
+    if (c.last_status == "STOPPED") continue;
+    switch (runtime_.Adopt(t.id, c.name, TaskDir(t))) {
+      case Adoption::kAdopted:
+        // Started before the engine could record it: it runs, so it must not be started again.
+        c.last_status = "RUNNING";
+        adopted = true;
+        break;
+      case Adoption::kEnded:
+        break;  // the next Reap() reports how it ended
+      case Adoption::kNotStarted:
+        // A PENDING container was decided but never started: StartContainers starts it. One the
+        // store says ran has no supervisor record: an engine before supervisors ran it.
+        if (c.last_status != "PENDING") {
+          c.last_status = "STOPPED";
+          c.reason = "the container was not found when the engine restarted";
+          lost = true;
+        }
+        break;
+    }
+  }
+  if (adopted) ++summary.adopted_tasks;
+  const bool all_running = std::all_of(t.containers.begin(), t.containers.end(),
+                                       [](const ContainerState& c) { return c.last_status == "RUNNING"; });
+  if (!lost && t.last_status == "PENDING" && !t.containers.empty() && all_running) {
+    t.last_status = "RUNNING";
+    t.started_at = Now();
+    ++t.version;
+    Touch(t);
+    if (t.desired_status == "RUNNING") RegisterTarget(t);
+  }
+  if (lost) {
+    ++summary.ended_tasks;
+    if (t.desired_status != "STOPPED") {
+      t.stopped_reason = "Task stopped because the slipway engine restarted and its containers were gone";
+      t.stop_code = "ServiceSchedulerInitiated";
+    }
+    runtime_.Signal(t.id, SIGKILL);
+    FinishStop(t);
+  }
+}
+
+Result<void> ControlPlane::Commit() {
+  auto r = store_.Commit(core_.state, core_.touched);
+  if (r) core_.touched.clear();
+  return r;
+}
+
+void ControlPlane::Freeze() {
+  std::lock_guard lock(core_.mu);
+  if (auto r = Commit(); !r) std::fprintf(stderr, "slipway engine: %s\n", r.error().message.c_str());
+  core_.frozen = true;
+}
+
+void ControlPlane::Unfreeze() {
+  std::lock_guard lock(core_.mu);
+  core_.frozen = false;
+}
+
+int ControlPlane::LiveTasks() {
+  std::lock_guard lock(core_.mu);
+  return LiveTaskCount();
+}
+
+int ControlPlane::LiveTaskCount() const {
+  return static_cast<int>(std::count_if(core_.state.tasks.begin(), core_.state.tasks.end(),
+                                        [](const auto& kv) { return kv.second.last_status != "STOPPED"; }));
+}
+
+void ControlPlane::ReapContainers() {
+  for (const auto& exit : runtime_.Reap()) {
+    auto it = core_.state.tasks.find(exit.task_id);
+    if (it == core_.state.tasks.end()) continue;
+    Task& t = it->second;
+    for (auto& c : t.containers) {
+      if (c.name != exit.name) continue;
+      c.last_status = "STOPPED";
+      c.exit_code = exit.status.code;
+      if (exit.out_of_memory) c.reason = "OutOfMemoryError: Container killed due to memory usage";
+      if (!exit.reason.empty()) c.reason = exit.reason;
+    }
+    ShipLogs(t);
+    if (t.desired_status != "STOPPED") {
+      t.stopped_reason = exit.failed_to_start ? exit.reason : "Essential container in task exited";
+      t.stop_code = exit.failed_to_start ? "TaskFailedToStart" : "EssentialContainerExited";
+      t.desired_status = "STOPPED";
+      t.stopping_at = Now();
+    }
+    Touch(t);
+    bool all_stopped = std::all_of(t.containers.begin(), t.containers.end(),
+                                   [](const ContainerState& c) { return c.last_status == "STOPPED"; });
+    if (all_stopped) FinishStop(t);
+  }
+}
+
+void ControlPlane::FinishStop(Task& t) {
+  if (t.last_status == "STOPPED") return;
+  if (!t.target_group_arn.empty()) {
+    // A task that died on its own is taken out of routing at once.
+    if (lb_.RemoveTarget(t.target_group_arn, t.id, t.target_port) && !t.service_name.empty() && t.last_status == "RUNNING") {
+      auto svc = core_.state.services.find(t.cluster_arn + "/" + t.service_name);
+      if (svc != core_.state.services.end()) {
+        AddEvent(svc->second, "deregistered 1 targets in (target-group " + t.target_group_arn + ")");
+      }
+    }
+    t.target_group_arn.clear();
+  }
+  ports_.Release(t.id);
+  for (auto& c : t.containers) c.last_status = "STOPPED";
+  t.last_status = "STOPPED";
+  t.desired_status = "STOPPED";
+  t.stopped_at = Now();
+  if (t.stopping_at == 0) t.stopping_at = t.stopped_at;
+  ++t.version;
+  Touch(t);
+}
+
+void ControlPlane::BeginStop(Task& t, const std::string& reason, const std::string& stop_code) {
+  t.desired_status = "STOPPED";
+  t.stopping_at = Now();
+  t.stopped_reason = reason;
+  t.stop_code = stop_code;
+  ++t.version;
+  Touch(t);
+  if (t.last_status == "PROVISIONING" || t.last_status == "PENDING") {
+    runtime_.Signal(t.id, SIGKILL);
+    if (std::none_of(t.containers.begin(), t.containers.end(),
+                     [](const ContainerState& c) { return c.last_status == "RUNNING"; })) {
+      FinishStop(t);
+    }
+    return;
+  }
+  if (auto delay = lb_.DrainTarget(t.target_group_arn, t.id, t.target_port)) {
+    t.last_status = "DEACTIVATING";
+    t.drain_until = Now() + *delay;
+    return;
+  }
+  t.last_status = "STOPPING";
+  runtime_.Signal(t.id, SIGTERM);
+  t.kill_at = Now() + kDefaultStopTimeoutSeconds;
+}
+
+bool ControlPlane::PrepareContainers(Task& t, const json& td) {
+  t.containers.clear();
+  for (const auto& def : td["containerDefinitions"]) {
+    ContainerState c;
+    c.name = def.value("name", "");
+    for (const auto& pm : def.value("portMappings", json::array())) {
+      c.container_port = pm.value("containerPort", 0);
+      c.host_port = pm.value("hostPort", 0);
+      if (c.host_port == 0) {
+        auto port = ports_.Acquire(t.id);
+        if (!port) {
+          c.reason = "ResourceInitializationError: no free host port in " + std::to_string(options_.first_task_port) +
+                     "-" + std::to_string(options_.last_task_port);
+        }
+        c.host_port = port.value_or(0);
+      }
+      break;
+    }
+    c.log_path = LogPath(TaskDir(t), c.name);
+    if (auto awslogs = aws::Awslogs(def, t.id)) {
+      c.log_group = awslogs->group;
+      c.log_stream = awslogs->stream;
+      if (!awslogs->create_group && !logs_.GroupExists(c.log_group)) {
+        c.reason = "ResourceInitializationError: failed to validate logger args: The specified log group does not "
+                   "exist. : exit status 1 (awslogs-group " + c.log_group + ")";
+      }
+    }
+    t.containers.push_back(c);
+    if (!c.reason.empty()) {
+      t.stopped_reason = c.reason;
+      t.stop_code = "TaskFailedToStart";
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ControlPlane::StartContainers(Task& t, const json& td) {
+  std::error_code ec;
+  std::filesystem::create_directories(TaskDir(t), ec);
+  for (auto& c : t.containers) {
+    if (c.last_status != "PENDING") continue;
+    const json* def = ContainerDefinition(td, c.name);
+    const json* override = ContainerOverride(t.overrides, c.name);
+    std::vector<std::string> argv = def ? def->value("entryPoint", std::vector<std::string>{}) : std::vector<std::string>{};
+    json command = override && override->contains("command") ? (*override)["command"]
+                   : def                                      ? def->value("command", json::array())
+                                                              : json::array();
+    for (const auto& a : command) argv.push_back(a.get<std::string>());
+    std::map<std::string, std::string> env = options_.base_env;
+    for (const auto& kv : def ? def->value("environment", json::array()) : json::array()) {
+      env[kv.value("name", "")] = kv.value("value", "");
+    }
+    if (override) {
+      for (const auto& kv : override->value("environment", json::array())) env[kv.value("name", "")] = kv.value("value", "");
+    }
+    if (c.host_port != 0 && !env.count("PORT")) env["PORT"] = std::to_string(c.host_port);
+    if (argv.empty()) {
+      c.reason = "CannotStartContainerError: the exec runtime needs entryPoint or command in container " + c.name;
+    } else {
+      auto started = runtime_.Start({t.id, c.name, argv, env, def ? def->value("workingDirectory", "") : "",
+                                     TaskDir(t), def ? aws::ContainerMemoryMib(td, *def) * 1024 * 1024 : 0});
+      if (started) c.last_status = "RUNNING";
+      else c.reason = "CannotStartContainerError: " + started.error().message;
+    }
+    if (!c.reason.empty()) {
+      t.stopped_reason = c.reason;
+      t.stop_code = "TaskFailedToStart";
+      runtime_.Signal(t.id, SIGKILL);
+      return false;
+    }
+  }
+  return true;
+}
+
+void ControlPlane::ShipLogs(Task& t) {
+  const int64_t now_ms = static_cast<int64_t>(Now() * 1000);
+  for (auto& c : t.containers) {
+    if (c.log_group.empty() || c.log_path.empty()) continue;
+    std::error_code ec;
+    auto size = static_cast<long>(std::filesystem::file_size(c.log_path, ec));
+    if (ec || size <= c.log_offset) continue;
+    std::ifstream in(c.log_path, std::ios::binary);
+    in.seekg(c.log_offset);
+    std::string chunk(static_cast<size_t>(size - c.log_offset), '\0');
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    // Ship whole lines; a partial last line waits, unless the container has stopped.
+    size_t end = chunk.rfind('\n');
+    bool final = c.last_status == "STOPPED";
+    size_t take = end == std::string::npos ? (final ? chunk.size() : 0) : (final ? chunk.size() : end + 1);
+    if (take == 0) continue;
+    std::vector<LogLine> lines;
+    for (const auto& line : Split(chunk.substr(0, take), '\n')) {
+      if (!line.empty()) lines.push_back({now_ms, line});
+    }
+    if (logs_.Ingest(c.log_group, c.log_stream, lines, true, now_ms)) {
+      c.log_offset += static_cast<long>(take);
+      c.log_punched = PunchShipped(c.log_path, c.log_offset, c.log_punched);
+      Touch(t);
+    }
+  }
+}
+
+std::string ControlPlane::LaunchTask(Service& s, const std::string& deployment_id) {
+  Task t;
+  t.id = RandomHex(32);
+  t.cluster_arn = s.cluster_arn;
+  t.arn = core_.Arn("ecs", "task/" + ClusterName(s.cluster_arn) + "/" + t.id);
+  t.service_name = s.name;
+  t.group = "service:" + s.name;
+  t.started_by = deployment_id;
+  for (const auto& d : s.deployments) {
+    if (d.id == deployment_id) t.task_definition_arn = d.task_definition;
+  }
+  t.created_at = Now();
+  Touch(t);
+  core_.state.tasks[t.id] = t;
+  return t.id;
+}
+
+void ControlPlane::RegisterTarget(Task& t) {
+  auto svc = core_.state.services.find(t.cluster_arn + "/" + t.service_name);
+  if (svc == core_.state.services.end() || svc->second.load_balancers.empty()) return;
+  const json& lb = svc->second.load_balancers[0];
+  const std::string tg_arn = lb.value("targetGroupArn", "");
+  for (const auto& c : t.containers) {
+    if (c.name != lb.value("containerName", "") || c.host_port == 0) continue;
+    if (!lb_.RegisterTarget(tg_arn, t.id, c.host_port)) continue;
+    t.target_group_arn = tg_arn;
+    t.target_port = c.host_port;
+    AddEvent(svc->second, "registered 1 targets in (target-group " + tg_arn + ")");
+  }
+}
+
+void ControlPlane::AdvanceTasks() {
+  const double now = Now();
+  // Launches come in batches: a bucket of launch_per_second tokens, refilled continuously.
+  const double rate = std::max(1, options_.launches_per_second);
+  launch_tokens_ = std::min(rate, launch_tokens_ + (now - tokens_at_) * rate);
+  tokens_at_ = now;
+
+  // Decide each new task's containers and commit that before any process starts, so a restarted
+  // engine knows every container that may be running.
+  bool decided = false;
+  for (auto& [id, t] : core_.state.tasks) {
+    if (t.last_status != "PROVISIONING" || t.desired_status != "RUNNING" || launch_tokens_ < 1) continue;
+    launch_tokens_ -= 1;
+    t.last_status = "PENDING";
+    Touch(t);
+    decided = true;
+    const json* td = FindTaskDefinition(t.task_definition_arn);
+    if (td == nullptr || !PrepareContainers(t, *td)) {
+      if (td == nullptr) {
+        t.stopped_reason = "TaskFailedToStart: task definition not found";
+        t.stop_code = "TaskFailedToStart";
+      }
+      FinishStop(t);
+    }
+  }
+  if (decided) {
+    if (auto r = Commit(); !r) {
+      std::fprintf(stderr, "slipway engine: not starting tasks: %s\n", r.error().message.c_str());
+      return;
+    }
+  }
+
+  for (auto& [id, t] : core_.state.tasks) {
+    if (t.last_status == "PENDING" && t.desired_status == "RUNNING") {
+      const json* td = FindTaskDefinition(t.task_definition_arn);
+      if (td == nullptr || !StartContainers(t, *td)) {
+        if (td == nullptr) {
+          t.stopped_reason = "TaskFailedToStart: task definition not found";
+          t.stop_code = "TaskFailedToStart";
+        }
+        FinishStop(t);
+        continue;
+      }
+      t.last_status = "RUNNING";
+      t.started_at = now;
+      ++t.version;
+      Touch(t);
+      RegisterTarget(t);
+    } else if (t.last_status == "DEACTIVATING" && now >= t.drain_until) {
+      t.last_status = "STOPPING";
+      runtime_.Signal(t.id, SIGTERM);
+      int timeout = kDefaultStopTimeoutSeconds;
+      if (const json* td = FindTaskDefinition(t.task_definition_arn)) {
+        timeout = (*td)["containerDefinitions"][0].value("stopTimeout", kDefaultStopTimeoutSeconds);
+      }
+      t.kill_at = now + timeout;
+      ++t.version;
+      Touch(t);
+    } else if (t.last_status == "STOPPING" && t.kill_at > 0 && now >= t.kill_at) {
+      runtime_.Signal(t.id, SIGKILL);
+      t.kill_at = 0;
+      Touch(t);
+    }
+  }
+}
+
+void ControlPlane::PruneStoppedTasks() {
+  // Keep at most the newest kMaxStoppedTasks, none older than an hour; their directories go too.
+  const double cutoff = Now() - kStoppedTaskSeconds;
+  std::vector<std::pair<double, std::string>> stopped;
+  for (const auto& [id, t] : core_.state.tasks) {
+    if (t.last_status == "STOPPED") stopped.emplace_back(t.stopped_at, id);
+  }
+  std::sort(stopped.begin(), stopped.end(), std::greater<>());
+  for (size_t i = 0; i < stopped.size(); ++i) {
+    if (i < kMaxStoppedTasks && stopped[i].first >= cutoff) continue;
+    const std::string& id = stopped[i].second;
+    std::error_code ec;
+    std::filesystem::remove_all(TaskDir(core_.state.tasks[id]), ec);
+    core_.state.tasks.erase(id);
+    core_.Touch(ObjectKind::kTask, id);
+  }
+}
+
+void ControlPlane::Shutdown(Millis grace) {
+  std::unique_lock lock(core_.mu);
+  for (auto& [id, t] : core_.state.tasks) {
+    if (t.last_status == "STOPPED") continue;
+    runtime_.Signal(id, SIGTERM);
+    if (t.desired_status != "STOPPED") {
+      t.desired_status = "STOPPED";
+      t.stopped_reason = "Task stopped because the slipway engine stopped";
+      t.stop_code = "ServiceSchedulerInitiated";
+      Touch(t);
+    }
+  }
+  const SteadyTime deadline = core_.clock.Now() + grace;
+  for (;;) {
+    ReapContainers();
+    bool alive = std::any_of(core_.state.tasks.begin(), core_.state.tasks.end(),
+                             [](const auto& kv) { return kv.second.last_status != "STOPPED"; });
+    if (!alive || core_.clock.Now() >= deadline) break;
+    lock.unlock();
+    core_.clock.SleepFor(Millis(50));
+    lock.lock();
+  }
+  for (auto& [id, t] : core_.state.tasks) {
+    if (t.last_status == "STOPPED") continue;
+    runtime_.Signal(id, SIGKILL);
+  }
+  // Supervisors report a killed container within moments; whatever has not reported by then is
+  // recorded stopped anyway.
+  const SteadyTime killed_by = core_.clock.Now() + Millis(2000);
+  for (;;) {
+    ReapContainers();
+    bool alive = std::any_of(core_.state.tasks.begin(), core_.state.tasks.end(),
+                             [](const auto& kv) { return kv.second.last_status != "STOPPED"; });
+    if (!alive || core_.clock.Now() >= killed_by) break;
+    lock.unlock();
+    core_.clock.SleepFor(Millis(20));
+    lock.lock();
+  }
+  for (auto& [id, t] : core_.state.tasks) {
+    if (t.last_status == "STOPPED") continue;
+    if (t.desired_status != "STOPPED") {
+      t.stopped_reason = "Task stopped because the slipway engine stopped";
+      t.stop_code = "ServiceSchedulerInitiated";
+    }
+    FinishStop(t);
+  }
+  if (auto r = Commit(); !r) std::fprintf(stderr, "slipway engine: %s\n", r.error().message.c_str());
+}
+
+}  // namespace slipway::engine
