@@ -1,6 +1,7 @@
 """End-to-end: a release that is interrupted, or loses its endpoint, says what happened and cleans
 up after itself; `slipway unlock` removes a lock that a killed release left behind."""
 import json
+import os
 import re
 import signal
 import socket
@@ -253,9 +254,9 @@ class InterruptTest(unittest.TestCase):
         rc, out, err = proc.finish(timeout=400)
 
         self.assertNotIn("outcome unknown", err)
-        # Today's engine stops every task on restart and refills the services, so the rollout
-        # either completes or fails and is rolled back; either way the deploy watched it to the
-        # end and says which.
+        # `engine stop` stops every task (adoption is for an engine that crashed or restarts in
+        # place) and the new engine refills the services, so the rollout either completes or fails
+        # and is rolled back; either way the deploy watched it to the end and says which.
         self.assertIn(rc, (0, 1), out + err)
         svc = self.service()
         if rc == 0:
@@ -264,7 +265,24 @@ class InterruptTest(unittest.TestCase):
         else:
             self.assertIn("every service is on its last known-good revision", err)
             self.assertNotEqual(svc["taskDefinition"], registered)
-        print("\nengine restart during the rollout: deploy exited %d" % rc)
+        print("\nengine stopped and started during the rollout: deploy exited %d" % rc)
+
+    def test_6_an_engine_that_crashes_mid_rollout_and_comes_back_is_waited_out(self):
+        before = self.service()["taskDefinition"]
+        proc = self.start_deploy("v8")
+        self.wait_for("the rollout", lambda: self.rolling_out(before), proc=proc)
+        registered = self.newest_revision()
+        with open(os.path.join(self.engine.data_dir, "engine.json")) as f:
+            os.kill(json.load(f)["pid"], signal.SIGKILL)
+        self.wait_for("the deploy to report the engine unreachable",
+                      lambda: proc.printed("engine at %s unreachable since " % self.engine.endpoint), proc=proc)
+        self.engine.start()
+        rc, out, err = proc.finish(timeout=400)
+
+        # The new engine adopts the tasks the crashed one ran, so the rollout carries on to the end.
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(self.service()["taskDefinition"], registered)
+        self.assertEqual(self.history()[registered.rsplit("/", 1)[1]]["result"], "released")
 
 
 if __name__ == "__main__":
