@@ -72,10 +72,9 @@ Result<std::unique_ptr<ReleaseLock>> ReleaseLock::Acquire(aws::AwsClient& c, con
     if (!tag) return tl::unexpected(tag.error());
     if (!tag->empty() && !(held_by = DescribeHolder(name, *tag)).empty()) return std::unique_ptr<ReleaseLock>();
   }
-  // Tag values are at most 256 characters; only the actor can make it longer.
-  const std::string value = (release_id + " " + IsoNow() + " " +
-                             std::to_string(static_cast<long>(EpochNow()) + ttl_seconds) + " " + actor)
-                                .substr(0, 256);
+  // A tag value AWS accepts; only the actor can make it long or bring other characters.
+  const std::string value = TagValue(release_id + " " + IsoNow() + " " +
+                                     std::to_string(static_cast<long>(EpochNow()) + ttl_seconds) + " " + actor);
   std::unique_ptr<ReleaseLock> lock(new ReleaseLock(c, {}));
   for (const auto& [name, arn] : services) {
     auto t = c.Json(aws::kEcs, "TagResource", {{"resourceArn", arn}, {"tags", {{{"key", kLockTag}, {"value", value}}}}});
