@@ -10,7 +10,8 @@ TEST(TagValue, KeepsWhatEcsAllowsAndTurnsTheRestIntoSingleSpaces) {
             "r-20261129 2026-11-29T10:00:00Z ci@host.example/x=1+2_3");
   EXPECT_EQ(TagValue("verify GET /: body lacks \"slipway demo\" (got \"maintenance page v3\")"),
             "verify GET /: body lacks slipway demo got maintenance page v3");
-  EXPECT_EQ(TagValue("Jane <jane@example.com>, ops; caf\xc3\xa9!"), "Jane jane@example.com ops caf");
+  EXPECT_EQ(TagValue("Jane <jane@example.com>, ops; caf\xc3\xa9!"),
+            "Jane jane@example.com ops caf");
 }
 
 TEST(TagValue, IsAtMost256Characters) {

@@ -1,11 +1,11 @@
 // Reads the embedded botocore shapes (shapes/api_shapes.json) into linked Shape values.
 #include "engine/api_shapes.h"
 
+#include <re2/re2.h>
+
 #include <cstdio>
 #include <cstdlib>
-
 #include <nlohmann/json.hpp>
-#include <re2/re2.h>
 
 namespace slipway::engine {
 
@@ -18,11 +18,16 @@ using nlohmann::json;
 
 std::optional<Shape::Type> TypeNamed(const std::string& type) {
   static const std::map<std::string, Shape::Type, std::less<>> kTypes = {
-      {"structure", Shape::Type::kStructure}, {"list", Shape::Type::kList},
-      {"map", Shape::Type::kMap},             {"string", Shape::Type::kString},
-      {"integer", Shape::Type::kInteger},     {"long", Shape::Type::kLong},
-      {"boolean", Shape::Type::kBoolean},     {"double", Shape::Type::kDouble},
-      {"float", Shape::Type::kDouble},        {"timestamp", Shape::Type::kTimestamp},
+      {"structure", Shape::Type::kStructure},
+      {"list", Shape::Type::kList},
+      {"map", Shape::Type::kMap},
+      {"string", Shape::Type::kString},
+      {"integer", Shape::Type::kInteger},
+      {"long", Shape::Type::kLong},
+      {"boolean", Shape::Type::kBoolean},
+      {"double", Shape::Type::kDouble},
+      {"float", Shape::Type::kDouble},
+      {"timestamp", Shape::Type::kTimestamp},
       {"blob", Shape::Type::kBlob},
   };
   auto it = kTypes.find(type);
@@ -55,7 +60,8 @@ Result<void> ReadShape(const std::string& name, const json& in, Shape& out) {
 Result<void> Link(const json& in, ServiceShapes& service, Shape& out) {
   auto find = [&](const json& ref) -> Result<const Shape*> {
     auto it = service.shapes.find(ref.get<std::string>());
-    if (it == service.shapes.end()) return Fail("shape " + out.name + " refers to missing " + ref.dump());
+    if (it == service.shapes.end())
+      return Fail("shape " + out.name + " refers to missing " + ref.dump());
     return &it->second;
   };
   const json members = in.value("members", json::object());
@@ -72,7 +78,8 @@ Result<void> Link(const json& in, ServiceShapes& service, Shape& out) {
     if (!shape) return tl::unexpected(shape.error());
     *slot = *shape;
   }
-  if (out.type == Shape::Type::kList && out.member == nullptr) return Fail("list " + out.name + " has no member");
+  if (out.type == Shape::Type::kList && out.member == nullptr)
+    return Fail("list " + out.name + " has no member");
   if (out.type == Shape::Type::kMap && (out.key == nullptr || out.value == nullptr)) {
     return Fail("map " + out.name + " lacks a key or value");
   }
@@ -85,10 +92,12 @@ Result<void> ReadService(const std::string& name, const json& in, ServiceShapes&
   out.target_prefix = in.value("targetPrefix", "");
   const json& shapes = in.at("shapes");
   for (const auto& [shape_name, shape] : shapes.items()) {
-    if (auto ok = ReadShape(shape_name, shape, out.shapes[shape_name]); !ok) return Fail(name + ": " + ok.error().message);
+    if (auto ok = ReadShape(shape_name, shape, out.shapes[shape_name]); !ok)
+      return Fail(name + ": " + ok.error().message);
   }
   for (const auto& [shape_name, shape] : shapes.items()) {
-    if (auto ok = Link(shape, out, out.shapes.at(shape_name)); !ok) return Fail(name + ": " + ok.error().message);
+    if (auto ok = Link(shape, out, out.shapes.at(shape_name)); !ok)
+      return Fail(name + ": " + ok.error().message);
   }
   for (const auto& [op, input] : in.at("operations").items()) {
     auto it = out.shapes.find(input.get<std::string>());
@@ -115,16 +124,26 @@ const Shape* Shape::Member(std::string_view member_name) const {
 
 std::string Shape::TypeDescription() const {
   switch (type) {
-    case Type::kStructure: return "a structure";
-    case Type::kList: return "a list";
-    case Type::kMap: return "a map";
-    case Type::kString: return "a string";
-    case Type::kInteger: return "an integer from -2147483648 to 2147483647";
-    case Type::kLong: return "an integer from -9223372036854775808 to 9223372036854775807";
-    case Type::kBoolean: return "a boolean";
-    case Type::kDouble: return "a number";
-    case Type::kTimestamp: return "a timestamp";
-    case Type::kBlob: return "a base64 string";
+    case Type::kStructure:
+      return "a structure";
+    case Type::kList:
+      return "a list";
+    case Type::kMap:
+      return "a map";
+    case Type::kString:
+      return "a string";
+    case Type::kInteger:
+      return "an integer from -2147483648 to 2147483647";
+    case Type::kLong:
+      return "an integer from -9223372036854775808 to 9223372036854775807";
+    case Type::kBoolean:
+      return "a boolean";
+    case Type::kDouble:
+      return "a number";
+    case Type::kTimestamp:
+      return "a timestamp";
+    case Type::kBlob:
+      return "a base64 string";
   }
   return "a value";
 }

@@ -20,7 +20,18 @@ namespace slipway::engine {
 
 /// One botocore shape, reduced to what input validation reads.
 struct Shape {
-  enum class Type { kStructure, kList, kMap, kString, kInteger, kLong, kBoolean, kDouble, kTimestamp, kBlob };
+  enum class Type {
+    kStructure,
+    kList,
+    kMap,
+    kString,
+    kInteger,
+    kLong,
+    kBoolean,
+    kDouble,
+    kTimestamp,
+    kBlob
+  };
 
   std::string name;
   Type type = Type::kString;

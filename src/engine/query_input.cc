@@ -14,7 +14,9 @@ namespace {
 using nlohmann::json;
 using MaybeJson = tl::expected<std::optional<json>, Violation>;
 
-std::string Join(const std::string& path, const std::string& name) { return path.empty() ? name : path + "." + name; }
+std::string Join(const std::string& path, const std::string& name) {
+  return path.empty() ? name : path + "." + name;
+}
 
 bool IsDigits(std::string_view s) {
   return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
@@ -47,12 +49,17 @@ class QueryReader {
 
   /// The value whose parameters start at `key`, read as `shape`; nullopt when none are present.
   MaybeJson Read(const Shape& shape, const std::string& key, const std::string& path, int depth) {
-    if (depth > kMaxJsonDepth) return tl::unexpected(Violation{path, key, "Member must not nest this deeply", ""});
+    if (depth > kMaxJsonDepth)
+      return tl::unexpected(Violation{path, key, "Member must not nest this deeply", ""});
     switch (shape.type) {
-      case Shape::Type::kStructure: return ReadStructure(shape, key, path, depth);
-      case Shape::Type::kList: return ReadList(shape, key, path, depth);
-      case Shape::Type::kMap: return ReadMap(shape, key, path, depth);
-      default: return ReadScalar(shape, key, path);
+      case Shape::Type::kStructure:
+        return ReadStructure(shape, key, path, depth);
+      case Shape::Type::kList:
+        return ReadList(shape, key, path, depth);
+      case Shape::Type::kMap:
+        return ReadMap(shape, key, path, depth);
+      default:
+        return ReadScalar(shape, key, path);
     }
   }
 
@@ -64,11 +71,13 @@ class QueryReader {
     return it != params_.end() && it->first.starts_with(key + ".");
   }
 
-  MaybeJson ReadStructure(const Shape& shape, const std::string& key, const std::string& path, int depth) {
+  MaybeJson ReadStructure(const Shape& shape, const std::string& key, const std::string& path,
+                          int depth) {
     if (!Present(key)) return std::nullopt;
     json out = json::object();
     for (const auto& [name, member] : shape.members) {
-      auto value = Read(*member, key.empty() ? name : key + "." + name, Join(path, name), depth + 1);
+      auto value =
+          Read(*member, key.empty() ? name : key + "." + name, Join(path, name), depth + 1);
       if (!value) return tl::unexpected(value.error());
       if (*value) out[name] = std::move(**value);
     }
@@ -79,14 +88,16 @@ class QueryReader {
   /// run 1..count without gaps, as every SDK numbers them.
   tl::expected<size_t, Violation> Indices(const std::string& base, const std::string& path) const {
     std::set<uint64_t> seen;
-    for (auto it = params_.lower_bound(base); it != params_.end() && it->first.starts_with(base); ++it) {
+    for (auto it = params_.lower_bound(base); it != params_.end() && it->first.starts_with(base);
+         ++it) {
       std::string_view rest = std::string_view(it->first).substr(base.size());
       std::string_view index = rest.substr(0, rest.find('.'));
       uint64_t n = 0;
       auto [end, ec] = std::from_chars(index.data(), index.data() + index.size(), n);
       if (!IsDigits(index) || ec != std::errc() || end != index.data() + index.size() || n == 0 ||
           index[0] == '0' || n > params_.size()) {
-        return tl::unexpected(Violation{path, it->first, "Member must be numbered from 1 without gaps", ""});
+        return tl::unexpected(
+            Violation{path, it->first, "Member must be numbered from 1 without gaps", ""});
       }
       seen.insert(n);
     }
@@ -97,7 +108,8 @@ class QueryReader {
     return seen.size();
   }
 
-  MaybeJson ReadList(const Shape& shape, const std::string& key, const std::string& path, int depth) {
+  MaybeJson ReadList(const Shape& shape, const std::string& key, const std::string& path,
+                     int depth) {
     const std::string base = key + ".member.";
     auto count = Indices(base, path);
     if (!count) return tl::unexpected(count.error());
@@ -113,13 +125,16 @@ class QueryReader {
       const std::string index = std::to_string(i);
       auto item = Read(*shape.member, base + index, path + "." + index + ".member", depth + 1);
       if (!item) return tl::unexpected(item.error());
-      if (!*item) return tl::unexpected(Violation{path + "." + index + ".member", std::nullopt, "Member must not be null", ""});
+      if (!*item)
+        return tl::unexpected(
+            Violation{path + "." + index + ".member", std::nullopt, "Member must not be null", ""});
       out.push_back(std::move(**item));
     }
     return out;
   }
 
-  MaybeJson ReadMap(const Shape& shape, const std::string& key, const std::string& path, int depth) {
+  MaybeJson ReadMap(const Shape& shape, const std::string& key, const std::string& path,
+                    int depth) {
     const std::string base = key + ".entry.";
     auto count = Indices(base, path);
     if (!count) return tl::unexpected(count.error());
@@ -128,7 +143,9 @@ class QueryReader {
     for (size_t i = 1; i <= *count; ++i) {
       const std::string entry = base + std::to_string(i);
       auto k = params_.find(entry + ".key");
-      if (k == params_.end()) return tl::unexpected(Violation{path + ".key", std::nullopt, "Member must not be null", ""});
+      if (k == params_.end())
+        return tl::unexpected(
+            Violation{path + ".key", std::nullopt, "Member must not be null", ""});
       auto value = Read(*shape.value, entry + ".value", path + "." + k->second, depth + 1);
       if (!value) return tl::unexpected(value.error());
       out[k->second] = *value ? std::move(**value) : json();
@@ -157,7 +174,8 @@ class QueryReader {
         return json(*v);
       }
       default:  // strings, and timestamps and blobs as their text
-        if (!IsUtf8(text)) return tl::unexpected(Violation{path, "(not UTF-8)", "Member must be valid UTF-8", ""});
+        if (!IsUtf8(text))
+          return tl::unexpected(Violation{path, "(not UTF-8)", "Member must be valid UTF-8", ""});
         return json(text);
     }
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/strings.h"
+#include "engine/shape_checker.h"
 
 namespace slipway::engine {
 
@@ -15,149 +16,9 @@ namespace {
 
 using nlohmann::json;
 
-// AWS lists every violation; past ten, more of them help nobody and only grow the answer.
-constexpr size_t kMaxViolations = 10;
-constexpr size_t kMaxQuotedBytes = 200;
-
-/// A value as AWS quotes it in errors: strings bare, anything else as JSON; long ones cut.
-std::string Quote(const json& v) {
-  std::string s = v.is_string() ? v.get<std::string>() : v.dump();
-  if (s.size() <= kMaxQuotedBytes) return s;
-  size_t cut = kMaxQuotedBytes;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // a whole character
-  return s.substr(0, cut) + "...";
+std::string Join(const std::string& path, const std::string& name) {
+  return path.empty() ? name : path + "." + name;
 }
-
-std::string Join(const std::string& path, const std::string& name) { return path.empty() ? name : path + "." + name; }
-
-/// What a JSON value is, for "Member must be an integer ..., not a string".
-std::string KindOf(const json& v) {
-  switch (v.type()) {
-    case json::value_t::string: return "a string";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::array: return "a list";
-    case json::value_t::object: return "an object";
-    case json::value_t::null: return "null";
-    default: return "the number " + v.dump();
-  }
-}
-
-/// Walks a parsed request beside its input shape, collecting violations. Structures lose the
-/// members their shape does not name and null members, as AWS ignores both.
-class ShapeChecker {
- public:
-  void Check(const Shape& shape, json& value, const std::string& path) {
-    if (shape.document || violations_.size() >= kMaxViolations) return;
-    switch (shape.type) {
-      case Shape::Type::kStructure: return CheckStructure(shape, value, path);
-      case Shape::Type::kList: return CheckList(shape, value, path);
-      case Shape::Type::kMap: return CheckMap(shape, value, path);
-      case Shape::Type::kString:
-      case Shape::Type::kBlob:
-        if (!value.is_string()) return WrongType(shape, value, path);
-        return CheckString(shape, value.get_ref<const std::string&>(), path);
-      case Shape::Type::kInteger:
-      case Shape::Type::kLong: return CheckInteger(shape, value, path);
-      case Shape::Type::kBoolean:
-        if (!value.is_boolean()) WrongType(shape, value, path);
-        return;
-      case Shape::Type::kDouble:
-      case Shape::Type::kTimestamp:  // epoch seconds on the JSON protocol
-        if (!value.is_number()) return WrongType(shape, value, path);
-        if (shape.min && value.get<double>() < static_cast<double>(*shape.min)) Below(shape, value, path);
-        if (shape.max && value.get<double>() > static_cast<double>(*shape.max)) Above(shape, value, path);
-        return;
-    }
-  }
-
-  void Add(Violation v) {
-    if (violations_.size() < kMaxViolations) violations_.push_back(std::move(v));
-  }
-  const std::vector<Violation>& violations() const { return violations_; }
-
- private:
-  void CheckStructure(const Shape& shape, json& value, const std::string& path) {
-    if (!value.is_object()) return WrongType(shape, value, path);
-    for (auto it = value.begin(); it != value.end();) {
-      const Shape* member = shape.Member(it.key());
-      if (member == nullptr || it->is_null()) {
-        it = value.erase(it);
-        continue;
-      }
-      Check(*member, *it, Join(path, it.key()));
-      ++it;
-    }
-    for (const auto& name : shape.required) {
-      if (!value.contains(name)) Add({Join(path, name), std::nullopt, "Member must not be null", ""});
-    }
-  }
-
-  void CheckList(const Shape& shape, json& value, const std::string& path) {
-    if (!value.is_array()) return WrongType(shape, value, path);
-    CheckLength(shape, value, value.size(), path);
-    for (size_t i = 0; i < value.size(); ++i) {
-      const std::string item = path + "." + std::to_string(i + 1) + ".member";
-      if (value[i].is_null()) return WrongType(*shape.member, value[i], item);
-      Check(*shape.member, value[i], item);
-    }
-  }
-
-  void CheckMap(const Shape& shape, json& value, const std::string& path) {
-    if (!value.is_object()) return WrongType(shape, value, path);
-    CheckLength(shape, value, value.size(), path);
-    for (auto& [key, item] : value.items()) {
-      CheckString(*shape.key, key, path);
-      if (item.is_null()) return WrongType(*shape.value, item, Join(path, key));
-      Check(*shape.value, item, Join(path, key));
-    }
-  }
-
-  void CheckString(const Shape& shape, const std::string& text, const std::string& path) {
-    size_t characters = 0;  // AWS bounds lengths in characters, not bytes
-    for (char c : text) characters += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-    CheckLength(shape, json(text), characters, path);
-    if (!shape.enum_values.empty() &&
-        std::find(shape.enum_values.begin(), shape.enum_values.end(), text) == shape.enum_values.end()) {
-      Add({path, Quote(json(text)), "Member must satisfy enum value set: [" + slipway::Join(shape.enum_values, ", ") + "]", ""});
-    }
-    if (!shape.MatchesPattern(text)) {
-      Add({path, Quote(json(text)), "Member must satisfy regular expression pattern: " + shape.pattern, ""});
-    }
-  }
-
-  void CheckInteger(const Shape& shape, const json& value, const std::string& path) {
-    // A float token (1.5, and 2.0 too) is not an integer; neither is one past the modelled width.
-    bool fits = value.is_number_integer();
-    if (fits && value.is_number_unsigned()) fits = value.get<uint64_t>() <= uint64_t{INT64_MAX};
-    if (fits && shape.type == Shape::Type::kInteger) {
-      fits = value.get<int64_t>() >= INT32_MIN && value.get<int64_t>() <= INT32_MAX;
-    }
-    if (!fits) return WrongType(shape, value, path);
-    if (shape.min && value.get<int64_t>() < *shape.min) Below(shape, value, path);
-    if (shape.max && value.get<int64_t>() > *shape.max) Above(shape, value, path);
-  }
-
-  void CheckLength(const Shape& shape, const json& value, size_t length, const std::string& path) {
-    if (shape.min && static_cast<int64_t>(length) < *shape.min) {
-      Add({path, Quote(value), "Member must have length greater than or equal to " + std::to_string(*shape.min), ""});
-    }
-    if (shape.max && static_cast<int64_t>(length) > *shape.max) {
-      Add({path, Quote(value), "Member must have length less than or equal to " + std::to_string(*shape.max), ""});
-    }
-  }
-
-  void Below(const Shape& shape, const json& value, const std::string& path) {
-    Add({path, Quote(value), "Member must have value greater than or equal to " + std::to_string(*shape.min), ""});
-  }
-  void Above(const Shape& shape, const json& value, const std::string& path) {
-    Add({path, Quote(value), "Member must have value less than or equal to " + std::to_string(*shape.max), ""});
-  }
-  void WrongType(const Shape& shape, const json& value, const std::string& path) {
-    Add({path, Quote(value), "Member must be " + shape.TypeDescription(), KindOf(value)});
-  }
-
-  std::vector<Violation> violations_;
-};
 
 // ---- Semantic rules: what the models leave to the service's own checks. ----
 
@@ -167,19 +28,23 @@ using RuleCheck = std::optional<std::string> (*)(const json& value);
 template <int64_t kMin, int64_t kMax = INT64_MAX>
 std::optional<std::string> InRange(const json& v) {
   if (!v.is_number_integer()) return std::nullopt;
-  if (v.get<int64_t>() < kMin) return "Member must have value greater than or equal to " + std::to_string(kMin);
-  if (v.get<int64_t>() > kMax) return "Member must have value less than or equal to " + std::to_string(kMax);
+  if (v.get<int64_t>() < kMin)
+    return "Member must have value greater than or equal to " + std::to_string(kMin);
+  if (v.get<int64_t>() > kMax)
+    return "Member must have value less than or equal to " + std::to_string(kMax);
   return std::nullopt;
 }
 
 bool IsNameChar(char c, bool underscore) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || (underscore && c == '_');
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         (underscore && c == '_');
 }
 
 /// ECS cluster, service, family and container names.
 std::optional<std::string> EcsName(const json& v) {
   const std::string& s = v.get_ref<const std::string&>();
-  bool ok = !s.empty() && s.size() <= 255 && std::all_of(s.begin(), s.end(), [](char c) { return IsNameChar(c, true); });
+  bool ok = !s.empty() && s.size() <= 255 &&
+            std::all_of(s.begin(), s.end(), [](char c) { return IsNameChar(c, true); });
   if (ok) return std::nullopt;
   return "Member must satisfy regular expression pattern: [a-zA-Z0-9_-]{1,255}";
 }
@@ -190,19 +55,22 @@ std::optional<std::string> ElbName(const json& v) {
   bool ok = !s.empty() && s.size() <= 32 && s.front() != '-' && s.back() != '-' &&
             std::all_of(s.begin(), s.end(), [](char c) { return IsNameChar(c, false); });
   if (ok) return std::nullopt;
-  return "Member must have 1 to 32 alphanumeric characters or hyphens, and must not begin or end with a hyphen";
+  return "Member must have 1 to 32 alphanumeric characters or hyphens, and must not begin or end "
+         "with a hyphen";
 }
 
 std::optional<std::string> LoadBalancerName(const json& v) {
   if (auto bad = ElbName(v)) return bad;
-  if (v.get_ref<const std::string&>().starts_with("internal-")) return "Member must not begin with \"internal-\"";
+  if (v.get_ref<const std::string&>().starts_with("internal-"))
+    return "Member must not begin with \"internal-\"";
   return std::nullopt;
 }
 
 std::optional<std::string> HealthCheckPort(const json& v) {
   const std::string& s = v.get_ref<const std::string&>();
   if (s == "traffic-port") return std::nullopt;
-  bool digits = !s.empty() && s.size() <= 5 && s.find_first_not_of("0123456789") == std::string::npos;
+  bool digits =
+      !s.empty() && s.size() <= 5 && s.find_first_not_of("0123456789") == std::string::npos;
   if (digits && std::stoi(s) >= 1 && std::stoi(s) <= 65535) return std::nullopt;
   return "Member must be traffic-port or a port from 1 to 65535";
 }
@@ -211,7 +79,8 @@ std::optional<std::string> HealthCheckPort(const json& v) {
 std::optional<std::string> TargetGroupAttribute(const json& v) {
   if (v.value("Key", "") != "deregistration_delay.timeout_seconds") return std::nullopt;
   const std::string s = v.value("Value", "");
-  bool digits = !s.empty() && s.size() <= 4 && s.find_first_not_of("0123456789") == std::string::npos;
+  bool digits =
+      !s.empty() && s.size() <= 4 && s.find_first_not_of("0123456789") == std::string::npos;
   if (digits && std::stoi(s) <= 3600) return std::nullopt;
   return "Member must have a deregistration_delay.timeout_seconds Value from 0 to 3600";
 }
@@ -230,12 +99,15 @@ constexpr SemanticRule kRules[] = {
     {"ecs", "CreateService", "serviceName", EcsName},
     {"ecs", "RegisterTaskDefinition", "family", EcsName},
     {"ecs", "RegisterTaskDefinition", "containerDefinitions[].name", EcsName},
-    {"ecs", "RegisterTaskDefinition", "containerDefinitions[].portMappings[].containerPort", InRange<0, 65535>},
-    {"ecs", "RegisterTaskDefinition", "containerDefinitions[].portMappings[].hostPort", InRange<0, 65535>},
+    {"ecs", "RegisterTaskDefinition", "containerDefinitions[].portMappings[].containerPort",
+     InRange<0, 65535>},
+    {"ecs", "RegisterTaskDefinition", "containerDefinitions[].portMappings[].hostPort",
+     InRange<0, 65535>},
     {"ecs", "CreateService UpdateService", "loadBalancers[].containerPort", InRange<0, 65535>},
     {"ecs", "CreateService UpdateService", "desiredCount", InRange<0>},
     {"ecs", "CreateService UpdateService", "healthCheckGracePeriodSeconds", InRange<0>},
-    {"ecs", "CreateService UpdateService", "deploymentConfiguration.minimumHealthyPercent", InRange<0, 100>},
+    {"ecs", "CreateService UpdateService", "deploymentConfiguration.minimumHealthyPercent",
+     InRange<0, 100>},
     {"ecs", "CreateService UpdateService", "deploymentConfiguration.maximumPercent", InRange<100>},
     {"ecs", "RunTask", "count", InRange<1, 10>},
     {"elbv2", "CreateLoadBalancer", "Name", LoadBalancerName},
@@ -271,7 +143,8 @@ void ForEachAt(const json& node, std::string_view rule_path, const std::string& 
 
 /// All violations of `request` for `service`.`op`: the shape first, then (when every value has
 /// its modelled type) the semantic rules.
-std::vector<Violation> Violations(const ServiceShapes& service, std::string_view op, const Shape& input, json& request) {
+std::vector<Violation> Violations(const ServiceShapes& service, std::string_view op,
+                                  const Shape& input, json& request) {
   ShapeChecker checker;
   checker.Check(input, request, "");
   for (const auto& v : checker.violations()) {
@@ -280,7 +153,8 @@ std::vector<Violation> Violations(const ServiceShapes& service, std::string_view
   for (const auto& rule : kRules) {
     if (rule.service != service.name || !NamesOperation(rule.operations, op)) continue;
     ForEachAt(request, rule.path, "", [&](const json& value, const std::string& path) {
-      if (auto constraint = rule.check(value)) checker.Add({path, Quote(value), *constraint, ""});
+      if (auto constraint = rule.check(value))
+        checker.Add({path, QuoteValue(value), *constraint, ""});
     });
   }
   return checker.violations();
@@ -296,19 +170,26 @@ std::string LowerCamelPath(const std::string& path) {
 }
 
 /// AWS's wording for constraint violations; `code` is InvalidParameterException or ValidationError.
-ApiError ConstraintError(const std::string& code, const std::vector<Violation>& violations, bool query) {
+ApiError ConstraintError(const std::string& code, const std::vector<Violation>& violations,
+                         bool query) {
   std::vector<std::string> lines;
   for (const auto& v : violations) {
-    std::string value = !v.value ? "null" : IsUtf8(*v.value) ? "'" + *v.value + "'" : "'(not UTF-8)'";
+    std::string value = !v.value           ? "null"
+                        : IsUtf8(*v.value) ? "'" + *v.value + "'"
+                                           : "'(not UTF-8)'";
     lines.push_back("Value " + value + " at '" + (query ? LowerCamelPath(v.path) : v.path) +
                     "' failed to satisfy constraint: " + v.constraint);
   }
   const size_t n = violations.size();
-  return {code, std::to_string(n) + (n == 1 ? " validation error" : " validation errors") + " detected: " +
-                    slipway::Join(lines, "; "), 400};
+  return {code,
+          std::to_string(n) + (n == 1 ? " validation error" : " validation errors") +
+              " detected: " + slipway::Join(lines, "; "),
+          400};
 }
 
-ApiError Serialization(const std::string& message) { return {"SerializationException", message, 400}; }
+ApiError Serialization(const std::string& message) {
+  return {"SerializationException", message, 400};
+}
 
 /// How a served service names itself in "The engine does not implement ... operation X."
 std::string DisplayName(const ServiceShapes& service) {
@@ -346,45 +227,54 @@ tl::expected<json, ApiError> ParseJsonRequest(std::string_view target_prefix, st
                                               std::string_view body) {
   const ServiceShapes* service = ApiShapes::Embedded().ByTargetPrefix(target_prefix);
   if (service == nullptr) {
-    return tl::unexpected(
-        ApiError{"UnknownOperationException", "The engine does not serve " + std::string(target_prefix) + ".", 400});
+    return tl::unexpected(ApiError{"UnknownOperationException",
+                                   "The engine does not serve " + std::string(target_prefix) + ".",
+                                   400});
   }
   auto input = service->operations.find(op);
   if (input == service->operations.end()) {
-    return tl::unexpected(ApiError{"UnknownOperationException", "The engine does not implement " + DisplayName(*service) +
-                                                                    " operation " + std::string(op) + ".", 400});
+    return tl::unexpected(ApiError{"UnknownOperationException",
+                                   "The engine does not implement " + DisplayName(*service) +
+                                       " operation " + std::string(op) + ".",
+                                   400});
   }
   if (NestsDeeperThan(body, kMaxJsonDepth)) {
-    return tl::unexpected(
-        Serialization("Request body nests arrays and objects deeper than " + std::to_string(kMaxJsonDepth) + " levels."));
+    return tl::unexpected(Serialization("Request body nests arrays and objects deeper than " +
+                                        std::to_string(kMaxJsonDepth) + " levels."));
   }
-  json request = json::parse(body.empty() ? std::string_view("{}") : body, nullptr, /*allow_exceptions=*/false);
-  if (request.is_discarded() || !request.is_object()) return tl::unexpected(Serialization("Request body is not a JSON object."));
+  json request = json::parse(body.empty() ? std::string_view("{}") : body, nullptr,
+                             /*allow_exceptions=*/false);
+  if (request.is_discarded() || !request.is_object())
+    return tl::unexpected(Serialization("Request body is not a JSON object."));
   auto violations = Violations(*service, op, *input->second, request);
   if (violations.empty()) return request;
   for (const auto& v : violations) {
     if (!v.wrong_type.empty()) {
-      return tl::unexpected(Serialization("Cannot deserialize the value at '" + v.path + "': " + v.constraint + ", not " +
-                                          v.wrong_type + "."));
+      return tl::unexpected(Serialization("Cannot deserialize the value at '" + v.path +
+                                          "': " + v.constraint + ", not " + v.wrong_type + "."));
     }
   }
   return tl::unexpected(ConstraintError("InvalidParameterException", violations, false));
 }
 
 tl::expected<void, ApiError> CheckQueryRequest(std::string_view action, const QueryParams& params) {
-  const ServiceShapes* service = ApiShapes::Embedded().ByName("elbv2");  // the one Query service served
+  const ServiceShapes* service =
+      ApiShapes::Embedded().ByName("elbv2");  // the one Query service served
   const Shape* input = nullptr;
   if (service != nullptr) {
     auto it = service->operations.find(action);
     if (it != service->operations.end()) input = it->second;
   }
   if (input == nullptr) {
-    return tl::unexpected(ApiError{"InvalidAction", "The action " + std::string(action) + " is not valid for this web service.", 400});
+    return tl::unexpected(
+        ApiError{"InvalidAction",
+                 "The action " + std::string(action) + " is not valid for this web service.", 400});
   }
   auto request = QueryToJson(*input, params);
   if (!request) return tl::unexpected(ConstraintError("ValidationError", {request.error()}, true));
   auto violations = Violations(*service, action, *input, *request);
-  if (!violations.empty()) return tl::unexpected(ConstraintError("ValidationError", violations, true));
+  if (!violations.empty())
+    return tl::unexpected(ConstraintError("ValidationError", violations, true));
   return {};
 }
 

@@ -38,19 +38,21 @@ bool NestsDeeperThan(std::string_view body, int max_depth);
 /// to answer: SerializationException for unreadable JSON, nesting past kMaxJsonDepth or a value
 /// of the wrong type; InvalidParameterException for violated constraints; UnknownOperationException
 /// for an operation the engine does not serve.
-[[nodiscard]] tl::expected<nlohmann::json, ApiError> ParseJsonRequest(std::string_view target_prefix,
-                                                                      std::string_view op, std::string_view body);
+[[nodiscard]] tl::expected<nlohmann::json, ApiError> ParseJsonRequest(
+    std::string_view target_prefix, std::string_view op, std::string_view body);
 
 /// Checks the parameters of a Query request (Action and Version removed) for `action` against its
 /// input shape and semantic rules. Errors are ValidationError, or InvalidAction for an action the
 /// engine does not serve.
-[[nodiscard]] tl::expected<void, ApiError> CheckQueryRequest(std::string_view action, const QueryParams& params);
+[[nodiscard]] tl::expected<void, ApiError> CheckQueryRequest(std::string_view action,
+                                                             const QueryParams& params);
 
 /// Reads flat Query parameters ("Names.member.1", "Attributes.member.2.Key", "Port") into JSON
 /// shaped by `input`: lists from ".member.N" with N = 1, 2, ... and no gaps, maps from
 /// ".entry.N.key" / ".entry.N.value", and integers, longs, doubles and booleans strictly ("1.5",
 /// "abc", "+80" and "99999999999" are not integers). Parameters `input` does not name are left
 /// out, as the handlers ignore them. Violation paths use the model's member names.
-[[nodiscard]] tl::expected<nlohmann::json, Violation> QueryToJson(const Shape& input, const QueryParams& params);
+[[nodiscard]] tl::expected<nlohmann::json, Violation> QueryToJson(const Shape& input,
+                                                                  const QueryParams& params);
 
 }  // namespace slipway::engine

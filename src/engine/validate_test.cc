@@ -1,9 +1,9 @@
 #include "engine/validate.h"
 
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 namespace slipway::engine {
 namespace {
@@ -31,45 +31,57 @@ TEST(ValidateJson, RefusesEachBadInputWithTheAwsCodeAndNamesTheMember) {
   const std::string long_key(129, 'k');
   const std::vector<RefusedJson> cases = {
       // desiredCount: the width of a botocore integer, floats, strings and objects are not counts.
-      {kEcs, "UpdateService", R"({"service":"web","desiredCount":1000000000000})", "SerializationException",
-       "'desiredCount': Member must be an integer from -2147483648 to 2147483647, not the number 1000000000000"},
-      {kEcs, "UpdateService", R"({"service":"web","desiredCount":9223372036854775808})", "SerializationException",
+      {kEcs, "UpdateService", R"({"service":"web","desiredCount":1000000000000})",
+       "SerializationException",
+       "'desiredCount': Member must be an integer from -2147483648 to 2147483647, not the number "
+       "1000000000000"},
+      {kEcs, "UpdateService", R"({"service":"web","desiredCount":9223372036854775808})",
+       "SerializationException", "'desiredCount'"},
+      {kEcs, "UpdateService", R"({"service":"web","desiredCount":1.5})", "SerializationException",
        "'desiredCount'"},
-      {kEcs, "UpdateService", R"({"service":"web","desiredCount":1.5})", "SerializationException", "'desiredCount'"},
-      {kEcs, "UpdateService", R"({"service":"web","desiredCount":2.0})", "SerializationException", "'desiredCount'"},
+      {kEcs, "UpdateService", R"({"service":"web","desiredCount":2.0})", "SerializationException",
+       "'desiredCount'"},
       {kEcs, "UpdateService", R"({"service":"web","desiredCount":"3"})", "SerializationException",
        "'desiredCount': Member must be an integer from -2147483648 to 2147483647, not a string"},
-      {kEcs, "UpdateService", R"({"service":"web","desiredCount":{}})", "SerializationException", "not an object"},
+      {kEcs, "UpdateService", R"({"service":"web","desiredCount":{}})", "SerializationException",
+       "not an object"},
       {kEcs, "UpdateService", R"({"service":"web","desiredCount":-1})", "InvalidParameterException",
        "1 validation error detected: Value '-1' at 'desiredCount' failed to satisfy constraint: "
        "Member must have value greater than or equal to 0"},
-      {kEcs, "CreateService", R"({"serviceName":"web","desiredCount":-1})", "InvalidParameterException",
-       "at 'desiredCount'"},
+      {kEcs, "CreateService", R"({"serviceName":"web","desiredCount":-1})",
+       "InvalidParameterException", "at 'desiredCount'"},
       {kEcs, "UpdateService", R"({"desiredCount":1})", "InvalidParameterException",
        "Value null at 'service' failed to satisfy constraint: Member must not be null"},
-      {kEcs, "UpdateService", R"({"service":"web","healthCheckGracePeriodSeconds":-5})", "InvalidParameterException",
-       "at 'healthCheckGracePeriodSeconds'"},
-      {kEcs, "UpdateService", R"({"service":"web","deploymentConfiguration":{"minimumHealthyPercent":101}})",
+      {kEcs, "UpdateService", R"({"service":"web","healthCheckGracePeriodSeconds":-5})",
+       "InvalidParameterException", "at 'healthCheckGracePeriodSeconds'"},
+      {kEcs, "UpdateService",
+       R"({"service":"web","deploymentConfiguration":{"minimumHealthyPercent":101}})",
        "InvalidParameterException",
        "at 'deploymentConfiguration.minimumHealthyPercent' failed to satisfy constraint: "
        "Member must have value less than or equal to 100"},
-      {kEcs, "CreateService", R"({"serviceName":"web","deploymentConfiguration":{"maximumPercent":99}})",
+      {kEcs, "CreateService",
+       R"({"serviceName":"web","deploymentConfiguration":{"maximumPercent":99}})",
        "InvalidParameterException", "at 'deploymentConfiguration.maximumPercent'"},
-      {kEcs, "CreateService", R"({"serviceName":"web","launchType":"MOON"})", "InvalidParameterException",
-       "Value 'MOON' at 'launchType' failed to satisfy constraint: Member must satisfy enum value set: [EC2, FARGATE"},
+      {kEcs, "CreateService", R"({"serviceName":"web","launchType":"MOON"})",
+       "InvalidParameterException",
+       "Value 'MOON' at 'launchType' failed to satisfy constraint: Member must satisfy enum value "
+       "set: [EC2, FARGATE"},
       {kEcs, "CreateService", R"({"serviceName":"web app"})", "InvalidParameterException",
        "Value 'web app' at 'serviceName'"},
-      {kEcs, "CreateService", "{\"serviceName\":\"" + std::string(256, 's') + "\"}", "InvalidParameterException",
-       "at 'serviceName'"},
-      {kEcs, "CreateCluster", R"({"clusterName":"a/b"})", "InvalidParameterException", "at 'clusterName'"},
+      {kEcs, "CreateService", "{\"serviceName\":\"" + std::string(256, 's') + "\"}",
+       "InvalidParameterException", "at 'serviceName'"},
+      {kEcs, "CreateCluster", R"({"clusterName":"a/b"})", "InvalidParameterException",
+       "at 'clusterName'"},
       {kEcs, "RunTask", R"({"taskDefinition":"td","count":11})", "InvalidParameterException",
-       "Value '11' at 'count' failed to satisfy constraint: Member must have value less than or equal to 10"},
-      {kEcs, "RunTask", R"({"taskDefinition":"td","count":0})", "InvalidParameterException", "at 'count'"},
+       "Value '11' at 'count' failed to satisfy constraint: Member must have value less than or "
+       "equal to 10"},
+      {kEcs, "RunTask", R"({"taskDefinition":"td","count":0})", "InvalidParameterException",
+       "at 'count'"},
       // Task definitions: types, names and ports deep in the structure.
-      {kEcs, "RegisterTaskDefinition", R"({"family":"f","containerDefinitions":"x"})", "SerializationException",
-       "'containerDefinitions': Member must be a list, not a string"},
-      {kEcs, "RegisterTaskDefinition", R"({"family":"f","containerDefinitions":[null]})", "SerializationException",
-       "'containerDefinitions.1.member'"},
+      {kEcs, "RegisterTaskDefinition", R"({"family":"f","containerDefinitions":"x"})",
+       "SerializationException", "'containerDefinitions': Member must be a list, not a string"},
+      {kEcs, "RegisterTaskDefinition", R"({"family":"f","containerDefinitions":[null]})",
+       "SerializationException", "'containerDefinitions.1.member'"},
       {kEcs, "RegisterTaskDefinition", R"({"family":"my family","containerDefinitions":[]})",
        "InvalidParameterException", "at 'family'"},
       {kEcs, "RegisterTaskDefinition", R"({"family":"f","containerDefinitions":[{"name":"web!"}]})",
@@ -77,40 +89,54 @@ TEST(ValidateJson, RefusesEachBadInputWithTheAwsCodeAndNamesTheMember) {
       {kEcs, "RegisterTaskDefinition",
        R"({"family":"f","containerDefinitions":[{"name":"w","portMappings":[{"containerPort":80,"hostPort":70000}]}]})",
        "InvalidParameterException",
-       "Value '70000' at 'containerDefinitions.1.member.portMappings.1.member.hostPort' failed to satisfy "
+       "Value '70000' at 'containerDefinitions.1.member.portMappings.1.member.hostPort' failed to "
+       "satisfy "
        "constraint: Member must have value less than or equal to 65535"},
       {kEcs, "RegisterTaskDefinition",
        R"({"family":"f","containerDefinitions":[{"name":"w","portMappings":[{"containerPort":-1}]}]})",
        "InvalidParameterException", "portMappings.1.member.containerPort"},
-      {kEcs, "RegisterTaskDefinition", R"({"family":"f","containerDefinitions":[{"name":"w","essential":"yes"}]})",
-       "SerializationException", "'containerDefinitions.1.member.essential': Member must be a boolean"},
-      {kEcs, "RegisterTaskDefinition", "{\"family\":\"f\",\"containerDefinitions\":" + Nested(100000) + "}",
+      {kEcs, "RegisterTaskDefinition",
+       R"({"family":"f","containerDefinitions":[{"name":"w","essential":"yes"}]})",
+       "SerializationException",
+       "'containerDefinitions.1.member.essential': Member must be a boolean"},
+      {kEcs, "RegisterTaskDefinition",
+       "{\"family\":\"f\",\"containerDefinitions\":" + Nested(100000) + "}",
        "SerializationException", "deeper than 64 levels"},
-      {kEcs, "RegisterTaskDefinition", "{\"family\":\"f\",\"containerDefinitions\":[],\"x\":" + Nested(64, "{\"a\":", "}") + "}",
+      {kEcs, "RegisterTaskDefinition",
+       "{\"family\":\"f\",\"containerDefinitions\":[],\"x\":" + Nested(64, "{\"a\":", "}") + "}",
        "SerializationException", "deeper than 64 levels"},
       // Tags: lengths and characters from the model.
-      {kEcs, "TagResource", "{\"resourceArn\":\"a\",\"tags\":[{\"key\":\"" + long_key + "\",\"value\":\"v\"}]}",
+      {kEcs, "TagResource",
+       "{\"resourceArn\":\"a\",\"tags\":[{\"key\":\"" + long_key + "\",\"value\":\"v\"}]}",
        "InvalidParameterException",
-       "at 'tags.1.member.key' failed to satisfy constraint: Member must have length less than or equal to 128"},
+       "at 'tags.1.member.key' failed to satisfy constraint: Member must have length less than or "
+       "equal to 128"},
       {kEcs, "TagResource", R"j({"resourceArn":"a","tags":[{"key":"k","value":"a (b)"}]})j",
-       "InvalidParameterException", "Value 'a (b)' at 'tags.1.member.value' failed to satisfy constraint: "
-                                    "Member must satisfy regular expression pattern"},
+       "InvalidParameterException",
+       "Value 'a (b)' at 'tags.1.member.value' failed to satisfy constraint: "
+       "Member must satisfy regular expression pattern"},
       // Several violations are listed together, as AWS does.
-      {kEcs, "RunTask", R"({"count":11})", "InvalidParameterException", "2 validation errors detected: "},
+      {kEcs, "RunTask", R"({"count":11})", "InvalidParameterException",
+       "2 validation errors detected: "},
       // CloudWatch Logs.
       {kLogs, "CreateLogGroup", R"({"logGroupName":"bad name"})", "InvalidParameterException",
-       "Value 'bad name' at 'logGroupName' failed to satisfy constraint: Member must satisfy regular expression "
+       "Value 'bad name' at 'logGroupName' failed to satisfy constraint: Member must satisfy "
+       "regular expression "
        "pattern: [\\.\\-_/#A-Za-z0-9]+"},
       {kLogs, "CreateLogGroup", "{}", "InvalidParameterException", "Value null at 'logGroupName'"},
-      {kLogs, "CreateLogStream", R"({"logGroupName":"g","logStreamName":"a:b"})", "InvalidParameterException",
-       "at 'logStreamName'"},
-      {kLogs, "GetLogEvents", R"({"logGroupName":"g","logStreamName":"s","limit":0})", "InvalidParameterException",
-       "Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1"},
-      {kLogs, "GetLogEvents", R"({"logGroupName":"g","logStreamName":"s","limit":"5"})", "SerializationException",
-       "'limit'"},
+      {kLogs, "CreateLogStream", R"({"logGroupName":"g","logStreamName":"a:b"})",
+       "InvalidParameterException", "at 'logStreamName'"},
+      {kLogs, "GetLogEvents", R"({"logGroupName":"g","logStreamName":"s","limit":0})",
+       "InvalidParameterException",
+       "Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or "
+       "equal to 1"},
+      {kLogs, "GetLogEvents", R"({"logGroupName":"g","logStreamName":"s","limit":"5"})",
+       "SerializationException", "'limit'"},
       {kLogs, "PutLogEvents", R"({"logGroupName":"g","logStreamName":"s","logEvents":[]})",
-       "InvalidParameterException", "at 'logEvents' failed to satisfy constraint: Member must have length greater"},
-      {kLogs, "PutLogEvents", R"({"logGroupName":"g","logStreamName":"s","logEvents":[{"timestamp":1,"message":7}]})",
+       "InvalidParameterException",
+       "at 'logEvents' failed to satisfy constraint: Member must have length greater"},
+      {kLogs, "PutLogEvents",
+       R"({"logGroupName":"g","logStreamName":"s","logEvents":[{"timestamp":1,"message":7}]})",
        "SerializationException", "'logEvents.1.member.message'"},
       // Not JSON objects, and operations the engine does not serve.
       {kEcs, "ListServices", "[]", "SerializationException", "not a JSON object"},
@@ -124,7 +150,8 @@ TEST(ValidateJson, RefusesEachBadInputWithTheAwsCodeAndNamesTheMember) {
     ASSERT_FALSE(got.has_value()) << what;
     EXPECT_EQ(got.error().code, c.code) << what << ": " << got.error().message;
     EXPECT_EQ(got.error().status, 400) << what;
-    EXPECT_NE(got.error().message.find(c.message), std::string::npos) << what << ": " << got.error().message;
+    EXPECT_NE(got.error().message.find(c.message), std::string::npos)
+        << what << ": " << got.error().message;
     EXPECT_EQ(got.error().message.find("json.exception"), std::string::npos) << what;
   }
 }
@@ -152,14 +179,18 @@ TEST(ValidateJson, AcceptsGoodRequestsAtTheirLimits) {
            "deploymentConfiguration":{"maximumPercent":200,"minimumHealthyPercent":0,
              "deploymentCircuitBreaker":{"enable":true,"rollback":true}}})"},
       {"UpdateService", R"({"service":"web","desiredCount":2147483647,"forceNewDeployment":true})"},
-      {"UpdateService", R"({"service":"web","deploymentConfiguration":{"maximumPercent":100,"minimumHealthyPercent":100}})"},
-      {"RunTask", R"({"taskDefinition":"td","count":10,"overrides":{"containerOverrides":[{"name":"web","command":["migrate"]}]}})"},
+      {"UpdateService",
+       R"({"service":"web","deploymentConfiguration":{"maximumPercent":100,"minimumHealthyPercent":100}})"},
+      {"RunTask",
+       R"({"taskDefinition":"td","count":10,"overrides":{"containerOverrides":[{"name":"web","command":["migrate"]}]}})"},
       {"RunTask", R"({"taskDefinition":"td","count":1})"},
-      {"TagResource", R"({"resourceArn":"a","tags":[{"key":"café","value":"naïve = 1 + 1 @ 10:00/x"}]})"},
+      {"TagResource",
+       R"({"resourceArn":"a","tags":[{"key":"café","value":"naïve = 1 + 1 @ 10:00/x"}]})"},
       {"RegisterTaskDefinition",
        R"({"family":"f","containerDefinitions":[{"name":"w","portMappings":[{"containerPort":0,"hostPort":65535}]}]})"},
       {"ListServices", ""},
-      {"RegisterTaskDefinition", "{\"family\":\"f\",\"containerDefinitions\":[],\"x\":" + Nested(63, "{\"a\":", "}") + "}"},
+      {"RegisterTaskDefinition",
+       "{\"family\":\"f\",\"containerDefinitions\":[],\"x\":" + Nested(63, "{\"a\":", "}") + "}"},
   };
   for (const auto& [op, body] : good) {
     auto got = ParseJsonRequest(kEcs, op, body);
@@ -168,8 +199,9 @@ TEST(ValidateJson, AcceptsGoodRequestsAtTheirLimits) {
 }
 
 TEST(ValidateJson, DropsMembersTheModelDoesNotNameAndNullMembers) {
-  auto got = ParseJsonRequest(kEcs, "DescribeServices",
-                              R"({"cluster":"c","services":["a"],"bogus":{"deep":[1,2]},"include":null})");
+  auto got =
+      ParseJsonRequest(kEcs, "DescribeServices",
+                       R"({"cluster":"c","services":["a"],"bogus":{"deep":[1,2]},"include":null})");
   ASSERT_TRUE(got.has_value()) << got.error().message;
   EXPECT_EQ(*got, json::parse(R"({"cluster":"c","services":["a"]})"));
 }
