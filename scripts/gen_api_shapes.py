@@ -8,6 +8,8 @@ Documentation is dropped. One shape per line keeps a regeneration's diff readabl
 
     python3 scripts/gen_api_shapes.py            # rewrite the data file
     python3 scripts/gen_api_shapes.py --check    # exit 1 if it is out of date
+    python3 scripts/gen_api_shapes.py --check-served  # exit 1 if a handler serves an operation
+                                                      # the data file has no shape for (no botocore needed)
 
 When the engine serves a new operation, add it to SERVED below and regenerate.
 """
@@ -15,9 +17,8 @@ import argparse
 import gzip
 import json
 import os
+import re
 import sys
-
-import botocore
 
 # Must match the operations the handlers dispatch: kOps in src/engine/ecs_api.cc, kActions in
 # src/engine/elb_api.cc, LogService::Handle in src/engine/logs.cc.
@@ -36,17 +37,25 @@ SERVED = {
     ]),
     "logs": ("2014-03-28", [
         "CreateLogGroup", "CreateLogStream", "DescribeLogGroups", "DescribeLogStreams", "PutLogEvents",
-        "GetLogEvents", "FilterLogEvents",
+        "GetLogEvents", "FilterLogEvents", "PutRetentionPolicy", "DeleteRetentionPolicy",
     ]),
 }
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "engine", "shapes", "api_shapes.json")
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+OUT = os.path.join(ROOT, "src", "engine", "shapes", "api_shapes.json")
+# Where each service's handlers name the operations they dispatch.
+DISPATCH = {
+    "ecs": ("src/engine/ecs_api.cc", r'\{"([A-Za-z]+)", &ControlPlane::'),
+    "elbv2": ("src/engine/elb_api.cc", r'\{"([A-Za-z]+)", &LoadBalancing::'),
+    "logs": ("src/engine/logs.cc", r'op == "([A-Za-z]+)"'),
+}
 # The member keys that change how a value is read; the rest (documentation, box, deprecated...) do not.
 MEMBER_KEYS_IGNORED = {"shape", "documentation", "deprecated", "deprecatedMessage", "deprecatedSince", "box",
                        "idempotencyToken", "sensitive"}
 
 
 def load_model(service, version):
+    import botocore  # only generating needs it; --check-served does not
     base = os.path.join(os.path.dirname(botocore.__file__), "data", service, version, "service-2.json")
     if os.path.exists(base):
         with open(base) as f:
@@ -111,7 +120,26 @@ def service_shapes(service, version, operations):
     return head, shapes
 
 
+def check_served(path):
+    """Exits 1 unless the data file has a shape for exactly the operations the handlers dispatch."""
+    with open(path) as f:
+        services = json.load(f)["services"]
+    problems = []
+    for service, (source, pattern) in sorted(DISPATCH.items()):
+        with open(os.path.join(ROOT, source)) as f:
+            handled = set(re.findall(pattern, f.read()))
+        shaped = set(services.get(service, {}).get("operations", {}))
+        if handled - shaped:
+            problems.append("%s serves %s without an input shape" % (source, sorted(handled - shaped)))
+        if shaped - handled:
+            problems.append("%s has shapes for %s, which %s does not serve" % (path, sorted(shaped - handled), source))
+    if problems:
+        sys.exit("\n".join(problems) + "\nadd the operations to SERVED in scripts/gen_api_shapes.py and run it")
+    print("every served operation has an input shape")
+
+
 def render():
+    import botocore
     lines = ["{", '"botocore": %s,' % json.dumps(botocore.__version__), '"services": {']
     for i, (service, (version, operations)) in enumerate(sorted(SERVED.items())):
         head, shapes = service_shapes(service, version, operations)
@@ -131,8 +159,12 @@ def render():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the data file is out of date")
+    parser.add_argument("--check-served", action="store_true",
+                        help="exit 1 unless the data file covers exactly the operations the handlers serve")
     parser.add_argument("--output", default=OUT)
     args = parser.parse_args()
+    if args.check_served:
+        return check_served(args.output)
     text = render()
     json.loads(text)  # the hand-assembled layout must still be one JSON document
     if args.check:
@@ -143,7 +175,7 @@ def main():
     os.makedirs(os.path.dirname(args.output), exist_ok=True)
     with open(args.output, "w") as f:
         f.write(text)
-    print("wrote %s (%d bytes, botocore %s)" % (os.path.relpath(args.output), len(text), botocore.__version__))
+    print("wrote %s (%d bytes)" % (os.path.relpath(args.output), len(text)))
 
 
 if __name__ == "__main__":

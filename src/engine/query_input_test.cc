@@ -204,7 +204,7 @@ TEST(ApiShapes, EmbeddedShapesCoverEveryServedOperation) {
   EXPECT_FALSE(shapes.botocore_version().empty());
   EXPECT_EQ(shapes.ByTargetPrefix("AmazonEC2ContainerServiceV20141113")->operations.size(), 16u);
   EXPECT_EQ(shapes.ByName("elbv2")->operations.size(), 13u);
-  EXPECT_EQ(shapes.ByTargetPrefix("Logs_20140328")->operations.size(), 7u);
+  EXPECT_EQ(shapes.ByTargetPrefix("Logs_20140328")->operations.size(), 9u);
 }
 
 TEST(ApiShapes, ParseRefusesBrokenData) {
