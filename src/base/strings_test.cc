@@ -23,6 +23,17 @@ TEST(Strings, SplitKeepsEmptyPieces) {
   EXPECT_EQ(Join({"a", "b"}, ", "), "a, b");
 }
 
+TEST(Strings, IsUtf8AcceptsWellFormedTextOnly) {
+  EXPECT_TRUE(IsUtf8(""));
+  EXPECT_TRUE(IsUtf8("plain ascii"));
+  EXPECT_TRUE(IsUtf8("caf\xc3\xa9 \xe1\x88\xb4 \xf0\x9f\x9a\xa2"));
+  EXPECT_FALSE(IsUtf8("\xff"));              // never a lead byte
+  EXPECT_FALSE(IsUtf8("\xc3"));              // truncated
+  EXPECT_FALSE(IsUtf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(IsUtf8("\xed\xa0\x80"));      // a UTF-16 surrogate
+  EXPECT_FALSE(IsUtf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+}
+
 TEST(Strings, RandomHexHasRequestedLengthAndAlphabet) {
   std::string id = RandomHex(32);
   ASSERT_EQ(id.size(), 32u);

@@ -80,7 +80,8 @@ Result<void> RemoveLockTag(aws::AwsClient& c, const std::string& arn) {
 }  // namespace
 
 std::string LockHolder::TagValue() const {
-  return (release_id + " " + started + " " + std::to_string(static_cast<long>(expires)) + " " + actor).substr(0, 256);
+  // A tag value AWS accepts: only the actor can make it long or bring other characters.
+  return deploy::TagValue(release_id + " " + started + " " + std::to_string(static_cast<long>(expires)) + " " + actor);
 }
 
 std::string LockHolder::Describe() const {

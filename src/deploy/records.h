@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "aws/aws_client.h"
@@ -61,7 +62,12 @@ inline std::string ReleaseTarget(const std::string& cluster, const std::string& 
   return cluster + "/" + service;
 }
 
-/// Adds or replaces tags on a task-definition revision (values are cut to AWS's 256 characters).
+/// `text` as an ECS tag value, which may hold only letters, digits, spaces and _ . : / = + - @
+/// and at most 256 characters: every other character (non-ASCII ones too) becomes a space, runs
+/// of spaces become one, and the result is trimmed and cut. AWS refuses any other value.
+std::string TagValue(std::string_view text);
+
+/// Adds or replaces tags on a task-definition revision (values pass through TagValue).
 [[nodiscard]] Result<void> TagRevision(aws::AwsClient& c, const std::string& arn,
                                        const std::map<std::string, std::string>& tags);
 

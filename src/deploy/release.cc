@@ -39,8 +39,8 @@ Result<json> LoadTaskDefinition(const config::ServiceSpec& svc, const config::Se
 
 Result<std::string> RegisterTaskDefinition(aws::AwsClient& c, const config::ServiceSpec& svc, json td,
                                            const std::map<std::string, std::string>& record) {
-  td["tags"] = json::array({{{"key", "slipway:service"}, {"value", svc.name}}});
-  for (const auto& [k, v] : record) td["tags"].push_back({{"key", k}, {"value", v}});
+  td["tags"] = json::array({{{"key", "slipway:service"}, {"value", TagValue(svc.name)}}});
+  for (const auto& [k, v] : record) td["tags"].push_back({{"key", k}, {"value", TagValue(v)}});
   auto r = c.Json(aws::kEcs, "RegisterTaskDefinition", td);
   if (!r) return tl::unexpected(r.error());
   return (*r)["taskDefinition"]["taskDefinitionArn"].get<std::string>();

@@ -140,8 +140,8 @@ ApiResult LogService::Handle(const std::string& op, const json& r, int64_t now_m
     if (op == "FilterLogEvents") return FilterLogEvents(r);
     if (op == "PutRetentionPolicy") return PutRetentionPolicy(r);
     if (op == "DeleteRetentionPolicy") return DeleteRetentionPolicy(r);
-  } catch (const json::exception& e) {
-    return tl::unexpected(ApiError{"SerializationException", e.what(), 400});
+  } catch (const json::exception&) {  // last resort, as in ControlPlane::HandleEcs: no library text
+    return tl::unexpected(ApiError{"SerializationException", "A member of the request has an unexpected type.", 400});
   }
   return tl::unexpected(ApiError{"UnknownOperationException",
                                  "The engine does not implement CloudWatch Logs operation " + op + ".", 400});
