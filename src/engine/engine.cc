@@ -90,6 +90,16 @@ Result<EngineInfo> ReadEngineInfo(const std::string& data_dir) {
   return info;
 }
 
+std::string EngineLogTail(const std::string& data_dir, size_t lines) {
+  std::ifstream in(data_dir + "/engine.log");
+  std::vector<std::string> all;
+  std::string line;
+  while (std::getline(in, line)) all.push_back(line);
+  std::string out;
+  for (size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) out += "  | " + all[i] + "\n";
+  return out;
+}
+
 bool EngineAlive(const EngineInfo& info) {
   const unsigned long long start = ProcessStartTime(info.pid);
   return start != 0 && (info.start_time == 0 || start == info.start_time);
