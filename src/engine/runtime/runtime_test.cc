@@ -146,9 +146,11 @@ TEST(ExecRuntime, AContainerThatEndedWhileNoRuntimeWatchedIsReportedOnAdoption) 
   {
     ExecRuntime first;
     ASSERT_TRUE(first.Start({"t1", "app", {"/bin/sh", "-c", "exit 7"}, {}, "", dir.str(), 0}));
-    for (int i = 0; i < 500 && !fs::exists(ExitPath(dir.str(), "app")); ++i) {
+    // The supervisor has written how it ended and exited (its lock is free).
+    for (int i = 0; i < 1000 && (!fs::exists(ExitPath(dir.str(), "app")) || LockHeld(LockPath(dir.str(), "app"))); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+    ASSERT_FALSE(LockHeld(LockPath(dir.str(), "app")));
   }
   ExecRuntime second;
   EXPECT_EQ(second.Adopt("t1", "app", dir.str()), Adoption::kEnded);
