@@ -52,6 +52,9 @@ struct HealthCheckSpec {
 /// The outcome of one check: ok, or the ELB reason code and description.
 struct HealthCheckResult {
   bool ok = false;
+  /// The check could not be made for a reason of the engine's own (out of descriptors): it says
+  /// nothing about the target and must not count for or against it.
+  bool inconclusive = false;
   std::string reason;       ///< Target.ResponseCodeMismatch | Target.Timeout | Target.FailedHealthChecks
   std::string description;  ///< e.g. "Health checks failed with these codes: [404]"
 };

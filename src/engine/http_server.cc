@@ -20,6 +20,14 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+/// API connections held at most; more are closed as they arrive (a client of the API needs one
+/// or two, and each costs the engine a descriptor).
+constexpr int kMaxConnections = 256;
+/// How long a request may take to arrive, from its first byte to its last header.
+constexpr auto kRequestTimeout = std::chrono::seconds(10);
+/// How long an idle keep-alive connection stays open.
+constexpr auto kIdleTimeout = std::chrono::seconds(60);
+
 // After refusing a body, how long and how much of it the server reads and drops before closing.
 constexpr auto kLingerTime = std::chrono::seconds(10);
 constexpr size_t kMaxLingerBytes = 64 * 1024 * 1024;
@@ -67,17 +75,29 @@ asio::awaitable<void> DrainBeforeClose(beast::tcp_stream& stream) {
 }
 
 asio::awaitable<void> Session(tcp::socket socket, std::shared_ptr<ApiHandler> handler,
-                              std::shared_ptr<ConnectionCount> connections) {
+                              std::shared_ptr<ConnectionCount> connections, asio::thread_pool::executor_type workers) {
   ConnectionCount::Open open(connections);
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   boost::system::error_code ec;
+  bool first = true;
   for (;;) {
     http::request_parser<http::string_body> parser;
     // Beast refuses a Content-Length over the limit as soon as the header is read, and a chunked
     // body as soon as it crosses the limit: either way before the body is kept.
     parser.body_limit(kMaxRequestBodyBytes);
-    stream.expires_after(std::chrono::seconds(120));
+    // Idle between requests for up to a minute (a new connection must begin its first request
+    // within seconds); once a request begins, its header must arrive within seconds: a client that
+    // connects and trickles bytes holds no connection slot for long.
+    stream.expires_after(first ? kRequestTimeout : kIdleTimeout);
+    first = false;
+    if (buffer.size() == 0) {
+      const size_t n =
+          co_await stream.async_read_some(buffer.prepare(64 * 1024), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+      buffer.commit(n);
+    }
+    stream.expires_after(kRequestTimeout);
     co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (!ec) co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == http::error::body_limit) {
@@ -92,7 +112,13 @@ asio::awaitable<void> Session(tcp::socket socket, std::shared_ptr<ApiHandler> ha
     for (const auto& f : req) in.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     // Winding down after a handoff: this answer is the connection's last.
     const bool keep_alive = req.keep_alive() && !connections->closing;
-    if (!co_await Reply(stream, (*handler)(in), req.version(), keep_alive) || !keep_alive) break;
+    // The handler may wait for the control plane's lock; it runs on the API's own threads so the
+    // proxy's io threads never wait with it.
+    ApiHttpResponse out = co_await asio::co_spawn(
+        workers, [handler, in = std::move(in)]() -> asio::awaitable<ApiHttpResponse> { co_return (*handler)(in); },
+        asio::use_awaitable);
+    stream.expires_after(kRequestTimeout);
+    if (!co_await Reply(stream, std::move(out), req.version(), keep_alive) || !keep_alive) break;
   }
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
@@ -102,10 +128,22 @@ asio::awaitable<void> Session(tcp::socket socket, std::shared_ptr<ApiHandler> ha
 struct ApiServer::Impl {
   Impl(asio::io_context& io, ApiHandler h)
       : handler(std::make_shared<ApiHandler>(std::move(h))),
-        listeners(io, [this, &io](tcp::socket socket, int) {
-          asio::co_spawn(io, Session(std::move(socket), handler, connections), asio::detached);
+        listeners(io, [this](tcp::socket socket, int) {
+          if (connections->open >= kMaxConnections) {
+            boost::system::error_code ec;
+            socket.close(ec);
+            return;
+          }
+          auto executor = socket.get_executor();  // the connection's strand
+          asio::co_spawn(executor, Session(std::move(socket), handler, connections, workers.get_executor()),
+                         asio::detached);
         }) {}
+  ~Impl() {
+    workers.stop();
+    workers.join();
+  }
 
+  asio::thread_pool workers{2};
   std::shared_ptr<ApiHandler> handler;
   std::shared_ptr<ConnectionCount> connections = std::make_shared<ConnectionCount>();
   ListenerSet listeners;

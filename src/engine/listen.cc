@@ -8,6 +8,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "base/proc.h"
@@ -82,7 +84,10 @@ void ListenerSet::Accept(std::shared_ptr<tcp::acceptor> acceptor, int port) {
       [this, acceptor, port]() -> asio::awaitable<void> {
         for (;;) {
           boost::system::error_code ec;
-          tcp::socket socket = co_await acceptor->async_accept(asio::redirect_error(asio::use_awaitable, ec));
+          // Each connection gets its own strand: a Beast stream's timer and its reads and writes
+          // must never run on two of the io threads at once.
+          tcp::socket socket = co_await acceptor->async_accept(asio::make_strand(io_),
+                                                               asio::redirect_error(asio::use_awaitable, ec));
           // A connection accepted before a pause took effect is served: dropping it would reset a
           // client that did nothing wrong.
           if (!ec) {
@@ -90,6 +95,12 @@ void ListenerSet::Accept(std::shared_ptr<tcp::acceptor> acceptor, int port) {
             on_accept_(std::move(socket), port);
           }
           if (!accepting_ || !acceptor->is_open()) co_return;
+          if (ec && ec != asio::error::operation_aborted) {
+            // Out of descriptors (or memory): accepting again at once would only spin. Pending
+            // connections wait in the backlog meanwhile.
+            asio::steady_timer pause(acceptor->get_executor(), std::chrono::milliseconds(100));
+            co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+          }
         }
       },
       asio::detached);

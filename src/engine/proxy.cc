@@ -2,6 +2,8 @@
 // snapshots swapped atomically, so a target-set change never blocks or drops a request.
 #include "engine/proxy.h"
 
+#include <sys/resource.h>
+
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -51,8 +53,15 @@ class Proxy final : public ProxyServer {
         options_(options),
         listeners_(io, [this](tcp::socket socket, int port) {
           boost::system::error_code ec;
+          // Past the cap the engine would run out of descriptors for its own work (health checks,
+          // task logs, the store): the connection is closed at once instead.
+          if (connections_->open >= MaxClientConnections()) {
+            socket.close(ec);
+            return;
+          }
           socket.set_option(tcp::no_delay(true), ec);
-          asio::co_spawn(io_, Serve(std::move(socket), port), asio::detached);
+          auto executor = socket.get_executor();  // the connection's strand
+          asio::co_spawn(executor, Serve(std::move(socket), port), asio::detached);
         }) {}
 
   Result<void> OpenListener(const std::string& host, int port) override {
@@ -75,6 +84,14 @@ class Proxy final : public ProxyServer {
   }
   int OpenConnections() const override { return connections_->open; }
 
+  /// Client connections the proxy keeps at most: each may need an upstream descriptor too, and
+  /// the engine keeps a reserve for its own work.
+  static int MaxClientConnections() {
+    rlimit limit{};
+    const long n = ::getrlimit(RLIMIT_NOFILE, &limit) == 0 ? static_cast<long>(limit.rlim_cur) : 1024;
+    return static_cast<int>(std::max(64L, (n - 512) / 2));
+  }
+
   void Publish(std::shared_ptr<const RoutingTable> table) override {
     std::set<std::string> live;
     for (const auto& [tg, backends] : table->backends) {
@@ -90,7 +107,7 @@ class Proxy final : public ProxyServer {
 
   void Check(const HealthCheckSpec& spec, std::function<void(HealthCheckResult)> done) override {
     if (connections_->closing) return;  // handed over: the new engine checks
-    asio::co_spawn(io_, RunCheck(spec, std::move(done)), asio::detached);
+    asio::co_spawn(asio::make_strand(io_), RunCheck(spec, std::move(done)), asio::detached);
   }
 
  private:
@@ -167,7 +184,7 @@ class Proxy final : public ProxyServer {
         co_return u;
       }
     }
-    auto stream = std::make_unique<beast::tcp_stream>(io_);
+    auto stream = std::make_unique<beast::tcp_stream>(asio::make_strand(io_));
     boost::system::error_code ec;
     tcp::endpoint ep(asio::ip::make_address(b.host, ec), static_cast<unsigned short>(b.port));
     stream->expires_after(std::chrono::milliseconds(options_.connect_timeout_ms));
@@ -236,7 +253,7 @@ class Proxy final : public ProxyServer {
 
   awaitable<void> RunCheck(HealthCheckSpec spec, std::function<void(HealthCheckResult)> done) {
     HealthCheckResult result;
-    beast::tcp_stream stream(io_);
+    beast::tcp_stream stream(co_await asio::this_coro::executor);
     boost::system::error_code ec;
     tcp::endpoint ep(asio::ip::make_address(spec.host, ec), static_cast<unsigned short>(spec.port));
     stream.expires_after(std::chrono::milliseconds(spec.timeout_ms));
@@ -252,16 +269,18 @@ class Proxy final : public ProxyServer {
     http::response_parser<http::string_body> parser;
     parser.body_limit(1024 * 1024);
     if (!ec) co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
-    if (ec == beast::error::timeout) {
-      result = {false, "Target.Timeout", "Request timed out"};
+    if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory) {
+      result.inconclusive = true;
+    } else if (ec == beast::error::timeout) {
+      result = {.reason = "Target.Timeout", .description = "Request timed out"};
     } else if (ec) {
-      result = {false, "Target.FailedHealthChecks", "Health checks failed"};
+      result = {.reason = "Target.FailedHealthChecks", .description = "Health checks failed"};
     } else {
       int code = static_cast<int>(parser.get().result_int());
       result.ok = MatcherAccepts(spec.matcher, code);
       if (!result.ok) {
-        result = {false, "Target.ResponseCodeMismatch",
-                  "Health checks failed with these codes: [" + std::to_string(code) + "]"};
+        result = {.reason = "Target.ResponseCodeMismatch",
+                  .description = "Health checks failed with these codes: [" + std::to_string(code) + "]"};
       }
     }
     stream.socket().close(ec);

@@ -8,9 +8,10 @@
 namespace slipway::engine {
 namespace {
 
-const HealthCheckResult kPass{true, "", ""};
-const HealthCheckResult kCode500{false, "Target.ResponseCodeMismatch", "Health checks failed with these codes: [500]"};
-const HealthCheckResult kTimeout{false, "Target.Timeout", "Request timed out"};
+const HealthCheckResult kPass{.ok = true};
+const HealthCheckResult kCode500{.reason = "Target.ResponseCodeMismatch",
+                                 .description = "Health checks failed with these codes: [500]"};
+const HealthCheckResult kTimeout{.reason = "Target.Timeout", .description = "Request timed out"};
 
 struct Case {
   const char* name;

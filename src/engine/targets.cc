@@ -113,6 +113,7 @@ void LoadBalancing::DrainTarget(TargetGroup& tg, const std::string& key) {
 
 void LoadBalancing::ApplyHealthResult(const std::string& tg_arn, const std::string& key, int port,
                                       const std::string& task_id, const HealthCheckResult& r) {
+  if (r.inconclusive) return;
   std::lock_guard lock(core_.mu);
   if (core_.frozen) return;
   auto tg = core_.state.target_groups.find(tg_arn);
