@@ -328,8 +328,11 @@ XmlResult LoadBalancing::CreateListener(const QueryParams& p) {
   l.protocol = protocol;
   l.default_actions = *actions;
   for (const auto& a : l.default_actions) {
-    auto& lbs = core_.state.target_groups[a.target_group_arn].load_balancer_arns;
-    if (!a.target_group_arn.empty() && std::find(lbs.begin(), lbs.end(), lb->first) == lbs.end()) {
+    // Only a forward action names a target group (ParseActions checked that it exists).
+    auto tg = core_.state.target_groups.find(a.target_group_arn);
+    if (a.type != "forward" || tg == core_.state.target_groups.end()) continue;
+    auto& lbs = tg->second.load_balancer_arns;
+    if (std::find(lbs.begin(), lbs.end(), lb->first) == lbs.end()) {
       lbs.push_back(lb->first);
       core_.Touch(ObjectKind::kTargetGroup, a.target_group_arn);
     }

@@ -2,6 +2,8 @@
 // words the result as AWS does: "1 validation error detected: Value '-1' at 'desiredCount' ...".
 #include "engine/validate.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <functional>
@@ -85,6 +87,29 @@ std::optional<std::string> TargetGroupAttribute(const json& v) {
   return "Member must have a deregistration_delay.timeout_seconds Value from 0 to 3600";
 }
 
+/// A task definition's containers: at most 10 (ECS's limit), each name once.
+std::optional<std::string> ContainerList(const json& v) {
+  if (!v.is_array()) return std::nullopt;
+  if (v.size() > 10) return "Member must have length less than or equal to 10";
+  std::vector<std::string> names;
+  for (const auto& c : v) {
+    if (c.is_object() && c.contains("name") && c["name"].is_string()) names.push_back(c["name"]);
+  }
+  std::sort(names.begin(), names.end());
+  if (std::adjacent_find(names.begin(), names.end()) != names.end()) {
+    return "Member must have container names that are unique within the task definition";
+  }
+  return std::nullopt;
+}
+
+/// A target's Id: the engine's targets are of type ip, so an IPv4 or IPv6 address.
+std::optional<std::string> TargetIp(const json& v) {
+  const std::string& s = v.get_ref<const std::string&>();
+  unsigned char addr[16];
+  if (::inet_pton(AF_INET, s.c_str(), addr) == 1 || ::inet_pton(AF_INET6, s.c_str(), addr) == 1) return std::nullopt;
+  return "Member must be an IP address (the engine's target groups are of target type ip)";
+}
+
 /// One rule on the members at `path` (the model's names; "[]" = each element of a list) of the
 /// input of each operation named in `operations` (space-separated).
 struct SemanticRule {
@@ -98,6 +123,7 @@ constexpr SemanticRule kRules[] = {
     {"ecs", "CreateCluster", "clusterName", EcsName},
     {"ecs", "CreateService", "serviceName", EcsName},
     {"ecs", "RegisterTaskDefinition", "family", EcsName},
+    {"ecs", "RegisterTaskDefinition", "containerDefinitions", ContainerList},
     {"ecs", "RegisterTaskDefinition", "containerDefinitions[].name", EcsName},
     {"ecs", "RegisterTaskDefinition", "containerDefinitions[].portMappings[].containerPort",
      InRange<0, 65535>},
@@ -114,6 +140,7 @@ constexpr SemanticRule kRules[] = {
     {"elbv2", "CreateTargetGroup", "Name", ElbName},
     {"elbv2", "CreateTargetGroup", "HealthCheckPort", HealthCheckPort},
     {"elbv2", "ModifyTargetGroupAttributes", "Attributes[]", TargetGroupAttribute},
+    {"elbv2", "RegisterTargets DeregisterTargets", "Targets[].Id", TargetIp},
 };
 
 bool NamesOperation(std::string_view operations, std::string_view op) {

@@ -87,6 +87,13 @@ TEST(ValidateJson, RefusesEachBadInputWithTheAwsCodeAndNamesTheMember) {
       {kEcs, "RegisterTaskDefinition", R"({"family":"f","containerDefinitions":[{"name":"web!"}]})",
        "InvalidParameterException", "at 'containerDefinitions.1.member.name'"},
       {kEcs, "RegisterTaskDefinition",
+       R"({"family":"f","containerDefinitions":[{"name":"a","image":"x"},{"name":"a","image":"y"}]})",
+       "InvalidParameterException", "container names that are unique"},
+      {kEcs, "RegisterTaskDefinition",
+       R"({"family":"f","containerDefinitions":[{"name":"a"},{"name":"b"},{"name":"c"},{"name":"d"},{"name":"e"},)"
+       R"({"name":"f"},{"name":"g"},{"name":"h"},{"name":"i"},{"name":"j"},{"name":"k"}]})",
+       "InvalidParameterException", "at 'containerDefinitions' failed to satisfy constraint: Member must have length"},
+      {kEcs, "RegisterTaskDefinition",
        R"({"family":"f","containerDefinitions":[{"name":"w","portMappings":[{"containerPort":80,"hostPort":70000}]}]})",
        "InvalidParameterException",
        "Value '70000' at 'containerDefinitions.1.member.portMappings.1.member.hostPort' failed to "
