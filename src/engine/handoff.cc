@@ -24,7 +24,10 @@ namespace slipway::engine {
 namespace {
 
 constexpr int kRequestTimeoutMs = 5'000;
-constexpr int kSuccessorTimeoutMs = 60'000;
+/// How long a successor may take to serve; connections wait in the backlog meanwhile.
+constexpr int kSuccessorTimeoutMs = 15'000;
+/// How long the old engine waits for the confirmation (a little longer than the client waits).
+constexpr int kConfirmTimeoutMs = 20'000;
 
 std::string SocketPath(const std::string& data_dir) { return data_dir + "/engine.sock"; }
 
@@ -72,15 +75,19 @@ void HandoffService::Serve(int client) {
   nlohmann::json reply{{"settings", sockets.settings}, {"sockets", sockets.names}};
   bool confirmed = false;
   if (SendLine(client, reply.dump(), fds)) {
-    auto done = ReceiveLine(client, kSuccessorTimeoutMs);
+    auto done = ReceiveLine(client, kConfirmTimeoutMs);
     confirmed = done && done->line == "done";
   }
-  // Without a confirmation the successor may still have come up: engine.json tells.
-  if (!confirmed) {
-    auto now = ReadEngineInfo(data_dir_);
-    confirmed = now && now->pid != self_.pid && EngineAlive(*now);
-  }
-  if (confirmed) {
+  // Without a confirmation the successor may still have come up. Once it has served (engine.json
+  // names it), it may have changed the state and started tasks this engine knows nothing of: this
+  // engine must not go on from what it had in memory, alive successor or not.
+  auto now = ReadEngineInfo(data_dir_);
+  const bool successor_served = now && now->pid != self_.pid;
+  if (confirmed || successor_served) {
+    if (!confirmed && !EngineAlive(*now)) {
+      std::fprintf(stderr, "slipway engine: the new engine served and then exited; this one stops too, leaving the "
+                           "tasks running: `slipway engine start` adopts them\n");
+    }
     done_ = true;
     return;
   }
@@ -125,6 +132,13 @@ Result<EngineInfo> Restart(const std::string& program, EngineOptions options) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kSuccessorTimeoutMs);
   while (std::chrono::steady_clock::now() < deadline) {
     if (auto st = child->Poll()) {
+      auto info = ReadEngineInfo(options.data_dir);
+      if (info && info->pid == child->pid()) {
+        return Fail("the new engine served and then exited with code " + std::to_string(st->code) +
+                    "; the old one has stopped too (the tasks run on): start an engine with `slipway engine start`, "
+                    "which adopts them. From " + options.data_dir + "/engine.log:\n" +
+                    EngineLogTail(options.data_dir, 5));
+      }
       // Closing the control socket without "done" makes the old engine serve on.
       return Fail("the new engine exited with code " + std::to_string(st->code) +
                   "; the old one serves on. From " + options.data_dir + "/engine.log:\n" +
@@ -133,13 +147,17 @@ Result<EngineInfo> Restart(const std::string& program, EngineOptions options) {
     auto info = ReadEngineInfo(options.data_dir);
     if (info && info->pid == child->pid()) {
       child->Release();  // the new engine runs on after this command
-      if (auto d = SendLine(sock->get(), "done"); !d) return tl::unexpected(d.error());
+      // The old engine may already be gone (it would stop anyway): the new one serves either way.
+      if (auto d = SendLine(sock->get(), "done"); !d) {
+        std::fprintf(stderr, "note: the old engine did not take the confirmation (%s); it stops on its own\n",
+                     d.error().message.c_str());
+      }
       return *info;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   child->Signal(SIGKILL);
-  return Fail("the new engine did not come up within 60 s; the old one serves on. From engine.log:\n" +
+  return Fail("the new engine did not come up within 15 s; the old one serves on. From engine.log:\n" +
               EngineLogTail(options.data_dir, 5));
 }
 
