@@ -50,12 +50,13 @@ Result<ChildProcess> ChildProcess::Spawn(const SpawnOptions& options) {
     flags |= POSIX_SPAWN_SETPGROUP;
     posix_spawnattr_setpgroup(&attr, 0);
   }
-  sigset_t empty, all;
-  sigemptyset(&empty);
+  sigset_t mask, all;
+  sigemptyset(&mask);
   sigfillset(&all);
   sigdelset(&all, SIGKILL);
   sigdelset(&all, SIGSTOP);
-  posix_spawnattr_setsigmask(&attr, &empty);
+  for (int sig : options.blocked_signals) sigaddset(&mask, sig);
+  posix_spawnattr_setsigmask(&attr, &mask);
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setflags(&attr, flags);
 

@@ -26,6 +26,9 @@ struct SpawnOptions {
   /// Descriptors the child receives as 3, 4, …, in this order. Every other descriptor above 2 is
   /// closed in the child, close-on-exec or not.
   std::vector<int> pass_fds;
+  /// Signals the child starts with blocked (pending until it unblocks or waits for them), so a
+  /// signal sent while it is still starting up is not lost or fatal.
+  std::vector<int> blocked_signals;
 };
 
 /// How a child ended.

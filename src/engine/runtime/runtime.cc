@@ -142,7 +142,10 @@ Result<void> ExecRuntime::Start(const ContainerLaunch& launch) {
   argv.insert(argv.end(), launch.argv.begin(), launch.argv.end());
   // A record left by an earlier attempt must not be mistaken for this one's.
   ::unlink(ExitPath(launch.task_dir, launch.name).c_str());
-  auto child = ChildProcess::Spawn({.argv = argv, .env = launch.env, .output_path = LogPath(launch.task_dir, launch.name)});
+  auto child = ChildProcess::Spawn({.argv = argv,
+                                    .env = launch.env,
+                                    .output_path = LogPath(launch.task_dir, launch.name),
+                                    .blocked_signals = {std::begin(kSupervisorSignals), std::end(kSupervisorSignals)}});
   if (!child) {
     if (!cgroup.empty()) ::rmdir(cgroup.c_str());
     return tl::unexpected(child.error());

@@ -10,6 +10,8 @@
 
 #include <sys/types.h>
 
+#include <csignal>
+
 #include <optional>
 #include <string>
 
@@ -36,6 +38,10 @@ struct ExitRecord {
   /// Set when the container never started (e.g. "exec /app: No such file or directory").
   std::string start_error;
 };
+
+/// The signals a supervisor handles itself (it forwards them, or reads SIGUSR1 as "kill"). It is
+/// started with them already blocked, so one sent while it is still starting waits for it.
+inline constexpr int kSupervisorSignals[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
 std::string LockPath(const std::string& dir, const std::string& name);
 std::string SupervisorPath(const std::string& dir, const std::string& name);

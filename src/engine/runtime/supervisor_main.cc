@@ -113,11 +113,27 @@ bool WriteText(const std::string& path, const std::string& text) {
   ::_exit(127);
 }
 
+// Kills every process still in the container's cgroup: one that left the process group (setsid)
+// must not outlive its container.
+void KillCgroup(const std::string& cgroup) {
+  for (int round = 0; round < 50; ++round) {
+    std::ifstream procs(cgroup + "/cgroup.procs");
+    bool any = false;
+    for (pid_t pid; procs >> pid;) {
+      any = true;
+      ::kill(pid, SIGKILL);
+    }
+    if (!any) return;
+    ::usleep(10'000);
+  }
+}
+
 void Finish(const Options& o, ExitRecord exit) {
   if (auto w = slipway::engine::WriteExitRecord(slipway::engine::ExitPath(o.dir, o.name), exit); !w) {
     std::fprintf(stderr, "slipway-supervisor: %s\n", w.error().message.c_str());
   }
   if (!o.cgroup.empty()) {
+    KillCgroup(o.cgroup);
     // Killed members leave the cgroup a moment after they are reaped.
     for (int i = 0; i < 50 && ::rmdir(o.cgroup.c_str()) != 0 && errno == EBUSY; ++i) ::usleep(10'000);
   }
@@ -146,7 +162,7 @@ int main(int argc, char** argv) {
 
   sigset_t handled;
   sigemptyset(&handled);
-  for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&handled, s);
+  for (int s : slipway::engine::kSupervisorSignals) sigaddset(&handled, s);
   sigprocmask(SIG_BLOCK, &handled, nullptr);
 
   int report[2];
