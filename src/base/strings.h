@@ -29,6 +29,8 @@ std::string RandomFrom(std::string_view alphabet, size_t n);
 /// Whether `s` is well-formed UTF-8: no stray or missing continuation bytes, overlong forms,
 /// surrogates or code points past U+10FFFF.
 bool IsUtf8(std::string_view s);
+/// `s` with every byte that is not part of well-formed UTF-8 replaced by U+FFFD.
+std::string ToValidUtf8(std::string_view s);
 /// Escapes &, <, >, " and ' for XML text and attributes.
 std::string XmlEscape(std::string_view s);
 

@@ -41,4 +41,11 @@ TEST(Strings, RandomHexHasRequestedLengthAndAlphabet) {
   EXPECT_NE(RandomHex(32), id);
 }
 
+TEST(Strings, ToValidUtf8ReplacesOnlyTheBytesThatAreNotUtf8) {
+  EXPECT_EQ(ToValidUtf8("caf\xc3\xa9"), "caf\xc3\xa9");
+  EXPECT_EQ(ToValidUtf8("caf\xe9!"), "caf\xef\xbf\xbd!");
+  EXPECT_EQ(ToValidUtf8("\xc0\xaf"), "\xef\xbf\xbd\xef\xbf\xbd");  // an overlong '/'
+  EXPECT_TRUE(IsUtf8(ToValidUtf8("\xff\xfe\xed\xa0\x80 text")));
+}
+
 }  // namespace slipway

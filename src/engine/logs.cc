@@ -514,7 +514,11 @@ Result<void> LogService::Ingest(const std::string& group, const std::string& str
       return Fail(r.error().message);
     }
   }
-  if (auto r = Append(group, stream, lines, now_ms); !r) return Fail(r.error().message);
+  // Task output is bytes; CloudWatch Logs events are UTF-8 text (and every reply is JSON).
+  std::vector<LogLine> text;
+  text.reserve(lines.size());
+  for (const auto& l : lines) text.push_back({l.timestamp_ms, ToValidUtf8(l.message)});
+  if (auto r = Append(group, stream, text, now_ms); !r) return Fail(r.error().message);
   return {};
 }
 
