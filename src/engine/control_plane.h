@@ -123,17 +123,23 @@ class ControlPlane {
   /// Starts the task's PENDING containers; false when one could not start.
   bool StartContainers(Task& t, const nlohmann::json& task_definition);
   void AdoptTask(Task& t, LoadSummary& summary);
+  /// SIGTERM to SIGKILL: the longest stopTimeout of the task's containers (default 30, at most 120).
+  int StopTimeoutSeconds(const Task& t) const;
   void RegisterTarget(Task& t);
   std::string TaskDir(const Task& t) const { return options_.data_dir + "/tasks/" + t.id; }
   void Touch(const Task& t) { core_.Touch(ObjectKind::kTask, t.id); }
   void Touch(const Service& s) { core_.Touch(ObjectKind::kService, s.cluster_arn + "/" + s.name); }
-  void ShipLogs(Task& t);
+  /// Ships at most one bounded chunk per container; true when a container's log has more to ship.
+  bool ShipLogs(Task& t);
   void BeginStop(Task& t, const std::string& reason, const std::string& stop_code);
   void FinishStop(Task& t);
   TaskPhase PhaseOf(const Service& s, const Task& t) const;
   void AddEvent(Service& s, const std::string& message);
   /// Writes what changed since the last commit; the caller holds the lock.
   [[nodiscard]] Result<void> Commit();
+  /// Commit() for an API call: when it fails, the call's changes are undone in memory too, so
+  /// what the caller is told (an error) is what happened.
+  [[nodiscard]] Result<void> CommitOrRevert();
 
   double Now() const { return core_.Now(); }
 
@@ -144,6 +150,7 @@ class ControlPlane {
   ControlPlaneOptions options_;
   LoadBalancing lb_;
   PortPool ports_;
+  std::set<std::string> unshipped_;  ///< stopped tasks whose output is not yet all shipped
   double launch_tokens_ = 0;   ///< launches allowed now (refilled at launches_per_second)
   double tokens_at_ = 0;       ///< when launch_tokens_ was last refilled
 };

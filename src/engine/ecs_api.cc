@@ -33,7 +33,7 @@ XmlResult ControlPlane::HandleElb(const std::string& action, const QueryParams& 
   if (core_.frozen) return tl::unexpected(HandedOver());
   XmlResult result = lb_.Handle(action, params);
   // Acknowledged means durable: whatever the call changed is committed before the answer leaves.
-  if (auto committed = Commit(); !committed) {
+  if (auto committed = CommitOrRevert(); !committed) {
     return tl::unexpected(ApiError{"InternalFailure", "The engine could not save the change: " +
                                                           committed.error().message, 500});
   }
@@ -76,7 +76,7 @@ ApiResult ControlPlane::HandleEcs(const std::string& op, const json& r) {
     result = tl::unexpected(ApiError{"SerializationException", "A member of the request has an unexpected type.", 400});
   }
   // Acknowledged means durable: whatever the call changed is committed before the answer leaves.
-  if (auto committed = Commit(); !committed) {
+  if (auto committed = CommitOrRevert(); !committed) {
     return tl::unexpected(ApiError{"ServerException", "The engine could not save the change: " +
                                                           committed.error().message, 500});
   }
@@ -229,9 +229,13 @@ tl::expected<void, ApiError> ControlPlane::CheckTaskLimit(const Service* except,
   for (const auto& [key, svc] : core_.state.services) {
     if (&svc != except && svc.status == "ACTIVE") allotted += svc.desired_count;
   }
+  long long live = 0;  // tasks alive now, outside `except` (a rollout can run more than desired)
   for (const auto& [id, t] : core_.state.tasks) {
-    if (t.service_name.empty() && t.last_status != "STOPPED") ++allotted;
+    if (t.last_status == "STOPPED") continue;
+    if (t.service_name.empty()) ++allotted;
+    if (except == nullptr || t.service_name != except->name || t.cluster_arn != except->cluster_arn) ++live;
   }
+  allotted = std::max(allotted, live);
   if (allotted + wanted <= options_.max_tasks) return {};
   return tl::unexpected(ApiError{
       "LimitExceededException",

@@ -120,7 +120,7 @@ std::pair<std::string, int> SplitRevision(const std::string& key) {
 }
 
 std::pair<std::string, std::string> SplitTarget(const std::string& key) {
-  size_t bar = key.rfind('|');
+  size_t bar = key.find('|');  // ARNs hold no bar; a target Id might
   if (bar == std::string::npos) return {key, ""};
   return {key.substr(0, bar), key.substr(bar + 1)};
 }
@@ -172,6 +172,34 @@ std::optional<std::string> StoredObject(const State& s, const ObjectRef& ref) {
     }
   }
   return std::nullopt;
+}
+
+void EraseObject(State& s, const ObjectRef& ref) {
+  const std::string& key = ref.second;
+  switch (ref.first) {
+    case ObjectKind::kCluster: s.clusters.erase(key); return;
+    case ObjectKind::kService: s.services.erase(key); return;
+    case ObjectKind::kTask: s.tasks.erase(key); return;
+    case ObjectKind::kLoadBalancer: s.load_balancers.erase(key); return;
+    case ObjectKind::kListener: s.listeners.erase(key); return;
+    case ObjectKind::kRule: s.rules.erase(key); return;
+    case ObjectKind::kTags: s.tags.erase(key); return;
+    case ObjectKind::kTargetGroup: s.target_groups.erase(key); return;
+    case ObjectKind::kTaskDefinition: {
+      // Revisions are only ever appended: the one to erase is the last.
+      auto [family, revision] = SplitRevision(key);
+      auto it = s.task_definitions.find(family);
+      if (it != s.task_definitions.end() && revision == static_cast<int>(it->second.size())) it->second.pop_back();
+      if (it != s.task_definitions.end() && it->second.empty()) s.task_definitions.erase(it);
+      return;
+    }
+    case ObjectKind::kTarget: {
+      auto [tg_arn, target] = SplitTarget(key);
+      auto tg = s.target_groups.find(tg_arn);
+      if (tg != s.target_groups.end()) tg->second.targets.erase(target);
+      return;
+    }
+  }
 }
 
 bool RestoreObject(State& s, ObjectKind kind, const std::string& key, const std::string& body) {

@@ -187,6 +187,8 @@ std::string TargetKey(const std::string& target_group_arn, const std::string& ta
 
 /// The stored form (JSON text) of one object, or nullopt when `state` no longer has it.
 std::optional<std::string> StoredObject(const State& state, const ObjectRef& ref);
+/// Removes one object from `state` (nothing when it has none).
+void EraseObject(State& state, const ObjectRef& ref);
 /// Puts one stored object back into `state`; false when the text is not a valid object.
 bool RestoreObject(State& state, ObjectKind kind, const std::string& key, const std::string& body);
 /// Every object `state` holds, for a full write (the first one after a migration).

@@ -36,6 +36,11 @@ void ControlPlane::Tick() {
   for (auto& [id, t] : core_.state.tasks) {
     if (t.last_status != "STOPPED") ShipLogs(t);
   }
+  // A stopped container's output ships a chunk per tick too, until none is left.
+  for (auto it = unshipped_.begin(); it != unshipped_.end();) {
+    auto t = core_.state.tasks.find(*it);
+    it = t != core_.state.tasks.end() && ShipLogs(t->second) ? std::next(it) : unshipped_.erase(it);
+  }
   for (auto& [key, s] : core_.state.services) {
     if (s.status == "ACTIVE") ReconcileService(s);
   }

@@ -9,6 +9,7 @@
 
 #include "engine/control_plane.h"
 #include "engine/runtime/supervisor_files.h"
+#include "engine/sqlite_util.h"
 
 namespace slipway::engine {
 namespace {
@@ -36,7 +37,7 @@ class ReconcilerTest : public ::testing::Test {
     store_ = std::move(*Store::Open((dir_ / "engine.db").string()));
     runtime_ = std::make_unique<ExecRuntime>();
     control_ = std::make_unique<ControlPlane>(clock_, *runtime_, data_plane_, *store_, *logs_,
-                                              ControlPlaneOptions{dir_.string(), "127.0.0.1", {{"PATH", "/usr/bin:/bin"}}});
+                                              Options());
     auto loaded = control_->Load();
     ASSERT_TRUE(loaded) << loaded.error().message;
     summary_ = *loaded;
@@ -59,10 +60,27 @@ class ReconcilerTest : public ::testing::Test {
     return out ? *out : json();
   }
   // A task definition whose one container runs `script` under /bin/sh.
-  std::string Register(const std::string& script) {
-    json td{{"family", "app"},
-            {"containerDefinitions", {{{"name", "app"}, {"image", "x"}, {"entryPoint", {"/bin/sh", "-c", script}}}}}};
+  ControlPlaneOptions Options() const {
+    ControlPlaneOptions o{dir_.string(), "127.0.0.1", {{"PATH", "/usr/bin:/bin"}}};
+    o.max_tasks = max_tasks_;
+    return o;
+  }
+  // A task definition whose one container runs `script` under /bin/sh; `extra` adds to it.
+  std::string Register(const std::string& script, const json& extra = json::object()) {
+    json container{{"name", "app"}, {"image", "x"}, {"entryPoint", {"/bin/sh", "-c", script}}};
+    container.update(extra);
+    json td{{"family", "app"}, {"containerDefinitions", {container}}};
     return Ecs("RegisterTaskDefinition", td)["taskDefinition"]["taskDefinitionArn"];
+  }
+  // Runs one task of `td` and ticks until it has stopped; returns it as DescribeTasks shows it.
+  json RunToStop(const std::string& td, int max_ticks = 3000) {
+    const std::string arn = Ecs("RunTask", {{"cluster", "c"}, {"taskDefinition", td}})["tasks"][0]["taskArn"];
+    json task;
+    TickUntil([&] {
+      task = Ecs("DescribeTasks", {{"cluster", "c"}, {"tasks", {arn}}})["tasks"][0];
+      return task["lastStatus"] == "STOPPED";
+    }, max_ticks);
+    return task;
   }
   json Service() { return Ecs("DescribeServices", {{"cluster", "c"}, {"services", {"s"}}})["services"][0]; }
   std::vector<std::string> Messages() {
@@ -94,6 +112,7 @@ class ReconcilerTest : public ::testing::Test {
   FakeClock clock_;
   std::unique_ptr<ExecRuntime> runtime_;
   LoadSummary summary_;
+  int max_tasks_ = 128;
   NoListeners data_plane_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<LogService> logs_;
@@ -237,6 +256,94 @@ TEST_F(ReconcilerTest, AStoppedTaskIsKeptForAnHourThenRemovedWithItsDirectory) {
   control_->Tick();
   EXPECT_EQ(status(), "MISSING");
   EXPECT_FALSE(std::filesystem::exists(dir_ / "tasks" / id));
+}
+
+TEST_F(ReconcilerTest, TaskOutputShipsInBoundedChunksAsUtf8Events) {
+  // 600 KiB on one line, then a line that is not UTF-8: more than one tick's chunk each time.
+  const json awslogs{{"logConfiguration",
+                      {{"logDriver", "awslogs"},
+                       {"options", {{"awslogs-group", "/t"}, {"awslogs-region", "us-east-1"},
+                                    {"awslogs-stream-prefix", "p"}, {"awslogs-create-group", "true"}}}}}};
+  json task = RunToStop(Register("head -c 614400 /dev/zero | tr '\\000' a; echo; printf 'caf\\351\\n'", awslogs));
+  ASSERT_EQ(task["lastStatus"], "STOPPED");
+  const std::string id = task["taskArn"].get<std::string>().substr(task["taskArn"].get<std::string>().rfind('/') + 1);
+  // What is left after the task stopped ships a chunk per tick, until the last line is there.
+  ApiResult events;
+  ASSERT_TRUE(TickUntil([&] {
+    events = logs_->Handle("GetLogEvents", {{"logGroupName", "/t"}, {"logStreamName", "p/app/" + id},
+                                            {"startFromHead", true}, {"limit", 10000}}, 0);
+    return events && !(*events)["events"].empty() &&
+           (*events)["events"].back()["message"].get<std::string>().substr(0, 3) == "caf";
+  }, 100)) << (events ? std::to_string((*events)["events"].size()) + " events" : events.error().message);
+  size_t a = 0;
+  std::string last;
+  for (const auto& e : (*events)["events"]) {
+    const std::string m = e["message"];
+    EXPECT_LE(m.size(), 256u * 1024) << "an event larger than a shipping chunk";
+    if (m.find_first_not_of('a') == std::string::npos) a += m.size();
+    last = m;
+  }
+  EXPECT_EQ(a, 614400u) << "bytes of the long line were lost or doubled";
+  EXPECT_EQ(last.substr(0, 20), "caf\xef\xbf\xbd") << last.size() << " bytes; events: " << (*events)["events"].size();
+  EXPECT_NO_THROW((void)events->dump()) << "an event that is not UTF-8 makes every reply fail";
+}
+
+TEST_F(ReconcilerTest, StopTaskWaitsTheContainersStopTimeoutThenKills) {
+  // The container says when it ignores SIGTERM; stopping it before that would test the shell.
+  const auto ready = dir_ / "ignoring-term";
+  const std::string script = "trap '' TERM; : > " + ready.string() + "; while :; do sleep 0.1; done";
+  const std::string arn = Ecs("RunTask", {{"cluster", "c"}, {"taskDefinition", Register(script, {{"stopTimeout", 2}})}})
+                              ["tasks"][0]["taskArn"];
+  auto task = [&] { return Ecs("DescribeTasks", {{"cluster", "c"}, {"tasks", {arn}}})["tasks"][0]; };
+  ASSERT_TRUE(TickUntil([&] { return task()["lastStatus"] == "RUNNING" && std::filesystem::exists(ready); }));
+  Ecs("StopTask", {{"cluster", "c"}, {"task", arn}});
+  int ticks = 0;
+  ASSERT_TRUE(TickUntil([&] { return ++ticks, task()["lastStatus"] == "STOPPED"; }, 300));
+  EXPECT_GE(ticks, 20) << "killed before its 2 s stopTimeout: " << task()["containers"].dump().substr(0, 800);
+  EXPECT_LT(ticks, 100) << "the 30 s default applied, not the container's 2 s";
+  EXPECT_EQ(task()["containers"][0]["exitCode"], 137) << task().dump();
+}
+
+TEST_F(ReconcilerTest, AFixedHostPortInThePoolIsHeldForItsTask) {
+  const std::string td = Register("exec sleep 600", {{"portMappings", {{{"containerPort", 80}, {"hostPort", 29999}}}}});
+  const std::string first = Ecs("RunTask", {{"cluster", "c"}, {"taskDefinition", td}})["tasks"][0]["taskArn"];
+  ASSERT_TRUE(TickUntil([&] {
+    return Ecs("DescribeTasks", {{"cluster", "c"}, {"tasks", {first}}})["tasks"][0]["lastStatus"] == "RUNNING";
+  }));
+  json second = RunToStop(td);
+  EXPECT_EQ(second["stopCode"], "TaskFailedToStart");
+  EXPECT_NE(second["stoppedReason"].get<std::string>().find("host port 29999 is in use by task"), std::string::npos)
+      << second["stoppedReason"];
+}
+
+TEST_F(ReconcilerTest, TheTaskLimitCountsTasksAliveInARolloutNotOnlyDesiredCounts) {
+  max_tasks_ = 4;
+  Crash();
+  Ecs("CreateService", {{"cluster", "c"}, {"serviceName", "s"}, {"taskDefinition", Register("exec sleep 600")},
+                        {"desiredCount", 2}, {"deploymentConfiguration", kBreaker}});
+  ASSERT_TRUE(TickUntil([&] { return Steady(); }));
+  Ecs("UpdateService", {{"cluster", "c"}, {"service", "s"}, {"taskDefinition", Register("exec sleep 601")}});
+  ASSERT_TRUE(TickUntil([&] { return Service()["runningCount"] == 4; }));
+  auto refused = control_->HandleEcs("RunTask", {{"cluster", "c"}, {"taskDefinition", Register("exec sleep 602")}});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, "LimitExceededException");
+}
+
+TEST_F(ReconcilerTest, AWriteThatCannotBeCommittedIsRefusedAndUndone) {
+  // Another writer holds the database: the engine's commit times out.
+  auto other = OpenDatabase((dir_ / "engine.db").string(), "");
+  ASSERT_TRUE(other);
+  ASSERT_EQ(sqlite3_exec(other->get(), "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  json td{{"family", "undone"}, {"containerDefinitions", {{{"name", "app"}, {"image", "x"}}}}};
+  auto r = control_->HandleEcs("RegisterTaskDefinition", td);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "ServerException");
+  ASSERT_EQ(sqlite3_exec(other->get(), "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto described = control_->HandleEcs("DescribeTaskDefinition", {{"taskDefinition", "undone"}});
+  EXPECT_FALSE(described) << "a write answered with an error was applied anyway";
+  control_->Tick();  // nothing of it is committed later either
+  Crash();
+  EXPECT_FALSE(control_->HandleEcs("DescribeTaskDefinition", {{"taskDefinition", "undone"}}));
 }
 
 }  // namespace

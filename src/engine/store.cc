@@ -1,6 +1,8 @@
 // SQLite-backed object store, plus the shared SQLite helpers.
 #include "engine/store.h"
 
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 namespace slipway::engine {
@@ -113,6 +115,21 @@ Result<void> Store::Commit(const State& state, const std::set<ObjectRef>& refs) 
   return {};
 }
 
+Result<void> Store::Revert(State& state, const std::set<ObjectRef>& refs) {
+  auto row = Prepare(db_.get(), "SELECT body FROM objects WHERE kind = ?1 AND key = ?2");
+  if (!row) return tl::unexpected(row.error());
+  for (const auto& ref : refs) {
+    sqlite3_reset(row->get());
+    Bind(row->get(), 1, std::string(KindName(ref.first)));
+    Bind(row->get(), 2, ref.second);
+    const int rc = sqlite3_step(row->get());
+    if (rc == SQLITE_ROW && RestoreObject(state, ref.first, ref.second, ColumnText(row->get(), 0))) continue;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Fail("sqlite " + path_ + ": " + sqlite3_errmsg(db_.get()));
+    EraseObject(state, ref);
+  }
+  return {};
+}
+
 Result<State> Store::Load(bool* migrated) {
   *migrated = false;
   State state;
@@ -152,8 +169,10 @@ Result<State> Store::Load(bool* migrated) {
     int rc;
     while ((rc = sqlite3_step(rows->get())) == SQLITE_ROW) {
       const std::string key = ColumnText(rows->get(), 0);
+      // One unreadable row must not keep the engine from starting: it is left out, and said.
       if (!RestoreObject(state, kind, key, ColumnText(rows->get(), 1))) {
-        return Fail(path_ + ": stored " + KindName(kind) + " " + key + " cannot be read; " + ResetHint(path_));
+        std::fprintf(stderr, "slipway engine: %s: stored %s %s cannot be read; it is left out\n", path_.c_str(),
+                     KindName(kind), key.c_str());
       }
     }
     if (rc != SQLITE_DONE) return Fail("sqlite " + path_ + ": " + sqlite3_errmsg(db_.get()));

@@ -21,6 +21,10 @@ class Store {
   /// holds, in one transaction. On success the change survives a crash of the process.
   [[nodiscard]] Result<void> Commit(const State& state, const std::set<ObjectRef>& refs);
 
+  /// Puts the objects `refs` names back in `state` as they are stored (removing the ones that are
+  /// not): what undoes an in-memory change whose commit failed.
+  [[nodiscard]] Result<void> Revert(State& state, const std::set<ObjectRef>& refs);
+
   /// Reads every stored object. A file written by an engine before row storage (one JSON
   /// document) is converted to rows first, in one transaction; then `*migrated` is set.
   [[nodiscard]] Result<State> Load(bool* migrated);

@@ -19,10 +19,13 @@ using nlohmann::json;
 namespace {
 
 constexpr int kDefaultStopTimeoutSeconds = 30;
+constexpr int kMaxStopTimeoutSeconds = 120;  // Fargate's limit
 constexpr size_t kMaxStoppedTasks = 300;
 constexpr double kStoppedTaskSeconds = 3600;  // ECS shows stopped tasks for about an hour
 /// Shipped log bytes a task's log file keeps on disk before they are punched out.
 constexpr long kLogKeepBytes = 8L << 20;
+/// Log bytes shipped per container per tick, at most (256 KiB every 100 ms).
+constexpr size_t kShipChunkBytes = 256 << 10;
 
 std::string ClusterName(const std::string& arn) { return arn.substr(arn.rfind('/') + 1); }
 
@@ -57,6 +60,17 @@ long PunchShipped(const std::string& path, long shipped, long punched) {
 
 }  // namespace
 
+int ControlPlane::StopTimeoutSeconds(const Task& t) const {
+  // The longest any of its containers asks for: the task stops when its last container has.
+  int timeout = 0;
+  if (const json* td = FindTaskDefinition(t.task_definition_arn)) {
+    for (const auto& def : (*td)["containerDefinitions"]) {
+      timeout = std::max(timeout, def.value("stopTimeout", kDefaultStopTimeoutSeconds));
+    }
+  }
+  return std::clamp(timeout == 0 ? kDefaultStopTimeoutSeconds : timeout, 2, kMaxStopTimeoutSeconds);
+}
+
 ControlPlane::ControlPlane(Clock& clock, TaskRuntime& runtime, DataPlane& data_plane, Store& store, LogService& logs,
                            ControlPlaneOptions options)
     : core_(clock, options.region),
@@ -75,6 +89,7 @@ Result<LoadSummary> ControlPlane::Load() {
   core_.state = std::move(*state);
   for (auto& [id, t] : core_.state.tasks) {
     if (t.last_status != "STOPPED") AdoptTask(t, summary);
+    if (t.last_status == "STOPPED") unshipped_.insert(id);  // the next tick ships what is left
   }
   std::set<std::string> live;
   for (const auto& [id, t] : core_.state.tasks) {
@@ -149,6 +164,17 @@ Result<void> ControlPlane::Commit() {
   return r;
 }
 
+Result<void> ControlPlane::CommitOrRevert() {
+  auto r = Commit();
+  if (r) return r;
+  if (auto reverted = store_.Revert(core_.state, core_.touched); reverted) {
+    core_.touched.clear();
+  } else {
+    std::fprintf(stderr, "slipway engine: %s\n", reverted.error().message.c_str());
+  }
+  return r;
+}
+
 void ControlPlane::Freeze() {
   std::lock_guard lock(core_.mu);
   if (auto r = Commit(); !r) std::fprintf(stderr, "slipway engine: %s\n", r.error().message.c_str());
@@ -182,7 +208,7 @@ void ControlPlane::ReapContainers() {
       if (exit.out_of_memory) c.reason = "OutOfMemoryError: Container killed due to memory usage";
       if (!exit.reason.empty()) c.reason = exit.reason;
     }
-    ShipLogs(t);
+    if (ShipLogs(t)) unshipped_.insert(t.id);
     if (t.desired_status != "STOPPED") {
       t.stopped_reason = exit.failed_to_start ? exit.reason : "Essential container in task exited";
       t.stop_code = exit.failed_to_start ? "TaskFailedToStart" : "EssentialContainerExited";
@@ -240,7 +266,7 @@ void ControlPlane::BeginStop(Task& t, const std::string& reason, const std::stri
   }
   t.last_status = "STOPPING";
   runtime_.Signal(t.id, SIGTERM);
-  t.kill_at = Now() + kDefaultStopTimeoutSeconds;
+  t.kill_at = Now() + StopTimeoutSeconds(t);
 }
 
 bool ControlPlane::PrepareContainers(Task& t, const json& td) {
@@ -251,7 +277,12 @@ bool ControlPlane::PrepareContainers(Task& t, const json& td) {
     for (const auto& pm : def.value("portMappings", json::array())) {
       c.container_port = pm.value("containerPort", 0);
       c.host_port = pm.value("hostPort", 0);
-      if (c.host_port == 0) {
+      const bool in_pool = c.host_port >= options_.first_task_port && c.host_port <= options_.last_task_port;
+      if (in_pool && !ports_.Hold(c.host_port, t.id)) {
+        // A fixed port inside the pool is held like a pooled one, so no other task gets it.
+        c.reason = "ResourceInitializationError: host port " + std::to_string(c.host_port) +
+                   " is in use by task " + ports_.Holder(c.host_port);
+      } else if (c.host_port == 0) {
         auto port = ports_.Acquire(t.id);
         if (!port) {
           c.reason = "ResourceInitializationError: no free host port in " + std::to_string(options_.first_task_port) +
@@ -318,24 +349,35 @@ bool ControlPlane::StartContainers(Task& t, const json& td) {
   return true;
 }
 
-void ControlPlane::ShipLogs(Task& t) {
+bool ControlPlane::ShipLogs(Task& t) {
   const int64_t now_ms = static_cast<int64_t>(Now() * 1000);
+  bool more = false;
   for (auto& c : t.containers) {
-    if (c.log_group.empty() || c.log_path.empty()) continue;
+    if (c.log_path.empty()) continue;
     std::error_code ec;
-    auto size = static_cast<long>(std::filesystem::file_size(c.log_path, ec));
-    if (ec || size <= c.log_offset) continue;
+    const auto size = static_cast<long>(std::filesystem::file_size(c.log_path, ec));
+    if (ec) continue;
+    if (c.log_group.empty()) {
+      // Nothing ships this log: only its last kLogKeepBytes stay on disk.
+      c.log_punched = PunchShipped(c.log_path, std::max(0L, size - kLogKeepBytes), c.log_punched);
+      continue;
+    }
+    if (size <= c.log_offset) continue;
+    // A bounded chunk per tick, so a container that writes without pause cannot hold the lock
+    // (and the load balancer's routing changes with it) for long.
     std::ifstream in(c.log_path, std::ios::binary);
     in.seekg(c.log_offset);
-    std::string chunk(static_cast<size_t>(size - c.log_offset), '\0');
+    std::string chunk(static_cast<size_t>(std::min<long>(size - c.log_offset, kShipChunkBytes)), '\0');
     in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-    // Ship whole lines; a partial last line waits, unless the container has stopped.
-    size_t end = chunk.rfind('\n');
-    bool final = c.last_status == "STOPPED";
-    size_t take = end == std::string::npos ? (final ? chunk.size() : 0) : (final ? chunk.size() : end + 1);
+    chunk.resize(static_cast<size_t>(in.gcount()));
+    // Whole lines; a partial last line waits, unless the container has stopped or the line alone
+    // fills a chunk (CloudWatch Logs splits events past 256 KiB too).
+    const size_t end = chunk.rfind('\n');
+    const bool whole = c.last_status == "STOPPED" || (end == std::string::npos && chunk.size() == kShipChunkBytes);
+    const size_t take = whole ? chunk.size() : end == std::string::npos ? 0 : end + 1;
     if (take == 0) continue;
     std::vector<LogLine> lines;
-    for (const auto& line : Split(chunk.substr(0, take), '\n')) {
+    for (const auto& line : Split(std::string_view(chunk).substr(0, take), '\n')) {
       if (!line.empty()) lines.push_back({now_ms, line});
     }
     if (logs_.Ingest(c.log_group, c.log_stream, lines, true, now_ms)) {
@@ -343,7 +385,9 @@ void ControlPlane::ShipLogs(Task& t) {
       c.log_punched = PunchShipped(c.log_path, c.log_offset, c.log_punched);
       Touch(t);
     }
+    more = more || size > c.log_offset;
   }
+  return more;
 }
 
 std::string ControlPlane::LaunchTask(Service& s, const std::string& deployment_id) {
@@ -387,8 +431,13 @@ void ControlPlane::AdvanceTasks() {
   // Decide each new task's containers and commit that before any process starts, so a restarted
   // engine knows every container that may be running.
   bool decided = false;
+  int started = static_cast<int>(std::count_if(core_.state.tasks.begin(), core_.state.tasks.end(), [](const auto& kv) {
+    return kv.second.last_status != "STOPPED" && kv.second.last_status != "PROVISIONING";
+  }));
   for (auto& [id, t] : core_.state.tasks) {
     if (t.last_status != "PROVISIONING" || t.desired_status != "RUNNING" || launch_tokens_ < 1) continue;
+    if (started >= options_.max_tasks) break;  // the rest wait for room
+    ++started;
     launch_tokens_ -= 1;
     t.last_status = "PENDING";
     Touch(t);
@@ -428,11 +477,7 @@ void ControlPlane::AdvanceTasks() {
     } else if (t.last_status == "DEACTIVATING" && now >= t.drain_until) {
       t.last_status = "STOPPING";
       runtime_.Signal(t.id, SIGTERM);
-      int timeout = kDefaultStopTimeoutSeconds;
-      if (const json* td = FindTaskDefinition(t.task_definition_arn)) {
-        timeout = (*td)["containerDefinitions"][0].value("stopTimeout", kDefaultStopTimeoutSeconds);
-      }
-      t.kill_at = now + timeout;
+      t.kill_at = now + StopTimeoutSeconds(t);
       ++t.version;
       Touch(t);
     } else if (t.last_status == "STOPPING" && t.kill_at > 0 && now >= t.kill_at) {
