@@ -1,6 +1,8 @@
 // SQLite-backed object store, plus the shared SQLite helpers.
 #include "engine/store.h"
 
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 namespace slipway::engine {
@@ -94,7 +96,15 @@ Result<void> Store::Commit(const State& state, const std::set<ObjectRef>& refs) 
   if (refs.empty()) return {};
   if (auto r = Exec("BEGIN IMMEDIATE"); !r) return r;
   for (const auto& ref : refs) {
-    const auto body = StoredObject(state, ref);
+    std::optional<std::string> body;
+    try {
+      body = StoredObject(state, ref);
+    } catch (const nlohmann::json::exception& e) {
+      // E.g. a string that is not UTF-8. The transaction must not stay open, or every later
+      // commit would fail to begin.
+      (void)Exec("ROLLBACK");
+      return Fail("store " + std::string(KindName(ref.first)) + " " + ref.second + ": " + e.what());
+    }
     sqlite3_stmt* s = body ? upsert_.get() : erase_.get();
     sqlite3_reset(s);
     Bind(s, 1, std::string(KindName(ref.first)));
