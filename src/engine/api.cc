@@ -138,6 +138,12 @@ ApiHttpResponse ApiFront::HandleQuery(const aws::SignableRequest& req) {
   }
   const std::string xmlns = service->xml_namespace;
   if (action.empty()) return XmlError({"MissingAction", "Missing Action parameter.", 400}, xmlns);
+  // Percent-decoding yields any bytes; what is stored and echoed must be text.
+  for (const auto& [k, v] : params) {
+    if (!IsUtf8(k) || !IsUtf8(v)) {
+      return XmlError({"ValidationError", "Query parameters must be valid UTF-8.", 400}, xmlns);
+    }
+  }
   params.erase("Action");
   params.erase("Version");
   auto result = (this->*service->handle)(action, params);

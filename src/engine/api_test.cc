@@ -71,5 +71,21 @@ TEST_F(ApiFrontTest, AnUnknownEcsOperationThatIsNotUtf8GetsAJsonError) {
   EXPECT_EQ(body["__type"], "UnknownOperationException");
 }
 
+TEST_F(ApiFrontTest, AQueryParameterThatIsNotUtf8IsRefusedAndTheEngineKeepsSaving) {
+  const std::string form = "application/x-www-form-urlencoded; charset=utf-8";
+  ApiHttpResponse refused = SendSigned(
+      {"POST", "/", {{"Content-Type", form}},
+       "Action=CreateLoadBalancer&Version=2015-12-01&Name=%FF%FE"},
+      "elasticloadbalancing");
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_NE(refused.body.find("<Code>ValidationError</Code>"), std::string::npos) << refused.body;
+  // Nothing unsavable reached the state: later changes are still committed.
+  ApiHttpResponse created = SendSigned(
+      {"POST", "/", {{"Content-Type", form}},
+       "Action=CreateLoadBalancer&Version=2015-12-01&Name=demo"},
+      "elasticloadbalancing");
+  EXPECT_EQ(created.status, 200) << created.body;
+}
+
 }  // namespace
 }  // namespace slipway::engine
