@@ -31,6 +31,7 @@ run_target() {
   local args=(-max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1
               -artifact_prefix="$dir/artifacts/")
   [ -f "tests/fuzz/$t.dict" ] && args+=(-dict="tests/fuzz/$t.dict")
+  [ -f "tests/fuzz/$t.options" ] && args+=($(grep -v '^#' "tests/fuzz/$t.options"))
   local rc=0
   ASAN_OPTIONS="detect_leaks=1:abort_on_error=0" UBSAN_OPTIONS="print_stacktrace=1" \
     build-fuzz/bin/"$t" "${args[@]}" "$dir/corpus" >"$dir/log" 2>&1 || rc=$?
