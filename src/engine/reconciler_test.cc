@@ -143,5 +143,23 @@ TEST_F(ReconcilerTest, AHealthyTaskResetsTheFailureCount) {
   EXPECT_EQ(d["failedTasks"], 0);
 }
 
+TEST_F(ReconcilerTest, CountsBeyondTheIntegerRangeAreSerializationErrors) {
+  const std::string td = Register("exec sleep 600");
+  auto create = control_->HandleEcs("CreateService", {{"cluster", "c"}, {"serviceName", "s"},
+                                                      {"taskDefinition", td}, {"desiredCount", 1e30}});
+  ASSERT_FALSE(create);
+  EXPECT_EQ(create.error().code, "SerializationException");
+  auto run = control_->HandleEcs("RunTask", {{"cluster", "c"}, {"taskDefinition", td}, {"count", -1e30}});
+  ASSERT_FALSE(run);
+  EXPECT_EQ(run.error().code, "SerializationException");
+  Ecs("CreateService", {{"cluster", "c"}, {"serviceName", "s"}, {"taskDefinition", td}, {"desiredCount", 0}});
+  auto update = control_->HandleEcs(
+      "UpdateService", {{"cluster", "c"}, {"service", "s"}, {"desiredCount", 4294967297},
+                        {"deploymentConfiguration", {{"maximumPercent", 1e10}}}});
+  ASSERT_FALSE(update);
+  EXPECT_EQ(update.error().code, "SerializationException");
+  EXPECT_EQ(Service()["desiredCount"], 0);
+}
+
 }  // namespace
 }  // namespace slipway::engine
