@@ -1,7 +1,9 @@
 // Protocol framing (JSON 1.1, Query), signing, AWS error decoding and retry with backoff.
 #include "aws/aws_client.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "base/strings.h"
 
@@ -13,8 +15,18 @@ const ServiceSpec kLogs{"logs", "logs", "Logs_20140328", ""};
 
 namespace {
 
+// Throttling and 5xx replies: a few attempts with doubling backoff.
 constexpr int kMaxAttempts = 5;
 constexpr Millis kBaseBackoff{200};
+// An endpoint that does not answer is tried again soon (an engine restarts in about a second),
+// then less often, until ReachPolicy::give_up_after.
+constexpr Millis kFirstReachWait{250};
+constexpr Millis kMaxReachWait{2'000};
+// API calls answer in milliseconds (the engine) to a few seconds (AWS). A reply that has not come
+// by then is treated as a lost connection rather than waited for.
+constexpr long kRequestTimeoutMs = 20'000;
+
+bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
 bool Retryable(int status, const std::string& code) {
   return status >= 500 || code == "ThrottlingException" || code == "Throttling" ||
@@ -53,37 +65,79 @@ ApiError DecodeXmlError(const std::string& body) {
 
 }  // namespace
 
+bool SafeToRepeat(const std::string& op) {
+  return StartsWith(op, "Describe") || StartsWith(op, "List") || StartsWith(op, "Get") || StartsWith(op, "Filter") ||
+         op == "TagResource" || op == "UntagResource";
+}
+
+TransportRetry DecideTransportRetry(const std::string& transport_code, const std::string& op) {
+  if (transport_code == kTransportNotSent) return TransportRetry::kRetry;
+  if (transport_code == kTransportMaybeSent) {
+    return SafeToRepeat(op) ? TransportRetry::kRetry : TransportRetry::kOutcomeUnknown;
+  }
+  return TransportRetry::kGiveUp;
+}
+
 std::string AwsClient::UrlFor(const ServiceSpec& service) const {
   if (!endpoint_.url_override.empty()) return endpoint_.url_override;
   return "https://" + service.endpoint_prefix + "." + endpoint_.region + ".amazonaws.com/";
 }
 
+Error AwsClient::UnreachableError(const std::string& url, const std::string& what, const Error& cause,
+                                  const char* code) const {
+  std::string message = "could not reach " + url + " since " + LocalTimeOfDay(outage_->began_wall) + ": " + what +
+                        ": " + cause.message;
+  if (std::string_view(code) == kOutcomeUnknown) message += "; it may or may not have been applied";
+  else if (Cancelled(reach_.cancel)) message += " (interrupted)";
+  return Error{message, code};
+}
+
+bool AwsClient::WaitForEndpoint(const std::string& url, Millis& wait) {
+  const SteadyTime now = clock_.Now();
+  const Millis down = std::chrono::duration_cast<Millis>(now - outage_->began);
+  if (down >= reach_.give_up_after || Cancelled(reach_.cancel)) return false;
+  if (now >= outage_->next_report) {
+    if (reach_.on_waiting) reach_.on_waiting(url, outage_->began_wall);
+    outage_->next_report = now + reach_.report_every;
+  }
+  SleepUnlessCancelled(clock_, std::min(wait, reach_.give_up_after - down), reach_.cancel);
+  wait = std::min(wait * 2, kMaxReachWait);
+  return true;
+}
+
 Result<HttpResponse> AwsClient::Send(const ServiceSpec& service, const std::string& op,
                                      std::vector<std::pair<std::string, std::string>> headers,
                                      const std::string& body) {
-  std::string url = UrlFor(service);
+  const std::string url = UrlFor(service);
+  const std::string what = service.endpoint_prefix + " " + op;
   Millis backoff = kBaseBackoff;
-  Result<HttpResponse> last = Fail("not sent");
-  for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
+  Millis reach_wait = kFirstReachWait;
+  for (int replies = 0;;) {
     SignableRequest req{"POST", "/", "", headers, body};
     req.headers.emplace_back("Host", HostOf(url));
     Sign(req, creds_, {endpoint_.region, service.signing_name}, clock_.WallNow());
-    HttpRequest http{"POST", url, req.headers, body};
-    last = transport_.Send(http);
-    if (last) {
-      std::string code = last->status >= 400
-                             ? (service.target_prefix.empty() ? DecodeXmlError(last->body).code
-                                                              : DecodeJsonError(last->body).code)
+    Result<HttpResponse> sent = transport_.Send({"POST", url, req.headers, body, kRequestTimeoutMs});
+    if (sent) {
+      outage_.reset();
+      std::string code = sent->status >= 400
+                             ? (service.target_prefix.empty() ? DecodeXmlError(sent->body).code
+                                                              : DecodeJsonError(sent->body).code)
                              : "";
-      if (last->status < 400 || !Retryable(last->status, code)) return last;
-    }
-    if (attempt < kMaxAttempts) {
+      if (sent->status < 400 || !Retryable(sent->status, code) || ++replies == kMaxAttempts) return sent;
       clock_.SleepFor(backoff);
       backoff *= 2;
+      continue;
+    }
+    const TransportRetry decision = DecideTransportRetry(sent.error().code, op);
+    if (decision == TransportRetry::kGiveUp) return Fail(what + ": " + sent.error().message);
+    if (!outage_) outage_ = Outage{clock_.Now(), clock_.WallNow(), clock_.Now() + reach_.report_after};
+    if (decision == TransportRetry::kOutcomeUnknown) {
+      return tl::unexpected(UnreachableError(url, what, sent.error(), kOutcomeUnknown));
+    }
+    if (!WaitForEndpoint(url, reach_wait)) {
+      return tl::unexpected(UnreachableError(url, what, sent.error(), kEndpointUnreachable));
     }
   }
-  if (!last) return Fail(service.endpoint_prefix + " " + op + ": " + last.error().message);
-  return last;
 }
 
 Result<nlohmann::json> AwsClient::Json(const ServiceSpec& service, const std::string& op,

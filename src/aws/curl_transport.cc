@@ -1,6 +1,8 @@
 // HttpTransport over libcurl, reusing one easy handle (and so its connection).
 #include <curl/curl.h>
 
+#include <algorithm>
+
 #include "aws/http_transport.h"
 
 namespace slipway::aws {
@@ -11,6 +13,27 @@ size_t Append(char* data, size_t size, size_t n, void* out) {
   return size * n;
 }
 }  // namespace
+
+const char* ClassifyCurlFailure(int curl_code, bool request_sent) {
+  switch (static_cast<CURLcode>(curl_code)) {
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+      return kTransportNotSent;
+    // These happen before or after the request went out; only the byte count tells which.
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+      return request_sent ? kTransportMaybeSent : kTransportNotSent;
+    default:
+      return "";
+  }
+}
 
 CurlTransport::CurlTransport() : curl_(curl_easy_init()) {}
 
@@ -34,11 +57,16 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Append);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, request.timeout_ms);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, std::min(request.timeout_ms, 5000L));
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(headers);
-  if (rc != CURLE_OK) return Fail(std::string(curl_easy_strerror(rc)) + " (" + request.url + ")");
+  if (rc != CURLE_OK) {
+    long request_bytes = 0;
+    curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &request_bytes);
+    return Fail(std::string(curl_easy_strerror(rc)) + " (" + request.url + ")",
+                ClassifyCurlFailure(rc, request_bytes > 0));
+  }
   long status = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   response.status = static_cast<int>(status);

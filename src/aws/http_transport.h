@@ -23,6 +23,18 @@ struct HttpResponse {
   std::string body;
 };
 
+/// Error code of a transport failure where nothing reached the server (connection refused, could
+/// not connect or resolve): repeating the request cannot do anything twice.
+inline constexpr const char* kTransportNotSent = "TransportNotSent";
+/// Error code of a transport failure after the request may have arrived (timeout, reset, empty
+/// reply): the server may have acted on it. Failures with neither code (a malformed URL, a TLS
+/// certificate that does not verify) will not go away by retrying.
+inline constexpr const char* kTransportMaybeSent = "TransportMaybeSent";
+
+/// The transport error code for a libcurl result: kTransportNotSent, kTransportMaybeSent, or ""
+/// for a failure that retrying will not cure. `request_sent` is whether any request bytes left.
+const char* ClassifyCurlFailure(int curl_code, bool request_sent);
+
 /// Sends HTTP requests. Errors are transport failures only; any HTTP status is a response.
 class HttpTransport {
  public:

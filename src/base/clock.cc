@@ -55,6 +55,15 @@ std::string IsoTime(WallTime t) {
   return out;
 }
 
+std::string LocalTimeOfDay(WallTime t) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  localtime_r(&secs, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
+  return buf;
+}
+
 bool ParseAmzDate(const std::string& s, WallTime* out) {
   std::tm tm{};
   if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z') return false;

@@ -48,6 +48,8 @@ double EpochSeconds(WallTime t);
 std::string AmzDate(WallTime t);
 /// "2015-08-30T12:36:00.000Z" (ISO 8601, as Query-protocol XML timestamps carry them).
 std::string IsoTime(WallTime t);
+/// "12:00:01" in the machine's local time, as slipway stamps its progress lines.
+std::string LocalTimeOfDay(WallTime t);
 /// Parses AmzDate's form; false if malformed.
 bool ParseAmzDate(const std::string& s, WallTime* out);
 

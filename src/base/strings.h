@@ -26,7 +26,8 @@ std::string UriDecode(std::string_view s, bool plus_as_space = false);
 std::string RandomHex(size_t n);
 /// `n` random characters drawn from `alphabet`.
 std::string RandomFrom(std::string_view alphabet, size_t n);
-/// True if `s` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+/// Whether `s` is well-formed UTF-8: no stray or missing continuation bytes, overlong forms,
+/// surrogates or code points past U+10FFFF.
 bool IsUtf8(std::string_view s);
 /// Escapes &, <, >, " and ' for XML text and attributes.
 std::string XmlEscape(std::string_view s);

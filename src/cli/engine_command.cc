@@ -63,17 +63,6 @@ std::map<std::string, std::string> Environment() {
   return env;
 }
 
-// The last `n` lines of engine.log, indented, for an error message.
-std::string LogTail(const std::string& data_dir, size_t n) {
-  std::ifstream in(data_dir + "/engine.log");
-  std::vector<std::string> lines;
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(line);
-  std::string out;
-  for (size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i) out += "  | " + lines[i] + "\n";
-  return out;
-}
-
 void PrintStarted(const engine::EngineInfo& info, const char* verb) {
   std::printf("engine %s at %s (pid %d, region %s, up to %d tasks; listeners ready %ld ms after start)\n"
               "credentials: %s (profile %s)\n",
@@ -111,7 +100,7 @@ int Start(const EngineFlags& f) {
   for (int i = 0; i < 300; ++i) {
     if (auto st = child->Poll()) {
       std::fprintf(stderr, "error: the engine exited with code %d; from %s:\n%s", st->code, log.c_str(),
-                   LogTail(f.data_dir, 5).c_str());
+                   engine::EngineLogTail(f.data_dir, 5).c_str());
       return 1;
     }
     auto info = engine::ReadEngineInfo(f.data_dir);

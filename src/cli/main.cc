@@ -13,14 +13,18 @@ int main(int argc, char** argv) {
       "  slipway rollback dev --config F      return to the previous known-good revision\n"
       "  slipway history dev --config F       who released what, when, and how it ended\n"
       "  slipway logs dev web --since 10m     task output from CloudWatch Logs\n"
-      "  slipway diagnose dev --config F      why tasks stopped, with log tails and hints\n\n"
+      "  slipway diagnose dev --config F      why tasks stopped, with log tails and hints\n"
+      "  slipway unlock dev --config F        remove a release lock left by a release that did not end\n\n"
       "Exit codes: 0 released; 1 failed, back on the last known-good revision; 2 usage or config error;\n"
-      "3 failed and the rollback failed too; 4 not approved; 5 another release in flight."};
+      "3 failed and the rollback failed too; 4 not approved; 5 another release in flight;\n"
+      "6 outcome unknown: the endpoint stopped answering after a service may have changed;\n"
+      "130 interrupted (SIGINT/SIGTERM): stopped at a safe point, its lock removed."};
   app.require_subcommand(1);
   int exit_code = 0;
   slipway::cli::AddEngineCommands(app, exit_code);
   slipway::cli::AddDeployCommands(app, exit_code);
   slipway::cli::AddOpsCommands(app, exit_code);
+  slipway::cli::AddUnlockCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -248,7 +248,7 @@ void AddOpsCommands(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<OpsFlags>();
   CLI::App* history = app.add_subcommand(
       "history", "List each service's releases, newest first: revision, result (released, failed, aborted, "
-                 "rolled-back), when it started and finished, who ran it, and its images. Read from tags on the "
+                 "interrupted, rolled-back, or in-progress), when it started and finished, who ran it, and its images. Read from tags on the "
                  "task definitions, so every machine sees the same history.");
   AddEnvFlags(history, flags->env);
   history->add_option("service", flags->service, "Only this service");

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "aws/credentials.h"
@@ -22,7 +23,29 @@ std::string BinDir() {
   return std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().string();
 }
 
+// How long an endpoint may stay unreachable: 60 s, or $SLIPWAY_UNREACHABLE_SECONDS (for tests).
+Millis UnreachableBound() {
+  if (const char* v = std::getenv("SLIPWAY_UNREACHABLE_SECONDS"); v && *v) {
+    char* end = nullptr;
+    long seconds = std::strtol(v, &end, 10);
+    if (*end == '\0' && seconds >= 0) return Millis(seconds * 1000);
+  }
+  return aws::ReachPolicy{}.give_up_after;
+}
+
 }  // namespace
+
+void ReportUnreachable(Session& s, std::function<void(const std::string&)> print, const CancelToken* cancel) {
+  aws::ReachPolicy reach = s.client->reach_policy();
+  const std::string what = s.env.provider == "local" ? "engine at " : "endpoint ";
+  const Millis bound = reach.give_up_after;
+  reach.on_waiting = [print = std::move(print), what, bound](const std::string& endpoint, WallTime since) {
+    print(what + endpoint + " unreachable since " + LocalTimeOfDay(since) + "; retrying until " +
+          LocalTimeOfDay(since + bound));
+  };
+  reach.cancel = cancel;
+  s.client->set_reach_policy(std::move(reach));
+}
 
 void AddEnvFlags(CLI::App* c, EnvFlags& f) {
   f.data_dir = DefaultDataDir();
@@ -72,7 +95,10 @@ Result<void> Connect(Session& s, const EnvFlags& f) {
     endpoint.url_override = info->endpoint;
   }
   s.endpoint = endpoint.url_override.empty() ? s.env.region : endpoint.url_override;
-  s.client = std::make_unique<aws::AwsClient>(s.transport, s.clock, creds, endpoint);
+  aws::ReachPolicy reach;
+  reach.give_up_after = UnreachableBound();
+  s.client = std::make_unique<aws::AwsClient>(s.transport, s.clock, creds, endpoint, reach);
+  ReportUnreachable(s, [](const std::string& line) { std::fprintf(stderr, "%s  %s\n", Stamp().c_str(), line.c_str()); });
   return {};
 }
 
@@ -101,11 +127,6 @@ std::map<std::string, std::string> TemplateVars(const config::Config& cfg) {
   return vars;
 }
 
-std::string Stamp() {
-  auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%H:%M:%S", std::localtime(&now));
-  return buf;
-}
+std::string Stamp() { return LocalTimeOfDay(std::chrono::system_clock::now()); }
 
 }  // namespace slipway::cli

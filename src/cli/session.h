@@ -2,11 +2,13 @@
 // for it (starting the local engine when the environment's provider is local).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "aws/aws_client.h"
+#include "base/cancel.h"
 #include "base/clock.h"
 #include "config/config.h"
 
@@ -37,9 +39,15 @@ struct Session {
   std::string endpoint;  ///< where requests go, for progress lines
 };
 
+/// Sets how `s.client` waits for an endpoint that does not answer: `print` gets a line such as
+/// "engine at http://127.0.0.1:4580 unreachable since 12:00:01; retrying until 12:01:01", and
+/// `cancel`, once set, ends the wait. Connect() sets one that prints to stderr.
+void ReportUnreachable(Session& s, std::function<void(const std::string&)> print, const CancelToken* cancel = nullptr);
+
 /// Loads the config and environment (errors exit 2).
 [[nodiscard]] Result<std::pair<config::Config, config::Environment>> LoadEnvironment(const EnvFlags& flags);
-/// Connects to the environment (errors exit 1). Starts the local engine when needed.
+/// Connects to the environment (errors exit 1). Starts the local engine when needed. An endpoint
+/// that stops answering is retried for 60 s ($SLIPWAY_UNREACHABLE_SECONDS overrides it).
 [[nodiscard]] Result<void> Connect(Session& s, const EnvFlags& flags);
 
 /// Loads and connects in one step; on failure prints the error and returns the exit code

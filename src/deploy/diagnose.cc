@@ -87,6 +87,7 @@ std::vector<std::string> Hints(const TaskFacts& t) {
 }
 
 Result<std::vector<std::string>> TailLog(aws::AwsClient& c, const std::string& group, const std::string& stream, int n) {
+  if (n <= 0) return std::vector<std::string>{};  // GetLogEvents takes a limit of 1 to 10000
   auto r = c.Json(aws::kLogs, "GetLogEvents",
                   {{"logGroupName", group}, {"logStreamName", stream}, {"limit", n}, {"startFromHead", false}});
   if (!r) {

@@ -3,10 +3,12 @@
 //  - a `slipway:lock` tag on a service, set for the whole release (migrations included) and removed
 //    at its end: "<release-id> <started ISO> <expires epoch-seconds> <actor>".
 // Setting the tag is followed by reading it back, so of two releases that start together at most
-// one proceeds in all but a narrow interleaving; an expired tag (a crashed release) is ignored.
+// one proceeds in all but a narrow interleaving; an expired tag (a crashed release) is ignored,
+// and `slipway unlock` removes one that has not expired yet.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,33 @@
 namespace slipway::deploy {
 
 inline constexpr const char* kLockTag = "slipway:lock";
+/// `startedBy` of the one-off migration tasks a release runs.
+inline constexpr const char* kMigrationStartedBy = "slipway-migrate";
+
+/// Who holds a lock, as its tag records it.
+struct LockHolder {
+  std::string release_id;
+  std::string started;  ///< ISO-8601
+  double expires = 0;   ///< epoch seconds
+  std::string actor;    ///< last in the tag, as it may contain spaces ($SLIPWAY_ACTOR)
+
+  /// The tag value, cut to AWS's 256 characters (only a long actor can make it longer).
+  std::string TagValue() const;
+  /// "alice@host (release r…, started …; the lock expires …)"
+  std::string Describe() const;
+};
+
+/// Parses a `slipway:lock` tag value; nullopt when it is not one.
+std::optional<LockHolder> ParseLockTag(const std::string& value);
+
+/// A lock tag found on one service.
+struct ServiceLock {
+  std::string service_name;
+  std::string service_arn;
+  std::string value;                 ///< the tag as found
+  std::optional<LockHolder> holder;  ///< parsed; nullopt for a value that is not a lock
+  bool expired = false;              ///< expired or unreadable: releases ignore it
+};
 
 /// Held for the lifetime of a release; the destructor removes the lock tags it set.
 class ReleaseLock {
@@ -31,10 +60,30 @@ class ReleaseLock {
                                                                     const std::string& actor, long ttl_seconds,
                                                                     std::string& held_by);
 
+  /// Removes the lock tags now, so the caller can say whether that worked. Tags that could not
+  /// be removed are left to the destructor's last attempt.
+  [[nodiscard]] Result<void> Remove();
+
+  /// When the lock expires by itself, as ISO-8601.
+  const std::string& expires() const { return expires_; }
+
  private:
   ReleaseLock(aws::AwsClient& c, std::vector<std::string> arns) : client_(c), arns_(std::move(arns)) {}
   aws::AwsClient& client_;
   std::vector<std::string> arns_;
+  std::string expires_;
 };
+
+/// What `slipway unlock` found and did.
+struct UnlockReport {
+  std::vector<ServiceLock> locks;  ///< every lock tag found (removed unless `refused` is set)
+  std::string in_flight;           ///< a deployment or migration that suggests the holder is alive
+  bool refused = false;            ///< nothing was removed because of `in_flight` (no --force)
+};
+
+/// Removes the `slipway:lock` tags from `env`'s services. Unless `force`, refuses while a
+/// deployment of one of them is IN_PROGRESS or a migration task runs in the cluster, as the
+/// release holding the lock is then probably still running.
+[[nodiscard]] Result<UnlockReport> Unlock(aws::AwsClient& c, const config::Environment& env, bool force);
 
 }  // namespace slipway::deploy

@@ -95,9 +95,25 @@ Result<std::optional<RevisionRecord>> FindKnownGood(aws::AwsClient& c, const std
   return std::optional<RevisionRecord>();
 }
 
+std::string TagValue(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    const bool kept = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      std::string_view("_.:/=+-@").find(c) != std::string_view::npos;
+    if (kept) {
+      out += c;
+    } else if (!out.empty() && out.back() != ' ') {
+      out += ' ';
+    }
+    if (out.size() == 256) break;  // all ASCII, so 256 characters
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
 Result<void> TagRevision(aws::AwsClient& c, const std::string& arn, const std::map<std::string, std::string>& tags) {
   json list = json::array();
-  for (const auto& [k, v] : tags) list.push_back({{"key", k}, {"value", v.substr(0, 256)}});
+  for (const auto& [k, v] : tags) list.push_back({{"key", k}, {"value", TagValue(v)}});
   auto r = c.Json(aws::kEcs, "TagResource", {{"resourceArn", arn}, {"tags", list}});
   if (!r) return tl::unexpected(r.error());
   return {};

@@ -3,13 +3,15 @@
 //
 // Tags: slipway:service, slipway:environment, slipway:target (cluster/service it was released to),
 // slipway:release (id), slipway:by, slipway:started, slipway:finished,
-// slipway:result (in-progress | released | failed | aborted | rolled-back), slipway:detail,
+// slipway:result (in-progress | released | failed | aborted | interrupted | rolled-back),
+// slipway:detail,
 // slipway:restored (last time `slipway rollback` returned to this revision).
 #pragma once
 
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "aws/aws_client.h"
@@ -21,6 +23,8 @@ inline constexpr const char* kResultFailed = "failed";
 inline constexpr const char* kResultAborted = "aborted";
 inline constexpr const char* kResultRolledBack = "rolled-back";
 inline constexpr const char* kResultInProgress = "in-progress";
+/// Stopped on request after a rollout started; the revision may be running or rolling out.
+inline constexpr const char* kResultInterrupted = "interrupted";
 
 /// One task-definition revision and what slipway recorded about it.
 struct RevisionRecord {
@@ -58,7 +62,12 @@ inline std::string ReleaseTarget(const std::string& cluster, const std::string& 
   return cluster + "/" + service;
 }
 
-/// Adds or replaces tags on a task-definition revision (values are cut to AWS's 256 characters).
+/// `text` as an ECS tag value, which may hold only letters, digits, spaces and _ . : / = + - @
+/// and at most 256 characters: every other character (non-ASCII ones too) becomes a space, runs
+/// of spaces become one, and the result is trimmed and cut. AWS refuses any other value.
+std::string TagValue(std::string_view text);
+
+/// Adds or replaces tags on a task-definition revision (values pass through TagValue).
 [[nodiscard]] Result<void> TagRevision(aws::AwsClient& c, const std::string& arn,
                                        const std::map<std::string, std::string>& tags);
 

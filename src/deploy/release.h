@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "aws/aws_client.h"
+#include "base/cancel.h"
 #include "base/clock.h"
 #include "config/config.h"
 #include "deploy/diagnose.h"
@@ -22,6 +23,9 @@ struct ReleaseOptions {
   std::function<void(const std::string&)> progress = [](const std::string&) {};
   /// Who runs it, recorded on the revisions it registers.
   std::string actor;
+  /// Once set (the CLI sets it on SIGINT/SIGTERM), the release stops at its next safe point,
+  /// removes its lock, records what it registered, and reports kInterrupted.
+  const CancelToken* cancel = nullptr;
 };
 
 /// How a release (or rollback) ended; the CLI maps these to exit codes.
@@ -30,6 +34,8 @@ enum class Outcome {
   kFailed,          ///< 1: failed; every service is back on (or never left) its known-good revision
   kRollbackFailed,  ///< 3: failed, and returning to known-good failed too
   kLocked,          ///< 5: another deployment of a service is in flight; nothing changed
+  kUnknown,         ///< 6: the endpoint stopped answering after something may have changed
+  kInterrupted,     ///< 130: stopped on request; the report says what is still in flight
 };
 
 /// One service's result.
@@ -42,6 +48,10 @@ struct ServiceResult {
   std::string failure;         ///< this service's own failure, if any
   std::vector<TaskFacts> stopped_tasks;  ///< of the failed deployment, newest first
   std::string rollback;        ///< what happened on the way back
+  /// What the service was doing when the release stopped without an end (kInterrupted,
+  /// kUnknown), e.g. "rolling out demo-web:5 (deployment ecs-svc/123)"; "" when nothing.
+  std::string in_flight;
+  std::string rollback_deployment;  ///< the deployment that returns it to known-good, if started
 };
 
 /// The release's outcome.
@@ -52,17 +62,23 @@ struct ReleaseReport {
   std::string failure;     ///< the cause, one line
   std::string state;       ///< after kRollbackFailed: what state the services are in
   std::vector<std::string> migration_log;  ///< last lines of a failed migration's output
+  /// kUnknown: "could not reach <endpoint> since <time>: <what was being called>: <cause>".
+  std::string unreachable;
+  /// What the user should know that does not change the outcome, e.g. a lock left behind.
+  std::vector<std::string> warnings;
   double seconds = 0;
 };
 
-/// Runs one release of `env`. Infrastructure errors are errors; anything that fails after
-/// registration is a report (failure, diagnosis, rollback) rather than an error.
+/// Runs one release of `env`. An error means no service was changed (the message says so);
+/// anything after a service may have changed is a report: released, failed (with diagnosis and
+/// the way back), interrupted, or unknown when the endpoint stopped answering.
 [[nodiscard]] Result<ReleaseReport> Release(aws::AwsClient& client, aws::HttpTransport& http, Clock& clock,
                                             const config::Config& cfg, const config::Environment& env,
                                             const ReleaseOptions& options);
 
 /// `slipway rollback`: returns `only_service` (or every service) to `to_revision` ("family:N",
-/// "N" or an ARN) or else to the newest known-good revision older than what runs now.
+/// "N" or an ARN) or else to the newest known-good revision older than what runs now. Errors and
+/// reports mean what they mean for Release.
 [[nodiscard]] Result<ReleaseReport> Rollback(aws::AwsClient& client, aws::HttpTransport& http, Clock& clock,
                                              const config::Environment& env,
                                              const std::string& only_service, const std::string& to_revision,

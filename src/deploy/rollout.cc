@@ -52,13 +52,15 @@ RolloutVerdict JudgeRollout(const json& service, const std::string& deployment_i
 
 Result<RolloutVerdict> WatchRollout(aws::AwsClient& client, Clock& clock, const std::string& cluster,
                                     const std::string& service, const std::string& deployment_id,
-                                    Millis timeout, const std::function<void(const std::string&)>& on_event) {
+                                    Millis timeout, const std::function<void(const std::string&)>& on_event,
+                                    const CancelToken* cancel) {
   constexpr Millis kFastPoll{250}, kSlowPoll{2000};
   const SteadyTime deadline = clock.Now() + timeout;
   std::set<std::string> seen;
   bool first = true;
   Millis interval = kFastPoll;
   for (;;) {
+    if (Cancelled(cancel)) return RolloutVerdict{RolloutStatus::kInProgress, kWatchInterrupted};
     auto found = DescribeService(client, cluster, service);
     if (!found) return tl::unexpected(found.error());
     if (found->is_null()) return Fail("ecs DescribeServices " + service + ": service is MISSING");
@@ -78,7 +80,7 @@ Result<RolloutVerdict> WatchRollout(aws::AwsClient& client, Clock& clock, const 
                                                         " s waiting for deployment " + deployment_id};
     }
     interval = fresh.empty() ? std::min(kSlowPoll, interval * 3 / 2) : kFastPoll;
-    clock.SleepFor(interval);
+    SleepUnlessCancelled(clock, interval, cancel);
   }
 }
 

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "deploy/fake_ecs_test.h"
+
 namespace slipway::deploy {
 namespace {
 
@@ -52,6 +54,57 @@ TEST(JudgeRollout, AVanishedDeploymentIsExplainedFromTheServiceEvents) {
   RolloutVerdict v = JudgeRollout(service, "new");
   EXPECT_EQ(v.status, RolloutStatus::kFailed);
   EXPECT_EQ(v.reason, "ECS deployment circuit breaker: tasks failed to start. ECS rolled the service back.");
+}
+
+json Service(const std::string& state, int running, std::vector<json> events) {
+  return {{"serviceName", "web"}, {"status", "ACTIVE"}, {"runningCount", running}, {"desiredCount", 2},
+          {"deployments", {Dep("new", "PRIMARY", state)}}, {"events", events}};
+}
+
+json Event(const std::string& id, const std::string& message) { return {{"id", id}, {"message", message}}; }
+
+TEST(WatchRollout, KeepsWatchingWhileTheEndpointRestartsAndReportsTheEnd) {
+  // Given a rollout in progress, an endpoint that refuses for a while, and then a finished rollout.
+  int describes = 0;
+  FakeEcsTransport t([&](const std::string&, const json&) -> Result<aws::HttpResponse> {
+    ++describes;
+    if (describes == 1) return Reply({{"services", {Service("IN_PROGRESS", 1, {Event("1", "started")})}}});
+    if (describes <= 8) return Refused();
+    return Reply({{"services", {Service("COMPLETED", 2, {Event("2", "steady"), Event("1", "started")})}}});
+  });
+  FakeClock clock;
+  aws::AwsClient client(t, clock, {"AKID", "SECRET", ""}, {"us-east-1", "http://x"});
+  std::vector<std::string> events;
+  auto v = WatchRollout(client, clock, "c", "web", "new", Millis(600'000),
+                        [&](const std::string& e) { events.push_back(e); });
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_EQ(v->status, RolloutStatus::kCompleted);
+  EXPECT_EQ(events, std::vector<std::string>{"steady"});
+}
+
+TEST(WatchRollout, GivesUpWithTheClientsErrorWhenTheEndpointStaysDown) {
+  FakeEcsTransport t([&](const std::string&, const json&) { return Refused(); });
+  FakeClock clock;
+  aws::AwsClient client(t, clock, {"AKID", "SECRET", ""}, {"us-east-1", "http://x"});
+  auto v = WatchRollout(client, clock, "c", "web", "new", Millis(600'000), [](const std::string&) {});
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().code, aws::kEndpointUnreachable);
+}
+
+TEST(WatchRollout, StopsWatchingWhenCancelledAndLeavesTheRolloutInProgress) {
+  CancelToken cancel;
+  int describes = 0;
+  FakeEcsTransport t([&](const std::string&, const json&) {
+    if (++describes == 3) cancel.Cancel();
+    return Reply({{"services", {Service("IN_PROGRESS", 1, {})}}});
+  });
+  FakeClock clock;
+  aws::AwsClient client(t, clock, {"AKID", "SECRET", ""}, {"us-east-1", "http://x"});
+  auto v = WatchRollout(client, clock, "c", "web", "new", Millis(600'000), [](const std::string&) {}, &cancel);
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_EQ(v->status, RolloutStatus::kInProgress);
+  EXPECT_EQ(v->reason, kWatchInterrupted);
+  EXPECT_EQ(describes, 3);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include "engine/api.h"
 
 #include "base/strings.h"
+#include "engine/validate.h"
 
 namespace slipway::engine {
 
@@ -110,11 +111,9 @@ ApiHttpResponse ApiFront::HandleJson(const aws::SignableRequest& req,
   if (auto ok = Authenticate(req, service->signing_name); !ok) {
     return JsonError(AuthErrorFor(ok.error(), Protocol::kJson));
   }
-  auto body = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    return JsonError({"SerializationException", "Request body is not a JSON object.", 400});
-  }
-  ApiResult result = (this->*service->handle)(op, body);
+  auto body = ParseJsonRequest(prefix, op, req.body);
+  if (!body) return JsonError(body.error());
+  ApiResult result = (this->*service->handle)(op, *body);
   if (!result) return JsonError(result.error());
   return {200, "application/x-amz-json-1.1", DumpJson(*result)};
 }
@@ -138,14 +137,9 @@ ApiHttpResponse ApiFront::HandleQuery(const aws::SignableRequest& req) {
   }
   const std::string xmlns = service->xml_namespace;
   if (action.empty()) return XmlError({"MissingAction", "Missing Action parameter.", 400}, xmlns);
-  // Percent-decoding yields any bytes; what is stored and echoed must be text.
-  for (const auto& [k, v] : params) {
-    if (!IsUtf8(k) || !IsUtf8(v)) {
-      return XmlError({"ValidationError", "Query parameters must be valid UTF-8.", 400}, xmlns);
-    }
-  }
   params.erase("Action");
   params.erase("Version");
+  if (auto valid = CheckQueryRequest(action, params); !valid) return XmlError(valid.error(), xmlns);
   auto result = (this->*service->handle)(action, params);
   if (!result) return XmlError(result.error(), xmlns);
   return {200, "text/xml",

@@ -70,9 +70,10 @@ ApiResult ControlPlane::HandleEcs(const std::string& op, const json& r) {
   ApiResult result;
   try {
     result = (this->*(it->second))(r);
-  } catch (const json::exception& e) {
-    // A field of the wrong JSON type: AWS answers with a serialization error.
-    result = tl::unexpected(ApiError{"SerializationException", e.what(), 400});
+  } catch (const json::exception&) {
+    // Last resort: the validator has checked every member's type, so this is a handler reading a
+    // member the model leaves optional. Answer as AWS would, never with the library's text.
+    result = tl::unexpected(ApiError{"SerializationException", "A member of the request has an unexpected type.", 400});
   }
   // Acknowledged means durable: whatever the call changed is committed before the answer leaves.
   if (auto committed = Commit(); !committed) {

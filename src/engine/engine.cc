@@ -32,6 +32,7 @@ namespace fs = std::filesystem;
 
 namespace {
 constexpr Millis kTickInterval{100};
+constexpr Millis kLogSweepInterval{60'000};
 constexpr Millis kShutdownGrace{10'000};
 constexpr int kIoThreads = 2;
 /// How long a handed-over engine keeps finishing its connections' requests.
@@ -87,6 +88,16 @@ Result<EngineInfo> ReadEngineInfo(const std::string& data_dir) {
   info.memory_limits = j.value("memoryLimits", "");
   info.ready_ms = j.value("readyMillis", 0L);
   return info;
+}
+
+std::string EngineLogTail(const std::string& data_dir, size_t lines) {
+  std::ifstream in(data_dir + "/engine.log");
+  std::vector<std::string> all;
+  std::string line;
+  while (std::getline(in, line)) all.push_back(line);
+  std::string out;
+  for (size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) out += "  | " + all[i] + "\n";
+  return out;
 }
 
 bool EngineAlive(const EngineInfo& info) {
@@ -229,8 +240,16 @@ Result<void> RunEngine(const EngineOptions& options) {
                info.memory_limits.c_str(), info.ready_ms, loaded->adopted_tasks, loaded->ended_tasks,
                loaded->migrated ? "; state converted from an older engine's format" : "");
 
+  SteadyTime next_sweep = clock.Now();
   while (!stopping && !handoff.done()) {
     control.Tick();
+    if (clock.Now() >= next_sweep) {
+      // Log events past retention go, so logs.db does not grow without bound.
+      if (auto r = (*logs)->Sweep(static_cast<int64_t>(EpochSeconds(clock.WallNow()) * 1000)); !r) {
+        std::fprintf(stderr, "slipway engine: %s\n", r.error().message.c_str());
+      }
+      next_sweep = clock.Now() + kLogSweepInterval;
+    }
     clock.SleepFor(kTickInterval);
   }
   handoff.Stop();

@@ -57,6 +57,10 @@ int DefaultMaxTasks();
 /// the engine did.
 bool EngineAlive(const EngineInfo& info);
 
+/// The last `lines` lines of <data-dir>/engine.log, each on its own line as "  | text", for an
+/// error message about an engine that would not start.
+std::string EngineLogTail(const std::string& data_dir, size_t lines);
+
 /// Serves until SIGTERM or SIGINT, then stops every task and returns. After a handoff (see
 /// Restart) it returns without stopping tasks: the new engine has adopted them.
 [[nodiscard]] Result<void> RunEngine(const EngineOptions& options);

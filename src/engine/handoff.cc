@@ -12,7 +12,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <fstream>
 
 #include "base/child_process.h"
 #include "base/strings.h"
@@ -28,17 +27,6 @@ constexpr int kRequestTimeoutMs = 5'000;
 constexpr int kSuccessorTimeoutMs = 60'000;
 
 std::string SocketPath(const std::string& data_dir) { return data_dir + "/engine.sock"; }
-
-// The last lines of the engine's log, for an error message.
-std::string LogTail(const std::string& data_dir, size_t lines) {
-  std::ifstream in(data_dir + "/engine.log");
-  std::vector<std::string> all;
-  std::string line;
-  while (std::getline(in, line)) all.push_back(line);
-  std::string out;
-  for (size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) out += "\n  | " + all[i];
-  return out;
-}
 
 }  // namespace
 
@@ -139,7 +127,8 @@ Result<EngineInfo> Restart(const std::string& program, EngineOptions options) {
     if (auto st = child->Poll()) {
       // Closing the control socket without "done" makes the old engine serve on.
       return Fail("the new engine exited with code " + std::to_string(st->code) +
-                  "; the old one serves on. From " + options.data_dir + "/engine.log:" + LogTail(options.data_dir, 5));
+                  "; the old one serves on. From " + options.data_dir + "/engine.log:\n" +
+                  EngineLogTail(options.data_dir, 5));
     }
     auto info = ReadEngineInfo(options.data_dir);
     if (info && info->pid == child->pid()) {
@@ -150,8 +139,8 @@ Result<EngineInfo> Restart(const std::string& program, EngineOptions options) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   child->Signal(SIGKILL);
-  return Fail("the new engine did not come up within 60 s; the old one serves on. From engine.log:" +
-              LogTail(options.data_dir, 5));
+  return Fail("the new engine did not come up within 60 s; the old one serves on. From engine.log:\n" +
+              EngineLogTail(options.data_dir, 5));
 }
 
 }  // namespace slipway::engine

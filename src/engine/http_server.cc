@@ -1,10 +1,14 @@
 // Beast coroutine server: read a request, call the handler, write the reply, keep alive.
 #include "engine/http_server.h"
 
+#include <array>
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
 
+#include "base/strings.h"
 #include "engine/listen.h"
 
 namespace slipway::engine {
@@ -16,6 +20,52 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+// After refusing a body, how long and how much of it the server reads and drops before closing.
+constexpr auto kLingerTime = std::chrono::seconds(10);
+constexpr size_t kMaxLingerBytes = 64 * 1024 * 1024;
+
+/// The 413 for a body over kMaxRequestBodyBytes, shaped by the request's protocol like every
+/// other API error: JSON 1.1 when it names an X-Amz-Target, the Query XML ErrorResponse otherwise.
+ApiHttpResponse TooLarge(const http::fields& head) {
+  const std::string message =
+      "Request body is larger than the limit of " + std::to_string(kMaxRequestBodyBytes) + " bytes.";
+  if (head.find("X-Amz-Target") != head.end()) {
+    nlohmann::json body{{"__type", "RequestEntityTooLargeException"}, {"message", message}};
+    return {413, "application/x-amz-json-1.1", body.dump()};
+  }
+  return {413, "text/xml",
+          "<ErrorResponse xmlns=\"http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/\"><Error>"
+          "<Type>Sender</Type><Code>RequestEntityTooLarge</Code><Message>" + XmlEscape(message) +
+              "</Message></Error><RequestId>" + RandomHex(8) + "-" + RandomHex(4) + "-" + RandomHex(4) + "-" +
+              RandomHex(4) + "-" + RandomHex(12) + "</RequestId></ErrorResponse>"};
+}
+
+asio::awaitable<bool> Reply(beast::tcp_stream& stream, ApiHttpResponse out, unsigned version, bool keep_alive) {
+  http::response<http::string_body> res{static_cast<http::status>(out.status), version};
+  res.set(http::field::server, "slipway-engine");
+  res.set(http::field::content_type, out.content_type);
+  res.set("x-amzn-RequestId", "00000000-0000-0000-0000-000000000000");
+  res.body() = std::move(out.body);
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  boost::system::error_code ec;
+  co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+  co_return !ec;
+}
+
+/// Reads and drops what the client still sends, for a bounded time and size. Closing a socket
+/// with unread data resets the connection, and the client would lose the answer it has not read.
+asio::awaitable<void> DrainBeforeClose(beast::tcp_stream& stream) {
+  boost::system::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.expires_after(kLingerTime);
+  std::array<char, 64 * 1024> sink;
+  for (size_t drained = 0; drained < kMaxLingerBytes;) {
+    drained += co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) break;
+  }
+}
+
 asio::awaitable<void> Session(tcp::socket socket, std::shared_ptr<ApiHandler> handler,
                               std::shared_ptr<ConnectionCount> connections) {
   ConnectionCount::Open open(connections);
@@ -24,24 +74,25 @@ asio::awaitable<void> Session(tcp::socket socket, std::shared_ptr<ApiHandler> ha
   boost::system::error_code ec;
   for (;;) {
     http::request_parser<http::string_body> parser;
-    parser.body_limit(16 * 1024 * 1024);
+    // Beast refuses a Content-Length over the limit as soon as the header is read, and a chunked
+    // body as soon as it crosses the limit: either way before the body is kept.
+    parser.body_limit(kMaxRequestBodyBytes);
     stream.expires_after(std::chrono::seconds(120));
-    co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == http::error::body_limit) {
+      if (co_await Reply(stream, TooLarge(parser.get().base()), parser.get().version(), false)) {
+        co_await DrainBeforeClose(stream);
+      }
+      break;
+    }
     if (ec) break;
     auto req = parser.release();
     ApiHttpRequest in{std::string(req.method_string()), std::string(req.target()), {}, req.body()};
     for (const auto& f : req) in.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-    ApiHttpResponse out = (*handler)(in);
-    http::response<http::string_body> res{static_cast<http::status>(out.status), req.version()};
-    res.set(http::field::server, "slipway-engine");
-    res.set(http::field::content_type, out.content_type);
-    res.set("x-amzn-RequestId", "00000000-0000-0000-0000-000000000000");
-    res.body() = std::move(out.body);
     // Winding down after a handoff: this answer is the connection's last.
-    res.keep_alive(req.keep_alive() && !connections->closing);
-    res.prepare_payload();
-    co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec || !res.keep_alive()) break;
+    const bool keep_alive = req.keep_alive() && !connections->closing;
+    if (!co_await Reply(stream, (*handler)(in), req.version(), keep_alive) || !keep_alive) break;
   }
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }

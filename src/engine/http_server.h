@@ -1,6 +1,7 @@
 // A small HTTP/1.1 server for the engine's API, on the shared io_context.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
@@ -17,6 +18,10 @@ class io_context;
 namespace slipway::engine {
 
 using ApiHandler = std::function<ApiHttpResponse(const ApiHttpRequest&)>;
+
+/// The largest request body the API server reads. A larger one is answered with an AWS-shaped
+/// 413 (RequestEntityTooLarge) without being kept, and the connection is then closed.
+inline constexpr size_t kMaxRequestBodyBytes = 10 * 1024 * 1024;
 
 /// Serves `handler` over HTTP/1.1 keep-alive connections on one listening socket.
 class ApiServer {

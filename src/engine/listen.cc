@@ -83,10 +83,13 @@ void ListenerSet::Accept(std::shared_ptr<tcp::acceptor> acceptor, int port) {
         for (;;) {
           boost::system::error_code ec;
           tcp::socket socket = co_await acceptor->async_accept(asio::redirect_error(asio::use_awaitable, ec));
+          // A connection accepted before a pause took effect is served: dropping it would reset a
+          // client that did nothing wrong.
+          if (!ec) {
+            ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
+            on_accept_(std::move(socket), port);
+          }
           if (!accepting_ || !acceptor->is_open()) co_return;
-          if (ec) continue;  // includes a cancel that a resume overtook
-          ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
-          on_accept_(std::move(socket), port);
         }
       },
       asio::detached);

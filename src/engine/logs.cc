@@ -20,9 +20,14 @@ constexpr const char* kSchema =
     "  PRIMARY KEY (grp, name));"
     "CREATE TABLE IF NOT EXISTS log_events (id INTEGER PRIMARY KEY AUTOINCREMENT, grp TEXT NOT NULL,"
     "  stream TEXT NOT NULL, ts INTEGER NOT NULL, ingest INTEGER NOT NULL, message TEXT NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS log_events_by_stream ON log_events (grp, stream, id);";
+    "CREATE INDEX IF NOT EXISTS log_events_by_stream ON log_events (grp, stream, id);"
+    "CREATE INDEX IF NOT EXISTS log_events_by_age ON log_events (grp, ts);";
 
 constexpr int kMaxLimit = 10000;
+
+// CloudWatch Logs' allowed retention periods, in days.
+constexpr int kRetentionDays[] = {1,   3,   5,   7,   14,  30,   60,   90,   120,  150,  180,
+                                  365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653};
 
 ApiError NotFound(const std::string& what) {
   return {"ResourceNotFoundException", "The specified " + what + " does not exist.", 400};
@@ -108,6 +113,18 @@ tl::expected<bool, std::string> MatchesFilterPattern(const std::string& pattern,
 Result<std::unique_ptr<LogService>> LogService::Open(const std::string& path, const std::string& region) {
   auto db = OpenDatabase(path, kSchema);
   if (!db) return tl::unexpected(db.error());
+  // Log databases from before retention policies lack the column.
+  auto columns = Prepare(db->get(), "SELECT 1 FROM pragma_table_info('log_groups') WHERE name = 'retention_days'");
+  if (!columns) return tl::unexpected(columns.error());
+  if (sqlite3_step(columns->get()) != SQLITE_ROW) {
+    char* err = nullptr;
+    if (sqlite3_exec(db->get(), "ALTER TABLE log_groups ADD COLUMN retention_days INTEGER", nullptr, nullptr, &err) !=
+        SQLITE_OK) {
+      std::string msg = err ? err : "unknown";
+      sqlite3_free(err);
+      return Fail("upgrade " + path + ": " + msg);
+    }
+  }
   return std::unique_ptr<LogService>(new LogService(std::move(*db), region));
 }
 
@@ -121,11 +138,74 @@ ApiResult LogService::Handle(const std::string& op, const json& r, int64_t now_m
     if (op == "PutLogEvents") return PutLogEvents(r, now_ms);
     if (op == "GetLogEvents") return GetLogEvents(r);
     if (op == "FilterLogEvents") return FilterLogEvents(r);
-  } catch (const json::exception& e) {
-    return tl::unexpected(ApiError{"SerializationException", e.what(), 400});
+    if (op == "PutRetentionPolicy") return PutRetentionPolicy(r);
+    if (op == "DeleteRetentionPolicy") return DeleteRetentionPolicy(r);
+  } catch (const json::exception&) {  // last resort, as in ControlPlane::HandleEcs: no library text
+    return tl::unexpected(ApiError{"SerializationException", "A member of the request has an unexpected type.", 400});
   }
   return tl::unexpected(ApiError{"UnknownOperationException",
                                  "The engine does not implement CloudWatch Logs operation " + op + ".", 400});
+}
+
+ApiResult LogService::PutRetentionPolicy(const json& r) {
+  auto group = Required(r, "logGroupName");
+  if (!group) return tl::unexpected(group.error());
+  if (!r.contains("retentionInDays") || !r["retentionInDays"].is_number_integer()) {
+    return tl::unexpected(Invalid("1 validation error detected: Value null at 'retentionInDays' failed to satisfy "
+                                  "constraint: Member must not be null"));
+  }
+  const int64_t days = r["retentionInDays"].get<int64_t>();
+  if (std::find(std::begin(kRetentionDays), std::end(kRetentionDays), days) == std::end(kRetentionDays)) {
+    return tl::unexpected(Invalid("1 validation error detected: Value '" + std::to_string(days) +
+                                  "' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum "
+                                  "value set: [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, "
+                                  "1827, 2192, 2557, 2922, 3288, 3653]"));
+  }
+  if (!GroupExistsLocked(*group)) return tl::unexpected(NotFound("log group"));
+  auto s = Prepare(db_.get(), "UPDATE log_groups SET retention_days = ?2 WHERE name = ?1");
+  if (!s) return tl::unexpected(Internal(s.error().message));
+  Bind(s->get(), 1, *group);
+  Bind(s->get(), 2, days);
+  if (sqlite3_step(s->get()) != SQLITE_DONE) return tl::unexpected(Internal(sqlite3_errmsg(db_.get())));
+  return json::object();
+}
+
+ApiResult LogService::DeleteRetentionPolicy(const json& r) {
+  auto group = Required(r, "logGroupName");
+  if (!group) return tl::unexpected(group.error());
+  if (!GroupExistsLocked(*group)) return tl::unexpected(NotFound("log group"));
+  auto s = Prepare(db_.get(), "UPDATE log_groups SET retention_days = NULL WHERE name = ?1");
+  if (!s) return tl::unexpected(Internal(s.error().message));
+  Bind(s->get(), 1, *group);
+  if (sqlite3_step(s->get()) != SQLITE_DONE) return tl::unexpected(Internal(sqlite3_errmsg(db_.get())));
+  return json::object();
+}
+
+Result<int64_t> LogService::Sweep(int64_t now_ms, const LogLimits& limits) {
+  std::lock_guard lock(mu_);
+  constexpr int64_t kDayMs = 86'400'000;
+  // Events past their group's retention (or the default one), by event time as CloudWatch does.
+  auto groups = Prepare(db_.get(), "SELECT name, COALESCE(retention_days, ?1) FROM log_groups");
+  auto expired = Prepare(db_.get(), "DELETE FROM log_events WHERE grp = ?1 AND ts < ?2");
+  if (!groups) return tl::unexpected(groups.error());
+  if (!expired) return tl::unexpected(expired.error());
+  Bind(groups->get(), 1, int64_t{limits.default_retention_days});
+  int64_t removed = 0;
+  while (sqlite3_step(groups->get()) == SQLITE_ROW) {
+    sqlite3_reset(expired->get());
+    Bind(expired->get(), 1, ColumnText(groups->get(), 0));
+    Bind(expired->get(), 2, now_ms - kDayMs * sqlite3_column_int64(groups->get(), 1));
+    if (sqlite3_step(expired->get()) != SQLITE_DONE) return Fail(std::string("log sweep: ") + sqlite3_errmsg(db_.get()));
+    removed += sqlite3_changes(db_.get());
+  }
+  // Past the cap on stored events, the oldest go first, whatever their group.
+  auto excess = Prepare(db_.get(),
+                        "DELETE FROM log_events WHERE id <= (SELECT MAX(id) FROM log_events) - ?1");
+  if (!excess) return tl::unexpected(excess.error());
+  Bind(excess->get(), 1, limits.max_events);
+  if (sqlite3_step(excess->get()) != SQLITE_DONE) return Fail(std::string("log sweep: ") + sqlite3_errmsg(db_.get()));
+  removed += sqlite3_changes(db_.get());
+  return removed;
 }
 
 tl::expected<std::pair<std::string, std::string>, ApiError> LogService::ExistingStream(const json& r) {
@@ -195,8 +275,8 @@ ApiResult LogService::DescribeLogGroups(const json& r) {
   int limit = std::clamp(IntField(r, "limit", 50), 1, 50);
   std::string after = r.value("nextToken", "");
   auto s = Prepare(db_.get(),
-                   "SELECT g.name, g.created, COALESCE((SELECT SUM(bytes) FROM log_streams WHERE grp = g.name), 0) "
-                   "FROM log_groups g WHERE substr(g.name, 1, length(?1)) = ?1 AND g.name > ?2 ORDER BY g.name LIMIT ?3");
+                   "SELECT g.name, g.created, COALESCE((SELECT SUM(bytes) FROM log_streams WHERE grp = g.name), 0), "
+                   "g.retention_days FROM log_groups g WHERE substr(g.name, 1, length(?1)) = ?1 AND g.name > ?2 ORDER BY g.name LIMIT ?3");
   if (!s) return tl::unexpected(Internal(s.error().message));
   Bind(s->get(), 1, prefix);
   Bind(s->get(), 2, after);
@@ -207,6 +287,9 @@ ApiResult LogService::DescribeLogGroups(const json& r) {
     groups.push_back({{"logGroupName", name}, {"creationTime", sqlite3_column_int64(s->get(), 1)},
                       {"metricFilterCount", 0}, {"arn", Arn(region_, name) + ":*"}, {"logGroupArn", Arn(region_, name)},
                       {"storedBytes", sqlite3_column_int64(s->get(), 2)}, {"logGroupClass", "STANDARD"}});
+    if (sqlite3_column_type(s->get(), 3) != SQLITE_NULL) {
+      groups.back()["retentionInDays"] = sqlite3_column_int64(s->get(), 3);
+    }
   }
   json out{{"logGroups", groups}};
   if (static_cast<int>(groups.size()) > limit) {

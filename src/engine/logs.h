@@ -18,6 +18,14 @@ struct LogLine {
   std::string message;
 };
 
+/// What the log store keeps at most.
+struct LogLimits {
+  /// Retention for a group without a policy (PutRetentionPolicy sets one per group).
+  int default_retention_days = 30;
+  /// Stored events across all groups; past it the oldest go first.
+  int64_t max_events = 2'000'000;
+};
+
 /// Log groups, streams and events. Thread-safe; never calls back into the control plane.
 class LogService {
  public:
@@ -33,6 +41,9 @@ class LogService {
   [[nodiscard]] Result<void> Ingest(const std::string& group, const std::string& stream,
                                     const std::vector<LogLine>& lines, bool create_group, int64_t now_ms);
   bool GroupExists(const std::string& group);
+  /// Deletes events past their group's retention (or `limits`' default) and past the store's cap;
+  /// returns how many went.
+  [[nodiscard]] Result<int64_t> Sweep(int64_t now_ms, const LogLimits& limits = {});
 
  private:
   LogService(Database db, std::string region) : db_(std::move(db)), region_(std::move(region)) {}
@@ -44,6 +55,8 @@ class LogService {
   ApiResult PutLogEvents(const nlohmann::json& r, int64_t now_ms);
   ApiResult GetLogEvents(const nlohmann::json& r);
   ApiResult FilterLogEvents(const nlohmann::json& r);
+  ApiResult PutRetentionPolicy(const nlohmann::json& r);
+  ApiResult DeleteRetentionPolicy(const nlohmann::json& r);
 
   bool GroupExistsLocked(const std::string& group);
   /// The request's logGroupName and logStreamName, both required and existing.

@@ -126,5 +126,42 @@ TEST(FilterPattern, TermsPhrasesAnyAndExclude) {
   EXPECT_FALSE(MatchesFilterPattern("{ $.level = \"error\" }", "x"));
 }
 
+TEST_F(LogServiceTest, ARetentionPolicyIsShownAndHonouredAndTheDefaultCapsTheRest) {
+  Call("CreateLogGroup", {{"logGroupName", "/kept"}});
+  Call("CreateLogGroup", {{"logGroupName", "/short"}});
+  Call("CreateLogStream", {{"logGroupName", "/kept"}, {"logStreamName", "s"}});
+  Call("CreateLogStream", {{"logGroupName", "/short"}, {"logStreamName", "s"}});
+  Call("PutRetentionPolicy", {{"logGroupName", "/short"}, {"retentionInDays", 1}});
+  auto bad = logs_->Handle("PutRetentionPolicy", {{"logGroupName", "/short"}, {"retentionInDays", 2}}, 0);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, "InvalidParameterException");
+  json groups = Call("DescribeLogGroups", json::object())["logGroups"];
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_FALSE(groups[0].contains("retentionInDays"));
+  EXPECT_EQ(groups[1]["retentionInDays"], 1);
+
+  constexpr int64_t kDay = 86'400'000;
+  const int64_t now = 100 * kDay;
+  for (const char* g : {"/kept", "/short"}) {
+    Call("PutLogEvents", {{"logGroupName", g}, {"logStreamName", "s"},
+                          {"logEvents", {{{"timestamp", now - 40 * kDay}, {"message", "old"}},
+                                         {{"timestamp", now - 2 * kDay}, {"message", "days"}},
+                                         {{"timestamp", now - 1000}, {"message", "new"}}}}});
+  }
+  auto removed = logs_->Sweep(now);
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_EQ(*removed, 3);  // "old" from the default 30 days, "old" and "days" from the 1-day policy
+  auto in = [&](const char* g) {
+    return Messages(Call("GetLogEvents", {{"logGroupName", g}, {"logStreamName", "s"}, {"startFromHead", true}}));
+  };
+  EXPECT_EQ(in("/kept"), (std::vector<std::string>{"days", "new"}));
+  EXPECT_EQ(in("/short"), (std::vector<std::string>{"new"}));
+
+  // Past the cap on stored events, the oldest go first.
+  ASSERT_TRUE(logs_->Sweep(now, {30, 1}));
+  EXPECT_EQ(in("/kept"), std::vector<std::string>{});
+  EXPECT_EQ(in("/short"), (std::vector<std::string>{"new"}));
+}
+
 }  // namespace
 }  // namespace slipway::engine

@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include "engine/control_plane.h"
+#include "engine/runtime/supervisor_files.h"
 
 namespace slipway::engine {
 namespace {
@@ -25,14 +27,29 @@ class ReconcilerTest : public ::testing::Test {
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() / ("slipway-reconciler-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
-    store_ = std::move(*Store::Open((dir_ / "engine.db").string()));
     logs_ = std::move(*LogService::Open((dir_ / "logs.db").string()));
-    control_ = std::make_unique<ControlPlane>(clock_, runtime_, data_plane_, *store_, *logs_,
-                                              ControlPlaneOptions{dir_.string(), "127.0.0.1", {{"PATH", "/usr/bin:/bin"}}});
+    Open();
     Ecs("CreateCluster", {{"clusterName", "c"}});
   }
+  // A fresh store, runtime and control plane over the same data dir, as an engine start makes.
+  void Open() {
+    store_ = std::move(*Store::Open((dir_ / "engine.db").string()));
+    runtime_ = std::make_unique<ExecRuntime>();
+    control_ = std::make_unique<ControlPlane>(clock_, *runtime_, data_plane_, *store_, *logs_,
+                                              ControlPlaneOptions{dir_.string(), "127.0.0.1", {{"PATH", "/usr/bin:/bin"}}});
+    auto loaded = control_->Load();
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    summary_ = *loaded;
+  }
+  // The engine dies (nothing is stopped), `edit` may change what it left on disk, and it starts again.
+  void Crash(const std::function<void(Store&)>& edit = nullptr) {
+    control_.reset();
+    runtime_.reset();
+    if (edit) edit(*store_);
+    Open();
+  }
   void TearDown() override {
-    control_->Shutdown(Millis(100));
+    if (control_) control_->Shutdown(Millis(100));
     std::filesystem::remove_all(dir_);
   }
 
@@ -72,7 +89,8 @@ class ReconcilerTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   FakeClock clock_;
-  ExecRuntime runtime_;
+  std::unique_ptr<ExecRuntime> runtime_;
+  LoadSummary summary_;
   NoListeners data_plane_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<LogService> logs_;
@@ -141,6 +159,74 @@ TEST_F(ReconcilerTest, AHealthyTaskResetsTheFailureCount) {
   json d = Service()["deployments"][0];
   EXPECT_EQ(d["rolloutState"], "COMPLETED");
   EXPECT_EQ(d["failedTasks"], 0);
+}
+
+std::set<std::string> TaskIds(const json& arns) {
+  std::set<std::string> out;
+  for (const auto& a : arns) out.insert(a.get<std::string>().substr(a.get<std::string>().rfind('/') + 1));
+  return out;
+}
+
+TEST_F(ReconcilerTest, ARestartedEngineAdoptsRunningTasksInsteadOfStartingNewOnes) {
+  Ecs("CreateService", {{"cluster", "c"}, {"serviceName", "s"}, {"taskDefinition", Register("exec sleep 600")},
+                        {"desiredCount", 2}, {"deploymentConfiguration", kBreaker}});
+  ASSERT_TRUE(TickUntil([&] { return Steady(); }));
+  const auto running = TaskIds(Ecs("ListTasks", {{"cluster", "c"}})["taskArns"]);
+  ASSERT_EQ(running.size(), 2u);
+
+  Crash();
+  EXPECT_EQ(summary_.adopted_tasks, 2);
+  TickUntil([] { return false; }, 5);
+  EXPECT_TRUE(Steady());
+  EXPECT_EQ(TaskIds(Ecs("ListTasks", {{"cluster", "c"}})["taskArns"]), running);
+  EXPECT_TRUE(Ecs("ListTasks", {{"cluster", "c"}, {"desiredStatus", "STOPPED"}})["taskArns"].empty());
+}
+
+TEST_F(ReconcilerTest, AContainerStartedBeforeItWasRecordedIsAdoptedNotStartedTwice) {
+  Ecs("CreateService", {{"cluster", "c"}, {"serviceName", "s"}, {"taskDefinition", Register("exec sleep 600")},
+                      {"desiredCount", 1}, {"deploymentConfiguration", kBreaker}});
+  ASSERT_TRUE(TickUntil([&] { return Steady(); }));
+  const std::string id = *TaskIds(Ecs("ListTasks", {{"cluster", "c"}})["taskArns"]).begin();
+  const std::string task_dir = (dir_ / "tasks" / id).string();
+  auto record = ReadSupervisorRecord(SupervisorPath(task_dir, "app"));
+  ASSERT_TRUE(record);
+
+  // The engine died after starting the container but before recording it as running.
+  Crash([&](Store& store) {
+    bool migrated = false;
+    State state = *store.Load(&migrated);
+    Task& t = state.tasks.at(id);
+    t.last_status = "PENDING";
+    for (auto& c : t.containers) c.last_status = "PENDING";
+    ASSERT_TRUE(store.Commit(state, {{ObjectKind::kTask, id}}));
+  });
+  TickUntil([] { return false; }, 5);
+  EXPECT_TRUE(Steady());
+  EXPECT_EQ(TaskIds(Ecs("ListTasks", {{"cluster", "c"}})["taskArns"]), std::set<std::string>{id});
+  EXPECT_TRUE(Ecs("ListTasks", {{"cluster", "c"}, {"desiredStatus", "STOPPED"}})["taskArns"].empty());
+  auto after = ReadSupervisorRecord(SupervisorPath(task_dir, "app"));
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->container_pid, record->container_pid);
+  EXPECT_NE(ProcessStartTime(record->container_pid), 0u) << "the container was killed";
+}
+
+TEST_F(ReconcilerTest, AStoppedTaskIsKeptForAnHourThenRemovedWithItsDirectory) {
+  json run = Ecs("RunTask", {{"cluster", "c"}, {"taskDefinition", Register("echo done")}});
+  const std::string arn = run["tasks"][0]["taskArn"];
+  const std::string id = arn.substr(arn.rfind('/') + 1);
+  auto status = [&] {
+    json tasks = Ecs("DescribeTasks", {{"cluster", "c"}, {"tasks", {arn}}})["tasks"];
+    return tasks.empty() ? std::string("MISSING") : tasks[0]["lastStatus"].get<std::string>();
+  };
+  ASSERT_TRUE(TickUntil([&] { return status() == "STOPPED"; }));
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "tasks" / id));
+  clock_.Advance(Millis(3'500'000));
+  control_->Tick();
+  EXPECT_EQ(status(), "STOPPED") << "ECS shows a stopped task for about an hour";
+  clock_.Advance(Millis(200'000));
+  control_->Tick();
+  EXPECT_EQ(status(), "MISSING");
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "tasks" / id));
 }
 
 TEST_F(ReconcilerTest, CountsBeyondTheIntegerRangeAreSerializationErrors) {

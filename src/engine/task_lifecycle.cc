@@ -105,6 +105,8 @@ void ControlPlane::AdoptTask(Task& t, LoadSummary& summary) {
     if (c.last_status == "STOPPED") continue;
     switch (runtime_.Adopt(t.id, c.name, TaskDir(t))) {
       case Adoption::kAdopted:
+        // Started before the engine could record it: it runs, so it must not be started again.
+        c.last_status = "RUNNING";
         adopted = true;
         break;
       case Adoption::kEnded:
@@ -121,6 +123,15 @@ void ControlPlane::AdoptTask(Task& t, LoadSummary& summary) {
     }
   }
   if (adopted) ++summary.adopted_tasks;
+  const bool all_running = std::all_of(t.containers.begin(), t.containers.end(),
+                                       [](const ContainerState& c) { return c.last_status == "RUNNING"; });
+  if (!lost && t.last_status == "PENDING" && !t.containers.empty() && all_running) {
+    t.last_status = "RUNNING";
+    t.started_at = Now();
+    ++t.version;
+    Touch(t);
+    if (t.desired_status == "RUNNING") RegisterTarget(t);
+  }
   if (lost) {
     ++summary.ended_tasks;
     if (t.desired_status != "STOPPED") {
@@ -462,32 +473,25 @@ void ControlPlane::Shutdown(Millis grace) {
       Touch(t);
     }
   }
-  const SteadyTime deadline = core_.clock.Now() + grace;
-  for (;;) {
-    ReapContainers();
-    bool alive = std::any_of(core_.state.tasks.begin(), core_.state.tasks.end(),
-                             [](const auto& kv) { return kv.second.last_status != "STOPPED"; });
-    if (!alive || core_.clock.Now() >= deadline) break;
-    lock.unlock();
-    core_.clock.SleepFor(Millis(50));
-    lock.lock();
-  }
+  // Reaps until every task has stopped or `limit` passes, letting API calls in between.
+  auto reap_for = [&](Millis limit, Millis step) {
+    const SteadyTime deadline = core_.clock.Now() + limit;
+    for (;;) {
+      ReapContainers();
+      if (LiveTaskCount() == 0 || core_.clock.Now() >= deadline) return;
+      lock.unlock();
+      core_.clock.SleepFor(step);
+      lock.lock();
+    }
+  };
+  reap_for(grace, Millis(50));
   for (auto& [id, t] : core_.state.tasks) {
     if (t.last_status == "STOPPED") continue;
     runtime_.Signal(id, SIGKILL);
   }
   // Supervisors report a killed container within moments; whatever has not reported by then is
   // recorded stopped anyway.
-  const SteadyTime killed_by = core_.clock.Now() + Millis(2000);
-  for (;;) {
-    ReapContainers();
-    bool alive = std::any_of(core_.state.tasks.begin(), core_.state.tasks.end(),
-                             [](const auto& kv) { return kv.second.last_status != "STOPPED"; });
-    if (!alive || core_.clock.Now() >= killed_by) break;
-    lock.unlock();
-    core_.clock.SleepFor(Millis(20));
-    lock.lock();
-  }
+  reap_for(Millis(2000), Millis(20));
   for (auto& [id, t] : core_.state.tasks) {
     if (t.last_status == "STOPPED") continue;
     if (t.desired_status != "STOPPED") {

@@ -1,6 +1,5 @@
 """The engine keeps its word: every acknowledged write survives SIGKILL, the engine's sockets and
 files stay its own, its data is private, and one request cannot exhaust the host."""
-import json
 import os
 import signal
 import socket
@@ -13,26 +12,11 @@ import unittest
 import botocore.config
 import botocore.exceptions
 
-from harness import Engine
+from harness import Engine, process_gone
 
 CONFIG = botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=2, read_timeout=10)
 
 
-def engine_pid(engine):
-    with open(os.path.join(engine.data_dir, "engine.json")) as f:
-        return json.load(f)["pid"]
-
-
-def gone(pid):
-    """True once `pid` has fully exited: no longer running (or a zombie nobody reaped) and no thread
-    of it left releasing its descriptors."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            if f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
-                return False
-        return len(os.listdir("/proc/%d/task" % pid)) <= 1
-    except OSError:
-        return True
 
 
 def wait_until(predicate, seconds=30.0, step=0.05):
@@ -154,11 +138,11 @@ class DurabilityTest(unittest.TestCase):
             calls += 1
             if i % 20 == 19:
                 # Killed within moments of the reply the client just got.
-                killer.pid = engine_pid(self.engine)
+                killer.pid = self.engine.pid
                 killer.done.clear()
                 killer.go.set()
                 self.assertTrue(killer.done.wait(5))
-                self.assertTrue(wait_until(lambda: gone(killer.pid), 10))
+                self.assertTrue(wait_until(lambda: process_gone(killer.pid), 10))
                 kills += 1
                 # While it is down, the API port refuses connections instead of hanging them.
                 with self.assertRaises(ConnectionRefusedError):
@@ -205,13 +189,13 @@ class DurabilityTest(unittest.TestCase):
         # A service whose tasks run while the engine is killed and restarted once more.
         out = self.engine.deploy("v1")
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
-        killed = engine_pid(self.engine)
+        killed = self.engine.pid
         os.kill(killed, signal.SIGKILL)
-        self.assertTrue(wait_until(lambda: gone(killed), 10))
+        self.assertTrue(wait_until(lambda: process_gone(killed), 10))
         with self.assertRaises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", self.engine.listener_port), timeout=5).close()
         self.restart_engine()
-        pid = engine_pid(self.engine)
+        pid = self.engine.pid
         for port in (self.engine.api_port, self.engine.listener_port):
             inodes = listening_inodes(port)
             self.assertTrue(inodes, "nothing listens on %d" % port)
@@ -258,6 +242,20 @@ class DurabilityTest(unittest.TestCase):
         self.assertEqual(e.exception.response["Error"]["Code"], "LimitExceededException")
         self.assertEqual(c["ecs"].describe_services(cluster="demo-dev", services=["huge"])["services"], [])
 
+
+    def test_5_a_taken_port_is_named_with_the_process_holding_it(self):
+        # Another program already listens where a second engine is told to.
+        holder = socket.socket()
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        try:
+            data_dir = os.path.join(self.engine.dir, "second")
+            out = self.engine.slipway("engine", "start", "--data-dir", data_dir, "--listen", "127.0.0.1:%d" % port)
+            self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+            self.assertIn("port %d is held by pid %d" % (port, os.getpid()), out.stderr)
+        finally:
+            holder.close()
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -17,6 +17,18 @@ DEMO = os.path.join(os.path.dirname(__file__), "../../examples/demo")
 AWS = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else "aws"  # Debian's awscli
 
 
+def process_gone(pid):
+    """True once `pid` has fully exited: no longer running (or a zombie nobody reaped) and no thread
+    of it left releasing its descriptors."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            if f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
+                return False
+        return len(os.listdir("/proc/%d/task" % pid)) <= 1
+    except OSError:
+        return True
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -48,6 +60,12 @@ class Engine:
         for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "APP_VERSION", "DEMO_FAIL",
                   "DATABASE_URL", "DEMO_MARKER"):
             self.env.pop(k, None)
+
+    @property
+    def pid(self):
+        """The running engine's pid, from its engine.json."""
+        with open(os.path.join(self.data_dir, "engine.json")) as f:
+            return json.load(f)["pid"]
 
     @property
     def endpoint(self):

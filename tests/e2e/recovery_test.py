@@ -1,6 +1,5 @@
 """Crash recovery that adopts instead of restarting, a planned restart that drops nothing, a task
 limit that holds with hundreds of tasks, and releases that pass on a busy machine."""
-import json
 import os
 import signal
 import socket
@@ -10,25 +9,11 @@ import threading
 import time
 import unittest
 
-from harness import SLIPWAY, Engine, Load
+from harness import SLIPWAY, Engine, Load, process_gone
 
 CLUSTER, SERVICE = "demo-dev", "demo-dev-web"
 
 
-def engine_pid(engine):
-    with open(os.path.join(engine.data_dir, "engine.json")) as f:
-        return json.load(f)["pid"]
-
-
-def gone(pid):
-    """True once `pid` has fully exited (a zombie nobody reaped counts, once its threads are gone)."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            if f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
-                return False
-        return len(os.listdir("/proc/%d/task" % pid)) <= 1
-    except OSError:
-        return True
 
 
 def supervised_pids(engine, task_id):
@@ -81,10 +66,10 @@ class RecoveryTest(unittest.TestCase):
         self.assertTrue(before)
         pids = {tid: supervised_pids(self.engine, tid) for tid in before}
 
-        killed = engine_pid(self.engine)
+        killed = self.engine.pid
         os.kill(killed, signal.SIGKILL)
         deadline = time.time() + 10
-        while not gone(killed) and time.time() < deadline:
+        while not process_gone(killed) and time.time() < deadline:
             time.sleep(0.02)
         # During the outage a client is refused at once, not left hanging on a dead engine's socket.
         for port in (self.engine.listener_port, self.engine.api_port):
@@ -101,7 +86,7 @@ class RecoveryTest(unittest.TestCase):
                 # The same task runs on: the same container processes, still alive.
                 self.assertEqual(supervised_pids(self.engine, tid), pids[tid])
                 for pid in pids[tid].values():
-                    self.assertFalse(gone(pid), "task %s's container %d died with the engine" % (tid, pid))
+                    self.assertFalse(process_gone(pid), "task %s's container %d died with the engine" % (tid, pid))
 
         rest, err = deploy.communicate(timeout=300)
         output = "".join(lines) + rest + err

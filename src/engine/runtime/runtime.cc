@@ -45,8 +45,10 @@ bool HasEnded(int pidfd) {
   return ::poll(&p, 1, 0) != 0;
 }
 
-// The container's process group, by the supervisor's record, when that process still runs.
+// The container's process group, by the supervisor's record, when that process still runs and no
+// supervisor holds it (a second supervisor that found it taken exits without touching it).
 void KillOrphanedContainer(const std::string& dir, const std::string& name) {
+  if (LockHeld(LockPath(dir, name))) return;
   auto rec = ReadSupervisorRecord(SupervisorPath(dir, name));
   if (!rec || rec->container_start == 0 || ProcessStartTime(rec->container_pid) != rec->container_start) return;
   ::kill(-rec->container_pid, SIGKILL);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/file.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -204,6 +205,31 @@ TEST(ExecRuntime, ASupervisorHoldsNoDescriptorOfTheEngine) {
   ::close(leaked);
   rt.Signal("t1", SIGKILL);
   ASSERT_TRUE(WaitForExit(rt));
+}
+
+TEST(ExecRuntime, EmptyCgroupsOfDeadEnginesAreRemovedAndOccupiedOnesKept) {
+  ExecRuntime rt;
+  const std::string mode = rt.MemoryEnforcement();
+  if (mode.find("cgroup v1") == std::string::npos) GTEST_SKIP() << "needs a writable cgroup v1 memory controller: " << mode;
+  // A pid that no longer runs: a child that has exited and been reaped.
+  const pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  ::waitpid(dead, nullptr, 0);
+  const std::string root = "/sys/fs/cgroup/memory/slipway-engine-" + std::to_string(dead);
+  ASSERT_TRUE(fs::create_directory(root));
+  ASSERT_TRUE(fs::create_directory(root + "/empty"));
+  ASSERT_TRUE(fs::create_directory(root + "/occupied"));
+  auto sleeper = ChildProcess::Spawn({.argv = {"/bin/sleep", "30"}});
+  ASSERT_TRUE(sleeper);
+  std::ofstream(root + "/occupied/cgroup.procs") << sleeper->pid();
+
+  EXPECT_GE(rt.RemoveStaleCgroups(), 1);
+  EXPECT_FALSE(fs::exists(root + "/empty"));
+  EXPECT_TRUE(fs::exists(root + "/occupied")) << "a cgroup a running container is in was removed";
+  sleeper->Signal(SIGKILL);
+  sleeper->Wait();
+  for (int i = 0; i < 100 && rt.RemoveStaleCgroups() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_FALSE(fs::exists(root));
 }
 
 }  // namespace

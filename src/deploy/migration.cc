@@ -1,0 +1,104 @@
+// The migration task: RunTask with a command override, DescribeTasks until it stops, GetLogEvents.
+#include "deploy/migration.h"
+
+#include <optional>
+
+#include "aws/task_definition.h"
+#include "base/strings.h"
+#include "deploy/lock.h"
+#include "deploy/provision.h"
+
+namespace slipway::deploy {
+
+using nlohmann::json;
+
+namespace {
+
+using Status = MigrationResult::Status;
+
+MigrationResult Failed(std::string detail) { return {Status::kFailed, std::move(detail)}; }
+
+// Stops the migration task early; says what became of it.
+std::string StopMigration(aws::AwsClient& c, const config::Environment& env, const std::string& task_arn,
+                          const std::string& task_id, const std::string& reason) {
+  auto stop = c.Json(aws::kEcs, "StopTask", {{"cluster", env.cluster}, {"task", task_arn}, {"reason", reason}});
+  return stop ? "its task " + task_id + " was stopped" : "its task " + task_id + " could not be stopped (" +
+                                                             stop.error().message + ")";
+}
+
+}  // namespace
+
+Result<MigrationResult> RunMigration(aws::AwsClient& c, Clock& clock, const config::Environment& env,
+                                     const config::ServiceSpec& svc, const std::string& td_arn, const json& td,
+                                     const Progress& progress, const CancelToken* cancel, MigrationProgress& state) {
+  std::vector<std::string>& tail = state.tail;
+  json req{{"cluster", env.cluster}, {"taskDefinition", td_arn}, {"count", 1}, {"launchType", "FARGATE"},
+           {"startedBy", kMigrationStartedBy},
+           {"overrides", {{"containerOverrides", json::array({{{"name", svc.migrate_container},
+                                                               {"command", svc.migrate_command}}})}}}};
+  if (json network = NetworkConfiguration(env); !network.is_null()) req["networkConfiguration"] = network;
+  auto run = c.Json(aws::kEcs, "RunTask", req);
+  if (!run) return tl::unexpected(run.error());
+  if ((*run)["tasks"].empty()) {
+    return Failed("migration task did not start: " + (*run)["failures"].dump());
+  }
+  const std::string task_arn = (*run)["tasks"][0]["taskArn"];
+  const std::string task_id = state.task_id = task_arn.substr(task_arn.rfind('/') + 1);
+  progress("migrating " + svc.name + ": task " + task_id + " runs " + Join(svc.migrate_command, " "));
+  std::optional<aws::AwslogsLocation> log;
+  for (const auto& def : td["containerDefinitions"]) {
+    if (def.value("name", "") == svc.migrate_container) log = aws::Awslogs(def, task_id);
+  }
+  std::string token;
+  auto pump = [&]() -> Result<void> {
+    if (!log) return {};
+    json get{{"logGroupName", log->group}, {"logStreamName", log->stream}, {"startFromHead", true}};
+    if (!token.empty()) get["nextToken"] = token;
+    auto r = c.Json(aws::kLogs, "GetLogEvents", get);
+    if (!r) return r.error().code == "ResourceNotFoundException" ? Result<void>() : tl::unexpected(r.error());
+    token = (*r)["nextForwardToken"];
+    for (const auto& e : (*r)["events"]) {
+      std::string line = e.value("message", "");
+      progress("  migrate | " + line);
+      tail.push_back(line);
+      if (tail.size() > 20) tail.erase(tail.begin());
+    }
+    return {};
+  };
+  const SteadyTime deadline = clock.Now() + std::chrono::seconds(svc.migrate_timeout_seconds);
+  for (;;) {
+    auto d = c.Json(aws::kEcs, "DescribeTasks", {{"cluster", env.cluster}, {"tasks", {task_arn}}});
+    if (!d) return tl::unexpected(d.error());
+    if (auto p = pump(); !p) return tl::unexpected(p.error());
+    if ((*d)["tasks"].empty()) return Failed("migration task " + task_id + " disappeared");
+    const json& t = (*d)["tasks"][0];
+    if (t.value("lastStatus", "") == "STOPPED") {
+      if (auto p = pump(); !p) return tl::unexpected(p.error());
+      for (const auto& ct : t["containers"]) {
+        if (ct.value("name", "") != svc.migrate_container) continue;
+        if (!ct.contains("exitCode")) {
+          return Failed("migration task " + task_id + " did not run: " + t.value("stoppedReason", ""));
+        }
+        int code = ct["exitCode"];
+        if (code == 0) {
+          progress("migration of " + svc.name + " finished (exit 0)");
+          return MigrationResult{};
+        }
+        return Failed("migration of " + svc.name + " exited with code " + std::to_string(code) +
+                      (ct.value("reason", "").empty() ? "" : " (" + ct.value("reason", "") + ")"));
+      }
+      return Failed("migration task " + task_id + " stopped: " + t.value("stoppedReason", ""));
+    }
+    if (clock.Now() >= deadline) {
+      (void)StopMigration(c, env, task_arn, task_id, "slipway: migration timed out");
+      return Failed("migration of " + svc.name + " timed out after " + std::to_string(svc.migrate_timeout_seconds) +
+                    " s");
+    }
+    if (!SleepUnlessCancelled(clock, Millis(250), cancel)) {
+      return MigrationResult{Status::kInterrupted,
+                             StopMigration(c, env, task_arn, task_id, "slipway: release interrupted")};
+    }
+  }
+}
+
+}  // namespace slipway::deploy

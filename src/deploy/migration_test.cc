@@ -1,0 +1,52 @@
+// The migration task: interrupted, it is stopped rather than left running unattended.
+#include "deploy/migration.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "deploy/fake_ecs_test.h"
+
+namespace slipway::deploy {
+namespace {
+
+using nlohmann::json;
+
+TEST(RunMigration, AnInterruptStopsTheMigrationTaskAndSaysSo) {
+  CancelToken cancel;
+  int describes = 0;
+  std::string stop_reason;
+  FakeEcsTransport t([&](const std::string& op, const json& body) -> Result<aws::HttpResponse> {
+    if (op == "RunTask") return Reply({{"tasks", {{{"taskArn", "arn:task/demo-dev/abc123"}}}}});
+    if (op == "DescribeTasks") {
+      if (++describes == 2) cancel.Cancel();  // Ctrl-C while the migration runs
+      return Reply({{"tasks", {{{"lastStatus", "RUNNING"}}}}});
+    }
+    if (op == "StopTask") {
+      stop_reason = body.value("reason", "");
+      return Reply({{"task", json::object()}});
+    }
+    return Fail("unexpected " + op);
+  });
+  FakeClock clock;
+  aws::AwsClient client(t, clock, {"AKID", "SECRET", ""}, {"us-east-1", "http://x"});
+  config::Environment env;
+  env.cluster = "demo-dev";
+  config::ServiceSpec svc;
+  svc.name = "web";
+  svc.migrate_command = {"migrate"};
+  svc.migrate_container = "web";
+  svc.migrate_timeout_seconds = 600;
+  MigrationProgress progress;
+  auto m = RunMigration(client, clock, env, svc, "arn:td/demo-web:5", {{"containerDefinitions", json::array()}},
+                        [](const std::string&) {}, &cancel, progress);
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_EQ(m->status, MigrationResult::Status::kInterrupted);
+  EXPECT_EQ(m->detail, "its task abc123 was stopped");
+  EXPECT_EQ(stop_reason, "slipway: release interrupted");
+  EXPECT_EQ(progress.task_id, "abc123");
+  EXPECT_EQ(std::count(t.ops.begin(), t.ops.end(), "DescribeTasks"), 2);
+}
+
+}  // namespace
+}  // namespace slipway::deploy

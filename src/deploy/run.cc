@@ -1,0 +1,158 @@
+// The parts of a release that a rollback shares: locking, verifying, returning to a revision,
+// and ending a run honestly whichever way it went.
+#include "deploy/run.h"
+
+#include <cctype>
+#include <nlohmann/json.hpp>
+
+#include "base/cancel.h"
+#include "base/strings.h"
+#include "deploy/records.h"
+
+namespace slipway::deploy {
+
+using nlohmann::json;
+
+namespace {
+
+// Best effort: the counts are for the summary; a failed read leaves them at 0.
+void FillRunningCounts(Run& run) {
+  if (auto st = Status(run.c, run.env)) {
+    for (auto& s : run.report.services) {
+      for (const auto& x : *st) {
+        if (x.service_name == s.service_name) s.running_count = x.running;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool Run::AnyServiceTouched() const {
+  for (const auto& s : report.services) {
+    if (!s.deployment_id.empty() || !s.in_flight.empty() || !s.rollback_deployment.empty()) return true;
+  }
+  return false;
+}
+
+std::string NewReleaseId() {
+  RealClock clock;
+  std::string iso = IsoTime(clock.WallNow());  // 2026-11-27T23:59:01Z
+  std::string digits;
+  for (char ch : iso) {
+    if (std::isdigit(static_cast<unsigned char>(ch))) digits += ch;
+  }
+  return "r" + digits.substr(0, 14) + "-" + RandomHex(4);
+}
+
+Result<std::unique_ptr<ReleaseLock>> TakeLock(Run& run, long ttl_seconds) {
+  std::string held_by;
+  auto lock = ReleaseLock::Acquire(run.c, run.env, run.report.release_id, run.options.actor, ttl_seconds, held_by);
+  if (lock && !*lock) {
+    run.report.outcome = Outcome::kLocked;
+    run.report.failure = held_by;
+  }
+  return lock;
+}
+
+Result<ReleaseReport> Conclude(Run& run, ReleaseLock& lock, const Result<void>& stages) {
+  std::string left;
+  if (auto removed = lock.Remove(); !removed) {
+    left = "the release lock could not be removed (" + removed.error().message + "); it expires " + lock.expires() +
+           ", or `slipway unlock " + run.env.name + "` removes it";
+  }
+  if (!stages) {
+    std::string message = stages.error().message + "; no service was changed";
+    if (!left.empty()) message += "; " + left;
+    return tl::unexpected(Error{message, stages.error().code});
+  }
+  if (!left.empty()) run.report.warnings.push_back(left);
+  return Finish(run);
+}
+
+Result<ReleaseReport> Finish(Run& run) {
+  // An endpoint that does not answer would only be asked again, to no end.
+  if (run.report.outcome != Outcome::kUnknown) FillRunningCounts(run);
+  run.report.seconds = std::chrono::duration<double>(run.clock.Now() - run.started).count();
+  return run.report;
+}
+
+std::string Verify(Run& run) {
+  const config::Environment& env = run.env;
+  for (const auto& check : env.verify) {
+    const std::string url = "http://" + env.listener_host + ":" + std::to_string(env.listener_port) + check.path;
+    const std::string what = "verify GET " + check.path + ": ";
+    std::string last;
+    bool passed = false;
+    for (int attempt = 1; attempt <= env.verify_attempts && !passed; ++attempt) {
+      if (run.cancelled()) return what + "interrupted";
+      auto r = run.http.Send({"GET", url, {}, "", 5000});
+      if (!r) last = r.error().message;
+      else if (r->status != check.status) last = "got HTTP " + std::to_string(r->status) + ", want " + std::to_string(check.status);
+      else if (!check.contains.empty() && r->body.find(check.contains) == std::string::npos) {
+        last = "body lacks \"" + check.contains + "\" (got \"" + Trim(r->body.substr(0, 80)) + "\")";
+      }
+      else passed = true;
+      if (!passed && !SleepUnlessCancelled(run.clock, Millis(500), run.options.cancel)) return what + "interrupted";
+    }
+    if (!passed) return what + last;
+    run.Progress("verify GET " + check.path + ": " + std::to_string(check.status) + " ok");
+  }
+  return "";
+}
+
+Result<RolloutVerdict> ReturnTo(Run& run, ServiceResult& s, const std::string& target_arn) {
+  const config::Environment& env = run.env;
+  const std::string revision = FamilyRevision(target_arn);
+  auto d = DescribeService(run.c, env.cluster, s.service_name);
+  if (!d) return tl::unexpected(d.error());
+  if (d->is_null() || d->value("status", "") != "ACTIVE") {
+    return RolloutVerdict{RolloutStatus::kFailed, "service " + s.service_name + " is not ACTIVE"};
+  }
+  const json& svc = *d;
+  const json& primary = svc["deployments"][0];
+  std::string deployment;
+  if (svc.value("taskDefinition", "") == target_arn && primary.value("taskDefinition", "") == target_arn &&
+      primary.value("rolloutState", "") != "FAILED") {
+    deployment = primary.value("id", "");
+    run.Progress(s.service_name + ": ECS is already returning to " + revision + " (deployment " + deployment +
+                 "); waiting for it");
+  } else {
+    const std::string before = s.in_flight;
+    s.in_flight = "UpdateService to " + revision + " was sent without a reply" + (before.empty() ? "" : "; before that: " + before);
+    auto u = run.c.Json(aws::kEcs, "UpdateService", {{"cluster", env.cluster}, {"service", s.service_name},
+                                                     {"taskDefinition", target_arn}, {"forceNewDeployment", true}});
+    if (!u) {
+      if (u.error().code != aws::kOutcomeUnknown) s.in_flight = before;  // it never took effect
+      return tl::unexpected(u.error());
+    }
+    deployment = (*u)["service"]["deployments"][0]["id"];
+    run.Progress(s.service_name + ": rolling back to " + revision + " (deployment " + deployment + ")");
+  }
+  s.rollback_deployment = deployment;
+  s.in_flight = "rolling back to " + revision + " (deployment " + deployment + ")";
+  auto v = WatchRollout(run.c, run.clock, env.cluster, s.service_name, deployment,
+                        Millis(static_cast<long>(env.timeout_seconds) * 1000),
+                        [&](const std::string& event) { run.Progress(event); }, run.options.cancel);
+  if (v && v->status != RolloutStatus::kInProgress) s.in_flight.clear();
+  return v;
+}
+
+std::string DescribeState(Run& run) {
+  auto st = Status(run.c, run.env);
+  if (!st) return "unknown (" + st.error().message + ")";
+  std::string out;
+  for (const auto& s : *st) {
+    out += (out.empty() ? "" : "; ") + s.service_name + " runs " + FamilyRevision(s.task_definition) + " with " +
+           std::to_string(s.running) + "/" + std::to_string(s.desired) + " tasks, " + std::to_string(s.deployments) +
+           " deployment(s), rollout " + (s.rollout_state.empty() ? "-" : s.rollout_state);
+  }
+  return out;
+}
+
+void EndUnknown(Run& run, const Error& e) {
+  run.report.outcome = Outcome::kUnknown;
+  run.report.unreachable = e.message;
+}
+
+}  // namespace slipway::deploy

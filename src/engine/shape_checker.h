@@ -1,0 +1,42 @@
+// The walk of a parsed request beside its botocore input shape (the model half of validation).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/validate.h"
+
+namespace slipway::engine {
+
+/// A value as AWS quotes it in errors: strings bare, anything else as JSON, long ones cut.
+std::string QuoteValue(const nlohmann::json& value);
+
+/// Checks a parsed request against its input shape and collects what does not fit: types and
+/// integer widths, required members, min/max, enums and patterns. Structures lose the members
+/// their shape does not name and null members, as AWS ignores both. Collects at most ten
+/// violations: AWS lists every one, but past ten they help nobody and only grow the answer.
+class ShapeChecker {
+ public:
+  /// Checks `value` (at `path`, "" for the whole input) against `shape`.
+  void Check(const Shape& shape, nlohmann::json& value, const std::string& path);
+  /// Records a violation found by other means, e.g. a semantic rule.
+  void Add(Violation v);
+  /// What was found, in order.
+  const std::vector<Violation>& violations() const { return violations_; }
+
+ private:
+  void CheckStructure(const Shape& shape, nlohmann::json& value, const std::string& path);
+  void CheckList(const Shape& shape, nlohmann::json& value, const std::string& path);
+  void CheckMap(const Shape& shape, nlohmann::json& value, const std::string& path);
+  void CheckString(const Shape& shape, const std::string& text, const std::string& path);
+  void CheckInteger(const Shape& shape, const nlohmann::json& value, const std::string& path);
+  void CheckBounds(const Shape& shape, const nlohmann::json& value, double number,
+                   const std::string& path);
+  void CheckLength(const Shape& shape, const nlohmann::json& value, size_t length,
+                   const std::string& path);
+  void WrongType(const Shape& shape, const nlohmann::json& value, const std::string& path);
+
+  std::vector<Violation> violations_;
+};
+
+}  // namespace slipway::engine

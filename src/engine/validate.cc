@@ -1,0 +1,281 @@
+// Checks API requests against botocore's input shapes and the few rules the models lack, and
+// words the result as AWS does: "1 validation error detected: Value '-1' at 'desiredCount' ...".
+#include "engine/validate.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "base/strings.h"
+#include "engine/shape_checker.h"
+
+namespace slipway::engine {
+
+namespace {
+
+using nlohmann::json;
+
+std::string Join(const std::string& path, const std::string& name) {
+  return path.empty() ? name : path + "." + name;
+}
+
+// ---- Semantic rules: what the models leave to the service's own checks. ----
+
+/// A violated rule's constraint text, or nullopt. Values have the modelled type by then.
+using RuleCheck = std::optional<std::string> (*)(const json& value);
+
+template <int64_t kMin, int64_t kMax = INT64_MAX>
+std::optional<std::string> InRange(const json& v) {
+  if (!v.is_number_integer()) return std::nullopt;
+  if (v.get<int64_t>() < kMin)
+    return "Member must have value greater than or equal to " + std::to_string(kMin);
+  if (v.get<int64_t>() > kMax)
+    return "Member must have value less than or equal to " + std::to_string(kMax);
+  return std::nullopt;
+}
+
+bool IsNameChar(char c, bool underscore) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         (underscore && c == '_');
+}
+
+/// ECS cluster, service, family and container names.
+std::optional<std::string> EcsName(const json& v) {
+  const std::string& s = v.get_ref<const std::string&>();
+  bool ok = !s.empty() && s.size() <= 255 &&
+            std::all_of(s.begin(), s.end(), [](char c) { return IsNameChar(c, true); });
+  if (ok) return std::nullopt;
+  return "Member must satisfy regular expression pattern: [a-zA-Z0-9_-]{1,255}";
+}
+
+/// ELBv2 load balancer and target group names.
+std::optional<std::string> ElbName(const json& v) {
+  const std::string& s = v.get_ref<const std::string&>();
+  bool ok = !s.empty() && s.size() <= 32 && s.front() != '-' && s.back() != '-' &&
+            std::all_of(s.begin(), s.end(), [](char c) { return IsNameChar(c, false); });
+  if (ok) return std::nullopt;
+  return "Member must have 1 to 32 alphanumeric characters or hyphens, and must not begin or end "
+         "with a hyphen";
+}
+
+std::optional<std::string> LoadBalancerName(const json& v) {
+  if (auto bad = ElbName(v)) return bad;
+  if (v.get_ref<const std::string&>().starts_with("internal-"))
+    return "Member must not begin with \"internal-\"";
+  return std::nullopt;
+}
+
+std::optional<std::string> HealthCheckPort(const json& v) {
+  const std::string& s = v.get_ref<const std::string&>();
+  if (s == "traffic-port") return std::nullopt;
+  bool digits =
+      !s.empty() && s.size() <= 5 && s.find_first_not_of("0123456789") == std::string::npos;
+  if (digits && std::stoi(s) >= 1 && std::stoi(s) <= 65535) return std::nullopt;
+  return "Member must be traffic-port or a port from 1 to 65535";
+}
+
+/// The one target group attribute the engine reads as a number.
+std::optional<std::string> TargetGroupAttribute(const json& v) {
+  if (v.value("Key", "") != "deregistration_delay.timeout_seconds") return std::nullopt;
+  const std::string s = v.value("Value", "");
+  bool digits =
+      !s.empty() && s.size() <= 4 && s.find_first_not_of("0123456789") == std::string::npos;
+  if (digits && std::stoi(s) <= 3600) return std::nullopt;
+  return "Member must have a deregistration_delay.timeout_seconds Value from 0 to 3600";
+}
+
+/// One rule on the members at `path` (the model's names; "[]" = each element of a list) of the
+/// input of each operation named in `operations` (space-separated).
+struct SemanticRule {
+  std::string_view service;
+  std::string_view operations;
+  std::string_view path;
+  RuleCheck check;
+};
+
+constexpr SemanticRule kRules[] = {
+    {"ecs", "CreateCluster", "clusterName", EcsName},
+    {"ecs", "CreateService", "serviceName", EcsName},
+    {"ecs", "RegisterTaskDefinition", "family", EcsName},
+    {"ecs", "RegisterTaskDefinition", "containerDefinitions[].name", EcsName},
+    {"ecs", "RegisterTaskDefinition", "containerDefinitions[].portMappings[].containerPort",
+     InRange<0, 65535>},
+    {"ecs", "RegisterTaskDefinition", "containerDefinitions[].portMappings[].hostPort",
+     InRange<0, 65535>},
+    {"ecs", "CreateService UpdateService", "loadBalancers[].containerPort", InRange<0, 65535>},
+    {"ecs", "CreateService UpdateService", "desiredCount", InRange<0>},
+    {"ecs", "CreateService UpdateService", "healthCheckGracePeriodSeconds", InRange<0>},
+    {"ecs", "CreateService UpdateService", "deploymentConfiguration.minimumHealthyPercent",
+     InRange<0, 100>},
+    {"ecs", "CreateService UpdateService", "deploymentConfiguration.maximumPercent", InRange<100>},
+    {"ecs", "RunTask", "count", InRange<1, 10>},
+    {"elbv2", "CreateLoadBalancer", "Name", LoadBalancerName},
+    {"elbv2", "CreateTargetGroup", "Name", ElbName},
+    {"elbv2", "CreateTargetGroup", "HealthCheckPort", HealthCheckPort},
+    {"elbv2", "ModifyTargetGroupAttributes", "Attributes[]", TargetGroupAttribute},
+};
+
+bool NamesOperation(std::string_view operations, std::string_view op) {
+  for (const auto& name : Split(operations, ' ')) {
+    if (name == op) return true;
+  }
+  return false;
+}
+
+/// Calls `visit` on each value at `rule_path` under `node`, with its AWS path.
+void ForEachAt(const json& node, std::string_view rule_path, const std::string& path,
+               const std::function<void(const json&, const std::string&)>& visit) {
+  if (rule_path.empty()) return visit(node, path);
+  const size_t dot = rule_path.find('.');
+  std::string_view segment = rule_path.substr(0, dot);
+  std::string_view rest = dot == std::string_view::npos ? "" : rule_path.substr(dot + 1);
+  const bool each = segment.ends_with("[]");
+  const std::string name(each ? segment.substr(0, segment.size() - 2) : segment);
+  if (!node.is_object() || !node.contains(name)) return;
+  const json& child = node[name];
+  if (!each) return ForEachAt(child, rest, Join(path, name), visit);
+  if (!child.is_array()) return;
+  for (size_t i = 0; i < child.size(); ++i) {
+    ForEachAt(child[i], rest, Join(path, name) + "." + std::to_string(i + 1) + ".member", visit);
+  }
+}
+
+/// All violations of `request` for `service`.`op`: the shape first, then (when every value has
+/// its modelled type) the semantic rules.
+std::vector<Violation> Violations(const ServiceShapes& service, std::string_view op,
+                                  const Shape& input, json& request) {
+  ShapeChecker checker;
+  checker.Check(input, request, "");
+  for (const auto& v : checker.violations()) {
+    if (!v.wrong_type.empty()) return checker.violations();
+  }
+  for (const auto& rule : kRules) {
+    if (rule.service != service.name || !NamesOperation(rule.operations, op)) continue;
+    ForEachAt(request, rule.path, "", [&](const json& value, const std::string& path) {
+      if (auto constraint = rule.check(value))
+        checker.Add({path, QuoteValue(value), *constraint, ""});
+    });
+  }
+  return checker.violations();
+}
+
+/// ELBv2 spells members lowerCamelCase in its errors ("port", "attributes.1.member.key").
+std::string LowerCamelPath(const std::string& path) {
+  std::vector<std::string> parts = Split(path, '.');
+  for (auto& p : parts) {
+    if (!p.empty() && p[0] >= 'A' && p[0] <= 'Z') p[0] = static_cast<char>(p[0] - 'A' + 'a');
+  }
+  return slipway::Join(parts, ".");
+}
+
+/// AWS's wording for constraint violations; `code` is InvalidParameterException or ValidationError.
+ApiError ConstraintError(const std::string& code, const std::vector<Violation>& violations,
+                         bool query) {
+  std::vector<std::string> lines;
+  for (const auto& v : violations) {
+    std::string value = !v.value           ? "null"
+                        : IsUtf8(*v.value) ? "'" + *v.value + "'"
+                                           : "'(not UTF-8)'";
+    lines.push_back("Value " + value + " at '" + (query ? LowerCamelPath(v.path) : v.path) +
+                    "' failed to satisfy constraint: " + v.constraint);
+  }
+  const size_t n = violations.size();
+  return {code,
+          std::to_string(n) + (n == 1 ? " validation error" : " validation errors") +
+              " detected: " + slipway::Join(lines, "; "),
+          400};
+}
+
+ApiError Serialization(const std::string& message) {
+  return {"SerializationException", message, 400};
+}
+
+/// How a served service names itself in "The engine does not implement ... operation X."
+std::string DisplayName(const ServiceShapes& service) {
+  if (service.name == "ecs") return "ECS";
+  if (service.name == "logs") return "CloudWatch Logs";
+  return service.name;
+}
+
+}  // namespace
+
+bool NestsDeeperThan(std::string_view body, int max_depth) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : body) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+tl::expected<json, ApiError> ParseJsonRequest(std::string_view target_prefix, std::string_view op,
+                                              std::string_view body) {
+  const ServiceShapes* service = ApiShapes::Embedded().ByTargetPrefix(target_prefix);
+  if (service == nullptr) {
+    return tl::unexpected(ApiError{"UnknownOperationException",
+                                   "The engine does not serve " + std::string(target_prefix) + ".",
+                                   400});
+  }
+  auto input = service->operations.find(op);
+  if (input == service->operations.end()) {
+    return tl::unexpected(ApiError{"UnknownOperationException",
+                                   "The engine does not implement " + DisplayName(*service) +
+                                       " operation " + std::string(op) + ".",
+                                   400});
+  }
+  if (NestsDeeperThan(body, kMaxJsonDepth)) {
+    return tl::unexpected(Serialization("Request body nests arrays and objects deeper than " +
+                                        std::to_string(kMaxJsonDepth) + " levels."));
+  }
+  json request = json::parse(body.empty() ? std::string_view("{}") : body, nullptr,
+                             /*allow_exceptions=*/false);
+  if (request.is_discarded() || !request.is_object())
+    return tl::unexpected(Serialization("Request body is not a JSON object."));
+  auto violations = Violations(*service, op, *input->second, request);
+  if (violations.empty()) return request;
+  for (const auto& v : violations) {
+    if (!v.wrong_type.empty()) {
+      return tl::unexpected(Serialization("Cannot deserialize the value at '" + v.path +
+                                          "': " + v.constraint + ", not " + v.wrong_type + "."));
+    }
+  }
+  return tl::unexpected(ConstraintError("InvalidParameterException", violations, false));
+}
+
+tl::expected<void, ApiError> CheckQueryRequest(std::string_view action, const QueryParams& params) {
+  const ServiceShapes* service =
+      ApiShapes::Embedded().ByName("elbv2");  // the one Query service served
+  const Shape* input = nullptr;
+  if (service != nullptr) {
+    auto it = service->operations.find(action);
+    if (it != service->operations.end()) input = it->second;
+  }
+  if (input == nullptr) {
+    return tl::unexpected(
+        ApiError{"InvalidAction",
+                 "The action " + std::string(action) + " is not valid for this web service.", 400});
+  }
+  auto request = QueryToJson(*input, params);
+  if (!request) return tl::unexpected(ConstraintError("ValidationError", {request.error()}, true));
+  auto violations = Violations(*service, action, *input, *request);
+  if (!violations.empty())
+    return tl::unexpected(ConstraintError("ValidationError", violations, true));
+  return {};
+}
+
+}  // namespace slipway::engine

@@ -1,0 +1,217 @@
+#include "engine/validate.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace slipway::engine {
+namespace {
+
+using nlohmann::json;
+
+const std::string kEcs = "AmazonEC2ContainerServiceV20141113";
+const std::string kLogs = "Logs_20140328";
+
+/// One request that must be refused: the code to answer with and text the message must hold.
+struct RefusedJson {
+  std::string prefix, op, body, code, message;
+};
+
+/// `levels` nested arrays (or objects: open = "{\"a\":", close = "}") around the number 1.
+std::string Nested(int levels, const std::string& open = "[", const std::string& close = "]") {
+  std::string out;
+  for (int i = 0; i < levels; ++i) out += open;
+  out += "1";
+  for (int i = 0; i < levels; ++i) out += close;
+  return out;
+}
+
+TEST(ValidateJson, RefusesEachBadInputWithTheAwsCodeAndNamesTheMember) {
+  const std::string long_key(129, 'k');
+  const std::vector<RefusedJson> cases = {
+      // desiredCount: the width of a botocore integer, floats, strings and objects are not counts.
+      {kEcs, "UpdateService", R"({"service":"web","desiredCount":1000000000000})",
+       "SerializationException",
+       "'desiredCount': Member must be an integer from -2147483648 to 2147483647, not the number "
+       "1000000000000"},
+      {kEcs, "UpdateService", R"({"service":"web","desiredCount":9223372036854775808})",
+       "SerializationException", "'desiredCount'"},
+      {kEcs, "UpdateService", R"({"service":"web","desiredCount":1.5})", "SerializationException",
+       "'desiredCount'"},
+      {kEcs, "UpdateService", R"({"service":"web","desiredCount":2.0})", "SerializationException",
+       "'desiredCount'"},
+      {kEcs, "UpdateService", R"({"service":"web","desiredCount":"3"})", "SerializationException",
+       "'desiredCount': Member must be an integer from -2147483648 to 2147483647, not a string"},
+      {kEcs, "UpdateService", R"({"service":"web","desiredCount":{}})", "SerializationException",
+       "not an object"},
+      {kEcs, "UpdateService", R"({"service":"web","desiredCount":-1})", "InvalidParameterException",
+       "1 validation error detected: Value '-1' at 'desiredCount' failed to satisfy constraint: "
+       "Member must have value greater than or equal to 0"},
+      {kEcs, "CreateService", R"({"serviceName":"web","desiredCount":-1})",
+       "InvalidParameterException", "at 'desiredCount'"},
+      {kEcs, "UpdateService", R"({"desiredCount":1})", "InvalidParameterException",
+       "Value null at 'service' failed to satisfy constraint: Member must not be null"},
+      {kEcs, "UpdateService", R"({"service":"web","healthCheckGracePeriodSeconds":-5})",
+       "InvalidParameterException", "at 'healthCheckGracePeriodSeconds'"},
+      {kEcs, "UpdateService",
+       R"({"service":"web","deploymentConfiguration":{"minimumHealthyPercent":101}})",
+       "InvalidParameterException",
+       "at 'deploymentConfiguration.minimumHealthyPercent' failed to satisfy constraint: "
+       "Member must have value less than or equal to 100"},
+      {kEcs, "CreateService",
+       R"({"serviceName":"web","deploymentConfiguration":{"maximumPercent":99}})",
+       "InvalidParameterException", "at 'deploymentConfiguration.maximumPercent'"},
+      {kEcs, "CreateService", R"({"serviceName":"web","launchType":"MOON"})",
+       "InvalidParameterException",
+       "Value 'MOON' at 'launchType' failed to satisfy constraint: Member must satisfy enum value "
+       "set: [EC2, FARGATE"},
+      {kEcs, "CreateService", R"({"serviceName":"web app"})", "InvalidParameterException",
+       "Value 'web app' at 'serviceName'"},
+      {kEcs, "CreateService", "{\"serviceName\":\"" + std::string(256, 's') + "\"}",
+       "InvalidParameterException", "at 'serviceName'"},
+      {kEcs, "CreateCluster", R"({"clusterName":"a/b"})", "InvalidParameterException",
+       "at 'clusterName'"},
+      {kEcs, "RunTask", R"({"taskDefinition":"td","count":11})", "InvalidParameterException",
+       "Value '11' at 'count' failed to satisfy constraint: Member must have value less than or "
+       "equal to 10"},
+      {kEcs, "RunTask", R"({"taskDefinition":"td","count":0})", "InvalidParameterException",
+       "at 'count'"},
+      // Task definitions: types, names and ports deep in the structure.
+      {kEcs, "RegisterTaskDefinition", R"({"family":"f","containerDefinitions":"x"})",
+       "SerializationException", "'containerDefinitions': Member must be a list, not a string"},
+      {kEcs, "RegisterTaskDefinition", R"({"family":"f","containerDefinitions":[null]})",
+       "SerializationException", "'containerDefinitions.1.member'"},
+      {kEcs, "RegisterTaskDefinition", R"({"family":"my family","containerDefinitions":[]})",
+       "InvalidParameterException", "at 'family'"},
+      {kEcs, "RegisterTaskDefinition", R"({"family":"f","containerDefinitions":[{"name":"web!"}]})",
+       "InvalidParameterException", "at 'containerDefinitions.1.member.name'"},
+      {kEcs, "RegisterTaskDefinition",
+       R"({"family":"f","containerDefinitions":[{"name":"w","portMappings":[{"containerPort":80,"hostPort":70000}]}]})",
+       "InvalidParameterException",
+       "Value '70000' at 'containerDefinitions.1.member.portMappings.1.member.hostPort' failed to "
+       "satisfy "
+       "constraint: Member must have value less than or equal to 65535"},
+      {kEcs, "RegisterTaskDefinition",
+       R"({"family":"f","containerDefinitions":[{"name":"w","portMappings":[{"containerPort":-1}]}]})",
+       "InvalidParameterException", "portMappings.1.member.containerPort"},
+      {kEcs, "RegisterTaskDefinition",
+       R"({"family":"f","containerDefinitions":[{"name":"w","essential":"yes"}]})",
+       "SerializationException",
+       "'containerDefinitions.1.member.essential': Member must be a boolean"},
+      {kEcs, "RegisterTaskDefinition",
+       "{\"family\":\"f\",\"containerDefinitions\":" + Nested(100000) + "}",
+       "SerializationException", "deeper than 64 levels"},
+      {kEcs, "RegisterTaskDefinition",
+       "{\"family\":\"f\",\"containerDefinitions\":[],\"x\":" + Nested(64, "{\"a\":", "}") + "}",
+       "SerializationException", "deeper than 64 levels"},
+      // Tags: lengths and characters from the model.
+      {kEcs, "TagResource",
+       "{\"resourceArn\":\"a\",\"tags\":[{\"key\":\"" + long_key + "\",\"value\":\"v\"}]}",
+       "InvalidParameterException",
+       "at 'tags.1.member.key' failed to satisfy constraint: Member must have length less than or "
+       "equal to 128"},
+      {kEcs, "TagResource", R"j({"resourceArn":"a","tags":[{"key":"k","value":"a (b)"}]})j",
+       "InvalidParameterException",
+       "Value 'a (b)' at 'tags.1.member.value' failed to satisfy constraint: "
+       "Member must satisfy regular expression pattern"},
+      // Several violations are listed together, as AWS does.
+      {kEcs, "RunTask", R"({"count":11})", "InvalidParameterException",
+       "2 validation errors detected: "},
+      // CloudWatch Logs.
+      {kLogs, "CreateLogGroup", R"({"logGroupName":"bad name"})", "InvalidParameterException",
+       "Value 'bad name' at 'logGroupName' failed to satisfy constraint: Member must satisfy "
+       "regular expression "
+       "pattern: [\\.\\-_/#A-Za-z0-9]+"},
+      {kLogs, "CreateLogGroup", "{}", "InvalidParameterException", "Value null at 'logGroupName'"},
+      {kLogs, "CreateLogStream", R"({"logGroupName":"g","logStreamName":"a:b"})",
+       "InvalidParameterException", "at 'logStreamName'"},
+      {kLogs, "GetLogEvents", R"({"logGroupName":"g","logStreamName":"s","limit":0})",
+       "InvalidParameterException",
+       "Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or "
+       "equal to 1"},
+      {kLogs, "GetLogEvents", R"({"logGroupName":"g","logStreamName":"s","limit":"5"})",
+       "SerializationException", "'limit'"},
+      {kLogs, "PutLogEvents", R"({"logGroupName":"g","logStreamName":"s","logEvents":[]})",
+       "InvalidParameterException",
+       "at 'logEvents' failed to satisfy constraint: Member must have length greater"},
+      {kLogs, "PutLogEvents",
+       R"({"logGroupName":"g","logStreamName":"s","logEvents":[{"timestamp":1,"message":7}]})",
+       "SerializationException", "'logEvents.1.member.message'"},
+      // Not JSON objects, and operations the engine does not serve.
+      {kEcs, "ListServices", "[]", "SerializationException", "not a JSON object"},
+      {kEcs, "ListServices", "{\"cluster\":", "SerializationException", "not a JSON object"},
+      {kEcs, "DeleteCluster", "{}", "UnknownOperationException", "ECS operation DeleteCluster"},
+      {"Nope_20200101", "DoIt", "{}", "UnknownOperationException", "Nope_20200101"},
+  };
+  for (const auto& c : cases) {
+    auto got = ParseJsonRequest(c.prefix, c.op, c.body);
+    const std::string what = c.op + " " + c.body.substr(0, 120);
+    ASSERT_FALSE(got.has_value()) << what;
+    EXPECT_EQ(got.error().code, c.code) << what << ": " << got.error().message;
+    EXPECT_EQ(got.error().status, 400) << what;
+    EXPECT_NE(got.error().message.find(c.message), std::string::npos)
+        << what << ": " << got.error().message;
+    EXPECT_EQ(got.error().message.find("json.exception"), std::string::npos) << what;
+  }
+}
+
+TEST(ValidateJson, AcceptsTheDemoTaskDefinitionAsTheDeployerSendsIt) {
+  std::ifstream in(std::string(SLIPWAY_SOURCE_DIR) + "/examples/demo/web.taskdef.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  json td = json::parse(text.str());
+  td["tags"] = json::array({{{"key", "slipway:release"}, {"value", "r-20261129-1"}},
+                            {{"key", "slipway:by"}, {"value", "ci@build-host"}},
+                            {{"key", "slipway:started"}, {"value", "2026-11-29T10:00:00Z"}}});
+  auto got = ParseJsonRequest(kEcs, "RegisterTaskDefinition", td.dump());
+  ASSERT_TRUE(got.has_value()) << got.error().message;
+  EXPECT_EQ(*got, td);
+}
+
+TEST(ValidateJson, AcceptsGoodRequestsAtTheirLimits) {
+  const std::vector<std::pair<std::string, std::string>> good = {
+      {"CreateService",
+       R"({"cluster":"demo-dev","serviceName":"demo-dev_web-1","taskDefinition":"demo-web:3","desiredCount":0,
+           "launchType":"FARGATE","healthCheckGracePeriodSeconds":0,
+           "loadBalancers":[{"targetGroupArn":"arn:tg","containerName":"web","containerPort":8080}],
+           "networkConfiguration":{"awsvpcConfiguration":{"subnets":["subnet-local"],"assignPublicIp":"DISABLED"}},
+           "deploymentConfiguration":{"maximumPercent":200,"minimumHealthyPercent":0,
+             "deploymentCircuitBreaker":{"enable":true,"rollback":true}}})"},
+      {"UpdateService", R"({"service":"web","desiredCount":2147483647,"forceNewDeployment":true})"},
+      {"UpdateService",
+       R"({"service":"web","deploymentConfiguration":{"maximumPercent":100,"minimumHealthyPercent":100}})"},
+      {"RunTask",
+       R"({"taskDefinition":"td","count":10,"overrides":{"containerOverrides":[{"name":"web","command":["migrate"]}]}})"},
+      {"RunTask", R"({"taskDefinition":"td","count":1})"},
+      {"TagResource",
+       R"({"resourceArn":"a","tags":[{"key":"café","value":"naïve = 1 + 1 @ 10:00/x"}]})"},
+      {"RegisterTaskDefinition",
+       R"({"family":"f","containerDefinitions":[{"name":"w","portMappings":[{"containerPort":0,"hostPort":65535}]}]})"},
+      {"ListServices", ""},
+      {"RegisterTaskDefinition",
+       "{\"family\":\"f\",\"containerDefinitions\":[],\"x\":" + Nested(63, "{\"a\":", "}") + "}"},
+  };
+  for (const auto& [op, body] : good) {
+    auto got = ParseJsonRequest(kEcs, op, body);
+    EXPECT_TRUE(got.has_value()) << op << " " << body << ": " << (got ? "" : got.error().message);
+  }
+}
+
+TEST(ValidateJson, DropsMembersTheModelDoesNotNameAndNullMembers) {
+  auto got =
+      ParseJsonRequest(kEcs, "DescribeServices",
+                       R"({"cluster":"c","services":["a"],"bogus":{"deep":[1,2]},"include":null})");
+  ASSERT_TRUE(got.has_value()) << got.error().message;
+  EXPECT_EQ(*got, json::parse(R"({"cluster":"c","services":["a"]})"));
+}
+
+TEST(ValidateJson, NestingIsMeasuredOutsideStringsOnly) {
+  EXPECT_FALSE(NestsDeeperThan(R"({"a":"[[[[[[[[[[[[\"[[[["})", 2));
+  EXPECT_TRUE(NestsDeeperThan(R"({"a":[[1]]})", 2));
+  EXPECT_FALSE(NestsDeeperThan(R"({"a":[1],"b":{"c":2}})", 2));
+  EXPECT_TRUE(NestsDeeperThan(Nested(100000), kMaxJsonDepth));
+}
+
+}  // namespace
+}  // namespace slipway::engine

@@ -1,0 +1,213 @@
+"""End-to-end: the engine refuses bad input at its API boundary with AWS-shaped errors, stores
+nothing of it, and keeps answering. Requests are signed by botocore but sent raw, so the bodies
+can be what no SDK would send."""
+import http.client
+import json
+import unittest
+from xml.etree import ElementTree
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from harness import Engine
+
+ECS = "AmazonEC2ContainerServiceV20141113"
+LOGS = "Logs_20140328"
+CLUSTER, SERVICE, FAMILY = "val", "val-web", "val-sleep"
+ELB_NS = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"
+MiB = 1024 * 1024
+
+
+class RawApi:
+    """Signs a request with the engine's key pair, then sends exactly the given bytes."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        words = open(engine.env["AWS_SHARED_CREDENTIALS_FILE"]).read().split()
+        self.credentials = Credentials(words[words.index("aws_access_key_id") + 2],
+                                       words[words.index("aws_secret_access_key") + 2])
+
+    def send(self, signing_name, headers, body, chunk_size=None):
+        """Returns (status, body text). With chunk_size the body goes out chunked."""
+        data = body.encode() if isinstance(body, str) else body
+        request = AWSRequest(method="POST", url=self.engine.endpoint + "/", data=data, headers=headers)
+        SigV4Auth(self.credentials, signing_name, "us-east-1").add_auth(request)
+        conn = http.client.HTTPConnection("127.0.0.1", self.engine.api_port, timeout=120)
+        try:
+            if chunk_size:
+                chunks = (data[i:i + chunk_size] for i in range(0, len(data), chunk_size))
+                conn.request("POST", "/", body=chunks, headers=dict(request.headers), encode_chunked=True)
+            else:
+                conn.request("POST", "/", body=data, headers=dict(request.headers))
+            response = conn.getresponse()
+            return response.status, response.read().decode()
+        finally:
+            conn.close()
+
+    def json(self, prefix, op, body, **kw):
+        signing_name = "ecs" if prefix == ECS else "logs"
+        return self.send(signing_name, {"Content-Type": "application/x-amz-json-1.1",
+                                        "X-Amz-Target": prefix + "." + op}, body, **kw)
+
+    def query(self, body, **kw):
+        return self.send("elasticloadbalancing",
+                         {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}, body, **kw)
+
+
+def json_code(text):
+    return json.loads(text)["__type"]
+
+
+def xml_error(text):
+    """(Code, Message) of a Query ErrorResponse."""
+    error = ElementTree.fromstring(text).find("{%s}Error" % ELB_NS)
+    return error.findtext("{%s}Code" % ELB_NS), error.findtext("{%s}Message" % ELB_NS)
+
+
+def nested(levels):
+    return "[" * levels + "]" * levels
+
+
+class ValidationTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.engine = Engine()
+        cls.engine.start()
+        cls.api = RawApi(cls.engine)
+        cls.ecs = cls.engine.client("ecs")
+        cls.elbv2 = cls.engine.client("elbv2")
+        cls.logs = cls.engine.client("logs")
+        cls.ecs.create_cluster(clusterName=CLUSTER)
+        cls.ecs.register_task_definition(
+            family=FAMILY, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+            containerDefinitions=[{"name": "sleep", "image": "busybox", "entryPoint": ["/bin/sleep", "600"]}])
+        cls.ecs.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition=FAMILY, desiredCount=1)
+        cls.logs.create_log_group(logGroupName="/val/group")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.engine.stop()
+
+    def service(self):
+        return self.ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
+
+    def families(self, prefix):
+        return self.ecs.list_task_definitions(familyPrefix=prefix)["taskDefinitionArns"]
+
+    def assertAnswered(self, status, text, want_status, want_code, xml=False):
+        self.assertEqual(status, want_status, text)
+        self.assertEqual(xml_error(text)[0] if xml else json_code(text), want_code, text)
+        self.assertNotIn("json.exception", text)
+
+    def assertStillServing(self):
+        """The engine still answers, raw and through boto3, and the service is as it was."""
+        status, text = self.api.json(ECS, "DescribeClusters", json.dumps({"clusters": [CLUSTER]}))
+        self.assertEqual(status, 200, text)
+        self.assertEqual(json.loads(text)["clusters"][0]["clusterName"], CLUSTER)
+        self.assertEqual(self.service()["desiredCount"], 1)
+
+    def test_01_a_well_formed_raw_request_is_accepted(self):
+        # The raw signing path works, so the refusals below are about the bodies alone.
+        status, text = self.api.json(ECS, "UpdateService",
+                                     json.dumps({"cluster": CLUSTER, "service": SERVICE, "desiredCount": 1}))
+        self.assertEqual(status, 200, text)
+        self.assertEqual(json.loads(text)["service"]["desiredCount"], 1)
+
+    def test_02_desired_counts_that_are_not_counts_change_nothing(self):
+        before = self.service()
+        cases = [("10**12", "1000000000000", "SerializationException"),
+                 ("2**63", "9223372036854775808", "SerializationException"),
+                 ("1.5", "1.5", "SerializationException"),
+                 ("a string", '"3"', "SerializationException"),
+                 ("an object", "{}", "SerializationException"),
+                 ("-1", "-1", "InvalidParameterException")]
+        for name, value, code in cases:
+            with self.subTest(desiredCount=name):
+                body = '{"cluster":"%s","service":"%s","desiredCount":%s}' % (CLUSTER, SERVICE, value)
+                status, text = self.api.json(ECS, "UpdateService", body)
+                self.assertAnswered(status, text, 400, code)
+                self.assertIn("desiredCount", json.loads(text)["message"])
+                after = self.service()
+                self.assertEqual(after["desiredCount"], 1)
+                self.assertEqual(len(after["deployments"]), len(before["deployments"]))
+        self.assertStillServing()
+
+    def test_03_members_of_the_wrong_type_are_serialization_errors(self):
+        cases = [("RegisterTaskDefinition", {"family": "val-types", "containerDefinitions": "x"},
+                  "containerDefinitions"),
+                 ("CreateService", {"cluster": CLUSTER, "serviceName": "val-types", "taskDefinition": FAMILY,
+                                    "desiredCount": {}}, "desiredCount"),
+                 ("RunTask", {"cluster": CLUSTER, "taskDefinition": FAMILY, "count": "2"}, "count")]
+        for op, body, member in cases:
+            with self.subTest(op=op):
+                status, text = self.api.json(ECS, op, json.dumps(body))
+                self.assertAnswered(status, text, 400, "SerializationException")
+                self.assertIn(member, json.loads(text)["message"])
+        self.assertEqual(self.families("val-types"), [])
+        services = self.ecs.list_services(cluster=CLUSTER)["serviceArns"]
+        self.assertEqual([s.rsplit("/", 1)[1] for s in services], [SERVICE])
+        # RunTask started nothing: every task in the cluster belongs to the service.
+        all_tasks = set(self.ecs.list_tasks(cluster=CLUSTER)["taskArns"])
+        self.assertEqual(all_tasks - set(self.ecs.list_tasks(cluster=CLUSTER, serviceName=SERVICE)["taskArns"]), set())
+        self.assertStillServing()
+
+    def test_04_deeply_nested_task_definitions_are_refused_before_parsing(self):
+        for levels in (100000, 60000):
+            with self.subTest(levels=levels):
+                body = '{"family":"val-deep","containerDefinitions":%s}' % nested(levels)
+                status, text = self.api.json(ECS, "RegisterTaskDefinition", body)
+                self.assertAnswered(status, text, 400, "SerializationException")
+                self.assertIn("deeper than 64", json.loads(text)["message"])
+        self.assertEqual(self.families("val-deep"), [])
+        self.assertStillServing()
+
+    def test_05_bodies_over_10_mib_get_an_aws_shaped_413(self):
+        big = '{"family":"val-big","containerDefinitions":[{"name":"c","image":"%s"}]}' % ("x" * (50 * MiB))
+        status, text = self.api.json(ECS, "RegisterTaskDefinition", big)
+        self.assertAnswered(status, text, 413, "RequestEntityTooLargeException")
+        # Chunked, so the limit is found while reading rather than from Content-Length.
+        status, text = self.api.json(ECS, "RegisterTaskDefinition", big[:12 * MiB], chunk_size=MiB)
+        self.assertAnswered(status, text, 413, "RequestEntityTooLargeException")
+        status, text = self.api.query("Action=CreateTargetGroup&Version=2015-12-01&Name=val-big&Port=80&VpcId="
+                                      + "v" * (50 * MiB))
+        self.assertAnswered(status, text, 413, "RequestEntityTooLarge", xml=True)
+        self.assertEqual(self.families("val-big"), [])
+        self.assertStillServing()
+
+    def test_06_target_group_ports_out_of_range_or_not_integers_are_validation_errors(self):
+        for port in ("99999999999", "0", "-80", "abc", "1.5"):
+            with self.subTest(port=port):
+                status, text = self.api.query("Action=CreateTargetGroup&Version=2015-12-01&Name=val-bad-port"
+                                              "&Protocol=HTTP&VpcId=vpc-local&Port=" + port)
+                self.assertAnswered(status, text, 400, "ValidationError", xml=True)
+                self.assertIn("Value '%s' at 'port' failed to satisfy constraint" % port, xml_error(text)[1])
+        with self.assertRaises(self.elbv2.exceptions.TargetGroupNotFoundException):
+            self.elbv2.describe_target_groups(Names=["val-bad-port"])
+        status, text = self.api.query("Action=CreateTargetGroup&Version=2015-12-01&Name=-val&Port=80")
+        self.assertAnswered(status, text, 400, "ValidationError", xml=True)
+        self.assertStillServing()
+
+    def test_07_logs_requests_are_checked_against_the_logs_model(self):
+        cases = [("CreateLogGroup", {"logGroupName": "bad name"}, "InvalidParameterException", "logGroupName"),
+                 ("CreateLogGroup", {"logGroupName": 5}, "SerializationException", "logGroupName"),
+                 ("CreateLogStream", {"logGroupName": "/val/group", "logStreamName": "a:b"},
+                  "InvalidParameterException", "logStreamName"),
+                 ("PutLogEvents", {"logGroupName": "/val/group", "logStreamName": "s",
+                                   "logEvents": [{"timestamp": "now", "message": "m"}]},
+                  "SerializationException", "logEvents.1.member.timestamp"),
+                 ("GetLogEvents", {"logGroupName": "/val/group", "logStreamName": "s", "limit": 0},
+                  "InvalidParameterException", "limit")]
+        for op, body, code, member in cases:
+            with self.subTest(op=op, member=member):
+                status, text = self.api.json(LOGS, op, json.dumps(body))
+                self.assertAnswered(status, text, 400, code)
+                self.assertIn(member, json.loads(text)["message"])
+        groups = [g["logGroupName"] for g in self.logs.describe_log_groups()["logGroups"]]
+        self.assertNotIn("bad name", groups)
+        self.assertEqual(self.logs.describe_log_streams(logGroupName="/val/group")["logStreams"], [])
+        self.assertStillServing()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
