@@ -6,6 +6,9 @@ packages=(
   libboost-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev nlohmann-json3-dev
   libyaml-cpp-dev libcli11-dev libexpected-dev libgtest-dev libgmock-dev libbenchmark-dev
   libre2-dev curl python3 awscli nginx-light wrk bc
+  # The fuzz targets: clang and its runtimes (libFuzzer, ASan, UBSan and FuzzedDataProvider.h
+  # ship in libclang-rt-14-dev).
+  clang-14 libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs, builds and runs every test (unit and end-to-end) through CTest, then again on an
-# AddressSanitizer/UndefinedBehaviorSanitizer build (skip that pass with SLIPWAY_SANITIZE=0).
+# AddressSanitizer/UndefinedBehaviorSanitizer build (skip that pass with SLIPWAY_SANITIZE=0), then
+# runs each fuzz target for 30 s on its corpus (skip with SLIPWAY_FUZZ=0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -21,4 +22,10 @@ if [ "${SLIPWAY_SANITIZE:-1}" != "0" ]; then
     exit 1
   fi
   echo "no sanitizer reports"
+fi
+
+if [ "${SLIPWAY_FUZZ:-1}" != "0" ]; then
+  echo "== each fuzz target for 30 s (build-fuzz) =="
+  # Fails on any crash or sanitizer report, printing the input that reproduces it.
+  bash bench/fuzz.sh 0.5
 fi

@@ -1,6 +1,9 @@
 // Recursive-descent parser for the subset of XML AWS Query APIs return.
 #include "aws/xml.h"
 
+#include <charconv>
+#include <cstdint>
+
 #include "base/strings.h"
 
 namespace slipway::aws {
@@ -69,6 +72,34 @@ class Parser {
     }
   }
 
+  // Appends the character "&#<digits>;" or "&#x<hex>;" names, as UTF-8. False, appending
+  // nothing, when `ref` is malformed or names no Unicode scalar value: replies come from outside.
+  static bool AppendCharacterReference(const std::string& ref, std::string& out) {
+    const bool hex = !ref.empty() && (ref[0] == 'x' || ref[0] == 'X');
+    const char* first = ref.data() + (hex ? 1 : 0);
+    const char* last = ref.data() + ref.size();
+    uint32_t cp = 0;
+    auto [end, ec] = std::from_chars(first, last, cp, hex ? 16 : 10);
+    if (first == last || ec != std::errc() || end != last) return false;
+    if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+    return true;
+  }
+
   static std::string Unescape(const std::string& raw) {
     std::string out;
     for (size_t i = 0; i < raw.size(); ++i) {
@@ -87,7 +118,7 @@ class Parser {
       else if (ent == "gt") out += '>';
       else if (ent == "quot") out += '"';
       else if (ent == "apos") out += '\'';
-      else if (!ent.empty() && ent[0] == '#') out += static_cast<char>(std::stoi(ent.substr(1)));
+      else if (!ent.empty() && ent[0] == '#' && AppendCharacterReference(ent.substr(1), out)) {}
       else out += "&" + ent + ";";
       i = semi;
     }

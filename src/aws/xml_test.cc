@@ -28,4 +28,10 @@ TEST(Xml, UnterminatedDocumentIsAnError) {
   EXPECT_FALSE(ParseXml("<a><b>x</b>"));
 }
 
+TEST(Xml, ReadsCharacterReferencesAndKeepsMalformedOnesAsText) {
+  auto doc = ParseXml("<m>&#65;&#x42;&#xe9;&#8364; &#ore; &#; &#x; &#99999999999; &#xD800;</m>");
+  ASSERT_TRUE(doc) << doc.error().message;
+  EXPECT_EQ(doc->text, "AB\xc3\xa9\xe2\x82\xac &#ore; &#; &#x; &#99999999999; &#xD800;");
+}
+
 }  // namespace slipway::aws

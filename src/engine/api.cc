@@ -10,9 +10,15 @@ namespace {
 
 constexpr const char* kElbNamespace = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/";
 
+// Messages quote what the client sent (an X-Amz-Target, an operation name), which need not be
+// UTF-8; nlohmann throws on such strings unless told to replace the bad bytes.
+std::string DumpJson(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 ApiHttpResponse JsonError(const ApiError& e) {
   nlohmann::json body{{"__type", e.code}, {"message", e.message}};
-  return {e.status, "application/x-amz-json-1.1", body.dump()};
+  return {e.status, "application/x-amz-json-1.1", DumpJson(body)};
 }
 
 std::string RequestId() {
@@ -109,7 +115,7 @@ ApiHttpResponse ApiFront::HandleJson(const aws::SignableRequest& req,
   if (!body) return JsonError(body.error());
   ApiResult result = (this->*service->handle)(op, *body);
   if (!result) return JsonError(result.error());
-  return {200, "application/x-amz-json-1.1", result->dump()};
+  return {200, "application/x-amz-json-1.1", DumpJson(*result)};
 }
 
 ApiHttpResponse ApiFront::HandleQuery(const aws::SignableRequest& req) {

@@ -1,6 +1,8 @@
 // Result types shared by the engine's AWS API handlers.
 #pragma once
 
+#include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 
@@ -20,5 +22,35 @@ using ApiResult = tl::expected<nlohmann::json, ApiError>;
 /// Query-protocol results are the inner XML of <ActionResult>.
 using XmlResult = tl::expected<std::string, ApiError>;
 using QueryParams = std::map<std::string, std::string>;
+
+/// Request member `key` of `j` as an integer of type T, or `fallback` when `j` has no such member.
+/// A value that is not a number, or a number outside T's range, throws json::type_error, which
+/// the handlers answer as a SerializationException; nlohmann's own conversion of an out-of-range
+/// floating-point number (desiredCount 1e30) is undefined behaviour.
+template <typename T>
+T IntField(const nlohmann::json& j, const char* key, T fallback) {
+  auto it = j.find(key);
+  if (it == j.end()) return fallback;
+  using Limits = std::numeric_limits<T>;
+  if (it->is_number_unsigned()) {
+    if (it->template get<uint64_t>() <= static_cast<uint64_t>(Limits::max())) {
+      return static_cast<T>(it->template get<uint64_t>());
+    }
+  } else if (it->is_number_integer()) {
+    const int64_t v = it->template get<int64_t>();
+    if (v >= static_cast<int64_t>(Limits::min()) && v <= static_cast<int64_t>(Limits::max())) {
+      return static_cast<T>(v);
+    }
+  } else if (it->is_number_float()) {
+    const double v = it->template get<double>();
+    // Limits::max() + 1 is a power of two, so it converts to double exactly.
+    if (v >= static_cast<double>(Limits::min()) && v < static_cast<double>(Limits::max()) + 1.0) {
+      return static_cast<T>(v);
+    }
+  }
+  throw nlohmann::json::type_error::create(
+      302, std::string("member ") + key + " must be an integer within range, not " + it->dump(),
+      nullptr);
+}
 
 }  // namespace slipway::engine

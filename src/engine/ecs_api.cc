@@ -215,8 +215,8 @@ ApiResult ControlPlane::ListTaskDefinitions(const json& r) {
 
 void ControlPlane::ApplyDeploymentConfiguration(Service& s, const json& config) {
   if (!config.is_object()) return;
-  s.maximum_percent = config.value("maximumPercent", s.maximum_percent);
-  s.minimum_healthy_percent = config.value("minimumHealthyPercent", s.minimum_healthy_percent);
+  s.maximum_percent = IntField(config, "maximumPercent", s.maximum_percent);
+  s.minimum_healthy_percent = IntField(config, "minimumHealthyPercent", s.minimum_healthy_percent);
   if (config.contains("deploymentCircuitBreaker")) {
     s.circuit_breaker_enable = config["deploymentCircuitBreaker"].value("enable", false);
     s.circuit_breaker_rollback = config["deploymentCircuitBreaker"].value("rollback", false);
@@ -274,13 +274,13 @@ ApiResult ControlPlane::CreateService(const json& r) {
   s.cluster_arn = (*cluster)->arn;
   s.arn = core_.Arn("ecs", "service/" + (*cluster)->name + "/" + name);
   s.task_definition = (*td)["taskDefinitionArn"];
-  s.desired_count = r.value("desiredCount", 0);
+  s.desired_count = IntField(r, "desiredCount", 0);
   if (auto room = CheckTaskLimit(nullptr, s.desired_count, "desiredCount " + std::to_string(s.desired_count)); !room) {
     return tl::unexpected(room.error());
   }
   s.load_balancers = lbs;
   s.network_configuration = r.value("networkConfiguration", json());
-  s.health_check_grace_period = r.value("healthCheckGracePeriodSeconds", 0);
+  s.health_check_grace_period = IntField(r, "healthCheckGracePeriodSeconds", 0);
   s.launch_type = r.value("launchType", "FARGATE");
   s.created_at = Now();
   ApplyDeploymentConfiguration(s, r.value("deploymentConfiguration", json()));
@@ -313,14 +313,14 @@ ApiResult ControlPlane::UpdateService(const json& r) {
     new_td = (*td)["taskDefinitionArn"];
   }
   if (r.contains("desiredCount")) {
-    const int desired = r["desiredCount"].get<int>();
+    const int desired = IntField(r, "desiredCount", 0);
     if (auto room = CheckTaskLimit(s, desired, "desiredCount " + std::to_string(desired)); !room) {
       return tl::unexpected(room.error());
     }
     s->desired_count = desired;
   }
   if (r.contains("healthCheckGracePeriodSeconds")) {
-    s->health_check_grace_period = r["healthCheckGracePeriodSeconds"].get<int>();
+    s->health_check_grace_period = IntField(r, "healthCheckGracePeriodSeconds", 0);
   }
   ApplyDeploymentConfiguration(*s, r.value("deploymentConfiguration", json()));
   bool force = r.value("forceNewDeployment", false);
@@ -526,7 +526,7 @@ ApiResult ControlPlane::RunTask(const json& r) {
   if (!cluster) return tl::unexpected(cluster.error());
   const json* td = FindTaskDefinition(r.value("taskDefinition", ""));
   if (td == nullptr) return tl::unexpected(InvalidParameter("TaskDefinition not found."));
-  const int count = r.value("count", 1);
+  const int count = IntField(r, "count", 1);
   if (count < 1 || count > 10) return tl::unexpected(InvalidParameter("Count must be between 1 and 10."));
   if (auto room = CheckTaskLimit(nullptr, count, "RunTask count " + std::to_string(count)); !room) {
     return tl::unexpected(room.error());

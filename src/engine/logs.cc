@@ -272,7 +272,7 @@ ApiResult LogService::CreateLogStream(const json& r, int64_t now_ms) {
 
 ApiResult LogService::DescribeLogGroups(const json& r) {
   std::string prefix = r.value("logGroupNamePrefix", "");
-  int limit = std::clamp(r.value("limit", 50), 1, 50);
+  int limit = std::clamp(IntField(r, "limit", 50), 1, 50);
   std::string after = r.value("nextToken", "");
   auto s = Prepare(db_.get(),
                    "SELECT g.name, g.created, COALESCE((SELECT SUM(bytes) FROM log_streams WHERE grp = g.name), 0), "
@@ -309,7 +309,7 @@ ApiResult LogService::DescribeLogStreams(const json& r) {
   if (by_time && !prefix.empty()) {
     return tl::unexpected(Invalid("Cannot order by LastEventTime with a logStreamNamePrefix."));
   }
-  int limit = std::clamp(r.value("limit", 50), 1, 50);
+  int limit = std::clamp(IntField(r, "limit", 50), 1, 50);
   std::string sql = "SELECT name, created, first_ts, last_ts, last_ingest, bytes FROM log_streams "
                     "WHERE grp = ?1 AND substr(name, 1, length(?2)) = ?2 ORDER BY ";
   sql += by_time ? "COALESCE(last_ts, 0)" : "name";
@@ -389,7 +389,7 @@ ApiResult LogService::PutLogEvents(const json& r, int64_t now_ms) {
   std::vector<LogLine> lines;
   int64_t previous = 0;
   for (const auto& e : r.value("logEvents", json::array())) {
-    LogLine line{e.value("timestamp", int64_t{0}), e.value("message", "")};
+    LogLine line{IntField(e, "timestamp", int64_t{0}), e.value("message", "")};
     if (line.timestamp_ms < previous) {
       return tl::unexpected(Invalid("Log events in a single PutLogEvents request must be in chronological order."));
     }
@@ -408,9 +408,9 @@ ApiResult LogService::GetLogEvents(const json& r) {
   auto names = ExistingStream(r);
   if (!names) return tl::unexpected(names.error());
   const auto& [group, stream] = *names;
-  const int limit = std::clamp(r.value("limit", kMaxLimit), 1, kMaxLimit);
-  const int64_t start = r.value("startTime", int64_t{0});
-  const int64_t end = r.value("endTime", int64_t{INT64_MAX});
+  const int limit = std::clamp(IntField(r, "limit", kMaxLimit), 1, kMaxLimit);
+  const int64_t start = IntField(r, "startTime", int64_t{0});
+  const int64_t end = IntField(r, "endTime", int64_t{INT64_MAX});
   std::optional<std::pair<char, int64_t>> token;
   if (r.contains("nextToken")) {
     token = ParseToken(r["nextToken"].get<std::string>());
@@ -465,7 +465,7 @@ ApiResult LogService::FilterLogEvents(const json& r) {
   }
   const std::string pattern = r.value("filterPattern", "");
   if (auto probe = MatchesFilterPattern(pattern, ""); !probe) return tl::unexpected(Invalid(probe.error()));
-  const int limit = std::clamp(r.value("limit", kMaxLimit), 1, kMaxLimit);
+  const int limit = std::clamp(IntField(r, "limit", kMaxLimit), 1, kMaxLimit);
   int64_t after = 0;
   if (r.contains("nextToken")) {
     auto token = ParseToken(r["nextToken"].get<std::string>());
@@ -478,8 +478,8 @@ ApiResult LogService::FilterLogEvents(const json& r) {
   if (!s) return tl::unexpected(Internal(s.error().message));
   Bind(s->get(), 1, *group);
   Bind(s->get(), 2, after);
-  Bind(s->get(), 3, r.value("startTime", int64_t{0}));
-  Bind(s->get(), 4, r.value("endTime", int64_t{INT64_MAX}));
+  Bind(s->get(), 3, IntField(r, "startTime", int64_t{0}));
+  Bind(s->get(), 4, IntField(r, "endTime", int64_t{INT64_MAX}));
   Bind(s->get(), 5, prefix);
   json out{{"events", json::array()}, {"searchedLogStreams", json::array()}};
   std::set<std::string> searched;

@@ -52,6 +52,22 @@ TEST_F(LogServiceTest, MissingGroupAndStreamAreResourceNotFound) {
   EXPECT_EQ(unnamed.error().code, "InvalidParameterException");
 }
 
+TEST_F(LogServiceTest, NumbersBeyondTheirFieldsRangeAreSerializationErrors) {
+  Call("CreateLogGroup", {{"logGroupName", "/g"}});
+  Call("CreateLogStream", {{"logGroupName", "/g"}, {"logStreamName", "s"}});
+  for (const json& r : {json{{"limit", 1e30}}, json{{"startTime", -1e300}}, json{{"limit", 4294967296}}}) {
+    json get{{"logGroupName", "/g"}, {"logStreamName", "s"}};
+    get.update(r);
+    auto out = logs_->Handle("GetLogEvents", get, 0);
+    ASSERT_FALSE(out) << r.dump();
+    EXPECT_EQ(out.error().code, "SerializationException") << r.dump();
+  }
+  auto put = logs_->Handle("PutLogEvents", {{"logGroupName", "/g"}, {"logStreamName", "s"},
+                                            {"logEvents", {{{"timestamp", 1e19}, {"message", "x"}}}}}, 0);
+  ASSERT_FALSE(put);
+  EXPECT_EQ(put.error().code, "SerializationException");
+}
+
 TEST_F(LogServiceTest, GetLogEventsPagesForwardAndBackwardAndRepeatsTheTokenAtTheEnd) {
   std::vector<LogLine> lines;
   for (int i = 1; i <= 5; ++i) lines.push_back({1000 + i, "line " + std::to_string(i)});

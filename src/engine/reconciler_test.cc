@@ -26,7 +26,9 @@ class NoListeners final : public DataPlane {
 class ReconcilerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("slipway-reconciler-" + std::to_string(::getpid()));
+    static int test_number = 0;
+    dir_ = std::filesystem::temp_directory_path() /
+           ("slipway-reconciler-" + std::to_string(::getpid()) + "-" + std::to_string(++test_number));
     std::filesystem::create_directories(dir_);
     logs_ = std::move(*LogService::Open((dir_ / "logs.db").string()));
     Open();
@@ -51,7 +53,19 @@ class ReconcilerTest : public ::testing::Test {
   }
   void TearDown() override {
     if (control_) control_->Shutdown(Millis(100));
-    std::filesystem::remove_all(dir_);
+    // A supervisor the test left (e.g. one the engine never recorded) may still be writing its
+    // exit record: wait for every supervisor lock to be free before removing the directory.
+    std::error_code ec;
+    for (int i = 0; i < 100; ++i) {
+      bool held = false;
+      for (const auto& f : std::filesystem::recursive_directory_iterator(dir_, ec)) {
+        held = held || (f.path().extension() == ".lock" && LockHeld(f.path().string()));
+      }
+      if (!held) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::filesystem::remove_all(dir_, ec);
+    EXPECT_FALSE(ec) << "removing " << dir_ << ": " << ec.message();
   }
 
   json Ecs(const std::string& op, const json& r) {
@@ -344,6 +358,24 @@ TEST_F(ReconcilerTest, AWriteThatCannotBeCommittedIsRefusedAndUndone) {
   control_->Tick();  // nothing of it is committed later either
   Crash();
   EXPECT_FALSE(control_->HandleEcs("DescribeTaskDefinition", {{"taskDefinition", "undone"}}));
+}
+
+TEST_F(ReconcilerTest, CountsBeyondTheIntegerRangeAreSerializationErrors) {
+  const std::string td = Register("exec sleep 600");
+  auto create = control_->HandleEcs("CreateService", {{"cluster", "c"}, {"serviceName", "s"},
+                                                      {"taskDefinition", td}, {"desiredCount", 1e30}});
+  ASSERT_FALSE(create);
+  EXPECT_EQ(create.error().code, "SerializationException");
+  auto run = control_->HandleEcs("RunTask", {{"cluster", "c"}, {"taskDefinition", td}, {"count", -1e30}});
+  ASSERT_FALSE(run);
+  EXPECT_EQ(run.error().code, "SerializationException");
+  Ecs("CreateService", {{"cluster", "c"}, {"serviceName", "s"}, {"taskDefinition", td}, {"desiredCount", 0}});
+  auto update = control_->HandleEcs(
+      "UpdateService", {{"cluster", "c"}, {"service", "s"}, {"desiredCount", 4294967297},
+                        {"deploymentConfiguration", {{"maximumPercent", 1e10}}}});
+  ASSERT_FALSE(update);
+  EXPECT_EQ(update.error().code, "SerializationException");
+  EXPECT_EQ(Service()["desiredCount"], 0);
 }
 
 }  // namespace

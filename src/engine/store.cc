@@ -2,6 +2,7 @@
 #include "engine/store.h"
 
 #include <cstdio>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -29,7 +30,7 @@ Result<Database> OpenDatabase(const std::string& path, const std::string& schema
   Database db(raw);
   if (rc != SQLITE_OK) return Fail("open " + path + ": " + (raw ? sqlite3_errmsg(raw) : "out of memory"));
   char* err = nullptr;
-  const std::string setup = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;" + schema;
+  const std::string setup = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA journal_size_limit=67108864;" + schema;
   if (sqlite3_exec(db.get(), setup.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown";
     sqlite3_free(err);
@@ -96,7 +97,15 @@ Result<void> Store::Commit(const State& state, const std::set<ObjectRef>& refs) 
   if (refs.empty()) return {};
   if (auto r = Exec("BEGIN IMMEDIATE"); !r) return r;
   for (const auto& ref : refs) {
-    const auto body = StoredObject(state, ref);
+    std::optional<std::string> body;
+    try {
+      body = StoredObject(state, ref);
+    } catch (const nlohmann::json::exception& e) {
+      // E.g. a string that is not UTF-8. The transaction must not stay open, or every later
+      // commit would fail to begin.
+      (void)Exec("ROLLBACK");
+      return Fail("store " + std::string(KindName(ref.first)) + " " + ref.second + ": " + e.what());
+    }
     sqlite3_stmt* s = body ? upsert_.get() : erase_.get();
     sqlite3_reset(s);
     Bind(s, 1, std::string(KindName(ref.first)));

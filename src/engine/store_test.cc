@@ -71,6 +71,18 @@ TEST_F(StoreTest, WhatIsCommittedIsWhatALaterOpenLoads) {
   EXPECT_EQ(loaded->tags.at("arn:c")[0]["value"], "v");
 }
 
+TEST_F(StoreTest, AnObjectThatCannotBeWrittenFailsItsCommitAndTheNextOneStillWorks) {
+  State s = Sample();
+  s.load_balancers["arn:lb"] = LoadBalancer{.arn = "arn:lb", .name = "\xff\xfe"};
+  auto store = Store::Open(Path());
+  ASSERT_TRUE(store);
+  auto failed = (*store)->Commit(s, {{ObjectKind::kLoadBalancer, "arn:lb"}});
+  ASSERT_FALSE(failed);
+  EXPECT_NE(failed.error().message.find("arn:lb"), std::string::npos) << failed.error().message;
+  auto next = (*store)->Commit(s, {{ObjectKind::kCluster, "c"}});
+  EXPECT_TRUE(next) << next.error().message;
+}
+
 TEST_F(StoreTest, OnlyTouchedObjectsAreWrittenAndRemovedOnesAreDeleted) {
   State s = Sample();
   auto store = Store::Open(Path());

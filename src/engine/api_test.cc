@@ -1,0 +1,91 @@
+// The API front on hostile requests: whatever the bytes, it answers with an AWS-shaped error.
+#include "engine/api.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+namespace slipway::engine {
+namespace {
+
+using nlohmann::json;
+
+class NoListeners final : public DataPlane {
+ public:
+  Result<void> OpenListener(const std::string&, int) override { return {}; }
+  void Publish(std::shared_ptr<const RoutingTable>) override {}
+  void Check(const HealthCheckSpec&, std::function<void(HealthCheckResult)>) override {}
+};
+
+const aws::Credentials kCredentials{"AKIDAPITEST", "api-test-secret", ""};
+
+class ApiFrontTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("slipway-api-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+    store_ = std::move(*Store::Open((dir_ / "engine.db").string()));
+    logs_ = std::move(*LogService::Open((dir_ / "logs.db").string()));
+    control_ = std::make_unique<ControlPlane>(clock_, runtime_, data_plane_, *store_, *logs_,
+                                              ControlPlaneOptions{dir_.string()});
+    front_ = std::make_unique<ApiFront>(*control_, *logs_, clock_, kCredentials, "us-east-1");
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  /// Sends `request` signed for `service` with the front's own key.
+  ApiHttpResponse SendSigned(ApiHttpRequest request, const std::string& service) {
+    aws::SignableRequest s{request.method, "/", "", request.headers, request.body};
+    s.headers.emplace_back("Host", "127.0.0.1");
+    aws::Sign(s, kCredentials, {"us-east-1", service}, clock_.WallNow());
+    request.headers = s.headers;
+    return front_->Handle(request);
+  }
+
+  std::filesystem::path dir_;
+  FakeClock clock_;
+  ExecRuntime runtime_{/*use_cgroups=*/false};
+  NoListeners data_plane_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<LogService> logs_;
+  std::unique_ptr<ControlPlane> control_;
+  std::unique_ptr<ApiFront> front_;
+};
+
+TEST_F(ApiFrontTest, AnUnknownTargetThatIsNotUtf8GetsAJsonError) {
+  // Before any signature check: anyone who can reach the port can send this.
+  ApiHttpResponse reply = front_->Handle(
+      {"POST", "/", {{"X-Amz-Target", "\xff\xfe\x92.CreateCluster"}}, "{}"});
+  EXPECT_EQ(reply.status, 400);
+  json body = json::parse(reply.body, nullptr, false);
+  ASSERT_TRUE(body.is_object()) << reply.body;
+  EXPECT_EQ(body["__type"], "UnknownOperationException");
+}
+
+TEST_F(ApiFrontTest, AnUnknownEcsOperationThatIsNotUtf8GetsAJsonError) {
+  ApiHttpResponse reply = SendSigned(
+      {"POST", "/", {{"X-Amz-Target", "AmazonEC2ContainerServiceV20141113.\xc3\x28"}}, "{}"}, "ecs");
+  EXPECT_EQ(reply.status, 400);
+  json body = json::parse(reply.body, nullptr, false);
+  ASSERT_TRUE(body.is_object()) << reply.body;
+  EXPECT_EQ(body["__type"], "UnknownOperationException");
+}
+
+TEST_F(ApiFrontTest, AQueryParameterThatIsNotUtf8IsRefusedAndTheEngineKeepsSaving) {
+  const std::string form = "application/x-www-form-urlencoded; charset=utf-8";
+  ApiHttpResponse refused = SendSigned(
+      {"POST", "/", {{"Content-Type", form}},
+       "Action=CreateLoadBalancer&Version=2015-12-01&Name=%FF%FE"},
+      "elasticloadbalancing");
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_NE(refused.body.find("<Code>ValidationError</Code>"), std::string::npos) << refused.body;
+  // Nothing unsavable reached the state: later changes are still committed.
+  ApiHttpResponse created = SendSigned(
+      {"POST", "/", {{"Content-Type", form}},
+       "Action=CreateLoadBalancer&Version=2015-12-01&Name=demo"},
+      "elasticloadbalancing");
+  EXPECT_EQ(created.status, 200) << created.body;
+}
+
+}  // namespace
+}  // namespace slipway::engine
