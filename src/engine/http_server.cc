@@ -114,9 +114,11 @@ asio::awaitable<void> Session(tcp::socket socket, std::shared_ptr<ApiHandler> ha
     const bool keep_alive = req.keep_alive() && !connections->closing;
     // The handler may wait for the control plane's lock; it runs on the API's own threads so the
     // proxy's io threads never wait with it.
-    ApiHttpResponse out = co_await asio::co_spawn(
-        workers, [handler, in = std::move(in)]() -> asio::awaitable<ApiHttpResponse> { co_return (*handler)(in); },
-        asio::use_awaitable);
+    // The job is a named local, not a temporary inside the co_await: GCC 12 destroys a closure
+    // temporary of a co_await expression twice (a double free of the request it captured).
+    auto request = std::make_shared<const ApiHttpRequest>(std::move(in));
+    auto job = [handler, request]() -> asio::awaitable<ApiHttpResponse> { co_return (*handler)(*request); };
+    ApiHttpResponse out = co_await asio::co_spawn(workers, std::move(job), asio::use_awaitable);
     stream.expires_after(kRequestTimeout);
     if (!co_await Reply(stream, std::move(out), req.version(), keep_alive) || !keep_alive) break;
   }
