@@ -1,5 +1,6 @@
 """Crash recovery that adopts instead of restarting, a planned restart that drops nothing, a task
 limit that holds with hundreds of tasks, and releases that pass on a busy machine."""
+import json
 import os
 import signal
 import socket
@@ -110,6 +111,55 @@ class RecoveryTest(unittest.TestCase):
         self.assertEqual(load.failed(), 0, "codes=%s errors=%s" % (load.codes, load.errors[:5]))
         # The same tasks serve after both restarts, and the API answers.
         self.assertEqual(len(self.running_tasks()), 2)
+
+    def test_2b_a_successor_that_served_and_died_leaves_no_second_engine(self):
+        """The restart client dies after its successor served (no "done" ever reaches the old
+        engine). The old engine must not resume on its stale memory next to whatever the
+        successor changed: it exits, and `engine start` adopts the tasks."""
+        before = {t["taskArn"].rsplit("/", 1)[1] for t in self.running_tasks()}
+        old = self.engine.pid
+        control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        control.connect(os.path.join(self.engine.data_dir, "engine.sock"))
+        control.sendall(b"handoff\n")
+        msg, fds, _, _ = socket.recv_fds(control, 65536, 16)
+        reply = json.loads(msg.decode().split("\n", 1)[0])
+        self.assertEqual(len(fds), len(reply["sockets"]))
+        # The successor gets them as 3, 4, ...; park them high first so no dup2 overwrites another.
+        parked = [os.dup2(fd, 200 + i, inheritable=True) for i, fd in enumerate(fds)]
+
+        def place():
+            for i, fd in enumerate(parked):
+                os.dup2(fd, 3 + i)
+
+        settings = reply["settings"]
+        successor = subprocess.Popen(
+            [SLIPWAY, "engine", "run", "--data-dir", self.engine.data_dir,
+             "--listen", "%s:%d" % (settings.get("host", "127.0.0.1"), settings["port"]),
+             "--region", settings.get("region", "us-east-1"), "--max-tasks", str(settings.get("maxTasks", 0)),
+             "--inherited-sockets", ",".join(reply["sockets"])],
+            env=self.engine.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=place, pass_fds=tuple(range(3, 3 + len(parked))))
+        for fd in fds + parked:
+            os.close(fd)
+        deadline = time.time() + 30
+        while time.time() < deadline and self.engine.pid != successor.pid:
+            self.assertIsNone(successor.poll(), "the successor exited before serving")
+            time.sleep(0.02)
+        self.assertEqual(self.engine.pid, successor.pid, "the successor never served")
+        successor.kill()
+        successor.wait()
+        control.close()  # the client dies too: no "done"
+
+        deadline = time.time() + 30
+        while time.time() < deadline and not process_gone(old):
+            time.sleep(0.05)
+        self.assertTrue(process_gone(old), "the old engine resumed after its successor had served")
+        with open(os.path.join(self.engine.data_dir, "engine.log")) as f:
+            self.assertIn("served and then exited", f.read())
+        self.start_engine()
+        self.ecs = self.engine.client("ecs")
+        after = {t["taskArn"].rsplit("/", 1)[1] for t in self.running_tasks()}
+        self.assertEqual(after, before, "the tasks were not adopted")
 
     def test_3_two_hundred_tasks_get_two_hundred_ports_and_all_serve(self):
         out = self.engine.slipway("engine", "stop")
