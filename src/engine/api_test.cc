@@ -6,17 +6,12 @@
 
 #include <filesystem>
 
+#include "engine/testing/inert_data_plane.h"
+
 namespace slipway::engine {
 namespace {
 
 using nlohmann::json;
-
-class NoListeners final : public DataPlane {
- public:
-  Result<void> OpenListener(const std::string&, int) override { return {}; }
-  void Publish(std::shared_ptr<const RoutingTable>) override {}
-  void Check(const HealthCheckSpec&, std::function<void(HealthCheckResult)>) override {}
-};
 
 const aws::Credentials kCredentials{"AKIDAPITEST", "api-test-secret", ""};
 
@@ -45,7 +40,7 @@ class ApiFrontTest : public ::testing::Test {
   std::filesystem::path dir_;
   FakeClock clock_;
   ExecRuntime runtime_{/*use_cgroups=*/false};
-  NoListeners data_plane_;
+  InertDataPlane data_plane_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<LogService> logs_;
   std::unique_ptr<ControlPlane> control_;

@@ -10,18 +10,12 @@
 #include "engine/control_plane.h"
 #include "engine/runtime/supervisor_files.h"
 #include "engine/sqlite_util.h"
+#include "engine/testing/inert_data_plane.h"
 
 namespace slipway::engine {
 namespace {
 
 using nlohmann::json;
-
-class NoListeners final : public DataPlane {
- public:
-  Result<void> OpenListener(const std::string&, int) override { return {}; }
-  void Publish(std::shared_ptr<const RoutingTable>) override {}
-  void Check(const HealthCheckSpec&, std::function<void(HealthCheckResult)>) override {}
-};
 
 class ReconcilerTest : public ::testing::Test {
  protected:
@@ -127,7 +121,7 @@ class ReconcilerTest : public ::testing::Test {
   std::unique_ptr<ExecRuntime> runtime_;
   LoadSummary summary_;
   int max_tasks_ = 128;
-  NoListeners data_plane_;
+  InertDataPlane data_plane_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<LogService> logs_;
   std::unique_ptr<ControlPlane> control_;

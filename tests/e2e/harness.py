@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import unittest
 
 import boto3
 
@@ -114,6 +115,26 @@ class Engine:
                              capture_output=True, text=True, timeout=120)
         assert out.returncode == 0, "aws %s failed: %s" % (" ".join(args), out.stderr)
         return json.loads(out.stdout) if out.stdout.strip() else {}
+
+
+class ReleasedEngineTest(unittest.TestCase):
+    """Tests sharing one engine on which the demo's v1 is released to dev (`ecs` is a client)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.engine = Engine()
+        try:
+            cls.engine.start()
+            out = cls.engine.deploy("v1")
+            assert out.returncode == 0, out.stdout + out.stderr
+        except BaseException:
+            cls.engine.stop()  # tearDownClass does not run when setUpClass fails
+            raise
+        cls.ecs = cls.engine.client("ecs")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.engine.stop()
 
 
 class Load:

@@ -10,7 +10,7 @@ import threading
 import time
 import unittest
 
-from harness import SLIPWAY, Engine
+from harness import SLIPWAY, ReleasedEngineTest
 
 CLUSTER, SERVICE = "demo-dev", "demo-dev-web"
 
@@ -44,19 +44,7 @@ class Deploy:
         return self.proc.returncode, "".join(self.out), "".join(self.err)
 
 
-class InterruptTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.engine = Engine()
-        cls.engine.start()
-        out = cls.engine.deploy("v1")
-        assert out.returncode == 0, out.stdout + out.stderr
-        cls.ecs = cls.engine.client("ecs")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.engine.stop()
-
+class InterruptTest(ReleasedEngineTest):
     # --- what the tests look at -------------------------------------------------------------
 
     def service(self):

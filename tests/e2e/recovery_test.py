@@ -10,7 +10,7 @@ import threading
 import time
 import unittest
 
-from harness import SLIPWAY, Engine, Load, process_gone
+from harness import SLIPWAY, Load, ReleasedEngineTest, process_gone
 
 CLUSTER, SERVICE = "demo-dev", "demo-dev-web"
 
@@ -29,19 +29,7 @@ def supervised_pids(engine, task_id):
     return pids
 
 
-class RecoveryTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.engine = Engine()
-        cls.engine.start()
-        out = cls.engine.deploy("v1")
-        assert out.returncode == 0, out.stdout + out.stderr
-        cls.ecs = cls.engine.client("ecs")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.engine.stop()
-
+class RecoveryTest(ReleasedEngineTest):
     def running_tasks(self, cluster=CLUSTER, service=SERVICE):
         arns = self.ecs.list_tasks(cluster=cluster, serviceName=service)["taskArns"]
         if not arns:

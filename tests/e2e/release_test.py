@@ -8,21 +8,10 @@ import urllib.request
 import boto3
 import botocore.exceptions
 
-from harness import AWS, Engine, Load
+from harness import AWS, Load, ReleasedEngineTest
 
 
-class ReleaseTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.engine = Engine()
-        cls.engine.start()
-        out = cls.engine.deploy("v1")
-        assert out.returncode == 0, out.stdout + out.stderr
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.engine.stop()
-
+class ReleaseTest(ReleasedEngineTest):
     def get(self, path="/"):
         with urllib.request.urlopen("http://127.0.0.1:%d%s" % (self.engine.listener_port, path), timeout=5) as r:
             return r.status, r.read().decode()

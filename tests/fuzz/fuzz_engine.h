@@ -13,6 +13,7 @@
 #include "engine/api.h"
 #include "engine/control_plane.h"
 #include "engine/runtime/runtime.h"
+#include "engine/testing/inert_data_plane.h"
 
 namespace slipway::fuzz {
 
@@ -20,14 +21,6 @@ namespace slipway::fuzz {
 inline const aws::Credentials kFuzzCredentials{"AKIDSLIPWAYFUZZ", "fuzz-secret-key", ""};
 /// The region the engine serves.
 inline constexpr const char* kFuzzRegion = "us-east-1";
-
-/// A data plane that opens nothing and checks nothing.
-class NoDataPlane final : public engine::DataPlane {
- public:
-  Result<void> OpenListener(const std::string&, int) override { return {}; }
-  void Publish(std::shared_ptr<const engine::RoutingTable>) override {}
-  void Check(const engine::HealthCheckSpec&, std::function<void(engine::HealthCheckResult)>) override {}
-};
 
 /// One engine kept across fuzz iterations. It starts over on empty stores every `recycle_every`
 /// inputs so that its state, and with it the cost of each call, stays bounded in long runs.
@@ -67,7 +60,7 @@ class FuzzEngine {
   std::filesystem::path dir_;
   FakeClock clock_;
   engine::ExecRuntime runtime_{/*use_cgroups=*/false, "/nonexistent/slipway-supervisor"};
-  NoDataPlane data_plane_;
+  engine::InertDataPlane data_plane_;
   std::unique_ptr<engine::Store> store_;
   std::unique_ptr<engine::LogService> logs_;
   std::unique_ptr<engine::ControlPlane> control_;
