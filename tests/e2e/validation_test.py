@@ -3,6 +3,8 @@ nothing of it, and keeps answering. Requests are signed by botocore but sent raw
 can be what no SDK would send."""
 import http.client
 import json
+import socket
+import time
 import unittest
 from xml.etree import ElementTree
 
@@ -206,6 +208,39 @@ class ValidationTest(unittest.TestCase):
         groups = [g["logGroupName"] for g in self.logs.describe_log_groups()["logGroups"]]
         self.assertNotIn("bad name", groups)
         self.assertEqual(self.logs.describe_log_streams(logGroupName="/val/group")["logStreams"], [])
+        self.assertStillServing()
+
+    def test_08_silent_connections_cannot_lock_clients_out(self):
+        # 300 connections that never send a byte: past the engine's 256 the rest are closed at
+        # once, and the silent ones are closed once their first request is overdue (10 s).
+        silent = [socket.create_connection(("127.0.0.1", self.engine.api_port), timeout=30) for _ in range(300)]
+        try:
+            time.sleep(0.5)
+            closed_at_once = 0
+            for s in silent[-20:]:
+                s.settimeout(2)
+                try:
+                    closed_at_once += s.recv(1) == b""
+                except ConnectionResetError:
+                    closed_at_once += 1
+                except socket.timeout:
+                    pass  # still open
+            self.assertEqual(closed_at_once, 20, "connections past the cap were kept open")
+            status = None
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                try:
+                    status, text = self.api.json(ECS, "DescribeClusters", json.dumps({"clusters": [CLUSTER]}))
+                    if status == 200:
+                        break
+                except (ConnectionError, http.client.HTTPException, OSError):
+                    pass
+                time.sleep(0.5)
+            self.assertEqual(status, 200, "the API stayed locked out by silent connections")
+            self.assertEqual(silent[0].recv(1), b"", "a silent connection was kept past its deadline")
+        finally:
+            for s in silent:
+                s.close()
         self.assertStillServing()
 
 
