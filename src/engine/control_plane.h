@@ -65,8 +65,10 @@ class ControlPlane {
   /// Commits outstanding changes and stops changing state (a restart hands over to a new engine,
   /// which adopts the tasks); later calls answer ServiceUnavailable.
   void Freeze();
-  /// Undoes Freeze() when the successor never came.
-  void Unfreeze();
+  /// Undoes Freeze() when the successor never came, and returns true; returns false (and stays
+  /// frozen) when another process has written the state since Freeze(): a successor that got as
+  /// far as loading it may have changed it, so this engine's memory is stale.
+  bool Unfreeze();
   /// Tasks alive now (not STOPPED), for `engine status`.
   int LiveTasks();
 
@@ -139,6 +141,9 @@ class ControlPlane {
   [[nodiscard]] Result<void> Commit();
   /// Commit() for an API call: when it fails, the call's changes are undone in memory too, so
   /// what the caller is told (an error) is what happened.
+  /// Commits what was changed before an API call (a failed tick's changes, health results); an
+  /// error to answer with if that fails.
+  [[nodiscard]] tl::expected<void, ApiError> CommitEarlierChanges(const std::string& error_code);
   [[nodiscard]] Result<void> CommitOrRevert();
 
   double Now() const { return core_.Now(); }
@@ -150,6 +155,7 @@ class ControlPlane {
   ControlPlaneOptions options_;
   LoadBalancing lb_;
   PortPool ports_;
+  long long frozen_at_version_ = -1;  ///< the store's data_version when Freeze() ran
   std::set<std::string> unshipped_;  ///< stopped tasks whose output is not yet all shipped
   double launch_tokens_ = 0;   ///< launches allowed now (refilled at launches_per_second)
   double tokens_at_ = 0;       ///< when launch_tokens_ was last refilled

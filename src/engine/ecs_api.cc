@@ -31,6 +31,7 @@ ApiError HandedOver() {
 XmlResult ControlPlane::HandleElb(const std::string& action, const QueryParams& params) {
   std::lock_guard lock(core_.mu);
   if (core_.frozen) return tl::unexpected(HandedOver());
+  if (auto earlier = CommitEarlierChanges("InternalFailure"); !earlier) return tl::unexpected(earlier.error());
   XmlResult result = lb_.Handle(action, params);
   // Acknowledged means durable: whatever the call changed is committed before the answer leaves.
   if (auto committed = CommitOrRevert(); !committed) {
@@ -67,6 +68,7 @@ ApiResult ControlPlane::HandleEcs(const std::string& op, const json& r) {
     return tl::unexpected(ApiError{"UnknownOperationException",
                                    "The engine does not implement ECS operation " + op + ".", 400});
   }
+  if (auto earlier = CommitEarlierChanges("ServerException"); !earlier) return tl::unexpected(earlier.error());
   ApiResult result;
   try {
     result = (this->*(it->second))(r);

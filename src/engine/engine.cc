@@ -226,9 +226,10 @@ Result<void> RunEngine(const EngineOptions& options) {
     return out;
   };
   hooks.abort = [&]() {
-    control.Unfreeze();
+    if (!control.Unfreeze()) return false;
     api.ResumeAccepting();
     proxy->ResumeAccepting();
+    return true;
   };
   HandoffService handoff(options.data_dir, info, std::move(hooks));
   if (auto h = handoff.Start(); !h) return h;

@@ -91,8 +91,13 @@ void HandoffService::Serve(int client) {
     done_ = true;
     return;
   }
+  if (!hooks_.abort()) {
+    std::fprintf(stderr, "slipway engine: the new engine wrote the state before it exited; this one stops too, "
+                         "leaving the tasks running: `slipway engine start` adopts them\n");
+    done_ = true;
+    return;
+  }
   std::fprintf(stderr, "slipway engine: the handoff did not complete; serving on\n");
-  hooks_.abort();
 }
 
 Result<EngineInfo> Restart(const std::string& program, EngineOptions options) {
@@ -155,6 +160,11 @@ Result<EngineInfo> Restart(const std::string& program, EngineOptions options) {
       return *info;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (auto info = ReadEngineInfo(options.data_dir); info && info->pid == child->pid()) {
+    child->Release();  // it came up in the last moment: it serves
+    (void)SendLine(sock->get(), "done");
+    return *info;
   }
   child->Signal(SIGKILL);
   return Fail("the new engine did not come up within 15 s; the old one serves on. From engine.log:\n" +

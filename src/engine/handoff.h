@@ -28,8 +28,9 @@ struct HandedSockets {
 struct HandoffHooks {
   /// Stop accepting, commit and freeze the state, and collect the sockets.
   std::function<HandedSockets()> begin;
-  /// The successor never came: accept and change state again.
-  std::function<void()> abort;
+  /// The successor never came: accept and change state again. Returns false when this engine
+  /// cannot resume (the successor wrote the state before it died).
+  std::function<bool()> abort;
 };
 
 /// Serves the control socket on its own thread. One handoff at a time; the socket is 0600 in a

@@ -214,7 +214,15 @@ bool RestoreObject(State& s, ObjectKind kind, const std::string& key, const std:
       case ObjectKind::kListener: Load(s.listeners, key, j); break;
       case ObjectKind::kRule: Load(s.rules, key, j); break;
       case ObjectKind::kTags: s.tags[key] = j; break;
-      case ObjectKind::kTargetGroup: Load(s.target_groups, key, j); break;
+      case ObjectKind::kTargetGroup: {
+        // A target group's row does not hold its targets (each is a row of its own): restoring
+        // the group over one in memory keeps the targets it has.
+        auto it = s.target_groups.find(key);
+        auto targets = it != s.target_groups.end() ? it->second.targets : decltype(it->second.targets){};
+        Load(s.target_groups, key, j);
+        s.target_groups[key].targets = std::move(targets);
+        break;
+      }
       case ObjectKind::kTaskDefinition: {
         auto [family, revision] = SplitRevision(key);
         if (revision < 1 || !j.is_object()) return false;

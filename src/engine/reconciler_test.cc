@@ -267,12 +267,18 @@ TEST_F(ReconcilerTest, AStoppedTaskIsKeptForAnHourThenRemovedWithItsDirectory) {
 }
 
 TEST_F(ReconcilerTest, TaskOutputShipsInBoundedChunksAsUtf8Events) {
-  // 600 KiB on one line, then a line that is not UTF-8: more than one tick's chunk each time.
+  // 600 KiB on one line, 600 KB of short lines of two-byte characters, 300 KB of them on one line,
+  // then a line that is not UTF-8: more than a tick's chunk each, most unshipped when it stops.
   const json awslogs{{"logConfiguration",
                       {{"logDriver", "awslogs"},
                        {"options", {{"awslogs-group", "/t"}, {"awslogs-region", "us-east-1"},
                                     {"awslogs-stream-prefix", "p"}, {"awslogs-create-group", "true"}}}}}};
-  json task = RunToStop(Register("head -c 614400 /dev/zero | tr '\\000' a; echo; printf 'caf\\351\\n'", awslogs));
+  std::string accented;
+  for (int i = 0; i < 100; ++i) accented += "\xc3\xa9";
+  json task = RunToStop(Register("head -c 614400 /dev/zero | tr '\\000' a; echo; yes '" + accented +
+                                     "' | head -n 3000; head -c 150000 /dev/zero | tr '\\000' x | sed 's/x/\xc3\xa9/g'; echo;"
+                                     "printf 'caf\\351\\n'",
+                                 awslogs));
   ASSERT_EQ(task["lastStatus"], "STOPPED");
   const std::string id = task["taskArn"].get<std::string>().substr(task["taskArn"].get<std::string>().rfind('/') + 1);
   // What is left after the task stopped ships a chunk per tick, until the last line is there.
@@ -283,15 +289,26 @@ TEST_F(ReconcilerTest, TaskOutputShipsInBoundedChunksAsUtf8Events) {
     return events && !(*events)["events"].empty() &&
            (*events)["events"].back()["message"].get<std::string>().substr(0, 3) == "caf";
   }, 100)) << (events ? std::to_string((*events)["events"].size()) + " events" : events.error().message);
-  size_t a = 0;
+  size_t a = 0, whole_accented = 0, split_accented = 0, other = 0;
   std::string last;
   for (const auto& e : (*events)["events"]) {
     const std::string m = e["message"];
     EXPECT_LE(m.size(), 256u * 1024) << "an event larger than a shipping chunk";
-    if (m.find_first_not_of('a') == std::string::npos) a += m.size();
+    if (m.find_first_not_of('a') == std::string::npos) {
+      a += m.size();
+    } else if (m == accented) {
+      ++whole_accented;
+    } else if (m.find_first_not_of(accented) == std::string::npos) {
+      split_accented += m.size();
+    } else {
+      ++other;
+    }
     last = m;
   }
   EXPECT_EQ(a, 614400u) << "bytes of the long line were lost or doubled";
+  EXPECT_EQ(whole_accented, 3000u) << "short lines were split at chunk ends, or characters cut";
+  EXPECT_EQ(split_accented, 300000u) << "a long line of two-byte characters was cut inside a character";
+  EXPECT_EQ(other, 1u) << "events that are neither whole lines nor the last";
   EXPECT_EQ(last.substr(0, 20), "caf\xef\xbf\xbd") << last.size() << " bytes; events: " << (*events)["events"].size();
   EXPECT_NO_THROW((void)events->dump()) << "an event that is not UTF-8 makes every reply fail";
 }
@@ -352,6 +369,48 @@ TEST_F(ReconcilerTest, AWriteThatCannotBeCommittedIsRefusedAndUndone) {
   control_->Tick();  // nothing of it is committed later either
   Crash();
   EXPECT_FALSE(control_->HandleEcs("DescribeTaskDefinition", {{"taskDefinition", "undone"}}));
+}
+
+TEST_F(ReconcilerTest, AFailedWriteToATargetGroupKeepsItsTargetsAndOnlyUndoesItsOwnChange) {
+  auto created = control_->HandleElb("CreateTargetGroup", {{"Name", "tg"}, {"Protocol", "HTTP"}, {"Port", "80"},
+                                                           {"TargetType", "ip"}, {"VpcId", "vpc-local"}});
+  ASSERT_TRUE(created) << created.error().message;
+  const size_t at = created->find("<TargetGroupArn>") + 16;
+  const std::string arn = created->substr(at, created->find("</TargetGroupArn>") - at);
+  ASSERT_TRUE(control_->HandleElb("RegisterTargets", {{"TargetGroupArn", arn}, {"Targets.member.1.Id", "127.0.0.1"},
+                                                      {"Targets.member.1.Port", "20001"}}));
+  // Another writer holds the database: the attribute change cannot be committed.
+  auto other = OpenDatabase((dir_ / "engine.db").string(), "");
+  ASSERT_TRUE(other);
+  ASSERT_EQ(sqlite3_exec(other->get(), "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto modified = control_->HandleElb("ModifyTargetGroupAttributes",
+                                      {{"TargetGroupArn", arn}, {"Attributes.member.1.Key", "deregistration_delay.timeout_seconds"},
+                                       {"Attributes.member.1.Value", "7"}});
+  ASSERT_EQ(sqlite3_exec(other->get(), "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_FALSE(modified);
+  EXPECT_EQ(modified.error().code, "InternalFailure");
+  auto health = control_->HandleElb("DescribeTargetHealth", {{"TargetGroupArn", arn}});
+  ASSERT_TRUE(health) << health.error().message;
+  EXPECT_NE(health->find("127.0.0.1"), std::string::npos) << "undoing the change dropped the group's targets";
+  auto attributes = control_->HandleElb("DescribeTargetGroupAttributes", {{"TargetGroupArn", arn}});
+  ASSERT_TRUE(attributes);
+  EXPECT_EQ(attributes->find("<Value>7</Value>"), std::string::npos) << "the refused change was kept";
+}
+
+TEST_F(ReconcilerTest, AFailedCallNeverUndoesWhatTheReconcilerDid) {
+  const std::string arn = Ecs("RunTask", {{"cluster", "c"}, {"taskDefinition", Register("exec sleep 600")}})
+                              ["tasks"][0]["taskArn"];
+  // Another writer holds the database: the tick starts the task but cannot commit that.
+  auto other = OpenDatabase((dir_ / "engine.db").string(), "");
+  ASSERT_TRUE(other);
+  ASSERT_EQ(sqlite3_exec(other->get(), "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  control_->Tick();
+  auto refused = control_->HandleEcs("DescribeTasks", {{"cluster", "c"}, {"tasks", {arn}}});
+  ASSERT_EQ(sqlite3_exec(other->get(), "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_FALSE(refused) << "answered although the engine's state could not be saved";
+  EXPECT_EQ(refused.error().code, "ServerException");
+  // The started task is still known as started: undoing the tick would start it a second time.
+  EXPECT_NE(Ecs("DescribeTasks", {{"cluster", "c"}, {"tasks", {arn}}})["tasks"][0]["lastStatus"], "PROVISIONING");
 }
 
 TEST_F(ReconcilerTest, CountsBeyondTheIntegerRangeAreSerializationErrors) {

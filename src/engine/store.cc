@@ -139,6 +139,13 @@ Result<void> Store::Revert(State& state, const std::set<ObjectRef>& refs) {
   return {};
 }
 
+Result<long long> Store::DataVersion() {
+  auto q = Prepare(db_.get(), "PRAGMA data_version");
+  if (!q) return tl::unexpected(q.error());
+  if (sqlite3_step(q->get()) != SQLITE_ROW) return Fail("sqlite " + path_ + ": " + sqlite3_errmsg(db_.get()));
+  return sqlite3_column_int64(q->get(), 0);
+}
+
 Result<State> Store::Load(bool* migrated) {
   *migrated = false;
   State state;

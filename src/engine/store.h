@@ -28,6 +28,8 @@ class Store {
   /// Reads every stored object. A file written by an engine before row storage (one JSON
   /// document) is converted to rows first, in one transaction; then `*migrated` is set.
   [[nodiscard]] Result<State> Load(bool* migrated);
+  /// Changes whenever another connection (another engine process) commits to the database.
+  [[nodiscard]] Result<long long> DataVersion();
 
  private:
   Store(std::string path, Database db) : path_(std::move(path)), db_(std::move(db)) {}

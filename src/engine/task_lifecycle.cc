@@ -58,6 +58,18 @@ long PunchShipped(const std::string& path, long shipped, long punched) {
   return ok ? upto : punched;
 }
 
+// The longest prefix of `bytes` that does not end inside a UTF-8 sequence (all of it when the
+// tail is not UTF-8 at all: that is replaced on ingestion anyway).
+size_t Utf8Prefix(std::string_view bytes) {
+  for (size_t back = 1; back <= 4 && back <= bytes.size(); ++back) {
+    const auto b = static_cast<unsigned char>(bytes[bytes.size() - back]);
+    if ((b & 0xC0) == 0x80) continue;  // a continuation byte: its lead is further back
+    const size_t length = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 1;
+    return length > back ? bytes.size() - back : bytes.size();
+  }
+  return bytes.size();
+}
+
 }  // namespace
 
 int ControlPlane::StopTimeoutSeconds(const Task& t) const {
@@ -164,6 +176,15 @@ Result<void> ControlPlane::Commit() {
   return r;
 }
 
+tl::expected<void, ApiError> ControlPlane::CommitEarlierChanges(const std::string& error_code) {
+  // Changes made outside an API call (a tick whose commit failed, health results) are committed
+  // first, so that a call whose own commit fails reverts only what the call changed.
+  if (auto r = Commit(); !r) {
+    return tl::unexpected(ApiError{error_code, "The engine could not save its state: " + r.error().message, 500});
+  }
+  return {};
+}
+
 Result<void> ControlPlane::CommitOrRevert() {
   auto r = Commit();
   if (r) return r;
@@ -179,11 +200,16 @@ void ControlPlane::Freeze() {
   std::lock_guard lock(core_.mu);
   if (auto r = Commit(); !r) std::fprintf(stderr, "slipway engine: %s\n", r.error().message.c_str());
   core_.frozen = true;
+  auto version = store_.DataVersion();
+  frozen_at_version_ = version ? *version : -1;
 }
 
-void ControlPlane::Unfreeze() {
+bool ControlPlane::Unfreeze() {
   std::lock_guard lock(core_.mu);
+  auto version = store_.DataVersion();
+  if (!version || *version != frozen_at_version_) return false;
   core_.frozen = false;
+  return true;
 }
 
 int ControlPlane::LiveTasks() {
@@ -370,11 +396,14 @@ bool ControlPlane::ShipLogs(Task& t) {
     std::string chunk(static_cast<size_t>(std::min<long>(size - c.log_offset, kShipChunkBytes)), '\0');
     in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
     chunk.resize(static_cast<size_t>(in.gcount()));
-    // Whole lines; a partial last line waits, unless the container has stopped or the line alone
-    // fills a chunk (CloudWatch Logs splits events past 256 KiB too).
+    // Whole lines; a partial last line waits, unless it is the stopped container's last or the
+    // line alone fills a chunk (CloudWatch Logs splits events past 256 KiB too; the split never
+    // cuts a UTF-8 character).
     const size_t end = chunk.rfind('\n');
-    const bool whole = c.last_status == "STOPPED" || (end == std::string::npos && chunk.size() == kShipChunkBytes);
-    const size_t take = whole ? chunk.size() : end == std::string::npos ? 0 : end + 1;
+    const bool last = c.last_status == "STOPPED" && c.log_offset + static_cast<long>(chunk.size()) == size;
+    size_t take = end == std::string::npos ? 0 : end + 1;
+    if (last) take = chunk.size();
+    if (end == std::string::npos && chunk.size() == kShipChunkBytes) take = Utf8Prefix(chunk);
     if (take == 0) continue;
     std::vector<LogLine> lines;
     for (const auto& line : Split(std::string_view(chunk).substr(0, take), '\n')) {
