@@ -48,7 +48,9 @@ ApiHttpResponse TooLarge(const http::fields& head) {
               RandomHex(4) + "-" + RandomHex(12) + "</RequestId></ErrorResponse>"};
 }
 
-asio::awaitable<bool> Reply(beast::tcp_stream& stream, ApiHttpResponse out, unsigned version, bool keep_alive) {
+// `out` is a reference to the caller's named local (its body moves into the reply): GCC 12
+// mishandles objects with destructors created inside a co_await expression.
+asio::awaitable<bool> Reply(beast::tcp_stream& stream, ApiHttpResponse& out, unsigned version, bool keep_alive) {
   http::response<http::string_body> res{static_cast<http::status>(out.status), version};
   res.set(http::field::server, "slipway-engine");
   res.set(http::field::content_type, out.content_type);
@@ -75,8 +77,8 @@ asio::awaitable<void> DrainBeforeClose(beast::tcp_stream& stream) {
 }
 
 asio::awaitable<void> Session(tcp::socket socket, std::shared_ptr<ApiHandler> handler,
-                              std::shared_ptr<ConnectionCount> connections, asio::thread_pool::executor_type workers) {
-  ConnectionCount::Open open(connections);
+                              std::shared_ptr<ConnectionCount> connections, [[maybe_unused]] ConnectionCount::Open open,
+                              asio::thread_pool::executor_type workers) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   boost::system::error_code ec;
@@ -101,7 +103,8 @@ asio::awaitable<void> Session(tcp::socket socket, std::shared_ptr<ApiHandler> ha
     co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (!ec) co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == http::error::body_limit) {
-      if (co_await Reply(stream, TooLarge(parser.get().base()), parser.get().version(), false)) {
+      ApiHttpResponse too_large = TooLarge(parser.get().base());
+      if (co_await Reply(stream, too_large, parser.get().version(), false)) {
         co_await DrainBeforeClose(stream);
       }
       break;
@@ -120,7 +123,7 @@ asio::awaitable<void> Session(tcp::socket socket, std::shared_ptr<ApiHandler> ha
     auto job = [handler, request]() -> asio::awaitable<ApiHttpResponse> { co_return (*handler)(*request); };
     ApiHttpResponse out = co_await asio::co_spawn(workers, std::move(job), asio::use_awaitable);
     stream.expires_after(kRequestTimeout);
-    if (!co_await Reply(stream, std::move(out), req.version(), keep_alive) || !keep_alive) break;
+    if (!co_await Reply(stream, out, req.version(), keep_alive) || !keep_alive) break;
   }
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
@@ -131,13 +134,15 @@ struct ApiServer::Impl {
   Impl(asio::io_context& io, ApiHandler h)
       : handler(std::make_shared<ApiHandler>(std::move(h))),
         listeners(io, [this](tcp::socket socket, int) {
-          if (connections->open >= kMaxConnections) {
+          // Counted from the accept on, so a burst cannot pass the cap before sessions start.
+          ConnectionCount::Open open(connections);
+          if (connections->open > kMaxConnections) {
             boost::system::error_code ec;
             socket.close(ec);
             return;
           }
           auto executor = socket.get_executor();  // the connection's strand
-          asio::co_spawn(executor, Session(std::move(socket), handler, connections, workers.get_executor()),
+          asio::co_spawn(executor, Session(std::move(socket), handler, connections, std::move(open), workers.get_executor()),
                          asio::detached);
         }) {}
   ~Impl() {

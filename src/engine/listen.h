@@ -67,9 +67,13 @@ struct ConnectionCount {
   class Open {
    public:
     explicit Open(std::shared_ptr<ConnectionCount> c) : count_(std::move(c)) { ++count_->open; }
-    ~Open() { --count_->open; }
+    ~Open() {
+      if (count_) --count_->open;
+    }
+    Open(Open&& other) noexcept : count_(std::move(other.count_)) {}
     Open(const Open&) = delete;
     Open& operator=(const Open&) = delete;
+    Open& operator=(Open&&) = delete;
 
    private:
     std::shared_ptr<ConnectionCount> count_;

@@ -55,13 +55,16 @@ class Proxy final : public ProxyServer {
           boost::system::error_code ec;
           // Past the cap the engine would run out of descriptors for its own work (health checks,
           // task logs, the store): the connection is closed at once instead.
-          if (connections_->open >= MaxClientConnections()) {
+          // Counted from the accept on, so a burst of connections cannot pass the cap before their
+          // sessions start.
+          ConnectionCount::Open open(connections_);
+          if (connections_->open > MaxClientConnections()) {
             socket.close(ec);
             return;
           }
           socket.set_option(tcp::no_delay(true), ec);
           auto executor = socket.get_executor();  // the connection's strand
-          asio::co_spawn(executor, Serve(std::move(socket), port), asio::detached);
+          asio::co_spawn(executor, Serve(std::move(socket), port, std::move(open)), asio::detached);
         }) {}
 
   Result<void> OpenListener(const std::string& host, int port) override {
@@ -111,8 +114,7 @@ class Proxy final : public ProxyServer {
   }
 
  private:
-  awaitable<void> Serve(tcp::socket socket, int port) {
-    ConnectionCount::Open open(connections_);
+  awaitable<void> Serve(tcp::socket socket, int port, [[maybe_unused]] ConnectionCount::Open open) {
     boost::system::error_code ec;
     std::string client_ip = socket.remote_endpoint(ec).address().to_string();
     beast::tcp_stream client(std::move(socket));
