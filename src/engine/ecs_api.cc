@@ -231,9 +231,11 @@ tl::expected<void, ApiError> ControlPlane::CheckTaskLimit(const Service* except,
   for (const auto& [key, svc] : core_.state.services) {
     if (&svc != except && svc.status == "ACTIVE") allotted += svc.desired_count;
   }
-  long long live = 0;  // tasks alive now, outside `except` (a rollout can run more than desired)
+  // Tasks meant to run now, outside `except`: a rollout can run more than desired. Tasks on their
+  // way out do not count (they are gone in moments); launches wait for them instead.
+  long long live = 0;
   for (const auto& [id, t] : core_.state.tasks) {
-    if (t.last_status == "STOPPED") continue;
+    if (t.last_status == "STOPPED" || t.desired_status == "STOPPED") continue;
     if (t.service_name.empty()) ++allotted;
     if (except == nullptr || t.service_name != except->name || t.cluster_arn != except->cluster_arn) ++live;
   }

@@ -354,6 +354,40 @@ TEST_F(ReconcilerTest, TheTaskLimitCountsTasksAliveInARolloutNotOnlyDesiredCount
   EXPECT_EQ(refused.error().code, "LimitExceededException");
 }
 
+TEST_F(ReconcilerTest, TasksOnTheirWayOutLeaveRoomToAskButNotToLaunch) {
+  max_tasks_ = 2;
+  Crash();
+  // Each container says when it ignores SIGTERM; stopping it before that would test the shell.
+  const auto ready = dir_ / "ready";
+  std::filesystem::create_directories(ready);
+  const std::string stubborn = Register("trap '' TERM; : > " + ready.string() + "/$$; while :; do sleep 0.1; done",
+                                        {{"stopTimeout", 5}});
+  Ecs("CreateService", {{"cluster", "c"}, {"serviceName", "s"}, {"taskDefinition", stubborn}, {"desiredCount", 2}});
+  ASSERT_TRUE(TickUntil([&] {
+    auto files = std::filesystem::directory_iterator(ready);
+    return Service()["runningCount"] == 2 && std::distance(begin(files), end(files)) == 2;
+  }));
+  Ecs("UpdateService", {{"cluster", "c"}, {"service", "s"}, {"desiredCount", 0}});
+  control_->Tick();
+  // Both are stopping (they ignore SIGTERM for 5 s): a new task is accepted, and waits for room.
+  auto run = control_->HandleEcs("RunTask", {{"cluster", "c"}, {"taskDefinition", Register("exec sleep 600")}});
+  ASSERT_TRUE(run) << run.error().message;
+  const std::string arn = (*run)["tasks"][0]["taskArn"];
+  auto status = [&](const std::string& task) {
+    return Ecs("DescribeTasks", {{"cluster", "c"}, {"tasks", {task}}})["tasks"][0]["lastStatus"].get<std::string>();
+  };
+  bool launched_early = false;
+  ASSERT_TRUE(TickUntil([&] {
+    const json service = Service();
+    const json tasks = Ecs("ListTasks", {{"cluster", "c"}, {"serviceName", "s"}, {"desiredStatus", "STOPPED"}});
+    int alive = 0;
+    for (const auto& t : tasks["taskArns"]) alive += status(t) != "STOPPED";
+    launched_early = launched_early || (alive == 2 && status(arn) != "PROVISIONING");
+    return status(arn) == "RUNNING";
+  }));
+  EXPECT_FALSE(launched_early) << "a task was launched while the limit's worth of tasks were still alive";
+}
+
 TEST_F(ReconcilerTest, AWriteThatCannotBeCommittedIsRefusedAndUndone) {
   // Another writer holds the database: the engine's commit times out.
   auto other = OpenDatabase((dir_ / "engine.db").string(), "");
