@@ -447,6 +447,19 @@ TEST_F(ReconcilerTest, AFailedCallNeverUndoesWhatTheReconcilerDid) {
   EXPECT_NE(Ecs("DescribeTasks", {{"cluster", "c"}, {"tasks", {arn}}})["tasks"][0]["lastStatus"], "PROVISIONING");
 }
 
+TEST_F(ReconcilerTest, AnImageOnlyContainerStopsSayingTheContainerRuntimeIsNeeded) {
+  json td{{"family", "image-only"},
+          {"containerDefinitions", {{{"name", "web"}, {"image", "registry.example/web:v9"}}}}};
+  const std::string arn = Ecs("RegisterTaskDefinition", td)["taskDefinition"]["taskDefinitionArn"];
+  json task = RunToStop(arn);
+  EXPECT_EQ(task["stopCode"], "TaskFailedToStart");
+  const std::string reason = task["stoppedReason"];
+  EXPECT_EQ(reason.rfind("CannotStartContainerError: ", 0), 0u) << reason;
+  EXPECT_NE(reason.find("registry.example/web:v9"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("container runtime"), std::string::npos) << reason;
+  EXPECT_EQ(task["containers"][0]["reason"], reason);
+}
+
 TEST_F(ReconcilerTest, CountsBeyondTheIntegerRangeAreSerializationErrors) {
   const std::string td = Register("exec sleep 600");
   auto create = control_->HandleEcs("CreateService", {{"cluster", "c"}, {"serviceName", "s"},

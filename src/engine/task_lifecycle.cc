@@ -358,7 +358,11 @@ bool ControlPlane::StartContainers(Task& t, const json& td) {
     }
     if (c.host_port != 0 && !env.count("PORT")) env["PORT"] = std::to_string(c.host_port);
     if (argv.empty()) {
-      c.reason = "CannotStartContainerError: the exec runtime needs entryPoint or command in container " + c.name;
+      // Only an image: the exec runtime cannot run it, and must not pretend to by running something else.
+      const std::string image = def ? def->value("image", "") : "";
+      c.reason = "CannotStartContainerError: container " + c.name + " names only an image (" + image +
+                 "): running images needs the container runtime (podman); this engine runs tasks with the exec "
+                 "runtime, which runs a container's entryPoint and command as host processes";
     } else {
       auto started = runtime_.Start({t.id, c.name, argv, env, def ? def->value("workingDirectory", "") : "",
                                      TaskDir(t), def ? aws::ContainerMemoryMib(td, *def) * 1024 * 1024 : 0});
