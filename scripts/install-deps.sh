@@ -9,6 +9,10 @@ packages=(
   # The fuzz targets: clang and its runtimes (libFuzzer, ASan, UBSan and FuzzedDataProvider.h
   # ship in libclang-rt-14-dev).
   clang-14 libclang-rt-14-dev
+  # The container runtime and the engine's registry: rootful podman with runc (crun fails on
+  # hybrid cgroups), netavark, buildah for image builds, distribution's registry, and htpasswd
+  # for its bcrypt password file.
+  podman runc netavark buildah docker-registry apache2-utils
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -17,6 +21,13 @@ done
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # Installing docker-registry would start it as a system service on :5000; slipway runs its own
+  # registry on loopback. Keep services from starting while installing (unless a policy exists).
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
