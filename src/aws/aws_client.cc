@@ -85,8 +85,11 @@ std::string AwsClient::UrlFor(const ServiceSpec& service) const {
 
 Error AwsClient::UnreachableError(const std::string& url, const std::string& what, const Error& cause,
                                   const char* code) const {
-  std::string message = "could not reach " + url + " since " + LocalTimeOfDay(outage_->began_wall) + ": " + what +
-                        ": " + cause.message;
+  // The transport's text names the URL too ("Couldn't connect to server (<url>)"): once is enough.
+  std::string detail = cause.message;
+  if (const size_t at = detail.rfind(" (" + url); at != std::string::npos && detail.back() == ')') detail.resize(at);
+  std::string message =
+      "could not reach " + url + " since " + LocalTimeOfDay(outage_->began_wall) + ": " + what + ": " + detail;
   if (std::string_view(code) == kOutcomeUnknown) message += "; it may or may not have been applied";
   else if (Cancelled(reach_.cancel)) message += " (interrupted)";
   return Error{message, code};

@@ -150,7 +150,8 @@ TEST(AwsClient, KeepsCallingAnEndpointThatRefusesUntilItAnswers) {
 
 TEST(AwsClient, GivesUpOnAnEndpointDownPastTheBoundNamingItAndSince) {
   ScriptedTransport t;
-  t.otherwise = Refused();
+  // As the curl transport words it, with the URL.
+  t.otherwise = Fail("Couldn't connect to server (http://127.0.0.1:4580/)", kTransportNotSent);
   FakeClock clock;
   std::vector<std::pair<std::string, WallTime>> notices;
   ReachPolicy reach;
@@ -167,6 +168,8 @@ TEST(AwsClient, GivesUpOnAnEndpointDownPastTheBoundNamingItAndSince) {
                                     0),
             0u)
       << r.error().message;
+  EXPECT_EQ(r.error().message.find("4580", r.error().message.find("4580") + 1), std::string::npos)
+      << "the endpoint is named more than once: " << r.error().message;
   ASSERT_GE(notices.size(), 2u);  // the wait was reported, more than once
   EXPECT_EQ(notices[0].first, "http://127.0.0.1:4580");
   EXPECT_EQ(notices[0].second, first_failure);
