@@ -117,9 +117,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   engine.BeginInput();
   std::string_view in(reinterpret_cast<const char*>(data), size);
   for (int n = 0; n < kMaxRequests && !in.empty(); ++n) {
-    size_t nl = in.find('\n');
-    std::string_view line = in.substr(0, nl);
-    in = nl == std::string_view::npos ? std::string_view() : in.substr(nl + 1);
+    std::string_view line = TakeLine(in);
     std::string_view text;
     const Operation& op = PickOperation(line, &text);
     // As the front does: an empty body is {}, and anything but a JSON object is refused.

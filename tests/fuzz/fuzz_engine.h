@@ -22,6 +22,14 @@ inline const aws::Credentials kFuzzCredentials{"AKIDSLIPWAYFUZZ", "fuzz-secret-k
 /// The region the engine serves.
 inline constexpr const char* kFuzzRegion = "us-east-1";
 
+/// Takes the first line off `in` (without its newline); an input is one request per line.
+inline std::string_view TakeLine(std::string_view& in) {
+  const size_t nl = in.find('\n');
+  const std::string_view line = in.substr(0, nl);
+  in = nl == std::string_view::npos ? std::string_view() : in.substr(nl + 1);
+  return line;
+}
+
 /// One engine kept across fuzz iterations. It starts over on empty stores every `recycle_every`
 /// inputs so that its state, and with it the cost of each call, stays bounded in long runs.
 class FuzzEngine {

@@ -22,9 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   engine.BeginInput();
   std::string_view in(reinterpret_cast<const char*>(data), size);
   for (int n = 0; n < kMaxRequests && !in.empty(); ++n) {
-    size_t nl = in.find('\n');
-    std::string line = engine.ExpandArns(in.substr(0, nl));
-    in = nl == std::string_view::npos ? std::string_view() : in.substr(nl + 1);
+    std::string line = engine.ExpandArns(TakeLine(in));
 
     engine::ApiHttpRequest request{"POST", "/", {}, line};
     if (size_t tab = line.find('\t'); tab != std::string::npos) {

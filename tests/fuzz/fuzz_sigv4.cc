@@ -30,9 +30,7 @@ enum class Tamper {
 constexpr int kTamperCount = 8;
 
 std::string_view NextLine(std::string_view& in) {
-  size_t nl = in.find('\n');
-  std::string_view line = in.substr(0, nl);
-  in = nl == std::string_view::npos ? std::string_view() : in.substr(nl + 1);
+  std::string_view line = TakeLine(in);
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   return line;
 }
