@@ -111,10 +111,15 @@ std::string RandomHex(size_t n) { return RandomFrom("0123456789abcdef", n); }
 
 namespace {
 
+// The length of the UTF-8 sequence that lead byte `c` begins, or 0 when `c` cannot begin one.
+size_t Utf8LeadLength(unsigned char c) {
+  return c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+}
+
 // The length of the well-formed UTF-8 sequence at s[i], or 0 when the bytes there are not one.
 size_t Utf8SequenceAt(std::string_view s, size_t i) {
   const auto c = static_cast<unsigned char>(s[i]);
-  const size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  const size_t n = Utf8LeadLength(c);
   if (n == 0 || i + n > s.size()) return 0;
   uint32_t cp = n == 1 ? c : c & (0x7Fu >> n);
   for (size_t k = 1; k < n; ++k) {
@@ -152,6 +157,17 @@ std::string ToValidUtf8(std::string_view s) {
     }
   }
   return out;
+}
+
+size_t Utf8CutLength(std::string_view s) {
+  // Back over at most three continuation bytes to the last lead byte: if its sequence runs past
+  // the end, cut before it.
+  for (size_t back = 1; back <= 4 && back <= s.size(); ++back) {
+    const auto b = static_cast<unsigned char>(s[s.size() - back]);
+    if ((b & 0xC0) == 0x80) continue;
+    return Utf8LeadLength(b) > back ? s.size() - back : s.size();
+  }
+  return s.size();
 }
 
 std::string XmlEscape(std::string_view s) {

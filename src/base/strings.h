@@ -31,6 +31,9 @@ std::string RandomFrom(std::string_view alphabet, size_t n);
 bool IsUtf8(std::string_view s);
 /// `s` with every byte that is not part of well-formed UTF-8 replaced by U+FFFD.
 std::string ToValidUtf8(std::string_view s);
+/// The length of the longest prefix of `s` that does not end inside a UTF-8 sequence, for cutting
+/// text into pieces without splitting a character (bytes that are not UTF-8 count as whole).
+size_t Utf8CutLength(std::string_view s);
 /// Escapes &, <, >, " and ' for XML text and attributes.
 std::string XmlEscape(std::string_view s);
 

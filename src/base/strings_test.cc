@@ -41,6 +41,17 @@ TEST(Strings, RandomHexHasRequestedLengthAndAlphabet) {
   EXPECT_NE(RandomHex(32), id);
 }
 
+TEST(Strings, Utf8CutLengthNeverEndsInsideACharacter) {
+  EXPECT_EQ(Utf8CutLength("abc"), 3u);
+  EXPECT_EQ(Utf8CutLength("ab\xc3\xa9"), 4u);         // ends on a whole two-byte character
+  EXPECT_EQ(Utf8CutLength("ab\xc3"), 2u);              // half of it: cut before
+  EXPECT_EQ(Utf8CutLength("ab\xe2\x82"), 2u);          // two bytes of a three-byte character
+  EXPECT_EQ(Utf8CutLength("ab\xf0\x9f\x98\x80"), 6u);  // a whole four-byte character
+  EXPECT_EQ(Utf8CutLength("ab\xf0\x9f\x98"), 2u);
+  EXPECT_EQ(Utf8CutLength("ab\xff"), 3u);              // not UTF-8 at all: kept, replaced later
+  EXPECT_EQ(Utf8CutLength(""), 0u);
+}
+
 TEST(Strings, ToValidUtf8ReplacesOnlyTheBytesThatAreNotUtf8) {
   EXPECT_EQ(ToValidUtf8("caf\xc3\xa9"), "caf\xc3\xa9");
   EXPECT_EQ(ToValidUtf8("caf\xe9!"), "caf\xef\xbf\xbd!");

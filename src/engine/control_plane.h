@@ -134,16 +134,18 @@ class ControlPlane {
   /// Ships at most one bounded chunk per container; true when a container's log has more to ship.
   bool ShipLogs(Task& t);
   void BeginStop(Task& t, const std::string& reason, const std::string& stop_code);
+  /// STOPPING: SIGTERM now, SIGKILL once the task's stopTimeout has passed.
+  void SignalStop(Task& t);
   void FinishStop(Task& t);
   TaskPhase PhaseOf(const Service& s, const Task& t) const;
   void AddEvent(Service& s, const std::string& message);
   /// Writes what changed since the last commit; the caller holds the lock.
   [[nodiscard]] Result<void> Commit();
-  /// Commit() for an API call: when it fails, the call's changes are undone in memory too, so
-  /// what the caller is told (an error) is what happened.
   /// Commits what was changed before an API call (a failed tick's changes, health results); an
   /// error to answer with if that fails.
   [[nodiscard]] tl::expected<void, ApiError> CommitEarlierChanges(const std::string& error_code);
+  /// Commit() for an API call: when it fails, the call's changes are undone in memory too, so
+  /// what the caller is told (an error) is what happened.
   [[nodiscard]] Result<void> CommitOrRevert();
 
   double Now() const { return core_.Now(); }

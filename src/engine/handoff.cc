@@ -12,6 +12,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <optional>
 
 #include "base/child_process.h"
 #include "base/strings.h"
@@ -134,6 +135,18 @@ Result<EngineInfo> Restart(const std::string& program, EngineOptions options) {
                                     .output_path = options.data_dir + "/engine.log",
                                     .pass_fds = fds});
   if (!child) return tl::unexpected(child.error());
+  // The new engine serves once engine.json names it; it runs on after this command.
+  auto serving = [&]() -> std::optional<EngineInfo> {
+    auto info = ReadEngineInfo(options.data_dir);
+    if (!info || info->pid != child->pid()) return std::nullopt;
+    child->Release();
+    // The old engine may already be gone (it would stop anyway): the new one serves either way.
+    if (auto d = SendLine(sock->get(), "done"); !d) {
+      std::fprintf(stderr, "note: the old engine did not take the confirmation (%s); it stops on its own\n",
+                   d.error().message.c_str());
+    }
+    return *info;
+  };
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kSuccessorTimeoutMs);
   while (std::chrono::steady_clock::now() < deadline) {
     if (auto st = child->Poll()) {
@@ -149,23 +162,10 @@ Result<EngineInfo> Restart(const std::string& program, EngineOptions options) {
                   "; the old one serves on. From " + options.data_dir + "/engine.log:\n" +
                   EngineLogTail(options.data_dir, 5));
     }
-    auto info = ReadEngineInfo(options.data_dir);
-    if (info && info->pid == child->pid()) {
-      child->Release();  // the new engine runs on after this command
-      // The old engine may already be gone (it would stop anyway): the new one serves either way.
-      if (auto d = SendLine(sock->get(), "done"); !d) {
-        std::fprintf(stderr, "note: the old engine did not take the confirmation (%s); it stops on its own\n",
-                     d.error().message.c_str());
-      }
-      return *info;
-    }
+    if (auto info = serving()) return *info;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  if (auto info = ReadEngineInfo(options.data_dir); info && info->pid == child->pid()) {
-    child->Release();  // it came up in the last moment: it serves
-    (void)SendLine(sock->get(), "done");
-    return *info;
-  }
+  if (auto info = serving()) return *info;  // it came up in the last moment
   child->Signal(SIGKILL);
   return Fail("the new engine did not come up within 15 s; the old one serves on. From engine.log:\n" +
               EngineLogTail(options.data_dir, 5));

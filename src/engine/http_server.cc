@@ -134,15 +134,15 @@ struct ApiServer::Impl {
   Impl(asio::io_context& io, ApiHandler h)
       : handler(std::make_shared<ApiHandler>(std::move(h))),
         listeners(io, [this](tcp::socket socket, int) {
-          // Counted from the accept on, so a burst cannot pass the cap before sessions start.
-          ConnectionCount::Open open(connections);
-          if (connections->open > kMaxConnections) {
+          auto open = ConnectionCount::Admit(connections, kMaxConnections);
+          if (!open) {
             boost::system::error_code ec;
             socket.close(ec);
             return;
           }
           auto executor = socket.get_executor();  // the connection's strand
-          asio::co_spawn(executor, Session(std::move(socket), handler, connections, std::move(open), workers.get_executor()),
+          asio::co_spawn(executor,
+                         Session(std::move(socket), handler, connections, std::move(*open), workers.get_executor()),
                          asio::detached);
         }) {}
   ~Impl() {

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "base/result.h"
@@ -78,6 +79,15 @@ struct ConnectionCount {
    private:
     std::shared_ptr<ConnectionCount> count_;
   };
+
+  /// Counts a connection just accepted, from the accept on (so a burst cannot pass the cap before
+  /// its sessions start), unless `cap` are open already: then nothing is counted and the caller
+  /// closes the connection.
+  static std::optional<Open> Admit(const std::shared_ptr<ConnectionCount>& count, int cap) {
+    Open open(count);
+    if (count->open > cap) return std::nullopt;
+    return std::optional<Open>(std::move(open));
+  }
 };
 
 }  // namespace slipway::engine

@@ -55,16 +55,14 @@ class Proxy final : public ProxyServer {
           boost::system::error_code ec;
           // Past the cap the engine would run out of descriptors for its own work (health checks,
           // task logs, the store): the connection is closed at once instead.
-          // Counted from the accept on, so a burst of connections cannot pass the cap before their
-          // sessions start.
-          ConnectionCount::Open open(connections_);
-          if (connections_->open > MaxClientConnections()) {
+          auto open = ConnectionCount::Admit(connections_, max_connections_);
+          if (!open) {
             socket.close(ec);
             return;
           }
           socket.set_option(tcp::no_delay(true), ec);
           auto executor = socket.get_executor();  // the connection's strand
-          asio::co_spawn(executor, Serve(std::move(socket), port, std::move(open)), asio::detached);
+          asio::co_spawn(executor, Serve(std::move(socket), port, std::move(*open)), asio::detached);
         }) {}
 
   Result<void> OpenListener(const std::string& host, int port) override {
@@ -295,6 +293,8 @@ class Proxy final : public ProxyServer {
   std::mutex inherited_mu_;
   std::map<int, UniqueFd> inherited_;
   std::shared_ptr<ConnectionCount> connections_ = std::make_shared<ConnectionCount>();
+  /// Read once: the engine has raised its descriptor limit before it makes the proxy.
+  const int max_connections_ = MaxClientConnections();
   std::shared_ptr<const RoutingTable> table_;
   std::atomic<size_t> next_{0};
   std::mutex pool_mu_;

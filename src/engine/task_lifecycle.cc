@@ -58,18 +58,6 @@ long PunchShipped(const std::string& path, long shipped, long punched) {
   return ok ? upto : punched;
 }
 
-// The longest prefix of `bytes` that does not end inside a UTF-8 sequence (all of it when the
-// tail is not UTF-8 at all: that is replaced on ingestion anyway).
-size_t Utf8Prefix(std::string_view bytes) {
-  for (size_t back = 1; back <= 4 && back <= bytes.size(); ++back) {
-    const auto b = static_cast<unsigned char>(bytes[bytes.size() - back]);
-    if ((b & 0xC0) == 0x80) continue;  // a continuation byte: its lead is further back
-    const size_t length = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 1;
-    return length > back ? bytes.size() - back : bytes.size();
-  }
-  return bytes.size();
-}
-
 }  // namespace
 
 int ControlPlane::StopTimeoutSeconds(const Task& t) const {
@@ -290,6 +278,10 @@ void ControlPlane::BeginStop(Task& t, const std::string& reason, const std::stri
     t.drain_until = Now() + *delay;
     return;
   }
+  SignalStop(t);
+}
+
+void ControlPlane::SignalStop(Task& t) {
   t.last_status = "STOPPING";
   runtime_.Signal(t.id, SIGTERM);
   t.kill_at = Now() + StopTimeoutSeconds(t);
@@ -407,7 +399,7 @@ bool ControlPlane::ShipLogs(Task& t) {
     const bool last = c.last_status == "STOPPED" && c.log_offset + static_cast<long>(chunk.size()) == size;
     size_t take = end == std::string::npos ? 0 : end + 1;
     if (last) take = chunk.size();
-    if (end == std::string::npos && chunk.size() == kShipChunkBytes) take = Utf8Prefix(chunk);
+    if (end == std::string::npos && chunk.size() == kShipChunkBytes) take = Utf8CutLength(chunk);
     if (take == 0) continue;
     std::vector<LogLine> lines;
     for (const auto& line : Split(std::string_view(chunk).substr(0, take), '\n')) {
@@ -508,9 +500,7 @@ void ControlPlane::AdvanceTasks() {
       Touch(t);
       RegisterTarget(t);
     } else if (t.last_status == "DEACTIVATING" && now >= t.drain_until) {
-      t.last_status = "STOPPING";
-      runtime_.Signal(t.id, SIGTERM);
-      t.kill_at = now + StopTimeoutSeconds(t);
+      SignalStop(t);
       ++t.version;
       Touch(t);
     } else if (t.last_status == "STOPPING" && t.kill_at > 0 && now >= t.kill_at) {
