@@ -4,6 +4,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="$ROOT/build/bin"
 WORK="$(mktemp -d /tmp/slipway-bench.XXXXXX)"
 export SLIPWAY_DATA_DIR="$WORK/data"
+export SLIPWAY_RUNTIME="${SLIPWAY_RUNTIME:-exec}"  # the demo task definition runs host processes
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 API_PORT=$(free_port)
 LISTENER_PORT=$(free_port)

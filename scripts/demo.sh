@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh
 export PATH="$PWD/build/bin:$PATH"
+# The demo app runs as host processes (its task definition names a host path).
+export SLIPWAY_RUNTIME=exec
 slipway deploy dev --config examples/demo/slipway.yaml
 echo "GET http://127.0.0.1:8080/ -> $(curl -s http://127.0.0.1:8080/)"
 APP_VERSION=v2 slipway deploy dev --config examples/demo/slipway.yaml

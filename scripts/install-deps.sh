@@ -10,9 +10,10 @@ packages=(
   # ship in libclang-rt-14-dev).
   clang-14 libclang-rt-14-dev
   # The container runtime and the engine's registry: rootful podman with runc (crun fails on
-  # hybrid cgroups), netavark, buildah for image builds, distribution's registry, and htpasswd
-  # for its bcrypt password file.
-  podman runc netavark buildah docker-registry apache2-utils
+  # hybrid cgroups), netavark with iptables (for the bridge inside the engine's own namespace),
+  # catatonit (pods' pause process and --init), buildah for image builds, distribution's registry,
+  # and htpasswd for its bcrypt password file.
+  podman runc netavark iptables catatonit buildah docker-registry apache2-utils
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,5 +1,7 @@
 // The demo web app: answers / with its version and /healthz with 200; on SIGTERM it stops
-// accepting, finishes in-flight requests, closes idle keep-alive connections and exits 0.
+// accepting, finishes in-flight requests, closes idle keep-alive connections and exits 0. It
+// listens on 127.0.0.1:$PORT (default 8080), or on every address when DEMO_ANY_ADDR is set (in a
+// container image, where the task's own address must reach it).
 //
 // DEMO_FAIL makes it misbehave the way real releases fail:
 //   crash        exits 1 right after start
@@ -173,7 +175,7 @@ int main(int argc, char** argv) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_addr.s_addr = htonl(std::getenv("DEMO_ANY_ADDR") ? INADDR_ANY : INADDR_LOOPBACK);
   if (bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(lfd, 1024) != 0) {
     std::printf("fatal: cannot listen on port %d: %s\n", port, std::strerror(errno));
     return 1;

@@ -141,7 +141,17 @@ void ChildProcess::Signal(int sig) {
   ::kill(pid_, sig);
 }
 
-Result<CommandOutput> RunCommand(const std::vector<std::string>& argv) {
+Result<CommandOutput> RunCommand(const std::vector<std::string>& argv,
+                                 const std::map<std::string, std::string>& extra_env) {
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    if (!extra_env.count(std::string(entry.substr(0, entry.find('='))))) env_strings.emplace_back(entry);
+  }
+  for (const auto& [k, v] : extra_env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return Fail(std::string("pipe: ") + std::strerror(errno));
   UniqueFd read_end(fds[0]), write_end(fds[1]);
@@ -154,7 +164,7 @@ Result<CommandOutput> RunCommand(const std::vector<std::string>& argv) {
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
   pid_t pid = -1;
-  int rc = posix_spawnp(&pid, cargv[0], &actions, nullptr, cargv.data(), environ);
+  int rc = posix_spawnp(&pid, cargv[0], &actions, nullptr, cargv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return Fail("run " + argv[0] + ": " + std::strerror(rc));
   write_end.Reset();

@@ -78,6 +78,8 @@ struct CommandOutput {
   ExitStatus status;
   std::string output;
 };
-[[nodiscard]] Result<CommandOutput> RunCommand(const std::vector<std::string>& argv);
+/// `extra_env` is added to (or replaces in) this process's environment for the child.
+[[nodiscard]] Result<CommandOutput> RunCommand(const std::vector<std::string>& argv,
+                                               const std::map<std::string, std::string>& extra_env = {});
 
 }  // namespace slipway

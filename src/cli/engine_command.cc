@@ -38,6 +38,7 @@ struct EngineFlags {
   std::string output = "text";
   std::string region;  // empty: us-east-1 (start, run) or the running engine's (restart)
   int max_tasks = 0;   // 0: from the machine (start, run) or the running engine's (restart)
+  std::string runtime;  // empty: auto (start, run) or the running engine's (restart)
   std::string inherited_sockets;
 };
 
@@ -91,6 +92,7 @@ int Start(const EngineFlags& f) {
   std::vector<std::string> argv = {SelfPath(), "engine", "run", "--data-dir", f.data_dir, "--listen", f.listen};
   if (!f.region.empty()) argv.insert(argv.end(), {"--region", f.region});
   if (f.max_tasks > 0) argv.insert(argv.end(), {"--max-tasks", std::to_string(f.max_tasks)});
+  if (!f.runtime.empty()) argv.insert(argv.end(), {"--runtime", f.runtime});
   auto child = ChildProcess::Spawn({.argv = argv, .env = Environment(), .output_path = log});
   if (!child) {
     std::fprintf(stderr, "error: %s\n", child.error().message.c_str());
@@ -119,6 +121,7 @@ int Restart(const EngineFlags& f) {
   engine::EngineOptions o{f.data_dir};
   o.region = f.region;
   o.max_tasks = f.max_tasks;
+  o.runtime = f.runtime;
   auto info = engine::Restart(SelfPath(), o);
   if (!info) {
     std::fprintf(stderr, "error: %s\n", info.error().message.c_str());
@@ -136,13 +139,14 @@ int Status(const EngineFlags& f) {
     if (info && alive) {
       j.update({{"pid", info->pid}, {"endpoint", info->endpoint}, {"credentialsFile", info->credentials_file},
                 {"profile", info->profile}, {"region", info->region}, {"maxTasks", info->max_tasks},
-                {"memoryLimits", info->memory_limits}, {"readyMillis", info->ready_ms}});
+                {"memoryLimits", info->memory_limits}, {"readyMillis", info->ready_ms}, {"runtime", info->runtime}});
     }
     std::printf("%s\n", j.dump(2).c_str());
   } else if (alive) {
-    std::printf("running\nendpoint:    %s\npid:         %d\nregion:      %s\nmax tasks:   %d\nmemory:      %s\n"
-                "credentials: %s\nprofile:     %s\n",
-                info->endpoint.c_str(), info->pid, info->region.c_str(), info->max_tasks, info->memory_limits.c_str(),
+    std::printf("running\nendpoint:    %s\npid:         %d\nregion:      %s\nruntime:     %s\nmax tasks:   %d\n"
+                "memory:      %s\ncredentials: %s\nprofile:     %s\n",
+                info->endpoint.c_str(), info->pid, info->region.c_str(), info->runtime.c_str(), info->max_tasks,
+                info->memory_limits.c_str(),
                 info->credentials_file.c_str(), info->profile.c_str());
   } else {
     std::printf("not running (data dir %s)\n", f.data_dir.c_str());
@@ -200,6 +204,11 @@ void AddEngineCommands(CLI::App& app, int& exit_code) {
                   "Most tasks alive at once (default: 64 per core, at most one per 64 MiB of memory; restart: the "
                   "running engine's)")
         ->check(CLI::Range(1, 100000));
+    c->add_option("--runtime", flags->runtime,
+                  "How tasks run: podman (each task a pod with its own IP, containers from their images), exec "
+                  "(each container's entryPoint+command as a host process), or auto: podman when it works here, "
+                  "else exec (default: $SLIPWAY_RUNTIME, else auto; restart: the running engine's)")
+        ->check(CLI::IsMember({"auto", "podman", "exec"}));
   }
   run->add_option("--inherited-sockets", flags->inherited_sockets,
                   "Listening sockets handed over by `engine restart`, as descriptors 3, 4, … (api,PORT,…)")
@@ -211,6 +220,13 @@ void AddEngineCommands(CLI::App& app, int& exit_code) {
   common(status);
   common(stop);
   status->add_option("--output", flags->output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  // $SLIPWAY_RUNTIME picks the runtime when --runtime does not (a test suite or a demo that runs
+  // host processes sets it once).
+  for (CLI::App* c : {start, run}) {
+    c->preparse_callback([flags](size_t) {
+      if (const char* r = std::getenv("SLIPWAY_RUNTIME"); r && *r && flags->runtime.empty()) flags->runtime = r;
+    });
+  }
   start->callback([flags, &exit_code] {
     engine::EngineOptions o;
     if (!ParseListen(flags->listen, o)) throw CLI::ValidationError("--listen", "want host:port");
@@ -221,6 +237,7 @@ void AddEngineCommands(CLI::App& app, int& exit_code) {
     if (!ParseListen(flags->listen, o)) throw CLI::ValidationError("--listen", "want host:port");
     if (!flags->region.empty()) o.region = flags->region;
     o.max_tasks = flags->max_tasks;
+    if (!flags->runtime.empty()) o.runtime = flags->runtime;
     if (!flags->inherited_sockets.empty()) o.inherited_sockets = Split(flags->inherited_sockets, ',');
     if (auto r = engine::RunEngine(o); !r) {
       std::fprintf(stderr, "error: %s\n", r.error().message.c_str());

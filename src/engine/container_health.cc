@@ -58,7 +58,8 @@ void ControlPlane::RunContainerHealthChecks() {
     return t == core_.state.tasks.end() || t->second.last_status != "RUNNING";
   });
   for (auto& [id, t] : core_.state.tasks) {
-    if (t.last_status != "RUNNING" || t.desired_status != "RUNNING") continue;
+    // PENDING too: a container waiting on dependsOn HEALTHY waits on these checks.
+    if ((t.last_status != "RUNNING" && t.last_status != "PENDING") || t.desired_status != "RUNNING") continue;
     const json* td = FindTaskDefinition(t.task_definition_arn);
     if (td == nullptr) continue;
     bool any = false, all_healthy = true, unhealthy = false;
@@ -71,6 +72,7 @@ void ControlPlane::RunContainerHealthChecks() {
         if (cs.name == def.value("name", "")) c = &cs;
       }
       if (c == nullptr || c->last_status != "RUNNING") continue;
+      const double started = c->started_at > 0 ? c->started_at : t.started_at;
       const std::string key = t.id + "/" + c->name;
       auto running = container_checks_.find(key);
       if (running != container_checks_.end()) {
@@ -82,25 +84,36 @@ void ControlPlane::RunContainerHealthChecks() {
           if (passed) {
             c->health_failures = 0;
             c->health_status = "HEALTHY";
-          } else if (now - t.started_at >= hc->start_period && ++c->health_failures >= hc->retries) {
+          } else if (now - started >= hc->start_period && ++c->health_failures >= hc->retries) {
             c->health_status = "UNHEALTHY";
           }
           c->next_health_check = now + hc->interval;
           Touch(t);
         }
       } else {
-        if (c->next_health_check == 0) c->next_health_check = t.started_at + hc->interval;
+        if (c->next_health_check == 0) c->next_health_check = started + hc->interval;
         if (now >= c->next_health_check) {
-          std::map<std::string, std::string> env = options_.base_env;
-          for (const auto& kv : def.value("environment", json::array())) env[kv.value("name", "")] = kv.value("value", "");
-          if (c->host_port) env["PORT"] = std::to_string(c->host_port);
-          auto child = ChildProcess::Spawn({.argv = hc->argv, .env = env, .cwd = def.value("workingDirectory", "")});
+          // A container runtime runs the check inside the container; the exec runtime runs the
+          // command as a host process with the container's environment.
+          auto argv = runtime_.HealthCheckArgv(t.id, c->name);
+          std::map<std::string, std::string> env = runtime_.HealthCheckEnv();
+          std::string cwd;
+          if (argv.empty()) {
+            cwd = def.value("workingDirectory", "");
+            argv = hc->argv;
+            env = options_.base_env;
+            for (const auto& kv : def.value("environment", json::array())) env[kv.value("name", "")] = kv.value("value", "");
+            if (c->host_port) env["PORT"] = std::to_string(c->host_port);
+          } else if (const char* path = std::getenv("PATH")) {
+            env["PATH"] = path;
+          }
+          auto child = ChildProcess::Spawn({.argv = argv, .env = env, .cwd = cwd});
           if (child) {
             container_checks_[key] = {std::move(*child), now + hc->timeout};
           } else {
             // A command that cannot start fails the check.
             c->next_health_check = now + hc->interval;
-            if (now - t.started_at >= hc->start_period && ++c->health_failures >= hc->retries) c->health_status = "UNHEALTHY";
+            if (now - started >= hc->start_period && ++c->health_failures >= hc->retries) c->health_status = "UNHEALTHY";
           }
         }
       }

@@ -14,6 +14,7 @@
 #include "engine/model.h"
 #include "engine/shared_state.h"
 #include "engine/planner.h"
+#include "engine/runtime/ip_pool.h"
 #include "engine/runtime/port_pool.h"
 #include "engine/runtime/runtime.h"
 #include "engine/store.h"
@@ -129,6 +130,14 @@ class ControlPlane {
   int StopTimeoutSeconds(const Task& t) const;
   void RegisterTarget(Task& t);
   std::string TaskDir(const Task& t) const { return options_.data_dir + "/tasks/" + t.id; }
+  /// The address the task's target is registered at: its own, or the host's.
+  std::string TargetIp(const Task& t) const { return t.ip.empty() ? options_.listener_host : t.ip; }
+  /// Whether container `c`'s dependsOn conditions hold now; sets `failed` with the reason when they
+  /// never will (a dependency ended wrongly, or startTimeout passed).
+  bool DependenciesMet(const Task& t, const nlohmann::json& def, std::string& failed) const;
+  /// Fills in how container `def` of `t` runs (the task definition and RunTask's overrides).
+  ContainerLaunch LaunchFor(const Task& t, const ContainerState& c, const nlohmann::json& td,
+                            const nlohmann::json& def) const;
   void Touch(const Task& t) { core_.Touch(ObjectKind::kTask, t.id); }
   void Touch(const Service& s) { core_.Touch(ObjectKind::kService, s.cluster_arn + "/" + s.name); }
   /// Ships at most one bounded chunk per container; true when a container's log has more to ship.
@@ -137,6 +146,8 @@ class ControlPlane {
   /// STOPPING: SIGTERM now, SIGKILL once the task's stopTimeout has passed.
   void SignalStop(Task& t);
   void FinishStop(Task& t);
+  /// FinishStop() for a task meant to stop once none of its containers runs or is starting.
+  void FinishIfDone(Task& t);
   TaskPhase PhaseOf(const Service& s, const Task& t) const;
   void AddEvent(Service& s, const std::string& message);
   /// Writes what changed since the last commit; the caller holds the lock.
@@ -157,6 +168,7 @@ class ControlPlane {
   ControlPlaneOptions options_;
   LoadBalancing lb_;
   PortPool ports_;
+  IpPool ips_;
   long long frozen_at_version_ = -1;  ///< the store's data_version when Freeze() ran
   std::set<std::string> unshipped_;  ///< stopped tasks whose output is not yet all shipped
   double launch_tokens_ = 0;   ///< launches allowed now (refilled at launches_per_second)

@@ -446,6 +446,16 @@ ApiResult ControlPlane::ListTasks(const json& r) {
   return json{{"taskArns", arns}};
 }
 
+namespace {
+
+// A stable UUID-shaped id for the task's network interface attachment.
+std::string AttachmentId(const Task& t) {
+  return t.id.substr(0, 8) + "-" + t.id.substr(8, 4) + "-" + t.id.substr(12, 4) + "-" + t.id.substr(16, 4) + "-" +
+         t.id.substr(20, 12);
+}
+
+}  // namespace
+
 json ControlPlane::TaskJson(const Task& t) const {
   json containers = json::array();
   for (const auto& c : t.containers) {
@@ -453,12 +463,15 @@ json ControlPlane::TaskJson(const Task& t) const {
             {"taskArn", t.arn}, {"name", c.name}, {"lastStatus", c.last_status},
             {"healthStatus", c.health_status}, {"networkInterfaces", json::array()},
             {"networkBindings", json::array()}};
+    if (!t.ip.empty()) {
+      cj["networkInterfaces"].push_back({{"attachmentId", AttachmentId(t)}, {"privateIpv4Address", t.ip}});
+    }
     if (const json* td = FindTaskDefinition(t.task_definition_arn)) {
       for (const auto& def : (*td)["containerDefinitions"]) {
         if (def["name"] == c.name) cj["image"] = def["image"];
       }
     }
-    if (c.host_port) {
+    if (c.host_port && t.ip.empty()) {
       cj["networkBindings"].push_back({{"bindIP", options_.listener_host}, {"containerPort", c.container_port},
                                        {"hostPort", c.host_port}, {"protocol", "tcp"}});
     }
@@ -479,6 +492,15 @@ json ControlPlane::TaskJson(const Task& t) const {
   if (const json* td = FindTaskDefinition(t.task_definition_arn)) {
     if (td->contains("cpu")) out["cpu"] = (*td)["cpu"];
     if (td->contains("memory")) out["memory"] = (*td)["memory"];
+  }
+  if (!t.ip.empty()) {
+    // awsvpc: the task's network interface, as ECS describes its ENI attachment.
+    out["attachments"].push_back(
+        {{"id", AttachmentId(t)}, {"type", "ElasticNetworkInterface"},
+         {"status", t.last_status == "STOPPED" ? "DELETED" : "ATTACHED"},
+         {"details", json::array({{{"name", "subnetId"}, {"value", "subnet-slipway-local"}},
+                                  {{"name", "networkInterfaceId"}, {"value", "eni-" + t.id.substr(0, 17)}},
+                                  {{"name", "privateIPv4Address"}, {"value", t.ip}}})}});
   }
   if (!t.started_by.empty()) out["startedBy"] = t.started_by;
   if (t.started_at > 0) out["startedAt"] = t.started_at;

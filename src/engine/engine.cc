@@ -25,6 +25,8 @@
 #include "engine/handoff.h"
 #include "engine/http_server.h"
 #include "engine/proxy.h"
+#include "engine/runtime/podman_runtime.h"
+#include "engine/runtime/task_network.h"
 
 namespace slipway::engine {
 
@@ -85,6 +87,7 @@ Result<EngineInfo> ReadEngineInfo(const std::string& data_dir) {
   info.profile = j.value("profile", kProfile);
   info.region = j.value("region", kDefaultRegion);
   info.max_tasks = j.value("maxTasks", 0);
+  info.runtime = j.value("runtime", "exec");
   info.memory_limits = j.value("memoryLimits", "");
   info.ready_ms = j.value("readyMillis", 0L);
   return info;
@@ -112,6 +115,7 @@ Result<void> WriteEngineInfo(const std::string& data_dir, const EngineInfo& info
                    {"endpoint", info.endpoint}, {"credentialsFile", info.credentials_file},
                    {"profile", info.profile},   {"region", info.region},
                    {"maxTasks", info.max_tasks}, {"memoryLimits", info.memory_limits},
+                   {"runtime", info.runtime},
                    {"readyMillis", info.ready_ms}};
   std::string tmp = data_dir + "/engine.json.tmp";
   {
@@ -152,6 +156,49 @@ std::map<std::string, UniqueFd> InheritedSockets(const std::vector<std::string>&
 
 }  // namespace
 
+namespace {
+
+struct ChosenRuntime {
+  std::string name;
+  std::unique_ptr<TaskNetwork> network;  ///< podman's task network; null for exec
+  std::unique_ptr<TaskRuntime> runtime;
+};
+
+// Whether podman can run tasks here: the tools exist, and the task network can be made.
+Result<ChosenRuntime> TryPodman(const std::string& data_dir) {
+  for (const char* tool : {"podman", "runc", "nsenter", "unshare"}) {
+    auto found = RunCommand({"sh", "-c", std::string("command -v ") + tool});
+    if (!found || found->status.code != 0) return Fail(std::string(tool) + " is not installed (scripts/install-deps.sh installs it)");
+  }
+  if (::geteuid() != 0) return Fail("the container runtime needs root (rootful podman)");
+  auto network = TaskNetwork::Open(data_dir);
+  if (!network) return tl::unexpected(network.error());
+  ChosenRuntime c{"podman", std::move(*network), nullptr};
+  c.runtime = std::make_unique<PodmanRuntime>(*c.network);
+  return c;
+}
+
+Result<ChosenRuntime> ChooseRuntime(const EngineOptions& options) {
+  if (options.runtime == "podman" || options.runtime == "auto") {
+    auto podman = TryPodman(options.data_dir);
+    if (podman || options.runtime == "podman") {
+      if (!podman) return Fail("the podman runtime cannot run here: " + podman.error().message);
+      return podman;
+    }
+    std::fprintf(stderr, "slipway engine: podman cannot run here (%s); tasks run with the exec runtime\n",
+                 podman.error().message.c_str());
+  } else if (options.runtime != "exec") {
+    return Fail("unknown runtime '" + options.runtime + "': want podman, exec or auto");
+  }
+  auto exec = std::make_unique<ExecRuntime>();
+  if (int removed = exec->RemoveStaleCgroups(); removed > 0) {
+    std::fprintf(stderr, "slipway engine: removed %d empty cgroups that stopped engines left\n", removed);
+  }
+  return ChosenRuntime{"exec", nullptr, std::move(exec)};
+}
+
+}  // namespace
+
 Result<void> RunEngine(const EngineOptions& options) {
   const SteadyTime began = std::chrono::steady_clock::now();
   ::umask(077);  // everything the engine writes in its data dir is private
@@ -167,11 +214,12 @@ Result<void> RunEngine(const EngineOptions& options) {
 
   boost::asio::io_context io;
   RealClock clock;
-  ExecRuntime runtime;
-  if (int removed = runtime.RemoveStaleCgroups(); removed > 0) {
-    std::fprintf(stderr, "slipway engine: removed %d empty cgroups that stopped engines left\n", removed);
-  }
-  auto proxy = MakeProxy(io);
+  auto chosen = ChooseRuntime(options);
+  if (!chosen) return tl::unexpected(chosen.error());
+  TaskRuntime& runtime = *chosen->runtime;
+  ProxyOptions proxy_options;
+  if (chosen->network) proxy_options.task_namespace = &chosen->network->Namespace();
+  auto proxy = MakeProxy(io, proxy_options);
   std::map<int, UniqueFd> listeners;
   for (auto& [name, fd] : inherited) {
     if (name != "api") listeners[std::atoi(name.c_str())] = std::move(fd);
@@ -206,6 +254,7 @@ Result<void> RunEngine(const EngineOptions& options) {
   info.region = options.region;
   info.max_tasks = max_tasks;
   info.memory_limits = runtime.MemoryEnforcement();
+  info.runtime = chosen->name;
   info.ready_ms = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - began).count();
   if (auto w = WriteEngineInfo(options.data_dir, info); !w) return w;
 
@@ -216,7 +265,7 @@ Result<void> RunEngine(const EngineOptions& options) {
     control.Freeze();
     HandedSockets out;
     out.settings = {{"host", options.listen_host}, {"port", *port}, {"region", options.region},
-                    {"maxTasks", max_tasks}};
+                    {"maxTasks", max_tasks}, {"runtime", chosen->name}};
     out.names.push_back("api");
     out.fds.push_back(api.DuplicateListener());
     for (auto& [p, fd] : proxy->DuplicateListeners()) {
@@ -235,10 +284,10 @@ Result<void> RunEngine(const EngineOptions& options) {
   if (auto h = handoff.Start(); !h) return h;
 
   std::fprintf(stderr,
-               "slipway engine serving %s (data dir %s; region %s; up to %d tasks; memory limits: %s); "
+               "slipway engine serving %s (data dir %s; region %s; %s runtime; up to %d tasks; memory limits: %s); "
                "listeners ready %ld ms after start; adopted %d running tasks, %d had ended%s\n",
-               info.endpoint.c_str(), options.data_dir.c_str(), options.region.c_str(), max_tasks,
-               info.memory_limits.c_str(), info.ready_ms, loaded->adopted_tasks, loaded->ended_tasks,
+               info.endpoint.c_str(), options.data_dir.c_str(), options.region.c_str(), chosen->name.c_str(),
+               max_tasks, info.memory_limits.c_str(), info.ready_ms, loaded->adopted_tasks, loaded->ended_tasks,
                loaded->migrated ? "; state converted from an older engine's format" : "");
 
   SteadyTime next_sweep = clock.Now();
@@ -269,6 +318,14 @@ Result<void> RunEngine(const EngineOptions& options) {
   work.reset();
   io.stop();
   for (auto& t : threads) t.join();
+  if (!handoff.done() && chosen->network) {
+    // Every task has stopped: the pods, the bridge and the namespaces go too, so the engine leaves
+    // nothing behind on the host.
+    chosen->runtime.reset();
+    if (auto r = chosen->network->Remove(); !r) {
+      std::fprintf(stderr, "slipway engine: removing the task network: %s\n", r.error().message.c_str());
+    }
+  }
   // engine.json is this engine's only while it names this process (a successor rewrote it).
   if (auto now = ReadEngineInfo(options.data_dir); now && now->pid == info.pid) {
     std::error_code ec;

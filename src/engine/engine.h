@@ -24,6 +24,9 @@ struct EngineOptions {
   std::string region = kDefaultRegion;
   /// Most tasks alive at once; 0 picks DefaultMaxTasks().
   int max_tasks = 0;
+  /// "podman", "exec", or "auto" (podman when it works here, else exec). A restart keeps the
+  /// running engine's when empty.
+  std::string runtime = "auto";
   /// Listening sockets handed over by the engine this one replaces, passed as descriptors 3, 4, …
   /// in this order: "api" for the API socket, else a listener port.
   std::vector<std::string> inherited_sockets;
@@ -40,6 +43,8 @@ struct EngineInfo {
   std::string region = kDefaultRegion;  ///< what clients must sign requests for
   int max_tasks = 0;
   std::string memory_limits;
+  /// The runtime tasks run with: "podman" or "exec".
+  std::string runtime;
   /// Milliseconds from process start until the listeners served again with the restored routing.
   long ready_ms = 0;
 };

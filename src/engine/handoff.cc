@@ -119,6 +119,7 @@ Result<EngineInfo> Restart(const std::string& program, EngineOptions options) {
   std::vector<std::string> names = j["sockets"].get<std::vector<std::string>>();
   if (options.region.empty()) options.region = settings.value("region", "us-east-1");
   if (options.max_tasks <= 0) options.max_tasks = settings.value("maxTasks", 0);
+  if (options.runtime.empty() || options.runtime == "auto") options.runtime = settings.value("runtime", "auto");
 
   std::map<std::string, std::string> env;
   for (char** e = environ; *e; ++e) {
@@ -130,6 +131,7 @@ Result<EngineInfo> Restart(const std::string& program, EngineOptions options) {
   const std::string listen = settings.value("host", "127.0.0.1") + ":" + std::to_string(settings.value("port", 0));
   auto child = ChildProcess::Spawn({.argv = {program, "engine", "run", "--data-dir", options.data_dir, "--listen", listen,
                                              "--region", options.region, "--max-tasks", std::to_string(options.max_tasks),
+                                             "--runtime", options.runtime,
                                              "--inherited-sockets", Join(names, ",")},
                                     .env = env,
                                     .output_path = options.data_dir + "/engine.log",

@@ -32,18 +32,21 @@ class LoadBalancing {
   void Tick();
 
   bool HasTargetGroup(const std::string& tg_arn) const;
-  /// Registers task `task_id`'s listener_host:port in the group; false when the group does not exist.
-  bool RegisterTarget(const std::string& tg_arn, const std::string& task_id, int port);
-  // A task's target is found by its port and must carry its task id: a target on the same port
-  // that another task registered is never touched.
+  /// Registers task `task_id`'s ip:port in the group; false when the group does not exist.
+  bool RegisterTarget(const std::string& tg_arn, const std::string& task_id, const std::string& ip, int port);
+  // A task's target is found by its address and must carry its task id: a target on the same
+  // address that another task registered is never touched.
 
   /// Starts draining the task's target; returns the group's deregistration delay, nullopt when
   /// the task has no target there.
-  std::optional<int> DrainTarget(const std::string& tg_arn, const std::string& task_id, int port);
+  std::optional<int> DrainTarget(const std::string& tg_arn, const std::string& task_id, const std::string& ip,
+                                        int port);
   /// Takes the task's target out of routing at once (its task died); false when it had none.
-  bool RemoveTarget(const std::string& tg_arn, const std::string& task_id, int port);
+  bool RemoveTarget(const std::string& tg_arn, const std::string& task_id, const std::string& ip,
+                                        int port);
   /// "initial" | "healthy" | "unhealthy" | "draining" for the task's target, nullopt when it has none.
-  std::optional<std::string> TargetState(const std::string& tg_arn, const std::string& task_id, int port) const;
+  std::optional<std::string> TargetState(const std::string& tg_arn, const std::string& task_id, const std::string& ip,
+                                        int port) const;
 
  private:
   XmlResult CreateLoadBalancer(const QueryParams& p);
@@ -63,7 +66,8 @@ class LoadBalancing {
   void RegisterTarget(TargetGroup& tg, const std::string& ip, int port, const std::string& task_id);
   void DrainTarget(TargetGroup& tg, const std::string& key);
   /// The task's target on `port` in the group, or nullptr.
-  const Target* FindTaskTarget(const std::string& tg_arn, const std::string& task_id, int port) const;
+  const Target* FindTaskTarget(const std::string& tg_arn, const std::string& task_id, const std::string& ip,
+                                        int port) const;
   void TouchTarget(const std::string& tg_arn, const std::string& key) {
     core_.Touch(ObjectKind::kTarget, TargetKey(tg_arn, key));
   }
@@ -72,7 +76,7 @@ class LoadBalancing {
                          const HealthCheckResult& r);
   void ScheduleHealthChecks();
   void PublishRouting();
-  std::string Key(int port) const { return listener_host_ + ":" + std::to_string(port); }
+  static std::string Key(const std::string& ip, int port) { return ip + ":" + std::to_string(port); }
   double Now() const { return core_.Now(); }
 
   SharedState& core_;

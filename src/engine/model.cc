@@ -39,7 +39,8 @@ void to_json(json& j, const ContainerState& c) {
            {"container_port", c.container_port}, {"host_port", c.host_port},
            {"health_status", c.health_status}, {"log_path", c.log_path},
            {"log_offset", c.log_offset}, {"log_punched", c.log_punched}, {"log_group", c.log_group},
-           {"log_stream", c.log_stream}};
+           {"log_stream", c.log_stream}, {"launched", c.launched}, {"log_timestamped", c.log_timestamped},
+           {"pending_since", c.pending_since}, {"started_at", c.started_at}};
   if (c.exit_code) j["exit_code"] = *c.exit_code;
 }
 void from_json(const json& j, ContainerState& c) {
@@ -54,6 +55,10 @@ void from_json(const json& j, ContainerState& c) {
   c.log_punched = j.value("log_punched", 0L);
   c.log_group = j.value("log_group", "");
   c.log_stream = j.value("log_stream", "");
+  c.launched = j.value("launched", false);
+  c.log_timestamped = j.value("log_timestamped", false);
+  c.pending_since = j.value("pending_since", 0.0);
+  c.started_at = j.value("started_at", 0.0);
   if (j.contains("exit_code")) c.exit_code = j["exit_code"].get<int>();
 }
 
@@ -62,7 +67,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Task, arn, id, cluster_arn, task
                                    created_at, started_at, stopping_at, stopped_at,
                                    stopped_reason, stop_code, health_status, containers, version,
                                    target_group_arn, target_port, drain_until, kill_at, overrides,
-                                   failure_counted, counted_healthy)
+                                   failure_counted, counted_healthy, ip)
 
 State StateFromJson(const json& j) {
   State s;

@@ -68,6 +68,12 @@ struct ContainerState {
   std::string log_group, log_stream;      ///< awslogs destination; empty when not configured
   int health_failures = 0;                ///< consecutive failed healthCheck runs
   double next_health_check = 0;
+  /// Handed to a runtime that starts containers in the background; RUNNING once it reports so.
+  bool launched = false;
+  /// log_path holds podman's k8s-file lines ("<time> <stream> <F|P> <text>") rather than raw output.
+  bool log_timestamped = false;
+  double pending_since = 0;               ///< when its dependsOn wait began (startTimeout)
+  double started_at = 0;                  ///< when it began running
 };
 
 struct Task {
@@ -79,6 +85,8 @@ struct Task {
   std::string health_status = "UNKNOWN";
   std::vector<ContainerState> containers;
   long version = 1;
+  /// The task's own address in the task network (awsvpc); empty when it shares the host's.
+  std::string ip;
   // Engine bookkeeping, not on the wire.
   std::string target_group_arn;
   int target_port = 0;

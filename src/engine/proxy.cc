@@ -12,6 +12,7 @@
 #include <mutex>
 #include <set>
 
+#include "base/netns.h"
 #include "engine/listen.h"
 
 namespace slipway::engine {
@@ -174,6 +175,17 @@ class Proxy final : public ProxyServer {
     bool reused = false;
   };
 
+  // Opens the socket for `ep` in the namespace the address lives in: a task address only exists in
+  // the task network, and a socket stays in the namespace it was made in. False when it could not.
+  bool OpenIn(tcp::socket& socket, const tcp::endpoint& ep) {
+    if (options_.task_namespace == nullptr || ep.address().is_loopback() || !ep.address().is_v4()) return true;
+    const int fd = options_.task_namespace->OpenSocket(AF_INET, SOCK_STREAM);
+    if (fd < 0) return false;
+    boost::system::error_code ec;
+    socket.assign(tcp::v4(), fd, ec);
+    return !ec;
+  }
+
   awaitable<Upstream> Connect(const Backend& b) {
     {
       std::lock_guard lock(pool_mu_);
@@ -187,6 +199,7 @@ class Proxy final : public ProxyServer {
     auto stream = std::make_unique<beast::tcp_stream>(asio::make_strand(io_));
     boost::system::error_code ec;
     tcp::endpoint ep(asio::ip::make_address(b.host, ec), static_cast<unsigned short>(b.port));
+    if (!OpenIn(stream->socket(), ep)) co_return Upstream{};
     stream->expires_after(std::chrono::milliseconds(options_.connect_timeout_ms));
     co_await stream->async_connect(ep, asio::redirect_error(use_awaitable, ec));
     if (ec) co_return Upstream{};
@@ -257,7 +270,11 @@ class Proxy final : public ProxyServer {
     boost::system::error_code ec;
     tcp::endpoint ep(asio::ip::make_address(spec.host, ec), static_cast<unsigned short>(spec.port));
     stream.expires_after(std::chrono::milliseconds(spec.timeout_ms));
-    co_await stream.async_connect(ep, asio::redirect_error(use_awaitable, ec));
+    if (!OpenIn(stream.socket(), ep)) {
+      ec = asio::error::no_descriptors;
+    } else {
+      co_await stream.async_connect(ep, asio::redirect_error(use_awaitable, ec));
+    }
     if (!ec) {
       Request req{http::verb::get, spec.path, 11};
       req.set(http::field::host, spec.host + ":" + std::to_string(spec.port));

@@ -11,6 +11,10 @@ namespace boost::asio {
 class io_context;
 }
 
+namespace slipway {
+class NetNamespace;
+}
+
 namespace slipway::engine {
 
 /// Tunables of the proxy, with ALB-like defaults.
@@ -18,6 +22,9 @@ struct ProxyOptions {
   int connect_timeout_ms = 10'000;  ///< ALB: 10 s to connect to a target
   int idle_timeout_ms = 60'000;     ///< ALB: 60 s idle timeout
   int max_attempts = 3;             ///< targets tried for a request that never reached an app
+  /// The task network's namespace: targets outside 127.0.0.0/8 are reached from inside it (their
+  /// addresses exist only there). Null when tasks share the host's network.
+  const NetNamespace* task_namespace = nullptr;
 };
 
 /// The proxy as the engine's wiring sees it: a data plane whose listening sockets can be handed to

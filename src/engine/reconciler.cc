@@ -65,7 +65,7 @@ TaskPhase ControlPlane::PhaseOf(const Service& s, const Task& t) const {
     return HasContainerHealthCheck(t) || Now() - t.started_at >= kStartupSeconds ? TaskPhase::kHealthy
                                                                                 : TaskPhase::kStarting;
   }
-  const auto target = lb_.TargetState(t.target_group_arn, t.id, t.target_port);
+  const auto target = lb_.TargetState(t.target_group_arn, t.id, TargetIp(t), t.target_port);
   if (target == "healthy") return TaskPhase::kHealthy;
   if (target == "unhealthy" && !in_grace) return TaskPhase::kUnhealthy;
   return TaskPhase::kStarting;

@@ -50,40 +50,44 @@ bool LoadBalancing::HasTargetGroup(const std::string& tg_arn) const {
   return core_.state.target_groups.count(tg_arn) > 0;
 }
 
-bool LoadBalancing::RegisterTarget(const std::string& tg_arn, const std::string& task_id, int port) {
+bool LoadBalancing::RegisterTarget(const std::string& tg_arn, const std::string& task_id,
+                                 const std::string& ip, int port) {
   auto tg = core_.state.target_groups.find(tg_arn);
   if (tg == core_.state.target_groups.end()) return false;
-  RegisterTarget(tg->second, listener_host_, port, task_id);
+  RegisterTarget(tg->second, ip, port, task_id);
   return true;
 }
 
-const Target* LoadBalancing::FindTaskTarget(const std::string& tg_arn, const std::string& task_id, int port) const {
+const Target* LoadBalancing::FindTaskTarget(const std::string& tg_arn, const std::string& task_id,
+                                 const std::string& ip, int port) const {
   auto tg = core_.state.target_groups.find(tg_arn);
   if (tg == core_.state.target_groups.end() || task_id.empty()) return nullptr;
-  auto target = tg->second.targets.find(Key(port));
+  auto target = tg->second.targets.find(Key(ip, port));
   if (target == tg->second.targets.end() || target->second.task_id != task_id) return nullptr;
   return &target->second;
 }
 
-std::optional<int> LoadBalancing::DrainTarget(const std::string& tg_arn, const std::string& task_id, int port) {
-  if (FindTaskTarget(tg_arn, task_id, port) == nullptr) return std::nullopt;
+std::optional<int> LoadBalancing::DrainTarget(const std::string& tg_arn, const std::string& task_id,
+                                 const std::string& ip, int port) {
+  if (FindTaskTarget(tg_arn, task_id, ip, port) == nullptr) return std::nullopt;
   TargetGroup& tg = core_.state.target_groups[tg_arn];
-  DrainTarget(tg, Key(port));
+  DrainTarget(tg, Key(ip, port));
   return tg.deregistration_delay;
 }
 
-bool LoadBalancing::RemoveTarget(const std::string& tg_arn, const std::string& task_id, int port) {
-  if (FindTaskTarget(tg_arn, task_id, port) == nullptr) return false;
+bool LoadBalancing::RemoveTarget(const std::string& tg_arn, const std::string& task_id,
+                                 const std::string& ip, int port) {
+  if (FindTaskTarget(tg_arn, task_id, ip, port) == nullptr) return false;
   TargetGroup& tg = core_.state.target_groups[tg_arn];
-  tg.targets.erase(Key(port));
-  TouchTarget(tg_arn, Key(port));
+  tg.targets.erase(Key(ip, port));
+  TouchTarget(tg_arn, Key(ip, port));
   routing_dirty_ = true;
   return true;
 }
 
 std::optional<std::string> LoadBalancing::TargetState(const std::string& tg_arn, const std::string& task_id,
-                                                      int port) const {
-  const Target* t = FindTaskTarget(tg_arn, task_id, port);
+                                                      const std::string& ip, int port) const {
+  const Target* t = FindTaskTarget(tg_arn, task_id, ip, port);
   if (t == nullptr) return std::nullopt;
   return t->state;
 }

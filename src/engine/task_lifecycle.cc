@@ -4,6 +4,8 @@
 #include <linux/falloc.h>
 
 #include <csignal>
+#include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 
@@ -20,6 +22,8 @@ namespace {
 
 constexpr int kDefaultStopTimeoutSeconds = 30;
 constexpr int kMaxStopTimeoutSeconds = 120;  // Fargate's limit
+/// How long a container waits for its dependsOn conditions unless the dependency sets startTimeout.
+constexpr int kDefaultStartTimeoutSeconds = 180;
 constexpr size_t kMaxStoppedTasks = 300;
 constexpr double kStoppedTaskSeconds = 3600;  // ECS shows stopped tasks for about an hour
 /// Shipped log bytes a task's log file keeps on disk before they are punched out.
@@ -58,6 +62,44 @@ long PunchShipped(const std::string& path, long shipped, long punched) {
   return ok ? upto : punched;
 }
 
+struct K8sLogEntry {
+  int64_t time_ms = 0;
+  bool partial = false;
+  std::string text;
+};
+
+// One line of podman's k8s-file log; nullopt when it is not one.
+std::optional<K8sLogEntry> ParseK8sLogLine(std::string_view line) {
+  const size_t a = line.find(' ');
+  if (a == std::string_view::npos) return std::nullopt;
+  const size_t b = line.find(' ', a + 1);
+  if (b == std::string_view::npos || b + 2 > line.size() || (line[b + 1] != 'F' && line[b + 1] != 'P')) return std::nullopt;
+  K8sLogEntry e;
+  e.partial = line[b + 1] == 'P';
+  e.text = std::string(line.substr(std::min(line.size(), b + 3)));
+  const std::string stamp(line.substr(0, a));
+  std::tm tm{};
+  const char* rest = strptime(stamp.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (rest == nullptr) return e;
+  int64_t ms = static_cast<int64_t>(timegm(&tm)) * 1000;
+  if (*rest == '.') {
+    int64_t frac = 0;
+    int digits = 0;
+    for (++rest; std::isdigit(static_cast<unsigned char>(*rest)); ++rest, ++digits) {
+      if (digits < 3) frac = frac * 10 + (*rest - '0');
+    }
+    for (; digits < 3; ++digits) frac *= 10;
+    ms += frac;
+  }
+  if (*rest == '+' || *rest == '-') {
+    const int sign = *rest == '+' ? 1 : -1;
+    const int hours = std::atoi(rest + 1), minutes = std::strlen(rest) >= 6 ? std::atoi(rest + 4) : 0;
+    ms -= sign * (hours * 60 + minutes) * 60000LL;
+  }
+  e.time_ms = ms;
+  return e;
+}
+
 }  // namespace
 
 int ControlPlane::StopTimeoutSeconds(const Task& t) const {
@@ -79,7 +121,8 @@ ControlPlane::ControlPlane(Clock& clock, TaskRuntime& runtime, DataPlane& data_p
       logs_(logs),
       options_(std::move(options)),
       lb_(core_, data_plane, options_.listener_host),
-      ports_(options_.listener_host, options_.first_task_port, options_.last_task_port) {}
+      ports_(options_.listener_host, options_.first_task_port, options_.last_task_port),
+      ips_(runtime.TaskSubnet()) {}
 
 Result<LoadSummary> ControlPlane::Load() {
   std::lock_guard lock(core_.mu);
@@ -113,6 +156,7 @@ Result<LoadSummary> ControlPlane::Load() {
 
 void ControlPlane::AdoptTask(Task& t, LoadSummary& summary) {
   bool adopted = false, lost = false;
+  if (!t.ip.empty()) ips_.Hold(t.ip, t.id);
   for (auto& c : t.containers) {
     if (c.host_port >= options_.first_task_port && c.host_port <= options_.last_task_port) {
       ports_.Hold(c.host_port, t.id);
@@ -129,6 +173,7 @@ void ControlPlane::AdoptTask(Task& t, LoadSummary& summary) {
       case Adoption::kNotStarted:
         // A PENDING container was decided but never started: StartContainers starts it. One the
         // store says ran has no supervisor record: an engine before supervisors ran it.
+        c.launched = false;
         if (c.last_status != "PENDING") {
           c.last_status = "STOPPED";
           c.reason = "the container was not found when the engine restarted";
@@ -211,10 +256,22 @@ int ControlPlane::LiveTaskCount() const {
 }
 
 void ControlPlane::ReapContainers() {
+  for (const auto& run : runtime_.Running()) {
+    auto it = core_.state.tasks.find(run.task_id);
+    if (it == core_.state.tasks.end() || it->second.last_status == "STOPPED") continue;
+    for (auto& c : it->second.containers) {
+      if (c.name != run.name || c.last_status != "PENDING") continue;
+      c.last_status = "RUNNING";
+      c.started_at = Now();
+    }
+    Touch(it->second);
+  }
   for (const auto& exit : runtime_.Reap()) {
     auto it = core_.state.tasks.find(exit.task_id);
     if (it == core_.state.tasks.end()) continue;
     Task& t = it->second;
+    const json* td = FindTaskDefinition(t.task_definition_arn);
+    const json* def = td ? ContainerDefinition(*td, exit.name) : nullptr;
     for (auto& c : t.containers) {
       if (c.name != exit.name) continue;
       c.last_status = "STOPPED";
@@ -223,24 +280,38 @@ void ControlPlane::ReapContainers() {
       if (!exit.reason.empty()) c.reason = exit.reason;
     }
     if (ShipLogs(t)) unshipped_.insert(t.id);
-    if (t.desired_status != "STOPPED") {
+    // A container that is not essential may end (an init step, a one-off sidecar); the task runs on.
+    const bool essential = def == nullptr || def->value("essential", true) || exit.failed_to_start;
+    if (essential && t.desired_status != "STOPPED") {
       t.stopped_reason = exit.failed_to_start ? exit.reason : "Essential container in task exited";
       t.stop_code = exit.failed_to_start ? "TaskFailedToStart" : "EssentialContainerExited";
       t.desired_status = "STOPPED";
       t.stopping_at = Now();
+      if (!t.target_group_arn.empty()) lb_.RemoveTarget(t.target_group_arn, t.id, TargetIp(t), t.target_port);
+      // The task's other containers stop too, the way any task stops.
+      if (t.last_status == "RUNNING") SignalStop(t);
+      else runtime_.Signal(t.id, SIGKILL);
     }
     Touch(t);
-    bool all_stopped = std::all_of(t.containers.begin(), t.containers.end(),
-                                   [](const ContainerState& c) { return c.last_status == "STOPPED"; });
-    if (all_stopped) FinishStop(t);
   }
+  for (auto& [id, t] : core_.state.tasks) FinishIfDone(t);
+}
+
+void ControlPlane::FinishIfDone(Task& t) {
+  if (t.desired_status != "STOPPED" || t.last_status == "STOPPED") return;
+  // Done once no container runs or is still being started by the runtime.
+  const bool all_stopped = std::all_of(t.containers.begin(), t.containers.end(), [](const ContainerState& c) {
+    return c.last_status == "STOPPED" || (c.last_status == "PENDING" && !c.launched);
+  });
+  if (all_stopped) FinishStop(t);
 }
 
 void ControlPlane::FinishStop(Task& t) {
   if (t.last_status == "STOPPED") return;
   if (!t.target_group_arn.empty()) {
     // A task that died on its own is taken out of routing at once.
-    if (lb_.RemoveTarget(t.target_group_arn, t.id, t.target_port) && !t.service_name.empty() && t.last_status == "RUNNING") {
+    if (lb_.RemoveTarget(t.target_group_arn, t.id, TargetIp(t), t.target_port) && !t.service_name.empty() &&
+        t.last_status == "RUNNING") {
       auto svc = core_.state.services.find(t.cluster_arn + "/" + t.service_name);
       if (svc != core_.state.services.end()) {
         AddEvent(svc->second, "deregistered 1 targets in (target-group " + t.target_group_arn + ")");
@@ -249,6 +320,8 @@ void ControlPlane::FinishStop(Task& t) {
     t.target_group_arn.clear();
   }
   ports_.Release(t.id);
+  ips_.Release(t.id);
+  runtime_.Release(t.id);
   for (auto& c : t.containers) c.last_status = "STOPPED";
   t.last_status = "STOPPED";
   t.desired_status = "STOPPED";
@@ -267,13 +340,14 @@ void ControlPlane::BeginStop(Task& t, const std::string& reason, const std::stri
   Touch(t);
   if (t.last_status == "PROVISIONING" || t.last_status == "PENDING") {
     runtime_.Signal(t.id, SIGKILL);
-    if (std::none_of(t.containers.begin(), t.containers.end(),
-                     [](const ContainerState& c) { return c.last_status == "RUNNING"; })) {
+    if (std::none_of(t.containers.begin(), t.containers.end(), [](const ContainerState& c) {
+          return c.last_status == "RUNNING" || (c.last_status == "PENDING" && c.launched);
+        })) {
       FinishStop(t);
     }
     return;
   }
-  if (auto delay = lb_.DrainTarget(t.target_group_arn, t.id, t.target_port)) {
+  if (auto delay = lb_.DrainTarget(t.target_group_arn, t.id, TargetIp(t), t.target_port)) {
     t.last_status = "DEACTIVATING";
     t.drain_until = Now() + *delay;
     return;
@@ -289,11 +363,25 @@ void ControlPlane::SignalStop(Task& t) {
 
 bool ControlPlane::PrepareContainers(Task& t, const json& td) {
   t.containers.clear();
+  if (!ips_.empty()) {
+    // awsvpc: the task has an address of its own, and its containers listen on their ports as written.
+    auto ip = ips_.Acquire(t.id);
+    if (!ip) {
+      t.stopped_reason = "ResourceInitializationError: no free address in the task network " + runtime_.TaskSubnet();
+      t.stop_code = "TaskFailedToStart";
+      return false;
+    }
+    t.ip = *ip;
+  }
   for (const auto& def : td["containerDefinitions"]) {
     ContainerState c;
     c.name = def.value("name", "");
     for (const auto& pm : def.value("portMappings", json::array())) {
       c.container_port = pm.value("containerPort", 0);
+      if (!t.ip.empty()) {
+        c.host_port = c.container_port;
+        break;
+      }
       c.host_port = pm.value("hostPort", 0);
       const bool in_pool = c.host_port >= options_.first_task_port && c.host_port <= options_.last_task_port;
       if (in_pool && !ports_.Hold(c.host_port, t.id)) {
@@ -329,39 +417,82 @@ bool ControlPlane::PrepareContainers(Task& t, const json& td) {
   return true;
 }
 
+ContainerLaunch ControlPlane::LaunchFor(const Task& t, const ContainerState& c, const json& td,
+                                        const json& def) const {
+  const json* override = ContainerOverride(t.overrides, c.name);
+  ContainerLaunch launch;
+  launch.task_id = t.id;
+  launch.name = c.name;
+  launch.task_dir = TaskDir(t);
+  launch.image = def.value("image", "");
+  auto strings = [](const json& list) {
+    std::vector<std::string> out;
+    for (const auto& a : list) out.push_back(a.get<std::string>());
+    return out;
+  };
+  if (def.contains("entryPoint")) launch.entry_point = strings(def["entryPoint"]);
+  if (override && override->contains("command")) launch.command = strings((*override)["command"]);
+  else if (def.contains("command")) launch.command = strings(def["command"]);
+  // The exec runtime runs entryPoint + command as a host process.
+  launch.argv = launch.entry_point.value_or(std::vector<std::string>{});
+  for (const auto& a : launch.command.value_or(std::vector<std::string>{})) launch.argv.push_back(a);
+  if (!runtime_.StartsInBackground()) launch.env = options_.base_env;
+  for (const auto& kv : def.value("environment", json::array())) launch.env[kv.value("name", "")] = kv.value("value", "");
+  if (override) {
+    for (const auto& kv : override->value("environment", json::array())) {
+      launch.env[kv.value("name", "")] = kv.value("value", "");
+    }
+  }
+  // Host processes share the host's ports, so each gets one of its own to listen on; a task with
+  // its own address listens on its containerPort as written.
+  if (t.ip.empty() && c.host_port != 0 && !launch.env.count("PORT")) launch.env["PORT"] = std::to_string(c.host_port);
+  launch.cwd = def.value("workingDirectory", "");
+  launch.memory_limit_bytes = aws::ContainerMemoryMib(td, def) * 1024 * 1024;
+  launch.task_ip = t.ip;
+  launch.user = def.value("user", "");
+  launch.read_only_root = def.value("readonlyRootFilesystem", false);
+  launch.init = def.contains("linuxParameters") && def["linuxParameters"].value("initProcessEnabled", false);
+  launch.stop_timeout_seconds = std::clamp(def.value("stopTimeout", kDefaultStopTimeoutSeconds), 2, kMaxStopTimeoutSeconds);
+  if (def.contains("healthCheck")) launch.health_command = strings(def["healthCheck"].value("command", json::array()));
+  return launch;
+}
+
 bool ControlPlane::StartContainers(Task& t, const json& td) {
   std::error_code ec;
   std::filesystem::create_directories(TaskDir(t), ec);
+  const bool background = runtime_.StartsInBackground();
   for (auto& c : t.containers) {
-    if (c.last_status != "PENDING") continue;
+    if (c.last_status != "PENDING" || c.launched) continue;
     const json* def = ContainerDefinition(td, c.name);
-    const json* override = ContainerOverride(t.overrides, c.name);
-    std::vector<std::string> argv = def ? def->value("entryPoint", std::vector<std::string>{}) : std::vector<std::string>{};
-    json command = override && override->contains("command") ? (*override)["command"]
-                   : def                                      ? def->value("command", json::array())
-                                                              : json::array();
-    for (const auto& a : command) argv.push_back(a.get<std::string>());
-    std::map<std::string, std::string> env = options_.base_env;
-    for (const auto& kv : def ? def->value("environment", json::array()) : json::array()) {
-      env[kv.value("name", "")] = kv.value("value", "");
-    }
-    if (override) {
-      for (const auto& kv : override->value("environment", json::array())) env[kv.value("name", "")] = kv.value("value", "");
-    }
-    if (c.host_port != 0 && !env.count("PORT")) env["PORT"] = std::to_string(c.host_port);
-    if (argv.empty()) {
-      // Only an image: the exec runtime cannot run it, and must not pretend to by running something else.
-      const std::string image = def ? def->value("image", "") : "";
-      c.reason = "CannotStartContainerError: container " + c.name + " names only an image (" + image +
-                 "): running images needs the container runtime (podman); this engine runs tasks with the exec "
-                 "runtime, which runs a container's entryPoint and command as host processes";
+    if (def == nullptr) {
+      c.reason = "CannotStartContainerError: container " + c.name + " is not in the task definition";
     } else {
-      auto started = runtime_.Start({t.id, c.name, argv, env, def ? def->value("workingDirectory", "") : "",
-                                     TaskDir(t), def ? aws::ContainerMemoryMib(td, *def) * 1024 * 1024 : 0});
-      if (started) c.last_status = "RUNNING";
-      else c.reason = "CannotStartContainerError: " + started.error().message;
+      if (c.pending_since == 0) c.pending_since = Now();
+      std::string failed;
+      if (!DependenciesMet(t, *def, failed)) {
+        if (failed.empty()) continue;  // waits for its dependencies
+        c.reason = failed;
+      } else {
+        ContainerLaunch launch = LaunchFor(t, c, td, *def);
+        if (!background && launch.argv.empty()) {
+          // Only an image: the exec runtime cannot run it, and must not pretend to by running something else.
+          c.reason = "CannotStartContainerError: container " + c.name + " names only an image (" + launch.image +
+                     "): running images needs the container runtime (podman); this engine runs tasks with the exec "
+                     "runtime, which runs a container's entryPoint and command as host processes";
+        } else if (auto started = runtime_.Start(launch); !started) {
+          c.reason = "CannotStartContainerError: " + started.error().message;
+        } else if (background) {
+          c.launched = true;  // RUNNING once the runtime reports it
+          c.log_timestamped = true;
+        } else {
+          c.last_status = "RUNNING";
+          c.started_at = Now();
+        }
+        Touch(t);
+      }
     }
     if (!c.reason.empty()) {
+      c.last_status = "STOPPED";
       t.stopped_reason = c.reason;
       t.stop_code = "TaskFailedToStart";
       runtime_.Signal(t.id, SIGKILL);
@@ -369,6 +500,47 @@ bool ControlPlane::StartContainers(Task& t, const json& td) {
     }
   }
   return true;
+}
+
+bool ControlPlane::DependenciesMet(const Task& t, const json& def, std::string& failed) const {
+  const json* td = FindTaskDefinition(t.task_definition_arn);
+  const ContainerState* self = nullptr;
+  for (const auto& c : t.containers) {
+    if (c.name == def.value("name", "")) self = &c;
+  }
+  bool met = true;
+  for (const auto& dep : def.value("dependsOn", json::array())) {
+    const std::string name = dep.value("containerName", ""), condition = dep.value("condition", "");
+    const ContainerState* d = nullptr;
+    for (const auto& c : t.containers) {
+      if (c.name == name) d = &c;
+    }
+    if (d == nullptr) continue;  // validated at registration; nothing to wait for
+    const bool stopped = d->last_status == "STOPPED";
+    bool ok = false, never = false;
+    if (condition == "START") {
+      ok = d->last_status == "RUNNING" || (stopped && d->exit_code.has_value());
+      never = stopped && !d->exit_code.has_value();
+    } else if (condition == "COMPLETE") {
+      ok = stopped;
+    } else if (condition == "SUCCESS") {
+      ok = stopped && d->exit_code == 0;
+      never = stopped && d->exit_code != 0;
+    } else if (condition == "HEALTHY") {
+      ok = d->health_status == "HEALTHY";
+      never = stopped || d->health_status == "UNHEALTHY";
+    }
+    if (ok) continue;
+    met = false;
+    const json* dep_def = td ? ContainerDefinition(*td, name) : nullptr;
+    const int timeout = dep_def ? dep_def->value("startTimeout", kDefaultStartTimeoutSeconds) : kDefaultStartTimeoutSeconds;
+    if (never || (self && Now() - self->pending_since > timeout)) {
+      failed = "CannotStartContainerError: dependency " + name + " of container " + def.value("name", "") +
+               " did not reach " + condition + (never ? "" : " within its startTimeout of " + std::to_string(timeout) + "s");
+      return false;
+    }
+  }
+  return met;
 }
 
 bool ControlPlane::ShipLogs(Task& t) {
@@ -402,9 +574,26 @@ bool ControlPlane::ShipLogs(Task& t) {
     if (end == std::string::npos && chunk.size() == kShipChunkBytes) take = Utf8CutLength(chunk);
     if (take == 0) continue;
     std::vector<LogLine> lines;
+    std::string partial;
     for (const auto& line : Split(std::string_view(chunk).substr(0, take), '\n')) {
-      if (!line.empty()) lines.push_back({now_ms, line});
+      if (line.empty()) continue;
+      if (!c.log_timestamped) {
+        lines.push_back({now_ms, line});
+        continue;
+      }
+      // podman's k8s-file: "<RFC 3339 time> <stdout|stderr> <F|P> <text>"; P is a piece of a
+      // longer line, which the next F ends.
+      auto entry = ParseK8sLogLine(line);
+      if (!entry) {
+        lines.push_back({now_ms, line});
+        continue;
+      }
+      partial += entry->text;
+      if (entry->partial) continue;
+      if (!partial.empty()) lines.push_back({entry->time_ms > 0 ? entry->time_ms : now_ms, std::move(partial)});
+      partial.clear();
     }
+    if (!partial.empty()) lines.push_back({now_ms, std::move(partial)});
     if (logs_.Ingest(c.log_group, c.log_stream, lines, true, now_ms)) {
       c.log_offset += static_cast<long>(take);
       c.log_punched = PunchShipped(c.log_path, c.log_offset, c.log_punched);
@@ -439,7 +628,7 @@ void ControlPlane::RegisterTarget(Task& t) {
   const std::string tg_arn = lb.value("targetGroupArn", "");
   for (const auto& c : t.containers) {
     if (c.name != lb.value("containerName", "") || c.host_port == 0) continue;
-    if (!lb_.RegisterTarget(tg_arn, t.id, c.host_port)) continue;
+    if (!lb_.RegisterTarget(tg_arn, t.id, TargetIp(t), c.host_port)) continue;
     t.target_group_arn = tg_arn;
     t.target_port = c.host_port;
     AddEvent(svc->second, "registered 1 targets in (target-group " + tg_arn + ")");
@@ -491,7 +680,15 @@ void ControlPlane::AdvanceTasks() {
           t.stopped_reason = "TaskFailedToStart: task definition not found";
           t.stop_code = "TaskFailedToStart";
         }
-        FinishStop(t);
+        t.desired_status = "STOPPED";
+        t.stopping_at = now;
+        Touch(t);
+        FinishIfDone(t);  // or once no container runs or is being started (ReapContainers)
+        continue;
+      }
+      // RUNNING once every container has started (those that already ended, like an init step, count).
+      if (std::any_of(t.containers.begin(), t.containers.end(),
+                      [](const ContainerState& c) { return c.last_status == "PENDING"; })) {
         continue;
       }
       t.last_status = "RUNNING";

@@ -57,7 +57,7 @@ class Engine:
         self.env = dict(os.environ, SLIPWAY_DATA_DIR=self.data_dir,
                         AWS_SHARED_CREDENTIALS_FILE=os.path.join(self.data_dir, "credentials"),
                         AWS_PROFILE="slipway-local", AWS_DEFAULT_REGION="us-east-1",
-                        AWS_CONFIG_FILE=os.devnull, AWS_PAGER="")
+                        AWS_CONFIG_FILE=os.devnull, AWS_PAGER="", SLIPWAY_RUNTIME="exec")
         for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "APP_VERSION", "DEMO_FAIL",
                   "DATABASE_URL", "DEMO_MARKER"):
             self.env.pop(k, None)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,32 @@ struct ContainerLaunch {
   std::string task_dir;
   /// Hard memory limit in bytes; 0 means none.
   long long memory_limit_bytes = 0;
+
+  // What only a container runtime uses (the exec runtime runs `argv` on the host).
+  std::string image;
+  /// The container definition's entryPoint and command; unset means the image's own.
+  std::optional<std::vector<std::string>> entry_point, command;
+  /// The task's address in the task network; every container of the task shares it.
+  std::string task_ip;
+  /// Extra /etc/hosts entries of the task, "name:address".
+  std::vector<std::string> hosts;
+  std::string user;
+  bool read_only_root = false;
+  /// Run an init process as PID 1 (initProcessEnabled).
+  bool init = false;
+  /// "name=soft:hard", already within the host's limits.
+  std::vector<std::string> ulimits;
+  /// Seconds between SIGTERM and SIGKILL when the runtime stops it on its own.
+  int stop_timeout_seconds = 30;
+  /// ECS healthCheck.command ("CMD" or "CMD-SHELL" first); empty when none.
+  std::vector<std::string> health_command;
+};
+
+/// A container that a runtime starting in the background (see StartsInBackground()) reports
+/// running, once, through Running().
+struct ContainerRunning {
+  std::string task_id;
+  std::string name;
 };
 
 /// A container that ended, reported once by Reap().
@@ -60,6 +87,25 @@ class TaskRuntime {
   virtual std::vector<ContainerExit> Reap() = 0;
   /// How memory limits are enforced, for `slipway engine status`.
   virtual std::string MemoryEnforcement() const = 0;
+
+  /// Start() only accepts the container, which runs once Running() reports it (a pull and a
+  /// container create happen in between); false when Start() returns with it running.
+  virtual bool StartsInBackground() const { return false; }
+  /// Containers that began running since the last call (runtimes that start in the background).
+  virtual std::vector<ContainerRunning> Running() { return {}; }
+  /// The subnet tasks get their own addresses in, or empty when tasks share the host's network.
+  virtual std::string TaskSubnet() const { return ""; }
+  /// The task has stopped and its output is read: what the runtime kept for it may go.
+  virtual void Release(const std::string& task_id) { (void)task_id; }
+  /// argv that runs container `name`'s health check once (exit 0 healthy), or empty when the
+  /// engine runs the command itself.
+  virtual std::vector<std::string> HealthCheckArgv(const std::string& task_id, const std::string& name) const {
+    (void)task_id;
+    (void)name;
+    return {};
+  }
+  /// The environment HealthCheckArgv() runs with (added to the engine's).
+  virtual std::map<std::string, std::string> HealthCheckEnv() const { return {}; }
 };
 
 /// Host processes: argv without a shell, an explicit environment, output to the task's log, each

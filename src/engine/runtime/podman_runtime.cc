@@ -1,0 +1,408 @@
+// PodmanRuntime: pulls on the host (registries listen there), pods and containers inside the task
+// namespace, and conmon's pidfd to learn that a container ended.
+#include "engine/runtime/podman_runtime.h"
+
+#include <poll.h>
+// glibc 2.36's header lacks the C-linkage block.
+extern "C" {
+#include <sys/pidfd.h>
+}
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+
+#include "base/child_process.h"
+#include "base/strings.h"
+#include "engine/runtime/supervisor_files.h"
+
+namespace slipway::engine {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr size_t kTaskIdLength = 32;
+
+// What podman said went wrong: its error lines (logged ones first, which name the cause, then the
+// final "Error: …"), bounded.
+std::string LastLine(const std::string& output) {
+  constexpr size_t kMaxMessage = 600;
+  std::vector<std::string> messages;
+  for (const auto& raw : Split(Trim(output), '\n')) {
+    std::string line = Trim(raw);
+    const size_t msg = line.find("level=error msg=\"");
+    if (msg != std::string::npos) {
+      line = line.substr(msg + 17);
+      if (!line.empty() && line.back() == '"') line.pop_back();
+      std::string unescaped;
+      for (size_t i = 0; i < line.size(); ++i) {
+        if (line[i] == '\\' && i + 1 < line.size()) ++i;
+        unescaped += line[i];
+      }
+      line = Trim(unescaped);
+      if (!line.empty() && line.front() == '"') line = Trim(line.substr(1, line.size() - 2));
+      if (line == "Starting some container dependencies") continue;
+    } else if (line.rfind("Error: ", 0) == 0) {
+      line = line.substr(7);
+    } else if (line.find("level=") != std::string::npos) {
+      continue;  // podman's warnings and notices
+    }
+    if (!line.empty()) messages.push_back(line);
+  }
+  std::string text = messages.empty() ? "no output" : Join(messages, "; ");
+  if (text.size() > kMaxMessage) text = text.substr(0, Utf8CutLength(text.substr(0, kMaxMessage))) + "…";
+  return text;
+}
+
+// The registry part of an image reference ("127.0.0.1:5000/app@sha256:…" -> "127.0.0.1:5000"), or
+// empty for a short name.
+std::string RegistryOf(const std::string& image) {
+  const size_t slash = image.find('/');
+  if (slash == std::string::npos) return "";
+  const std::string first = image.substr(0, slash);
+  const bool host = first.find('.') != std::string::npos || first.find(':') != std::string::npos || first == "localhost";
+  return host ? first : "";
+}
+
+bool IsLoopbackRegistry(const std::string& registry) {
+  return registry.rfind("127.", 0) == 0 || registry.rfind("localhost", 0) == 0 || registry.rfind("[::1]", 0) == 0;
+}
+
+std::string JsonArray(const std::vector<std::string>& items) {
+  return nlohmann::json(items).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string Base64(const std::string& bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+bool Readable(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0;
+}
+
+}  // namespace
+
+PodmanRuntime::PodmanRuntime(TaskNetwork& network) : network_(network) {
+  launches_.thread = std::thread([this] { Serve(launches_); });
+  control_.thread = std::thread([this] { Serve(control_); });
+}
+
+PodmanRuntime::~PodmanRuntime() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  launches_.thread.join();
+  control_.thread.join();
+}
+
+std::string PodmanRuntime::ContainerName(const std::string& task_id, const std::string& name) {
+  return "sw-" + task_id + "-" + name;
+}
+
+std::string PodmanRuntime::PodName(const std::string& task_id) { return "sw-" + task_id; }
+
+std::vector<std::string> PodmanRuntime::Podman(std::initializer_list<std::string> args) const {
+  auto argv = network_.PodmanInside();
+  argv.insert(argv.end(), args);
+  return argv;
+}
+
+void PodmanRuntime::SetRegistryCredentials(const std::string& registry, const std::string& user,
+                                           const std::string& password) {
+  // An auth file rather than --creds: a password on a command line is readable in /proc.
+  std::lock_guard lock(mu_);
+  auth_file_ = fs::path(network_.Env().at("CONTAINERS_CONF")).parent_path().string() + "/auth.json";
+  nlohmann::json auth{{"auths", {{registry, {{"auth", Base64(user + ":" + password)}}}}}};
+  std::ofstream out(auth_file_ + ".tmp", std::ios::trunc);
+  out << auth.dump() << "\n";
+  out.close();
+  fs::permissions(auth_file_ + ".tmp", fs::perms::owner_read | fs::perms::owner_write);
+  fs::rename(auth_file_ + ".tmp", auth_file_);
+}
+
+void PodmanRuntime::Post(Queue& q, std::function<void()> job) {
+  {
+    std::lock_guard lock(mu_);
+    q.jobs.push_back(std::move(job));
+  }
+  cv_.notify_all();
+}
+
+void PodmanRuntime::Serve(Queue& q) {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return stopping_ || !q.jobs.empty(); });
+    if (q.jobs.empty()) return;  // stopping, and nothing left to do
+    auto job = std::move(q.jobs.front());
+    q.jobs.pop_front();
+    lock.unlock();
+    job();
+    lock.lock();
+  }
+}
+
+Result<void> PodmanRuntime::Start(const ContainerLaunch& launch) {
+  if (launch.image.empty()) return Fail("container " + launch.name + " names no image");
+  {
+    std::lock_guard lock(mu_);
+    auto& task = tasks_[launch.task_id];
+    task.stopped = false;
+    task.containers[launch.name] = Container{};
+  }
+  Post(launches_, [this, launch] { Launch(launch); });
+  return {};
+}
+
+void PodmanRuntime::Launch(const ContainerLaunch& launch) {
+  auto stopped = [&] {
+    std::lock_guard lock(mu_);
+    return tasks_[launch.task_id].stopped;
+  };
+  auto fail = [&](std::string reason) {
+    std::lock_guard lock(mu_);
+    auto& c = tasks_[launch.task_id].containers[launch.name];
+    c.ended = true;
+    ContainerExit exit{launch.task_id, launch.name, {}, false, std::move(reason), true};
+    ended_.push_back(std::move(exit));
+  };
+  if (stopped()) return fail("CannotStartContainerError: the task was stopped before the container started");
+  if (auto pulled = Pull(launch.image); !pulled) return fail(pulled.error().message);
+  if (stopped()) return fail("CannotStartContainerError: the task was stopped before the container started");
+  if (auto pod = CreatePod(launch); !pod) {
+    return fail("ResourceInitializationError: failed to create the task's network: " + pod.error().message);
+  }
+  if (auto run = RunContainer(launch); !run) return fail("CannotStartContainerError: " + run.error().message);
+  std::lock_guard lock(mu_);
+  running_.push_back({launch.task_id, launch.name});
+  if (tasks_[launch.task_id].stopped) {
+    // Stopped while it was being created: it must not keep running.
+    Post(control_, [this, name = ContainerName(launch.task_id, launch.name)] {
+      (void)RunCommand(Podman({"kill", "--signal", "KILL", name}), network_.Env());
+    });
+  }
+}
+
+Result<void> PodmanRuntime::Pull(const std::string& image) {
+  const std::string registry = RegistryOf(image);
+  const bool by_digest = image.find("@sha256:") != std::string::npos;
+  auto exists = RunCommand(Podman({"image", "exists", image}), network_.Env());
+  const bool cached = exists && exists->status.code == 0;
+  // A digest names the same bytes forever, and a local image has nowhere to be pulled from; a tag
+  // may have moved, so it is pulled (only what changed is fetched).
+  if (cached && (by_digest || registry.empty() || registry == "localhost")) return {};
+  auto argv = network_.PodmanOnHost();
+  argv.insert(argv.end(), {"pull", "--quiet"});
+  if (IsLoopbackRegistry(registry)) argv.push_back("--tls-verify=false");
+  {
+    std::lock_guard lock(mu_);
+    if (!auth_file_.empty()) argv.insert(argv.end(), {"--authfile", auth_file_});
+  }
+  argv.push_back(image);
+  auto out = RunCommand(argv, network_.Env());
+  if (out && out->status.code == 0) return {};
+  return Fail("CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref " +
+              image + ": " + (out ? LastLine(out->output) : out.error().message));
+}
+
+Result<void> PodmanRuntime::CreatePod(const ContainerLaunch& launch) {
+  auto argv = Podman({"pod", "create", "--name", PodName(launch.task_id), "--infra-name",
+                      PodName(launch.task_id) + "-infra", "--label", "slipway.engine=" + network_.EngineId(),
+                      "--label", "slipway.task=" + launch.task_id, "--network", network_.NetworkName()});
+  if (!launch.task_ip.empty()) argv.insert(argv.end(), {"--ip", launch.task_ip});
+  for (const auto& h : launch.hosts) argv.insert(argv.end(), {"--add-host", h});
+  auto out = RunCommand(argv, network_.Env());
+  if (!out) return tl::unexpected(out.error());
+  // The pod outlives one container; the second container of a task finds it made.
+  if (out->status.code != 0 && out->output.find("already exists") == std::string::npos) {
+    return Fail(LastLine(out->output));
+  }
+  return {};
+}
+
+Result<void> PodmanRuntime::RunContainer(const ContainerLaunch& launch) {
+  const std::string name = ContainerName(launch.task_id, launch.name);
+  const std::string conmon_pidfile = launch.task_dir + "/" + launch.name + ".conmon";
+  auto argv = Podman({"run", "-d", "--pod", PodName(launch.task_id), "--name", name, "--label",
+                      "slipway.engine=" + network_.EngineId(), "--label", "slipway.task=" + launch.task_id,
+                      "--label", "slipway.container=" + launch.name, "--conmon-pidfile", conmon_pidfile,
+                      "--log-driver", "k8s-file", "--log-opt", "path=" + LogPath(launch.task_dir, launch.name),
+                      "--stop-timeout", std::to_string(launch.stop_timeout_seconds)});
+  if (launch.memory_limit_bytes > 0) {
+    const std::string bytes = std::to_string(launch.memory_limit_bytes);
+    argv.insert(argv.end(), {"--memory", bytes, "--memory-swap", bytes});
+  }
+  if (launch.entry_point && !launch.entry_point->empty()) {
+    argv.insert(argv.end(), {"--entrypoint", JsonArray(*launch.entry_point)});
+  }
+  if (!launch.cwd.empty()) argv.insert(argv.end(), {"--workdir", launch.cwd});
+  if (!launch.user.empty()) argv.insert(argv.end(), {"--user", launch.user});
+  if (launch.read_only_root) argv.push_back("--read-only");
+  if (launch.init) argv.push_back("--init");
+  for (const auto& u : launch.ulimits) argv.insert(argv.end(), {"--ulimit", u});
+  if (launch.health_command.size() >= 2) {
+    // Checks run when the engine asks (podman's own schedule needs systemd).
+    std::vector<std::string> cmd = launch.health_command;
+    argv.insert(argv.end(), {"--health-cmd", cmd[0] == "CMD-SHELL" ? cmd[1] : JsonArray(cmd),
+                             "--health-interval", "disable"});
+  }
+  // Values travel in podman's environment, never on its command line: `--env NAME` copies one.
+  std::map<std::string, std::string> env = network_.Env();
+  for (const auto& [k, v] : launch.env) {
+    if (k.empty() || k.find('=') != std::string::npos) continue;
+    argv.insert(argv.end(), {"--env", k});
+    env[k] = v;
+  }
+  argv.push_back(launch.image);
+  if (launch.command) argv.insert(argv.end(), launch.command->begin(), launch.command->end());
+  std::error_code ec;
+  fs::create_directories(launch.task_dir, ec);
+  auto out = RunCommand(argv, env);
+  if (!out) return tl::unexpected(out.error());
+  if (out->status.code != 0) {
+    (void)RunCommand(Podman({"rm", "-f", name}), network_.Env());
+    return Fail(LastLine(out->output));
+  }
+  std::ifstream in(conmon_pidfile);
+  pid_t pid = 0;
+  in >> pid;
+  UniqueFd conmon(pid > 0 ? ::pidfd_open(pid, 0) : -1);
+  if (!conmon.valid()) return Fail("conmon of " + name + " is not running");
+  auto stop_signal = RunCommand(Podman({"inspect", "--format", "{{.Config.StopSignal}}", name}), network_.Env());
+  std::lock_guard lock(mu_);
+  auto& c = tasks_[launch.task_id].containers[launch.name];
+  c.conmon = std::move(conmon);
+  if (stop_signal && stop_signal->status.code == 0 && !Trim(stop_signal->output).empty()) {
+    c.stop_signal = Trim(stop_signal->output);
+  }
+  return {};
+}
+
+std::vector<ContainerRunning> PodmanRuntime::Running() {
+  std::lock_guard lock(mu_);
+  return std::exchange(running_, {});
+}
+
+std::vector<ContainerExit> PodmanRuntime::Reap() {
+  std::lock_guard lock(mu_);
+  for (auto& [task_id, task] : tasks_) {
+    for (auto& [name, c] : task.containers) {
+      if (!c.conmon.valid() || c.ending || c.ended || !Readable(c.conmon.get())) continue;
+      c.ending = true;
+      control_.jobs.push_back([this, task_id = task_id, name = name] { ReadExit(task_id, name); });
+    }
+  }
+  cv_.notify_all();
+  return std::exchange(ended_, {});
+}
+
+void PodmanRuntime::ReadExit(const std::string& task_id, const std::string& name) {
+  auto out = RunCommand(Podman({"inspect", "--format", "{{.State.ExitCode}} {{.State.OOMKilled}}",
+                                ContainerName(task_id, name)}),
+                        network_.Env());
+  ContainerExit exit{task_id, name, {137, 0}, false, "", false};
+  if (out && out->status.code == 0) {
+    auto fields = Split(Trim(out->output), ' ');
+    exit.status.code = std::atoi(fields[0].c_str());
+    exit.out_of_memory = fields.size() > 1 && fields[1] == "true";
+  } else {
+    exit.reason = "the container was removed while it ran";
+  }
+  std::lock_guard lock(mu_);
+  auto& c = tasks_[task_id].containers[name];
+  c.ended = true;
+  c.conmon.Reset();
+  ended_.push_back(std::move(exit));
+}
+
+void PodmanRuntime::ListContainers() {
+  listed_ = true;
+  auto out = RunCommand(Podman({"ps", "-a", "--filter", "label=slipway.engine=" + network_.EngineId(), "--format",
+                                "{{.Names}} {{.State}} {{.ExitCode}}"}),
+                        network_.Env());
+  if (!out || out->status.code != 0) return;
+  for (const auto& line : Split(out->output, '\n')) {
+    auto fields = Split(Trim(line), ' ');
+    if (fields.size() < 3 || fields[0].rfind("sw-", 0) != 0 || fields[0].size() < 4 + kTaskIdLength + 1) continue;
+    const std::string task_id = fields[0].substr(3, kTaskIdLength);
+    const std::string name = fields[0].substr(3 + kTaskIdLength + 1);
+    found_[task_id + "/" + name] = Found{fields[1], std::atoi(fields[2].c_str())};
+  }
+}
+
+Adoption PodmanRuntime::Adopt(const std::string& task_id, const std::string& name, const std::string& task_dir) {
+  std::lock_guard lock(mu_);
+  if (!listed_) ListContainers();
+  auto it = found_.find(task_id + "/" + name);
+  if (it == found_.end()) return Adoption::kNotStarted;
+  auto& c = tasks_[task_id].containers[name];
+  if (it->second.state == "running") {
+    std::ifstream in(task_dir + "/" + name + ".conmon");
+    pid_t pid = 0;
+    in >> pid;
+    c.conmon.Reset(pid > 0 ? ::pidfd_open(pid, 0) : -1);
+    auto stop_signal = RunCommand(Podman({"inspect", "--format", "{{.Config.StopSignal}}", ContainerName(task_id, name)}),
+                                  network_.Env());
+    if (stop_signal && stop_signal->status.code == 0 && !Trim(stop_signal->output).empty()) {
+      c.stop_signal = Trim(stop_signal->output);
+    }
+    if (c.conmon.valid()) return Adoption::kAdopted;
+  }
+  if (it->second.state == "created") {
+    // Created but never started: start afresh.
+    (void)RunCommand(Podman({"rm", "-f", ContainerName(task_id, name)}), network_.Env());
+    tasks_[task_id].containers.erase(name);
+    return Adoption::kNotStarted;
+  }
+  c.ending = true;
+  control_.jobs.push_back([this, task_id, name] { ReadExit(task_id, name); });
+  cv_.notify_all();
+  return Adoption::kEnded;
+}
+
+void PodmanRuntime::Signal(const std::string& task_id, int sig) {
+  std::lock_guard lock(mu_);
+  auto it = tasks_.find(task_id);
+  if (it == tasks_.end()) return;
+  if (sig == SIGKILL) it->second.stopped = true;
+  for (const auto& [name, c] : it->second.containers) {
+    if (!c.conmon.valid() || c.ended) continue;
+    // SIGTERM stands for "stop": the image's STOPSIGNAL, as `podman stop` sends it. The engine
+    // sends SIGKILL itself once the task's stopTimeout has passed.
+    const std::string signal = sig == SIGTERM ? c.stop_signal : std::to_string(sig);
+    auto argv = Podman({"kill", "--signal", signal, ContainerName(task_id, name)});
+    control_.jobs.push_back([this, argv] { (void)RunCommand(argv, network_.Env()); });
+  }
+  cv_.notify_all();
+}
+
+void PodmanRuntime::Release(const std::string& task_id) {
+  std::lock_guard lock(mu_);
+  if (tasks_.erase(task_id) == 0) return;
+  control_.jobs.push_back([this, pod = PodName(task_id)] {
+    (void)RunCommand(Podman({"pod", "rm", "-f", "-t", "0", pod}), network_.Env());
+  });
+  cv_.notify_all();
+}
+
+std::vector<std::string> PodmanRuntime::HealthCheckArgv(const std::string& task_id, const std::string& name) const {
+  return Podman({"healthcheck", "run", ContainerName(task_id, name)});
+}
+
+std::string PodmanRuntime::MemoryEnforcement() const {
+  return "podman --memory (the kernel's cgroup limit; an OOM kill shows OutOfMemoryError)";
+}
+
+}  // namespace slipway::engine

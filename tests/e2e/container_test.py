@@ -1,0 +1,227 @@
+"""The container runtime end to end: images built with buildah run as podman pods, one IP per task,
+inside the engine's own network namespace, released under load, adopted after a SIGKILL, and gone
+without a trace when the engine stops.
+
+These tests need rootful podman, runc, netavark and buildah (scripts/install-deps.sh). They fail,
+never skip, when podman cannot run: an engine that fell back to the exec runtime would not pass."""
+import http.client
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+import uuid
+
+from harness import BIN, Engine, Load, process_gone
+
+TASK_SUBNET_PREFIX = "10.213."
+CLUSTER, SERVICE = "demo-dev", "demo-dev-web"
+
+TASK_DEFINITION = {
+    "family": "ctr-web",
+    "requiresCompatibilities": ["FARGATE"],
+    "networkMode": "awsvpc",
+    "cpu": "256",
+    "memory": "512",
+    "containerDefinitions": [{
+        "name": "web",
+        "image": "${IMAGE}",
+        "essential": True,
+        "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
+        "environment": [{"name": "DEMO_FAIL", "value": "${DEMO_FAIL:-}"}],
+        "stopTimeout": 10,
+        "logConfiguration": {"logDriver": "awslogs", "options": {
+            "awslogs-group": "/ecs/demo", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "web"}},
+    }],
+}
+
+
+def run(*argv, check=True, **kw):
+    out = subprocess.run(list(argv), capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL, **kw)
+    if check:
+        assert out.returncode == 0, "%s failed: %s%s" % (" ".join(argv), out.stdout, out.stderr)
+    return out
+
+
+def host_network():
+    """What the host's own namespace looks like: its addresses, routes and firewall."""
+    iptables = run("iptables-save").stdout
+    return {"ip addr": run("ip", "addr").stdout, "ip route": run("ip", "route").stdout,
+            "iptables-save": "\n".join(l for l in iptables.splitlines() if not l.startswith("#"))}
+
+
+def build_image(tag, version, workdir):
+    """A FROM-scratch image of the static demo app that says `version`."""
+    ctx = tempfile.mkdtemp(dir=workdir)
+    shutil.copy(os.path.join(BIN, "slipway-demo-app-static"), os.path.join(ctx, "app"))
+    with open(os.path.join(ctx, "Containerfile"), "w") as f:
+        f.write('FROM scratch\nCOPY app /app\nENV DEMO_ANY_ADDR=1 APP_VERSION=%s\nENTRYPOINT ["/app"]\n' % version)
+    run("buildah", "build", "--isolation", "chroot", "--quiet", "-t", tag, ctx)
+
+
+def get(port, path="/"):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, resp.read().decode()
+    finally:
+        conn.close()
+
+
+def engine_podman(engine, *args, check=True):
+    """podman as the engine runs it: its settings, inside its task namespace."""
+    podman = os.path.join(engine.data_dir, "podman")
+    return run("nsenter", "--net=%s/ns/net" % podman, "--mount=%s/ns/mnt" % podman, "podman", *args, check=check,
+               env=dict(os.environ, CONTAINERS_CONF=os.path.join(podman, "containers.conf")))
+
+
+def podman_containers(engine, engine_id):
+    """Names of the containers podman runs for the engine (by its label)."""
+    out = engine_podman(engine, "ps", "--filter", "label=slipway.engine=" + engine_id, "--format", "{{.Names}}")
+    return sorted(n for n in out.stdout.split() if n)
+
+
+class ContainerReleaseTest(unittest.TestCase):
+    """One engine running the demo from images, released v1 then v2 (tests run in name order)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.before = host_network()
+        cls.engine = Engine()
+        cls.engine.env["SLIPWAY_RUNTIME"] = "podman"
+        cls.tag = "localhost/slipway-e2e/demo-%s" % uuid.uuid4().hex[:8]
+        try:
+            for version in ("v1", "v2", "v3"):
+                build_image("%s:%s" % (cls.tag, version), version, cls.engine.dir)
+            with open(os.path.join(cls.engine.dir, "container.taskdef.json"), "w") as f:
+                json.dump(TASK_DEFINITION, f)
+            cls.config = cls.engine.variant_config(
+                "container.yaml", {"taskDefinition: web.taskdef.json": "taskDefinition: container.taskdef.json"})
+            cls.engine.start()
+            with open(os.path.join(cls.engine.data_dir, "engine.json")) as f:
+                assert json.load(f)["runtime"] == "podman", "the engine did not choose podman"
+            with open(os.path.join(cls.engine.data_dir, "podman", "engine-id")) as f:
+                cls.engine_id = f.read().strip()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+        cls.ecs = cls.engine.client("ecs")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.engine.stop()
+        for version in ("v1", "v2", "v3"):
+            run("podman", "rmi", "-f", "%s:%s" % (cls.tag, version), check=False)
+
+    def deploy(self, version, **extra):
+        return self.engine.slipway("deploy", "dev", "--config", self.config,
+                                   env=dict(IMAGE="%s:%s" % (self.tag, version), **extra), timeout=600)
+
+    def running_tasks(self):
+        arns = self.ecs.list_tasks(cluster=CLUSTER, serviceName=SERVICE, desiredStatus="RUNNING")["taskArns"]
+        return self.ecs.describe_tasks(cluster=CLUSTER, tasks=arns)["tasks"] if arns else []
+
+    def test_1_each_task_has_its_own_ip_and_listens_on_its_container_port(self):
+        out = self.deploy("v1")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        tasks = self.running_tasks()
+        self.assertEqual(len(tasks), 2)
+        ips = []
+        for t in tasks:
+            details = {d["name"]: d["value"] for d in t["attachments"][0]["details"]}
+            ip = details["privateIPv4Address"]
+            self.assertTrue(ip.startswith(TASK_SUBNET_PREFIX), ip)
+            self.assertEqual(t["containers"][0]["networkInterfaces"][0]["privateIpv4Address"], ip)
+            ips.append(ip)
+        self.assertEqual(len(set(ips)), 2, ips)
+        elb = self.engine.client("elbv2")
+        tg = elb.describe_target_groups()["TargetGroups"][0]["TargetGroupArn"]
+        targets = elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
+        self.assertEqual(sorted((t["Target"]["Id"], t["Target"]["Port"]) for t in targets),
+                         sorted((ip, 8080) for ip in ips))
+        self.assertEqual(get(self.engine.listener_port), (200, "slipway demo v1\n"))
+        # The task addresses exist only inside the engine's namespace: the host has no route there.
+        self.assertNotIn(TASK_SUBNET_PREFIX, run("ip", "route").stdout)
+
+    def test_2_a_release_under_load_fails_no_request(self):
+        with Load(self.engine.listener_port) as load:
+            out = self.deploy("v2")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertGreater(load.total, 100)
+        self.assertEqual(load.failed(), 0, "codes %s errors %s" % (load.codes, load.errors[:5]))
+        self.assertIn("slipway demo v2\n", load.bodies)
+        self.assertEqual(get(self.engine.listener_port), (200, "slipway demo v2\n"))
+
+    def test_3_the_host_network_is_untouched_while_the_engine_runs(self):
+        self.assertEqual(host_network(), self.before)
+
+    def test_4_a_new_image_tag_registered_through_boto3_serves(self):
+        # As an unmodified ECS tool does it: a new revision with only the image changed.
+        current = self.ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["taskDefinition"]
+        td = self.ecs.describe_task_definition(taskDefinition=current)["taskDefinition"]
+        td["containerDefinitions"][0]["image"] = "%s:v3" % self.tag
+        keep = ("family", "containerDefinitions", "networkMode", "cpu", "memory", "requiresCompatibilities")
+        new = self.ecs.register_task_definition(**{k: td[k] for k in keep if k in td})["taskDefinition"]
+        self.ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=new["taskDefinitionArn"])
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            svc = self.ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
+            if len(svc["deployments"]) == 1 and svc["deployments"][0]["rolloutState"] == "COMPLETED":
+                break
+            time.sleep(0.5)
+        self.assertEqual(svc["deployments"][0]["taskDefinition"], new["taskDefinitionArn"])
+        # Every answer now comes from the new image.
+        answers = {get(self.engine.listener_port) for _ in range(20)}
+        self.assertEqual(answers, {(200, "slipway demo v3\n")}, [e["message"] for e in svc["events"][:8]])
+
+    def test_5_a_sigkilled_engine_adopts_the_same_tasks_and_ips(self):
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            tasks = self.running_tasks()
+            if len(tasks) == 2 and all(t["lastStatus"] == "RUNNING" for t in tasks):
+                break
+            time.sleep(0.5)
+        before = sorted((t["taskArn"], t["attachments"][0]["details"][2]["value"]) for t in tasks)
+        containers = podman_containers(self.engine, self.engine_id)
+        pid = self.engine.pid
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.time() + 10
+        while not process_gone(pid) and time.time() < deadline:
+            time.sleep(0.05)
+        # The containers run on without the engine.
+        self.assertEqual(podman_containers(self.engine, self.engine_id), containers)
+        self.engine.start()
+        after = sorted((t["taskArn"], t["attachments"][0]["details"][2]["value"]) for t in self.running_tasks())
+        self.assertEqual(after, before)
+        self.assertEqual(podman_containers(self.engine, self.engine_id), containers)  # adopted, not started again
+        deadline = time.time() + 30
+        status = None
+        while time.time() < deadline:
+            try:
+                status = get(self.engine.listener_port)
+                if status[0] == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        self.assertEqual(status, (200, "slipway demo v3\n"))
+
+    def test_9_stopping_the_engine_removes_every_trace(self):
+        data_dir = self.engine.data_dir
+        out = self.engine.slipway("engine", "stop")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        with open("/proc/self/mountinfo") as f:
+            self.assertNotIn(data_dir, f.read())
+        conf = os.path.join(data_dir, "podman", "containers.conf")
+        left = run("podman", "ps", "-a", "--format", "{{.Names}}", env=dict(os.environ, CONTAINERS_CONF=conf))
+        self.assertEqual(left.stdout.split(), [])
+        self.assertFalse(os.path.exists(os.path.join(data_dir, "podman", "networks", "slipway-%s.json" % self.engine_id)))
+        self.assertEqual(host_network(), self.before)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
