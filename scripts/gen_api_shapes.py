@@ -3,7 +3,8 @@
 
 Writes src/engine/shapes/api_shapes.json: for each service its protocol, JSON target prefix,
 the input shape of each served operation, and every shape those reach, reduced to what input
-validation reads (type, required, members, member/key/value, min, max, enum, pattern, document).
+validation reads (type, required, members, member/key/value, min, max, enum, pattern, document,
+sensitive).
 Documentation is dropped. One shape per line keeps a regeneration's diff readable.
 
     python3 scripts/gen_api_shapes.py            # rewrite the data file
@@ -68,6 +69,8 @@ def reduce_shape(name, shape):
     out = {"type": shape["type"]}
     if shape.get("document"):
         out["document"] = True
+    if shape.get("sensitive"):  # errors must not quote the value
+        out["sensitive"] = True
     if "required" in shape:
         out["required"] = shape["required"]
     if "members" in shape:
