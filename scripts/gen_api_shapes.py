@@ -22,7 +22,8 @@ import re
 import sys
 
 # Must match the operations the handlers dispatch: kOps in src/engine/ecs_api.cc, kActions in
-# src/engine/elb_api.cc, LogService::Handle in src/engine/logs.cc.
+# src/engine/elb_api.cc, LogService::Handle in src/engine/logs.cc, SecretStore's handlers in
+# src/engine/secrets_manager_api.cc and src/engine/parameter_store_api.cc.
 SERVED = {
     "ecs": ("2014-11-13", [
         "CreateCluster", "DescribeClusters", "RegisterTaskDefinition", "DescribeTaskDefinition",
@@ -40,6 +41,12 @@ SERVED = {
         "CreateLogGroup", "CreateLogStream", "DescribeLogGroups", "DescribeLogStreams", "PutLogEvents",
         "GetLogEvents", "FilterLogEvents", "PutRetentionPolicy", "DeleteRetentionPolicy",
     ]),
+    "secretsmanager": ("2017-10-17", [
+        "CreateSecret", "PutSecretValue", "GetSecretValue", "DescribeSecret", "ListSecrets", "DeleteSecret",
+    ]),
+    "ssm": ("2014-11-06", [
+        "PutParameter", "GetParameter", "GetParameters", "GetParametersByPath", "DeleteParameter",
+    ]),
 }
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
@@ -49,6 +56,8 @@ DISPATCH = {
     "ecs": ("src/engine/ecs_api.cc", r'\{"([A-Za-z]+)", &ControlPlane::'),
     "elbv2": ("src/engine/elb_api.cc", r'\{"([A-Za-z]+)", &LoadBalancing::'),
     "logs": ("src/engine/logs.cc", r'op == "([A-Za-z]+)"'),
+    "secretsmanager": ("src/engine/secrets_manager_api.cc", r'op == "([A-Za-z]+)"'),
+    "ssm": ("src/engine/parameter_store_api.cc", r'op == "([A-Za-z]+)"'),
 }
 # The member keys that change how a value is read; the rest (documentation, box, deprecated...) do not.
 MEMBER_KEYS_IGNORED = {"shape", "documentation", "deprecated", "deprecatedMessage", "deprecatedSince", "box",
