@@ -167,6 +167,10 @@ Result<void> RunEngine(const EngineOptions& options) {
 
   boost::asio::io_context io;
   RealClock clock;
+  // Secret and parameter values are sealed under secrets.key; secrets.db never holds them in clear.
+  auto secrets = SecretStore::Open(options.data_dir + "/secrets.db", options.data_dir + "/secrets.key",
+                                   options.region, clock);
+  if (!secrets) return tl::unexpected(secrets.error());
   ExecRuntime runtime;
   if (int removed = runtime.RemoveStaleCgroups(); removed > 0) {
     std::fprintf(stderr, "slipway engine: removed %d empty cgroups that stopped engines left\n", removed);
@@ -184,7 +188,7 @@ Result<void> RunEngine(const EngineOptions& options) {
   ControlPlane control(clock, runtime, *proxy, **store, **logs, cp);
   auto loaded = control.Load();
   if (!loaded) return tl::unexpected(loaded.error());
-  ApiFront front(control, **logs, clock, *creds, options.region);
+  ApiFront front(control, **logs, **secrets, clock, *creds, options.region);
   ApiServer api(io, [&front](const ApiHttpRequest& r) { return front.Handle(r); });
   auto port = api.Listen(options.listen_host, options.listen_port,
                          inherited.count("api") ? std::move(inherited["api"]) : UniqueFd());
