@@ -3,7 +3,8 @@
 
 Writes src/engine/shapes/api_shapes.json: for each service its protocol, JSON target prefix,
 the input shape of each served operation, and every shape those reach, reduced to what input
-validation reads (type, required, members, member/key/value, min, max, enum, pattern, document).
+validation reads (type, required, members, member/key/value, min, max, enum, pattern, document,
+sensitive).
 Documentation is dropped. One shape per line keeps a regeneration's diff readable.
 
     python3 scripts/gen_api_shapes.py            # rewrite the data file
@@ -21,7 +22,8 @@ import re
 import sys
 
 # Must match the operations the handlers dispatch: kOps in src/engine/ecs_api.cc, kActions in
-# src/engine/elb_api.cc, LogService::Handle in src/engine/logs.cc.
+# src/engine/elb_api.cc, LogService::Handle in src/engine/logs.cc, SecretStore's handlers in
+# src/engine/secrets_manager_api.cc and src/engine/parameter_store_api.cc.
 SERVED = {
     "ecs": ("2014-11-13", [
         "CreateCluster", "DescribeClusters", "RegisterTaskDefinition", "DescribeTaskDefinition",
@@ -39,6 +41,12 @@ SERVED = {
         "CreateLogGroup", "CreateLogStream", "DescribeLogGroups", "DescribeLogStreams", "PutLogEvents",
         "GetLogEvents", "FilterLogEvents", "PutRetentionPolicy", "DeleteRetentionPolicy",
     ]),
+    "secretsmanager": ("2017-10-17", [
+        "CreateSecret", "PutSecretValue", "GetSecretValue", "DescribeSecret", "ListSecrets", "DeleteSecret",
+    ]),
+    "ssm": ("2014-11-06", [
+        "PutParameter", "GetParameter", "GetParameters", "GetParametersByPath", "DeleteParameter",
+    ]),
 }
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
@@ -48,6 +56,8 @@ DISPATCH = {
     "ecs": ("src/engine/ecs_api.cc", r'\{"([A-Za-z]+)", &ControlPlane::'),
     "elbv2": ("src/engine/elb_api.cc", r'\{"([A-Za-z]+)", &LoadBalancing::'),
     "logs": ("src/engine/logs.cc", r'op == "([A-Za-z]+)"'),
+    "secretsmanager": ("src/engine/secrets_manager_api.cc", r'op == "([A-Za-z]+)"'),
+    "ssm": ("src/engine/parameter_store_api.cc", r'op == "([A-Za-z]+)"'),
 }
 # The member keys that change how a value is read; the rest (documentation, box, deprecated...) do not.
 MEMBER_KEYS_IGNORED = {"shape", "documentation", "deprecated", "deprecatedMessage", "deprecatedSince", "box",
@@ -68,6 +78,8 @@ def reduce_shape(name, shape):
     out = {"type": shape["type"]}
     if shape.get("document"):
         out["document"] = True
+    if shape.get("sensitive"):  # errors must not quote the value
+        out["sensitive"] = True
     if "required" in shape:
         out["required"] = shape["required"]
     if "members" in shape:

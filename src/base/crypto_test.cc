@@ -21,4 +21,26 @@ TEST(Crypto, ConstantTimeEqualsComparesContentAndLength) {
   EXPECT_FALSE(ConstantTimeEquals("abc", "ab"));
 }
 
+TEST(Crypto, SealedValuesOpenOnlyWithTheirKeyAndContext) {
+  const std::string key = RandomBytes(kSealKeyBytes);
+  const std::string sealed = Seal(key, "hunter2 is my password", "secret:a:v1");
+  EXPECT_EQ(sealed.find("hunter2"), std::string::npos);
+  EXPECT_EQ(Open(key, sealed, "secret:a:v1"), "hunter2 is my password");
+  EXPECT_EQ(Open(key, sealed, "secret:b:v1"), std::nullopt) << "a value moved to another row";
+  EXPECT_EQ(Open(RandomBytes(kSealKeyBytes), sealed, "secret:a:v1"), std::nullopt);
+  for (size_t i = 0; i < sealed.size(); ++i) {
+    std::string flipped = sealed;
+    flipped[i] = static_cast<char>(flipped[i] ^ 0x01);
+    EXPECT_EQ(Open(key, flipped, "secret:a:v1"), std::nullopt) << "byte " << i;
+  }
+  EXPECT_EQ(Open(key, sealed.substr(0, 20), "secret:a:v1"), std::nullopt);
+  EXPECT_EQ(Open(key, "", ""), std::nullopt);
+}
+
+TEST(Crypto, SealingTheSameValueTwiceGivesDifferentBytes) {
+  const std::string key = RandomBytes(kSealKeyBytes);
+  EXPECT_NE(Seal(key, "same", "c"), Seal(key, "same", "c"));
+  EXPECT_EQ(Open(key, Seal(key, "", "c"), "c"), "");
+}
+
 }  // namespace slipway

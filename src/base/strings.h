@@ -1,6 +1,7 @@
 // Small string helpers shared by every module (no heavy includes).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,11 @@ std::string ToValidUtf8(std::string_view s);
 /// The length of the longest prefix of `s` that does not end inside a UTF-8 sequence, for cutting
 /// text into pieces without splitting a character (bytes that are not UTF-8 count as whole).
 size_t Utf8CutLength(std::string_view s);
+/// Standard base64 (RFC 4648 section 4) with padding.
+std::string Base64Encode(std::string_view bytes);
+/// The bytes `text` encodes in padded standard base64, or nullopt when it is anything else: a
+/// character outside the alphabet (whitespace too), a length not a multiple of 4, misplaced '='.
+std::optional<std::string> Base64Decode(std::string_view text);
 /// Escapes &, <, >, " and ' for XML text and attributes.
 std::string XmlEscape(std::string_view s);
 

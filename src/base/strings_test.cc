@@ -59,4 +59,23 @@ TEST(Strings, ToValidUtf8ReplacesOnlyTheBytesThatAreNotUtf8) {
   EXPECT_TRUE(IsUtf8(ToValidUtf8("\xff\xfe\xed\xa0\x80 text")));
 }
 
+TEST(Strings, Base64RoundTripsAndMatchesRfc4648Vectors) {
+  const std::pair<const char*, const char*> kVectors[] = {
+      {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"}};
+  for (const auto& [plain, encoded] : kVectors) {
+    EXPECT_EQ(Base64Encode(plain), encoded);
+    EXPECT_EQ(Base64Decode(encoded), plain);
+  }
+  std::string all;
+  for (int c = 0; c < 256; ++c) all += static_cast<char>(c);
+  EXPECT_EQ(Base64Decode(Base64Encode(all)), all);
+}
+
+TEST(Strings, Base64DecodeRefusesWhatIsNotPaddedBase64) {
+  for (const char* bad : {"Zg", "Zg=", "Z===", "Zg==Zg==", "Zm9v\n", "Zm 9", "Zm9-", "=Zm9", "Zg=a"}) {
+    EXPECT_EQ(Base64Decode(bad), std::nullopt) << bad;
+  }
+}
+
 }  // namespace slipway

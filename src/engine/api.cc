@@ -74,6 +74,8 @@ ApiError AuthErrorFor(const aws::AuthFailure& failure, Protocol protocol) {
 const ApiFront::JsonService ApiFront::kJsonServices[] = {
     {"AmazonEC2ContainerServiceV20141113", "ecs", &ApiFront::Ecs},
     {"Logs_20140328", "logs", &ApiFront::Logs},
+    {"secretsmanager", "secretsmanager", &ApiFront::SecretsManager},
+    {"AmazonSSM", "ssm", &ApiFront::Ssm},
 };
 
 // Query APIs all use Action=; on one endpoint their Version= tells them apart.
@@ -154,6 +156,14 @@ ApiResult ApiFront::Ecs(const std::string& op, const nlohmann::json& body) {
 
 ApiResult ApiFront::Logs(const std::string& op, const nlohmann::json& body) {
   return logs_.Handle(op, body, static_cast<int64_t>(EpochSeconds(clock_.WallNow()) * 1000));
+}
+
+ApiResult ApiFront::SecretsManager(const std::string& op, const nlohmann::json& body) {
+  return secrets_.HandleSecretsManager(op, body);
+}
+
+ApiResult ApiFront::Ssm(const std::string& op, const nlohmann::json& body) {
+  return secrets_.HandleSsm(op, body);
 }
 
 XmlResult ApiFront::Elb(const std::string& action, const QueryParams& params) {

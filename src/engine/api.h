@@ -8,6 +8,7 @@
 #include "aws/sigv4.h"
 #include "base/clock.h"
 #include "engine/control_plane.h"
+#include "engine/secret_store.h"
 
 namespace slipway::engine {
 
@@ -36,10 +37,11 @@ ApiError AuthErrorFor(const aws::AuthFailure& failure, Protocol protocol);
 /// to that service and the engine's region, as an AWS regional endpoint requires.
 class ApiFront {
  public:
-  ApiFront(ControlPlane& control, LogService& logs, Clock& clock, aws::Credentials credentials,
-           std::string region)
+  ApiFront(ControlPlane& control, LogService& logs, SecretStore& secrets, Clock& clock,
+           aws::Credentials credentials, std::string region)
       : control_(control),
         logs_(logs),
+        secrets_(secrets),
         clock_(clock),
         credentials_(std::move(credentials)),
         region_(std::move(region)) {}
@@ -70,10 +72,13 @@ class ApiFront {
 
   ApiResult Ecs(const std::string& op, const nlohmann::json& body);
   ApiResult Logs(const std::string& op, const nlohmann::json& body);
+  ApiResult SecretsManager(const std::string& op, const nlohmann::json& body);
+  ApiResult Ssm(const std::string& op, const nlohmann::json& body);
   XmlResult Elb(const std::string& action, const QueryParams& params);
 
   ControlPlane& control_;
   LogService& logs_;
+  SecretStore& secrets_;
   Clock& clock_;
   aws::Credentials credentials_;
   std::string region_;

@@ -42,6 +42,7 @@ Result<void> ReadShape(const std::string& name, const json& in, Shape& out) {
   if (!type) return Fail("shape " + name + " has unknown type '" + in.value("type", "") + "'");
   out.type = *type;
   out.document = in.value("document", false);
+  out.sensitive = in.value("sensitive", false);
   if (in.contains("min")) out.min = in["min"].get<int64_t>();
   if (in.contains("max")) out.max = in["max"].get<int64_t>();
   out.enum_values = in.value("enum", std::vector<std::string>{});

@@ -37,6 +37,8 @@ struct Shape {
   Type type = Type::kString;
   /// A structure marked `document`: any JSON value is accepted as is.
   bool document = false;
+  /// A value errors must not quote (a secret, a password): they name only where it is.
+  bool sensitive = false;
   /// Bounds on a number's value, or on a string's, list's or map's length.
   std::optional<int64_t> min, max;
   std::vector<std::string> enum_values;

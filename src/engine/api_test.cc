@@ -22,9 +22,11 @@ class ApiFrontTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     store_ = std::move(*Store::Open((dir_ / "engine.db").string()));
     logs_ = std::move(*LogService::Open((dir_ / "logs.db").string()));
+    secrets_ = std::move(
+        *SecretStore::Open((dir_ / "secrets.db").string(), (dir_ / "secrets.key").string(), "us-east-1", clock_));
     control_ = std::make_unique<ControlPlane>(clock_, runtime_, data_plane_, *store_, *logs_,
                                               ControlPlaneOptions{dir_.string()});
-    front_ = std::make_unique<ApiFront>(*control_, *logs_, clock_, kCredentials, "us-east-1");
+    front_ = std::make_unique<ApiFront>(*control_, *logs_, *secrets_, clock_, kCredentials, "us-east-1");
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
@@ -43,6 +45,7 @@ class ApiFrontTest : public ::testing::Test {
   InertDataPlane data_plane_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<LogService> logs_;
+  std::unique_ptr<SecretStore> secrets_;
   std::unique_ptr<ControlPlane> control_;
   std::unique_ptr<ApiFront> front_;
 };

@@ -2,6 +2,7 @@
 // running tasks, over the ELBv2 half (LoadBalancing) that registers their targets and routes.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -35,6 +36,9 @@ struct ControlPlaneOptions {
   int launches_per_second = 20;
   /// Host ports handed to containers that name none.
   int first_task_port = 20000, last_task_port = 29999;
+  /// Resolves a container's secrets[].valueFrom (Secrets Manager or SSM) at container start; the
+  /// error is the task's stopped reason in ECS's words. Unset: every secret is missing.
+  std::function<Result<std::string>(const std::string& value_from)> resolve_secret;
 };
 
 /// What Load() found.
@@ -138,6 +142,8 @@ class ControlPlane {
   /// Fills in how container `def` of `t` runs (the task definition and RunTask's overrides).
   ContainerLaunch LaunchFor(const Task& t, const ContainerState& c, const nlohmann::json& td,
                             const nlohmann::json& def) const;
+  /// Adds container `def`'s secrets to `env`; the stopped reason when one cannot be read.
+  std::string AddSecrets(const nlohmann::json& def, std::map<std::string, std::string>& env) const;
   void Touch(const Task& t) { core_.Touch(ObjectKind::kTask, t.id); }
   void Touch(const Service& s) { core_.Touch(ObjectKind::kService, s.cluster_arn + "/" + s.name); }
   /// Ships at most one bounded chunk per container; true when a container's log has more to ship.

@@ -214,6 +214,10 @@ Result<void> RunEngine(const EngineOptions& options) {
 
   boost::asio::io_context io;
   RealClock clock;
+  // Secret and parameter values are sealed under secrets.key; secrets.db never holds them in clear.
+  auto secrets = SecretStore::Open(options.data_dir + "/secrets.db", options.data_dir + "/secrets.key",
+                                   options.region, clock);
+  if (!secrets) return tl::unexpected(secrets.error());
   auto chosen = ChooseRuntime(options);
   if (!chosen) return tl::unexpected(chosen.error());
   TaskRuntime& runtime = *chosen->runtime;
@@ -229,10 +233,11 @@ Result<void> RunEngine(const EngineOptions& options) {
   ControlPlaneOptions cp{options.data_dir, options.listen_host, BaseEnv()};
   cp.region = options.region;
   cp.max_tasks = max_tasks;
+  cp.resolve_secret = [&store = **secrets](const std::string& value_from) { return store.Resolve(value_from); };
   ControlPlane control(clock, runtime, *proxy, **store, **logs, cp);
   auto loaded = control.Load();
   if (!loaded) return tl::unexpected(loaded.error());
-  ApiFront front(control, **logs, clock, *creds, options.region);
+  ApiFront front(control, **logs, **secrets, clock, *creds, options.region);
   ApiServer api(io, [&front](const ApiHttpRequest& r) { return front.Handle(r); });
   auto port = api.Listen(options.listen_host, options.listen_port,
                          inherited.count("api") ? std::move(inherited["api"]) : UniqueFd());

@@ -48,11 +48,23 @@ std::string QuoteValue(const json& value) {
 }
 
 void ShapeChecker::Add(Violation v) {
+  if (inside_sensitive_ > 0) {
+    v.sensitive = true;
+    if (v.value) v.value = "";
+    if (v.wrong_type.starts_with("the number")) v.wrong_type = "a number";
+  }
   if (violations_.size() < kMaxViolations) violations_.push_back(std::move(v));
 }
 
 void ShapeChecker::Check(const Shape& shape, json& value, const std::string& path) {
   if (shape.document || violations_.size() >= kMaxViolations) return;
+  if (!shape.sensitive) return CheckValue(shape, value, path);
+  ++inside_sensitive_;
+  CheckValue(shape, value, path);
+  --inside_sensitive_;
+}
+
+void ShapeChecker::CheckValue(const Shape& shape, json& value, const std::string& path) {
   switch (shape.type) {
     case Shape::Type::kStructure:
       return CheckStructure(shape, value, path);
@@ -61,9 +73,10 @@ void ShapeChecker::Check(const Shape& shape, json& value, const std::string& pat
     case Shape::Type::kMap:
       return CheckMap(shape, value, path);
     case Shape::Type::kString:
-    case Shape::Type::kBlob:
       if (!value.is_string()) return WrongType(shape, value, path);
       return CheckString(shape, value.get_ref<const std::string&>(), path);
+    case Shape::Type::kBlob:
+      return CheckBlob(shape, value, path);
     case Shape::Type::kInteger:
     case Shape::Type::kLong:
       return CheckInteger(shape, value, path);
@@ -75,6 +88,13 @@ void ShapeChecker::Check(const Shape& shape, json& value, const std::string& pat
       if (!value.is_number()) return WrongType(shape, value, path);
       return CheckBounds(shape, value, value.get<double>(), path);
   }
+}
+
+void ShapeChecker::CheckBlob(const Shape& shape, const json& value, const std::string& path) {
+  if (!value.is_string()) return WrongType(shape, value, path);
+  const auto bytes = Base64Decode(value.get_ref<const std::string&>());
+  if (!bytes) return Add({path, QuoteValue(value), "Member must be " + shape.TypeDescription(), "a string that is not base64"});
+  CheckLength(shape, value, bytes->size(), path);
 }
 
 void ShapeChecker::CheckStructure(const Shape& shape, json& value, const std::string& path) {

@@ -15,6 +15,8 @@ std::string QuoteValue(const nlohmann::json& value);
 /// integer widths, required members, min/max, enums and patterns. Structures lose the members
 /// their shape does not name and null members, as AWS ignores both. Collects at most ten
 /// violations: AWS lists every one, but past ten they help nobody and only grow the answer.
+/// Violations inside a sensitive shape are marked so, and errors do not quote their values. Blobs
+/// are base64 on the wire; their bounds count the decoded bytes.
 class ShapeChecker {
  public:
   /// Checks `value` (at `path`, "" for the whole input) against `shape`.
@@ -25,6 +27,8 @@ class ShapeChecker {
   const std::vector<Violation>& violations() const { return violations_; }
 
  private:
+  void CheckValue(const Shape& shape, nlohmann::json& value, const std::string& path);
+  void CheckBlob(const Shape& shape, const nlohmann::json& value, const std::string& path);
   void CheckStructure(const Shape& shape, nlohmann::json& value, const std::string& path);
   void CheckList(const Shape& shape, nlohmann::json& value, const std::string& path);
   void CheckMap(const Shape& shape, nlohmann::json& value, const std::string& path);
@@ -37,6 +41,8 @@ class ShapeChecker {
   void WrongType(const Shape& shape, const nlohmann::json& value, const std::string& path);
 
   std::vector<Violation> violations_;
+  /// How many sensitive shapes enclose the value being checked.
+  int inside_sensitive_ = 0;
 };
 
 }  // namespace slipway::engine

@@ -53,6 +53,36 @@ void Bind(sqlite3_stmt* s, int i, const std::string& text) {
 
 void Bind(sqlite3_stmt* s, int i, int64_t value) { sqlite3_bind_int64(s, i, value); }
 
+void BindBlob(sqlite3_stmt* s, int i, std::string_view bytes) {
+  sqlite3_bind_blob(s, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+}
+
+std::string ColumnBlob(sqlite3_stmt* s, int i) {
+  const void* bytes = sqlite3_column_blob(s, i);
+  return bytes ? std::string(static_cast<const char*>(bytes), static_cast<size_t>(sqlite3_column_bytes(s, i)))
+               : std::string();
+}
+
+Transaction::Transaction(sqlite3* db) : db_(db) {
+  began_ = open_ = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK;
+}
+
+Transaction::~Transaction() {
+  if (open_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+Result<void> Transaction::Commit() {
+  if (!open_) return Fail(std::string("sqlite: no transaction: ") + sqlite3_errmsg(db_));
+  if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    std::string why = sqlite3_errmsg(db_);
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    open_ = false;
+    return Fail("sqlite commit: " + why);
+  }
+  open_ = false;
+  return {};
+}
+
 std::string ColumnText(sqlite3_stmt* s, int i) {
   const unsigned char* text = sqlite3_column_text(s, i);
   return text ? std::string(reinterpret_cast<const char*>(text), static_cast<size_t>(sqlite3_column_bytes(s, i)))

@@ -457,6 +457,20 @@ ContainerLaunch ControlPlane::LaunchFor(const Task& t, const ContainerState& c, 
   return launch;
 }
 
+std::string ControlPlane::AddSecrets(const json& def, std::map<std::string, std::string>& env) const {
+  // Read at each start, as ECS does: a rotated secret reaches the next task. Values live only in
+  // the launch (and the container); never in the state, the task's description or its log.
+  for (const auto& secret : def.value("secrets", json::array())) {
+    const std::string value_from = secret.value("valueFrom", "");
+    auto value = options_.resolve_secret ? options_.resolve_secret(value_from)
+                                         : Result<std::string>(Fail("ResourceInitializationError: unable to pull "
+                                                                    "secrets or registry auth: no secret store"));
+    if (!value) return value.error().message;
+    env[secret.value("name", "")] = *value;
+  }
+  return "";
+}
+
 bool ControlPlane::StartContainers(Task& t, const json& td) {
   std::error_code ec;
   std::filesystem::create_directories(TaskDir(t), ec);
@@ -474,7 +488,9 @@ bool ControlPlane::StartContainers(Task& t, const json& td) {
         c.reason = failed;
       } else {
         ContainerLaunch launch = LaunchFor(t, c, td, *def);
-        if (!background && launch.argv.empty()) {
+        if (std::string missing = AddSecrets(*def, launch.env); !missing.empty()) {
+          c.reason = missing;
+        } else if (!background && launch.argv.empty()) {
           // Only an image: the exec runtime cannot run it, and must not pretend to by running something else.
           c.reason = "CannotStartContainerError: container " + c.name + " names only an image (" + launch.image +
                      "): running images needs the container runtime (podman); this engine runs tasks with the exec "

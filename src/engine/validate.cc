@@ -198,13 +198,14 @@ std::string LowerCamelPath(const std::string& path) {
 
 /// AWS's wording for constraint violations; `code` is InvalidParameterException or ValidationError.
 ApiError ConstraintError(const std::string& code, const std::vector<Violation>& violations,
-                         bool query) {
+                         bool lower_camel) {
   std::vector<std::string> lines;
   for (const auto& v : violations) {
-    std::string value = !v.value           ? "null"
-                        : IsUtf8(*v.value) ? "'" + *v.value + "'"
-                                           : "'(not UTF-8)'";
-    lines.push_back("Value " + value + " at '" + (query ? LowerCamelPath(v.path) : v.path) +
+    std::string value = !v.value           ? " null"
+                        : v.sensitive      ? ""
+                        : IsUtf8(*v.value) ? " '" + *v.value + "'"
+                                           : " '(not UTF-8)'";
+    lines.push_back("Value" + value + " at '" + (lower_camel ? LowerCamelPath(v.path) : v.path) +
                     "' failed to satisfy constraint: " + v.constraint);
   }
   const size_t n = violations.size();
@@ -222,7 +223,15 @@ ApiError Serialization(const std::string& message) {
 std::string DisplayName(const ServiceShapes& service) {
   if (service.name == "ecs") return "ECS";
   if (service.name == "logs") return "CloudWatch Logs";
+  if (service.name == "secretsmanager") return "Secrets Manager";
+  if (service.name == "ssm") return "SSM";
   return service.name;
+}
+
+/// Secrets Manager and SSM answer a violated constraint with ValidationException and name members
+/// lowerCamel ("Value at 'secretString'"); ECS and CloudWatch Logs with InvalidParameterException.
+bool SaysValidationException(const ServiceShapes& service) {
+  return service.name == "secretsmanager" || service.name == "ssm";
 }
 
 }  // namespace
@@ -281,7 +290,9 @@ tl::expected<json, ApiError> ParseJsonRequest(std::string_view target_prefix, st
                                           "': " + v.constraint + ", not " + v.wrong_type + "."));
     }
   }
-  return tl::unexpected(ConstraintError("InvalidParameterException", violations, false));
+  const bool validation = SaysValidationException(*service);
+  return tl::unexpected(ConstraintError(validation ? "ValidationException" : "InvalidParameterException",
+                                        violations, validation));
 }
 
 tl::expected<void, ApiError> CheckQueryRequest(std::string_view action, const QueryParams& params) {

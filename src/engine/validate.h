@@ -26,6 +26,8 @@ struct Violation {
   /// Set when the value could not be read as the modelled type at all ("a string" where an
   /// integer is modelled): the JSON protocol answers those with a SerializationException.
   std::string wrong_type;
+  /// The value belongs to a sensitive shape (a secret): errors say where, never what.
+  bool sensitive = false;
 };
 
 /// Whether `body` nests arrays and objects deeper than `max_depth`. Scans the text without
@@ -36,8 +38,9 @@ bool NestsDeeperThan(std::string_view body, int max_depth);
 /// it against the operation's input shape and semantic rules. Returns the request with members
 /// the model does not name and null members removed (AWS ignores both), or the AWS-shaped error
 /// to answer: SerializationException for unreadable JSON, nesting past kMaxJsonDepth or a value
-/// of the wrong type; InvalidParameterException for violated constraints; UnknownOperationException
-/// for an operation the engine does not serve.
+/// of the wrong type; for violated constraints InvalidParameterException (ECS, CloudWatch Logs) or
+/// ValidationException with lowerCamel member paths (Secrets Manager, SSM), as each service words
+/// it; UnknownOperationException for an operation the engine does not serve.
 [[nodiscard]] tl::expected<nlohmann::json, ApiError> ParseJsonRequest(
     std::string_view target_prefix, std::string_view op, std::string_view body);
 

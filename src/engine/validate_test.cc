@@ -12,6 +12,8 @@ using nlohmann::json;
 
 const std::string kEcs = "AmazonEC2ContainerServiceV20141113";
 const std::string kLogs = "Logs_20140328";
+const std::string kSecrets = "secretsmanager";
+const std::string kSsm = "AmazonSSM";
 
 /// One request that must be refused: the code to answer with and text the message must hold.
 struct RefusedJson {
@@ -161,6 +163,54 @@ TEST(ValidateJson, RefusesEachBadInputWithTheAwsCodeAndNamesTheMember) {
         << what << ": " << got.error().message;
     EXPECT_EQ(got.error().message.find("json.exception"), std::string::npos) << what;
   }
+}
+
+TEST(ValidateJson, SecretsManagerAndSsmSayValidationExceptionAndNameMembersLowerCamel) {
+  auto unnamed = ParseJsonRequest(kSecrets, "CreateSecret", "{}");
+  ASSERT_FALSE(unnamed);
+  EXPECT_EQ(unnamed.error().code, "ValidationException");
+  EXPECT_EQ(unnamed.error().message,
+            "1 validation error detected: Value null at 'name' failed to satisfy constraint: Member "
+            "must not be null");
+  auto bad_type = ParseJsonRequest(kSsm, "PutParameter", R"({"Name":"/a","Value":"v","Type":"Text"})");
+  ASSERT_FALSE(bad_type);
+  EXPECT_EQ(bad_type.error().code, "ValidationException");
+  EXPECT_NE(bad_type.error().message.find(
+                "Value 'Text' at 'type' failed to satisfy constraint: Member must satisfy enum value set"),
+            std::string::npos)
+      << bad_type.error().message;
+  auto unknown = ParseJsonRequest(kSsm, "SendCommand", "{}");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().message, "The engine does not implement SSM operation SendCommand.");
+}
+
+TEST(ValidateJson, ErrorsNameASensitiveMemberButNeverQuoteIt) {
+  const std::string secret = "hunter2-" + std::string(65536, 'x');
+  auto got = ParseJsonRequest(kSecrets, "CreateSecret",
+                              json{{"Name", "db"}, {"SecretString", secret}}.dump());
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().message,
+            "1 validation error detected: Value at 'secretString' failed to satisfy constraint: "
+            "Member must have length less than or equal to 65536");
+  auto wrong_type = ParseJsonRequest(kSecrets, "CreateSecret", R"({"Name":"db","SecretString":1234567})");
+  ASSERT_FALSE(wrong_type);
+  EXPECT_EQ(wrong_type.error().code, "SerializationException");
+  EXPECT_EQ(wrong_type.error().message.find("1234567"), std::string::npos) << wrong_type.error().message;
+}
+
+TEST(ValidateJson, BlobBoundsCountDecodedBytesAndRefuseWhatIsNotBase64) {
+  const std::string at_limit(65536, '\x01');
+  std::string encoded;  // base64 of 65536 bytes of 0x01: "AQEB" per 3 bytes, then "AQ=="
+  for (size_t i = 0; i + 3 <= at_limit.size(); i += 3) encoded += "AQEB";
+  encoded += "AQ==";
+  EXPECT_TRUE(ParseJsonRequest(kSecrets, "CreateSecret", json{{"Name", "b"}, {"SecretBinary", encoded}}.dump()));
+  auto over = ParseJsonRequest(kSecrets, "CreateSecret",
+                               json{{"Name", "b"}, {"SecretBinary", encoded.substr(0, encoded.size() - 4) + "AQE="}}.dump());
+  ASSERT_FALSE(over);
+  EXPECT_NE(over.error().message.find("Value at 'secretBinary'"), std::string::npos) << over.error().message;
+  auto not_base64 = ParseJsonRequest(kSecrets, "CreateSecret", R"({"Name":"b","SecretBinary":"no!"})");
+  ASSERT_FALSE(not_base64);
+  EXPECT_EQ(not_base64.error().code, "SerializationException");
 }
 
 TEST(ValidateJson, AcceptsTheDemoTaskDefinitionAsTheDeployerSendsIt) {

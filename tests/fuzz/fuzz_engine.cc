@@ -46,18 +46,21 @@ void FuzzEngine::Open() {
   std::filesystem::create_directories(dir_);
   auto store = engine::Store::Open((dir_ / "engine.db").string());
   auto logs = engine::LogService::Open((dir_ / "logs.db").string(), kFuzzRegion);
-  if (!store || !logs) {
+  auto secrets = engine::SecretStore::Open((dir_ / "secrets.db").string(),
+                                           (dir_ / "secrets.key").string(), kFuzzRegion, clock_);
+  if (!store || !logs || !secrets) {
     // Without its stores the target would fuzz nothing; stop loudly rather than report no bugs.
     std::fprintf(stderr, "fuzz engine: cannot open stores in %s\n", dir_.c_str());
     std::abort();
   }
   store_ = std::move(*store);
   logs_ = std::move(*logs);
+  secrets_ = std::move(*secrets);
   engine::ControlPlaneOptions options{.data_dir = dir_.string(), .region = kFuzzRegion};
   control_ = std::make_unique<engine::ControlPlane>(clock_, runtime_, data_plane_, *store_, *logs_,
                                                     options);
-  front_ = std::make_unique<engine::ApiFront>(*control_, *logs_, clock_, kFuzzCredentials,
-                                              kFuzzRegion);
+  front_ = std::make_unique<engine::ApiFront>(*control_, *logs_, *secrets_, clock_,
+                                              kFuzzCredentials, kFuzzRegion);
   // The deployer's first call; most requests name this cluster (or the default one).
   (void)control_->HandleEcs("CreateCluster", {{"clusterName", "demo-dev"}});
 }
@@ -65,6 +68,7 @@ void FuzzEngine::Open() {
 void FuzzEngine::Close() {
   front_.reset();
   control_.reset();
+  secrets_.reset();
   logs_.reset();
   store_.reset();
   std::error_code ec;
@@ -129,7 +133,11 @@ std::string FuzzEngine::ExpandArns(std::string_view text) const {
 std::string SigningServiceFor(const engine::ApiHttpRequest& request) {
   const std::string target = Signable(request).Header("X-Amz-Target");
   if (target.empty()) return "elasticloadbalancing";
-  return target.substr(0, target.rfind('.')) == "Logs_20140328" ? "logs" : "ecs";
+  const std::string prefix = target.substr(0, target.rfind('.'));
+  if (prefix == "Logs_20140328") return "logs";
+  if (prefix == "secretsmanager") return "secretsmanager";
+  if (prefix == "AmazonSSM") return "ssm";
+  return "ecs";
 }
 
 aws::SignableRequest Signable(const engine::ApiHttpRequest& request) {

@@ -71,6 +71,7 @@ class FuzzEngine {
   engine::InertDataPlane data_plane_;
   std::unique_ptr<engine::Store> store_;
   std::unique_ptr<engine::LogService> logs_;
+  std::unique_ptr<engine::SecretStore> secrets_;
   std::unique_ptr<engine::ControlPlane> control_;
   std::unique_ptr<engine::ApiFront> front_;
   std::map<std::string, std::string> arns_;  ///< the last ARN seen, by resource type

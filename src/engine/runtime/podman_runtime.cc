@@ -15,7 +15,6 @@ extern "C" {
 #include <fstream>
 
 #include <nlohmann/json.hpp>
-#include <openssl/evp.h>
 
 #include "base/child_process.h"
 #include "base/strings.h"
@@ -78,14 +77,6 @@ std::string JsonArray(const std::vector<std::string>& items) {
   return nlohmann::json(items).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string Base64(const std::string& bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
 bool Readable(int fd) {
   pollfd p{fd, POLLIN, 0};
   return ::poll(&p, 1, 0) > 0;
@@ -125,7 +116,7 @@ void PodmanRuntime::SetRegistryCredentials(const std::string& registry, const st
   // An auth file rather than --creds: a password on a command line is readable in /proc.
   std::lock_guard lock(mu_);
   auth_file_ = fs::path(network_.Env().at("CONTAINERS_CONF")).parent_path().string() + "/auth.json";
-  nlohmann::json auth{{"auths", {{registry, {{"auth", Base64(user + ":" + password)}}}}}};
+  nlohmann::json auth{{"auths", {{registry, {{"auth", Base64Encode(user + ":" + password)}}}}}};
   std::ofstream out(auth_file_ + ".tmp", std::ios::trunc);
   out << auth.dump() << "\n";
   out.close();
