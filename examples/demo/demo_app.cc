@@ -12,6 +12,12 @@
 //   missing-env  exits 1 complaining that DATABASE_URL is not set
 //   wrong-body   serves a page without the expected text
 //   migration    `slipway-demo-app migrate` fails instead of applying its migrations
+//   no-sigterm   installs no SIGTERM handler (as PID 1 in a container it then ignores SIGTERM)
+//
+// Other modes, for container images (FROM scratch, so no shell and no resolver library):
+//   slipway-demo-app check URL     exits 0 when GET URL answers 200 (a container healthCheck)
+//   slipway-demo-app sidecar URL   GETs URL every second and prints the answer, until SIGTERM
+// and GET /env/NAME answers the value of environment variable NAME.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -77,6 +83,79 @@ bool ReadRequest(int fd, std::string& buffer, std::string& line, bool& keep_aliv
   }
 }
 
+// Resolves `host` as a FROM-scratch image can: a literal address, localhost, or /etc/hosts.
+bool Resolve(const std::string& host, in_addr& out) {
+  if (inet_pton(AF_INET, host.c_str(), &out) == 1) return true;
+  if (host == "localhost") return inet_pton(AF_INET, "127.0.0.1", &out) == 1;
+  FILE* f = std::fopen("/etc/hosts", "r");
+  if (f == nullptr) return false;
+  char line[512];
+  bool found = false;
+  while (!found && std::fgets(line, sizeof line, f)) {
+    char* save = nullptr;
+    char* addr = strtok_r(line, " \t\n", &save);
+    if (addr == nullptr || addr[0] == '#') continue;
+    for (char* name = strtok_r(nullptr, " \t\n", &save); name; name = strtok_r(nullptr, " \t\n", &save)) {
+      if (host == name && inet_pton(AF_INET, addr, &out) == 1) found = true;
+    }
+  }
+  std::fclose(f);
+  return found;
+}
+
+// GET `url` (http://host[:port]/path): the status code, 0 when it could not be reached.
+int Fetch(const std::string& url, std::string& body) {
+  if (url.rfind("http://", 0) != 0) return 0;
+  std::string rest = url.substr(7), path = "/";
+  if (size_t slash = rest.find('/'); slash != std::string::npos) {
+    path = rest.substr(slash);
+    rest = rest.substr(0, slash);
+  }
+  int port = 80;
+  std::string host = rest;
+  if (size_t colon = rest.find(':'); colon != std::string::npos) {
+    host = rest.substr(0, colon);
+    port = std::atoi(rest.c_str() + colon + 1);
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (!Resolve(host, addr.sin_addr)) return 0;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  timeval tv{2, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  std::string response;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    const std::string req = "GET " + path + " HTTP/1.1\r\nHost: " + rest + "\r\nConnection: close\r\n\r\n";
+    if (write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
+      char chunk[4096];
+      for (ssize_t n; (n = read(fd, chunk, sizeof chunk)) > 0;) response.append(chunk, static_cast<size_t>(n));
+    }
+  }
+  close(fd);
+  if (response.rfind("HTTP/1.", 0) != 0 || response.size() < 12) return 0;
+  size_t head = response.find("\r\n\r\n");
+  body = head == std::string::npos ? "" : response.substr(head + 4);
+  return std::atoi(response.c_str() + 9);
+}
+
+// `slipway-demo-app sidecar URL`: a companion container that reaches another one.
+int Sidecar(const std::string& url) {
+  struct sigaction sa{};
+  sa.sa_handler = OnSigterm;
+  sigaction(SIGTERM, &sa, nullptr);
+  while (!g_stopping) {
+    std::string body;
+    const int code = Fetch(url, body);
+    while (!body.empty() && body.back() == '\n') body.pop_back();
+    std::printf("sidecar: GET %s -> %d %s\n", url.c_str(), code, body.c_str());
+    std::fflush(stdout);
+    for (int i = 0; i < 10 && !g_stopping; ++i) usleep(100'000);
+  }
+  return 0;
+}
+
 void Serve(int fd, std::string version) {
   std::string buffer, line;
   bool keep_alive = true;
@@ -87,6 +166,10 @@ void Serve(int fd, std::string version) {
     if (path == "/healthz") {
       body = g_unhealthy ? "unhealthy: DEMO_FAIL=unhealthy\n" : "ok\n";
       if (g_unhealthy) status = "500 Internal Server Error";
+    } else if (path.rfind("/env/", 0) == 0) {
+      const char* value = std::getenv(path.substr(5).c_str());
+      if (value) body = value;
+      else status = "404 Not Found";
     } else if (path == "/" || path.rfind("/?", 0) == 0) {
       body = g_wrong_body ? "maintenance page " + version + "\n" : "slipway demo " + version + "\n";
     } else {
@@ -125,6 +208,11 @@ int Migrate(const std::string& version, const std::string& fail) {
 int main(int argc, char** argv) {
   const std::string version = Env("APP_VERSION", "v1");
   if (argc > 1 && std::string(argv[1]) == "migrate") return Migrate(version, Env("DEMO_FAIL", ""));
+  if (argc > 2 && std::string(argv[1]) == "check") {
+    std::string body;
+    return Fetch(argv[2], body) == 200 ? 0 : 1;
+  }
+  if (argc > 2 && std::string(argv[1]) == "sidecar") return Sidecar(argv[2]);
   const int port = std::atoi(Env("PORT", "8080").c_str());
   const std::string fail = Env("DEMO_FAIL", "");
   std::printf("slipway demo %s starting on port %d\n", version.c_str(), port);
@@ -165,7 +253,12 @@ int main(int argc, char** argv) {
   g_wrong_body = fail == "wrong-body";
   struct sigaction sa{};
   sa.sa_handler = OnSigterm;
-  sigaction(SIGTERM, &sa, nullptr);
+  if (fail == "no-sigterm") {
+    std::printf("DEMO_FAIL=no-sigterm: no SIGTERM handler\n");
+    std::fflush(stdout);
+  } else {
+    sigaction(SIGTERM, &sa, nullptr);
+  }
   sigaction(SIGINT, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
 

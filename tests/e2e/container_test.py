@@ -223,5 +223,151 @@ class ContainerReleaseTest(unittest.TestCase):
         self.assertEqual(host_network(), self.before)
 
 
+class ContainerSemanticsTest(unittest.TestCase):
+    """Standalone tasks (RunTask) exercising what ECS documents for containers."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.engine = Engine()
+        cls.engine.env["SLIPWAY_RUNTIME"] = "podman"
+        cls.image = "localhost/slipway-e2e/sem-%s:v1" % uuid.uuid4().hex[:8]
+        try:
+            build_image(cls.image, "v1", cls.engine.dir)
+            cls.engine.start()
+            cls.ecs = cls.engine.client("ecs")
+            cls.logs = cls.engine.client("logs")
+            cls.ecs.create_cluster(clusterName="sem")
+            cls.logs.create_log_group(logGroupName="/ecs/sem")
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.engine.stop()
+        run("podman", "rmi", "-f", cls.image, check=False)
+
+    def container(self, name, **fields):
+        c = {"name": name, "image": self.image, "essential": True,
+             "logConfiguration": {"logDriver": "awslogs", "options": {
+                 "awslogs-group": "/ecs/sem", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "sem"}}}
+        c.update(fields)
+        return c
+
+    def run_task(self, *containers, memory="512"):
+        family = "sem-%s" % uuid.uuid4().hex[:8]
+        td = self.ecs.register_task_definition(
+            family=family, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory=memory,
+            containerDefinitions=list(containers))["taskDefinition"]
+        out = self.ecs.run_task(cluster="sem", taskDefinition=td["taskDefinitionArn"], launchType="FARGATE")
+        self.assertEqual(out["failures"], [])
+        return out["tasks"][0]["taskArn"]
+
+    def wait(self, arn, done, timeout=120):
+        deadline = time.time() + timeout
+        while True:
+            task = self.ecs.describe_tasks(cluster="sem", tasks=[arn])["tasks"][0]
+            if done(task) or time.time() > deadline:
+                return task
+            time.sleep(0.3)
+
+    def log_lines(self, task_arn, container):
+        stream = "sem/%s/%s" % (container, task_arn.rsplit("/", 1)[1])
+        try:
+            events = self.logs.get_log_events(logGroupName="/ecs/sem", logStreamName=stream,
+                                              startFromHead=True)["events"]
+        except self.logs.exceptions.ResourceNotFoundException:
+            return []
+        return [e["message"] for e in events]
+
+    def test_a_sidecar_waits_for_its_healthy_app_and_the_task_stops_when_the_app_exits(self):
+        app = self.container("app", portMappings=[{"containerPort": 8080}], healthCheck={
+            "command": ["CMD", "/app", "check", "http://localhost:8080/healthz"],
+            "interval": 5, "timeout": 2, "retries": 3, "startPeriod": 0})
+        sidecar = self.container("sidecar", essential=False, command=["sidecar", "http://localhost:8080/"],
+                                 dependsOn=[{"containerName": "app", "condition": "HEALTHY"}])
+        arn = self.run_task(app, sidecar)
+        task = self.wait(arn, lambda t: t["healthStatus"] == "HEALTHY" and t["lastStatus"] == "RUNNING")
+        self.assertEqual((task["lastStatus"], task["healthStatus"]), ("RUNNING", "HEALTHY"), task)
+        deadline = time.time() + 30
+        while not self.log_lines(arn, "sidecar") and time.time() < deadline:
+            time.sleep(0.3)
+        lines = self.log_lines(arn, "sidecar")
+        # It started only once the app was healthy, so its very first request, over the task's
+        # shared localhost, already reached the app.
+        self.assertTrue(lines, "the sidecar never logged")
+        self.assertEqual(lines[0], "sidecar: GET http://localhost:8080/ -> 200 slipway demo v1")
+        # The essential app ends: the whole task stops, the sidecar with it.
+        engine_podman(self.engine, "kill", "--signal", "KILL", "sw-%s-app" % arn.rsplit("/", 1)[1])
+        task = self.wait(arn, lambda t: t["lastStatus"] == "STOPPED")
+        self.assertEqual(task["lastStatus"], "STOPPED")
+        self.assertEqual(task["stoppedReason"], "Essential container in task exited")
+        self.assertEqual(task["stopCode"], "EssentialContainerExited")
+        exits = {c["name"]: c.get("exitCode") for c in task["containers"]}
+        self.assertEqual(exits["app"], 137)
+        self.assertEqual(exits["sidecar"], 0)  # stopped with SIGTERM, which it handles
+
+    def test_b_a_container_past_its_memory_limit_is_oom_killed(self):
+        arn = self.run_task(self.container("hog", memory=64, environment=[{"name": "DEMO_FAIL", "value": "oom"}]))
+        task = self.wait(arn, lambda t: t["lastStatus"] == "STOPPED")
+        self.assertEqual(task["lastStatus"], "STOPPED")
+        c = task["containers"][0]
+        self.assertEqual(c.get("reason"), "OutOfMemoryError: Container killed due to memory usage", task)
+        self.assertEqual(c.get("exitCode"), 137)
+
+    def test_c_a_container_ignoring_sigterm_is_killed_after_its_stop_timeout_and_init_stops_it_at_once(self):
+        no_handler = [{"name": "DEMO_FAIL", "value": "no-sigterm"}]
+        stubborn = self.run_task(self.container("app", stopTimeout=3, environment=no_handler))
+        with_init = self.run_task(self.container("app", stopTimeout=3, environment=no_handler,
+                                                 linuxParameters={"initProcessEnabled": True}))
+        for arn in (stubborn, with_init):
+            self.assertEqual(self.wait(arn, lambda t: t["lastStatus"] == "RUNNING")["lastStatus"], "RUNNING")
+            self.wait(arn, lambda t: any("no SIGTERM handler" in l for l in self.log_lines(arn, "app")), 20)
+            self.ecs.stop_task(cluster="sem", task=arn, reason="test")
+        stopped = {arn: self.wait(arn, lambda t: t["lastStatus"] == "STOPPED") for arn in (stubborn, with_init)}
+        # As PID 1 with no handler it ignores SIGTERM, so it dies by SIGKILL, after stopTimeout.
+        t = stopped[stubborn]
+        self.assertEqual(t["containers"][0].get("exitCode"), 137, t)
+        self.assertGreaterEqual((t["stoppedAt"] - t["stoppingAt"]).total_seconds(), 3)
+        # Under an init process SIGTERM reaches it and its default action ends it.
+        self.assertEqual(stopped[with_init]["containers"][0].get("exitCode"), 143, stopped[with_init])
+
+    def test_d_a_secret_reaches_the_container_and_nowhere_else(self):
+        value = "s3cr3t-%s" % uuid.uuid4().hex
+        sm = self.engine.client("secretsmanager")
+        secret = sm.create_secret(Name="sem/db-%s" % uuid.uuid4().hex[:6], SecretString=value)["ARN"]
+        arn = self.run_task(self.container("app", portMappings=[{"containerPort": 8080}],
+                                           secrets=[{"name": "DB_PASSWORD", "valueFrom": secret}]))
+        task = self.wait(arn, lambda t: t["lastStatus"] == "RUNNING")
+        ip = task["containers"][0]["networkInterfaces"][0]["privateIpv4Address"]
+        podman = os.path.join(self.engine.data_dir, "podman")
+        deadline, seen = time.time() + 30, None
+        while time.time() < deadline:
+            out = run("nsenter", "--net=%s/ns/net" % podman, "curl", "-s", "--max-time", "2",
+                      "http://%s:8080/env/DB_PASSWORD" % ip, check=False)
+            seen = out.stdout
+            if seen == value:
+                break
+            time.sleep(0.3)
+        self.assertEqual(seen, value)
+        described = json.dumps(self.ecs.describe_tasks(cluster="sem", tasks=[arn]), default=str)
+        self.assertNotIn(value, described)
+        self.assertFalse(any(value in l for l in self.log_lines(arn, "app")))
+        for name in ("engine.db", "engine.db-wal", "logs.db", "logs.db-wal", "engine.log"):
+            path = os.path.join(self.engine.data_dir, name)
+            if os.path.exists(path):
+                with open(path, "rb") as f:
+                    self.assertNotIn(value.encode(), f.read(), name)
+        self.ecs.stop_task(cluster="sem", task=arn)
+
+    def test_e_a_missing_secret_stops_the_task_with_resource_initialization_error(self):
+        missing = "arn:aws:secretsmanager:us-east-1:000000000000:secret:sem/nope-AbCdEf"
+        arn = self.run_task(self.container("app", secrets=[{"name": "X", "valueFrom": missing}]))
+        task = self.wait(arn, lambda t: t["lastStatus"] == "STOPPED")
+        self.assertEqual(task["lastStatus"], "STOPPED")
+        self.assertTrue(task["stoppedReason"].startswith("ResourceInitializationError: "), task["stoppedReason"])
+        self.assertEqual(task["stopCode"], "TaskFailedToStart")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
