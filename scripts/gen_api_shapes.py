@@ -21,7 +21,8 @@ import re
 import sys
 
 # Must match the operations the handlers dispatch: kOps in src/engine/ecs_api.cc, kActions in
-# src/engine/elb_api.cc, LogService::Handle in src/engine/logs.cc.
+# src/engine/elb_api.cc, LogService::Handle in src/engine/logs.cc, kOps in
+# src/engine/registry/ecr_api.cc.
 SERVED = {
     "ecs": ("2014-11-13", [
         "CreateCluster", "DescribeClusters", "RegisterTaskDefinition", "DescribeTaskDefinition",
@@ -34,6 +35,11 @@ SERVED = {
         "ModifyTargetGroupAttributes", "DescribeTargetGroupAttributes", "CreateListener",
         "DescribeListeners", "CreateRule", "DescribeRules", "DescribeTargetHealth", "RegisterTargets",
         "DeregisterTargets",
+    ]),
+    "ecr": ("2015-09-21", [
+        "CreateRepository", "DescribeRepositories", "DeleteRepository", "GetAuthorizationToken",
+        "DescribeImages", "ListImages", "BatchGetImage", "BatchDeleteImage", "TagResource",
+        "UntagResource", "ListTagsForResource",
     ]),
     "logs": ("2014-03-28", [
         "CreateLogGroup", "CreateLogStream", "DescribeLogGroups", "DescribeLogStreams", "PutLogEvents",
@@ -48,6 +54,7 @@ DISPATCH = {
     "ecs": ("src/engine/ecs_api.cc", r'\{"([A-Za-z]+)", &ControlPlane::'),
     "elbv2": ("src/engine/elb_api.cc", r'\{"([A-Za-z]+)", &LoadBalancing::'),
     "logs": ("src/engine/logs.cc", r'op == "([A-Za-z]+)"'),
+    "ecr": ("src/engine/registry/ecr_api.cc", r'\{"([A-Za-z]+)", &EcrService::'),
 }
 # The member keys that change how a value is read; the rest (documentation, box, deprecated...) do not.
 MEMBER_KEYS_IGNORED = {"shape", "documentation", "deprecated", "deprecatedMessage", "deprecatedSince", "box",

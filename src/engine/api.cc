@@ -2,6 +2,7 @@
 #include "engine/api.h"
 
 #include "base/strings.h"
+#include "engine/registry/ecr_api.h"
 #include "engine/validate.h"
 
 namespace slipway::engine {
@@ -74,6 +75,7 @@ ApiError AuthErrorFor(const aws::AuthFailure& failure, Protocol protocol) {
 const ApiFront::JsonService ApiFront::kJsonServices[] = {
     {"AmazonEC2ContainerServiceV20141113", "ecs", &ApiFront::Ecs},
     {"Logs_20140328", "logs", &ApiFront::Logs},
+    {"AmazonEC2ContainerRegistry_V20150921", "ecr", &ApiFront::Ecr},
 };
 
 // Query APIs all use Action=; on one endpoint their Version= tells them apart.
@@ -154,6 +156,13 @@ ApiResult ApiFront::Ecs(const std::string& op, const nlohmann::json& body) {
 
 ApiResult ApiFront::Logs(const std::string& op, const nlohmann::json& body) {
   return logs_.Handle(op, body, static_cast<int64_t>(EpochSeconds(clock_.WallNow()) * 1000));
+}
+
+ApiResult ApiFront::Ecr(const std::string& op, const nlohmann::json& body) {
+  if (ecr_ == nullptr) {
+    return tl::unexpected(ApiError{"ServerException", "This engine serves no image registry.", 500});
+  }
+  return ecr_->Handle(op, body, EpochSeconds(clock_.WallNow()));
 }
 
 XmlResult ApiFront::Elb(const std::string& action, const QueryParams& params) {

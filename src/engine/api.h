@@ -11,6 +11,8 @@
 
 namespace slipway::engine {
 
+class EcrService;
+
 /// An HTTP request as the API front sees it.
 struct ApiHttpRequest {
   std::string method, target;
@@ -36,10 +38,12 @@ ApiError AuthErrorFor(const aws::AuthFailure& failure, Protocol protocol);
 /// to that service and the engine's region, as an AWS regional endpoint requires.
 class ApiFront {
  public:
+  /// `ecr` may be null: ECR requests then get a ServerException saying the engine serves none.
   ApiFront(ControlPlane& control, LogService& logs, Clock& clock, aws::Credentials credentials,
-           std::string region)
+           std::string region, EcrService* ecr = nullptr)
       : control_(control),
         logs_(logs),
+        ecr_(ecr),
         clock_(clock),
         credentials_(std::move(credentials)),
         region_(std::move(region)) {}
@@ -70,10 +74,12 @@ class ApiFront {
 
   ApiResult Ecs(const std::string& op, const nlohmann::json& body);
   ApiResult Logs(const std::string& op, const nlohmann::json& body);
+  ApiResult Ecr(const std::string& op, const nlohmann::json& body);
   XmlResult Elb(const std::string& action, const QueryParams& params);
 
   ControlPlane& control_;
   LogService& logs_;
+  EcrService* ecr_;
   Clock& clock_;
   aws::Credentials credentials_;
   std::string region_;

@@ -222,6 +222,7 @@ ApiError Serialization(const std::string& message) {
 std::string DisplayName(const ServiceShapes& service) {
   if (service.name == "ecs") return "ECS";
   if (service.name == "logs") return "CloudWatch Logs";
+  if (service.name == "ecr") return "ECR";
   return service.name;
 }
 
