@@ -98,6 +98,29 @@ class EcrTest(unittest.TestCase):
         with open(digest_file) as f:
             return f.read().strip()
 
+    def registry(self, method, url, token, body=None, headers=None):
+        """One request to the registry as a pusher makes it: (status, headers, body)."""
+        if url.startswith("/"):
+            url = "http://%s%s" % (self.host, url)
+        req = urllib.request.Request(url, data=body, method=method,
+                                     headers=dict(headers or {}, Authorization="Basic " + token))
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
+
+    def upload_blob(self, repo, token, data):
+        """A blob pushed as `podman push` does before its manifest; returns its descriptor."""
+        status, headers, _ = self.registry("POST", "/v2/%s/blobs/uploads/" % repo, token)
+        self.assertEqual(status, 202)
+        location = headers["Location"]
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        status, _, body = self.registry("PUT", location + ("&" if "?" in location else "?") + "digest=" + digest,
+                                        token, data, {"Content-Type": "application/octet-stream"})
+        self.assertEqual(status, 201, body)
+        return {"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": digest, "size": len(data)}
+
     def get_v2(self, token, path="/v2/"):
         req = urllib.request.Request("http://%s%s" % (self.host, path),
                                      headers={"Authorization": "Basic " + token})
@@ -204,6 +227,12 @@ class EcrTest(unittest.TestCase):
         registries = [p for p in os.listdir("/proc") if p.isdigit() and self._is_our_registry(int(p))]
         self.assertEqual(registries, [str(pid)])
 
+        # A push in flight when the collection starts: its blobs are up, its manifest not yet.
+        token = auth["authorizationToken"]
+        config = self.upload_blob(repo, token, json.dumps({"architecture": "amd64", "os": "linux"}).encode())
+        config["mediaType"] = "application/vnd.oci.image.config.v1+json"
+        layer = self.upload_blob(repo, token, os.urandom(4096))
+
         # Deletes: a tag of an image with two only untags it; its last tag deletes it; so does a digest.
         blobs = os.path.join(engine.data_dir, "registry", "storage", "docker", "registry", "v2", "blobs")
         full = dir_bytes(blobs)
@@ -223,6 +252,15 @@ class EcrTest(unittest.TestCase):
         while dir_bytes(blobs) > full // 10 and time.time() < deadline:
             time.sleep(0.2)
         self.assertLess(dir_bytes(blobs), full // 10, "blobs: %d bytes before, %d after" % (full, dir_bytes(blobs)))
+
+        # The collection removed the in-flight push's blobs, so finishing it fails loudly, not silently.
+        manifest = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": config,
+                               "layers": [layer]}).encode()
+        status, _, body = self.registry("PUT", "/v2/%s/manifests/inflight" % repo, token, manifest,
+                                        {"Content-Type": OCI_MANIFEST})
+        self.assertEqual(status, 400, body)
+        self.assertIn(b"BLOB_UNKNOWN", body)
+        self.assertEqual(engine.aws("ecr", "list-images", "--repository-name", repo)["imageIds"], [])
 
         # After maintenance the registry takes pushes again, and the first token still works.
         second_auth = engine.aws("ecr", "get-authorization-token")["authorizationData"][0]
