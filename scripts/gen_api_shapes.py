@@ -23,7 +23,8 @@ import sys
 
 # Must match the operations the handlers dispatch: kOps in src/engine/ecs_api.cc, kActions in
 # src/engine/elb_api.cc, LogService::Handle in src/engine/logs.cc, SecretStore's handlers in
-# src/engine/secrets_manager_api.cc and src/engine/parameter_store_api.cc.
+# src/engine/secrets_manager_api.cc and src/engine/parameter_store_api.cc, kOps in
+# src/engine/registry/ecr_api.cc.
 SERVED = {
     "ecs": ("2014-11-13", [
         "CreateCluster", "DescribeClusters", "RegisterTaskDefinition", "DescribeTaskDefinition",
@@ -36,6 +37,11 @@ SERVED = {
         "ModifyTargetGroupAttributes", "DescribeTargetGroupAttributes", "CreateListener",
         "DescribeListeners", "CreateRule", "DescribeRules", "DescribeTargetHealth", "RegisterTargets",
         "DeregisterTargets",
+    ]),
+    "ecr": ("2015-09-21", [
+        "CreateRepository", "DescribeRepositories", "DeleteRepository", "GetAuthorizationToken",
+        "DescribeImages", "ListImages", "BatchGetImage", "BatchDeleteImage", "TagResource",
+        "UntagResource", "ListTagsForResource",
     ]),
     "logs": ("2014-03-28", [
         "CreateLogGroup", "CreateLogStream", "DescribeLogGroups", "DescribeLogStreams", "PutLogEvents",
@@ -58,6 +64,7 @@ DISPATCH = {
     "logs": ("src/engine/logs.cc", r'op == "([A-Za-z]+)"'),
     "secretsmanager": ("src/engine/secrets_manager_api.cc", r'op == "([A-Za-z]+)"'),
     "ssm": ("src/engine/parameter_store_api.cc", r'op == "([A-Za-z]+)"'),
+    "ecr": ("src/engine/registry/ecr_api.cc", r'\{"([A-Za-z]+)", &EcrService::'),
 }
 # The member keys that change how a value is read; the rest (documentation, box, deprecated...) do not.
 MEMBER_KEYS_IGNORED = {"shape", "documentation", "deprecated", "deprecatedMessage", "deprecatedSince", "box",

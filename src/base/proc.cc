@@ -2,12 +2,15 @@
 #include "base/proc.h"
 
 #include <dirent.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#include "base/unique_fd.h"
 
 namespace slipway {
 
@@ -37,6 +40,15 @@ bool ProcessGone(pid_t pid) {
   while (dirent* e = ::readdir(tasks)) threads += e->d_name[0] != '.';
   ::closedir(tasks);
   return threads <= 1;
+}
+
+bool SignalProcess(pid_t pid, unsigned long long start_time, int sig) {
+  if (pid <= 0 || start_time == 0) return false;
+  // The pidfd names the process itself: once the start time matches, a later exit and pid reuse
+  // cannot redirect the signal.
+  const UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd.valid() || ProcessStartTime(pid) != start_time) return false;
+  return ::syscall(SYS_pidfd_send_signal, pidfd.get(), sig, nullptr, 0) == 0;
 }
 
 namespace {

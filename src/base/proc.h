@@ -19,6 +19,11 @@ unsigned long long ProcessStartTime(pid_t pid);
 /// first thread turns zombie while the others may still be releasing them.
 bool ProcessGone(pid_t pid);
 
+/// Sends `sig` to `pid` only while it is still the process that started at `start_time` (see
+/// ProcessStartTime): through a pidfd, so a pid reused after the check is never signalled. For a
+/// process that is not this one's child. False when it is gone or another process has the pid.
+bool SignalProcess(pid_t pid, unsigned long long start_time, int sig);
+
 /// A process and its command name.
 struct ProcessName {
   pid_t pid = 0;

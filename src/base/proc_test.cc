@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,6 +32,25 @@ TEST(Proc, ALiveProcessHasAStableStartTime) {
   const auto start = ProcessStartTime(::getpid());
   EXPECT_NE(start, 0u);
   EXPECT_EQ(ProcessStartTime(::getpid()), start);
+}
+
+TEST(Proc, SignalsOnlyTheProcessThatStartedAtTheRecordedTime) {
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  ASSERT_GT(child, 0);
+  unsigned long long start = 0;
+  while ((start = ProcessStartTime(child)) == 0) std::this_thread::yield();
+  // A record with another start time names a different process that once had this pid.
+  EXPECT_FALSE(SignalProcess(child, start + 1, SIGTERM));
+  EXPECT_NE(ProcessStartTime(child), 0u);
+  EXPECT_TRUE(SignalProcess(child, start, SIGTERM));
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+  EXPECT_FALSE(SignalProcess(child, start, SIGTERM));
 }
 
 TEST(Proc, TellsWhoListensOnAPort) {

@@ -2,6 +2,7 @@
 #include "engine/api.h"
 
 #include "base/strings.h"
+#include "engine/registry/ecr_api.h"
 #include "engine/validate.h"
 
 namespace slipway::engine {
@@ -76,6 +77,7 @@ const ApiFront::JsonService ApiFront::kJsonServices[] = {
     {"Logs_20140328", "logs", &ApiFront::Logs},
     {"secretsmanager", "secretsmanager", &ApiFront::SecretsManager},
     {"AmazonSSM", "ssm", &ApiFront::Ssm},
+    {"AmazonEC2ContainerRegistry_V20150921", "ecr", &ApiFront::Ecr},
 };
 
 // Query APIs all use Action=; on one endpoint their Version= tells them apart.
@@ -164,6 +166,13 @@ ApiResult ApiFront::SecretsManager(const std::string& op, const nlohmann::json& 
 
 ApiResult ApiFront::Ssm(const std::string& op, const nlohmann::json& body) {
   return secrets_.HandleSsm(op, body);
+}
+
+ApiResult ApiFront::Ecr(const std::string& op, const nlohmann::json& body) {
+  if (ecr_ == nullptr) {
+    return tl::unexpected(ApiError{"ServerException", "This engine serves no image registry.", 500});
+  }
+  return ecr_->Handle(op, body, EpochSeconds(clock_.WallNow()));
 }
 
 XmlResult ApiFront::Elb(const std::string& action, const QueryParams& params) {

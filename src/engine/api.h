@@ -12,6 +12,8 @@
 
 namespace slipway::engine {
 
+class EcrService;
+
 /// An HTTP request as the API front sees it.
 struct ApiHttpRequest {
   std::string method, target;
@@ -37,11 +39,13 @@ ApiError AuthErrorFor(const aws::AuthFailure& failure, Protocol protocol);
 /// to that service and the engine's region, as an AWS regional endpoint requires.
 class ApiFront {
  public:
+  /// `ecr` may be null: ECR requests then get a ServerException saying the engine serves none.
   ApiFront(ControlPlane& control, LogService& logs, SecretStore& secrets, Clock& clock,
-           aws::Credentials credentials, std::string region)
+           aws::Credentials credentials, std::string region, EcrService* ecr = nullptr)
       : control_(control),
         logs_(logs),
         secrets_(secrets),
+        ecr_(ecr),
         clock_(clock),
         credentials_(std::move(credentials)),
         region_(std::move(region)) {}
@@ -74,11 +78,13 @@ class ApiFront {
   ApiResult Logs(const std::string& op, const nlohmann::json& body);
   ApiResult SecretsManager(const std::string& op, const nlohmann::json& body);
   ApiResult Ssm(const std::string& op, const nlohmann::json& body);
+  ApiResult Ecr(const std::string& op, const nlohmann::json& body);
   XmlResult Elb(const std::string& action, const QueryParams& params);
 
   ControlPlane& control_;
   LogService& logs_;
   SecretStore& secrets_;
+  EcrService* ecr_;
   Clock& clock_;
   aws::Credentials credentials_;
   std::string region_;

@@ -25,6 +25,7 @@
 #include "engine/handoff.h"
 #include "engine/http_server.h"
 #include "engine/proxy.h"
+#include "engine/registry/ecr_api.h"
 #include "engine/runtime/podman_runtime.h"
 #include "engine/runtime/task_network.h"
 
@@ -212,6 +213,14 @@ Result<void> RunEngine(const EngineOptions& options) {
   auto logs = LogService::Open(options.data_dir + "/logs.db", options.region);
   if (!logs) return tl::unexpected(logs.error());
 
+  // The image registry: started here, or adopted from the engine this one replaces (or that died).
+  // Without docker-registry the engine serves on, and ECR requests say what to install.
+  const auto env = BaseEnv();
+  std::unique_ptr<Registry> registry = Registry::Open({.data_dir = options.data_dir, .path = env.at("PATH")});
+  if (auto up = registry->Available(); !up) std::fprintf(stderr, "slipway engine: %s\n", up.error().message.c_str());
+  auto ecr = EcrService::Open(options.data_dir + "/ecr.db", *registry, options.region, kAccount);
+  if (!ecr) return tl::unexpected(ecr.error());
+
   boost::asio::io_context io;
   RealClock clock;
   // Secret and parameter values are sealed under secrets.key; secrets.db never holds them in clear.
@@ -221,6 +230,11 @@ Result<void> RunEngine(const EngineOptions& options) {
   auto chosen = ChooseRuntime(options);
   if (!chosen) return tl::unexpected(chosen.error());
   TaskRuntime& runtime = *chosen->runtime;
+  if (auto* podman = dynamic_cast<PodmanRuntime*>(&runtime); podman && registry->Available()) {
+    // Tasks pull from the engine's ECR with its one stable password, as ECS pulls with the task's
+    // execution role.
+    podman->SetRegistryCredentials(registry->Endpoint(), "AWS", registry->Password());
+  }
   ProxyOptions proxy_options;
   if (chosen->network) proxy_options.task_namespace = &chosen->network->Namespace();
   auto proxy = MakeProxy(io, proxy_options);
@@ -230,14 +244,14 @@ Result<void> RunEngine(const EngineOptions& options) {
   }
   proxy->Inherit(std::move(listeners));
   const int max_tasks = options.max_tasks > 0 ? options.max_tasks : DefaultMaxTasks();
-  ControlPlaneOptions cp{options.data_dir, options.listen_host, BaseEnv()};
+  ControlPlaneOptions cp{options.data_dir, options.listen_host, env};
   cp.region = options.region;
   cp.max_tasks = max_tasks;
   cp.resolve_secret = [&store = **secrets](const std::string& value_from) { return store.Resolve(value_from); };
   ControlPlane control(clock, runtime, *proxy, **store, **logs, cp);
   auto loaded = control.Load();
   if (!loaded) return tl::unexpected(loaded.error());
-  ApiFront front(control, **logs, **secrets, clock, *creds, options.region);
+  ApiFront front(control, **logs, **secrets, clock, *creds, options.region, ecr->get());
   ApiServer api(io, [&front](const ApiHttpRequest& r) { return front.Handle(r); });
   auto port = api.Listen(options.listen_host, options.listen_port,
                          inherited.count("api") ? std::move(inherited["api"]) : UniqueFd());
@@ -265,6 +279,7 @@ Result<void> RunEngine(const EngineOptions& options) {
 
   HandoffHooks hooks;
   hooks.begin = [&]() {
+    registry->PauseMaintenance();  // the successor adopts a registry that is serving read-write
     api.StopAccepting();
     proxy->StopAccepting();
     control.Freeze();
@@ -281,6 +296,7 @@ Result<void> RunEngine(const EngineOptions& options) {
   };
   hooks.abort = [&]() {
     if (!control.Unfreeze()) return false;
+    registry->ResumeMaintenance();
     api.ResumeAccepting();
     proxy->ResumeAccepting();
     return true;
@@ -290,10 +306,14 @@ Result<void> RunEngine(const EngineOptions& options) {
 
   std::fprintf(stderr,
                "slipway engine serving %s (data dir %s; region %s; %s runtime; up to %d tasks; memory limits: %s); "
-               "listeners ready %ld ms after start; adopted %d running tasks, %d had ended%s\n",
+               "listeners ready %ld ms after start; adopted %d running tasks, %d had ended%s; image registry "
+               "%s %s (%ld ms)\n",
                info.endpoint.c_str(), options.data_dir.c_str(), options.region.c_str(), chosen->name.c_str(),
                max_tasks, info.memory_limits.c_str(), info.ready_ms, loaded->adopted_tasks, loaded->ended_tasks,
-               loaded->migrated ? "; state converted from an older engine's format" : "");
+               loaded->migrated ? "; state converted from an older engine's format" : "",
+               registry->Endpoint().c_str(),
+               !registry->Available() ? "unavailable" : registry->adopted() ? "adopted" : "started",
+               registry->start_ms());
 
   SteadyTime next_sweep = clock.Now();
   while (!stopping && !handoff.done()) {
@@ -316,9 +336,11 @@ Result<void> RunEngine(const EngineOptions& options) {
     proxy->WindDown();
     const SteadyTime limit = clock.Now() + kWindDownLimit;
     while (proxy->OpenConnections() + api.OpenConnections() > 0 && clock.Now() < limit) clock.SleepFor(Millis(50));
+    registry->Release();  // the new engine adopted it
   } else {
     std::fprintf(stderr, "slipway engine stopping: stopping tasks\n");
     control.Shutdown(kShutdownGrace);
+    registry->Stop();  // after the tasks, which may still pull from it
   }
   work.reset();
   io.stop();

@@ -225,6 +225,7 @@ std::string DisplayName(const ServiceShapes& service) {
   if (service.name == "logs") return "CloudWatch Logs";
   if (service.name == "secretsmanager") return "Secrets Manager";
   if (service.name == "ssm") return "SSM";
+  if (service.name == "ecr") return "ECR";
   return service.name;
 }
 
