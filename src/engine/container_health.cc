@@ -1,7 +1,7 @@
 // Container healthCheck (ECS task-definition semantics): the command runs every `interval`
 // seconds with a `timeout`; `retries` consecutive failures after `startPeriod` make the container
 // UNHEALTHY, one success makes it HEALTHY. The exec runtime runs the command on the host with the
-// container's environment and working directory.
+// container's environment and working directory; a container runtime runs it inside the container.
 #include <csignal>
 
 #include "engine/control_plane.h"
@@ -55,7 +55,8 @@ void ControlPlane::RunContainerHealthChecks() {
   // Checks of tasks that are no longer running are dropped (their processes killed).
   std::erase_if(container_checks_, [&](const auto& kv) {
     auto t = core_.state.tasks.find(kv.first.substr(0, kv.first.find('/')));
-    return t == core_.state.tasks.end() || t->second.last_status != "RUNNING";
+    return t == core_.state.tasks.end() ||
+           (t->second.last_status != "RUNNING" && t->second.last_status != "PENDING");
   });
   for (auto& [id, t] : core_.state.tasks) {
     // PENDING too: a container waiting on dependsOn HEALTHY waits on these checks.

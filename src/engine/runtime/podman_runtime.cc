@@ -3,6 +3,7 @@
 #include "engine/runtime/podman_runtime.h"
 
 #include <poll.h>
+#include <unistd.h>
 // glibc 2.36's header lacks the C-linkage block.
 extern "C" {
 #include <sys/pidfd.h>
@@ -226,7 +227,8 @@ Result<void> PodmanRuntime::CreatePod(const ContainerLaunch& launch) {
 Result<void> PodmanRuntime::RunContainer(const ContainerLaunch& launch) {
   const std::string name = ContainerName(launch.task_id, launch.name);
   const std::string conmon_pidfile = launch.task_dir + "/" + launch.name + ".conmon";
-  auto argv = Podman({"run", "-d", "--pod", PodName(launch.task_id), "--name", name, "--label",
+  auto argv = Podman({"run", "-d", "--pod", PodName(launch.task_id), "--name", name, "--cgroup-parent",
+                      CgroupParent(launch.task_id), "--label",
                       "slipway.engine=" + network_.EngineId(), "--label", "slipway.task=" + launch.task_id,
                       "--label", "slipway.container=" + launch.name, "--conmon-pidfile", conmon_pidfile,
                       "--log-driver", "k8s-file", "--log-opt", "path=" + LogPath(launch.task_dir, launch.name),
@@ -245,8 +247,9 @@ Result<void> PodmanRuntime::RunContainer(const ContainerLaunch& launch) {
   for (const auto& u : launch.ulimits) argv.insert(argv.end(), {"--ulimit", u});
   if (launch.health_command.size() >= 2) {
     // Checks run when the engine asks (podman's own schedule needs systemd).
-    std::vector<std::string> cmd = launch.health_command;
-    argv.insert(argv.end(), {"--health-cmd", cmd[0] == "CMD-SHELL" ? cmd[1] : JsonArray(cmd),
+    // podman takes CMD as a JSON array of the arguments alone, and CMD-SHELL as the shell string.
+    std::vector<std::string> args(launch.health_command.begin() + 1, launch.health_command.end());
+    argv.insert(argv.end(), {"--health-cmd", launch.health_command[0] == "CMD-SHELL" ? args[0] : JsonArray(args),
                              "--health-interval", "disable"});
   }
   // Values travel in podman's environment, never on its command line: `--env NAME` copies one.
@@ -300,7 +303,7 @@ std::vector<ContainerExit> PodmanRuntime::Reap() {
 }
 
 void PodmanRuntime::ReadExit(const std::string& task_id, const std::string& name) {
-  auto out = RunCommand(Podman({"inspect", "--format", "{{.State.ExitCode}} {{.State.OOMKilled}}",
+  auto out = RunCommand(Podman({"inspect", "--format", "{{.State.ExitCode}} {{.State.OOMKilled}} {{.Id}}",
                                 ContainerName(task_id, name)}),
                         network_.Env());
   ContainerExit exit{task_id, name, {137, 0}, false, "", false};
@@ -308,6 +311,9 @@ void PodmanRuntime::ReadExit(const std::string& task_id, const std::string& name
     auto fields = Split(Trim(out->output), ' ');
     exit.status.code = std::atoi(fields[0].c_str());
     exit.out_of_memory = fields.size() > 1 && fields[1] == "true";
+    // conmon misses OOM kills on hybrid cgroups; the kernel's count in the container's own memory
+    // cgroup (kept until the container is removed) does not.
+    if (fields.size() > 2) exit.out_of_memory = exit.out_of_memory || OomKilled(task_id, fields[2]);
   } else {
     exit.reason = "the container was removed while it ran";
   }
@@ -316,6 +322,39 @@ void PodmanRuntime::ReadExit(const std::string& task_id, const std::string& name
   c.ended = true;
   c.conmon.Reset();
   ended_.push_back(std::move(exit));
+}
+
+std::string PodmanRuntime::CgroupParent(const std::string& task_id) const {
+  return "/slipway-podman-" + network_.EngineId() + "/" + task_id;
+}
+
+bool PodmanRuntime::OomKilled(const std::string& task_id, const std::string& container_id) const {
+  const std::string dir = CgroupParent(task_id) + "/libpod-" + container_id;
+  auto count = [](const std::string& path) {
+    std::ifstream in(path);
+    std::string key;
+    long long value = 0;
+    while (in >> key >> value) {
+      if (key == "oom_kill") return value;
+    }
+    return 0LL;
+  };
+  return count("/sys/fs/cgroup/memory" + dir + "/memory.oom_control") > 0 ||
+         count("/sys/fs/cgroup" + dir + "/memory.events") > 0;
+}
+
+void PodmanRuntime::RemoveCgroups(const std::string& task_id) const {
+  // Each controller's hierarchy has the task's directory; rmdir takes only empty ones, deepest first.
+  std::error_code ec;
+  for (const auto& controller : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+    const fs::path task = controller.path() / ("slipway-podman-" + network_.EngineId()) / task_id;
+    std::error_code ec2;
+    for (const auto& child : fs::directory_iterator(task, ec2)) {
+      if (child.is_directory(ec2)) ::rmdir(child.path().c_str());
+    }
+    ::rmdir(task.c_str());
+    ::rmdir(task.parent_path().c_str());  // the engine's, once its last task is gone
+  }
 }
 
 void PodmanRuntime::ListContainers() {
@@ -382,8 +421,9 @@ void PodmanRuntime::Signal(const std::string& task_id, int sig) {
 void PodmanRuntime::Release(const std::string& task_id) {
   std::lock_guard lock(mu_);
   if (tasks_.erase(task_id) == 0) return;
-  control_.jobs.push_back([this, pod = PodName(task_id)] {
-    (void)RunCommand(Podman({"pod", "rm", "-f", "-t", "0", pod}), network_.Env());
+  control_.jobs.push_back([this, task_id] {
+    (void)RunCommand(Podman({"pod", "rm", "-f", "-t", "0", PodName(task_id)}), network_.Env());
+    RemoveCgroups(task_id);
   });
   cv_.notify_all();
 }

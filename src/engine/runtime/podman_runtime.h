@@ -79,6 +79,12 @@ class PodmanRuntime final : public TaskRuntime {
   /// Containers this engine's podman knows, by "task/name", read once for adoption.
   void ListContainers();
   std::vector<std::string> Podman(std::initializer_list<std::string> args) const;
+  /// The cgroup (under every controller) the task's containers run in, so their memory cgroups
+  /// can be read after they end.
+  std::string CgroupParent(const std::string& task_id) const;
+  /// Whether the kernel OOM-killed a process of the container.
+  bool OomKilled(const std::string& task_id, const std::string& container_id) const;
+  void RemoveCgroups(const std::string& task_id) const;
 
   TaskNetwork& network_;
   std::string auth_file_;
