@@ -15,7 +15,7 @@ import time
 import unittest
 import uuid
 
-from harness import BIN, Engine, Load, process_gone
+from harness import AWS, BIN, Engine, Load, process_gone
 
 TASK_SUBNET_PREFIX = "10.213."
 CLUSTER, SERVICE = "demo-dev", "demo-dev-web"
@@ -40,7 +40,9 @@ TASK_DEFINITION = {
 
 
 def run(*argv, check=True, **kw):
-    out = subprocess.run(list(argv), capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL, **kw)
+    if "input" not in kw:
+        kw["stdin"] = subprocess.DEVNULL
+    out = subprocess.run(list(argv), capture_output=True, text=True, timeout=300, **kw)
     if check:
         assert out.returncode == 0, "%s failed: %s%s" % (" ".join(argv), out.stdout, out.stderr)
     return out
@@ -79,6 +81,21 @@ def engine_podman(engine, *args, check=True):
                env=dict(os.environ, CONTAINERS_CONF=os.path.join(podman, "containers.conf")))
 
 
+def stop_engine(engine):
+    """Stops the engine; if it could not clean up (a failed test may have left it hung or dead),
+    removes its pods and namespaces so that nothing outlives the test, then deletes its files."""
+    engine.slipway("engine", "stop", timeout=120)
+    podman = os.path.join(engine.data_dir, "podman")
+    if os.path.exists(os.path.join(podman, "ns", "net")):
+        try:
+            engine_podman(engine, "pod", "rm", "-f", "--all", check=False)
+        except subprocess.TimeoutExpired:
+            pass
+        for mount in ("ns/net", "ns/mnt", "ns"):
+            run("umount", "-l", os.path.join(podman, mount), check=False)
+    engine.stop()
+
+
 def podman_containers(engine, engine_id):
     """Names of the containers podman runs for the engine (by its label)."""
     out = engine_podman(engine, "ps", "--filter", "label=slipway.engine=" + engine_id, "--format", "{{.Names}}")
@@ -93,19 +110,30 @@ class ContainerReleaseTest(unittest.TestCase):
         cls.before = host_network()
         cls.engine = Engine()
         cls.engine.env["SLIPWAY_RUNTIME"] = "podman"
-        cls.tag = "localhost/slipway-e2e/demo-%s" % uuid.uuid4().hex[:8]
+        cls.local = "localhost/slipway-e2e/demo-%s" % uuid.uuid4().hex[:8]
         try:
-            for version in ("v1", "v2", "v3"):
-                build_image("%s:%s" % (cls.tag, version), version, cls.engine.dir)
-            with open(os.path.join(cls.engine.dir, "container.taskdef.json"), "w") as f:
-                json.dump(TASK_DEFINITION, f)
-            cls.config = cls.engine.variant_config(
-                "container.yaml", {"taskDefinition: web.taskdef.json": "taskDefinition: container.taskdef.json"})
             cls.engine.start()
             with open(os.path.join(cls.engine.data_dir, "engine.json")) as f:
                 assert json.load(f)["runtime"] == "podman", "the engine did not choose podman"
             with open(os.path.join(cls.engine.data_dir, "podman", "engine-id")) as f:
                 cls.engine_id = f.read().strip()
+            # Images go to the engine's ECR as a user pushes them, and tasks pull them from there.
+            repo = cls.engine.aws("ecr", "create-repository", "--repository-name", "demo")["repository"]
+            cls.tag = repo["repositoryUri"]
+            registry = cls.tag.split("/")[0]
+            password = subprocess.run([AWS, "--endpoint-url", cls.engine.endpoint, "ecr", "get-login-password"],
+                                      env=cls.engine.env, capture_output=True, text=True, timeout=60).stdout.strip()
+            authfile = os.path.join(cls.engine.dir, "auth.json")
+            run("podman", "login", "--authfile", authfile, "--tls-verify=false", "--username", "AWS",
+                "--password-stdin", registry, input=password)
+            for version in ("v1", "v2", "v3"):
+                build_image("%s:%s" % (cls.local, version), version, cls.engine.dir)
+                run("podman", "push", "--authfile", authfile, "--tls-verify=false", "%s:%s" % (cls.local, version),
+                    "%s:%s" % (cls.tag, version))
+            with open(os.path.join(cls.engine.dir, "container.taskdef.json"), "w") as f:
+                json.dump(TASK_DEFINITION, f)
+            cls.config = cls.engine.variant_config(
+                "container.yaml", {"taskDefinition: web.taskdef.json": "taskDefinition: container.taskdef.json"})
         except BaseException:
             cls.tearDownClass()
             raise
@@ -113,9 +141,11 @@ class ContainerReleaseTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.engine.stop()
+        stop_engine(cls.engine)
         for version in ("v1", "v2", "v3"):
-            run("podman", "rmi", "-f", "%s:%s" % (cls.tag, version), check=False)
+            run("podman", "rmi", "-f", "%s:%s" % (cls.local, version), check=False)
+            if hasattr(cls, "tag"):
+                run("podman", "rmi", "-f", "%s:%s" % (cls.tag, version), check=False)
 
     def deploy(self, version, **extra):
         return self.engine.slipway("deploy", "dev", "--config", self.config,
@@ -210,6 +240,15 @@ class ContainerReleaseTest(unittest.TestCase):
             time.sleep(0.2)
         self.assertEqual(status, (200, "slipway demo v3\n"))
 
+    def test_6_an_image_digest_that_does_not_exist_trips_the_breaker_and_rolls_back(self):
+        out = self.engine.slipway("deploy", "dev", "--config", self.config,
+                                  env=dict(IMAGE="%s@sha256:%s" % (self.tag, "0" * 64)), timeout=600)
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        self.assertIn("CannotPullContainerError", out.stdout + out.stderr)
+        self.assertIn("circuit breaker", out.stdout + out.stderr)
+        # Back on the last revision slipway released and verified (v2), not the one test 4 set by hand.
+        self.assertEqual(get(self.engine.listener_port), (200, "slipway demo v2\n"))
+
     def test_9_stopping_the_engine_removes_every_trace(self):
         data_dir = self.engine.data_dir
         out = self.engine.slipway("engine", "stop")
@@ -244,7 +283,7 @@ class ContainerSemanticsTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.engine.stop()
+        stop_engine(cls.engine)
         run("podman", "rmi", "-f", cls.image, check=False)
 
     def container(self, name, **fields):

@@ -180,10 +180,11 @@ void PodmanRuntime::Launch(const ContainerLaunch& launch) {
   std::lock_guard lock(mu_);
   running_.push_back({launch.task_id, launch.name});
   if (tasks_[launch.task_id].stopped) {
-    // Stopped while it was being created: it must not keep running.
-    Post(control_, [this, name = ContainerName(launch.task_id, launch.name)] {
+    // Stopped while it was being created: it must not keep running. (mu_ is held: queue directly.)
+    control_.jobs.push_back([this, name = ContainerName(launch.task_id, launch.name)] {
       (void)RunCommand(Podman({"kill", "--signal", "KILL", name}), network_.Env());
     });
+    cv_.notify_all();
   }
 }
 
