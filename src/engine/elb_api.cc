@@ -166,7 +166,9 @@ XmlResult LoadBalancing::CreateLoadBalancer(const QueryParams& p) {
   lb.type = Get(p, "Type", "application");
   lb.scheme = Get(p, "Scheme", "internet-facing");
   lb.arn = core_.Arn("elasticloadbalancing", "loadbalancer/app/" + name + "/" + RandomHex(16));
-  lb.dns_name = listener_host_;
+  // As on AWS, a name of its own. The host reaches listeners at 127.0.0.1 (*.localhost is
+  // loopback, RFC 6761); tasks reach them by this name, which their hosts files map.
+  lb.dns_name = name + "-" + RandomFrom("0123456789", 10) + "." + core_.region + ".elb.localhost";
   lb.vpc_id = "vpc-local";
   lb.created_at = Now();
   core_.state.load_balancers[lb.arn] = lb;

@@ -2,9 +2,13 @@
 // snapshots swapped atomically, so a target-set change never blocks or drops a request.
 #include "engine/proxy.h"
 
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -52,25 +56,54 @@ class Proxy final : public ProxyServer {
   Proxy(asio::io_context& io, ProxyOptions options)
       : io_(io),
         options_(options),
-        listeners_(io, [this](tcp::socket socket, int port) {
-          boost::system::error_code ec;
-          // Past the cap the engine would run out of descriptors for its own work (health checks,
-          // task logs, the store): the connection is closed at once instead.
-          auto open = ConnectionCount::Admit(connections_, max_connections_);
-          if (!open) {
-            socket.close(ec);
-            return;
-          }
-          socket.set_option(tcp::no_delay(true), ec);
-          auto executor = socket.get_executor();  // the connection's strand
-          asio::co_spawn(executor, Serve(std::move(socket), port, std::move(*open)), asio::detached);
-        }) {}
+        listeners_(io, [this](tcp::socket socket, int port) { Admit(std::move(socket), port); }),
+        inside_(io, [this](tcp::socket socket, int port) { Admit(std::move(socket), port); }) {}
+
+  void Admit(tcp::socket socket, int port) {
+    boost::system::error_code ec;
+    // Past the cap the engine would run out of descriptors for its own work (health checks,
+    // task logs, the store): the connection is closed at once instead.
+    auto open = ConnectionCount::Admit(connections_, max_connections_);
+    if (!open) {
+      socket.close(ec);
+      return;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    auto executor = socket.get_executor();  // the connection's strand
+    asio::co_spawn(executor, Serve(std::move(socket), port, std::move(*open)), asio::detached);
+  }
 
   Result<void> OpenListener(const std::string& host, int port) override {
     std::lock_guard lock(inherited_mu_);
     auto bound = listeners_.Open(host, port, &inherited_);
     if (!bound) return tl::unexpected(bound.error());
+    if (options_.task_namespace != nullptr) OpenInsideListener(port);
     return {};
+  }
+
+  // Tasks reach the load balancer by its DNSName, which their hosts files map to the task
+  // network's gateway: the same listener, inside the task namespace. SO_REUSEPORT lets a new
+  // engine open it while the one it replaces still winds down. Best effort: tasks that cannot
+  // reach it fail their own requests, and the host's listener is what matters to clients.
+  void OpenInsideListener(int port) {
+    UniqueFd fd(options_.task_namespace->OpenSocket(AF_INET, SOCK_STREAM));
+    const int one = 1;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_ANY);
+    if (!fd.valid() || ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0 ||
+        ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd.get(), 1024) != 0) {
+      std::fprintf(stderr, "slipway engine: tasks cannot reach listener %d by its DNS name: %s\n", port,
+                   std::strerror(errno));
+      return;
+    }
+    std::map<int, UniqueFd> handed;
+    handed[port] = std::move(fd);
+    if (auto r = inside_.Open("", port, &handed); !r) {
+      std::fprintf(stderr, "slipway engine: listener %d in the task network: %s\n", port, r.error().message.c_str());
+    }
   }
 
   void Inherit(std::map<int, UniqueFd> listeners) override {
@@ -78,11 +111,18 @@ class Proxy final : public ProxyServer {
     inherited_ = std::move(listeners);
   }
   std::map<int, UniqueFd> DuplicateListeners() override { return listeners_.Duplicate(); }
-  void StopAccepting() override { listeners_.StopAccepting(); }
-  void ResumeAccepting() override { listeners_.ResumeAccepting(); }
+  void StopAccepting() override {
+    listeners_.StopAccepting();
+    inside_.StopAccepting();
+  }
+  void ResumeAccepting() override {
+    listeners_.ResumeAccepting();
+    inside_.ResumeAccepting();
+  }
   void WindDown() override {
     connections_->closing = true;
     listeners_.Close();
+    inside_.Close();
   }
   int OpenConnections() const override { return connections_->open; }
 
@@ -307,6 +347,7 @@ class Proxy final : public ProxyServer {
   asio::io_context& io_;
   ProxyOptions options_;
   ListenerSet listeners_;
+  ListenerSet inside_;  ///< the same listeners inside the task namespace, for tasks
   std::mutex inherited_mu_;
   std::map<int, UniqueFd> inherited_;
   std::shared_ptr<ConnectionCount> connections_ = std::make_shared<ConnectionCount>();

@@ -449,6 +449,9 @@ ContainerLaunch ControlPlane::LaunchFor(const Task& t, const ContainerState& c, 
   launch.cwd = def.value("workingDirectory", "");
   launch.memory_limit_bytes = aws::ContainerMemoryMib(td, def) * 1024 * 1024;
   launch.task_ip = t.ip;
+  for (const auto& [arn, lb] : core_.state.load_balancers) {
+    if (lb.dns_name != options_.listener_host) launch.load_balancer_names.push_back(lb.dns_name);
+  }
   launch.user = def.value("user", "");
   launch.read_only_root = def.value("readonlyRootFilesystem", false);
   launch.init = def.contains("linuxParameters") && def["linuxParameters"].value("initProcessEnabled", false);

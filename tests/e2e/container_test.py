@@ -225,8 +225,10 @@ class ContainerReleaseTest(unittest.TestCase):
         # The containers run on without the engine.
         self.assertEqual(podman_containers(self.engine, self.engine_id), containers)
         self.engine.start()
-        after = sorted((t["taskArn"], t["attachments"][0]["details"][2]["value"]) for t in self.running_tasks())
-        self.assertEqual(after, before)
+        now = self.running_tasks()
+        after = sorted((t["taskArn"], t["attachments"][0]["details"][2]["value"] if t["attachments"] else None)
+                       for t in now)
+        self.assertEqual(after, before, [(t["taskArn"], t["lastStatus"], t.get("stoppedReason")) for t in now])
         self.assertEqual(podman_containers(self.engine, self.engine_id), containers)  # adopted, not started again
         deadline = time.time() + 30
         status = None
@@ -248,6 +250,31 @@ class ContainerReleaseTest(unittest.TestCase):
         self.assertIn("circuit breaker", out.stdout + out.stderr)
         # Back on the last revision slipway released and verified (v2), not the one test 4 set by hand.
         self.assertEqual(get(self.engine.listener_port), (200, "slipway demo v2\n"))
+
+    def test_7_a_task_reaches_another_service_through_the_load_balancer_dns_name(self):
+        elb = self.engine.client("elbv2")
+        dns = elb.describe_load_balancers(Names=["demo-dev"])["LoadBalancers"][0]["DNSName"]
+        self.assertTrue(dns.startswith("demo-dev-") and dns.endswith(".elb.localhost"), dns)
+        url = "http://%s:%d/" % (dns, self.engine.listener_port)
+        current = self.ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["taskDefinition"]
+        td = self.ecs.describe_task_definition(taskDefinition=current)["taskDefinition"]
+        client = dict(td["containerDefinitions"][0], name="client", command=["sidecar", url], portMappings=[])
+        arn = self.ecs.register_task_definition(
+            family="ctr-client", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+            containerDefinitions=[client])["taskDefinition"]["taskDefinitionArn"]
+        task = self.ecs.run_task(cluster=CLUSTER, taskDefinition=arn)["tasks"][0]["taskArn"]
+        logs = self.engine.client("logs")
+        stream = "web/client/" + task.rsplit("/", 1)[1]
+        deadline, lines = time.time() + 60, []
+        while time.time() < deadline and not any(" -> 200 " in l for l in lines):
+            time.sleep(0.5)
+            try:
+                lines = [e["message"] for e in logs.get_log_events(
+                    logGroupName="/ecs/demo", logStreamName=stream, startFromHead=True)["events"]]
+            except logs.exceptions.ResourceNotFoundException:
+                pass
+        self.assertIn("sidecar: GET %s -> 200 slipway demo v2" % url, lines)
+        self.ecs.stop_task(cluster=CLUSTER, task=task)
 
     def test_9_stopping_the_engine_removes_every_trace(self):
         data_dir = self.engine.data_dir

@@ -10,6 +10,8 @@ extern "C" {
 }
 
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -215,7 +217,9 @@ Result<void> PodmanRuntime::CreatePod(const ContainerLaunch& launch) {
                       PodName(launch.task_id) + "-infra", "--label", "slipway.engine=" + network_.EngineId(),
                       "--label", "slipway.task=" + launch.task_id, "--network", network_.NetworkName()});
   if (!launch.task_ip.empty()) argv.insert(argv.end(), {"--ip", launch.task_ip});
-  for (const auto& h : launch.hosts) argv.insert(argv.end(), {"--add-host", h});
+  for (const auto& name : launch.load_balancer_names) {
+    argv.insert(argv.end(), {"--add-host", name + ":" + TaskNetwork::kGateway});
+  }
   auto out = RunCommand(argv, network_.Env());
   if (!out) return tl::unexpected(out.error());
   // The pod outlives one container; the second container of a task finds it made.
@@ -360,10 +364,20 @@ void PodmanRuntime::RemoveCgroups(const std::string& task_id) const {
 
 void PodmanRuntime::ListContainers() {
   listed_ = true;
-  auto out = RunCommand(Podman({"ps", "-a", "--filter", "label=slipway.engine=" + network_.EngineId(), "--format",
-                                "{{.Names}} {{.State}} {{.ExitCode}}"}),
-                        network_.Env());
-  if (!out || out->status.code != 0) return;
+  // podman may fail for a moment (a lock held by another podman); a failed listing must not make
+  // containers look gone.
+  Result<CommandOutput> out = Fail("not run");
+  for (int attempt = 0; attempt < 5 && !(out && out->status.code == 0); ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    out = RunCommand(Podman({"ps", "-a", "--filter", "label=slipway.engine=" + network_.EngineId(), "--format",
+                             "{{.Names}} {{.State}} {{.ExitCode}}"}),
+                     network_.Env());
+  }
+  if (!out || out->status.code != 0) {
+    std::fprintf(stderr, "slipway engine: listing the task containers: %s\n",
+                 out ? LastLine(out->output).c_str() : out.error().message.c_str());
+    return;
+  }
   for (const auto& line : Split(out->output, '\n')) {
     auto fields = Split(Trim(line), ' ');
     if (fields.size() < 3 || fields[0].rfind("sw-", 0) != 0 || fields[0].size() < 4 + kTaskIdLength + 1) continue;
@@ -375,21 +389,31 @@ void PodmanRuntime::ListContainers() {
 
 Adoption PodmanRuntime::Adopt(const std::string& task_id, const std::string& name, const std::string& task_dir) {
   std::lock_guard lock(mu_);
+  auto& c = tasks_[task_id].containers[name];
+  // A running container's conmon is the proof: its pid file, and its command line naming the
+  // container (so a reused pid is not taken for it). This needs no podman call, which may fail.
+  std::ifstream in(task_dir + "/" + name + ".conmon");
+  pid_t pid = 0;
+  in >> pid;
+  if (pid > 0) {
+    c.conmon.Reset(::pidfd_open(pid, 0));
+    std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
+    const std::string args((std::istreambuf_iterator<char>(cmdline)), {});
+    if (c.conmon.valid() && args.find(std::string("-n") + '\0' + ContainerName(task_id, name) + '\0') != std::string::npos) {
+      auto stop_signal = RunCommand(Podman({"inspect", "--format", "{{.Config.StopSignal}}", ContainerName(task_id, name)}),
+                                    network_.Env());
+      if (stop_signal && stop_signal->status.code == 0 && !Trim(stop_signal->output).empty()) {
+        c.stop_signal = Trim(stop_signal->output);
+      }
+      return Adoption::kAdopted;
+    }
+    c.conmon.Reset();
+  }
   if (!listed_) ListContainers();
   auto it = found_.find(task_id + "/" + name);
-  if (it == found_.end()) return Adoption::kNotStarted;
-  auto& c = tasks_[task_id].containers[name];
-  if (it->second.state == "running") {
-    std::ifstream in(task_dir + "/" + name + ".conmon");
-    pid_t pid = 0;
-    in >> pid;
-    c.conmon.Reset(pid > 0 ? ::pidfd_open(pid, 0) : -1);
-    auto stop_signal = RunCommand(Podman({"inspect", "--format", "{{.Config.StopSignal}}", ContainerName(task_id, name)}),
-                                  network_.Env());
-    if (stop_signal && stop_signal->status.code == 0 && !Trim(stop_signal->output).empty()) {
-      c.stop_signal = Trim(stop_signal->output);
-    }
-    if (c.conmon.valid()) return Adoption::kAdopted;
+  if (it == found_.end()) {
+    tasks_[task_id].containers.erase(name);
+    return Adoption::kNotStarted;
   }
   if (it->second.state == "created") {
     // Created but never started: start afresh.

@@ -32,8 +32,9 @@ struct ContainerLaunch {
   std::optional<std::vector<std::string>> entry_point, command;
   /// The task's address in the task network; every container of the task shares it.
   std::string task_ip;
-  /// Extra /etc/hosts entries of the task, "name:address".
-  std::vector<std::string> hosts;
+  /// The load balancers' DNS names, which the task resolves to where the engine's listeners
+  /// are reachable from it.
+  std::vector<std::string> load_balancer_names;
   std::string user;
   bool read_only_root = false;
   /// Run an init process as PID 1 (initProcessEnabled).
