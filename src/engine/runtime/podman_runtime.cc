@@ -30,6 +30,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr size_t kTaskIdLength = 32;
+/// Images whose facts (present, STOPSIGNAL) the runtime remembers, at most.
+constexpr size_t kMaxCachedImages = 1024;
 
 // What podman said went wrong: its error lines (logged ones first, which name the cause, then the
 // final "Error: …"), bounded.
@@ -193,11 +195,20 @@ void PodmanRuntime::Launch(const ContainerLaunch& launch) {
 Result<void> PodmanRuntime::Pull(const std::string& image) {
   const std::string registry = RegistryOf(image);
   const bool by_digest = image.find("@sha256:") != std::string::npos;
+  {
+    // A digest this engine has already pulled names the same bytes forever: no need to ask again.
+    std::lock_guard lock(mu_);
+    if (by_digest && present_.count(image)) return {};
+  }
   auto exists = RunCommand(Podman({"image", "exists", image}), network_.Env());
   const bool cached = exists && exists->status.code == 0;
   // A digest names the same bytes forever, and a local image has nowhere to be pulled from; a tag
   // may have moved, so it is pulled (only what changed is fetched).
-  if (cached && (by_digest || registry.empty() || registry == "localhost")) return {};
+  if (cached && (by_digest || registry.empty() || registry == "localhost")) {
+    std::lock_guard lock(mu_);
+    if (by_digest && present_.size() < kMaxCachedImages) present_.insert(image);
+    return {};
+  }
   auto argv = network_.PodmanOnHost();
   argv.insert(argv.end(), {"pull", "--quiet"});
   if (IsLoopbackRegistry(registry)) argv.push_back("--tls-verify=false");
@@ -207,7 +218,11 @@ Result<void> PodmanRuntime::Pull(const std::string& image) {
   }
   argv.push_back(image);
   auto out = RunCommand(argv, network_.Env());
-  if (out && out->status.code == 0) return {};
+  if (out && out->status.code == 0) {
+    std::lock_guard lock(mu_);
+    if (by_digest && present_.size() < kMaxCachedImages) present_.insert(image);
+    return {};
+  }
   return Fail("CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref " +
               image + ": " + (out ? LastLine(out->output) : out.error().message));
 }
@@ -279,12 +294,22 @@ Result<void> PodmanRuntime::RunContainer(const ContainerLaunch& launch) {
   in >> pid;
   UniqueFd conmon(pid > 0 ? ::pidfd_open(pid, 0) : -1);
   if (!conmon.valid()) return Fail("conmon of " + name + " is not running");
-  auto stop_signal = RunCommand(Podman({"inspect", "--format", "{{.Config.StopSignal}}", name}), network_.Env());
+  // The image's STOPSIGNAL, read once per image.
+  std::string stop_signal;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = stop_signals_.find(launch.image); it != stop_signals_.end()) stop_signal = it->second;
+  }
+  if (stop_signal.empty()) {
+    auto read = RunCommand(Podman({"inspect", "--format", "{{.Config.StopSignal}}", name}), network_.Env());
+    if (read && read->status.code == 0 && !Trim(read->output).empty()) stop_signal = Trim(read->output);
+  }
   std::lock_guard lock(mu_);
   auto& c = tasks_[launch.task_id].containers[launch.name];
   c.conmon = std::move(conmon);
-  if (stop_signal && stop_signal->status.code == 0 && !Trim(stop_signal->output).empty()) {
-    c.stop_signal = Trim(stop_signal->output);
+  if (!stop_signal.empty()) {
+    c.stop_signal = stop_signal;
+    if (stop_signals_.size() < kMaxCachedImages) stop_signals_[launch.image] = stop_signal;
   }
   return {};
 }

@@ -99,6 +99,8 @@ class PodmanRuntime final : public TaskRuntime {
     std::string state;  ///< podman's: running, exited, created, …
     int exit_code = 0;
   };
+  std::set<std::string> present_;                    ///< digests pulled (or found) here
+  std::map<std::string, std::string> stop_signals_;  ///< image -> its STOPSIGNAL
   bool listed_ = false;
   std::map<std::string, Found> found_;
 };
