@@ -455,6 +455,10 @@ ContainerLaunch ControlPlane::LaunchFor(const Task& t, const ContainerState& c, 
   launch.user = def.value("user", "");
   launch.read_only_root = def.value("readonlyRootFilesystem", false);
   launch.init = def.contains("linuxParameters") && def["linuxParameters"].value("initProcessEnabled", false);
+  for (const auto& u : def.value("ulimits", json::array())) {
+    launch.ulimits.push_back(u.value("name", "") + "=" + std::to_string(u.value("softLimit", 0LL)) + ":" +
+                             std::to_string(u.value("hardLimit", 0LL)));
+  }
   launch.stop_timeout_seconds = std::clamp(def.value("stopTimeout", kDefaultStopTimeoutSeconds), 2, kMaxStopTimeoutSeconds);
   if (def.contains("healthCheck")) launch.health_command = strings(def["healthCheck"].value("command", json::array()));
   return launch;

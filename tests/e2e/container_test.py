@@ -398,6 +398,19 @@ class ContainerSemanticsTest(unittest.TestCase):
         # Under an init process SIGTERM reaches it and its default action ends it.
         self.assertEqual(stopped[with_init]["containers"][0].get("exitCode"), 143, stopped[with_init])
 
+    def test_c2_ulimits_past_the_hosts_limit_are_lowered_and_the_log_says_so(self):
+        huge = 1 << 30  # past any host's hard limit for open files
+        arn = self.run_task(self.container("app", ulimits=[{"name": "nofile", "softLimit": huge, "hardLimit": huge}]))
+        task = self.wait(arn, lambda t: t["lastStatus"] in ("RUNNING", "STOPPED"))
+        self.assertEqual(task["lastStatus"], "RUNNING", task.get("stoppedReason"))
+        deadline, lines = time.time() + 20, []
+        while time.time() < deadline and not any("ulimit nofile" in l for l in lines):
+            time.sleep(0.3)
+            lines = self.log_lines(arn, "app")
+        notes = [l for l in lines if "ulimit nofile" in l]
+        self.assertTrue(notes and notes[0].startswith("slipway: ulimit nofile %d:%d lowered to " % (huge, huge)), lines)
+        self.ecs.stop_task(cluster="sem", task=arn)
+
     def test_d_a_secret_reaches_the_container_and_nowhere_else(self):
         value = "s3cr3t-%s" % uuid.uuid4().hex
         sm = self.engine.client("secretsmanager")

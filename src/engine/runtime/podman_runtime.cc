@@ -14,6 +14,7 @@ extern "C" {
 #include <cstdio>
 #include <csignal>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 
@@ -80,6 +81,19 @@ bool IsLoopbackRegistry(const std::string& registry) {
 
 std::string JsonArray(const std::vector<std::string>& items) {
   return nlohmann::json(items).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// Adds the engine's notes about a container to its log, as podman's k8s-file lines (conmon
+// appends to the same file, a whole line per write).
+void AppendLogNotes(const std::string& path, const std::vector<std::string>& notes) {
+  if (notes.empty()) return;
+  char stamp[64];
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S.000000000+00:00", &tm);
+  std::ofstream out(path, std::ios::app);
+  for (const auto& note : notes) out << stamp << " stderr F slipway: " << note << "\n";
 }
 
 bool Readable(int fd) {
@@ -264,7 +278,16 @@ Result<void> PodmanRuntime::RunContainer(const ContainerLaunch& launch) {
   if (!launch.user.empty()) argv.insert(argv.end(), {"--user", launch.user});
   if (launch.read_only_root) argv.push_back("--read-only");
   if (launch.init) argv.push_back("--init");
-  for (const auto& u : launch.ulimits) argv.insert(argv.end(), {"--ulimit", u});
+  // podman needs nofile and nproc both, within the host's hard limits: what the task asks past
+  // them is lowered, and the task's log says so.
+  std::vector<Ulimit> wanted;
+  for (const auto& u : launch.ulimits) {
+    const size_t eq = u.find('='), colon = u.find(':');
+    if (eq == std::string::npos || colon == std::string::npos) continue;
+    wanted.push_back({u.substr(0, eq), std::atoll(u.c_str() + eq + 1), std::atoll(u.c_str() + colon + 1)});
+  }
+  std::vector<std::string> warnings;
+  for (const auto& u : ContainerUlimits(wanted, &warnings)) argv.insert(argv.end(), {"--ulimit", u});
   if (launch.health_command.size() >= 2) {
     // Checks run when the engine asks (podman's own schedule needs systemd).
     // podman takes CMD as a JSON array of the arguments alone, and CMD-SHELL as the shell string.
@@ -289,6 +312,7 @@ Result<void> PodmanRuntime::RunContainer(const ContainerLaunch& launch) {
     (void)RunCommand(Podman({"rm", "-f", name}), network_.Env());
     return Fail(LastLine(out->output));
   }
+  AppendLogNotes(LogPath(launch.task_dir, launch.name), warnings);
   std::ifstream in(conmon_pidfile);
   pid_t pid = 0;
   in >> pid;

@@ -39,7 +39,7 @@ struct ContainerLaunch {
   bool read_only_root = false;
   /// Run an init process as PID 1 (initProcessEnabled).
   bool init = false;
-  /// "name=soft:hard", already within the host's limits.
+  /// The container definition's ulimits, as "name=soft:hard" (the runtime fits them to the host).
   std::vector<std::string> ulimits;
   /// Seconds between SIGTERM and SIGKILL when the runtime stops it on its own.
   int stop_timeout_seconds = 30;

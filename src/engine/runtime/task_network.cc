@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "base/child_process.h"
@@ -82,6 +83,44 @@ std::vector<std::string> DefaultUlimits() {
   const rlim_t procs = std::min({kFargateNofile, nproc.rlim_max, pid_max});
   return {"nofile=" + std::to_string(files) + ":" + std::to_string(files),
           "nproc=" + std::to_string(procs) + ":" + std::to_string(procs)};
+}
+
+std::vector<std::string> ContainerUlimits(const std::vector<Ulimit>& wanted, std::vector<std::string>* warnings) {
+  static const std::map<std::string, int> kResources = {
+      {"core", RLIMIT_CORE},       {"cpu", RLIMIT_CPU},         {"data", RLIMIT_DATA},
+      {"fsize", RLIMIT_FSIZE},     {"locks", RLIMIT_LOCKS},     {"memlock", RLIMIT_MEMLOCK},
+      {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},     {"nofile", RLIMIT_NOFILE},
+      {"nproc", RLIMIT_NPROC},     {"rss", RLIMIT_RSS},         {"rtprio", RLIMIT_RTPRIO},
+      {"rttime", RLIMIT_RTTIME},   {"sigpending", RLIMIT_SIGPENDING}, {"stack", RLIMIT_STACK}};
+  std::map<std::string, std::string> out;
+  for (const auto& d : DefaultUlimits()) out[d.substr(0, d.find('='))] = d;
+  for (const auto& u : wanted) {
+    auto resource = kResources.find(u.name);
+    if (resource == kResources.end()) {
+      warnings->push_back("ulimit " + u.name + " is not one Linux knows; ignored");
+      continue;
+    }
+    struct rlimit host {};
+    ::getrlimit(resource->second, &host);
+    unsigned long long limit = host.rlim_max;
+    if (u.name == "nproc" || u.name == "nofile") {
+      // What podman itself accepts here (DefaultUlimits applies the same bounds).
+      const std::string d = out[u.name];
+      limit = std::min<unsigned long long>(limit, std::stoull(d.substr(d.find(':') + 1)));
+    }
+    const auto soft = static_cast<unsigned long long>(std::max(0LL, u.soft));
+    const auto hard = static_cast<unsigned long long>(std::max(0LL, u.hard));
+    const unsigned long long new_hard = std::min(hard, limit), new_soft = std::min(soft, new_hard);
+    if (new_hard != hard || new_soft != soft) {
+      warnings->push_back("ulimit " + u.name + " " + std::to_string(soft) + ":" + std::to_string(hard) +
+                          " lowered to " + std::to_string(new_soft) + ":" + std::to_string(new_hard) +
+                          ", this host's hard limit");
+    }
+    out[u.name] = u.name + "=" + std::to_string(new_soft) + ":" + std::to_string(new_hard);
+  }
+  std::vector<std::string> result;
+  for (const auto& [name, value] : out) result.push_back(value);
+  return result;
 }
 
 Result<std::unique_ptr<TaskNetwork>> TaskNetwork::Open(const std::string& data_dir) {

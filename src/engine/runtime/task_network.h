@@ -54,4 +54,14 @@ class TaskNetwork {
 /// hard limit (podman fails otherwise), as "name=soft:hard".
 std::vector<std::string> DefaultUlimits();
 
+/// A task definition's ulimit.
+struct Ulimit {
+  std::string name;  ///< nofile, nproc, core, memlock, stack, …
+  long long soft = 0, hard = 0;
+};
+
+/// The ulimits to pass podman for a container's `ulimits`: each within the host's hard limit (a
+/// note in `warnings` for each one lowered or unknown), with nofile and nproc always present.
+std::vector<std::string> ContainerUlimits(const std::vector<Ulimit>& wanted, std::vector<std::string>* warnings);
+
 }  // namespace slipway::engine
