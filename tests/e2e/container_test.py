@@ -411,6 +411,33 @@ class ContainerSemanticsTest(unittest.TestCase):
         self.assertTrue(notes and notes[0].startswith("slipway: ulimit nofile %d:%d lowered to " % (huge, huge)), lines)
         self.ecs.stop_task(cluster="sem", task=arn)
 
+    def test_c3_a_missing_working_directory_is_created_inside_the_image_only(self):
+        # An image whose /evil is a symlink to a host path: the working directory under it must be
+        # made inside the container's file system, never on the host.
+        escape = "/tmp/slipway-escape-%s" % uuid.uuid4().hex[:8]
+        ctx = tempfile.mkdtemp(dir=self.engine.dir)
+        shutil.copy(os.path.join(BIN, "slipway-demo-app-static"), os.path.join(ctx, "app"))
+        os.mkdir(os.path.join(ctx, "root"))
+        os.symlink(escape, os.path.join(ctx, "root", "evil"))  # copied as a link inside a directory
+        with open(os.path.join(ctx, "Containerfile"), "w") as f:
+            f.write('FROM scratch\nCOPY app /app\nCOPY root/ /\nENV DEMO_ANY_ADDR=1\nENTRYPOINT ["/app"]\n')
+        image = self.image.replace(":v1", ":evil")
+        run("buildah", "build", "--isolation", "chroot", "--quiet", "-t", image, ctx)
+        try:
+            plain = self.run_task(self.container("app", workingDirectory="/srv/app/data"))
+            task = self.wait(plain, lambda t: t["lastStatus"] in ("RUNNING", "STOPPED"))
+            self.assertEqual(task["lastStatus"], "RUNNING", task.get("stoppedReason"))
+            self.ecs.stop_task(cluster="sem", task=plain)
+            # The link resolves within the image, where its target does not exist: the task fails
+            # to start, and nothing appears on the host.
+            evil = self.run_task(self.container("app", image=image, workingDirectory="/evil/work"))
+            task = self.wait(evil, lambda t: t["lastStatus"] == "STOPPED")
+            self.assertTrue(task.get("stoppedReason", "").startswith("CannotStartContainerError: working directory"),
+                            task.get("stoppedReason"))
+            self.assertFalse(os.path.exists(escape), "a directory was made on the host")
+        finally:
+            run("podman", "rmi", "-f", image, check=False)
+
     def test_d_a_secret_reaches_the_container_and_nowhere_else(self):
         value = "s3cr3t-%s" % uuid.uuid4().hex
         sm = self.engine.client("secretsmanager")

@@ -2,13 +2,18 @@
 // namespace, and conmon's pidfd to learn that a container ended.
 #include "engine/runtime/podman_runtime.h"
 
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <poll.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 // glibc 2.36's header lacks the C-linkage block.
 extern "C" {
 #include <sys/pidfd.h>
 }
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -94,6 +99,33 @@ void AppendLogNotes(const std::string& path, const std::vector<std::string>& not
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S.000000000+00:00", &tm);
   std::ofstream out(path, std::ios::app);
   for (const auto& note : notes) out << stamp << " stderr F slipway: " << note << "\n";
+}
+
+// Creates directory `path` (absolute) inside the root file system at `root`, as Docker creates a
+// missing working directory. Every step resolves inside `root` (RESOLVE_IN_ROOT), so a symlink in
+// a hostile image cannot lead the engine to create anything on the host.
+Result<void> MakeDirsInRoot(const std::string& root, const std::string& path) {
+  UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd.valid()) return Fail("open " + root + ": " + std::strerror(errno));
+  std::string prefix;
+  for (const auto& part : Split(path, '/')) {
+    if (part.empty() || part == ".") continue;
+    if (part == "..") return Fail("working directory " + path + " leaves the container");
+    open_how how{};
+    how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    const std::string parent = prefix.empty() ? "." : prefix;
+    UniqueFd parent_fd(static_cast<int>(::syscall(SYS_openat2, root_fd.get(), parent.c_str(), &how, sizeof how)));
+    if (!parent_fd.valid()) {
+      return Fail("working directory " + path + ": /" + prefix + " cannot be opened inside the image (" +
+                  std::strerror(errno) + "; a link that leads outside it resolves within it)");
+    }
+    if (::mkdirat(parent_fd.get(), part.c_str(), 0755) != 0 && errno != EEXIST) {
+      return Fail("create " + path + " in the image: " + std::strerror(errno));
+    }
+    prefix += (prefix.empty() ? "" : "/") + part;
+  }
+  return {};
 }
 
 bool Readable(int fd) {
@@ -306,12 +338,35 @@ Result<void> PodmanRuntime::RunContainer(const ContainerLaunch& launch) {
   if (launch.command) argv.insert(argv.end(), launch.command->begin(), launch.command->end());
   std::error_code ec;
   fs::create_directories(launch.task_dir, ec);
+  auto fail = [&](const std::string& why) {
+    (void)RunCommand(Podman({"rm", "-f", name}), network_.Env());
+    return Fail(why);
+  };
+  if (!launch.cwd.empty()) {
+    // podman refuses a --workdir the image lacks; Docker (and so ECS) creates it. Create the
+    // container, make the directory in its file system, then start it.
+    auto run = std::find(argv.begin(), argv.end(), "run");
+    *run = "create";
+    argv.erase(std::next(run));  // -d
+    auto created = RunCommand(argv, env);
+    if (!created) return tl::unexpected(created.error());
+    if (created->status.code != 0) return fail(LastLine(created->output));
+    // Mounted in the engine's own mount namespace (the host's), where this process can reach it.
+    auto on_host = [&](const std::string& verb) {
+      auto argv = network_.PodmanOnHost();
+      argv.insert(argv.end(), {verb, name});
+      return RunCommand(argv, network_.Env());
+    };
+    auto mounted = on_host("mount");
+    if (!mounted || mounted->status.code != 0) return fail("mount: " + (mounted ? LastLine(mounted->output) : ""));
+    auto made = MakeDirsInRoot(Trim(mounted->output), launch.cwd);
+    (void)on_host("unmount");
+    if (!made) return fail(made.error().message);
+    argv = Podman({"start", name});
+  }
   auto out = RunCommand(argv, env);
   if (!out) return tl::unexpected(out.error());
-  if (out->status.code != 0) {
-    (void)RunCommand(Podman({"rm", "-f", name}), network_.Env());
-    return Fail(LastLine(out->output));
-  }
+  if (out->status.code != 0) return fail(LastLine(out->output));
   AppendLogNotes(LogPath(launch.task_dir, launch.name), warnings);
   std::ifstream in(conmon_pidfile);
   pid_t pid = 0;
