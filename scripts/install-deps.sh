@@ -14,6 +14,8 @@ packages=(
   # catatonit (pods' pause process and --init), buildah for image builds, distribution's registry,
   # and htpasswd for its bcrypt password file.
   podman runc netavark iptables catatonit buildah docker-registry apache2-utils
+  # The container tests compare the host's addresses and routes before and after (ip).
+  iproute2
 )
 missing=()
 for p in "${packages[@]}"; do

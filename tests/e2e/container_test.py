@@ -242,6 +242,18 @@ class ContainerReleaseTest(unittest.TestCase):
             time.sleep(0.2)
         self.assertEqual(status, (200, "slipway demo v3\n"))
 
+    def test_5b_a_planned_restart_keeps_the_tasks_and_drops_no_request(self):
+        before = sorted(t["taskArn"] for t in self.running_tasks())
+        with Load(self.engine.listener_port) as load:
+            time.sleep(1)
+            out = self.engine.slipway("engine", "restart")
+            time.sleep(1)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertEqual(load.failed(), 0, "codes %s errors %s" % (load.codes, load.errors[:5]))
+        self.assertEqual(sorted(t["taskArn"] for t in self.running_tasks()), before)
+        with open(os.path.join(self.engine.data_dir, "engine.json")) as f:
+            self.assertEqual(json.load(f)["runtime"], "podman")
+
     def test_6_an_image_digest_that_does_not_exist_trips_the_breaker_and_rolls_back(self):
         out = self.engine.slipway("deploy", "dev", "--config", self.config,
                                   env=dict(IMAGE="%s@sha256:%s" % (self.tag, "0" * 64)), timeout=600)
@@ -282,6 +294,10 @@ class ContainerReleaseTest(unittest.TestCase):
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
         with open("/proc/self/mountinfo") as f:
             self.assertNotIn(data_dir, f.read())
+        # Nor cgroups, nor podman's run-time directory.
+        self.assertEqual([c for c in os.listdir("/sys/fs/cgroup") if os.path.exists(
+            "/sys/fs/cgroup/%s/slipway-podman-%s" % (c, self.engine_id))], [])
+        self.assertFalse(os.path.exists("/run/slipway-podman-" + self.engine_id))
         conf = os.path.join(data_dir, "podman", "containers.conf")
         left = run("podman", "ps", "-a", "--format", "{{.Names}}", env=dict(os.environ, CONTAINERS_CONF=conf))
         self.assertEqual(left.stdout.split(), [])
