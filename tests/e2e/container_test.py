@@ -454,6 +454,11 @@ class ContainerSemanticsTest(unittest.TestCase):
         finally:
             run("podman", "rmi", "-f", image, check=False)
 
+    def test_c4_an_image_that_looks_like_a_podman_flag_is_refused(self):
+        arn = self.run_task(self.container("app", image="--volume=/:/host"))
+        task = self.wait(arn, lambda t: t["lastStatus"] == "STOPPED")
+        self.assertEqual(task["stoppedReason"], "CannotPullContainerError: invalid reference format: --volume=/:/host")
+
     def test_d_a_secret_reaches_the_container_and_nowhere_else(self):
         value = "s3cr3t-%s" % uuid.uuid4().hex
         sm = self.engine.client("secretsmanager")

@@ -14,6 +14,7 @@ extern "C" {
 }
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -238,7 +239,20 @@ void PodmanRuntime::Launch(const ContainerLaunch& launch) {
   }
 }
 
+bool IsImageReference(const std::string& image) {
+  // ECS's rule (letters, digits, - _ : . / #) plus @ for digests; never a leading '-', which podman
+  // would read as a flag.
+  constexpr size_t kMaxImage = 512;
+  if (image.empty() || image.size() > kMaxImage || !std::isalnum(static_cast<unsigned char>(image[0]))) return false;
+  return std::all_of(image.begin(), image.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("-_:./#@", c) != nullptr;
+  });
+}
+
 Result<void> PodmanRuntime::Pull(const std::string& image) {
+  if (!IsImageReference(image)) {
+    return Fail("CannotPullContainerError: invalid reference format: " + image.substr(0, 128));
+  }
   const std::string registry = RegistryOf(image);
   const bool by_digest = image.find("@sha256:") != std::string::npos;
   {
@@ -279,7 +293,7 @@ Result<void> PodmanRuntime::CreatePod(const ContainerLaunch& launch) {
                       "--label", "slipway.task=" + launch.task_id, "--network", network_.NetworkName()});
   if (!launch.task_ip.empty()) argv.insert(argv.end(), {"--ip", launch.task_ip});
   for (const auto& name : launch.load_balancer_names) {
-    argv.insert(argv.end(), {"--add-host", name + ":" + TaskNetwork::kGateway});
+    argv.push_back("--add-host=" + name + ":" + TaskNetwork::kGateway);
   }
   auto out = RunCommand(argv, network_.Env());
   if (!out) return tl::unexpected(out.error());
@@ -304,10 +318,12 @@ Result<void> PodmanRuntime::RunContainer(const ContainerLaunch& launch) {
     argv.insert(argv.end(), {"--memory", bytes, "--memory-swap", bytes});
   }
   if (launch.entry_point && !launch.entry_point->empty()) {
-    argv.insert(argv.end(), {"--entrypoint", JsonArray(*launch.entry_point)});
+    argv.push_back("--entrypoint=" + JsonArray(*launch.entry_point));
   }
-  if (!launch.cwd.empty()) argv.insert(argv.end(), {"--workdir", launch.cwd});
-  if (!launch.user.empty()) argv.insert(argv.end(), {"--user", launch.user});
+  // Values from a task definition always go as --flag=value: one that starts with '-' must never
+  // be read as a flag of podman's.
+  if (!launch.cwd.empty()) argv.push_back("--workdir=" + launch.cwd);
+  if (!launch.user.empty()) argv.push_back("--user=" + launch.user);
   if (launch.read_only_root) argv.push_back("--read-only");
   if (launch.init) argv.push_back("--init");
   // podman needs nofile and nproc both, within the host's hard limits: what the task asks past
@@ -319,19 +335,19 @@ Result<void> PodmanRuntime::RunContainer(const ContainerLaunch& launch) {
     wanted.push_back({u.substr(0, eq), std::atoll(u.c_str() + eq + 1), std::atoll(u.c_str() + colon + 1)});
   }
   std::vector<std::string> warnings;
-  for (const auto& u : ContainerUlimits(wanted, &warnings)) argv.insert(argv.end(), {"--ulimit", u});
+  for (const auto& u : ContainerUlimits(wanted, &warnings)) argv.push_back("--ulimit=" + u);
   if (launch.health_command.size() >= 2) {
     // Checks run when the engine asks (podman's own schedule needs systemd).
     // podman takes CMD as a JSON array of the arguments alone, and CMD-SHELL as the shell string.
     std::vector<std::string> args(launch.health_command.begin() + 1, launch.health_command.end());
-    argv.insert(argv.end(), {"--health-cmd", launch.health_command[0] == "CMD-SHELL" ? args[0] : JsonArray(args),
-                             "--health-interval", "disable"});
+    argv.push_back("--health-cmd=" + (launch.health_command[0] == "CMD-SHELL" ? args[0] : JsonArray(args)));
+    argv.insert(argv.end(), {"--health-interval", "disable"});
   }
   // Values travel in podman's environment, never on its command line: `--env NAME` copies one.
   std::map<std::string, std::string> env = network_.Env();
   for (const auto& [k, v] : launch.env) {
     if (k.empty() || k.find('=') != std::string::npos) continue;
-    argv.insert(argv.end(), {"--env", k});
+    argv.push_back("--env=" + k);
     env[k] = v;
   }
   argv.push_back(launch.image);

@@ -18,6 +18,9 @@
 
 namespace slipway::engine {
 
+/// True for an image reference podman may be given: ECS's characters, no leading '-'.
+bool IsImageReference(const std::string& image);
+
 /// Runs task containers with rootful podman. Starting is slow (a pull, a pod, a container), so
 /// Start() queues the work and returns; Running() and Reap() report the outcome. Containers run
 /// under podman's conmon and outlive the engine; a restarted engine adopts them by their labels.
