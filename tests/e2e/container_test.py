@@ -96,6 +96,14 @@ def stop_engine(engine):
     engine.stop()
 
 
+def leftover_containers(conf, engine_id):
+    """Containers in the engine's podman database after it stopped (asking recreates podman's
+    run-time directory, which this removes again)."""
+    left = run("podman", "ps", "-a", "--format", "{{.Names}}", env=dict(os.environ, CONTAINERS_CONF=conf))
+    shutil.rmtree("/run/slipway-podman-" + engine_id, ignore_errors=True)
+    return left.stdout.split()
+
+
 def podman_containers(engine, engine_id):
     """Names of the containers podman runs for the engine (by its label)."""
     out = engine_podman(engine, "ps", "--filter", "label=slipway.engine=" + engine_id, "--format", "{{.Names}}")
@@ -299,8 +307,7 @@ class ContainerReleaseTest(unittest.TestCase):
             "/sys/fs/cgroup/%s/slipway-podman-%s" % (c, self.engine_id))], [])
         self.assertFalse(os.path.exists("/run/slipway-podman-" + self.engine_id))
         conf = os.path.join(data_dir, "podman", "containers.conf")
-        left = run("podman", "ps", "-a", "--format", "{{.Names}}", env=dict(os.environ, CONTAINERS_CONF=conf))
-        self.assertEqual(left.stdout.split(), [])
+        self.assertEqual(leftover_containers(conf, self.engine_id), [])
         self.assertFalse(os.path.exists(os.path.join(data_dir, "podman", "networks", "slipway-%s.json" % self.engine_id)))
         self.assertEqual(host_network(), self.before)
 
@@ -486,6 +493,17 @@ class ContainerSemanticsTest(unittest.TestCase):
                 with open(path, "rb") as f:
                     self.assertNotIn(value.encode(), f.read(), name)
         self.ecs.stop_task(cluster="sem", task=arn)
+
+    def test_z_stopping_the_engine_leaves_no_container_cgroup_or_run_dir(self):
+        with open(os.path.join(self.engine.data_dir, "podman", "engine-id")) as f:
+            engine_id = f.read().strip()
+        conf = os.path.join(self.engine.data_dir, "podman", "containers.conf")
+        out = self.engine.slipway("engine", "stop")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertEqual([c for c in os.listdir("/sys/fs/cgroup")
+                          if os.path.exists("/sys/fs/cgroup/%s/slipway-podman-%s" % (c, engine_id))], [])
+        self.assertFalse(os.path.exists("/run/slipway-podman-" + engine_id))
+        self.assertEqual(leftover_containers(conf, engine_id), [])
 
     def test_e_a_missing_secret_stops_the_task_with_resource_initialization_error(self):
         missing = "arn:aws:secretsmanager:us-east-1:000000000000:secret:sem/nope-AbCdEf"

@@ -6,11 +6,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "base/child_process.h"
 #include "base/strings.h"
@@ -68,6 +70,20 @@ Result<void> Run(const std::vector<std::string>& argv, const std::map<std::strin
                 "): " + Trim(out->output));
   }
   return {};
+}
+
+// Processes whose command line contains `text`.
+int ProcessesMentioning(const std::string& text) {
+  int n = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const std::string pid = entry.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "cmdline");
+    const std::string cmdline((std::istreambuf_iterator<char>(in)), {});
+    if (cmdline.find(text) != std::string::npos) ++n;
+  }
+  return n;
 }
 
 }  // namespace
@@ -218,6 +234,11 @@ Result<void> TaskNetwork::Remove() {
   }
   std::error_code ec;
   fs::remove_all(ns_dir, ec);
+  // conmon runs `podman container cleanup` after a container ends, and that recreates podman's
+  // run-time directory: wait for those (bounded) before removing it for good.
+  for (int i = 0; i < 50 && ProcessesMentioning(RunDir()) > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   fs::remove_all(RunDir(), ec);
   return first;
 }
