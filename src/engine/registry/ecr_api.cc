@@ -44,10 +44,11 @@ tl::expected<std::vector<std::pair<std::string, std::string>>, ApiError> ReadTag
 // `tags` with `more` set on top: a key already there takes the new value.
 std::vector<std::pair<std::string, std::string>> Merge(std::vector<std::pair<std::string, std::string>> tags,
                                                        const std::vector<std::pair<std::string, std::string>>& more) {
-  for (const auto& [k, v] : more) {
-    auto it = std::find_if(tags.begin(), tags.end(), [&k](const auto& t) { return t.first == k; });
-    if (it != tags.end()) it->second = v;
-    else tags.emplace_back(k, v);
+  for (const auto& tag : more) {
+    // (Not a structured binding: clang 14, which builds the fuzz targets, cannot capture one.)
+    auto it = std::find_if(tags.begin(), tags.end(), [&tag](const auto& t) { return t.first == tag.first; });
+    if (it != tags.end()) it->second = tag.second;
+    else tags.push_back(tag);
   }
   return tags;
 }
