@@ -129,6 +129,14 @@ Result<void> MakeDirsInRoot(const std::string& root, const std::string& path) {
   return {};
 }
 
+// The pid in a pid file (conmon's), or 0.
+pid_t ReadPid(const std::string& path) {
+  std::ifstream in(path);
+  pid_t pid = 0;
+  in >> pid;
+  return pid;
+}
+
 bool Readable(int fd) {
   pollfd p{fd, POLLIN, 0};
   return ::poll(&p, 1, 0) > 0;
@@ -384,9 +392,7 @@ Result<void> PodmanRuntime::RunContainer(const ContainerLaunch& launch) {
   if (!out) return tl::unexpected(out.error());
   if (out->status.code != 0) return fail(LastLine(out->output));
   AppendLogNotes(LogPath(launch.task_dir, launch.name), warnings);
-  std::ifstream in(conmon_pidfile);
-  pid_t pid = 0;
-  in >> pid;
+  const pid_t pid = ReadPid(conmon_pidfile);
   UniqueFd conmon(pid > 0 ? ::pidfd_open(pid, 0) : -1);
   if (!conmon.valid()) return Fail("conmon of " + name + " is not running");
   // The image's STOPSIGNAL, read once per image.
@@ -395,10 +401,7 @@ Result<void> PodmanRuntime::RunContainer(const ContainerLaunch& launch) {
     std::lock_guard lock(mu_);
     if (auto it = stop_signals_.find(launch.image); it != stop_signals_.end()) stop_signal = it->second;
   }
-  if (stop_signal.empty()) {
-    auto read = RunCommand(Podman({"inspect", "--format", "{{.Config.StopSignal}}", name}), network_.Env());
-    if (read && read->status.code == 0 && !Trim(read->output).empty()) stop_signal = Trim(read->output);
-  }
+  if (stop_signal.empty()) stop_signal = ReadStopSignal(name);
   std::lock_guard lock(mu_);
   auto& c = tasks_[launch.task_id].containers[launch.name];
   c.conmon = std::move(conmon);
@@ -407,6 +410,11 @@ Result<void> PodmanRuntime::RunContainer(const ContainerLaunch& launch) {
     if (stop_signals_.size() < kMaxCachedImages) stop_signals_[launch.image] = stop_signal;
   }
   return {};
+}
+
+std::string PodmanRuntime::ReadStopSignal(const std::string& container) const {
+  auto read = RunCommand(Podman({"inspect", "--format", "{{.Config.StopSignal}}", container}), network_.Env());
+  return read && read->status.code == 0 ? Trim(read->output) : "";
 }
 
 std::vector<ContainerRunning> PodmanRuntime::Running() {
@@ -512,19 +520,13 @@ Adoption PodmanRuntime::Adopt(const std::string& task_id, const std::string& nam
   auto& c = tasks_[task_id].containers[name];
   // A running container's conmon is the proof: its pid file, and its command line naming the
   // container (so a reused pid is not taken for it). This needs no podman call, which may fail.
-  std::ifstream in(task_dir + "/" + name + ".conmon");
-  pid_t pid = 0;
-  in >> pid;
+  const pid_t pid = ReadPid(task_dir + "/" + name + ".conmon");
   if (pid > 0) {
     c.conmon.Reset(::pidfd_open(pid, 0));
     std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
     const std::string args((std::istreambuf_iterator<char>(cmdline)), {});
     if (c.conmon.valid() && args.find(std::string("-n") + '\0' + ContainerName(task_id, name) + '\0') != std::string::npos) {
-      auto stop_signal = RunCommand(Podman({"inspect", "--format", "{{.Config.StopSignal}}", ContainerName(task_id, name)}),
-                                    network_.Env());
-      if (stop_signal && stop_signal->status.code == 0 && !Trim(stop_signal->output).empty()) {
-        c.stop_signal = Trim(stop_signal->output);
-      }
+      if (std::string signal = ReadStopSignal(ContainerName(task_id, name)); !signal.empty()) c.stop_signal = signal;
       return Adoption::kAdopted;
     }
     c.conmon.Reset();

@@ -88,6 +88,8 @@ class PodmanRuntime final : public TaskRuntime {
   /// Whether the kernel OOM-killed a process of the container.
   bool OomKilled(const std::string& task_id, const std::string& container_id) const;
   void RemoveCgroups(const std::string& task_id) const;
+  /// The container's STOPSIGNAL as podman reports it, or empty when it cannot tell.
+  std::string ReadStopSignal(const std::string& container) const;
 
   TaskNetwork& network_;
   std::string auth_file_;
