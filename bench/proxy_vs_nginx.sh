@@ -8,7 +8,7 @@ deploy v1
 export AWS_SHARED_CREDENTIALS_FILE="$SLIPWAY_DATA_DIR/credentials" AWS_PROFILE=slipway-local AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null
 TG=$(/usr/bin/aws --endpoint-url "http://127.0.0.1:$API_PORT" elbv2 describe-target-groups --names demo-dev-web --query 'TargetGroups[0].TargetGroupArn' --output text)
 PORTS=$(/usr/bin/aws --endpoint-url "http://127.0.0.1:$API_PORT" elbv2 describe-target-health --target-group-arn "$TG" --query 'TargetHealthDescriptions[].Target.Port' --output text)
-NGINX_PORT=$(free_port)
+free_port NGINX_PORT
 {
   echo "worker_processes auto; pid $WORK/nginx.pid; error_log $WORK/nginx-error.log; daemon off;"
   echo "events { worker_connections 4096; }"

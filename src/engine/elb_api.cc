@@ -314,11 +314,23 @@ XmlResult LoadBalancing::CreateListener(const QueryParams& p) {
   if (port < 1 || port > 65535) return tl::unexpected(Validation("Listener port must be 1-65535"));
   std::string protocol = Get(p, "Protocol", "HTTP");
   if (protocol != "HTTP") return tl::unexpected(ApiError{"UnsupportedProtocol", "The engine serves HTTP listeners only", 400});
-  for (const auto& [arn, l] : core_.state.listeners) {
-    if (l.port == port) return tl::unexpected(ApiError{"DuplicateListener", "A listener already exists on this port for this load balancer", 400});
-  }
   auto actions = ParseActions(p, "DefaultActions", core_.state);
   if (!actions) return tl::unexpected(actions.error());
+  for (const auto& [arn, l] : core_.state.listeners) {
+    if (l.port != port) continue;
+    if (l.load_balancer_arn != lb->first) {
+      // AWS gives each load balancer its own addresses; here every listener shares one host.
+      auto owner = core_.state.load_balancers.find(l.load_balancer_arn);
+      return tl::unexpected(ApiError{"DuplicateListener", "Port " + std::to_string(port) + " is already taken by a listener of load balancer " +
+                                                              (owner == core_.state.load_balancers.end() ? l.load_balancer_arn : owner->second.name) +
+                                                              "; on one machine every listener needs a port of its own", 400});
+    }
+    // As in AWS, asking again for a listener that exists with the same settings returns it.
+    if (l.protocol == protocol && ActionsXml(l.default_actions) == ActionsXml(*actions)) {
+      return Xml().Open("Listeners").Raw(ListenerXml(l)).Close("Listeners").str();
+    }
+    return tl::unexpected(ApiError{"DuplicateListener", "A listener already exists on this port for this load balancer", 400});
+  }
   if (auto opened = data_plane_.OpenListener(listener_host_, port); !opened) {
     return tl::unexpected(ApiError{"ValidationError", "Cannot listen on " + listener_host_ + ":" +
                                                           std::to_string(port) + ": " + opened.error().message, 400});

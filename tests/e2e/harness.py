@@ -30,10 +30,20 @@ def process_gone(pid):
         return True
 
 
+_handed_out = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nothing listens on, never the same one twice in this process. The kernel may
+    hand the same free port to two bind(0) calls in a row (about once in 2,000 triples here), and
+    an engine's listener port equal to another one of its ports makes a test fail for no reason."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 class Engine:

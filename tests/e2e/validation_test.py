@@ -12,7 +12,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from harness import Engine
+from harness import Engine, free_port
 
 ECS = "AmazonEC2ContainerServiceV20141113"
 LOGS = "Logs_20140328"
@@ -241,6 +241,28 @@ class ValidationTest(unittest.TestCase):
         finally:
             for s in silent:
                 s.close()
+        self.assertStillServing()
+
+    def test_09_listeners_asked_for_twice_are_one_and_ports_are_not_shared(self):
+        port = free_port()
+        first = self.elbv2.create_load_balancer(Name="val-lb-a", Subnets=["subnet-local"])
+        other = self.elbv2.create_load_balancer(Name="val-lb-b", Subnets=["subnet-local"])
+        a = first["LoadBalancers"][0]["LoadBalancerArn"]
+        b = other["LoadBalancers"][0]["LoadBalancerArn"]
+        fixed = [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404", "ContentType": "text/plain"}}]
+        created = self.elbv2.create_listener(LoadBalancerArn=a, Protocol="HTTP", Port=port, DefaultActions=fixed)
+        again = self.elbv2.create_listener(LoadBalancerArn=a, Protocol="HTTP", Port=port, DefaultActions=fixed)
+        # A retried create (its first answer lost) gets the listener it made, as on AWS.
+        self.assertEqual(again["Listeners"][0]["ListenerArn"], created["Listeners"][0]["ListenerArn"])
+        self.assertEqual(len(self.elbv2.describe_listeners(LoadBalancerArn=a)["Listeners"]), 1)
+        teapot = [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "418", "ContentType": "text/plain"}}]
+        with self.assertRaises(self.elbv2.exceptions.DuplicateListenerException) as e:
+            self.elbv2.create_listener(LoadBalancerArn=a, Protocol="HTTP", Port=port, DefaultActions=teapot)
+        self.assertIn("this load balancer", str(e.exception))
+        with self.assertRaises(self.elbv2.exceptions.DuplicateListenerException) as e:
+            self.elbv2.create_listener(LoadBalancerArn=b, Protocol="HTTP", Port=port, DefaultActions=fixed)
+        self.assertIn("load balancer val-lb-a", str(e.exception))
+        self.assertEqual(self.elbv2.describe_listeners(LoadBalancerArn=b)["Listeners"], [])
         self.assertStillServing()
 
 
