@@ -17,7 +17,9 @@
 // Other modes, for container images (FROM scratch, so no shell and no resolver library):
 //   slipway-demo-app check URL     exits 0 when GET URL answers 200 (a container healthCheck)
 //   slipway-demo-app sidecar URL   GETs URL every second and prints the answer, until SIGTERM
-// and GET /env/NAME answers the value of environment variable NAME.
+// and GET /env/NAME answers the value of environment variable NAME, GET /whoami the user and
+// group it runs as and whether it may write to its root file system. A sidecar told to stop
+// makes one last request first, as a sidecar that flushes to its app would.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -27,6 +29,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -153,7 +156,26 @@ int Sidecar(const std::string& url) {
     std::fflush(stdout);
     for (int i = 0; i < 10 && !g_stopping; ++i) usleep(100'000);
   }
+  usleep(300'000);  // long enough for an app told to stop at the same moment to have closed
+  std::string body;
+  const int code = Fetch(url, body);
+  while (!body.empty() && body.back() == '\n') body.pop_back();
+  std::printf("sidecar: stopping; last GET %s -> %d %s\n", url.c_str(), code, body.c_str());
+  std::fflush(stdout);
   return 0;
+}
+
+// "uid=U gid=G rootfs=writable|read-only": who the app runs as, and whether / takes a new file.
+std::string WhoAmI() {
+  const char* probe = "/.slipway-whoami-probe";
+  int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  const bool writable = fd >= 0 || errno == EEXIST;
+  if (fd >= 0) {
+    close(fd);
+    unlink(probe);
+  }
+  return "uid=" + std::to_string(getuid()) + " gid=" + std::to_string(getgid()) +
+         " rootfs=" + (writable ? "writable" : "read-only") + "\n";
 }
 
 void Serve(int fd, std::string version) {
@@ -170,6 +192,8 @@ void Serve(int fd, std::string version) {
       const char* value = std::getenv(path.substr(5).c_str());
       if (value) body = value;
       else status = "404 Not Found";
+    } else if (path == "/whoami") {
+      body = WhoAmI();
     } else if (path == "/" || path.rfind("/?", 0) == 0) {
       body = g_wrong_body ? "maintenance page " + version + "\n" : "slipway demo " + version + "\n";
     } else {

@@ -130,8 +130,8 @@ class ControlPlane {
   /// Starts the task's PENDING containers; false when one could not start.
   bool StartContainers(Task& t, const nlohmann::json& task_definition);
   void AdoptTask(Task& t, LoadSummary& summary);
-  /// SIGTERM to SIGKILL: the longest stopTimeout of the task's containers (default 30, at most 120).
-  int StopTimeoutSeconds(const Task& t) const;
+  /// SIGTERM to SIGKILL for one container: its stopTimeout (default 30, at most 120).
+  int StopTimeoutSeconds(const Task& t, const std::string& container) const;
   void RegisterTarget(Task& t);
   std::string TaskDir(const Task& t) const { return options_.data_dir + "/tasks/" + t.id; }
   /// The address the task's target is registered at: its own, or the host's.
@@ -149,8 +149,17 @@ class ControlPlane {
   /// Ships at most one bounded chunk per container; true when a container's log has more to ship.
   bool ShipLogs(Task& t);
   void BeginStop(Task& t, const std::string& reason, const std::string& stop_code);
-  /// STOPPING: SIGTERM now, SIGKILL once the task's stopTimeout has passed.
+  /// Stops a task's containers: gracefully (SignalStop) once any of them runs, else by killing
+  /// whatever the runtime is starting.
+  void StopContainers(Task& t);
+  /// STOPPING: each container gets SIGTERM once every container that depends on it has stopped
+  /// (reverse dependsOn order), then SIGKILL once its own stopTimeout has passed.
   void SignalStop(Task& t);
+  /// Sends SIGTERM to the running containers of a STOPPING task that no running container
+  /// depends on and that have not had it yet.
+  void StopNextContainers(Task& t);
+  /// SIGKILL for the containers of a STOPPING task whose stopTimeout has passed.
+  void KillOverdueContainers(Task& t, double now);
   void FinishStop(Task& t);
   /// FinishStop() for a task meant to stop once none of its containers runs or is starting.
   void FinishIfDone(Task& t);

@@ -40,7 +40,8 @@ void to_json(json& j, const ContainerState& c) {
            {"health_status", c.health_status}, {"log_path", c.log_path},
            {"log_offset", c.log_offset}, {"log_punched", c.log_punched}, {"log_group", c.log_group},
            {"log_stream", c.log_stream}, {"launched", c.launched}, {"log_timestamped", c.log_timestamped},
-           {"pending_since", c.pending_since}, {"started_at", c.started_at}};
+           {"pending_since", c.pending_since}, {"started_at", c.started_at},
+           {"stop_sent_at", c.stop_sent_at}, {"kill_sent", c.kill_sent}};
   if (c.exit_code) j["exit_code"] = *c.exit_code;
 }
 void from_json(const json& j, ContainerState& c) {
@@ -59,6 +60,8 @@ void from_json(const json& j, ContainerState& c) {
   c.log_timestamped = j.value("log_timestamped", false);
   c.pending_since = j.value("pending_since", 0.0);
   c.started_at = j.value("started_at", 0.0);
+  c.stop_sent_at = j.value("stop_sent_at", 0.0);
+  c.kill_sent = j.value("kill_sent", false);
   if (j.contains("exit_code")) c.exit_code = j["exit_code"].get<int>();
 }
 

@@ -74,6 +74,8 @@ struct ContainerState {
   bool log_timestamped = false;
   double pending_since = 0;               ///< when its dependsOn wait began (startTimeout)
   double started_at = 0;                  ///< when it began running
+  double stop_sent_at = 0;                ///< when it was told to stop (0: not yet)
+  bool kill_sent = false;                 ///< SIGKILL was sent after its stopTimeout
 };
 
 struct Task {

@@ -31,6 +31,9 @@ constexpr long kLogKeepBytes = 8L << 20;
 /// Log bytes shipped per container per tick, at most (256 KiB every 100 ms).
 constexpr size_t kShipChunkBytes = 256 << 10;
 
+/// Running, or being started by the runtime (a stopping task's runtime kills it once it runs).
+bool Runs(const ContainerState& c) { return c.last_status == "RUNNING" || (c.last_status == "PENDING" && c.launched); }
+
 std::string ClusterName(const std::string& arn) { return arn.substr(arn.rfind('/') + 1); }
 
 const json* ContainerOverride(const json& overrides, const std::string& name) {
@@ -102,15 +105,12 @@ std::optional<K8sLogEntry> ParseK8sLogLine(std::string_view line) {
 
 }  // namespace
 
-int ControlPlane::StopTimeoutSeconds(const Task& t) const {
-  // The longest any of its containers asks for: the task stops when its last container has.
-  int timeout = 0;
+int ControlPlane::StopTimeoutSeconds(const Task& t, const std::string& container) const {
+  int timeout = kDefaultStopTimeoutSeconds;
   if (const json* td = FindTaskDefinition(t.task_definition_arn)) {
-    for (const auto& def : (*td)["containerDefinitions"]) {
-      timeout = std::max(timeout, def.value("stopTimeout", kDefaultStopTimeoutSeconds));
-    }
+    if (const json* def = ContainerDefinition(*td, container)) timeout = def->value("stopTimeout", kDefaultStopTimeoutSeconds);
   }
-  return std::clamp(timeout == 0 ? kDefaultStopTimeoutSeconds : timeout, 2, kMaxStopTimeoutSeconds);
+  return std::clamp(timeout, 2, kMaxStopTimeoutSeconds);
 }
 
 ControlPlane::ControlPlane(Clock& clock, TaskRuntime& runtime, DataPlane& data_plane, Store& store, LogService& logs,
@@ -264,6 +264,9 @@ void ControlPlane::ReapContainers() {
       c.last_status = "RUNNING";
       c.started_at = Now();
     }
+    // A container that came up after its task began stopping stops too (the runtime was told not
+    // to start it, so this is only a start that was already under way).
+    if (it->second.last_status == "STOPPING") StopNextContainers(it->second);
     Touch(it->second);
   }
   for (const auto& exit : runtime_.Reap()) {
@@ -279,6 +282,8 @@ void ControlPlane::ReapContainers() {
       if (exit.out_of_memory) c.reason = "OutOfMemoryError: Container killed due to memory usage";
       if (!exit.reason.empty()) c.reason = exit.reason;
     }
+    // A stopping task's next containers stop once those that depend on them have.
+    if (t.last_status == "STOPPING") StopNextContainers(t);
     if (ShipLogs(t)) unshipped_.insert(t.id);
     // A container that is not essential may end (an init step, a one-off sidecar); the task runs on.
     const bool essential = def == nullptr || def->value("essential", true) || exit.failed_to_start;
@@ -289,8 +294,7 @@ void ControlPlane::ReapContainers() {
       t.stopping_at = Now();
       if (!t.target_group_arn.empty()) lb_.RemoveTarget(t.target_group_arn, t.id, TargetIp(t), t.target_port);
       // The task's other containers stop too, the way any task stops.
-      if (t.last_status == "RUNNING") SignalStop(t);
-      else runtime_.Signal(t.id, SIGKILL);
+      StopContainers(t);
     }
     Touch(t);
   }
@@ -339,12 +343,8 @@ void ControlPlane::BeginStop(Task& t, const std::string& reason, const std::stri
   ++t.version;
   Touch(t);
   if (t.last_status == "PROVISIONING" || t.last_status == "PENDING") {
-    runtime_.Signal(t.id, SIGKILL);
-    if (std::none_of(t.containers.begin(), t.containers.end(), [](const ContainerState& c) {
-          return c.last_status == "RUNNING" || (c.last_status == "PENDING" && c.launched);
-        })) {
-      FinishStop(t);
-    }
+    StopContainers(t);
+    if (std::none_of(t.containers.begin(), t.containers.end(), Runs)) FinishStop(t);
     return;
   }
   if (auto delay = lb_.DrainTarget(t.target_group_arn, t.id, TargetIp(t), t.target_port)) {
@@ -355,10 +355,78 @@ void ControlPlane::BeginStop(Task& t, const std::string& reason, const std::stri
   SignalStop(t);
 }
 
+void ControlPlane::StopContainers(Task& t) {
+  const bool started = std::any_of(t.containers.begin(), t.containers.end(),
+                                   [](const ContainerState& c) { return c.last_status == "RUNNING"; });
+  if (t.last_status == "RUNNING" || started) {
+    // Containers still to start are dropped; those running stop as in any task, with their stop
+    // signal and stopTimeout.
+    if (t.last_status != "RUNNING") runtime_.CancelStarts(t.id);
+    SignalStop(t);
+    return;
+  }
+  // Nothing runs yet: whatever is being started is killed as soon as it runs.
+  runtime_.Signal(t.id, SIGKILL);
+}
+
 void ControlPlane::SignalStop(Task& t) {
   t.last_status = "STOPPING";
-  runtime_.Signal(t.id, SIGTERM);
-  t.kill_at = Now() + StopTimeoutSeconds(t);
+  StopNextContainers(t);
+}
+
+void ControlPlane::StopNextContainers(Task& t) {
+  // As ECS does, containers stop in the reverse of their dependsOn order: a container that others
+  // depend on keeps running, and serving them, until each of them has stopped.
+  const json* td = FindTaskDefinition(t.task_definition_arn);
+  auto depends_on = [&](const ContainerState& d, const std::string& name) {
+    const json* def = td ? ContainerDefinition(*td, d.name) : nullptr;
+    if (def == nullptr) return false;
+    const json deps = def->value("dependsOn", json::array());
+    return std::any_of(deps.begin(), deps.end(), [&](const json& dep) { return dep.value("containerName", "") == name; });
+  };
+  std::vector<ContainerState*> next;
+  bool in_flight = false;
+  for (auto& c : t.containers) {
+    if (c.last_status != "RUNNING") continue;
+    if (c.stop_sent_at > 0) {
+      in_flight = true;
+      continue;
+    }
+    const bool needed = std::any_of(t.containers.begin(), t.containers.end(), [&](const ContainerState& d) {
+      return &d != &c && Runs(d) && depends_on(d, c.name);
+    });
+    if (!needed) next.push_back(&c);
+  }
+  if (next.empty() && !in_flight) {
+    // Only a dependency cycle leaves running containers that all wait on each other: stop them together.
+    for (auto& c : t.containers) {
+      if (c.last_status == "RUNNING" && c.stop_sent_at == 0) next.push_back(&c);
+    }
+  }
+  const double now = Now();
+  for (auto* c : next) {
+    runtime_.SignalContainer(t.id, c->name, SIGTERM);
+    c->stop_sent_at = now;
+  }
+  if (!next.empty()) Touch(t);
+}
+
+void ControlPlane::KillOverdueContainers(Task& t, double now) {
+  if (t.kill_at > 0 && now >= t.kill_at) {
+    // Written by an engine that stopped a task's containers together: its deadline holds for all.
+    runtime_.Signal(t.id, SIGKILL);
+    t.kill_at = 0;
+    Touch(t);
+  }
+  for (auto& c : t.containers) {
+    if (c.stop_sent_at == 0 || c.kill_sent || c.last_status != "RUNNING" ||
+        now < c.stop_sent_at + StopTimeoutSeconds(t, c.name)) {
+      continue;
+    }
+    runtime_.SignalContainer(t.id, c.name, SIGKILL);
+    c.kill_sent = true;
+    Touch(t);
+  }
 }
 
 bool ControlPlane::PrepareContainers(Task& t, const json& td) {
@@ -723,10 +791,8 @@ void ControlPlane::AdvanceTasks() {
       SignalStop(t);
       ++t.version;
       Touch(t);
-    } else if (t.last_status == "STOPPING" && t.kill_at > 0 && now >= t.kill_at) {
-      runtime_.Signal(t.id, SIGKILL);
-      t.kill_at = 0;
-      Touch(t);
+    } else if (t.last_status == "STOPPING") {
+      KillOverdueContainers(t, now);
     }
   }
 }

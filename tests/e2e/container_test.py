@@ -15,7 +15,7 @@ import time
 import unittest
 import uuid
 
-from harness import AWS, BIN, Engine, Load, process_gone
+from harness import AWS, BIN, Engine, Load, free_port, process_gone
 
 TASK_SUBNET_PREFIX = "10.213."
 CLUSTER, SERVICE = "demo-dev", "demo-dev-web"
@@ -32,6 +32,7 @@ TASK_DEFINITION = {
         "essential": True,
         "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
         "environment": [{"name": "DEMO_FAIL", "value": "${DEMO_FAIL:-}"}],
+        "secrets": [{"name": "DB_PASSWORD", "valueFrom": "demo-db-password"}],
         "stopTimeout": 10,
         "logConfiguration": {"logDriver": "awslogs", "options": {
             "awslogs-group": "/ecs/demo", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "web"}},
@@ -138,6 +139,9 @@ class ContainerReleaseTest(unittest.TestCase):
                 build_image("%s:%s" % (cls.local, version), version, cls.engine.dir)
                 run("podman", "push", "--authfile", authfile, "--tls-verify=false", "%s:%s" % (cls.local, version),
                     "%s:%s" % (cls.tag, version))
+            # Every task of the service gets this secret, which no report or log may show.
+            cls.secret = "pw-%s" % uuid.uuid4().hex
+            cls.engine.client("ssm").put_parameter(Name="demo-db-password", Value=cls.secret, Type="SecureString")
             with open(os.path.join(cls.engine.dir, "container.taskdef.json"), "w") as f:
                 json.dump(TASK_DEFINITION, f)
             cls.config = cls.engine.variant_config(
@@ -271,6 +275,19 @@ class ContainerReleaseTest(unittest.TestCase):
         # Back on the last revision slipway released and verified (v2), not the one test 4 set by hand.
         self.assertEqual(get(self.engine.listener_port), (200, "slipway demo v2\n"))
 
+    def test_6b_a_failed_release_reports_the_crash_and_never_the_secret(self):
+        out = self.deploy("v3", DEMO_FAIL="crash")
+        report = out.stdout + out.stderr
+        self.assertEqual(out.returncode, 1, report)
+        self.assertIn("DEMO_FAIL=crash: exiting at start", report)  # the crashed task's own log
+        self.assertNotIn(self.secret, report)
+        for command in ("diagnose", "logs"):
+            shown = self.engine.slipway(command, "dev", "--config", self.config)
+            self.assertEqual(shown.returncode, 0, shown.stdout + shown.stderr)
+            self.assertIn("DEMO_FAIL=crash", shown.stdout, command)
+            self.assertNotIn(self.secret, shown.stdout + shown.stderr, command)
+        self.assertEqual(get(self.engine.listener_port), (200, "slipway demo v2\n"))
+
     def test_7_a_task_reaches_another_service_through_the_load_balancer_dns_name(self):
         elb = self.engine.client("elbv2")
         dns = elb.describe_load_balancers(Names=["demo-dev"])["LoadBalancers"][0]["DNSName"]
@@ -396,6 +413,84 @@ class ContainerSemanticsTest(unittest.TestCase):
         self.assertEqual(exits["app"], 137)
         self.assertEqual(exits["sidecar"], 0)  # stopped with SIGTERM, which it handles
 
+    def test_a2_containers_stop_in_reverse_dependency_order(self):
+        app = self.container("app", portMappings=[{"containerPort": 8080}])
+        sidecar = self.container("sidecar", command=["sidecar", "http://localhost:8080/"],
+                                 dependsOn=[{"containerName": "app", "condition": "START"}])
+        arn = self.run_task(app, sidecar)
+        self.wait(arn, lambda t: t["lastStatus"] == "RUNNING" and
+                  any(l.endswith("-> 200 slipway demo v1") for l in self.log_lines(arn, "sidecar")), 60)
+        self.ecs.stop_task(cluster="sem", task=arn, reason="test")
+        task = self.wait(arn, lambda t: t["lastStatus"] == "STOPPED")
+        self.assertEqual({c["name"]: c.get("exitCode") for c in task["containers"]}, {"app": 0, "sidecar": 0}, task)
+        # The sidecar depends on the app, so it stops first. Its last request, made 300 ms after it
+        # was told to stop, still reached an app that had not been told yet.
+        deadline = time.time() + 20
+        while time.time() < deadline and not any("SIGTERM received" in l for l in self.log_lines(arn, "app")):
+            time.sleep(0.3)
+        last = [l for l in self.log_lines(arn, "sidecar") if l.startswith("sidecar: stopping")]
+        self.assertEqual(last, ["sidecar: stopping; last GET http://localhost:8080/ -> 200 slipway demo v1"])
+        self.assertTrue(any("SIGTERM received" in l for l in self.log_lines(arn, "app")), "the app was never stopped")
+
+    def test_a3_a_task_stopped_while_pending_stops_its_running_containers_gracefully(self):
+        # The sidecar waits for a health check that keeps failing, so the task stays PENDING with
+        # its app running.
+        app = self.container("app", portMappings=[{"containerPort": 8080}], healthCheck={
+            "command": ["CMD", "/app", "check", "http://localhost:8080/nowhere"],
+            "interval": 5, "timeout": 2, "retries": 10, "startPeriod": 0})
+        sidecar = self.container("sidecar", command=["sidecar", "http://localhost:8080/"],
+                                 dependsOn=[{"containerName": "app", "condition": "HEALTHY"}])
+        arn = self.run_task(app, sidecar)
+        task = self.wait(arn, lambda t: any(c["name"] == "app" and c["lastStatus"] == "RUNNING" for c in t["containers"]) and
+                         any("starting on port" in l for l in self.log_lines(arn, "app")), 60)
+        self.assertEqual(task["lastStatus"], "PENDING")
+        self.ecs.stop_task(cluster="sem", task=arn, reason="test")
+        task = self.wait(arn, lambda t: t["lastStatus"] == "STOPPED")
+        exits = {c["name"]: c.get("exitCode") for c in task["containers"]}
+        # Its stop signal, not SIGKILL (137): the app drained and exited 0. The sidecar never ran.
+        self.assertEqual(exits, {"app": 0, "sidecar": None}, task)
+
+    def whoami(self, arn):
+        task = self.wait(arn, lambda t: t["lastStatus"] in ("RUNNING", "STOPPED"))
+        self.assertEqual(task["lastStatus"], "RUNNING", task.get("stoppedReason"))
+        ip = task["containers"][0]["networkInterfaces"][0]["privateIpv4Address"]
+        podman = os.path.join(self.engine.data_dir, "podman")
+        deadline = time.time() + 30
+        while True:
+            out = run("nsenter", "--net=%s/ns/net" % podman, "curl", "-s", "--max-time", "2",
+                      "http://%s:8080/whoami" % ip, check=False)
+            if out.stdout.startswith("uid=") or time.time() > deadline:
+                self.ecs.stop_task(cluster="sem", task=arn)
+                return out.stdout.strip()
+            time.sleep(0.3)
+
+    def test_a4_user_and_a_read_only_root_file_system_apply(self):
+        plain = self.run_task(self.container("app", portMappings=[{"containerPort": 8080}]))
+        self.assertEqual(self.whoami(plain), "uid=0 gid=0 rootfs=writable")
+        locked = self.run_task(self.container("app", portMappings=[{"containerPort": 8080}], user="1234:5678",
+                                              readonlyRootFilesystem=True))
+        self.assertEqual(self.whoami(locked), "uid=1234 gid=5678 rootfs=read-only")
+
+    def test_a5_the_images_stopsignal_is_what_stops_it(self):
+        # The app has no SIGTERM handler (as PID 1 it would ignore SIGTERM and wait for SIGKILL),
+        # but it handles SIGINT, which its image names as STOPSIGNAL.
+        ctx = tempfile.mkdtemp(dir=self.engine.dir)
+        shutil.copy(os.path.join(BIN, "slipway-demo-app-static"), os.path.join(ctx, "app"))
+        with open(os.path.join(ctx, "Containerfile"), "w") as f:
+            f.write('FROM scratch\nCOPY app /app\nENV DEMO_ANY_ADDR=1\nSTOPSIGNAL SIGINT\nENTRYPOINT ["/app"]\n')
+        image = self.image.replace(":v1", ":sigint")
+        run("buildah", "build", "--isolation", "chroot", "--quiet", "-t", image, ctx)
+        try:
+            arn = self.run_task(self.container("app", image=image, stopTimeout=60,
+                                               environment=[{"name": "DEMO_FAIL", "value": "no-sigterm"}]))
+            self.assertEqual(self.wait(arn, lambda t: t["lastStatus"] == "RUNNING")["lastStatus"], "RUNNING")
+            self.wait(arn, lambda t: any("no SIGTERM handler" in l for l in self.log_lines(arn, "app")), 20)
+            self.ecs.stop_task(cluster="sem", task=arn, reason="test")
+            task = self.wait(arn, lambda t: t["lastStatus"] == "STOPPED", timeout=90)
+            self.assertEqual(task["containers"][0].get("exitCode"), 0, task)  # drained, not killed at 60 s
+        finally:
+            run("podman", "rmi", "-f", image, check=False)
+
     def test_b_a_container_past_its_memory_limit_is_oom_killed(self):
         arn = self.run_task(self.container("hog", memory=64, environment=[{"name": "DEMO_FAIL", "value": "oom"}]))
         task = self.wait(arn, lambda t: t["lastStatus"] == "STOPPED")
@@ -493,6 +588,42 @@ class ContainerSemanticsTest(unittest.TestCase):
                 with open(path, "rb") as f:
                     self.assertNotIn(value.encode(), f.read(), name)
         self.ecs.stop_task(cluster="sem", task=arn)
+
+    def test_e2_a_registry_that_is_down_or_refuses_the_engine_stops_the_task_with_cannot_pull(self):
+        # Down: nothing listens on the port.
+        down = self.run_task(self.container("app", image="127.0.0.1:%d/sem/app:v1" % free_port()))
+        # Refusing: a registry of its own, with credentials the engine does not have.
+        workdir = tempfile.mkdtemp(dir=self.engine.dir)
+        port = free_port()
+        with open(os.path.join(workdir, "htpasswd"), "w") as f:
+            f.write(run("htpasswd", "-Bbn", "someone", "not-the-engine").stdout)
+        with open(os.path.join(workdir, "config.yml"), "w") as f:
+            f.write("version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s/data\n"
+                    "http:\n  addr: 127.0.0.1:%d\nauth:\n  htpasswd:\n    realm: test\n    path: %s/htpasswd\n"
+                    % (workdir, port, workdir))
+        registry = subprocess.Popen(["docker-registry", "serve", os.path.join(workdir, "config.yml")],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            authfile = os.path.join(workdir, "auth.json")
+            deadline = time.time() + 30
+            while run("podman", "login", "--authfile", authfile, "--tls-verify=false", "-u", "someone",
+                      "-p", "not-the-engine", "127.0.0.1:%d" % port, check=False).returncode != 0:
+                self.assertLess(time.time(), deadline, "the test registry did not come up")
+                time.sleep(0.3)
+            private = "127.0.0.1:%d/sem/app:v1" % port
+            run("podman", "push", "--authfile", authfile, "--tls-verify=false", self.image, private)
+            refused = self.run_task(self.container("app", image=private))
+            for arn in (down, refused):
+                task = self.wait(arn, lambda t: t["lastStatus"] == "STOPPED", timeout=180)
+                self.assertEqual(task["lastStatus"], "STOPPED")
+                self.assertTrue(task["stoppedReason"].startswith(
+                    "CannotPullContainerError: pull image manifest has been retried"), task["stoppedReason"])
+                self.assertEqual(task["stopCode"], "TaskFailedToStart")
+            self.assertIn("authentication required", self.ecs.describe_tasks(cluster="sem", tasks=[refused])
+                          ["tasks"][0]["stoppedReason"])
+        finally:
+            registry.terminate()
+            registry.wait(30)
 
     def test_z_stopping_the_engine_leaves_no_container_cgroup_or_run_dir(self):
         with open(os.path.join(self.engine.data_dir, "podman", "engine-id")) as f:

@@ -554,15 +554,33 @@ void PodmanRuntime::Signal(const std::string& task_id, int sig) {
   auto it = tasks_.find(task_id);
   if (it == tasks_.end()) return;
   if (sig == SIGKILL) it->second.stopped = true;
-  for (const auto& [name, c] : it->second.containers) {
-    if (!c.conmon.valid() || c.ended) continue;
-    // SIGTERM stands for "stop": the image's STOPSIGNAL, as `podman stop` sends it. The engine
-    // sends SIGKILL itself once the task's stopTimeout has passed.
-    const std::string signal = sig == SIGTERM ? c.stop_signal : std::to_string(sig);
-    auto argv = Podman({"kill", "--signal", signal, ContainerName(task_id, name)});
-    control_.jobs.push_back([this, argv] { (void)RunCommand(argv, network_.Env()); });
-  }
+  for (const auto& [name, c] : it->second.containers) QueueKill(task_id, name, c, sig);
   cv_.notify_all();
+}
+
+void PodmanRuntime::SignalContainer(const std::string& task_id, const std::string& name, int sig) {
+  std::lock_guard lock(mu_);
+  auto it = tasks_.find(task_id);
+  if (it == tasks_.end()) return;
+  auto c = it->second.containers.find(name);
+  if (c == it->second.containers.end()) return;
+  QueueKill(task_id, name, c->second, sig);
+  cv_.notify_all();
+}
+
+void PodmanRuntime::CancelStarts(const std::string& task_id) {
+  std::lock_guard lock(mu_);
+  auto it = tasks_.find(task_id);
+  if (it != tasks_.end()) it->second.stopped = true;
+}
+
+void PodmanRuntime::QueueKill(const std::string& task_id, const std::string& name, const Container& c, int sig) {
+  if (!c.conmon.valid() || c.ended) return;
+  // SIGTERM stands for "stop": the image's STOPSIGNAL, as `podman stop` sends it. The engine
+  // sends SIGKILL itself once the container's stopTimeout has passed.
+  const std::string signal = sig == SIGTERM ? c.stop_signal : std::to_string(sig);
+  auto argv = Podman({"kill", "--signal", signal, ContainerName(task_id, name)});
+  control_.jobs.push_back([this, argv] { (void)RunCommand(argv, network_.Env()); });
 }
 
 void PodmanRuntime::Release(const std::string& task_id) {

@@ -38,6 +38,8 @@ class PodmanRuntime final : public TaskRuntime {
   [[nodiscard]] Result<void> Start(const ContainerLaunch& launch) override;
   Adoption Adopt(const std::string& task_id, const std::string& name, const std::string& task_dir) override;
   void Signal(const std::string& task_id, int sig) override;
+  void SignalContainer(const std::string& task_id, const std::string& name, int sig) override;
+  void CancelStarts(const std::string& task_id) override;
   std::vector<ContainerExit> Reap() override;
   std::string MemoryEnforcement() const override;
   bool StartsInBackground() const override { return true; }
@@ -61,7 +63,7 @@ class PodmanRuntime final : public TaskRuntime {
   };
   struct TaskState {
     std::map<std::string, Container> containers;
-    bool stopped = false;  ///< SIGKILL was asked for: launches still queued are dropped
+    bool stopped = false;  ///< SIGKILL or CancelStarts was asked for: launches still queued are dropped
   };
   /// A queue served by one thread: launches go on one, signals and reads on the other, so that a
   /// slow pull never delays a stop.
@@ -88,6 +90,8 @@ class PodmanRuntime final : public TaskRuntime {
   /// Whether the kernel OOM-killed a process of the container.
   bool OomKilled(const std::string& task_id, const std::string& container_id) const;
   void RemoveCgroups(const std::string& task_id) const;
+  /// Queues `podman kill` of a running container on the control queue. Called with mu_ held.
+  void QueueKill(const std::string& task_id, const std::string& name, const Container& c, int sig);
   /// The container's STOPSIGNAL as podman reports it, or empty when it cannot tell.
   std::string ReadStopSignal(const std::string& container) const;
 

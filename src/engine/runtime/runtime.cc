@@ -203,9 +203,16 @@ ContainerExit ExecRuntime::Ended(const std::string& task_id, const std::string& 
 void ExecRuntime::Signal(const std::string& task_id, int sig) {
   auto it = tasks_.find(task_id);
   if (it == tasks_.end()) return;
+  for (auto& [name, c] : it->second) SignalContainer(task_id, name, sig);
+}
+
+void ExecRuntime::SignalContainer(const std::string& task_id, const std::string& name, int sig) {
+  auto task = tasks_.find(task_id);
+  if (task == tasks_.end()) return;
+  auto c = task->second.find(name);
+  if (c == task->second.end()) return;
   // SIGKILL cannot be forwarded; the supervisor reads SIGUSR1 as "kill the container".
-  const int sent = sig == SIGKILL ? SIGUSR1 : sig;
-  for (auto& [name, c] : it->second) ::pidfd_send_signal(c.pidfd.get(), sent, nullptr, 0);
+  ::pidfd_send_signal(c->second.pidfd.get(), sig == SIGKILL ? SIGUSR1 : sig, nullptr, 0);
 }
 
 std::vector<ContainerExit> ExecRuntime::Reap() {

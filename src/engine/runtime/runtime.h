@@ -82,8 +82,13 @@ class TaskRuntime {
   [[nodiscard]] virtual Result<void> Start(const ContainerLaunch& launch) = 0;
   /// Takes over container `name` of `task_id`, found through the task's directory.
   virtual Adoption Adopt(const std::string& task_id, const std::string& name, const std::string& task_dir) = 0;
-  /// Sends `sig` to every container of the task that still runs.
+  /// Sends `sig` to every container of the task that still runs. SIGTERM stands for "stop": a
+  /// runtime that knows the image's STOPSIGNAL sends that instead.
   virtual void Signal(const std::string& task_id, int sig) = 0;
+  /// Sends `sig` to container `name` of the task, if it still runs (the same meaning of SIGTERM).
+  virtual void SignalContainer(const std::string& task_id, const std::string& name, int sig) = 0;
+  /// Drops the task's containers that are still to start; those running are left alone.
+  virtual void CancelStarts(const std::string& task_id) { (void)task_id; }
   /// Containers that ended since the last call.
   virtual std::vector<ContainerExit> Reap() = 0;
   /// How memory limits are enforced, for `slipway engine status`.
@@ -130,6 +135,7 @@ class ExecRuntime final : public TaskRuntime {
   [[nodiscard]] Result<void> Start(const ContainerLaunch& launch) override;
   Adoption Adopt(const std::string& task_id, const std::string& name, const std::string& task_dir) override;
   void Signal(const std::string& task_id, int sig) override;
+  void SignalContainer(const std::string& task_id, const std::string& name, int sig) override;
   std::vector<ContainerExit> Reap() override;
   std::string MemoryEnforcement() const override;
 
