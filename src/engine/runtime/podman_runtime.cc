@@ -39,6 +39,8 @@ namespace {
 constexpr size_t kTaskIdLength = 32;
 /// Images whose facts (present, STOPSIGNAL) the runtime remembers, at most.
 constexpr size_t kMaxCachedImages = 1024;
+/// Tasks whose cgroups are remembered for another removal attempt, at most.
+constexpr size_t kMaxCgroupsLeft = 1000;
 
 // What podman said went wrong: its error lines (logged ones first, which name the cause, then the
 // final "Error: …"), bounded.
@@ -476,18 +478,23 @@ bool PodmanRuntime::OomKilled(const std::string& task_id, const std::string& con
          count("/sys/fs/cgroup" + dir + "/memory.events") > 0;
 }
 
-void PodmanRuntime::RemoveCgroups(const std::string& task_id) const {
-  // Each controller's hierarchy has the task's directory; rmdir takes only empty ones, deepest first.
-  std::error_code ec;
-  for (const auto& controller : fs::directory_iterator("/sys/fs/cgroup", ec)) {
-    const fs::path task = controller.path() / ("slipway-podman-" + network_.EngineId()) / task_id;
-    std::error_code ec2;
-    for (const auto& child : fs::directory_iterator(task, ec2)) {
-      if (child.is_directory(ec2)) ::rmdir(child.path().c_str());
-    }
-    ::rmdir(task.c_str());
-    ::rmdir(task.parent_path().c_str());  // the engine's, once its last task is gone
+void PodmanRuntime::RemoveCgroups(const std::string& task_id) {
+  // A task's conmon may still be leaving its cgroup as the pod goes: one that cannot be removed
+  // yet is tried again with the next task's, so none piles up on a long-running engine.
+  const std::string root = network_.CgroupRoot();
+  std::vector<std::string> tasks;
+  {
+    std::lock_guard lock(mu_);
+    cgroups_left_.insert(task_id);
+    tasks.assign(cgroups_left_.begin(), cgroups_left_.end());
   }
+  std::vector<std::string> removed;
+  for (const auto& task : tasks) {
+    if (RemoveCgroupTree(root + "/" + task)) removed.push_back(task);
+  }
+  std::lock_guard lock(mu_);
+  for (const auto& task : removed) cgroups_left_.erase(task);
+  while (cgroups_left_.size() > kMaxCgroupsLeft) cgroups_left_.erase(cgroups_left_.begin());
 }
 
 void PodmanRuntime::ListContainers() {

@@ -89,7 +89,8 @@ class PodmanRuntime final : public TaskRuntime {
   std::string CgroupParent(const std::string& task_id) const;
   /// Whether the kernel OOM-killed a process of the container.
   bool OomKilled(const std::string& task_id, const std::string& container_id) const;
-  void RemoveCgroups(const std::string& task_id) const;
+  /// Removes the task's cgroups (and those of earlier tasks that were still busy). Control queue.
+  void RemoveCgroups(const std::string& task_id);
   /// Queues `podman kill` of a running container on the control queue. Called with mu_ held.
   void QueueKill(const std::string& task_id, const std::string& name, const Container& c, int sig);
   /// The container's STOPSIGNAL as podman reports it, or empty when it cannot tell.
@@ -109,6 +110,7 @@ class PodmanRuntime final : public TaskRuntime {
     int exit_code = 0;
   };
   std::set<std::string> present_;                    ///< digests pulled (or found) here
+  std::set<std::string> cgroups_left_;               ///< tasks whose cgroups were still busy
   std::map<std::string, std::string> stop_signals_;  ///< image -> its STOPSIGNAL
   bool listed_ = false;
   std::map<std::string, Found> found_;

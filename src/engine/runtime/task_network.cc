@@ -240,7 +240,36 @@ Result<void> TaskNetwork::Remove() {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   fs::remove_all(RunDir(), ec);
+  // podman leaves the cgroups of a container's parent (the task's, the engine's), and a task's
+  // own may have outlived its conmon's last moments: every one of them goes now.
+  if (!RemoveCgroupTree(CgroupRoot())) note(Fail("some cgroups under " + CgroupRoot() + " are still in use"));
   return first;
+}
+
+bool RemoveCgroupTree(const std::string& relative) {
+  std::vector<fs::path> roots{fs::path("/sys/fs/cgroup") / relative};
+  std::error_code ec;
+  for (const auto& hierarchy : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+    if (hierarchy.is_directory(ec) && !hierarchy.is_symlink(ec)) roots.push_back(hierarchy.path() / relative);
+  }
+  bool clean = true;
+  for (const auto& root : roots) {
+    if (!fs::is_directory(root, ec)) continue;
+    std::vector<fs::path> dirs;
+    for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (it->is_directory(ec) && !it->is_symlink(ec)) dirs.push_back(it->path());
+    }
+    // Deepest first: a cgroup with children cannot go.
+    std::sort(dirs.begin(), dirs.end(), [](const fs::path& a, const fs::path& b) {
+      return std::distance(a.begin(), a.end()) > std::distance(b.begin(), b.end());
+    });
+    dirs.push_back(root);
+    for (const auto& dir : dirs) {
+      if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) clean = false;
+    }
+  }
+  return clean;
 }
 
 }  // namespace slipway::engine

@@ -35,9 +35,12 @@ class TaskNetwork {
   /// This engine's podman network, and its label value on pods and containers.
   const std::string& NetworkName() const { return network_; }
   const std::string& EngineId() const { return engine_id_; }
+  /// The cgroup (in every hierarchy) the engine's containers run under: "slipway-podman-<id>".
+  std::string CgroupRoot() const { return "slipway-podman-" + engine_id_; }
   const NetNamespace& Namespace() const { return ns_; }
 
-  /// Removes the engine's pods, its network and the namespaces. Best effort: returns the first error.
+  /// Removes the engine's pods, its network, its cgroups and the namespaces. Best effort: returns
+  /// the first error.
   [[nodiscard]] Result<void> Remove();
 
  private:
@@ -49,6 +52,11 @@ class TaskNetwork {
   std::string network_;
   NetNamespace ns_;
 };
+
+/// Removes the cgroup directories at `relative` (e.g. "slipway-podman-<id>/<task>") and below,
+/// deepest first, in every hierarchy under /sys/fs/cgroup (v1 controllers and v2). Only empty
+/// ones go; true when none is left.
+bool RemoveCgroupTree(const std::string& relative);
 
 /// The ulimits podman needs on every container here: both nofile and nproc, each at most the host's
 /// hard limit (podman fails otherwise), as "name=soft:hard".
