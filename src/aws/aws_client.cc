@@ -12,6 +12,7 @@ namespace slipway::aws {
 const ServiceSpec kEcs{"ecs", "ecs", "AmazonEC2ContainerServiceV20141113", ""};
 const ServiceSpec kElbv2{"elasticloadbalancing", "elasticloadbalancing", "", "2015-12-01"};
 const ServiceSpec kLogs{"logs", "logs", "Logs_20140328", ""};
+const ServiceSpec kEcr{"api.ecr", "ecr", "AmazonEC2ContainerRegistry_V20150921", ""};
 
 namespace {
 

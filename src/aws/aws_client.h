@@ -28,6 +28,7 @@ struct ServiceSpec {
 extern const ServiceSpec kEcs;
 extern const ServiceSpec kElbv2;
 extern const ServiceSpec kLogs;
+extern const ServiceSpec kEcr;
 
 /// Where requests go: a fixed endpoint (the local engine) or AWS's regional endpoints.
 struct Endpoint {

@@ -2,14 +2,44 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "aws/http_transport.h"
 
 namespace slipway::aws {
 
 namespace {
+struct Sink {
+  std::string* body;
+  size_t limit;  // 0: none
+  bool overflowed = false;
+};
+
 size_t Append(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
+  auto* sink = static_cast<Sink*>(out);
+  if (sink->limit > 0 && sink->body->size() + size * n > sink->limit) {
+    sink->overflowed = true;
+    return 0;  // ends the transfer
+  }
+  sink->body->append(data, size * n);
+  return size * n;
+}
+
+// Collects "Name: value" lines; a new status line (after a redirect or a 100) starts over.
+size_t AppendHeader(char* data, size_t size, size_t n, void* out) {
+  auto* headers = static_cast<std::vector<std::pair<std::string, std::string>>*>(out);
+  std::string line(data, size * n);
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
+  if (line.starts_with("HTTP/")) {
+    headers->clear();
+    return size * n;
+  }
+  const size_t colon = line.find(':');
+  if (colon == std::string::npos) return size * n;
+  std::string name = line.substr(0, colon);
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  const size_t start = line.find_first_not_of(' ', colon + 1);
+  headers->emplace_back(std::move(name), start == std::string::npos ? "" : line.substr(start));
   return size * n;
 }
 }  // namespace
@@ -54,13 +84,25 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.data());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   }
+  Sink sink{&response.body, request.max_response_bytes};
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Append);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, AppendHeader);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &response.headers);
+  if (request.follow_redirects && request.method == "GET") {
+    // libcurl drops an Authorization header set here when a redirect leaves the host.
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  }
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, request.timeout_ms);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, std::min(request.timeout_ms, 5000L));
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(headers);
+  if (sink.overflowed) {
+    return Fail("the reply from " + request.url + " is larger than " + std::to_string(request.max_response_bytes) + " bytes");
+  }
   if (rc != CURLE_OK) {
     long request_bytes = 0;
     curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &request_bytes);

@@ -16,11 +16,25 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   long timeout_ms = 30'000;
+  /// A reply whose body grows past this many bytes fails instead (0: no bound).
+  size_t max_response_bytes = 0;
+  /// Follow redirects (GET only). Credentials in `headers` are not sent to another host.
+  bool follow_redirects = false;
 };
 
 struct HttpResponse {
   int status = 0;
   std::string body;
+  /// Response headers, names in lowercase, of the final response.
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  /// The first header named `name` (lowercase), or empty.
+  std::string Header(const std::string& name) const {
+    for (const auto& [k, v] : headers) {
+      if (k == name) return v;
+    }
+    return "";
+  }
 };
 
 /// Error code of a transport failure where nothing reached the server (connection refused, could

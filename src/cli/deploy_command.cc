@@ -12,6 +12,7 @@
 #include "cli/session.h"
 #include "deploy/records.h"
 #include "deploy/release.h"
+#include "registry/resolve.h"
 
 namespace slipway::cli {
 
@@ -218,7 +219,8 @@ int RunRelease(const ReleaseFlags& f, bool rollback) {
   if (!report) {
     // Only returned while no service was changed; the message says so.
     std::fprintf(stderr, "error: %s\n", report.error().message.c_str());
-    return kExitReleaseFailed;
+    // An image that cannot run on the task's platform is a mistake in what was asked for.
+    return report.error().code == registry::kPlatformMismatch ? kExitUsage : kExitReleaseFailed;
   }
   PrintReport(*report, f.env, json_out, rollback ? "rolled back" : "released");
   return ExitFor(report->outcome);
@@ -259,7 +261,7 @@ void AddDeployCommands(CLI::App& app, int& exit_code) {
       "Release an environment: provision what is missing, register task definitions, run migrations, roll out, "
       "watch until ECS reports COMPLETED, verify over HTTP. On any failure every service returns to its last "
       "known-good revision and the report says why (stopped reasons, exit codes, log tails, hints).\n"
-      "Exit: 0 released; 1 failed, back on known-good; 2 usage/config error; 3 failed and the rollback failed too; "
+      "Exit: 0 released; 1 failed, back on known-good; 2 usage/config error, or an image with no variant for the task's platform; 3 failed and the rollback failed too; "
       "4 not approved; 5 another release in flight; 6 outcome unknown: the endpoint stopped answering after a "
       "service may have changed (the message says what was in flight); 130 interrupted (SIGINT/SIGTERM): stopped "
       "at a safe point, lock removed, the revision recorded aborted or interrupted.");

@@ -15,8 +15,9 @@ int main(int argc, char** argv) {
       "  slipway logs dev web --since 10m     task output from CloudWatch Logs\n"
       "  slipway diagnose dev --config F      why tasks stopped, with log tails and hints\n"
       "  slipway unlock dev --config F        remove a release lock left by a release that did not end\n\n"
-      "Exit codes: 0 released; 1 failed, back on the last known-good revision; 2 usage or config error;\n"
-      "3 failed and the rollback failed too; 4 not approved; 5 another release in flight;\n"
+      "Exit codes: 0 released; 1 failed, back on the last known-good revision; 2 usage or config error,\n"
+      "or an image with no variant for the task's platform; 3 failed and the rollback failed too;\n"
+      "4 not approved; 5 another release in flight;\n"
       "6 outcome unknown: the endpoint stopped answering after a service may have changed;\n"
       "130 interrupted (SIGINT/SIGTERM): stopped at a safe point, its lock removed."};
   app.require_subcommand(1);

@@ -137,7 +137,7 @@ ServiceEnv ReadServiceEnv(const Reader& r, const YAML::Node& n, const std::strin
 Environment ReadEnvironment(const Reader& r, const YAML::Node& n, const std::string& key, const std::string& name,
                             const Config& cfg) {
   r.OnlyKeys(n, key, {"provider", "region", "cluster", "loadBalancer", "services", "verify", "timeoutSeconds", "subnets",
-                      "securityGroups", "approval"});
+                      "securityGroups", "approval", "pinImages"});
   Environment e;
   e.name = name;
   e.provider = r.Str(n, key, "provider", "local");
@@ -145,6 +145,7 @@ Environment ReadEnvironment(const Reader& r, const YAML::Node& n, const std::str
   e.region = r.Str(n, key, "region", "us-east-1");
   e.cluster = r.Str(n, key, "cluster", cfg.app + "-" + name);
   e.timeout_seconds = r.Int(n, key, "timeoutSeconds", 900, 10, 86400);
+  e.pin_images = r.Bool(n, key, "pinImages", true);
   e.approval_phrase = "deploy-" + name;
   if (YAML::Node a = n["approval"]) {
     // `approval: true`, or `approval: {phrase: ...}`.

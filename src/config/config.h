@@ -66,6 +66,10 @@ struct Environment {
   std::vector<VerifyCheck> verify;
   int timeout_seconds = 900;
   int verify_attempts = 10;
+  /// Resolve every image to its digest in its registry, check its platform against the task
+  /// definition's runtimePlatform, and register it pinned (`name@sha256:…`). Off only for task
+  /// definitions whose images no registry serves (the engine's exec runtime runs entryPoint).
+  bool pin_images = true;
   /// A release must be approved by typing (or passing --confirm) this phrase.
   bool require_approval = false;
   std::string approval_phrase;  ///< default "deploy-<env>"

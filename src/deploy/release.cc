@@ -8,6 +8,7 @@
 
 #include "aws/task_definition.h"
 #include "base/strings.h"
+#include "deploy/images.h"
 #include "deploy/lock.h"
 #include "deploy/migration.h"
 #include "deploy/provision.h"
@@ -287,6 +288,13 @@ Result<void> ReleaseStages(Run& run, const config::Config& cfg) {
     auto td = LoadTaskDefinition(cfg.services.at(name), se, run.options.vars);
     if (!td) return tl::unexpected(td.error());
     definitions[name] = *td;
+  }
+  if (run.env.pin_images) {
+    // Before anything is created or registered: a wrong platform or a missing image changes nothing.
+    registry::RegistryClient images(run.http, EcrCredentials(run.c));
+    if (auto pinned = PinImages(images, definitions, [&](const std::string& line) { run.Progress(line); }); !pinned) {
+      return pinned;
+    }
   }
   auto infra = Provision(run.c, cfg, run.env, definitions);
   if (!infra) return tl::unexpected(infra.error());

@@ -23,6 +23,7 @@ environments:
     provider: aws
     region: us-east-1
     cluster: shop-prod
+    pinImages: false  # moto serves no image registry
     loadBalancer: {name: shop-prod, listenerPort: 80}
     services:
       web: {desiredCount: 1}

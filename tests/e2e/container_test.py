@@ -145,7 +145,8 @@ class ContainerReleaseTest(unittest.TestCase):
             with open(os.path.join(cls.engine.dir, "container.taskdef.json"), "w") as f:
                 json.dump(TASK_DEFINITION, f)
             cls.config = cls.engine.variant_config(
-                "container.yaml", {"taskDefinition: web.taskdef.json": "taskDefinition: container.taskdef.json"})
+                "container.yaml", {"taskDefinition: web.taskdef.json": "taskDefinition: container.taskdef.json",
+                                   "pinImages: false": "pinImages: true"})
         except BaseException:
             cls.tearDownClass()
             raise
@@ -188,6 +189,18 @@ class ContainerReleaseTest(unittest.TestCase):
         self.assertEqual(get(self.engine.listener_port), (200, "slipway demo v1\n"))
         # The task addresses exist only inside the engine's namespace: the host has no route there.
         self.assertNotIn(TASK_SUBNET_PREFIX, run("ip", "route").stdout)
+
+    def test_1b_the_release_pinned_the_tag_to_its_digest_and_history_shows_it(self):
+        repo = self.engine.aws("ecr", "describe-images", "--repository-name", "demo", "--image-ids", "imageTag=v1")
+        digest = repo["imageDetails"][0]["imageDigest"]
+        service = self.ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
+        td = self.ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+        self.assertEqual(td["containerDefinitions"][0]["image"], "%s@%s" % (self.tag, digest))
+        for task in self.running_tasks():
+            self.assertEqual(task["containers"][0]["image"], "%s@%s" % (self.tag, digest))
+        history = self.engine.slipway("history", "dev", "--config", self.config)
+        self.assertEqual(history.returncode, 0, history.stdout + history.stderr)
+        self.assertIn(digest, history.stdout)
 
     def test_2_a_release_under_load_fails_no_request(self):
         with Load(self.engine.listener_port) as load:
@@ -267,8 +280,15 @@ class ContainerReleaseTest(unittest.TestCase):
             self.assertEqual(json.load(f)["runtime"], "podman")
 
     def test_6_an_image_digest_that_does_not_exist_trips_the_breaker_and_rolls_back(self):
-        out = self.engine.slipway("deploy", "dev", "--config", self.config,
-                                  env=dict(IMAGE="%s@sha256:%s" % (self.tag, "0" * 64)), timeout=600)
+        missing = "%s@sha256:%s" % (self.tag, "0" * 64)
+        # slipway's own preflight finds it missing before anything changes...
+        out = self.engine.slipway("deploy", "dev", "--config", self.config, env=dict(IMAGE=missing), timeout=600)
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        self.assertIn("%s: not found in %s; no service was changed" % (missing, self.tag.split("/")[0]), out.stderr)
+        # ...and a release that skips it meets the engine's pull failure, as a tool without one would.
+        unpinned = self.engine.variant_config("unpinned.yaml", {
+            "taskDefinition: web.taskdef.json": "taskDefinition: container.taskdef.json"})
+        out = self.engine.slipway("deploy", "dev", "--config", unpinned, env=dict(IMAGE=missing), timeout=600)
         self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
         self.assertIn("CannotPullContainerError", out.stdout + out.stderr)
         self.assertIn("circuit breaker", out.stdout + out.stderr)
@@ -286,6 +306,30 @@ class ContainerReleaseTest(unittest.TestCase):
             self.assertEqual(shown.returncode, 0, shown.stdout + shown.stderr)
             self.assertIn("DEMO_FAIL=crash", shown.stdout, command)
             self.assertNotIn(self.secret, shown.stdout + shown.stderr, command)
+        self.assertEqual(get(self.engine.listener_port), (200, "slipway demo v2\n"))
+
+    def test_6c_an_image_built_for_arm64_is_refused_before_anything_is_registered(self):
+        # Built for arm64 beforehand and named by tag, as another team's image would be. FROM
+        # scratch with a copied file needs no emulation to build.
+        ctx = tempfile.mkdtemp(dir=self.engine.dir)
+        shutil.copy(os.path.join(BIN, "slipway-demo-app-static"), os.path.join(ctx, "app"))
+        with open(os.path.join(ctx, "Containerfile"), "w") as f:
+            f.write('FROM scratch\nCOPY app /app\nENTRYPOINT ["/app"]\n')
+        local = "%s:arm64" % self.local
+        run("buildah", "build", "--isolation", "chroot", "--quiet", "--platform", "linux/arm64", "-t", local, ctx)
+        try:
+            run("podman", "push", "--authfile", os.path.join(self.engine.dir, "auth.json"), "--tls-verify=false",
+                local, "%s:arm64" % self.tag)
+        finally:
+            run("podman", "rmi", "-f", local, check=False)
+        revisions = self.ecs.list_task_definitions(familyPrefix="ctr-web")["taskDefinitionArns"]
+        out = self.engine.slipway("deploy", "dev", "--config", self.config,
+                                  env=dict(IMAGE="%s:arm64" % self.tag), timeout=600)
+        self.assertEqual(out.returncode, 2, out.stdout + out.stderr)
+        self.assertIn("%s:arm64 is built for linux/arm64, but the task definition's runtimePlatform needs "
+                      "linux/amd64" % self.tag, out.stderr)
+        self.assertIn("no service was changed", out.stderr)
+        self.assertEqual(self.ecs.list_task_definitions(familyPrefix="ctr-web")["taskDefinitionArns"], revisions)
         self.assertEqual(get(self.engine.listener_port), (200, "slipway demo v2\n"))
 
     def test_7_a_task_reaches_another_service_through_the_load_balancer_dns_name(self):
@@ -312,6 +356,18 @@ class ContainerReleaseTest(unittest.TestCase):
                 pass
         self.assertIn("sidecar: GET %s -> 200 slipway demo v2" % url, lines)
         self.ecs.stop_task(cluster=CLUSTER, task=task)
+
+    def test_8_a_rollback_runs_exactly_the_digest_v1_was_released_with(self):
+        v1 = self.engine.aws("ecr", "describe-images", "--repository-name", "demo",
+                             "--image-ids", "imageTag=v1")["imageDetails"][0]["imageDigest"]
+        # Retagging v1 afterwards must not matter: the rollback runs the pinned digest, not the tag.
+        run("podman", "push", "--authfile", os.path.join(self.engine.dir, "auth.json"), "--tls-verify=false",
+            "%s:v3" % self.local, "%s:v1" % self.tag)
+        out = self.engine.slipway("rollback", "dev", "--config", self.config, timeout=600)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        images = {c["image"] for t in self.running_tasks() for c in t["containers"]}
+        self.assertEqual(images, {"%s@%s" % (self.tag, v1)})
+        self.assertEqual(get(self.engine.listener_port), (200, "slipway demo v1\n"))
 
     def test_9_stopping_the_engine_removes_every_trace(self):
         data_dir = self.engine.data_dir
