@@ -51,6 +51,7 @@ TEST_F(ConfigTest, LoadsAValidFileWithDefaults) {
   EXPECT_EQ(dev.services.at("web").desired_count, 2);
   EXPECT_EQ(cfg->services.at("web").health_check.interval_seconds, 5);
   EXPECT_EQ(cfg->services.at("web").deregistration_delay_seconds, 300);
+  EXPECT_TRUE(dev.pin_images);
   ASSERT_EQ(dev.verify.size(), 1u);
 }
 
@@ -79,6 +80,8 @@ TEST_F(ConfigTest, ErrorsNameFileLineAndKey) {
        ":13: environments.dev.approval: must be true or false"},
       {"empty approval phrase", "    provider: local", "    provider: local\n    approval:\n      phrase: \"\"",
        ":14: environments.dev.approval.phrase: must not be empty"},
+      {"pinImages not a boolean", "    provider: local", "    provider: local\n    pinImages: sometimes",
+       ":13: environments.dev.pinImages: must be true or false"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.what);
@@ -106,6 +109,10 @@ TEST_F(ConfigTest, MigrationAndApprovalSettings) {
   EXPECT_EQ(web.migrate_timeout_seconds, 60);
   EXPECT_TRUE(cfg->environments.at("dev").require_approval);
   EXPECT_EQ(cfg->environments.at("dev").approval_phrase, "deploy-dev");
+  text.replace(text.find("    approval: true"), 18, "    approval: true\n    pinImages: false");
+  auto unpinned = LoadConfig(Write("ok4.yaml", text));
+  ASSERT_TRUE(unpinned) << unpinned.error().message;
+  EXPECT_FALSE(unpinned->environments.at("dev").pin_images);
   auto plain = LoadConfig(Write("ok3.yaml", kValid));
   ASSERT_TRUE(plain);
   EXPECT_FALSE(plain->environments.at("dev").require_approval);
