@@ -14,6 +14,11 @@
 //   migration    `slipway-demo-app migrate` fails instead of applying its migrations
 //   no-sigterm   installs no SIGTERM handler (as PID 1 in a container it then ignores SIGTERM)
 //
+// The shop example (examples/shop) runs it in two roles:
+//   slipway-demo-app frontend   renders / from the backend's /stats; needs BACKEND_URL (the
+//                               load balancer's http://<DNSName>/api) and exits 1 without it
+//   slipway-demo-app backend    answers /api/stats with a JSON summary
+//
 // Other modes, for container images (FROM scratch, so no shell and no resolver library):
 //   slipway-demo-app check URL     exits 0 when GET URL answers 200 (a container healthCheck)
 //   slipway-demo-app sidecar URL   GETs URL every second and prints the answer, until SIGTERM
@@ -43,6 +48,8 @@ namespace {
 std::atomic<bool> g_stopping{false};
 std::atomic<bool> g_unhealthy{false};
 std::atomic<bool> g_wrong_body{false};
+std::string g_role;         // "", "frontend" or "backend"
+std::string g_backend_url;  // the frontend's BACKEND_URL
 std::atomic<int> g_connections{0};
 
 void OnSigterm(int) { g_stopping = true; }
@@ -194,6 +201,14 @@ void Serve(int fd, std::string version) {
       else status = "404 Not Found";
     } else if (path == "/whoami") {
       body = WhoAmI();
+    } else if (g_role == "backend" && path == "/api/stats") {
+      body = "{\"service\":\"backend\",\"version\":\"" + version + "\",\"items\":3}\n";
+    } else if (g_role == "frontend" && (path == "/" || path.rfind("/?", 0) == 0)) {
+      std::string stats;
+      const int code = Fetch(g_backend_url + "/stats", stats);
+      while (!stats.empty() && stats.back() == '\n') stats.pop_back();
+      body = "shop frontend " + version + "\nbackend: " + (code == 200 ? stats : "unavailable") + "\n";
+      if (code != 200) status = "502 Bad Gateway";
     } else if (path == "/" || path.rfind("/?", 0) == 0) {
       body = g_wrong_body ? "maintenance page " + version + "\n" : "slipway demo " + version + "\n";
     } else {
@@ -239,8 +254,16 @@ int main(int argc, char** argv) {
   if (argc > 2 && std::string(argv[1]) == "sidecar") return Sidecar(argv[2]);
   const int port = std::atoi(Env("PORT", "8080").c_str());
   const std::string fail = Env("DEMO_FAIL", "");
-  std::printf("slipway demo %s starting on port %d\n", version.c_str(), port);
+  if (argc > 1 && (std::string(argv[1]) == "frontend" || std::string(argv[1]) == "backend")) g_role = argv[1];
+  std::printf("slipway demo %s%s starting on port %d\n", version.c_str(), g_role.empty() ? "" : (" " + g_role).c_str(), port);
   std::fflush(stdout);
+  if (g_role == "frontend") {
+    g_backend_url = Env("BACKEND_URL", "");
+    if (g_backend_url.empty()) {
+      std::printf("fatal: BACKEND_URL is not set: the frontend cannot reach the backend's API\n");
+      return 1;
+    }
+  }
   if (fail == "crash") {
     std::printf("fatal: DEMO_FAIL=crash: exiting at start\n");
     return 1;

@@ -86,9 +86,37 @@ HealthCheck ReadHealthCheck(const Reader& r, const YAML::Node& n, const std::str
   return hc;
 }
 
+BuildSpec ReadBuild(const Reader& r, const YAML::Node& n, const std::string& key, const std::filesystem::path& dir,
+                    const std::string& default_repository) {
+  if (!n.IsMap()) r.Problem(n, key, "must be a mapping with context (and dockerfile, target, args, repository)");
+  r.OnlyKeys(n, key, {"context", "dockerfile", "target", "args", "repository"});
+  BuildSpec b;
+  b.context = (dir / r.Str(n, key, "context", "", true)).lexically_normal().string();
+  if (!std::filesystem::is_directory(b.context)) r.Problem(n["context"], key + ".context", "directory not found: " + b.context);
+  // Like every path in the file, relative to the file's directory; by default the context's.
+  const std::string dockerfile = r.Str(n, key, "dockerfile", "");
+  b.dockerfile = (dockerfile.empty() ? std::filesystem::path(b.context) / "Dockerfile" : dir / dockerfile)
+                     .lexically_normal()
+                     .string();
+  if (!std::filesystem::is_regular_file(b.dockerfile)) {
+    r.Problem(n["dockerfile"] ? n["dockerfile"] : n["context"], key + ".dockerfile", "file not found: " + b.dockerfile);
+  }
+  b.target = r.Str(n, key, "target", "");
+  b.repository = r.Str(n, key, "repository", default_repository);
+  if (YAML::Node args = n["args"]) {
+    if (!args.IsMap()) r.Problem(args, key + ".args", "must be a mapping of build argument names to values");
+    for (const auto& kv : args) {
+      if (!kv.second.IsScalar()) r.Problem(kv.second, key + ".args." + kv.first.as<std::string>(), "must be a string");
+      b.args[kv.first.as<std::string>()] = kv.second.as<std::string>();
+    }
+  }
+  return b;
+}
+
 ServiceSpec ReadService(const Reader& r, const YAML::Node& n, const std::string& key, const std::string& name,
-                        const std::filesystem::path& dir) {
-  r.OnlyKeys(n, key, {"taskDefinition", "container", "containerPort", "healthCheck", "deregistrationDelaySeconds", "migrate"});
+                        const std::filesystem::path& dir, const std::string& app) {
+  r.OnlyKeys(n, key, {"taskDefinition", "container", "containerPort", "healthCheck", "deregistrationDelaySeconds", "migrate",
+                      "build", "containers"});
   ServiceSpec s;
   s.name = name;
   std::string td = r.Str(n, key, "taskDefinition", "", true);
@@ -111,6 +139,18 @@ ServiceSpec ReadService(const Reader& r, const YAML::Node& n, const std::string&
     }
     s.migrate_container = r.Str(m, mk, "container", s.container);
     s.migrate_timeout_seconds = r.Int(m, mk, "timeoutSeconds", 600, 1, 86400);
+  }
+  // `build:` is the main container's; `containers: {name: {build: …}}` any other's.
+  if (YAML::Node b = n["build"]) s.builds[s.container] = ReadBuild(r, b, key + ".build", dir, app + "/" + name);
+  if (YAML::Node cs = n["containers"]) {
+    if (!cs.IsMap()) r.Problem(cs, key + ".containers", "must map container names to {build: …}");
+    for (const auto& kv : cs) {
+      const std::string c = kv.first.as<std::string>(), ck = key + ".containers." + c;
+      r.OnlyKeys(kv.second, ck, {"build"});
+      if (!kv.second["build"]) r.Problem(kv.second, ck + ".build", "is required");
+      if (s.builds.count(c)) r.Problem(kv.second, ck + ".build", "is already given by " + key + ".build");
+      s.builds[c] = ReadBuild(r, kv.second["build"], ck + ".build", dir, app + "/" + name + "-" + c);
+    }
   }
   return s;
 }
@@ -210,13 +250,17 @@ Result<Config> LoadConfig(const std::string& path) {
   std::filesystem::path dir = std::filesystem::absolute(path).parent_path();
   try {
     if (!root.IsMap()) return Fail(path + ":1: the file must be a mapping with app, services and environments");
-    r.OnlyKeys(root, "", {"app", "services", "environments"});
+    r.OnlyKeys(root, "", {"app", "builder", "services", "environments"});
     cfg.app = r.Str(root, "", "app", "", true);
+    cfg.builder = r.Str(root, "", "builder", "auto");
+    if (cfg.builder != "auto" && cfg.builder != "podman" && cfg.builder != "buildah" && cfg.builder != "docker") {
+      r.Problem(root["builder"], "builder", "must be auto, podman, buildah or docker");
+    }
     YAML::Node services = root["services"];
     if (!services || !services.IsMap() || services.size() == 0) r.Problem(root, "services", "must declare at least one service");
     for (const auto& kv : services) {
       std::string name = kv.first.as<std::string>();
-      cfg.services[name] = ReadService(r, kv.second, "services." + name, name, dir);
+      cfg.services[name] = ReadService(r, kv.second, "services." + name, name, dir, cfg.app);
     }
     YAML::Node envs = root["environments"];
     if (!envs || !envs.IsMap() || envs.size() == 0) r.Problem(root, "environments", "must declare at least one environment");

@@ -20,6 +20,15 @@ struct HealthCheck {
 };
 
 /// A service of the app: how to build its task definition and reach it.
+/// How slipway builds one container's image before a release.
+struct BuildSpec {
+  std::string context;     ///< absolute path of the build context
+  std::string dockerfile;  ///< absolute path; default <context>/Dockerfile
+  std::string target;      ///< multi-stage target, or empty
+  std::map<std::string, std::string> args;  ///< --build-arg
+  std::string repository;  ///< ECR repository name; default <app>/<service>[-<container>]
+};
+
 struct ServiceSpec {
   std::string name;
   std::string task_definition_path;  ///< absolute path of the JSON template
@@ -32,6 +41,8 @@ struct ServiceSpec {
   std::vector<std::string> migrate_command;
   std::string migrate_container;  ///< defaults to `container`
   int migrate_timeout_seconds = 600;
+  /// Images slipway builds and pushes for this service, by container name.
+  std::map<std::string, BuildSpec> builds;
 };
 
 /// Per-environment settings of one service.
@@ -78,6 +89,8 @@ struct Environment {
 struct Config {
   std::string path;  ///< the file it was read from
   std::string app;
+  /// Which tool builds images: "auto" (podman, buildah, then docker, the first installed), or one of them.
+  std::string builder = "auto";
   std::map<std::string, ServiceSpec> services;
   std::map<std::string, Environment> environments;
 };

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 namespace slipway::config {
@@ -80,6 +81,11 @@ TEST_F(ConfigTest, ErrorsNameFileLineAndKey) {
        ":13: environments.dev.approval: must be true or false"},
       {"empty approval phrase", "    provider: local", "    provider: local\n    approval:\n      phrase: \"\"",
        ":14: environments.dev.approval.phrase: must not be empty"},
+      {"build without context", "    containerPort: 8080", "    containerPort: 8080\n    build:\n      dockerfile: x",
+       ":7: services.web.build.context: is required"},
+      {"build context missing", "    containerPort: 8080", "    containerPort: 8080\n    build:\n      context: nowhere",
+       ":7: services.web.build.context: directory not found"},
+      {"unknown builder", "app: demo", "app: demo\nbuilder: kaniko", ":2: builder: must be auto, podman, buildah or docker"},
       {"pinImages not a boolean", "    provider: local", "    provider: local\n    pinImages: sometimes",
        ":13: environments.dev.pinImages: must be true or false"},
   };
@@ -92,7 +98,7 @@ TEST_F(ConfigTest, ErrorsNameFileLineAndKey) {
     std::string path = Write("bad.yaml", text);
     auto cfg = LoadConfig(path);
     ASSERT_FALSE(cfg);
-    EXPECT_NE(cfg.error().message.find(path + c.expected), std::string::npos) << cfg.error().message;
+    EXPECT_NE(cfg.error().message.find(path + c.expected), std::string::npos) << c.what << ": " << cfg.error().message;
   }
 }
 
@@ -113,6 +119,27 @@ TEST_F(ConfigTest, MigrationAndApprovalSettings) {
   auto unpinned = LoadConfig(Write("ok4.yaml", text));
   ASSERT_TRUE(unpinned) << unpinned.error().message;
   EXPECT_FALSE(unpinned->environments.at("dev").pin_images);
+}
+
+TEST_F(ConfigTest, BuildsForTheMainContainerAndOthers) {
+  Write("Dockerfile", "FROM scratch\n");
+  Write("nginx.Dockerfile", "FROM scratch\n");
+  std::string text = kValid;
+  text.replace(text.find("    containerPort: 8080"), 23,
+               "    containerPort: 8080\n    build:\n      context: .\n      target: run\n      args: {A: \"1\"}\n"
+               "    containers:\n      nginx:\n        build: {context: ., dockerfile: nginx.Dockerfile, repository: x/y}");
+  auto cfg = LoadConfig(Write("build.yaml", text));
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->builder, "auto");
+  const auto& builds = cfg->services.at("web").builds;
+  ASSERT_EQ(builds.size(), 2u);
+  const std::string dir = testing::TempDir();
+  EXPECT_EQ(builds.at("web").dockerfile, std::filesystem::path(dir + "/Dockerfile").lexically_normal().string());
+  EXPECT_EQ(builds.at("web").target, "run");
+  EXPECT_EQ(builds.at("web").args.at("A"), "1");
+  EXPECT_EQ(builds.at("web").repository, "demo/web");
+  EXPECT_EQ(builds.at("nginx").dockerfile, std::filesystem::path(dir + "/nginx.Dockerfile").lexically_normal().string());
+  EXPECT_EQ(builds.at("nginx").repository, "x/y");
   auto plain = LoadConfig(Write("ok3.yaml", kValid));
   ASSERT_TRUE(plain);
   EXPECT_FALSE(plain->environments.at("dev").require_approval);

@@ -24,7 +24,7 @@ registry::CredentialSource EcrCredentials(aws::AwsClient& c) {
       // Without ECR (an engine without a registry, or no permission) images are read anonymously.
       auto r = c.Json(aws::kEcr, "GetAuthorizationToken", json::object());
       if (r && (*r).contains("authorizationData") && (*r)["authorizationData"].is_array() &&
-          !(*r)["authorizationData"].empty()) {
+          !(*r)["authorizationData"].empty() && (*r)["authorizationData"][0].is_object()) {
         const json& data = (*r)["authorizationData"][0];
         std::string endpoint = data.value("proxyEndpoint", "");
         if (size_t scheme = endpoint.find("://"); scheme != std::string::npos) endpoint = endpoint.substr(scheme + 3);

@@ -8,6 +8,7 @@
 
 #include "aws/task_definition.h"
 #include "base/strings.h"
+#include "deploy/build_images.h"
 #include "deploy/images.h"
 #include "deploy/lock.h"
 #include "deploy/migration.h"
@@ -282,12 +283,48 @@ void FailAndReturn(Run& run) {
 
 // Everything a release does while it holds the lock. Returns an error only while no service has
 // been changed; from the first change on, every end is a report.
-Result<void> ReleaseStages(Run& run, const config::Config& cfg) {
+// Template variables naming the environment's load balancer, as tasks reach other services by it:
+// its DNSName, and http://<DNSName>[:listenerPort].
+constexpr const char* kLoadBalancerDnsVar = "LOAD_BALANCER_DNS";
+constexpr const char* kLoadBalancerUrlVar = "LOAD_BALANCER_URL";
+
+// Expands every service's template. Until the load balancer exists its DNS name is a placeholder:
+// the first expansion serves the image stages, which read only images and platforms.
+Result<std::map<std::string, json>> LoadDefinitions(Run& run, const config::Config& cfg, const std::string& lb_dns) {
+  auto vars = run.options.vars;
+  if (!vars.count(kLoadBalancerDnsVar)) vars[kLoadBalancerDnsVar] = lb_dns;
+  if (!vars.count(kLoadBalancerUrlVar)) {
+    const int port = run.env.listener_port;
+    vars[kLoadBalancerUrlVar] = "http://" + lb_dns + (port == 80 ? "" : ":" + std::to_string(port));
+  }
   std::map<std::string, json> definitions;
   for (const auto& [name, se] : run.env.services) {
-    auto td = LoadTaskDefinition(cfg.services.at(name), se, run.options.vars);
+    auto td = LoadTaskDefinition(cfg.services.at(name), se, vars);
     if (!td) return tl::unexpected(td.error());
     definitions[name] = *td;
+  }
+  return definitions;
+}
+
+// The built and pinned images of `from`, container by container, in `to`.
+void KeepImages(const std::map<std::string, json>& from, std::map<std::string, json>& to) {
+  for (auto& [name, td] : to) {
+    for (auto& c : td["containerDefinitions"]) {
+      for (const auto& old : from.at(name)["containerDefinitions"]) {
+        if (old.value("name", "") == c.value("name", "") && old.contains("image")) c["image"] = old["image"];
+      }
+    }
+  }
+}
+
+Result<void> ReleaseStages(Run& run, const config::Config& cfg) {
+  auto loaded = LoadDefinitions(run, cfg, "load-balancer-not-yet-created.invalid");
+  if (!loaded) return tl::unexpected(loaded.error());
+  std::map<std::string, json> definitions = std::move(*loaded);
+  if (auto built = BuildImages(run, cfg, definitions); !built) {
+    if (!run.cancelled()) return built;
+    Abort(run, "while building images");
+    return {};
   }
   if (run.env.pin_images) {
     // Before anything is created or registered: a wrong platform or a missing image changes nothing.
@@ -298,6 +335,12 @@ Result<void> ReleaseStages(Run& run, const config::Config& cfg) {
   }
   auto infra = Provision(run.c, cfg, run.env, definitions);
   if (!infra) return tl::unexpected(infra.error());
+  if (auto final = LoadDefinitions(run, cfg, infra->load_balancer_dns); !final) {
+    return tl::unexpected(final.error());
+  } else {
+    KeepImages(definitions, *final);
+    definitions = std::move(*final);
+  }
   run.Progress("infrastructure ready: cluster " + run.env.cluster + ", load balancer " + run.env.load_balancer_name +
                " on port " + std::to_string(run.env.listener_port));
   if (run.cancelled()) {

@@ -150,8 +150,9 @@ class ReleasedEngineTest(unittest.TestCase):
 class Load:
     """Continuous GETs on the listener from several keep-alive clients and one reconnecting client."""
 
-    def __init__(self, port, keepalive_clients=4):
+    def __init__(self, port, keepalive_clients=4, path="/"):
         self.port = port
+        self.path = path
         self.stop_flag = threading.Event()
         self.lock = threading.Lock()
         self.codes = {}
@@ -174,7 +175,7 @@ class Load:
             try:
                 if conn is None:
                     conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-                conn.request("GET", "/")
+                conn.request("GET", self.path)
                 resp = conn.getresponse()
                 body = resp.read().decode()
                 self._record(resp.status, body)

@@ -1,0 +1,127 @@
+"""The shop example end to end on the container runtime: `slipway deploy` builds both images with
+the installed builder, pushes them to the engine's ECR, pins them by digest, migrates the backend
+and rolls both services out together; a v2 goes out under load with no failed request; a frontend
+without BACKEND_URL brings both services back to known-good.
+
+Needs rootful podman and buildah (scripts/install-deps.sh); fails, never skips, without them."""
+import json
+import os
+import re
+import shutil
+import unittest
+
+from harness import BIN, Engine, Load
+from container_test import get, run, stop_engine
+
+SHOP = os.path.join(os.path.dirname(__file__), "../../examples/shop")
+CLUSTER = "shop-dev"
+SERVICES = ("shop-dev-frontend", "shop-dev-backend")
+DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+
+class ShopTest(unittest.TestCase):
+    repositories = set()  # registry/repository of every image slipway built here
+
+    @classmethod
+    def setUpClass(cls):
+        cls.engine = Engine()
+        cls.engine.env["SLIPWAY_RUNTIME"] = "podman"
+        for name in os.listdir(SHOP):
+            shutil.copy(os.path.join(SHOP, name), cls.engine.dir)
+        cls.config = os.path.join(cls.engine.dir, "shop.yaml")
+        with open(os.path.join(SHOP, "slipway.yaml")) as f:
+            text = f.read()
+        text = text.replace("../../build/bin", os.path.abspath(BIN))
+        text = text.replace("listenerPort: 8080", "listenerPort: %d" % cls.engine.listener_port)
+        text = text.replace("listenerPort: 8090", "listenerPort: %d" % cls.engine.prod_port)
+        with open(cls.config, "w") as f:
+            f.write(text)
+        try:
+            cls.engine.start()
+            with open(os.path.join(cls.engine.data_dir, "engine.json")) as f:
+                assert json.load(f)["runtime"] == "podman", "the engine did not choose podman"
+        except BaseException:
+            stop_engine(cls.engine)
+            raise
+        cls.ecs = cls.engine.client("ecs")
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_engine(cls.engine)
+        # The images slipway built stay in the host's image store: remove them.
+        out = run("podman", "images", "--format", "{{.Repository}} {{.ID}}", check=False)
+        ids = {line.split()[1] for line in out.stdout.splitlines() if line.split()[:1] and line.split()[0] in cls.repositories}
+        if ids:
+            run("podman", "rmi", "-f", *sorted(ids), check=False)
+
+    def deploy(self, version, config=None, **env):
+        return self.engine.slipway("deploy", "dev", "--config", config or self.config,
+                                   env=dict(APP_VERSION=version, **env), timeout=900)
+
+    def running_images(self):
+        services = self.ecs.describe_services(cluster=CLUSTER, services=list(SERVICES))["services"]
+        images = {}
+        for s in services:
+            td = self.ecs.describe_task_definition(taskDefinition=s["taskDefinition"])["taskDefinition"]
+            images[s["serviceName"]] = (s["taskDefinition"], td["containerDefinitions"][0]["image"])
+        return images
+
+    def test_1_one_deploy_builds_pushes_pins_and_releases_both_services(self):
+        out = self.deploy("v1")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertIn("building 2 image(s) with", out.stdout)
+        self.assertIn("  frontend/frontend | ", out.stdout)  # the builder's own output, prefixed
+        self.assertIn("applying 0002_add_price ... ok", out.stdout)  # the backend's migration ran
+        status, body = get(self.engine.listener_port, "/")
+        self.assertEqual(status, 200, body)
+        self.assertTrue(body.startswith("shop frontend v1\nbackend: {\"service\":\"backend\",\"version\":\"v1\""), body)
+        self.assertEqual(get(self.engine.listener_port, "/api/stats")[0], 200)
+        repo_uri = {}
+        for service, (_, image) in self.running_images().items():
+            self.assertRegex(image, DIGEST)
+            repo_uri[service] = image.split("@")[0]
+            ShopTest.repositories.add(repo_uri[service])
+        registry = self.engine.aws("ecr", "describe-repositories")["repositories"][0]["repositoryUri"].split("/")[0]
+        ecr = self.engine.aws("ecr", "describe-images", "--repository-name", "shop/backend")["imageDetails"]
+        tags = {t for d in ecr for t in d.get("imageTags", [])}
+        self.assertIn("v1", tags)
+        self.assertTrue(any(t.startswith("r") for t in tags if t != "v1"), tags)  # the release id
+        self.assertEqual(repo_uri["shop-dev-backend"], registry + "/shop/backend")
+        self.assertEqual(repo_uri["shop-dev-frontend"], registry + "/shop/frontend")
+        history = self.engine.slipway("history", "dev", "--config", self.config)
+        for _, image in self.running_images().values():
+            self.assertIn(image.split("@")[1], history.stdout)
+
+    def test_2_a_v2_release_under_load_on_both_paths_fails_no_request(self):
+        with Load(self.engine.listener_port, path="/") as front, \
+                Load(self.engine.listener_port, path="/api/stats") as api:
+            out = self.deploy("v2")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        for load in (front, api):
+            self.assertGreater(load.total, 50)
+            self.assertEqual(load.failed(), 0, "%s: codes %s errors %s" % (load.path, load.codes, load.errors[:5]))
+        self.assertTrue(get(self.engine.listener_port, "/")[1].startswith("shop frontend v2\n"))
+
+    def test_3_a_frontend_without_backend_url_brings_both_services_back(self):
+        before = self.running_images()
+        with open(os.path.join(self.engine.dir, "frontend.taskdef.json")) as f:
+            td = json.load(f)
+        env = td["containerDefinitions"][0]["environment"]
+        td["containerDefinitions"][0]["environment"] = [e for e in env if e["name"] != "BACKEND_URL"]
+        with open(os.path.join(self.engine.dir, "frontend-broken.taskdef.json"), "w") as f:
+            json.dump(td, f)
+        with open(self.config) as f:
+            text = f.read().replace("taskDefinition: frontend.taskdef.json", "taskDefinition: frontend-broken.taskdef.json")
+        broken = os.path.join(self.engine.dir, "broken.yaml")
+        with open(broken, "w") as f:
+            f.write(text)
+        out = self.deploy("v3", config=broken)
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        self.assertIn("the app needs environment variable BACKEND_URL", out.stdout + out.stderr)
+        # All or nothing: the backend, whose own rollout went well, is back on known-good too.
+        self.assertEqual(self.running_images(), before)
+        self.assertTrue(get(self.engine.listener_port, "/")[1].startswith("shop frontend v2\n"))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
