@@ -122,6 +122,8 @@ void PrintReport(const deploy::ReleaseReport& r, const EnvFlags& f, bool json_ou
     if (!r.unreachable.empty()) j["unreachable"] = r.unreachable;
     if (!r.warnings.empty()) j["warnings"] = r.warnings;
     if (!r.migration_log.empty()) j["migrationLog"] = r.migration_log;
+    j["stages"] = nlohmann::json::array();
+    for (const auto& [stage, seconds] : r.stages) j["stages"].push_back({{"stage", stage}, {"seconds", seconds}});
     for (const auto& s : r.services) {
       nlohmann::json sj{{"service", s.service_name}, {"taskDefinition", s.task_definition_arn},
                         {"deployment", s.deployment_id}, {"runningCount", s.running_count},
@@ -149,7 +151,13 @@ void PrintReport(const deploy::ReleaseReport& r, const EnvFlags& f, bool json_ou
   }
   for (const auto& w : r.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   if (r.outcome == deploy::Outcome::kReleased) {
-    std::printf("%s %s in %.1f s\n", verb.c_str(), env.c_str(), r.seconds);
+    std::string stages;
+    for (const auto& [stage, seconds] : r.stages) {
+      char part[64];
+      std::snprintf(part, sizeof part, "%s%s %.1f s", stages.empty() ? "" : ", ", stage.c_str(), seconds);
+      stages += part;
+    }
+    std::printf("%s %s in %.1f s%s\n", verb.c_str(), env.c_str(), r.seconds, stages.empty() ? "" : (": " + stages).c_str());
     return;
   }
   std::string out = "\n" + std::string(verb == "released" ? "release" : "rollback") + " failed: " + r.failure + "\n";

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -29,7 +30,8 @@ struct Job {
   config::BuildSpec spec;
   std::string platform;
   std::string repository_uri;
-  std::string digest;  // once pushed
+  std::vector<std::string> tags;  // registry/repository:tag, the release id's first
+  std::string digest;             // once pushed
   std::string error;
 };
 
@@ -121,7 +123,7 @@ Result<void> BuildImages(Run& run, const config::Config& cfg, std::map<std::stri
       const json platform = td.value("runtimePlatform", json::object());
       auto need = registry::PlatformForTask(platform.value("operatingSystemFamily", ""), platform.value("cpuArchitecture", ""));
       if (!need) return Fail("services." + name + ": " + need.error().message);
-      jobs.push_back({name, container, build, need->ToString(), "", "", ""});
+      jobs.push_back({name, container, build, need->ToString(), "", {}, "", ""});
     }
   }
   if (jobs.empty()) return {};
@@ -151,31 +153,31 @@ Result<void> BuildImages(Run& run, const config::Config& cfg, std::map<std::stri
     std::lock_guard lock(mu);
     run.Progress(line);
   };
-  auto work = [&](Job& job) {
+  const std::string app_version = run.options.vars.count("APP_VERSION") ? run.options.vars.at("APP_VERSION") : "";
+  auto build_one = [&](Job& job) {
     const std::string who = job.service + "/" + job.container;
-    const std::string prefix = "  " + who + " | ";
-    const std::string app_version = run.options.vars.count("APP_VERSION") ? run.options.vars.at("APP_VERSION") : "";
-    std::vector<std::string> tags;
     for (const auto& t : HumanTags(run.report.release_id, app_version, GitCommit(job.spec.context))) {
-      tags.push_back(job.repository_uri + ":" + t);
+      job.tags.push_back(job.repository_uri + ":" + t);
     }
-    const std::string log = auth->path() + "/" + job.service + "-" + job.container;
-    build::BuildRequest request{job.spec.context, job.spec.dockerfile, job.spec.target, job.spec.args, job.platform, tags};
-    auto built = build::RunStreamed(build::BuildArgv(*tool, request), {}, log + ".build.log",
-                                    [&](const std::string& l) { say(prefix + l); }, run.options.cancel);
+    build::BuildRequest request{job.spec.context, job.spec.dockerfile, job.spec.target, job.spec.args, job.platform, job.tags};
+    auto built = build::RunStreamed(build::BuildArgv(*tool, request), {}, auth->path() + "/" + job.service + "-" + job.container + ".build.log",
+                                    [&](const std::string& l) { say("  " + who + " | " + l); }, run.options.cancel);
     if (!built || built->status.code != 0) {
       job.error = "building " + who + " failed" +
                   (built ? (built->cancelled ? " (interrupted)" : " (" + std::string(build::ToolName(*tool)) + " exited " +
                                                                      std::to_string(built->status.code) + "); its last lines:" +
                                                                      LastLines(*built))
                          : ": " + built.error().message);
-      return;
     }
-    const auto ref = registry::ParseImageReference(tags.front());
-    for (const auto& tag : tags) {
-      build::PushRequest push{tag, auth->path(), log + ".digest", ref && ref->Loopback()};
-      auto pushed = build::RunStreamed(build::PushArgv(*tool, push), build::PushEnv(*tool, push), log + ".push.log",
-                                       [&](const std::string& l) { say(prefix + l); }, run.options.cancel);
+  };
+  auto push_one = [&](Job& job) {
+    const std::string who = job.service + "/" + job.container;
+    const auto ref = registry::ParseImageReference(job.tags.front());
+    for (const auto& tag : job.tags) {
+      build::PushRequest push{tag, auth->path(), auth->path() + "/" + job.service + "-" + job.container + ".digest", ref && ref->Loopback()};
+      auto pushed = build::RunStreamed(build::PushArgv(*tool, push), build::PushEnv(*tool, push),
+                                       auth->path() + "/" + job.service + "-" + job.container + ".push.log",
+                                       [&](const std::string& l) { say("  " + who + " | " + l); }, run.options.cancel);
       if (!pushed || pushed->status.code != 0) {
         job.error = "pushing " + tag + " failed" +
                     (pushed ? (pushed->cancelled ? " (interrupted)" : "; its last lines:" + LastLines(*pushed))
@@ -190,21 +192,33 @@ Result<void> BuildImages(Run& run, const config::Config& cfg, std::map<std::stri
         job.digest = std::string(Trim(digest));
       }
     }
-    if (!registry::IsSha256Digest(job.digest)) job.error = "pushing " + tags.front() + " reported no sha256 digest";
+    if (!registry::IsSha256Digest(job.digest)) job.error = "pushing " + job.tags.front() + " reported no sha256 digest";
   };
-  // At most one build per core: builders are CPU-bound. Each worker takes the next job.
+  // At most one build per core: builders are CPU-bound. Every image is built before any is
+  // pushed, so that a failed build pushes nothing.
   const size_t width = std::max<size_t>(1, std::min<size_t>(jobs.size(), std::thread::hardware_concurrency()));
-  std::atomic<size_t> next{0};
-  std::vector<std::thread> workers;
-  for (size_t i = 0; i < width; ++i) {
-    workers.emplace_back([&] {
-      for (size_t j; (j = next.fetch_add(1)) < jobs.size();) work(jobs[j]);
-    });
-  }
-  for (auto& w : workers) w.join();
-  for (const auto& job : jobs) {
-    if (!job.error.empty()) return Fail(job.error);
-  }
+  auto in_parallel = [&](const std::function<void(Job&)>& step) {
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> workers;
+    for (size_t i = 0; i < width; ++i) {
+      workers.emplace_back([&] {
+        for (size_t j; (j = next.fetch_add(1)) < jobs.size();) {
+          if (jobs[j].error.empty()) step(jobs[j]);
+        }
+      });
+    }
+    for (auto& w : workers) w.join();
+    for (const auto& job : jobs) {
+      if (!job.error.empty()) return Result<void>(Fail(job.error));
+    }
+    return Result<void>();
+  };
+  SteadyTime since = run.clock.Now();
+  if (auto built = in_parallel(build_one); !built) return built;
+  run.Timed("build", since);
+  since = run.clock.Now();
+  if (auto pushed = in_parallel(push_one); !pushed) return pushed;
+  run.Timed("push", since);
   for (const auto& job : jobs) {
     for (auto& d : definitions.at(job.service)["containerDefinitions"]) {
       if (d.value("name", "") == job.container) d["image"] = job.repository_uri + "@" + job.digest;

@@ -328,13 +328,17 @@ Result<void> ReleaseStages(Run& run, const config::Config& cfg) {
   }
   if (run.env.pin_images) {
     // Before anything is created or registered: a wrong platform or a missing image changes nothing.
+    const SteadyTime since = run.clock.Now();
     registry::RegistryClient images(run.http, EcrCredentials(run.c));
     if (auto pinned = PinImages(images, definitions, [&](const std::string& line) { run.Progress(line); }); !pinned) {
       return pinned;
     }
+    run.Timed("images", since);
   }
+  SteadyTime since = run.clock.Now();
   auto infra = Provision(run.c, cfg, run.env, definitions);
   if (!infra) return tl::unexpected(infra.error());
+  run.Timed("provision", since);
   if (auto final = LoadDefinitions(run, cfg, infra->load_balancer_dns); !final) {
     return tl::unexpected(final.error());
   } else {
@@ -347,21 +351,29 @@ Result<void> ReleaseStages(Run& run, const config::Config& cfg) {
     Abort(run, "before anything was registered");
     return {};
   }
+  since = run.clock.Now();
   if (auto r = Register(run, cfg, definitions); !r) return r;
+  run.Timed("register", since);
   if (run.cancelled()) {
     Abort(run, "before the migrations");
     return {};
   }
+  since = run.clock.Now();
   if (auto r = Migrate(run, cfg, definitions); !r || run.report.outcome != Outcome::kReleased) return r;
+  run.Timed("migrate", since);
   if (run.cancelled()) {
     Abort(run, "before any rollout started");
     return {};
   }
+  since = run.clock.Now();
   if (auto r = StartRollouts(run, cfg, *infra); !r || run.report.outcome != Outcome::kReleased) return r;
   WatchRollouts(run);
+  run.Timed("rollout", since);
   if (run.report.outcome != Outcome::kReleased) return {};
   if (run.report.failure.empty()) {
+    since = run.clock.Now();
     run.report.failure = Verify(run);
+    run.Timed("verify", since);
     if (!run.report.failure.empty() && run.cancelled()) {
       Interrupt(run, "while verifying");
       return {};

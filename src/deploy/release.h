@@ -67,6 +67,9 @@ struct ReleaseReport {
   /// What the user should know that does not change the outcome, e.g. a lock left behind.
   std::vector<std::string> warnings;
   double seconds = 0;
+  /// Wall time of each stage that ran, in order: build, push, images (resolve and check),
+  /// provision, register, migrate, rollout, verify.
+  std::vector<std::pair<std::string, double>> stages;
 };
 
 /// Runs one release of `env`. An error means no service was changed (the message says so);

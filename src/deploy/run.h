@@ -28,6 +28,10 @@ struct Run {
   void Progress(const std::string& line) const { options.progress(line); }
   /// True once any service may have been changed by this run.
   bool AnyServiceTouched() const;
+  /// Adds the time since `since` to the report as stage `name`.
+  void Timed(const std::string& name, SteadyTime since) {
+    report.stages.emplace_back(name, std::chrono::duration<double>(clock.Now() - since).count());
+  }
 };
 
 /// A fresh release id, "r<yyyymmddhhmmss>-<hex>".

@@ -66,6 +66,22 @@ class ShopTest(unittest.TestCase):
             images[s["serviceName"]] = (s["taskDefinition"], td["containerDefinitions"][0]["image"])
         return images
 
+    def test_0_a_failed_build_stops_the_release_before_anything_changes(self):
+        with open(os.path.join(self.engine.dir, "broken.Dockerfile"), "w") as f:
+            f.write("FROM scratch\nCOPY no-such-file /app\n")
+        with open(self.config) as f:
+            text = f.read().replace("dockerfile: backend.Dockerfile", "dockerfile: broken.Dockerfile")
+        broken = os.path.join(self.engine.dir, "broken-build.yaml")
+        with open(broken, "w") as f:
+            f.write(text)
+        out = self.deploy("v0", config=broken)
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        self.assertIn("building backend/backend failed", out.stderr)
+        self.assertIn("no-such-file", out.stderr)  # the builder's own last lines
+        self.assertIn("no service was changed", out.stderr)
+        self.assertEqual(self.ecs.list_task_definitions()["taskDefinitionArns"], [])
+        self.assertEqual(self.ecs.describe_clusters(clusters=[CLUSTER])["clusters"], [])
+
     def test_1_one_deploy_builds_pushes_pins_and_releases_both_services(self):
         out = self.deploy("v1")
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
