@@ -41,6 +41,14 @@ void ChildProcess::KillAndReap() {
 
 Result<ChildProcess> ChildProcess::Spawn(const SpawnOptions& options) {
   if (options.argv.empty()) return Fail("spawn: empty command");
+  if (!options.output_path.empty()) {
+    // posix_spawn reports any failed file action as the program's; name this one for what it is.
+    const size_t slash = options.output_path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : options.output_path.substr(0, slash + 1);
+    if (::access(dir.c_str(), W_OK) != 0) {
+      return Fail("spawn " + options.argv[0] + ": cannot write its output under " + dir + ": " + std::strerror(errno));
+    }
+  }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawnattr_t attr;

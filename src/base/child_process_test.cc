@@ -42,6 +42,12 @@ TEST(ChildProcess, SpawnOfMissingProgramIsAnError) {
   }
 }
 
+TEST(ChildProcess, AnOutputFileInAMissingDirectoryIsNamedAsSuch) {
+  auto child = ChildProcess::Spawn({.argv = {"/bin/true"}, .output_path = "/nonexistent-dir/out.log"});
+  ASSERT_FALSE(child);
+  EXPECT_EQ(child.error().message, "spawn /bin/true: cannot write its output under /nonexistent-dir/: No such file or directory");
+}
+
 TEST(RunCommand, ReturnsCombinedOutput) {
   auto r = RunCommand({"/bin/sh", "-c", "echo out; echo err >&2"});
   ASSERT_TRUE(r);
