@@ -17,21 +17,6 @@ constexpr long kTimeoutMs = 30'000;
 
 std::string BasicAuth(const Credentials& c) { return "Basic " + Base64Encode(c.user + ":" + c.password); }
 
-// Percent-encodes a query value.
-std::string QueryEscape(const std::string& s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 }  // namespace
 
 std::string ChallengeParam(const std::string& challenge, const std::string& key) {
@@ -58,9 +43,9 @@ Result<std::string> RegistryClient::BearerToken(const ImageReference& image, con
     return Fail("its Bearer challenge names no usable realm");
   }
   std::string url = realm + (realm.find('?') == std::string::npos ? "?" : "&") +
-                    "scope=" + QueryEscape("repository:" + image.repository + ":pull");
+                    "scope=" + UriEncode("repository:" + image.repository + ":pull");
   if (const std::string service = ChallengeParam(challenge, "service"); !service.empty()) {
-    url += "&service=" + QueryEscape(service);
+    url += "&service=" + UriEncode(service);
   }
   aws::HttpRequest req{"GET", url, {}, "", kTimeoutMs, kMaxTokenBytes, true};
   if (auto creds = credentials_(image.registry)) req.headers.emplace_back("Authorization", BasicAuth(*creds));

@@ -54,6 +54,16 @@ class ShopTest(unittest.TestCase):
         if ids:
             run("podman", "rmi", "-f", *sorted(ids), check=False)
 
+    def variant(self, name, old, new):
+        """A copy of the shop's config with `old` replaced by `new`."""
+        with open(self.config) as f:
+            text = f.read()
+        assert old in text, old
+        path = os.path.join(self.engine.dir, name)
+        with open(path, "w") as f:
+            f.write(text.replace(old, new))
+        return path
+
     def deploy(self, version, config=None, **env):
         return self.engine.slipway("deploy", "dev", "--config", config or self.config,
                                    env=dict(APP_VERSION=version, **env), timeout=900)
@@ -69,11 +79,7 @@ class ShopTest(unittest.TestCase):
     def test_0_a_failed_build_stops_the_release_before_anything_changes(self):
         with open(os.path.join(self.engine.dir, "broken.Dockerfile"), "w") as f:
             f.write("FROM scratch\nCOPY no-such-file /app\n")
-        with open(self.config) as f:
-            text = f.read().replace("dockerfile: backend.Dockerfile", "dockerfile: broken.Dockerfile")
-        broken = os.path.join(self.engine.dir, "broken-build.yaml")
-        with open(broken, "w") as f:
-            f.write(text)
+        broken = self.variant("broken-build.yaml", "dockerfile: backend.Dockerfile", "dockerfile: broken.Dockerfile")
         out = self.deploy("v0", config=broken)
         self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
         self.assertIn("building backend/backend failed", out.stderr)
@@ -126,11 +132,8 @@ class ShopTest(unittest.TestCase):
         td["containerDefinitions"][0]["environment"] = [e for e in env if e["name"] != "BACKEND_URL"]
         with open(os.path.join(self.engine.dir, "frontend-broken.taskdef.json"), "w") as f:
             json.dump(td, f)
-        with open(self.config) as f:
-            text = f.read().replace("taskDefinition: frontend.taskdef.json", "taskDefinition: frontend-broken.taskdef.json")
-        broken = os.path.join(self.engine.dir, "broken.yaml")
-        with open(broken, "w") as f:
-            f.write(text)
+        broken = self.variant("broken.yaml", "taskDefinition: frontend.taskdef.json",
+                              "taskDefinition: frontend-broken.taskdef.json")
         out = self.deploy("v3", config=broken)
         self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
         self.assertIn("the app needs environment variable BACKEND_URL", out.stdout + out.stderr)

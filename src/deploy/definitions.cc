@@ -1,0 +1,61 @@
+// The release's first stage: task definition templates expanded into the definitions it registers.
+#include "deploy/stages.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace slipway::deploy {
+
+using nlohmann::json;
+
+namespace {
+// Template variables naming the environment's load balancer, as tasks reach other services by it:
+// its DNSName, and http://<DNSName>[:listenerPort].
+constexpr const char* kLoadBalancerDnsVar = "LOAD_BALANCER_DNS";
+constexpr const char* kLoadBalancerUrlVar = "LOAD_BALANCER_URL";
+
+}  // namespace
+
+Result<json> LoadTaskDefinition(const config::ServiceSpec& svc, const config::ServiceEnv& se,
+                                const std::map<std::string, std::string>& vars) {
+  std::ifstream in(svc.task_definition_path);
+  if (!in) return Fail(svc.task_definition_path + ": cannot read file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto text = config::ExpandTemplate(ss.str(), svc.task_definition_path, vars);
+  if (!text) return tl::unexpected(text.error());
+  json td = json::parse(*text, nullptr, false);
+  if (td.is_discarded() || !td.is_object()) {
+    return Fail(svc.task_definition_path + ": not a JSON object after expanding variables");
+  }
+  if (!td.contains("family")) td["family"] = se.service_name;
+  return td;
+}
+
+Result<std::map<std::string, json>> LoadDefinitions(Run& run, const config::Config& cfg, const std::string& lb_dns) {
+  auto vars = run.options.vars;
+  if (!vars.count(kLoadBalancerDnsVar)) vars[kLoadBalancerDnsVar] = lb_dns;
+  if (!vars.count(kLoadBalancerUrlVar)) {
+    const int port = run.env.listener_port;
+    vars[kLoadBalancerUrlVar] = "http://" + lb_dns + (port == 80 ? "" : ":" + std::to_string(port));
+  }
+  std::map<std::string, json> definitions;
+  for (const auto& [name, se] : run.env.services) {
+    auto td = LoadTaskDefinition(cfg.services.at(name), se, vars);
+    if (!td) return tl::unexpected(td.error());
+    definitions[name] = *td;
+  }
+  return definitions;
+}
+
+void KeepImages(const std::map<std::string, json>& from, std::map<std::string, json>& to) {
+  for (auto& [name, td] : to) {
+    for (auto& c : td["containerDefinitions"]) {
+      for (const auto& old : from.at(name)["containerDefinitions"]) {
+        if (old.value("name", "") == c.value("name", "") && old.contains("image")) c["image"] = old["image"];
+      }
+    }
+  }
+}
+
+}  // namespace slipway::deploy

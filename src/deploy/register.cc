@@ -1,0 +1,49 @@
+// The register stage: a task definition revision per service, tagged with the release record.
+#include "deploy/stages.h"
+
+#include "deploy/records.h"
+
+namespace slipway::deploy {
+
+using nlohmann::json;
+
+namespace {
+
+Result<std::string> RegisterTaskDefinition(aws::AwsClient& c, const config::ServiceSpec& svc, json td,
+                                           const std::map<std::string, std::string>& record) {
+  td["tags"] = json::array({{{"key", "slipway:service"}, {"value", TagValue(svc.name)}}});
+  for (const auto& [k, v] : record) td["tags"].push_back({{"key", k}, {"value", TagValue(v)}});
+  auto r = c.Json(aws::kEcs, "RegisterTaskDefinition", td);
+  if (!r) return tl::unexpected(r.error());
+  return (*r)["taskDefinition"]["taskDefinitionArn"].get<std::string>();
+}
+
+}  // namespace
+
+Result<void> Register(Run& run, const config::Config& cfg, std::map<std::string, json>& definitions) {
+  const config::Environment& env = run.env;
+  const std::map<std::string, std::string> record{{"slipway:release", run.report.release_id},
+                                                  {"slipway:environment", env.name},
+                                                  {"slipway:by", run.options.actor},
+                                                  {"slipway:started", IsoNow()},
+                                                  {"slipway:result", kResultInProgress}};
+  for (const auto& [name, se] : env.services) {
+    auto tags = record;
+    tags["slipway:target"] = ReleaseTarget(env.cluster, se.service_name);
+    auto td = RegisterTaskDefinition(run.c, cfg.services.at(name), definitions[name], tags);
+    if (!td) return tl::unexpected(td.error());
+    // Recorded at once, so that whatever happens next is recorded on it too.
+    run.report.services.push_back({se.service_name, *td, "", 0, "", "", {}, "", "", ""});
+    auto known_good = FindKnownGood(run.c, definitions[name]["family"].get<std::string>(),
+                                    ReleaseTarget(env.cluster, se.service_name), *td);
+    if (!known_good) return tl::unexpected(known_good.error());
+    ServiceResult& sr = run.report.services.back();
+    if (*known_good) sr.known_good_arn = (*known_good)->arn;
+    run.Progress("registered " + FamilyRevision(*td) +
+                 (sr.known_good_arn.empty() ? " (no known-good revision yet)"
+                                            : " (known-good: " + FamilyRevision(sr.known_good_arn) + ")"));
+  }
+  return {};
+}
+
+}  // namespace slipway::deploy

@@ -1,0 +1,99 @@
+// The rollout stage: every service updated (or created) at once, then each watched to its end.
+#include "deploy/stages.h"
+
+#include "deploy/records.h"
+#include "deploy/rollout.h"
+
+namespace slipway::deploy {
+
+using nlohmann::json;
+
+namespace {
+
+json DeploymentConfiguration(const config::ServiceEnv& se) {
+  return {{"maximumPercent", se.maximum_percent}, {"minimumHealthyPercent", se.minimum_healthy_percent},
+          {"deploymentCircuitBreaker", {{"enable", se.circuit_breaker}, {"rollback", se.circuit_breaker}}}};
+}
+
+// Creates or updates the service; returns the id of the deployment that carries `td_arn`.
+Result<std::string> RollOut(aws::AwsClient& c, const config::Environment& env, const config::ServiceSpec& svc,
+                            const config::ServiceEnv& se, const std::string& td_arn, const std::string& tg_arn) {
+  auto d = DescribeService(c, env.cluster, se.service_name);
+  if (!d) return tl::unexpected(d.error());
+  bool exists = !d->is_null() && d->value("status", "") == "ACTIVE";
+  json req{{"cluster", env.cluster}, {"taskDefinition", td_arn}, {"desiredCount", se.desired_count},
+           {"deploymentConfiguration", DeploymentConfiguration(se)},
+           {"healthCheckGracePeriodSeconds", se.health_check_grace_period_seconds}};
+  if (json network = NetworkConfiguration(env); !network.is_null()) req["networkConfiguration"] = network;
+  Result<json> r = Fail("");
+  if (exists) {
+    req["service"] = se.service_name;
+    req["forceNewDeployment"] = true;
+    r = c.Json(aws::kEcs, "UpdateService", req);
+  } else {
+    req["serviceName"] = se.service_name;
+    req["launchType"] = "FARGATE";
+    req["loadBalancers"] = json::array({{{"targetGroupArn", tg_arn}, {"containerName", svc.container},
+                                         {"containerPort", svc.container_port}}});
+    r = c.Json(aws::kEcs, "CreateService", req);
+  }
+  if (!r) return tl::unexpected(aws::IsUnreachable(r.error()) ? r.error() : Wrap(se.service_name, r.error()));
+  return (*r)["service"]["deployments"][0]["id"].get<std::string>();
+}
+
+}  // namespace
+
+Result<void> StartRollouts(Run& run, const config::Config& cfg, const Infrastructure& infra) {
+  size_t index = 0;
+  for (const auto& [name, se] : run.env.services) {
+    ServiceResult& sr = run.report.services[index++];
+    if (run.cancelled()) {
+      Interrupt(run, "while starting the rollouts; " + se.service_name + " and those after it were not updated");
+      return {};
+    }
+    const std::string revision = FamilyRevision(sr.task_definition_arn);
+    sr.in_flight = "the update to " + revision + " was sent without a reply";
+    auto dep = RollOut(run.c, run.env, cfg.services.at(name), se, sr.task_definition_arn,
+                       infra.target_group_by_service.at(name));
+    if (!dep) {
+      if (dep.error().code != aws::kOutcomeUnknown) sr.in_flight.clear();  // it never took effect
+      if (!aws::IsUnreachable(dep.error())) {
+        run.report.failure = dep.error().message;
+        return {};
+      }
+      if (!run.AnyServiceTouched()) return tl::unexpected(dep.error());
+      EndUnknown(run, dep.error());
+      return {};
+    }
+    sr.deployment_id = *dep;
+    sr.in_flight = "rolling out " + revision + " (deployment " + *dep + ")";
+    run.Progress("rolling out " + se.service_name + " (deployment " + *dep + ")");
+  }
+  return {};
+}
+
+// Watches every started rollout to its end. Sets report.failure on the first that fails.
+void WatchRollouts(Run& run) {
+  const Millis timeout{static_cast<long>(run.env.timeout_seconds) * 1000};
+  for (auto& s : run.report.services) {
+    if (s.deployment_id.empty() || !run.report.failure.empty()) continue;
+    auto v = WatchRollout(run.c, run.clock, run.env.cluster, s.service_name, s.deployment_id, timeout,
+                          [&](const std::string& event) { run.Progress(event); }, run.options.cancel);
+    if (!v) {
+      if (aws::IsUnreachable(v.error())) return EndUnknown(run, v.error());
+      s.failure = v.error().message;
+      run.report.failure = s.service_name + ": " + v.error().message;
+      continue;
+    }
+    if (v->status == RolloutStatus::kInProgress) return Interrupt(run, "while watching the rollout");
+    if (v->status == RolloutStatus::kFailed) {
+      s.failure = v->reason;
+      run.report.failure = s.service_name + ": " + v->reason;
+      continue;
+    }
+    s.in_flight = "on " + FamilyRevision(s.task_definition_arn) + " (deployment " + s.deployment_id +
+                  " completed), not verified";
+  }
+}
+
+}  // namespace slipway::deploy
