@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes="${1:-10}"
 seconds="$(awk -v m="$minutes" 'BEGIN { s = int(m * 60); print (s < 1 ? 1 : s) }')"
-targets=(${SLIPWAY_FUZZ_TARGETS:-fuzz_sigv4 fuzz_query fuzz_api fuzz_config fuzz_xml})
+targets=(${SLIPWAY_FUZZ_TARGETS:-fuzz_sigv4 fuzz_query fuzz_api fuzz_config fuzz_xml fuzz_registry})
 parallel="${SLIPWAY_FUZZ_PARALLEL:-2}"
 
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR=1
