@@ -43,17 +43,11 @@ bool OnPath(const std::string& program) {
   return false;
 }
 
-bool ValidTag(const std::string& t) {
-  return !t.empty() && t.size() <= 128 && (std::isalnum(static_cast<unsigned char>(t[0])) || t[0] == '_') &&
-         std::all_of(t.begin(), t.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-'; });
-}
-
 std::string GitCommit(const std::string& dir) {
   auto out = RunCommand({"git", "-C", dir, "rev-parse", "--short=12", "HEAD"});
   if (!out || out->status.code != 0) return "";
   std::string commit(Trim(out->output));
-  return ValidTag(commit) ? commit : "";
+  return registry::IsValidTag(commit) ? commit : "";
 }
 
 // The repository's URI, creating the repository when it is missing.
@@ -104,7 +98,7 @@ std::string LastLines(const build::StreamedRun& run) {
 std::vector<std::string> HumanTags(const std::string& release_id, const std::string& app_version,
                                    const std::string& git_commit) {
   std::vector<std::string> tags{release_id};
-  if (ValidTag(app_version) && app_version != release_id) tags.push_back(app_version);
+  if (registry::IsValidTag(app_version) && app_version != release_id) tags.push_back(app_version);
   else if (!git_commit.empty()) tags.push_back(git_commit);
   return tags;
 }
@@ -129,18 +123,9 @@ Result<void> BuildImages(Run& run, const config::Config& cfg, std::map<std::stri
   if (jobs.empty()) return {};
   auto tool = build::ChooseTool(cfg.builder, OnPath);
   if (!tool) return tl::unexpected(tool.error());
-  auto token = run.c.Json(aws::kEcr, "GetAuthorizationToken", json::object());
-  if (!token) return Fail("building images needs the environment's ECR: " + token.error().message, token.error().code);
-  const json list = token->value("authorizationData", json::array());
-  if (!list.is_array() || list.empty() || !list[0].is_object()) {
-    return Fail("ecr GetAuthorizationToken: the reply has no authorizationData");
-  }
-  const json& data = list[0];
-  std::string registry = data.value("proxyEndpoint", "");
-  if (size_t scheme = registry.find("://"); scheme != std::string::npos) registry = registry.substr(scheme + 3);
-  auto decoded = Base64Decode(data.value("authorizationToken", ""));
-  if (!decoded || decoded->find(':') == std::string::npos) return Fail("ecr GetAuthorizationToken: the token is not user:password");
-  auto auth = AuthDir::Create(registry, decoded->substr(0, decoded->find(':')), decoded->substr(decoded->find(':') + 1));
+  const auto& login = run.Ecr();
+  if (!login) return Fail("building images needs the environment's ECR: " + login.error().message, login.error().code);
+  auto auth = AuthDir::Create(login->registry, login->credentials.user, login->credentials.password);
   if (!auth) return tl::unexpected(auth.error());
   for (auto& job : jobs) {
     auto uri = EnsureRepository(run.c, job.spec.repository);

@@ -7,15 +7,10 @@
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 
-#include "aws/aws_client.h"
 #include "base/result.h"
 #include "registry/client.h"
 
 namespace slipway::deploy {
-
-/// Registry credentials from ECR's GetAuthorizationToken, asked once, for the registry its
-/// proxyEndpoint names (ECR on AWS, or the engine's); other registries are read anonymously.
-registry::CredentialSource EcrCredentials(aws::AwsClient& c);
 
 /// Resolves each container image of `definitions` (by service) to the digest its tag names now,
 /// refuses one without a variant for the task definition's runtimePlatform (error code

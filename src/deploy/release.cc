@@ -32,7 +32,9 @@ Result<void> ReleaseStages(Run& run, const config::Config& cfg) {
   if (run.env.pin_images) {
     // Before anything is created or registered: a wrong platform or a missing image changes nothing.
     const SteadyTime since = run.clock.Now();
-    registry::RegistryClient images(run.http, EcrCredentials(run.c));
+    // Without ECR (an engine without a registry, or no permission) images are read anonymously.
+    const auto& login = run.Ecr();
+    registry::RegistryClient images(run.http, EcrCredentials(login ? std::optional(*login) : std::nullopt));
     if (auto pinned = PinImages(images, definitions, [&](const std::string& line) { run.Progress(line); }); !pinned) {
       return pinned;
     }

@@ -8,6 +8,7 @@
 #include "aws/aws_client.h"
 #include "base/clock.h"
 #include "config/config.h"
+#include "deploy/ecr.h"
 #include "deploy/lock.h"
 #include "deploy/release.h"
 #include "deploy/rollout.h"
@@ -32,6 +33,13 @@ struct Run {
   void Timed(const std::string& name, SteadyTime since) {
     report.stages.emplace_back(name, std::chrono::duration<double>(clock.Now() - since).count());
   }
+  /// The environment's ECR login, asked on first use and then kept for the run.
+  const Result<EcrLogin>& Ecr() {
+    if (!ecr_login) ecr_login = LoginToEcr(c);
+    return *ecr_login;
+  }
+
+  std::optional<Result<EcrLogin>> ecr_login = std::nullopt;
 };
 
 /// A fresh release id, "r<yyyymmddhhmmss>-<hex>".

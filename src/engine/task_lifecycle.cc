@@ -304,10 +304,7 @@ void ControlPlane::ReapContainers() {
 void ControlPlane::FinishIfDone(Task& t) {
   if (t.desired_status != "STOPPED" || t.last_status == "STOPPED") return;
   // Done once no container runs or is still being started by the runtime.
-  const bool all_stopped = std::all_of(t.containers.begin(), t.containers.end(), [](const ContainerState& c) {
-    return c.last_status == "STOPPED" || (c.last_status == "PENDING" && !c.launched);
-  });
-  if (all_stopped) FinishStop(t);
+  if (std::none_of(t.containers.begin(), t.containers.end(), Runs)) FinishStop(t);
 }
 
 void ControlPlane::FinishStop(Task& t) {

@@ -26,13 +26,6 @@ bool ValidComponent(const std::string& c) {
   return true;
 }
 
-bool ValidTag(const std::string& t) {
-  if (t.empty() || t.size() > 128) return false;
-  if (!(std::isalnum(static_cast<unsigned char>(t[0])) || t[0] == '_')) return false;
-  return std::all_of(t.begin(), t.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
-  });
-}
 
 bool ValidHost(const std::string& h) {
   return !h.empty() && std::all_of(h.begin(), h.end(), [](char c) {
@@ -72,7 +65,7 @@ Result<ImageReference> ParseImageReference(const std::string& image) {
   if (size_t colon = rest.rfind(':'); colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
     ref.tag = rest.substr(colon + 1);
     rest.resize(colon);
-    if (!ValidTag(ref.tag)) return bad("the tag '" + ref.tag.substr(0, 128) + "' is not a valid tag");
+    if (!IsValidTag(ref.tag)) return bad("the tag '" + ref.tag.substr(0, 128) + "' is not a valid tag");
   }
   if (ref.tag.empty() && ref.digest.empty()) ref.tag = "latest";
   ref.name = rest;
@@ -105,6 +98,14 @@ Result<ImageReference> ParseImageReference(const std::string& image) {
   }
   ref.repository = path;
   return ref;
+}
+
+bool IsValidTag(const std::string& t) {
+  if (t.empty() || t.size() > 128) return false;
+  if (!(std::isalnum(static_cast<unsigned char>(t[0])) || t[0] == '_')) return false;
+  return std::all_of(t.begin(), t.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+  });
 }
 
 }  // namespace slipway::registry

@@ -32,4 +32,7 @@ struct ImageReference {
 /// Whether `digest` is "sha256:" followed by 64 lowercase hex digits.
 bool IsSha256Digest(const std::string& digest);
 
+/// Whether `tag` is a valid image tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.
+bool IsValidTag(const std::string& tag);
+
 }  // namespace slipway::registry
