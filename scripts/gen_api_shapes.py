@@ -30,7 +30,7 @@ SERVED = {
         "CreateCluster", "DescribeClusters", "RegisterTaskDefinition", "DescribeTaskDefinition",
         "ListTaskDefinitions", "CreateService", "UpdateService", "DescribeServices", "ListServices",
         "ListTasks", "DescribeTasks", "StopTask", "RunTask", "TagResource", "UntagResource",
-        "ListTagsForResource",
+        "ListTagsForResource", "DeregisterTaskDefinition", "DeleteTaskDefinitions",
     ]),
     "elbv2": ("2015-12-01", [
         "CreateLoadBalancer", "DescribeLoadBalancers", "CreateTargetGroup", "DescribeTargetGroups",

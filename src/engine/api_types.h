@@ -53,4 +53,16 @@ T IntField(const nlohmann::json& j, const char* key, T fallback) {
       nullptr);
 }
 
+namespace ecs {
+/// ECS's two request-error shapes.
+inline ApiError ClientError(const std::string& message) { return {"ClientException", message, 400}; }
+inline ApiError InvalidParameter(const std::string& message) { return {"InvalidParameterException", message, 400}; }
+}  // namespace ecs
+
+/// The last path segment of an ARN ("…:service/cluster/web" is "web"), or `ref` itself.
+inline std::string NameFromArn(const std::string& ref) {
+  const size_t slash = ref.rfind('/');
+  return slash == std::string::npos ? ref : ref.substr(slash + 1);
+}
+
 }  // namespace slipway::engine

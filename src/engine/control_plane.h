@@ -78,12 +78,14 @@ class ControlPlane {
   int LiveTasks();
 
  private:
-  // ECS operations (ecs_api.cc).
+  // ECS operations (ecs_api.cc; task definitions in task_definitions_api.cc).
   ApiResult CreateCluster(const nlohmann::json& r);
   ApiResult DescribeClusters(const nlohmann::json& r);
   ApiResult RegisterTaskDefinition(const nlohmann::json& r);
   ApiResult DescribeTaskDefinition(const nlohmann::json& r);
   ApiResult ListTaskDefinitions(const nlohmann::json& r);
+  ApiResult DeregisterTaskDefinition(const nlohmann::json& r);
+  ApiResult DeleteTaskDefinitions(const nlohmann::json& r);
   ApiResult CreateService(const nlohmann::json& r);
   ApiResult UpdateService(const nlohmann::json& r);
   ApiResult DescribeServices(const nlohmann::json& r);
@@ -100,7 +102,11 @@ class ControlPlane {
   tl::expected<Cluster*, ApiError> FindCluster(const nlohmann::json& r);
   /// Refuses `wanted` more tasks (beyond what `except` has) when they would pass max_tasks.
   tl::expected<void, ApiError> CheckTaskLimit(const Service* except, long long wanted, const std::string& what) const;
+  /// A revision by ARN, "family:revision", or "family" (its newest ACTIVE revision); null when none.
   const nlohmann::json* FindTaskDefinition(const std::string& ref) const;
+  nlohmann::json* MutableTaskDefinition(const std::string& ref);
+  /// Whether new tasks, services and deployments may use the revision: only ACTIVE ones.
+  static bool Usable(const nlohmann::json& td) { return td.value("status", "") == "ACTIVE"; }
   Service* FindService(const Cluster& cluster, const std::string& name_or_arn);
   nlohmann::json ServiceJson(const Service& s) const;
   nlohmann::json TaskJson(const Task& t) const;

@@ -7,20 +7,8 @@
 namespace slipway::engine {
 
 using nlohmann::json;
-
-namespace {
-
-ApiError ClientError(const std::string& message) { return {"ClientException", message, 400}; }
-ApiError InvalidParameter(const std::string& message) {
-  return {"InvalidParameterException", message, 400};
-}
-
-std::string NameFromArn(const std::string& ref) {
-  size_t slash = ref.rfind('/');
-  return slash == std::string::npos ? ref : ref.substr(slash + 1);
-}
-
-}  // namespace
+using ecs::ClientError;
+using ecs::InvalidParameter;
 
 namespace {
 ApiError HandedOver() {
@@ -51,6 +39,8 @@ ApiResult ControlPlane::HandleEcs(const std::string& op, const json& r) {
       {"RegisterTaskDefinition", &ControlPlane::RegisterTaskDefinition},
       {"DescribeTaskDefinition", &ControlPlane::DescribeTaskDefinition},
       {"ListTaskDefinitions", &ControlPlane::ListTaskDefinitions},
+      {"DeregisterTaskDefinition", &ControlPlane::DeregisterTaskDefinition},
+      {"DeleteTaskDefinitions", &ControlPlane::DeleteTaskDefinitions},
       {"CreateService", &ControlPlane::CreateService},
       {"UpdateService", &ControlPlane::UpdateService},
       {"DescribeServices", &ControlPlane::DescribeServices},
@@ -135,86 +125,6 @@ ApiResult ControlPlane::DescribeClusters(const json& r) {
   return out;
 }
 
-ApiResult ControlPlane::RegisterTaskDefinition(const json& r) {
-  std::string family = r.value("family", "");
-  if (family.empty()) return tl::unexpected(ClientError("Family must not be empty."));
-  if (!r.contains("containerDefinitions") || !r["containerDefinitions"].is_array() ||
-      r["containerDefinitions"].empty()) {
-    return tl::unexpected(ClientError("Container list cannot be empty."));
-  }
-  for (const auto& c : r["containerDefinitions"]) {
-    if (c.value("name", "").empty() || c.value("image", "").empty()) {
-      return tl::unexpected(ClientError("Container.name and Container.image should not be null or empty."));
-    }
-  }
-  auto& revisions = core_.state.task_definitions[family];
-  json td = r;
-  json tags = td.contains("tags") ? td["tags"] : json::array();
-  td.erase("tags");
-  if (!tags.is_array()) return tl::unexpected(ClientError("tags must be a list of {key, value}."));
-  int revision = static_cast<int>(revisions.size()) + 1;
-  td["revision"] = revision;
-  td["taskDefinitionArn"] = core_.Arn("ecs", "task-definition/" + family + ":" + std::to_string(revision));
-  td["status"] = "ACTIVE";
-  td["compatibilities"] = json::array({"EC2", "FARGATE"});
-  if (!td.contains("networkMode")) td["networkMode"] = "awsvpc";
-  td["registeredAt"] = Now();
-  td["registeredBy"] = std::string("arn:aws:iam::") + kAccount + ":root";
-  td["requiresAttributes"] = json::array();
-  td["placementConstraints"] = td.value("placementConstraints", json::array());
-  td["volumes"] = td.value("volumes", json::array());
-  revisions.push_back(td);
-  core_.Touch(ObjectKind::kTaskDefinition, TaskDefinitionKey(family, revision));
-  if (!tags.empty()) {
-    core_.state.tags[td["taskDefinitionArn"]] = tags;
-    core_.Touch(ObjectKind::kTags, td["taskDefinitionArn"]);
-  }
-  return json{{"taskDefinition", td}, {"tags", tags}};
-}
-
-const json* ControlPlane::FindTaskDefinition(const std::string& ref) const {
-  std::string name = NameFromArn(ref);
-  size_t colon = name.rfind(':');
-  std::string family = name.substr(0, colon);
-  auto it = core_.state.task_definitions.find(family);
-  if (it == core_.state.task_definitions.end() || it->second.empty()) return nullptr;
-  if (colon == std::string::npos) {
-    for (auto r = it->second.rbegin(); r != it->second.rend(); ++r) {
-      if ((*r)["status"] == "ACTIVE") return &*r;
-    }
-    return nullptr;
-  }
-  int rev = std::atoi(name.substr(colon + 1).c_str());
-  if (rev < 1 || rev > static_cast<int>(it->second.size())) return nullptr;
-  return &it->second[static_cast<size_t>(rev - 1)];
-}
-
-ApiResult ControlPlane::DescribeTaskDefinition(const json& r) {
-  const json* td = FindTaskDefinition(r.value("taskDefinition", ""));
-  if (td == nullptr) return tl::unexpected(ClientError("Unable to describe task definition."));
-  json out{{"taskDefinition", *td}};
-  auto include = r.value("include", std::vector<std::string>{});
-  if (std::find(include.begin(), include.end(), "TAGS") != include.end()) {
-    auto tags = core_.state.tags.find((*td)["taskDefinitionArn"]);
-    out["tags"] = tags == core_.state.tags.end() ? json::array() : tags->second;
-  }
-  return out;
-}
-
-ApiResult ControlPlane::ListTaskDefinitions(const json& r) {
-  std::string prefix = r.value("familyPrefix", "");
-  std::string status = r.value("status", "ACTIVE");
-  json arns = json::array();
-  for (const auto& [family, revisions] : core_.state.task_definitions) {
-    if (!prefix.empty() && family != prefix) continue;
-    for (const auto& td : revisions) {
-      if (status == "ALL" || td["status"] == status) arns.push_back(td["taskDefinitionArn"]);
-    }
-  }
-  if (r.value("sort", "ASC") == "DESC") std::reverse(arns.begin(), arns.end());
-  return json{{"taskDefinitionArns", arns}};
-}
-
 void ControlPlane::ApplyDeploymentConfiguration(Service& s, const json& config) {
   if (!config.is_object()) return;
   s.maximum_percent = IntField(config, "maximumPercent", s.maximum_percent);
@@ -265,6 +175,7 @@ ApiResult ControlPlane::CreateService(const json& r) {
   }
   const json* td = FindTaskDefinition(r.value("taskDefinition", ""));
   if (td == nullptr) return tl::unexpected(ClientError("TaskDefinition not found."));
+  if (!Usable(*td)) return tl::unexpected(ClientError("TaskDefinition is inactive"));
   json lbs = r.value("loadBalancers", json::array());
   for (const auto& lb : lbs) {
     if (!lb_.HasTargetGroup(lb.value("targetGroupArn", ""))) {
@@ -313,7 +224,7 @@ ApiResult ControlPlane::UpdateService(const json& r) {
   if (r.contains("taskDefinition")) {
     const json* td = FindTaskDefinition(r["taskDefinition"].get<std::string>());
     if (td == nullptr) return tl::unexpected(ClientError("TaskDefinition not found."));
-    if ((*td)["status"] != "ACTIVE") return tl::unexpected(ClientError("TaskDefinition is inactive"));
+    if (!Usable(*td)) return tl::unexpected(ClientError("TaskDefinition is inactive"));
     new_td = (*td)["taskDefinitionArn"];
   }
   if (r.contains("desiredCount")) {
@@ -552,6 +463,7 @@ ApiResult ControlPlane::RunTask(const json& r) {
   if (!cluster) return tl::unexpected(cluster.error());
   const json* td = FindTaskDefinition(r.value("taskDefinition", ""));
   if (td == nullptr) return tl::unexpected(InvalidParameter("TaskDefinition not found."));
+  if (!Usable(*td)) return tl::unexpected(ClientError("TaskDefinition is inactive"));
   const int count = IntField(r, "count", 1);
   if (count < 1 || count > 10) return tl::unexpected(InvalidParameter("Count must be between 1 and 10."));
   if (auto room = CheckTaskLimit(nullptr, count, "RunTask count " + std::to_string(count)); !room) {

@@ -478,5 +478,83 @@ TEST_F(ReconcilerTest, CountsBeyondTheIntegerRangeAreSerializationErrors) {
   EXPECT_EQ(Service()["desiredCount"], 0);
 }
 
+TEST_F(ReconcilerTest, ADeregisteredRevisionKeepsItsTasksButStartsNothingNew) {
+  const std::string v1 = Register("exec sleep 600");
+  const std::string v2 = Register("exec sleep 601");
+  const std::string task = Ecs("RunTask", {{"cluster", "c"}, {"taskDefinition", v1}})["tasks"][0]["taskArn"];
+  ASSERT_TRUE(TickUntil([&] {
+    return Ecs("DescribeTasks", {{"cluster", "c"}, {"tasks", {task}}})["tasks"][0]["lastStatus"] == "RUNNING";
+  }));
+  Ecs("CreateService", {{"cluster", "c"}, {"serviceName", "s"}, {"taskDefinition", v2}, {"desiredCount", 0}});
+
+  auto bare = control_->HandleEcs("DeregisterTaskDefinition", {{"taskDefinition", "app"}});
+  ASSERT_FALSE(bare) << "a family without a revision was deregistered";
+  EXPECT_EQ(bare.error().code, "ClientException");
+  const json gone = Ecs("DeregisterTaskDefinition", {{"taskDefinition", "app:1"}})["taskDefinition"];
+  EXPECT_EQ(gone["status"], "INACTIVE");
+  EXPECT_TRUE(gone["deregisteredAt"].is_number());
+  EXPECT_EQ(Ecs("DeregisterTaskDefinition", {{"taskDefinition", v1}})["taskDefinition"]["status"], "INACTIVE")
+      << "deregistering twice is not an error";
+
+  for (const auto& [op, request] : std::vector<std::pair<std::string, json>>{
+           {"RunTask", {{"cluster", "c"}, {"taskDefinition", v1}}},
+           {"CreateService", {{"cluster", "c"}, {"serviceName", "s2"}, {"taskDefinition", v1}}},
+           {"UpdateService", {{"cluster", "c"}, {"service", "s"}, {"taskDefinition", v1}}}}) {
+    auto refused = control_->HandleEcs(op, request);
+    ASSERT_FALSE(refused) << op << " used an INACTIVE revision";
+    EXPECT_EQ(refused.error().message, "TaskDefinition is inactive") << op;
+  }
+  // The family alone now means its newest ACTIVE revision; the task that runs v1 goes on.
+  EXPECT_EQ(Ecs("DescribeTaskDefinition", {{"taskDefinition", "app"}})["taskDefinition"]["revision"], 2);
+  control_->Tick();
+  EXPECT_EQ(Ecs("DescribeTasks", {{"cluster", "c"}, {"tasks", {task}}})["tasks"][0]["lastStatus"], "RUNNING");
+
+  // Only a deregistered revision can be deleted; the answer says which failed and why.
+  const json deleted = Ecs("DeleteTaskDefinitions", {{"taskDefinitions", {v1, v2, "app:9"}}});
+  ASSERT_EQ(deleted["taskDefinitions"].size(), 1u) << deleted.dump();
+  EXPECT_EQ(deleted["taskDefinitions"][0]["status"], "DELETE_IN_PROGRESS");
+  ASSERT_EQ(deleted["failures"].size(), 2u) << deleted.dump();
+  EXPECT_EQ(deleted["failures"][0]["arn"], v2);
+  EXPECT_EQ(deleted["failures"][0]["reason"], "TASK_DEFINITION_IS_ACTIVE");
+  EXPECT_EQ(deleted["failures"][1]["reason"], "TASK_DEFINITION_NOT_FOUND");
+  auto again = control_->HandleEcs("DeregisterTaskDefinition", {{"taskDefinition", v1}});
+  ASSERT_FALSE(again);
+
+  // Durable, and a family's revision numbers are never reused.
+  Crash();
+  EXPECT_EQ(Ecs("DescribeTaskDefinition", {{"taskDefinition", v1}})["taskDefinition"]["status"], "DELETE_IN_PROGRESS");
+  EXPECT_EQ(Ecs("ListTaskDefinitions", {{"status", "DELETE_IN_PROGRESS"}})["taskDefinitionArns"], json::array({v1}));
+  EXPECT_EQ(Ecs("ListTaskDefinitions", json::object())["taskDefinitionArns"], json::array({v2}));
+  const std::string v3 = Register("exec sleep 602");
+  EXPECT_EQ(v3.substr(v3.rfind(':')), ":3");
+}
+
+TEST_F(ReconcilerTest, TaskDefinitionsArePagedAndAPageNeverShiftsWhenRevisionsChange) {
+  std::vector<std::string> arns;
+  for (int i = 0; i < 5; ++i) arns.push_back(Register("exec sleep 600"));
+  // Pages of two; the revision listed first is deregistered after the first page.
+  auto list = [&](const std::string& sort) {
+    std::vector<std::string> seen;
+    json request{{"familyPrefix", "app"}, {"sort", sort}, {"maxResults", 2}};
+    for (int page = 0; page < 10; ++page) {
+      const json r = Ecs("ListTaskDefinitions", request);
+      EXPECT_LE(r["taskDefinitionArns"].size(), 2u);
+      for (const auto& a : r["taskDefinitionArns"]) seen.push_back(a);
+      if (page == 0) Ecs("DeregisterTaskDefinition", {{"taskDefinition", seen.front()}});
+      if (!r.contains("nextToken")) break;
+      request["nextToken"] = r["nextToken"];
+    }
+    return seen;
+  };
+  EXPECT_EQ(list("ASC"), arns);
+  EXPECT_EQ(list("DESC"), (std::vector<std::string>{arns[4], arns[3], arns[2], arns[1]}));
+  EXPECT_EQ(Ecs("ListTaskDefinitions", {{"status", "INACTIVE"}})["taskDefinitionArns"], json::array({arns[0], arns[4]}));
+  for (const json& bad : {json{{"maxResults", 0}}, json{{"maxResults", 101}}, json{{"nextToken", "garbage"}}}) {
+    auto refused = control_->HandleEcs("ListTaskDefinitions", bad);
+    ASSERT_FALSE(refused) << bad.dump();
+    EXPECT_EQ(refused.error().code, "InvalidParameterException") << bad.dump();
+  }
+}
+
 }  // namespace
 }  // namespace slipway::engine

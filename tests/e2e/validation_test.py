@@ -266,5 +266,26 @@ class ValidationTest(unittest.TestCase):
         self.assertStillServing()
 
 
+    def test_10_revisions_are_deregistered_deleted_and_paged_as_botocore_expects(self):
+        family = "val-cleanup"
+        arns = [self.ecs.register_task_definition(
+            family=family, containerDefinitions=[{"name": "c", "image": "busybox", "entryPoint": ["/bin/true"]}]
+        )["taskDefinition"]["taskDefinitionArn"] for _ in range(3)]
+        # botocore's own paginator walks the pages by nextToken.
+        pages = self.ecs.get_paginator("list_task_definitions").paginate(
+            familyPrefix=family, PaginationConfig={"PageSize": 1})
+        self.assertEqual([a for p in pages for a in p["taskDefinitionArns"]], arns)
+        gone = self.ecs.deregister_task_definition(taskDefinition=arns[0])["taskDefinition"]
+        self.assertEqual(gone["status"], "INACTIVE")
+        out = self.ecs.delete_task_definitions(taskDefinitions=[arns[0], arns[1]])
+        self.assertEqual([t["taskDefinitionArn"] for t in out["taskDefinitions"]], [arns[0]])
+        self.assertEqual(out["taskDefinitions"][0]["status"], "DELETE_IN_PROGRESS")
+        self.assertEqual([(f["arn"], f["reason"]) for f in out["failures"]], [(arns[1], "TASK_DEFINITION_IS_ACTIVE")])
+        with self.assertRaises(self.ecs.exceptions.ClientException):
+            self.ecs.run_task(cluster=CLUSTER, taskDefinition=arns[0])
+        self.assertEqual(self.families(family), arns[1:])
+        self.assertStillServing()
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
