@@ -1,6 +1,7 @@
 // Real and fake clocks, and the timestamp formats AWS uses on the wire.
 #include "base/clock.h"
 
+#include <cstdlib>
 #include <ctime>
 #include <thread>
 
@@ -71,6 +72,20 @@ bool ParseAmzDate(const std::string& s, WallTime* out) {
   if (end == nullptr || *end != '\0') return false;
   *out = std::chrono::system_clock::from_time_t(timegm(&tm));
   return true;
+}
+
+long ParseDuration(const std::string& text) {
+  if (text.size() < 2 || text.size() > 10) return -1;
+  const std::string digits = text.substr(0, text.size() - 1);
+  if (digits.find_first_not_of("0123456789") != std::string::npos) return -1;
+  const long n = std::atol(digits.c_str());
+  switch (text.back()) {
+    case 's': return n;
+    case 'm': return n * 60;
+    case 'h': return n * 3600;
+    case 'd': return n * 86400;
+    default: return -1;
+  }
 }
 
 }  // namespace slipway

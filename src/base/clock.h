@@ -52,5 +52,7 @@ std::string IsoTime(WallTime t);
 std::string LocalTimeOfDay(WallTime t);
 /// Parses AmzDate's form; false if malformed.
 bool ParseAmzDate(const std::string& s, WallTime* out);
+/// "90s", "10m", "2h", "7d" as seconds; -1 when malformed (no unit, a sign, or more than 9 digits).
+long ParseDuration(const std::string& text);
 
 }  // namespace slipway

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "base/clock.h"
+
 namespace slipway {
 
 TEST(Strings, UriEncodeKeepsUnreservedAndEscapesTheRest) {
@@ -75,6 +77,17 @@ TEST(Strings, Base64RoundTripsAndMatchesRfc4648Vectors) {
 TEST(Strings, Base64DecodeRefusesWhatIsNotPaddedBase64) {
   for (const char* bad : {"Zg", "Zg=", "Z===", "Zg==Zg==", "Zm9v\n", "Zm 9", "Zm9-", "=Zm9", "Zg=a"}) {
     EXPECT_EQ(Base64Decode(bad), std::nullopt) << bad;
+  }
+}
+
+TEST(Durations, UnitsAreSecondsMinutesHoursAndDaysAndAnythingElseIsMalformed) {
+  EXPECT_EQ(ParseDuration("90s"), 90);
+  EXPECT_EQ(ParseDuration("10m"), 600);
+  EXPECT_EQ(ParseDuration("2h"), 7200);
+  EXPECT_EQ(ParseDuration("7d"), 7 * 86400);
+  EXPECT_EQ(ParseDuration("0d"), 0);
+  for (const char* bad : {"", "d", "7", "7w", "-1d", "1.5h", " 1h", "99999999999d"}) {
+    EXPECT_EQ(ParseDuration(bad), -1) << bad;
   }
 }
 

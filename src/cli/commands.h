@@ -28,5 +28,6 @@ void AddEngineCommands(CLI::App& app, int& exit_code);
 void AddDeployCommands(CLI::App& app, int& exit_code);
 void AddOpsCommands(CLI::App& app, int& exit_code);
 void AddUnlockCommand(CLI::App& app, int& exit_code);
+void AddCleanupCommand(CLI::App& app, int& exit_code);
 
 }  // namespace slipway::cli

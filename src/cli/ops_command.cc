@@ -105,22 +105,6 @@ int History(const OpsFlags& f) {
   return kExitReleased;
 }
 
-// "90s", "10m", "2h", "1d" -> seconds; -1 when malformed.
-long ParseDuration(const std::string& text) {
-  if (text.size() < 2) return -1;
-  char unit = text.back();
-  std::string digits = text.substr(0, text.size() - 1);
-  if (digits.find_first_not_of("0123456789") != std::string::npos) return -1;
-  long n = std::atol(digits.c_str());
-  switch (unit) {
-    case 's': return n;
-    case 'm': return n * 60;
-    case 'h': return n * 3600;
-    case 'd': return n * 86400;
-    default: return -1;
-  }
-}
-
 struct LogSource {
   std::string service, group, stream_prefix;
 };

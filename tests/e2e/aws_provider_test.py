@@ -28,6 +28,14 @@ environments:
     services:
       web: {desiredCount: 1}
     timeoutSeconds: 10
+  stage:
+    provider: aws
+    region: us-east-1
+    cluster: shop-stage
+    pinImages: false
+    loadBalancer: {name: shop-stage, listenerPort: 80}
+    services:
+      web: {desiredCount: 1}
 """
 
 TASK_DEFINITION = {"family": "shop-web", "containerDefinitions": [
@@ -59,6 +67,8 @@ class AwsProviderTest(unittest.TestCase):
         cls.env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDMOTO", AWS_SECRET_ACCESS_KEY="x" * 40,
                        SLIPWAY_ENDPOINT_URL=cls.endpoint, SLIPWAY_ACTOR="ci@example")
         cls.ecs = boto3.client("ecs", endpoint_url=cls.endpoint, region_name="us-east-1",
+                               aws_access_key_id="AKIDMOTO", aws_secret_access_key="x" * 40)
+        cls.ecr = boto3.client("ecr", endpoint_url=cls.endpoint, region_name="us-east-1",
                                aws_access_key_id="AKIDMOTO", aws_secret_access_key="x" * 40)
 
     @classmethod
@@ -113,6 +123,43 @@ class AwsProviderTest(unittest.TestCase):
         self.assertRegex(out.stderr, r"slipway\.yaml:\d+: environments\.prod\.timeoutSeconds: must be between 10 and")
         with open(os.path.join(self.dir, "slipway.yaml"), "w") as f:
             f.write(text)
+
+
+    def test_later_cleanup_deregisters_deletes_and_keeps_on_moto(self):
+        # Stage's releases share the family with prod's; only stage's own revisions may go.
+        proxy = self.ecr.get_authorization_token()["authorizationData"][0]["proxyEndpoint"].split("://")[1]
+        self.ecr.create_repository(repositoryName="shop/web")
+        digests = []
+        for i in range(3):
+            manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7,
+                                   "digest": "sha256:%064x" % (i + 1)},
+                        # moto derives an image's digest from its layers' digests alone.
+                        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 1,
+                                    "digest": "sha256:%064x" % (i + 11)}]}
+            put = self.ecr.put_image(repositoryName="shop/web", imageManifest=json.dumps(manifest), imageTag="s%d" % i)
+            digests.append(put["image"]["imageId"]["imageDigest"])
+        arns = []
+        for i, result in enumerate(["released", "released", "failed"]):
+            td = dict(TASK_DEFINITION, containerDefinitions=[dict(TASK_DEFINITION["containerDefinitions"][0],
+                                                                  image="%s/shop/web@%s" % (proxy, digests[i]))])
+            tags = [{"key": "slipway:target", "value": "shop-stage/shop-stage-web"}, {"key": "slipway:environment", "value": "stage"},
+                    {"key": "slipway:release", "value": "s%d" % i}, {"key": "slipway:result", "value": result}]
+            arns.append(self.ecs.register_task_definition(tags=tags, **td)["taskDefinition"]["taskDefinitionArn"])
+            time.sleep(1.1)  # registeredAt orders the releases
+        before = set(self.ecs.list_task_definitions(familyPrefix="shop-web")["taskDefinitionArns"])
+
+        out = self.slipway("cleanup", "stage", "--keep", "1", "--output", "json")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        report = json.loads(out.stdout)
+        # s2 is the newest release, s1 the known-good; s0 goes with the image only it names.
+        self.assertEqual([r["taskDefinitionArn"] for r in report["deregistered"]], [arns[0]])
+        self.assertEqual([i["imageDigest"] for i in report["deletedImages"]], [digests[0]])
+        self.assertEqual(report["errors"], [])
+        self.assertEqual(set(self.ecs.list_task_definitions(familyPrefix="shop-web")["taskDefinitionArns"]),
+                         before - {arns[0]})
+        left = {d["imageDigest"] for d in self.ecr.describe_images(repositoryName="shop/web")["imageDetails"]}
+        self.assertEqual(left, set(digests[1:]))
 
 
 if __name__ == "__main__":

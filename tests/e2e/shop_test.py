@@ -64,6 +64,22 @@ class ShopTest(unittest.TestCase):
             f.write(text.replace(old, new))
         return path
 
+    def labelled(self, label):
+        """A copy of the shop's config whose images carry LABEL shop.build=<label>, so they get
+        digests of their own."""
+        config = self.config
+        for service in ("frontend", "backend"):
+            with open(os.path.join(self.engine.dir, service + ".Dockerfile")) as f:
+                text = f.read()
+            with open(os.path.join(self.engine.dir, "%s-%s.Dockerfile" % (service, label)), "w") as f:
+                f.write(text + "LABEL shop.build=%s\n" % label)
+            with open(config) as f:
+                text = f.read()
+            config = os.path.join(self.engine.dir, "labelled-%s.yaml" % label)
+            with open(config, "w") as f:
+                f.write(text.replace("dockerfile: %s.Dockerfile" % service, "dockerfile: %s-%s.Dockerfile" % (service, label)))
+        return config
+
     def deploy(self, version, config=None, **env):
         return self.engine.slipway("deploy", "dev", "--config", config or self.config,
                                    env=dict(APP_VERSION=version, **env), timeout=900)
@@ -89,7 +105,8 @@ class ShopTest(unittest.TestCase):
         self.assertEqual(self.ecs.describe_clusters(clusters=[CLUSTER])["clusters"], [])
 
     def test_1_one_deploy_builds_pushes_pins_and_releases_both_services(self):
-        out = self.deploy("v1")
+        # v1's images are built with a label of their own, so their digests differ from v2's.
+        out = self.deploy("v1", config=self.labelled("v1"))
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
         self.assertIn("building 2 image(s) with", out.stdout)
         self.assertIn("  frontend/frontend | ", out.stdout)  # the builder's own output, prefixed
@@ -140,6 +157,79 @@ class ShopTest(unittest.TestCase):
         # All or nothing: the backend, whose own rollout went well, is back on known-good too.
         self.assertEqual(self.running_images(), before)
         self.assertTrue(get(self.engine.listener_port, "/")[1].startswith("shop frontend v2\n"))
+
+
+    def ecr_digests(self, repository):
+        return {d["imageDigest"] for d in self.engine.aws("ecr", "describe-images", "--repository-name", repository)["imageDetails"]}
+
+    def test_4_cleanup_keeps_the_newest_two_releases_and_the_known_good_and_their_images_only(self):
+        # Releases so far: 1 released (its own digests), 2 released (known-good), 3 failed.
+        # Two more failed releases make five; the newest two are then both failures.
+        for version in ("v4", "v5"):
+            out = self.deploy(version, BACKEND_FAIL="crash")
+            self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        families = ("shop-frontend", "shop-backend")
+        revisions = {f: self.ecs.list_task_definitions(familyPrefix=f)["taskDefinitionArns"] for f in families}
+        for family, arns in revisions.items():
+            self.assertEqual([int(a.rsplit(":", 1)[1]) for a in arns], [1, 2, 3, 4, 5], family)
+        described = {a: self.ecs.describe_task_definition(taskDefinition=a, include=["TAGS"])
+                     for arns in revisions.values() for a in arns}
+        image = {a: d["taskDefinition"]["containerDefinitions"][0]["image"] for a, d in described.items()}
+        result = {a: {t["key"]: t["value"] for t in d["tags"]}["slipway:result"] for a, d in described.items()}
+        for family, arns in revisions.items():
+            self.assertEqual([result[a] == "released" for a in arns], [True, True, False, False, False], family)
+        kept = {f: [arns[1], arns[3], arns[4]] for f, arns in revisions.items()}  # known-good 2, newest 4 and 5
+        gone = {f: [arns[0], arns[2]] for f, arns in revisions.items()}
+        repository = {"shop-frontend": "shop/frontend", "shop-backend": "shop/backend"}
+        digest_of = lambda arn: image[arn].split("@")[1]
+        for family in families:
+            # Release 1's images are its own, so they go; release 3's are release 2's, so they stay.
+            self.assertNotEqual(digest_of(gone[family][0]), digest_of(kept[family][0]))
+            self.assertEqual(self.ecr_digests(repository[family]),
+                             {digest_of(a) for a in revisions[family]})
+        services_before = self.running_images()
+
+        # A release in flight (its lock on a service) stops cleanup before it changes anything.
+        service_arn = self.ecs.describe_services(cluster=CLUSTER, services=[SERVICES[0]])["services"][0]["serviceArn"]
+        self.ecs.tag_resource(resourceArn=service_arn, tags=[
+            {"key": "slipway:lock", "value": "r20990101000000-abcd 2099-01-01T00:00:00Z 4070908800 someone@elsewhere"}])
+        try:
+            out = self.engine.slipway("cleanup", "dev", "--config", self.config, "--keep", "2")
+        finally:
+            self.ecs.untag_resource(resourceArn=service_arn, tagKeys=["slipway:lock"])
+        self.assertEqual(out.returncode, 5, out.stdout + out.stderr)
+        self.assertIn("someone@elsewhere", out.stderr)
+
+        dry = self.engine.slipway("cleanup", "dev", "--config", self.config, "--keep", "2", "--dry-run",
+                                  "--output", "json")
+        self.assertEqual(dry.returncode, 0, dry.stdout + dry.stderr)
+        plan = json.loads(dry.stdout)
+        self.assertTrue(plan["dryRun"])
+        self.assertEqual(sorted(r["taskDefinitionArn"] for r in plan["deregistered"]),
+                         sorted(gone["shop-frontend"] + gone["shop-backend"]))
+        self.assertEqual({i["imageDigest"] for i in plan["deletedImages"]},
+                         {digest_of(gone[f][0]) for f in families})
+        for family in families:
+            self.assertEqual(self.ecs.list_task_definitions(familyPrefix=family)["taskDefinitionArns"], revisions[family],
+                             "--dry-run changed something")
+
+        out = self.engine.slipway("cleanup", "dev", "--config", self.config, "--keep", "2")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        for family in families:
+            self.assertIn("kept %s  in use by service shop-dev-%s; known-good for %s/shop-dev-%s" % (
+                kept[family][0].rsplit("/", 1)[1], family.split("-")[1], CLUSTER, family.split("-")[1]), out.stdout)
+            self.assertEqual(self.ecs.list_task_definitions(familyPrefix=family)["taskDefinitionArns"], kept[family])
+            self.assertEqual(self.ecs.list_task_definitions(familyPrefix=family, status="DELETE_IN_PROGRESS")
+                             ["taskDefinitionArns"], gone[family])
+            # Exactly the kept revisions' digests remain: release 1's are deleted.
+            self.assertEqual(self.ecr_digests(repository[family]), {digest_of(a) for a in kept[family]})
+            self.assertIn("deleted image", out.stdout)
+        self.assertEqual(self.running_images(), services_before)
+        self.assertTrue(get(self.engine.listener_port, "/")[1].startswith("shop frontend v2\n"))
+        # Nothing more to do the second time.
+        again = self.engine.slipway("cleanup", "dev", "--config", self.config, "--keep", "2", "--output", "json")
+        self.assertEqual(again.returncode, 0, again.stdout + again.stderr)
+        self.assertEqual(json.loads(again.stdout)["deregistered"], [])
 
 
 if __name__ == "__main__":
