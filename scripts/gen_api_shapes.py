@@ -31,6 +31,7 @@ SERVED = {
         "ListTaskDefinitions", "CreateService", "UpdateService", "DescribeServices", "ListServices",
         "ListTasks", "DescribeTasks", "StopTask", "RunTask", "TagResource", "UntagResource",
         "ListTagsForResource", "DeregisterTaskDefinition", "DeleteTaskDefinitions",
+        "ListClusters", "ListServiceDeployments", "DescribeServiceDeployments", "DescribeServiceRevisions",
     ]),
     "elbv2": ("2015-12-01", [
         "CreateLoadBalancer", "DescribeLoadBalancers", "CreateTargetGroup", "DescribeTargetGroups",

@@ -98,6 +98,24 @@ class ControlPlane {
   ApiResult UntagResource(const nlohmann::json& r);
   ApiResult ListTagsForResource(const nlohmann::json& r);
   tl::expected<std::string, ApiError> CheckTaggable(const std::string& arn) const;
+  ApiResult ListClusters(const nlohmann::json& r);
+  /// `tags` with `added` ({key, value} each) put over it; refuses what ECS refuses.
+  static tl::expected<nlohmann::json, ApiError> MergeTags(nlohmann::json tags, const nlohmann::json& added);
+
+  // Service deployments and revisions (service_deployments.cc).
+  ApiResult ListServiceDeployments(const nlohmann::json& r);
+  ApiResult DescribeServiceDeployments(const nlohmann::json& r);
+  ApiResult DescribeServiceRevisions(const nlohmann::json& r);
+  /// A new Deployment `d` of `s` begins a service deployment (replacing any still going).
+  void BeginServiceDeployment(Service& s, const Deployment& d);
+  /// The circuit breaker failed `failed`; `rollback_to` is the Deployment it returns to, or "".
+  void FailServiceDeployment(Service& s, const Deployment& failed, const std::string& rollback_to);
+  /// Deployment `d` reached COMPLETED: its service deployment, or the rollback to it, succeeded.
+  void CompleteServiceDeployment(Service& s, const Deployment& d);
+  std::string ServiceDeploymentArn(const Service& s, const std::string& id) const;
+  std::string ServiceRevisionArn(const Service& s, const std::string& deployment_id) const;
+  nlohmann::json RevisionSummaryJson(const Service& s, const std::string& deployment_id) const;
+  nlohmann::json ServiceDeploymentJson(const Service& s, const ServiceDeploymentRecord& r, bool brief) const;
 
   tl::expected<Cluster*, ApiError> FindCluster(const nlohmann::json& r);
   /// Refuses `wanted` more tasks (beyond what `except` has) when they would pass max_tasks.

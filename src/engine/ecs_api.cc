@@ -36,6 +36,7 @@ ApiResult ControlPlane::HandleEcs(const std::string& op, const json& r) {
   static const std::map<std::string, Handler> kOps = {
       {"CreateCluster", &ControlPlane::CreateCluster},
       {"DescribeClusters", &ControlPlane::DescribeClusters},
+      {"ListClusters", &ControlPlane::ListClusters},
       {"RegisterTaskDefinition", &ControlPlane::RegisterTaskDefinition},
       {"DescribeTaskDefinition", &ControlPlane::DescribeTaskDefinition},
       {"ListTaskDefinitions", &ControlPlane::ListTaskDefinitions},
@@ -45,6 +46,9 @@ ApiResult ControlPlane::HandleEcs(const std::string& op, const json& r) {
       {"UpdateService", &ControlPlane::UpdateService},
       {"DescribeServices", &ControlPlane::DescribeServices},
       {"ListServices", &ControlPlane::ListServices},
+      {"ListServiceDeployments", &ControlPlane::ListServiceDeployments},
+      {"DescribeServiceDeployments", &ControlPlane::DescribeServiceDeployments},
+      {"DescribeServiceRevisions", &ControlPlane::DescribeServiceRevisions},
       {"ListTasks", &ControlPlane::ListTasks},
       {"DescribeTasks", &ControlPlane::DescribeTasks},
       {"StopTask", &ControlPlane::StopTask},
@@ -125,6 +129,25 @@ ApiResult ControlPlane::DescribeClusters(const json& r) {
   return out;
 }
 
+ApiResult ControlPlane::ListClusters(const json& r) {
+  const int max_results = IntField(r, "maxResults", 100);
+  if (max_results < 1 || max_results > 100) return tl::unexpected(InvalidParameter("maxResults must be between 1 and 100."));
+  // Pages continue after the cluster the token names (clusters are listed by name).
+  const std::string after = r.value("nextToken", "");
+  json out{{"clusterArns", json::array()}};
+  std::string last;
+  for (const auto& [name, c] : core_.state.clusters) {
+    if (c.status != "ACTIVE" || (!after.empty() && name <= after)) continue;
+    if (static_cast<int>(out["clusterArns"].size()) == max_results) {
+      out["nextToken"] = last;
+      break;
+    }
+    out["clusterArns"].push_back(c.arn);
+    last = name;
+  }
+  return out;
+}
+
 void ControlPlane::ApplyDeploymentConfiguration(Service& s, const json& config) {
   if (!config.is_object()) return;
   s.maximum_percent = IntField(config, "maximumPercent", s.maximum_percent);
@@ -184,6 +207,8 @@ ApiResult ControlPlane::CreateService(const json& r) {
                                              "role being passed has the proper permissions."));
     }
   }
+  auto tags = MergeTags(json::array(), r.value("tags", json::array()));
+  if (!tags) return tl::unexpected(tags.error());
   Service s;
   s.name = name;
   s.cluster_arn = (*cluster)->arn;
@@ -206,7 +231,12 @@ ApiResult ControlPlane::CreateService(const json& r) {
   d.created_at = d.updated_at = s.created_at;
   d.rollout_state_reason = "ECS deployment " + d.id + " in progress.";
   s.deployments.push_back(d);
+  BeginServiceDeployment(s, d);
   std::string key = s.cluster_arn + "/" + name;
+  if (!tags->empty()) {
+    core_.state.tags[s.arn] = *tags;
+    core_.Touch(ObjectKind::kTags, s.arn);
+  }
   core_.state.services[key] = s;
   core_.Touch(ObjectKind::kService, key);
   return json{{"service", ServiceJson(core_.state.services[key])}};
@@ -250,6 +280,7 @@ ApiResult ControlPlane::UpdateService(const json& r) {
     d.rollout_state_reason = "ECS deployment " + d.id + " in progress.";
     s->deployments.insert(s->deployments.begin(), d);
     s->blocked_reported = false;
+    BeginServiceDeployment(*s, d);
   }
   s->deployments.front().desired_count = s->desired_count;
   core_.Touch(ObjectKind::kService, s->cluster_arn + "/" + s->name);
@@ -302,6 +333,9 @@ json ControlPlane::ServiceJson(const Service& s) const {
            {"enableECSManagedTags", false}, {"propagateTags", "NONE"},
            {"enableExecuteCommand", false}};
   if (!s.network_configuration.is_null()) out["networkConfiguration"] = s.network_configuration;
+  if (!s.service_deployments.empty()) {
+    out["currentServiceDeployment"] = ServiceDeploymentArn(s, s.service_deployments.front().id);
+  }
   return out;
 }
 
@@ -311,6 +345,8 @@ ApiResult ControlPlane::DescribeServices(const json& r) {
   if (!r.contains("services") || !r["services"].is_array()) {
     return tl::unexpected(InvalidParameter("Services cannot be empty."));
   }
+  const auto include = r.value("include", std::vector<std::string>{});
+  const bool with_tags = std::find(include.begin(), include.end(), "TAGS") != include.end();
   json out{{"services", json::array()}, {"failures", json::array()}};
   for (const auto& ref : r["services"]) {
     Service* s = FindService(**cluster, ref.get<std::string>());
@@ -320,6 +356,10 @@ ApiResult ControlPlane::DescribeServices(const json& r) {
                                  {"reason", "MISSING"}});
     } else {
       out["services"].push_back(ServiceJson(*s));
+      if (with_tags) {
+        auto t = core_.state.tags.find(s->arn);
+        out["services"].back()["tags"] = t == core_.state.tags.end() || !t->second.is_array() ? json::array() : t->second;
+      }
     }
   }
   return out;
@@ -514,13 +554,10 @@ tl::expected<std::string, ApiError> ControlPlane::CheckTaggable(const std::strin
   return tl::unexpected(ApiError{"InvalidParameterException", "The specified resource could not be found.", 400});
 }
 
-ApiResult ControlPlane::TagResource(const json& r) {
-  auto arn = CheckTaggable(r.value("resourceArn", ""));
-  if (!arn) return tl::unexpected(arn.error());
-  // Built on a copy: a refused request changes nothing.
-  auto existing = core_.state.tags.find(*arn);
-  json tags = existing != core_.state.tags.end() && existing->second.is_array() ? existing->second : json::array();
-  for (const auto& tag : r.value("tags", json::array())) {
+tl::expected<json, ApiError> ControlPlane::MergeTags(json tags, const json& added) {
+  if (!added.is_array()) return tl::unexpected(InvalidParameter("tags must be a list of {key, value}."));
+  for (const auto& tag : added) {
+    if (!tag.is_object()) return tl::unexpected(InvalidParameter("tags must be a list of {key, value}."));
     std::string key = tag.value("key", "");
     if (key.empty() || key.size() > 128) return tl::unexpected(InvalidParameter("Tag keys must be 1 to 128 characters."));
     if (tag.value("value", "").size() > 256) return tl::unexpected(InvalidParameter("Tag values must be at most 256 characters."));
@@ -532,7 +569,18 @@ ApiResult ControlPlane::TagResource(const json& r) {
     tags.push_back({{"key", key}, {"value", tag.value("value", "")}});
   }
   if (tags.size() > 50) return tl::unexpected(InvalidParameter("A resource can have at most 50 tags."));
-  core_.state.tags[*arn] = std::move(tags);
+  return tags;
+}
+
+ApiResult ControlPlane::TagResource(const json& r) {
+  auto arn = CheckTaggable(r.value("resourceArn", ""));
+  if (!arn) return tl::unexpected(arn.error());
+  // Built on a copy: a refused request changes nothing.
+  auto existing = core_.state.tags.find(*arn);
+  auto tags = MergeTags(existing != core_.state.tags.end() && existing->second.is_array() ? existing->second : json::array(),
+                        r.value("tags", json::array()));
+  if (!tags) return tl::unexpected(tags.error());
+  core_.state.tags[*arn] = std::move(*tags);
   core_.Touch(ObjectKind::kTags, *arn);
   return json::object();
 }

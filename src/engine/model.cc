@@ -11,13 +11,19 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ServiceEvent, id, created_at, message)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Deployment, id, status, task_definition, desired_count,
                                    failed_tasks, created_at, updated_at, rollout_state,
                                    rollout_state_reason)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ServiceDeploymentRecord, id, deployment_id, source_deployments,
+                                                status, status_reason, created_at, started_at, finished_at,
+                                                stopped_at, updated_at, rollback_to, rollback_reason,
+                                                rollback_started_at, failure_count)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ServiceRevisionRecord, deployment_id, task_definition, load_balancers,
+                                                network_configuration, launch_type, created_at)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Service, arn, name, cluster_arn, task_definition, desired_count,
                                    maximum_percent, minimum_healthy_percent,
                                    circuit_breaker_enable, circuit_breaker_rollback,
                                    health_check_grace_period, load_balancers,
                                    network_configuration, launch_type, status, created_at,
                                    deployments, events, blocked_reported, last_completed,
-                                                launch_not_before)
+                                                launch_not_before, service_deployments, service_revisions)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Cluster, arn, name, status)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Target, id, port, task_id, state, reason, description,
                                                 drain_until)
@@ -275,6 +281,10 @@ std::vector<ObjectRef> AllObjects(const State& s) {
 }
 
 std::string NewDeploymentId() { return "ecs-svc/" + RandomFrom("0123456789", 19); }
+
+std::string NewServiceDeploymentId() {
+  return RandomFrom("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", 21);
+}
 
 std::string NewEventId() {
   std::string h = RandomHex(32);

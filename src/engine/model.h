@@ -32,6 +32,32 @@ struct Deployment {
   std::string rollout_state_reason;
 };
 
+/// One service deployment as the ServiceDeployments API shows it: the change from the revisions
+/// that ran to the one a deployment (ECS's rolling-update Deployment) brings, and how it ended.
+struct ServiceDeploymentRecord {
+  std::string id;                  ///< 21 characters, the last part of its ARN
+  std::string deployment_id;       ///< the Deployment ("ecs-svc/…") whose revision is the target
+  std::vector<std::string> source_deployments;  ///< Deployments that ran when it began
+  /// PENDING | IN_PROGRESS | SUCCESSFUL | STOPPED | ROLLBACK_IN_PROGRESS | ROLLBACK_SUCCESSFUL | ROLLBACK_FAILED
+  std::string status = "IN_PROGRESS";
+  std::string status_reason;
+  double created_at = 0, started_at = 0, finished_at = 0, stopped_at = 0, updated_at = 0;
+  std::string rollback_to;         ///< the Deployment a circuit-breaker rollback returns to; "" for none
+  std::string rollback_reason;
+  double rollback_started_at = 0;
+  int failure_count = 0;           ///< tasks that failed, when it ended
+};
+
+/// A service revision: what one Deployment runs (task definition, load balancers, network).
+struct ServiceRevisionRecord {
+  std::string deployment_id;       ///< "ecs-svc/<19 digits>"; the digits number the revision
+  std::string task_definition;
+  nlohmann::json load_balancers = nlohmann::json::array();
+  nlohmann::json network_configuration;
+  std::string launch_type = "FARGATE";
+  double created_at = 0;
+};
+
 struct Service {
   std::string arn, name, cluster_arn, task_definition;
   int desired_count = 0;
@@ -51,7 +77,13 @@ struct Service {
   Deployment last_completed;
   /// Engine bookkeeping: no task launches before this time (back-off after failed tasks).
   double launch_not_before = 0;
+  /// Service deployments, newest first, at most kServiceHistory; and the revisions they name.
+  std::deque<ServiceDeploymentRecord> service_deployments;
+  std::deque<ServiceRevisionRecord> service_revisions;
 };
+
+/// Service deployments (and revisions) a service keeps; ECS keeps 90 days of them.
+inline constexpr size_t kServiceHistory = 100;
 
 struct ContainerState {
   std::string name;
@@ -209,5 +241,7 @@ State StateFromJson(const nlohmann::json& j);
 
 std::string NewDeploymentId();
 std::string NewEventId();
+/// A service deployment's id: 21 characters of [A-Za-z0-9_-].
+std::string NewServiceDeploymentId();
 
 }  // namespace slipway::engine

@@ -124,7 +124,11 @@ void ControlPlane::TripCircuitBreaker(Service& s) {
   failed.updated_at = Now();
   AddEvent(s, "(deployment " + failed.id + ") deployment failed: tasks failed to start.");
   const Deployment target = s.last_completed;
-  if (!s.circuit_breaker_rollback || target.id.empty() || target.id == failed.id) return;
+  if (!s.circuit_breaker_rollback || target.id.empty() || target.id == failed.id) {
+    FailServiceDeployment(s, failed, "");
+    return;
+  }
+  FailServiceDeployment(s, failed, target.id);
   // The last COMPLETED deployment becomes PRIMARY again under its own id.
   Deployment restored = target;
   restored.status = "PRIMARY";
@@ -216,6 +220,7 @@ void ControlPlane::ReconcileService(Service& s) {
     primary.updated_at = Now();
     s.deployments.resize(1);
     s.last_completed = primary;
+    CompleteServiceDeployment(s, primary);
     AddEvent(s, "(deployment " + primary.id + ") deployment completed.");
     AddEvent(s, "has reached a steady state.");
   }

@@ -556,5 +556,67 @@ TEST_F(ReconcilerTest, TaskDefinitionsArePagedAndAPageNeverShiftsWhenRevisionsCh
   }
 }
 
+TEST_F(ReconcilerTest, ServiceDeploymentsRecordEachDeploymentAndHowItEnded) {
+  const std::string good = Register("exec sleep 600");
+  Ecs("CreateService", {{"cluster", "c"}, {"serviceName", "s"}, {"taskDefinition", good}, {"desiredCount", 1},
+                        {"deploymentConfiguration", kBreaker}, {"tags", {{{"key", "team"}, {"value", "shop"}}}}});
+  ASSERT_TRUE(TickUntil([&] { return Steady(); }));
+  const std::string good_revision_of = Service()["deployments"][0]["id"];
+  Ecs("UpdateService", {{"cluster", "c"}, {"service", "s"}, {"taskDefinition", Register("exit 1")}});
+  ASSERT_TRUE(TickUntil([&] {
+    return Steady() && Service()["deployments"][0]["id"] == good_revision_of;  // rolled back
+  }));
+  const json list = Ecs("ListServiceDeployments", {{"cluster", "c"}, {"service", "s"}});
+  ASSERT_EQ(list["serviceDeployments"].size(), 2u) << list.dump();
+  const json& bad = list["serviceDeployments"][0];
+  const json& first = list["serviceDeployments"][1];
+  EXPECT_EQ(first["status"], "SUCCESSFUL");
+  EXPECT_EQ(bad["status"], "ROLLBACK_SUCCESSFUL");
+  EXPECT_EQ(Service()["currentServiceDeployment"], bad["serviceDeploymentArn"]);
+  const std::string arn = bad["serviceDeploymentArn"];
+  EXPECT_EQ(arn.find("arn:aws:ecs:us-east-1:000000000000:service-deployment/c/s/"), 0u) << arn;
+  EXPECT_EQ(arn.size() - arn.rfind('/') - 1, 21u) << arn;
+
+  const json described = Ecs("DescribeServiceDeployments", {{"serviceDeploymentArns", {arn, arn + "x"}}});
+  ASSERT_EQ(described["serviceDeployments"].size(), 1u);
+  EXPECT_EQ(described["failures"][0]["reason"], "MISSING");
+  const json& d = described["serviceDeployments"][0];
+  EXPECT_EQ(d["deploymentCircuitBreaker"]["status"], "TRIGGERED");
+  EXPECT_GE(d["deploymentCircuitBreaker"]["failureCount"].get<int>(), 3);
+  EXPECT_EQ(d["rollback"]["serviceRevisionArn"], first["targetServiceRevisionArn"]);
+  EXPECT_EQ(d["sourceServiceRevisions"][0]["arn"], first["targetServiceRevisionArn"]);
+  EXPECT_TRUE(d["finishedAt"].is_number());
+
+  const json revisions = Ecs("DescribeServiceRevisions", {{"serviceRevisionArns", {first["targetServiceRevisionArn"]}}});
+  ASSERT_EQ(revisions["serviceRevisions"].size(), 1u);
+  EXPECT_EQ(revisions["serviceRevisions"][0]["taskDefinition"], good);
+  EXPECT_EQ(revisions["serviceRevisions"][0]["containerImages"][0]["containerName"], "app");
+
+  // Filters and pages.
+  EXPECT_EQ(Ecs("ListServiceDeployments", {{"cluster", "c"}, {"service", "s"}, {"status", {"SUCCESSFUL"}}})
+                ["serviceDeployments"].size(), 1u);
+  const json page = Ecs("ListServiceDeployments", {{"cluster", "c"}, {"service", "s"}, {"maxResults", 1}});
+  ASSERT_EQ(page["serviceDeployments"].size(), 1u);
+  const json next = Ecs("ListServiceDeployments", {{"cluster", "c"}, {"service", "s"}, {"nextToken", page["nextToken"]}});
+  ASSERT_EQ(next["serviceDeployments"].size(), 1u);
+  EXPECT_EQ(next["serviceDeployments"][0]["serviceDeploymentArn"], first["serviceDeploymentArn"]);
+  EXPECT_FALSE(next.contains("nextToken"));
+
+  // Tags given at creation are the service's, and DescribeServices shows them when asked.
+  const json tagged = Ecs("DescribeServices", {{"cluster", "c"}, {"services", {"s"}}, {"include", {"TAGS"}}});
+  EXPECT_EQ(tagged["services"][0]["tags"], json::parse(R"([{"key":"team","value":"shop"}])"));
+  EXPECT_FALSE(Service().contains("tags"));
+
+  // All of it survives a restart.
+  Crash();
+  EXPECT_EQ(Ecs("ListServiceDeployments", {{"cluster", "c"}, {"service", "s"}}), list);
+  Ecs("CreateCluster", {{"clusterName", "b"}});
+  EXPECT_EQ(Ecs("ListClusters", {{"maxResults", 1}})["clusterArns"].size(), 1u);
+  const json clusters = Ecs("ListClusters", json::object());
+  EXPECT_EQ(clusters["clusterArns"].size(), 2u);
+  const json after = Ecs("ListClusters", {{"maxResults", 1}, {"nextToken", Ecs("ListClusters", {{"maxResults", 1}})["nextToken"]}});
+  EXPECT_EQ(after["clusterArns"], json::array({clusters["clusterArns"][1]}));
+}
+
 }  // namespace
 }  // namespace slipway::engine

@@ -281,9 +281,28 @@ class ValidationTest(unittest.TestCase):
         self.assertEqual([t["taskDefinitionArn"] for t in out["taskDefinitions"]], [arns[0]])
         self.assertEqual(out["taskDefinitions"][0]["status"], "DELETE_IN_PROGRESS")
         self.assertEqual([(f["arn"], f["reason"]) for f in out["failures"]], [(arns[1], "TASK_DEFINITION_IS_ACTIVE")])
-        with self.assertRaises(self.ecs.exceptions.ClientException):
+        with self.assertRaisesRegex(self.ecs.exceptions.ClientException, "inactive"):
             self.ecs.run_task(cluster=CLUSTER, taskDefinition=arns[0])
         self.assertEqual(self.families(family), arns[1:])
+        self.assertStillServing()
+
+
+    def test_11_service_deployments_clusters_and_tags_read_as_botocore_expects(self):
+        self.assertIn(CLUSTER, [a.rsplit("/", 1)[1] for a in self.ecs.list_clusters()["clusterArns"]])
+        service = self.service()
+        deployments = self.ecs.list_service_deployments(cluster=CLUSTER, service=SERVICE)["serviceDeployments"]
+        self.assertGreaterEqual(len(deployments), 1)
+        self.assertEqual(deployments[0]["serviceDeploymentArn"], service["currentServiceDeployment"])
+        full = self.ecs.describe_service_deployments(
+            serviceDeploymentArns=[deployments[0]["serviceDeploymentArn"]])["serviceDeployments"][0]
+        self.assertIn(full["status"], ("IN_PROGRESS", "SUCCESSFUL"))
+        self.assertEqual(full["targetServiceRevision"]["arn"], deployments[0]["targetServiceRevisionArn"])
+        revision = self.ecs.describe_service_revisions(
+            serviceRevisionArns=[deployments[0]["targetServiceRevisionArn"]])["serviceRevisions"][0]
+        self.assertEqual(revision["taskDefinition"], service["taskDefinition"])
+        self.ecs.tag_resource(resourceArn=service["serviceArn"], tags=[{"key": "owner", "value": "val"}])
+        tagged = self.ecs.describe_services(cluster=CLUSTER, services=[SERVICE], include=["TAGS"])["services"][0]
+        self.assertIn({"key": "owner", "value": "val"}, tagged["tags"])
         self.assertStillServing()
 
 
