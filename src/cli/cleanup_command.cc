@@ -1,6 +1,7 @@
 // `slipway cleanup ENV`: deregisters task-definition revisions and deletes ECR images beyond the
 // newest releases, keeping whatever runs, is in flight, or is known-good.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -37,14 +38,30 @@ json ImageJson(const deploy::EcrImage& i, const std::string& registry) {
   return j;
 }
 
+bool Deleted(const deploy::CleanupReport& r, const deploy::EcrImage& i) {
+  return r.dry_run || std::any_of(r.deleted_images.begin(), r.deleted_images.end(), [&](const deploy::EcrImage& d) {
+           return d.repository == i.repository && d.digest == i.digest;
+         });
+}
+
+bool Deregistered(const deploy::CleanupReport& r, const std::string& arn) {
+  return r.dry_run || std::find(r.deregistered.begin(), r.deregistered.end(), arn) != r.deregistered.end();
+}
+
+// What was done (or, on a dry run, would be), then what stays and why.
 void PrintText(const CleanupFlags& f, const std::string& env, const deploy::CleanupReport& r) {
-  const char* dereg = r.dry_run ? "would deregister" : "deregistered";
-  const char* del = r.dry_run ? "would delete" : "deleted";
+  size_t revisions = 0, images = 0;
   for (const auto& v : r.plan.deregister) {
-    std::printf("%s %s  %s\n", dereg, deploy::FamilyRevision(v.record.arn).c_str(), v.reason.c_str());
+    if (!Deregistered(r, v.record.arn)) continue;
+    ++revisions;
+    std::printf("%s %s  %s\n", r.dry_run ? "would deregister" : "deregistered", deploy::FamilyRevision(v.record.arn).c_str(),
+                v.reason.c_str());
   }
   for (const auto& i : r.plan.delete_images) {
-    std::printf("%s image %s/%s@%s\n", del, r.registry.c_str(), i.repository.c_str(), i.digest.c_str());
+    if (!Deleted(r, i)) continue;
+    ++images;
+    std::printf("%s image %s/%s@%s\n", r.dry_run ? "would delete" : "deleted", r.registry.c_str(), i.repository.c_str(),
+                i.digest.c_str());
   }
   for (const auto& v : r.plan.keep) std::printf("kept %s  %s\n", deploy::FamilyRevision(v.record.arn).c_str(), v.reason.c_str());
   for (const auto& i : r.plan.keep_images) {
@@ -54,17 +71,26 @@ void PrintText(const CleanupFlags& f, const std::string& env, const deploy::Clea
                 users.c_str());
   }
   if (!r.note.empty()) std::printf("note: %s\n", r.note.c_str());
-  std::printf("%s: %zu revision(s) and %zu image(s) %s; %zu revision(s) kept (--keep %d%s)\n", env.c_str(),
-              r.plan.deregister.size(), r.plan.delete_images.size(), r.dry_run ? "would go" : "removed",
-              r.plan.keep.size(), f.keep, f.older_than.empty() ? "" : (", --older-than " + f.older_than).c_str());
+  std::printf("%s: %zu revision(s) and %zu image(s) %s; %zu revision(s) kept (--keep %d%s)\n", env.c_str(), revisions,
+              images, r.dry_run ? "would go" : "removed", r.plan.keep.size(), f.keep,
+              f.older_than.empty() ? "" : (", --older-than " + f.older_than).c_str());
+}
+
+// An error, as JSON on stdout with --output json, else on stderr; returns `code`.
+int Refuse(const CleanupFlags& f, const std::string& env, int code, const std::string& message) {
+  if (f.env.output == "json") {
+    std::printf("%s\n", json{{"environment", env}, {"error", message}, {"exitCode", code}}.dump(2).c_str());
+  } else {
+    std::fprintf(stderr, "error: %s\n", message.c_str());
+  }
+  return code;
 }
 
 int RunCleanup(const CleanupFlags& f) {
   const long older_than = f.older_than.empty() ? 0 : ParseDuration(f.older_than);
   if (older_than < 0) {
-    std::fprintf(stderr, "error: --older-than %s: expected a number and a unit, such as 90s, 10m, 12h or 7d\n",
-                 f.older_than.c_str());
-    return kExitUsage;
+    return Refuse(f, f.env.env, kExitUsage, "--older-than " + f.older_than +
+                                                ": expected a number and a unit, such as 90s, 10m, 12h or 7d");
   }
   Session s;
   if (auto rc = OpenSession(s, f.env)) return *rc;
@@ -73,32 +99,42 @@ int RunCleanup(const CleanupFlags& f) {
   options.older_than_seconds = static_cast<double>(older_than);
   options.dry_run = f.dry_run;
   options.actor = deploy::Actor();
-  for (const auto& [name, se] : s.env.services) {
-    // A template that cannot be expanded here still has its service's family, read from ECS.
-    if (auto family = deploy::TemplateFamily(s.cfg.services.at(name), se, TemplateVars(s.cfg))) {
-      options.families.push_back(*family);
-    }
-  }
   if (f.env.output != "json") {
     options.progress = [](const std::string& line) { std::fprintf(stderr, "%s %s\n", Stamp().c_str(), line.c_str()); };
   }
-  auto r = deploy::Cleanup(*s.client, s.env, options);
-  if (!r) {
-    std::fprintf(stderr, "error: %s\nnothing was changed\n", r.error().message.c_str());
-    return kExitReleaseFailed;
+  // Every environment on the same endpoint may share repositories with this one: the families
+  // their templates register, and what their services run, keep the images they name.
+  for (const auto& [env_name, other] : s.cfg.environments) {
+    if (other.provider != s.env.provider || other.region != s.env.region) continue;
+    if (env_name != s.env.name) options.neighbours.push_back(other);
+    for (const auto& [name, se] : other.services) {
+      auto family = deploy::TemplateFamily(s.cfg.services.at(name), se, TemplateVars(s.cfg));
+      if (family) {
+        options.families.push_back(*family);
+      } else {
+        options.progress("note: the family of " + env_name + "/" + name + " is not known (" + family.error().message +
+                         "); only what its service runs is read");
+      }
+    }
   }
+  auto r = deploy::Cleanup(*s.client, s.env, options);
+  if (!r) return Refuse(f, s.env.name, kExitReleaseFailed, r.error().message + "; nothing was changed");
   if (!r->locked_by.empty()) {
-    std::fprintf(stderr, "error: not cleaning up %s while a release is in flight: %s\n", s.env.name.c_str(),
-                 r->locked_by.c_str());
-    return kExitLocked;
+    return Refuse(f, s.env.name, kExitLocked,
+                  "not cleaning up " + s.env.name + " while a release is in flight: " + r->locked_by + "; nothing was changed");
   }
   if (f.env.output == "json") {
     json j{{"environment", s.env.name}, {"dryRun", r->dry_run}, {"keep", f.keep}, {"olderThanSeconds", older_than},
            {"registry", r->registry}, {"deregistered", json::array()}, {"kept", json::array()},
-           {"deletedImages", json::array()}, {"keptImages", json::array()}, {"errors", r->errors}};
-    for (const auto& v : r->plan.deregister) j["deregistered"].push_back(RevisionJson(v));
+           {"deletedImages", json::array()}, {"keptImages", json::array()}, {"deletedRevisions", r->deleted_revisions},
+           {"errors", r->errors}};
+    for (const auto& v : r->plan.deregister) {
+      if (Deregistered(*r, v.record.arn)) j["deregistered"].push_back(RevisionJson(v));
+    }
     for (const auto& v : r->plan.keep) j["kept"].push_back(RevisionJson(v));
-    for (const auto& i : r->plan.delete_images) j["deletedImages"].push_back(ImageJson(i, r->registry));
+    for (const auto& i : r->plan.delete_images) {
+      if (Deleted(*r, i)) j["deletedImages"].push_back(ImageJson(i, r->registry));
+    }
     for (const auto& i : r->plan.keep_images) j["keptImages"].push_back(ImageJson(i, r->registry));
     if (!r->note.empty()) j["note"] = r->note;
     std::printf("%s\n", j.dump(2).c_str());

@@ -33,9 +33,13 @@ struct CleanupInput {
   std::vector<RevisionRecord> revisions;
   /// Revisions something uses now (a service or one of its deployments, a task), with what.
   std::map<std::string, std::string> in_use;
-  /// The environment's ECR registry (host[:port]); images elsewhere are never deleted. Empty:
-  /// no images are deleted.
+  /// The environment's ECR registry (host[:port]); images elsewhere are never deleted. Empty
+  /// when ECR did not answer: then no image is deleted, and no revision that names an image by
+  /// digest goes either (its image would be left behind for good).
   std::string registry;
+  /// What the tags revisions name in `registry` point at now: "repository:tag" -> digest. An
+  /// image deleted by digest loses its tags, so a tag a remaining revision names keeps its image.
+  std::map<std::string, std::string> tag_digests;
   CleanupPolicy policy;
 };
 
@@ -59,17 +63,30 @@ struct CleanupPlan {
 };
 
 /// Decides what goes; reads nothing but `in`. A revision stays when something uses it, when its
-/// release is in flight (in-progress or interrupted), when it is its target's known-good, when its
-/// release is one of the newest `keep`, or when it is younger than `older_than_seconds`.
+/// release is in flight (in-progress or interrupted), when it is its target's known-good or the
+/// revision `slipway rollback` would return to, when its release is one of the newest `keep`, or
+/// when it is younger than `older_than_seconds`.
 CleanupPlan PlanCleanup(const CleanupInput& in);
+
+/// The environment's ECR images (by digest) that the revisions in `going` name and no other
+/// revision of `in` names, by digest or through a tag; the ones some other revision still names
+/// go to `kept` (with who names them).
+std::vector<EcrImage> ImagesOnlyNamedBy(const CleanupInput& in, const std::set<std::string>& going,
+                                        std::vector<EcrImage>* kept);
+
+/// "repository:tag" for an image `in` names by tag in `registry`; "" otherwise.
+std::string EcrTagOf(const std::string& image, const std::string& registry);
 
 struct CleanupOptions {
   int keep = 5;
   double older_than_seconds = 0;
   bool dry_run = false;
   std::string actor;
-  /// Families the environment's templates register, besides those its services run.
+  /// Families the templates of every environment on the same endpoint register: revisions of
+  /// them protect the images they name, whichever environment released them.
   std::vector<std::string> families;
+  /// The other environments on the same endpoint: what their services and tasks run stays.
+  std::vector<config::Environment> neighbours;
   std::function<void(const std::string&)> progress = [](const std::string&) {};
 };
 
@@ -79,6 +96,9 @@ struct CleanupReport {
   std::string registry;            ///< the ECR registry images were deleted from; "" when none
   std::string locked_by;           ///< set (and nothing done) when a release holds the lock
   std::string note;                ///< why no images are deleted, when ECR did not answer
+  /// What was done (the plan, less what failed); empty on a dry run.
+  std::vector<std::string> deregistered, deleted_revisions;
+  std::vector<EcrImage> deleted_images;
   std::vector<std::string> errors; ///< what could not be done (the rest was)
 };
 

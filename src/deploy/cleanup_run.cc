@@ -1,5 +1,6 @@
 // Cleanup against ECS and ECR: gather what the plan reads, then apply it under the release lock.
 #include <algorithm>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
@@ -15,52 +16,116 @@ using nlohmann::json;
 
 namespace {
 
-/// How long the release lock a cleanup takes lasts if cleanup dies holding it.
-constexpr long kCleanupLockSeconds = 900;
+/// How long the release lock a cleanup takes lasts if cleanup dies holding it; it is checked
+/// before each change, so a cleanup that outlives it stops.
+constexpr long kCleanupLockSeconds = 1800;
 /// ECS and ECR batch limits.
-constexpr size_t kDescribeTasksBatch = 100, kDeleteRevisionsBatch = 10, kDeleteImagesBatch = 100;
+constexpr size_t kDescribeTasksBatch = 100, kDeleteRevisionsBatch = 10, kEcrBatch = 100;
 
 std::string TaskId(const std::string& arn) { return arn.substr(arn.rfind('/') + 1); }
 
-// What uses a revision now: each service's current one and its deployments', and every task
-// alive in the cluster (migration tasks among them). Adds the services' families to `families`.
-Result<std::map<std::string, std::string>> InUse(aws::AwsClient& c, const config::Environment& env,
-                                                  std::vector<std::string>& families) {
-  std::map<std::string, std::string> in_use;
+std::string Text(const json& j, const char* key) {
+  auto it = j.is_object() ? j.find(key) : j.end();
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// Every task of `cluster` that has not stopped yet (running, starting, or stopping).
+Result<std::vector<std::string>> LiveTasks(aws::AwsClient& c, const std::string& cluster) {
+  std::vector<std::string> tasks;
+  for (const char* desired : {"RUNNING", "STOPPED"}) {
+    json request{{"cluster", cluster}, {"desiredStatus", desired}};
+    for (;;) {
+      auto listed = c.Json(aws::kEcs, "ListTasks", request);
+      if (!listed && listed.error().code == "ClusterNotFoundException") return tasks;
+      if (!listed) return tl::unexpected(listed.error());
+      for (const auto& t : listed->value("taskArns", json::array())) {
+        if (t.is_string()) tasks.push_back(t.get<std::string>());
+      }
+      const std::string next = Text(*listed, "nextToken");
+      if (next.empty()) break;
+      request["nextToken"] = next;
+    }
+  }
+  return tasks;
+}
+
+// What uses a revision now in `env`: each service's current one and its deployments', and every
+// task not yet stopped in the cluster (migration tasks among them). Adds to `in_use` and
+// `families`.
+Result<void> InUse(aws::AwsClient& c, const config::Environment& env, std::map<std::string, std::string>& in_use,
+                   std::vector<std::string>& families) {
+  const std::string where = env.cluster + "/";
   for (const auto& [name, se] : env.services) {
     auto s = DescribeService(c, env.cluster, se.service_name);
     if (!s) return tl::unexpected(s.error());
     if (s->is_null()) continue;
-    const std::string current = s->value("taskDefinition", "");
+    const std::string current = Text(*s, "taskDefinition");
     if (!current.empty()) {
-      in_use.emplace(current, "service " + se.service_name);
+      in_use.emplace(current, "service " + where + se.service_name);
       families.push_back(FamilyOf(current));
     }
     for (const auto& d : s->value("deployments", json::array())) {
-      in_use.emplace(d.value("taskDefinition", ""), "service " + se.service_name + " (deployment " + d.value("id", "") + ")");
+      in_use.emplace(Text(d, "taskDefinition"), "service " + where + se.service_name + " (deployment " + Text(d, "id") + ")");
     }
   }
-  json request{{"cluster", env.cluster}, {"desiredStatus", "RUNNING"}};
-  std::vector<std::string> tasks;
-  for (;;) {
-    auto listed = c.Json(aws::kEcs, "ListTasks", request);
-    if (!listed && listed.error().code == "ClusterNotFoundException") break;
-    if (!listed) return tl::unexpected(listed.error());
-    for (const auto& t : listed->value("taskArns", json::array())) tasks.push_back(t.get<std::string>());
-    if (!listed->contains("nextToken") || (*listed)["nextToken"].is_null()) break;
-    request["nextToken"] = (*listed)["nextToken"];
-  }
-  for (size_t i = 0; i < tasks.size(); i += kDescribeTasksBatch) {
-    const std::vector<std::string> batch(tasks.begin() + static_cast<long>(i),
-                                         tasks.begin() + static_cast<long>(std::min(tasks.size(), i + kDescribeTasksBatch)));
+  auto tasks = LiveTasks(c, env.cluster);
+  if (!tasks) return tl::unexpected(tasks.error());
+  for (size_t i = 0; i < tasks->size(); i += kDescribeTasksBatch) {
+    const std::vector<std::string> batch(tasks->begin() + static_cast<long>(i),
+                                         tasks->begin() + static_cast<long>(std::min(tasks->size(), i + kDescribeTasksBatch)));
     auto described = c.Json(aws::kEcs, "DescribeTasks", {{"cluster", env.cluster}, {"tasks", batch}});
     if (!described) return tl::unexpected(described.error());
     for (const auto& t : described->value("tasks", json::array())) {
-      in_use.emplace(t.value("taskDefinitionArn", ""), "task " + TaskId(t.value("taskArn", "")));
+      if (Text(t, "lastStatus") == "STOPPED") continue;
+      in_use.emplace(Text(t, "taskDefinitionArn"), "task " + where + TaskId(Text(t, "taskArn")));
+    }
+    for (const auto& f : described->value("failures", json::array())) {
+      // A task that ended and was forgotten between the two calls uses nothing.
+      if (Text(f, "reason") != "MISSING") return Fail("DescribeTasks " + Text(f, "arn") + ": " + Text(f, "reason"));
     }
   }
   in_use.erase("");
+  return {};
+}
+
+Result<std::map<std::string, std::string>> InUseEverywhere(aws::AwsClient& c, const config::Environment& env,
+                                                           const CleanupOptions& options, std::vector<std::string>& families) {
+  std::map<std::string, std::string> in_use;
+  if (auto r = InUse(c, env, in_use, families); !r) return tl::unexpected(r.error());
+  for (const auto& other : options.neighbours) {
+    if (auto r = InUse(c, other, in_use, families); !r) return tl::unexpected(r.error());
+  }
   return in_use;
+}
+
+// What each tag the revisions name in `registry` points at now ("repository:tag" -> digest).
+Result<std::map<std::string, std::string>> ResolveTags(aws::AwsClient& c, const std::vector<RevisionRecord>& revisions,
+                                                       const std::string& registry) {
+  std::map<std::string, std::set<std::string>> tags;  // repository -> tags
+  for (const auto& r : revisions) {
+    for (const auto& image : r.images) {
+      const std::string tagged = EcrTagOf(image, registry);
+      if (!tagged.empty()) tags[tagged.substr(0, tagged.rfind(':'))].insert(tagged.substr(tagged.rfind(':') + 1));
+    }
+  }
+  std::map<std::string, std::string> out;
+  for (const auto& [repository, names] : tags) {
+    const std::vector<std::string> list(names.begin(), names.end());
+    for (size_t i = 0; i < list.size(); i += kEcrBatch) {
+      json ids = json::array();
+      for (size_t j = i; j < std::min(list.size(), i + kEcrBatch); ++j) ids.push_back({{"imageTag", list[j]}});
+      auto r = c.Json(aws::kEcr, "DescribeImages", {{"repositoryName", repository}, {"imageIds", ids}});
+      if (!r && r.error().code == "RepositoryNotFoundException") break;
+      if (!r && r.error().code == "ImageNotFoundException") continue;  // tags that name nothing keep nothing
+      if (!r) return tl::unexpected(r.error());
+      for (const auto& d : r->value("imageDetails", json::array())) {
+        for (const auto& t : d.value("imageTags", json::array())) {
+          if (t.is_string() && names.count(t.get<std::string>())) out[repository + ":" + t.get<std::string>()] = Text(d, "imageDigest");
+        }
+      }
+    }
+  }
+  return out;
 }
 
 Result<CleanupInput> Gather(aws::AwsClient& c, const config::Environment& env, const CleanupOptions& options,
@@ -69,7 +134,7 @@ Result<CleanupInput> Gather(aws::AwsClient& c, const config::Environment& env, c
   in.environment = env.name;
   for (const auto& [name, se] : env.services) in.targets.insert(ReleaseTarget(env.cluster, se.service_name));
   std::vector<std::string> families = options.families;
-  auto in_use = InUse(c, env, families);
+  auto in_use = InUseEverywhere(c, env, options, families);
   if (!in_use) return tl::unexpected(in_use.error());
   in.in_use = std::move(*in_use);
   std::sort(families.begin(), families.end());
@@ -91,66 +156,116 @@ Result<CleanupInput> Gather(aws::AwsClient& c, const config::Environment& env, c
     if (!r) return tl::unexpected(r.error());
     in.revisions.push_back(std::move(*r));
   }
-  auto login = LoginToEcr(c);
-  if (login) {
+  if (auto login = LoginToEcr(c)) {
     in.registry = login->registry;
+    auto tags = ResolveTags(c, in.revisions, in.registry);
+    if (!tags) return tl::unexpected(tags.error());
+    in.tag_digests = std::move(*tags);
   } else {
-    registry_note = "no images are deleted: the environment's ECR did not answer (" + login.error().message + ")";
+    registry_note = "no image is deleted, and no revision that names one by digest goes: the environment's ECR did not "
+                    "answer (" + login.error().message + ")";
   }
   RealClock clock;
   in.policy = {options.keep, options.older_than_seconds, EpochSeconds(clock.WallNow())};
   return in;
 }
 
-void Apply(aws::AwsClient& c, CleanupReport& report, const std::function<void(const std::string&)>& progress) {
-  const CleanupPlan& plan = report.plan;
+// Stops the cleanup when the lock is no longer its own (it expired and a release took it).
+bool StillLocked(ReleaseLock& lock, CleanupReport& report) {
+  auto held = lock.Held();
+  if (held && *held) return true;
+  report.errors.push_back(held ? "the release lock expired and another release took it; stopped"
+                               : "cannot confirm the release lock: " + held.error().message + "; stopped");
+  return false;
+}
+
+void Apply(aws::AwsClient& c, const config::Environment& env, const CleanupOptions& options, CleanupInput& in,
+           ReleaseLock& lock, CleanupReport& report) {
   // Revisions first: once none is ACTIVE, nothing new can start from the images that go next.
-  std::vector<std::string> deregistered;
-  for (const auto& v : plan.deregister) {
+  std::set<std::string> going;
+  for (const auto& v : report.plan.deregister) {
+    if (!StillLocked(lock, report)) return;
     auto r = c.Json(aws::kEcs, "DeregisterTaskDefinition", {{"taskDefinition", v.record.arn}});
     if (!r) {
       report.errors.push_back("deregistering " + FamilyRevision(v.record.arn) + ": " + r.error().message);
       continue;
     }
-    deregistered.push_back(v.record.arn);
-    progress("deregistered " + FamilyRevision(v.record.arn));
+    going.insert(v.record.arn);
+    report.deregistered.push_back(v.record.arn);
+    options.progress("deregistered " + FamilyRevision(v.record.arn));
   }
-  if (deregistered.size() == plan.deregister.size()) {
+  // ECS may still start tasks from a revision for a while after it is deregistered: look again,
+  // and keep the images of any revision that started something meanwhile.
+  std::vector<std::string> families;
+  auto now_in_use = InUseEverywhere(c, env, options, families);
+  if (!now_in_use) {
+    report.errors.push_back("no image was deleted: cannot tell what runs now: " + now_in_use.error().message);
+    return;
+  }
+  for (const auto& [arn, user] : *now_in_use) {
+    if (going.erase(arn)) report.errors.push_back(FamilyRevision(arn) + " was deregistered but " + user + " uses it: kept its images");
+  }
+  for (auto& r : in.revisions) {
+    if (going.count(r.arn)) r.status = "INACTIVE";
+  }
+  // Images named only by revisions that did go (one that failed to deregister keeps its own).
+  std::set<std::string> failed_images;  // repository@digest
+  if (!in.registry.empty()) {
     std::map<std::string, std::vector<std::string>> by_repository;
-    for (const auto& image : plan.delete_images) by_repository[image.repository].push_back(image.digest);
+    for (const auto& image : ImagesOnlyNamedBy(in, going, nullptr)) by_repository[image.repository].push_back(image.digest);
     for (const auto& [repository, digests] : by_repository) {
-      for (size_t i = 0; i < digests.size(); i += kDeleteImagesBatch) {
+      for (size_t i = 0; i < digests.size(); i += kEcrBatch) {
+        if (!StillLocked(lock, report)) return;
+        std::set<std::string> batch(digests.begin() + static_cast<long>(i),
+                                    digests.begin() + static_cast<long>(std::min(digests.size(), i + kEcrBatch)));
         json ids = json::array();
-        for (size_t j = i; j < std::min(digests.size(), i + kDeleteImagesBatch); ++j) ids.push_back({{"imageDigest", digests[j]}});
+        for (const auto& d : batch) ids.push_back({{"imageDigest", d}});
         auto r = c.Json(aws::kEcr, "BatchDeleteImage", {{"repositoryName", repository}, {"imageIds", ids}});
         if (!r) {
           report.errors.push_back("deleting images from " + repository + ": " + r.error().message);
+          for (const auto& d : batch) failed_images.insert(repository + "@" + d);
           continue;
         }
         for (const auto& f : r->value("failures", json::array())) {
-          // Already gone is what was wanted.
-          if (f.value("failureCode", "") == "ImageNotFound") continue;
-          report.errors.push_back("deleting " + repository + "@" + f["imageId"].value("imageDigest", "") + ": " +
-                                  f.value("failureCode", "") + " " + f.value("failureReason", ""));
+          const std::string digest = Text(f.value("imageId", json::object()), "imageDigest");
+          if (Text(f, "failureCode") == "ImageNotFound") continue;  // already gone is what was wanted
+          report.errors.push_back("deleting " + repository + "@" + digest + ": " + Text(f, "failureCode") + " " +
+                                  Text(f, "failureReason"));
+          failed_images.insert(repository + "@" + digest);
+          batch.erase(digest);
         }
-        for (const auto& id : ids) progress("deleted image " + repository + "@" + id.value("imageDigest", ""));
+        for (const auto& d : batch) {
+          report.deleted_images.push_back({repository, d, {}});
+          options.progress("deleted image " + repository + "@" + d);
+        }
       }
     }
-  } else {
-    // Some revision that was to go is still ACTIVE: its images stay with it.
-    report.errors.push_back("no images were deleted, as not every revision could be deregistered");
   }
-  for (size_t i = 0; i < deregistered.size(); i += kDeleteRevisionsBatch) {
-    const std::vector<std::string> batch(deregistered.begin() + static_cast<long>(i),
-                                         deregistered.begin() + static_cast<long>(std::min(deregistered.size(), i + kDeleteRevisionsBatch)));
+  // A deregistered revision is deleted once its images are gone: while one is left, the revision
+  // stays INACTIVE and names it.
+  std::vector<std::string> deletable;
+  for (const auto& r : in.revisions) {
+    if (!going.count(r.arn)) continue;
+    bool left = false;
+    for (const auto& image : r.images) {
+      const std::string repository = EcrRepositoryOf(image, in.registry);
+      const size_t at = image.rfind('@');
+      left = left || (at != std::string::npos && failed_images.count(repository + image.substr(at)));
+    }
+    if (!left) deletable.push_back(r.arn);
+  }
+  for (size_t i = 0; i < deletable.size(); i += kDeleteRevisionsBatch) {
+    if (!StillLocked(lock, report)) return;
+    const std::vector<std::string> batch(deletable.begin() + static_cast<long>(i),
+                                         deletable.begin() + static_cast<long>(std::min(deletable.size(), i + kDeleteRevisionsBatch)));
     auto r = c.Json(aws::kEcs, "DeleteTaskDefinitions", {{"taskDefinitions", batch}});
     if (!r) {
       report.errors.push_back("deleting deregistered revisions: " + r.error().message);
       continue;
     }
+    for (const auto& t : r->value("taskDefinitions", json::array())) report.deleted_revisions.push_back(Text(t, "taskDefinitionArn"));
     for (const auto& f : r->value("failures", json::array())) {
-      report.errors.push_back("deleting " + FamilyRevision(f.value("arn", "")) + ": " + f.value("reason", "") + " " +
-                              f.value("detail", ""));
+      report.errors.push_back("deleting " + FamilyRevision(Text(f, "arn")) + ": " + Text(f, "reason") + " " + Text(f, "detail"));
     }
   }
 }
@@ -160,10 +275,12 @@ void Apply(aws::AwsClient& c, CleanupReport& report, const std::function<void(co
 Result<CleanupReport> Cleanup(aws::AwsClient& c, const config::Environment& env, const CleanupOptions& options) {
   CleanupReport report;
   report.dry_run = options.dry_run;
-  // No release may start (or be running) while revisions and images go.
+  // No release may start (or be running) while revisions and images go. A dry run takes no lock,
+  // but says when a release is in flight, as the real run would refuse.
   std::unique_ptr<ReleaseLock> lock;
   if (!options.dry_run) {
-    auto taken = ReleaseLock::Acquire(c, env, NewReleaseId(), options.actor, kCleanupLockSeconds, report.locked_by);
+    auto taken = ReleaseLock::Acquire(c, env, "cleanup-" + NewReleaseId(), options.actor, kCleanupLockSeconds,
+                                      report.locked_by);
     if (!taken) return tl::unexpected(taken.error());
     if (!*taken) return report;
     lock = std::move(*taken);
@@ -172,8 +289,8 @@ Result<CleanupReport> Cleanup(aws::AwsClient& c, const config::Environment& env,
   if (!in) return tl::unexpected(in.error());
   report.registry = in->registry;
   report.plan = PlanCleanup(*in);
-  if (!options.dry_run) Apply(c, report, options.progress);
   if (lock) {
+    Apply(c, env, options, *in, *lock, report);
     if (auto removed = lock->Remove(); !removed) {
       report.errors.push_back("the release lock could not be removed (it expires by itself in " +
                               std::to_string(kCleanupLockSeconds / 60) + " min): " + removed.error().message);

@@ -116,6 +116,8 @@ Result<std::unique_ptr<ReleaseLock>> ReleaseLock::Acquire(aws::AwsClient& c, con
   const std::string value = mine.TagValue();
   std::unique_ptr<ReleaseLock> lock(new ReleaseLock(c, {}));
   lock->expires_ = IsoFromEpoch(mine.expires);
+  lock->expires_at_ = mine.expires;
+  lock->value_ = value;
   for (const auto& [name, arn] : services) {
     // Recorded before the call: a tag whose reply was lost may still have been set.
     lock->arns_.push_back(arn);
@@ -140,13 +142,27 @@ Result<void> ReleaseLock::Remove() {
   std::vector<std::string> left;
   Result<void> result;
   for (const auto& arn : arns_) {
-    if (auto r = RemoveLockTag(client_, arn); !r) {
+    auto tag = LockTag(client_, arn);
+    Result<void> removed = tag ? Result<void>() : Result<void>(tl::unexpected(tag.error()));
+    // Another release's lock (this one expired, and it took the service) is not ours to remove.
+    if (tag && *tag == value_) removed = RemoveLockTag(client_, arn);
+    if (!removed) {
       left.push_back(arn);
-      if (result) result = tl::unexpected(r.error());
+      if (result) result = tl::unexpected(removed.error());
     }
   }
   arns_ = std::move(left);
   return result;
+}
+
+Result<bool> ReleaseLock::Held() {
+  if (EpochNow() >= expires_at_) return false;
+  for (const auto& arn : arns_) {
+    auto tag = LockTag(client_, arn);
+    if (!tag) return tl::unexpected(tag.error());
+    if (*tag != value_) return false;
+  }
+  return true;
 }
 
 ReleaseLock::~ReleaseLock() {
@@ -184,5 +200,6 @@ Result<UnlockReport> Unlock(aws::AwsClient& c, const config::Environment& env, b
   }
   return report;
 }
+
 
 }  // namespace slipway::deploy

@@ -61,8 +61,13 @@ class ReleaseLock {
                                                                     std::string& held_by);
 
   /// Removes the lock tags now, so the caller can say whether that worked. Tags that could not
-  /// be removed are left to the destructor's last attempt.
+  /// be removed are left to the destructor's last attempt. A tag that is no longer this lock's
+  /// (it expired and another release took it) is left alone.
   [[nodiscard]] Result<void> Remove();
+
+  /// Whether every lock tag is still this lock's and unexpired; false once another release took
+  /// a service's lock after this one expired.
+  [[nodiscard]] Result<bool> Held();
 
   /// When the lock expires by itself, as ISO-8601.
   const std::string& expires() const { return expires_; }
@@ -71,6 +76,8 @@ class ReleaseLock {
   ReleaseLock(aws::AwsClient& c, std::vector<std::string> arns) : client_(c), arns_(std::move(arns)) {}
   aws::AwsClient& client_;
   std::vector<std::string> arns_;
+  std::string value_;    ///< the tag value this lock set
+  double expires_at_ = 0;
   std::string expires_;
 };
 

@@ -33,6 +33,7 @@ Result<RevisionRecord> DescribeRevision(aws::AwsClient& c, const std::string& ar
   rec.family = td.value("family", "");
   rec.revision = td.value("revision", 0);
   rec.registered_at = td.value("registeredAt", 0.0);
+  rec.status = td.value("status", "ACTIVE");
   for (const auto& def : td.value("containerDefinitions", json::array())) rec.images.push_back(def.value("image", ""));
   for (const auto& t : r->value("tags", json::array())) rec.tags[t.value("key", "")] = t.value("value", "");
   return rec;

@@ -33,6 +33,7 @@ struct RevisionRecord {
   std::vector<std::string> images;
   std::map<std::string, std::string> tags;
   double registered_at = 0;
+  std::string status = "ACTIVE";  ///< ACTIVE | INACTIVE | DELETE_IN_PROGRESS
 
   std::string Tag(const std::string& key) const {
     auto it = tags.find(key);

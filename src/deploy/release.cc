@@ -120,8 +120,13 @@ Result<ReleaseReport> Release(aws::AwsClient& c, aws::HttpTransport& http, Clock
 
 Result<std::string> TemplateFamily(const config::ServiceSpec& svc, const config::ServiceEnv& se,
                                    const std::map<std::string, std::string>& vars) {
-  auto td = LoadTaskDefinition(svc, se, vars);
+  // The family never depends on the load balancer: its variables get placeholders here.
+  auto with_placeholders = vars;
+  with_placeholders.emplace("LOAD_BALANCER_DNS", "load-balancer.invalid");
+  with_placeholders.emplace("LOAD_BALANCER_URL", "http://load-balancer.invalid");
+  auto td = LoadTaskDefinition(svc, se, with_placeholders);
   if (!td) return tl::unexpected(td.error());
+  if (!(*td)["family"].is_string()) return Fail(svc.task_definition_path + ": family: must be a string");
   return (*td)["family"].get<std::string>();
 }
 

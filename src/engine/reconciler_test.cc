@@ -520,6 +520,21 @@ TEST_F(ReconcilerTest, ADeregisteredRevisionKeepsItsTasksButStartsNothingNew) {
   auto again = control_->HandleEcs("DeregisterTaskDefinition", {{"taskDefinition", v1}});
   ASSERT_FALSE(again);
 
+  // A DELETE_IN_PROGRESS revision starts nothing new either.
+  auto create = control_->HandleEcs("CreateService", {{"cluster", "c"}, {"serviceName", "s3"}, {"taskDefinition", v1}});
+  ASSERT_FALSE(create);
+  EXPECT_EQ(create.error().message, "TaskDefinition is inactive");
+  for (const json& many : {json::array(), json(std::vector<std::string>(11, v2))}) {
+    auto refused = control_->HandleEcs("DeleteTaskDefinitions", {{"taskDefinitions", many}});
+    EXPECT_FALSE(refused) << many.size() << " revisions in one call";
+  }
+  // References are read strictly: no lenient numbers, no other region's or account's ARNs.
+  for (const std::string ref : {"app:2abc", "app: 2", "app:+2", "app:4294967298", "x/app:2",
+                                "arn:aws:ecs:eu-west-1:999999999999:task-definition/app:2"}) {
+    EXPECT_FALSE(control_->HandleEcs("DescribeTaskDefinition", {{"taskDefinition", ref}})) << ref;
+  }
+  EXPECT_TRUE(control_->HandleEcs("DescribeTaskDefinition", {{"taskDefinition", "app:2"}}));
+
   // Durable, and a family's revision numbers are never reused.
   Crash();
   EXPECT_EQ(Ecs("DescribeTaskDefinition", {{"taskDefinition", v1}})["taskDefinition"]["status"], "DELETE_IN_PROGRESS");

@@ -2,6 +2,7 @@
 // ecs model. Revisions are never removed: a deleted one stays as DELETE_IN_PROGRESS (ECS keeps it
 // so while tasks use it), so a family's revision numbers are never reused.
 #include <algorithm>
+#include <cctype>
 #include <optional>
 #include <utility>
 
@@ -25,7 +26,7 @@ std::optional<std::pair<std::string, int>> RevisionRef(const std::string& ref) {
   const size_t colon = name.rfind(':');
   if (colon == std::string::npos || colon == 0) return std::nullopt;
   const std::string digits = name.substr(colon + 1);
-  if (digits.empty() || digits.size() > 9 || !std::all_of(digits.begin(), digits.end(), ::isdigit)) return std::nullopt;
+  if (digits.empty() || digits.size() > 9 || !std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) return std::nullopt;
   return std::make_pair(name.substr(0, colon), std::stoi(digits));
 }
 }  // namespace
@@ -68,20 +69,26 @@ ApiResult ControlPlane::RegisterTaskDefinition(const json& r) {
 }
 
 const json* ControlPlane::FindTaskDefinition(const std::string& ref) const {
-  std::string name = NameFromArn(ref);
-  size_t colon = name.rfind(':');
-  std::string family = name.substr(0, colon);
-  auto it = core_.state.task_definitions.find(family);
+  // An ARN must be this engine's (region and account); a name is "family" or "family:revision".
+  std::string name = ref;
+  if (ref.rfind("arn:", 0) == 0) {
+    const std::string prefix = core_.Arn("ecs", "task-definition/");
+    if (ref.rfind(prefix, 0) != 0) return nullptr;
+    name = ref.substr(prefix.size());
+  }
+  if (name.empty() || name.find('/') != std::string::npos) return nullptr;
+  const auto revision = RevisionRef(name);
+  if (!revision && name.find(':') != std::string::npos) return nullptr;  // "app:1abc", "app:"
+  auto it = core_.state.task_definitions.find(revision ? revision->first : name);
   if (it == core_.state.task_definitions.end() || it->second.empty()) return nullptr;
-  if (colon == std::string::npos) {
+  if (!revision) {
     for (auto r = it->second.rbegin(); r != it->second.rend(); ++r) {
       if ((*r)["status"] == "ACTIVE") return &*r;
     }
     return nullptr;
   }
-  int rev = std::atoi(name.substr(colon + 1).c_str());
-  if (rev < 1 || rev > static_cast<int>(it->second.size())) return nullptr;
-  return &it->second[static_cast<size_t>(rev - 1)];
+  if (revision->second < 1 || revision->second > static_cast<int>(it->second.size())) return nullptr;
+  return &it->second[static_cast<size_t>(revision->second - 1)];
 }
 
 json* ControlPlane::MutableTaskDefinition(const std::string& ref) {

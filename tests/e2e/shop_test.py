@@ -149,8 +149,12 @@ class ShopTest(unittest.TestCase):
         td["containerDefinitions"][0]["environment"] = [e for e in env if e["name"] != "BACKEND_URL"]
         with open(os.path.join(self.engine.dir, "frontend-broken.taskdef.json"), "w") as f:
             json.dump(td, f)
-        broken = self.variant("broken.yaml", "taskDefinition: frontend.taskdef.json",
-                              "taskDefinition: frontend-broken.taskdef.json")
+        # Its images carry a label of their own, so the release has digests no other names.
+        with open(self.labelled("v3")) as f:
+            text = f.read()
+        broken = os.path.join(self.engine.dir, "broken.yaml")
+        with open(broken, "w") as f:
+            f.write(text.replace("taskDefinition: frontend.taskdef.json", "taskDefinition: frontend-broken.taskdef.json"))
         out = self.deploy("v3", config=broken)
         self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
         self.assertIn("the app needs environment variable BACKEND_URL", out.stdout + out.stderr)
@@ -163,7 +167,7 @@ class ShopTest(unittest.TestCase):
         return {d["imageDigest"] for d in self.engine.aws("ecr", "describe-images", "--repository-name", repository)["imageDetails"]}
 
     def test_4_cleanup_keeps_the_newest_two_releases_and_the_known_good_and_their_images_only(self):
-        # Releases so far: 1 released (its own digests), 2 released (known-good), 3 failed.
+        # Releases so far: 1 released, 2 released (known-good, running), 3 failed (its own digests).
         # Two more failed releases make five; the newest two are then both failures.
         for version in ("v4", "v5"):
             out = self.deploy(version, BACKEND_FAIL="crash")
@@ -178,13 +182,14 @@ class ShopTest(unittest.TestCase):
         result = {a: {t["key"]: t["value"] for t in d["tags"]}["slipway:result"] for a, d in described.items()}
         for family, arns in revisions.items():
             self.assertEqual([result[a] == "released" for a in arns], [True, True, False, False, False], family)
-        kept = {f: [arns[1], arns[3], arns[4]] for f, arns in revisions.items()}  # known-good 2, newest 4 and 5
-        gone = {f: [arns[0], arns[2]] for f, arns in revisions.items()}
+        # 1 is where `slipway rollback` returns, 2 the known-good, 4 and 5 the newest two.
+        kept = {f: [arns[0], arns[1], arns[3], arns[4]] for f, arns in revisions.items()}
+        gone = {f: [arns[2]] for f, arns in revisions.items()}
         repository = {"shop-frontend": "shop/frontend", "shop-backend": "shop/backend"}
         digest_of = lambda arn: image[arn].split("@")[1]
         for family in families:
-            # Release 1's images are its own, so they go; release 3's are release 2's, so they stay.
-            self.assertNotEqual(digest_of(gone[family][0]), digest_of(kept[family][0]))
+            # Release 3's images are its own, so they go with it.
+            self.assertNotIn(digest_of(gone[family][0]), {digest_of(a) for a in kept[family]})
             self.assertEqual(self.ecr_digests(repository[family]),
                              {digest_of(a) for a in revisions[family]})
         services_before = self.running_images()
@@ -199,6 +204,8 @@ class ShopTest(unittest.TestCase):
             self.ecs.untag_resource(resourceArn=service_arn, tagKeys=["slipway:lock"])
         self.assertEqual(out.returncode, 5, out.stdout + out.stderr)
         self.assertIn("someone@elsewhere", out.stderr)
+        for family in families:
+            self.assertEqual(self.ecr_digests(repository[family]), {digest_of(a) for a in revisions[family]})
 
         dry = self.engine.slipway("cleanup", "dev", "--config", self.config, "--keep", "2", "--dry-run",
                                   "--output", "json")
@@ -212,18 +219,24 @@ class ShopTest(unittest.TestCase):
         for family in families:
             self.assertEqual(self.ecs.list_task_definitions(familyPrefix=family)["taskDefinitionArns"], revisions[family],
                              "--dry-run changed something")
+            self.assertEqual(self.ecr_digests(repository[family]), {digest_of(a) for a in revisions[family]},
+                             "--dry-run deleted an image")
 
         out = self.engine.slipway("cleanup", "dev", "--config", self.config, "--keep", "2")
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
         for family in families:
-            self.assertIn("kept %s  in use by service shop-dev-%s; known-good for %s/shop-dev-%s" % (
-                kept[family][0].rsplit("/", 1)[1], family.split("-")[1], CLUSTER, family.split("-")[1]), out.stdout)
+            target = "%s/shop-dev-%s" % (CLUSTER, family.split("-")[1])
+            self.assertIn("kept %s  in use by service %s; known-good for %s\n" % (
+                kept[family][1].rsplit("/", 1)[1], target, target), out.stdout)
+            self.assertIn("kept %s  where slipway rollback returns for %s\n" % (
+                kept[family][0].rsplit("/", 1)[1], target), out.stdout)
             self.assertEqual(self.ecs.list_task_definitions(familyPrefix=family)["taskDefinitionArns"], kept[family])
             self.assertEqual(self.ecs.list_task_definitions(familyPrefix=family, status="DELETE_IN_PROGRESS")
                              ["taskDefinitionArns"], gone[family])
-            # Exactly the kept revisions' digests remain: release 1's are deleted.
+            # Exactly the kept revisions' digests remain: release 3's are deleted.
             self.assertEqual(self.ecr_digests(repository[family]), {digest_of(a) for a in kept[family]})
-            self.assertIn("deleted image", out.stdout)
+            self.assertRegex(out.stdout, r"deleted image \S+/%s@%s\n" % (re.escape(repository[family]),
+                                                                           digest_of(gone[family][0])))
         self.assertEqual(self.running_images(), services_before)
         self.assertTrue(get(self.engine.listener_port, "/")[1].startswith("shop frontend v2\n"))
         # Nothing more to do the second time.
