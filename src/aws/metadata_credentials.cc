@@ -1,6 +1,8 @@
 // The container credentials endpoint and EC2 instance metadata, each asked again at every refresh.
 #include "aws/metadata_credentials.h"
 
+#include <arpa/inet.h>
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -27,8 +29,14 @@ std::string HostOf(const std::string& url) {
   return authority.substr(0, authority.find(':'));
 }
 
+// 127.0.0.0/8 as a literal address; a name such as "127.0.0.1.example.com" is not loopback.
+bool IsLoopbackV4(const std::string& host) {
+  in_addr addr{};
+  return ::inet_pton(AF_INET, host.c_str(), &addr) == 1 && (ntohl(addr.s_addr) >> 24) == 127;
+}
+
 bool AllowedPlainHttpHost(const std::string& host) {
-  return host.rfind("127.", 0) == 0 || host == "localhost" || host == "::1" || host == "169.254.170.2" ||
+  return IsLoopbackV4(host) || host == "localhost" || host == "::1" || host == "169.254.170.2" ||
          host == "169.254.170.23" || host == "fd00:ec2::23";
 }
 
