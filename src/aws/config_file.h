@@ -19,7 +19,8 @@ struct IniSection {
   std::map<std::string, std::map<std::string, std::string>> nested;
 };
 
-/// Sections by their header with inner spaces collapsed: "default", "profile dev", "sso-session corp".
+/// Sections by their header with inner spaces collapsed: "default", "profile dev", "sso-session
+/// corp".
 using IniFile = std::map<std::string, IniSection>;
 
 /// Parses `text` as botocore does: '#' or ';' starts a comment line, keys are case-insensitive,

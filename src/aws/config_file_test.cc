@@ -1,4 +1,5 @@
-// The AWS config-file reader, profiles, region and endpoint resolution, on in-memory and temp files.
+// The AWS config-file reader, profiles, region and endpoint resolution, on in-memory and temp
+// files.
 #include "aws/config_file.h"
 
 #include <gtest/gtest.h>
@@ -13,15 +14,17 @@ namespace {
 using testing::TempDir;
 
 TEST(ConfigFile, ReadsSectionsKeysAndIndentedServiceSubKeys) {
-  auto f = ParseIni("# comment\n[profile  dev]\nRegion = eu-west-1\nservices: dev-svcs\n\n"
-                    "[services dev-svcs]\necs =\n  endpoint_url = http://127.0.0.1:1\n"
-                    "elastic_load_balancing_v2 =\n\tendpoint_url = http://127.0.0.1:2\n",
-                    "config");
+  auto f = ParseIni(
+      "# comment\n[profile  dev]\nRegion = eu-west-1\nservices: dev-svcs\n\n"
+      "[services dev-svcs]\necs =\n  endpoint_url = http://127.0.0.1:1\n"
+      "elastic_load_balancing_v2 =\n\tendpoint_url = http://127.0.0.1:2\n",
+      "config");
   ASSERT_TRUE(f) << f.error().message;
   EXPECT_EQ((*f)["profile dev"].values["region"], "eu-west-1");
   EXPECT_EQ((*f)["profile dev"].values["services"], "dev-svcs");
   EXPECT_EQ((*f)["services dev-svcs"].nested["ecs"]["endpoint_url"], "http://127.0.0.1:1");
-  EXPECT_EQ((*f)["services dev-svcs"].nested["elastic_load_balancing_v2"]["endpoint_url"], "http://127.0.0.1:2");
+  EXPECT_EQ((*f)["services dev-svcs"].nested["elastic_load_balancing_v2"]["endpoint_url"],
+            "http://127.0.0.1:2");
 }
 
 TEST(ConfigFile, KeepsLongSessionTokensWhole) {
@@ -41,7 +44,9 @@ TEST(ConfigFile, ErrorsNameFileAndLine) {
 TEST(ProfileFiles, CredentialsFileOverlaysConfigFileAndDefaultMayBePlain) {
   TempDir dir;
   EnvVars env{{"HOME", dir.path()}};
-  dir.Write(".aws/config", "[default]\nregion = us-west-2\n[profile dev]\nregion = eu-west-1\naws_access_key_id = OLD\n");
+  dir.Write(".aws/config",
+            "[default]\nregion = us-west-2\n[profile dev]\nregion = eu-west-1\naws_access_key_id = "
+            "OLD\n");
   dir.Write(".aws/credentials", "[dev]\naws_access_key_id = NEW\naws_secret_access_key = S\n");
   auto files = ProfileFiles::Load(env);
   ASSERT_TRUE(files) << files.error().message;
@@ -91,8 +96,9 @@ TEST(Endpoints, EnvVarNamesFollowBotocoreServiceIds) {
 
 TEST(Endpoints, ServiceVariableThenGlobalThenProfileServicesThenProfileUrl) {
   TempDir dir;
-  dir.Write(".aws/config", "[profile p]\nendpoint_url = http://profile\nservices = s\n"
-                           "[services s]\nsts =\n  endpoint_url = http://services-sts\n");
+  dir.Write(".aws/config",
+            "[profile p]\nendpoint_url = http://profile\nservices = s\n"
+            "[services s]\nsts =\n  endpoint_url = http://services-sts\n");
   auto files = ProfileFiles::Load({{"HOME", dir.path()}});
   ASSERT_TRUE(files);
   const auto profile = files->Profile("p");
@@ -101,12 +107,14 @@ TEST(Endpoints, ServiceVariableThenGlobalThenProfileServicesThenProfileUrl) {
   EXPECT_EQ(only_profile.UrlFor("ECS"), "http://profile");
   EndpointConfig global({{"AWS_ENDPOINT_URL", "http://global"}}, profile, &*files);
   EXPECT_EQ(global.UrlFor("STS"), "http://global");
-  EndpointConfig specific({{"AWS_ENDPOINT_URL", "http://global"}, {"AWS_ENDPOINT_URL_ECS", "http://ecs"}}, profile,
-                          &*files);
+  EndpointConfig specific(
+      {{"AWS_ENDPOINT_URL", "http://global"}, {"AWS_ENDPOINT_URL_ECS", "http://ecs"}}, profile,
+      &*files);
   EXPECT_EQ(specific.UrlFor("ECS"), "http://ecs");
   EXPECT_EQ(specific.UrlFor("CloudWatch Logs"), "http://global");
-  EndpointConfig ignored({{"AWS_ENDPOINT_URL_ECS", "http://ecs"}, {"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"}},
-                         profile, &*files);
+  EndpointConfig ignored(
+      {{"AWS_ENDPOINT_URL_ECS", "http://ecs"}, {"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"}},
+      profile, &*files);
   EXPECT_EQ(ignored.UrlFor("ECS"), "");
   EndpointConfig none({}, std::nullopt, &*files);
   EXPECT_EQ(none.UrlFor("ECS"), "");

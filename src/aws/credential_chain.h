@@ -31,6 +31,7 @@ struct ChainContext {
 /// The first source that applies is used, and has already been asked once: a profile that is
 /// broken is an error rather than a reason to try the next source. When none applies, the error
 /// lists each source with why it did not.
-[[nodiscard]] Result<std::shared_ptr<CredentialProvider>> ResolveCredentialChain(const ChainContext& ctx);
+[[nodiscard]] Result<std::shared_ptr<CredentialProvider>> ResolveCredentialChain(
+    const ChainContext& ctx);
 
 }  // namespace slipway::aws

@@ -9,7 +9,8 @@ namespace slipway::aws {
 Result<Credentials> RefreshingCredentialProvider::Get() {
   std::lock_guard<std::mutex> lock(mu_);
   const WallTime now = clock_.WallNow();
-  if (cached_ && (!cached_->expiration || now + kRefreshAhead < *cached_->expiration)) return cached_->creds;
+  if (cached_ && (!cached_->expiration || now + kRefreshAhead < *cached_->expiration))
+    return cached_->creds;
   Result<IssuedCredentials> fetched = fetch_();
   if (fetched) {
     cached_ = std::move(*fetched);
@@ -23,8 +24,8 @@ Result<Credentials> RefreshingCredentialProvider::Get() {
 std::optional<WallTime> ParseIsoTime(const std::string& text) {
   std::tm tm{};
   int consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                  &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
       consumed != 19) {
     return std::nullopt;
   }
@@ -38,8 +39,8 @@ std::optional<WallTime> ParseIsoTime(const std::string& text) {
   if (zone != "Z" && zone != "z") {
     int hours = 0, minutes = 0;
     char sign = 0;
-    if (std::sscanf(zone.c_str(), "%c%2d:%2d", &sign, &hours, &minutes) != 3 || (sign != '+' && sign != '-') ||
-        zone.size() != 6) {
+    if (std::sscanf(zone.c_str(), "%c%2d:%2d", &sign, &hours, &minutes) != 3 ||
+        (sign != '+' && sign != '-') || zone.size() != 6) {
       return std::nullopt;
     }
     offset_seconds = (sign == '+' ? 1 : -1) * (hours * 3600L + minutes * 60L);

@@ -20,10 +20,14 @@ using testing::Reply;
 TEST(RefreshingCredentials, FetchesAgainFiveMinutesBeforeExpiry) {
   FakeClock clock;
   int fetches = 0;
-  RefreshingCredentialProvider provider("test", [&]() -> Result<IssuedCredentials> {
-    ++fetches;
-    return IssuedCredentials{{"AKID" + std::to_string(fetches), "s", ""}, clock.WallNow() + std::chrono::minutes(15)};
-  }, clock);
+  RefreshingCredentialProvider provider(
+      "test",
+      [&]() -> Result<IssuedCredentials> {
+        ++fetches;
+        return IssuedCredentials{{"AKID" + std::to_string(fetches), "s", ""},
+                                 clock.WallNow() + std::chrono::minutes(15)};
+      },
+      clock);
   EXPECT_EQ(provider.Get()->access_key_id, "AKID1");
   clock.Advance(std::chrono::minutes(9));
   EXPECT_EQ(provider.Get()->access_key_id, "AKID1");
@@ -35,10 +39,13 @@ TEST(RefreshingCredentials, FetchesAgainFiveMinutesBeforeExpiry) {
 TEST(RefreshingCredentials, KeepsValidCredentialsWhenARefreshFailsAndFailsOnceTheyExpire) {
   FakeClock clock;
   bool up = true;
-  RefreshingCredentialProvider provider("profile dev (role r)", [&]() -> Result<IssuedCredentials> {
-    if (!up) return Fail("sts AssumeRole r: connection refused");
-    return IssuedCredentials{{"AKID", "s", ""}, clock.WallNow() + std::chrono::minutes(10)};
-  }, clock);
+  RefreshingCredentialProvider provider(
+      "profile dev (role r)",
+      [&]() -> Result<IssuedCredentials> {
+        if (!up) return Fail("sts AssumeRole r: connection refused");
+        return IssuedCredentials{{"AKID", "s", ""}, clock.WallNow() + std::chrono::minutes(10)};
+      },
+      clock);
   ASSERT_TRUE(provider.Get());
   up = false;
   clock.Advance(std::chrono::minutes(7));
@@ -52,10 +59,13 @@ TEST(RefreshingCredentials, KeepsValidCredentialsWhenARefreshFailsAndFailsOnceTh
 TEST(RefreshingCredentials, CredentialsWithoutExpirationAreFetchedOnce) {
   FakeClock clock;
   int fetches = 0;
-  RefreshingCredentialProvider provider("p", [&]() -> Result<IssuedCredentials> {
-    ++fetches;
-    return IssuedCredentials{{"AKID", "s", ""}, std::nullopt};
-  }, clock);
+  RefreshingCredentialProvider provider(
+      "p",
+      [&]() -> Result<IssuedCredentials> {
+        ++fetches;
+        return IssuedCredentials{{"AKID", "s", ""}, std::nullopt};
+      },
+      clock);
   ASSERT_TRUE(provider.Get());
   clock.Advance(std::chrono::hours(48));
   ASSERT_TRUE(provider.Get());
@@ -79,8 +89,9 @@ TEST(RefreshingCredentials, ALongReleaseIsSignedWithRenewedCredentials) {
   int issued = 0;
   LoopbackHttpServer agent([&](const ReceivedRequest&) {
     ++issued;
-    return Reply{200, testing::CredentialDocument("ASIA" + std::to_string(issued),
-                                                  IsoTime(clock.WallNow() + std::chrono::minutes(15)))};
+    return Reply{200,
+                 testing::CredentialDocument("ASIA" + std::to_string(issued),
+                                             IsoTime(clock.WallNow() + std::chrono::minutes(15)))};
   });
   LoopbackHttpServer ecs([](const ReceivedRequest&) { return Reply{200, R"({"services":[]})"}; });
   CurlTransport transport;
@@ -90,7 +101,8 @@ TEST(RefreshingCredentials, ALongReleaseIsSignedWithRenewedCredentials) {
   AwsClient client(transport, clock, provider, Endpoint{"us-east-1", ecs.url()});
   std::vector<std::string> keys;
   for (int minute = 0; minute < 40; ++minute) {
-    ASSERT_TRUE(client.Json(kEcs, "DescribeServices", nlohmann::json::object())) << "minute " << minute;
+    ASSERT_TRUE(client.Json(kEcs, "DescribeServices", nlohmann::json::object()))
+        << "minute " << minute;
     const std::string auth = ecs.requests().back().Header("authorization");
     keys.push_back(auth.substr(auth.find("Credential=") + 11, 5));
     clock.Advance(std::chrono::minutes(1));

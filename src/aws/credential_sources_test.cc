@@ -40,27 +40,33 @@ TEST(Sts, AssumeRoleIsSignedWithTheSourceCredentialsAndCarriesTheProfileSettings
   EXPECT_EQ(r.FormValue("RoleSessionName"), "s1");
   EXPECT_EQ(r.FormValue("ExternalId"), "ext-42");
   EXPECT_EQ(r.FormValue("DurationSeconds"), "1800");
-  EXPECT_NE(r.Header("authorization").find("Credential=AKIDSOURCE/20231114/eu-west-1/sts/aws4_request"),
-            std::string::npos);
+  EXPECT_NE(
+      r.Header("authorization").find("Credential=AKIDSOURCE/20231114/eu-west-1/sts/aws4_request"),
+      std::string::npos);
 }
 
 TEST(Sts, AnStsErrorNamesTheRoleAndCode) {
   LoopbackHttpServer sts([](const ReceivedRequest&) {
-    return Reply{403, "<ErrorResponse><Error><Code>AccessDenied</Code><Message>not allowed</Message></Error></ErrorResponse>",
+    return Reply{403,
+                 "<ErrorResponse><Error><Code>AccessDenied</Code><Message>not "
+                 "allowed</Message></Error></ErrorResponse>",
                  "text/xml"};
   });
   CurlTransport transport;
-  auto got = AssumeRole(transport, {sts.url(), "us-east-1"}, {"A", "B", ""}, {"arn:r", "s", "", 0}, kNow);
+  auto got =
+      AssumeRole(transport, {sts.url(), "us-east-1"}, {"A", "B", ""}, {"arn:r", "s", "", 0}, kNow);
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().message, "sts AssumeRole arn:r: AccessDenied: not allowed");
 }
 
 TEST(Sts, WebIdentityIsUnsignedAndSendsTheToken) {
   LoopbackHttpServer sts([](const ReceivedRequest&) {
-    return Reply{200, StsReply("AssumeRoleWithWebIdentity", "ASIAWEB", "2023-11-14T23:13:20Z"), "text/xml"};
+    return Reply{200, StsReply("AssumeRoleWithWebIdentity", "ASIAWEB", "2023-11-14T23:13:20Z"),
+                 "text/xml"};
   });
   CurlTransport transport;
-  auto got = AssumeRoleWithWebIdentity(transport, {sts.url(), "us-east-1"}, {"arn:web", "ci", "", 0}, "oidc.jwt");
+  auto got = AssumeRoleWithWebIdentity(transport, {sts.url(), "us-east-1"},
+                                       {"arn:web", "ci", "", 0}, "oidc.jwt");
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->creds.access_key_id, "ASIAWEB");
   const ReceivedRequest r = sts.requests().at(0);
@@ -71,11 +77,16 @@ TEST(Sts, WebIdentityIsUnsignedAndSendsTheToken) {
 
 TEST(ContainerCredentials, FullUriMustBeHttpsOrLoopback) {
   EXPECT_FALSE(*ContainerEndpointFromEnv({}));
-  EXPECT_FALSE(ContainerEndpointFromEnv({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/creds"}}));
-  EXPECT_FALSE(ContainerEndpointFromEnv({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1.evil.com/"}}));
-  EXPECT_TRUE(ContainerEndpointFromEnv({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "https://example.com/creds"}}));
-  EXPECT_TRUE(ContainerEndpointFromEnv({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://[::1]:80/creds"}}));
-  auto relative = ContainerEndpointFromEnv({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/abc"}});
+  EXPECT_FALSE(ContainerEndpointFromEnv(
+      {{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/creds"}}));
+  EXPECT_FALSE(ContainerEndpointFromEnv(
+      {{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1.evil.com/"}}));
+  EXPECT_TRUE(ContainerEndpointFromEnv(
+      {{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "https://example.com/creds"}}));
+  EXPECT_TRUE(
+      ContainerEndpointFromEnv({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://[::1]:80/creds"}}));
+  auto relative =
+      ContainerEndpointFromEnv({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/abc"}});
   ASSERT_TRUE(relative && *relative);
   EXPECT_EQ((*relative)->url, "http://169.254.170.2/v2/credentials/abc");
 }
@@ -86,9 +97,10 @@ TEST(ContainerCredentials, FetchesWithTheAuthorizationTokenFromItsFile) {
     return Reply{200, CredentialDocument("ASIACONTAINER", "2023-11-15T04:13:20Z")};
   });
   TempDir dir;
-  auto endpoint = ContainerEndpointFromEnv({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", agent.url() + "/creds"},
-                                            {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "env-token"},
-                                            {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", dir.Write("token", "file-token\n")}});
+  auto endpoint = ContainerEndpointFromEnv(
+      {{"AWS_CONTAINER_CREDENTIALS_FULL_URI", agent.url() + "/creds"},
+       {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "env-token"},
+       {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", dir.Write("token", "file-token\n")}});
   ASSERT_TRUE(endpoint && *endpoint);
   CurlTransport transport;
   auto got = FetchContainerCredentials(transport, **endpoint);
@@ -102,10 +114,12 @@ TEST(ContainerCredentials, FetchesWithTheAuthorizationTokenFromItsFile) {
 TEST(Imds, PutsATokenThenReadsTheRoleAndItsCredentials) {
   LoopbackHttpServer imds([](const ReceivedRequest& r) {
     if (r.method == "PUT" && r.target == "/latest/api/token") {
-      return r.Header("x-aws-ec2-metadata-token-ttl-seconds").empty() ? Reply{400, ""} : Reply{200, "imds-token"};
+      return r.Header("x-aws-ec2-metadata-token-ttl-seconds").empty() ? Reply{400, ""}
+                                                                      : Reply{200, "imds-token"};
     }
     if (r.Header("x-aws-ec2-metadata-token") != "imds-token") return Reply{401, ""};
-    if (r.target == "/latest/meta-data/iam/security-credentials/") return Reply{200, "web-role\n", "text/plain"};
+    if (r.target == "/latest/meta-data/iam/security-credentials/")
+      return Reply{200, "web-role\n", "text/plain"};
     if (r.target == "/latest/meta-data/iam/security-credentials/web-role") {
       return Reply{200, CredentialDocument("ASIAIMDS", "2023-11-15T04:13:20Z")};
     }
@@ -123,11 +137,14 @@ TEST(Imds, PutsATokenThenReadsTheRoleAndItsCredentials) {
 }
 
 TEST(Imds, AnInstanceWithoutARoleSaysSo) {
-  LoopbackHttpServer imds([](const ReceivedRequest& r) { return r.method == "PUT" ? Reply{200, "t"} : Reply{404, ""}; });
+  LoopbackHttpServer imds([](const ReceivedRequest& r) {
+    return r.method == "PUT" ? Reply{200, "t"} : Reply{404, ""};
+  });
   CurlTransport transport;
   auto got = FetchImdsCredentials(transport, imds.url());
   ASSERT_FALSE(got);
-  EXPECT_NE(got.error().message.find("the instance has no IAM role"), std::string::npos) << got.error().message;
+  EXPECT_NE(got.error().message.find("the instance has no IAM role"), std::string::npos)
+      << got.error().message;
 }
 
 TEST(CredentialProcess, ParsesVersionOneOutputWithExpiration) {
@@ -137,42 +154,52 @@ TEST(CredentialProcess, ParsesVersionOneOutputWithExpiration) {
   EXPECT_EQ(got->creds.access_key_id, "AKIDPROC");
   EXPECT_EQ(got->creds.session_token, "t");
   EXPECT_EQ(got->expiration, kNow + std::chrono::hours(1));
-  EXPECT_FALSE(ParseProcessCredentials(R"({"Version": 2, "AccessKeyId": "a", "SecretAccessKey": "s"})"));
+  EXPECT_FALSE(
+      ParseProcessCredentials(R"({"Version": 2, "AccessKeyId": "a", "SecretAccessKey": "s"})"));
   EXPECT_FALSE(ParseProcessCredentials(R"({"Version": 1, "AccessKeyId": "a"})"));
 }
 
 TEST(CredentialProcess, AFailingCommandReportsItsExitCodeAndStderr) {
   auto got = RunCredentialProcess("echo 'token expired, log in again' >&2; exit 3");
   ASSERT_FALSE(got);
-  EXPECT_NE(got.error().message.find("exit code 3: token expired, log in again"), std::string::npos) << got.error().message;
+  EXPECT_NE(got.error().message.find("exit code 3: token expired, log in again"), std::string::npos)
+      << got.error().message;
 }
 
 TEST(Sso, ReadsTheCachedTokenAndGetsRoleCredentials) {
   TempDir dir;
-  SsoRole role{"dev", "corp", "https://corp.awsapps.com/start", "eu-west-1", "123456789012", "Deployer"};
+  SsoRole role{"dev",       "corp",         "https://corp.awsapps.com/start",
+               "eu-west-1", "123456789012", "Deployer"};
   EXPECT_EQ(SsoCacheFile(role, dir.path()), dir.path() + "/" + Sha1Hex("corp") + ".json");
-  dir.Write(Sha1Hex("corp") + ".json", R"({"accessToken": "bearer-1", "expiresAt": "2023-11-15T00:00:00Z"})");
+  dir.Write(Sha1Hex("corp") + ".json",
+            R"({"accessToken": "bearer-1", "expiresAt": "2023-11-15T00:00:00Z"})");
   LoopbackHttpServer portal([](const ReceivedRequest& r) {
     if (r.Header("x-amz-sso_bearer_token") != "bearer-1") return Reply{401, "{}"};
-    return Reply{200, R"({"roleCredentials":{"accessKeyId":"ASIASSO","secretAccessKey":"s","sessionToken":"t","expiration":1700003600000}})"};
+    return Reply{
+        200,
+        R"({"roleCredentials":{"accessKeyId":"ASIASSO","secretAccessKey":"s","sessionToken":"t","expiration":1700003600000}})"};
   });
   CurlTransport transport;
   auto got = FetchSsoCredentials(transport, role, dir.path(), portal.url(), kNow);
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->creds.access_key_id, "ASIASSO");
   EXPECT_EQ(got->expiration, kNow + std::chrono::hours(1));
-  EXPECT_EQ(portal.requests().at(0).target, "/federation/credentials?account_id=123456789012&role_name=Deployer");
+  EXPECT_EQ(portal.requests().at(0).target,
+            "/federation/credentials?account_id=123456789012&role_name=Deployer");
 }
 
 TEST(Sso, AnExpiredTokenSaysToRunAwsSsoLogin) {
   TempDir dir;
-  SsoRole role{"dev", "", "https://corp.awsapps.com/start", "eu-west-1", "123456789012", "Deployer"};
-  dir.Write(Sha1Hex(role.start_url) + ".json", R"({"accessToken": "old", "expiresAt": "2023-11-14T22:00:00Z"})");
+  SsoRole role{"dev",          "",        "https://corp.awsapps.com/start", "eu-west-1",
+               "123456789012", "Deployer"};
+  dir.Write(Sha1Hex(role.start_url) + ".json",
+            R"({"accessToken": "old", "expiresAt": "2023-11-14T22:00:00Z"})");
   CurlTransport transport;
   auto got = FetchSsoCredentials(transport, role, dir.path(), "http://127.0.0.1:9", kNow);
   ASSERT_FALSE(got);
   EXPECT_NE(got.error().message.find("expired"), std::string::npos) << got.error().message;
-  EXPECT_NE(got.error().message.find("aws sso login --profile dev"), std::string::npos) << got.error().message;
+  EXPECT_NE(got.error().message.find("aws sso login --profile dev"), std::string::npos)
+      << got.error().message;
 }
 
 }  // namespace

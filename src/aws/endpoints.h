@@ -1,4 +1,5 @@
-// Region and endpoint URLs, resolved from slipway.yaml, flags, environment and profile as the SDKs do.
+// Region and endpoint URLs, resolved from slipway.yaml, flags, environment and profile as the SDKs
+// do.
 #pragma once
 
 #include <optional>
@@ -18,8 +19,10 @@ struct ResolvedRegion {
 
 /// The first of: the environment's `region` in slipway.yaml, --region, AWS_REGION,
 /// AWS_DEFAULT_REGION, the profile's `region`. The error names each place to set one.
-[[nodiscard]] Result<ResolvedRegion> ResolveRegion(const std::string& config_region, const std::string& flag_region,
-                                                   const EnvVars& env, const std::optional<ProfileSettings>& profile,
+[[nodiscard]] Result<ResolvedRegion> ResolveRegion(const std::string& config_region,
+                                                   const std::string& flag_region,
+                                                   const EnvVars& env,
+                                                   const std::optional<ProfileSettings>& profile,
                                                    const std::string& profile_name);
 
 /// "Elastic Load Balancing v2" -> "ELASTIC_LOAD_BALANCING_V2", the suffix of AWS_ENDPOINT_URL_<…>.
@@ -30,8 +33,10 @@ std::string EndpointConfigKey(const std::string& service_id);
 /// Endpoint URLs configured for services, by botocore service id ("ECS", "STS", "CloudWatch Logs").
 class EndpointConfig {
  public:
-  /// `profile` is the chosen profile's settings (nullopt: none); `files` supplies its services section.
-  EndpointConfig(EnvVars env, const std::optional<ProfileSettings>& profile, const ProfileFiles* files);
+  /// `profile` is the chosen profile's settings (nullopt: none); `files` supplies its services
+  /// section.
+  EndpointConfig(EnvVars env, const std::optional<ProfileSettings>& profile,
+                 const ProfileFiles* files);
 
   /// The configured URL for `service_id`, or "" for AWS's own. First of: AWS_ENDPOINT_URL_<ID>,
   /// AWS_ENDPOINT_URL, the profile's `services` section's `<id> = endpoint_url = …`, the profile's

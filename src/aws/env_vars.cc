@@ -21,7 +21,8 @@ EnvVars ProcessEnv() {
 std::string HomeDir(const EnvVars& env) {
   std::string home = EnvValue(env, "HOME");
   if (!home.empty()) return home;
-  if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr && pw->pw_dir != nullptr) return pw->pw_dir;
+  if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr && pw->pw_dir != nullptr)
+    return pw->pw_dir;
   return "";
 }
 

@@ -1,4 +1,5 @@
-// The process environment as a value, so credential and endpoint resolution can be tested without setenv.
+// The process environment as a value, so credential and endpoint resolution can be tested without
+// setenv.
 #pragma once
 
 #include <map>

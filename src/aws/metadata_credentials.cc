@@ -24,8 +24,10 @@ std::string HostOf(const std::string& url) {
   size_t start = url.find("://");
   start = start == std::string::npos ? 0 : start + 3;
   std::string authority = url.substr(start, url.find_first_of("/?#", start) - start);
-  if (const size_t at = authority.rfind('@'); at != std::string::npos) authority = authority.substr(at + 1);
-  if (!authority.empty() && authority[0] == '[') return authority.substr(1, authority.find(']') - 1);
+  if (const size_t at = authority.rfind('@'); at != std::string::npos)
+    authority = authority.substr(at + 1);
+  if (!authority.empty() && authority[0] == '[')
+    return authority.substr(1, authority.find(']') - 1);
   return authority.substr(0, authority.find(':'));
 }
 
@@ -47,7 +49,8 @@ std::string FirstLine(const std::string& text) { return Trim(text.substr(0, text
 Result<std::optional<ContainerEndpoint>> ContainerEndpointFromEnv(const EnvVars& env) {
   ContainerEndpoint out{"", EnvValue(env, "AWS_CONTAINER_AUTHORIZATION_TOKEN"),
                         EnvValue(env, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")};
-  if (const std::string relative = EnvValue(env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"); !relative.empty()) {
+  if (const std::string relative = EnvValue(env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+      !relative.empty()) {
     out.url = kEcsAgent + (relative[0] == '/' ? relative : "/" + relative);
     return std::optional<ContainerEndpoint>(out);
   }
@@ -62,22 +65,27 @@ Result<std::optional<ContainerEndpoint>> ContainerEndpointFromEnv(const EnvVars&
   return std::optional<ContainerEndpoint>(out);
 }
 
-Result<IssuedCredentials> FetchContainerCredentials(HttpTransport& transport, const ContainerEndpoint& endpoint) {
+Result<IssuedCredentials> FetchContainerCredentials(HttpTransport& transport,
+                                                    const ContainerEndpoint& endpoint) {
   const std::string what = "container credentials " + endpoint.url;
   std::string token = endpoint.token;
   if (!endpoint.token_file.empty()) {
     std::ifstream in(endpoint.token_file);
-    if (!in) return Fail(what + ": cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + endpoint.token_file);
+    if (!in)
+      return Fail(what + ": cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " +
+                  endpoint.token_file);
     std::stringstream text;
     text << in.rdbuf();
     token = Trim(text.str());
   }
-  if (token.find_first_of("\r\n") != std::string::npos) return Fail(what + ": authorization token has a line break");
+  if (token.find_first_of("\r\n") != std::string::npos)
+    return Fail(what + ": authorization token has a line break");
   HttpRequest req{"GET", endpoint.url, {{"Accept", "application/json"}}, "", kContainerTimeoutMs};
   if (!token.empty()) req.headers.emplace_back("Authorization", token);
   Result<HttpResponse> reply = transport.Send(req);
   if (!reply) return Fail(what + ": " + reply.error().message);
-  if (reply->status != 200) return Fail(what + ": HTTP " + std::to_string(reply->status) + ": " + reply->body);
+  if (reply->status != 200)
+    return Fail(what + ": HTTP " + std::to_string(reply->status) + ": " + reply->body);
   return ParseCredentialDocument(reply->body, what);
 }
 
@@ -88,15 +96,22 @@ std::string ImdsEndpoint(const EnvVars& env) {
   return url;
 }
 
-bool ImdsDisabled(const EnvVars& env) { return Lower(EnvValue(env, "AWS_EC2_METADATA_DISABLED")) == "true"; }
+bool ImdsDisabled(const EnvVars& env) {
+  return Lower(EnvValue(env, "AWS_EC2_METADATA_DISABLED")) == "true";
+}
 
-Result<IssuedCredentials> FetchImdsCredentials(HttpTransport& transport, const std::string& endpoint) {
+Result<IssuedCredentials> FetchImdsCredentials(HttpTransport& transport,
+                                               const std::string& endpoint) {
   const std::string what = "instance metadata " + endpoint;
-  Result<HttpResponse> token = transport.Send(
-      {"PUT", endpoint + "/latest/api/token", {{"X-aws-ec2-metadata-token-ttl-seconds", "21600"}}, "", kMetadataTimeoutMs});
+  Result<HttpResponse> token = transport.Send({"PUT",
+                                               endpoint + "/latest/api/token",
+                                               {{"X-aws-ec2-metadata-token-ttl-seconds", "21600"}},
+                                               "",
+                                               kMetadataTimeoutMs});
   if (!token) return Fail(what + ": " + token.error().message);
   if (token->status != 200) return Fail(what + ": token: HTTP " + std::to_string(token->status));
-  const std::vector<std::pair<std::string, std::string>> auth{{"X-aws-ec2-metadata-token", Trim(token->body)}};
+  const std::vector<std::pair<std::string, std::string>> auth{
+      {"X-aws-ec2-metadata-token", Trim(token->body)}};
   const std::string base = endpoint + "/latest/meta-data/iam/security-credentials/";
   Result<HttpResponse> role = transport.Send({"GET", base, auth, "", kMetadataTimeoutMs});
   if (!role) return Fail(what + ": " + role.error().message);
@@ -105,21 +120,26 @@ Result<IssuedCredentials> FetchImdsCredentials(HttpTransport& transport, const s
     return Fail(what + ": role name: HTTP " + std::to_string(role->status));
   }
   const std::string name = FirstLine(role->body);
-  Result<HttpResponse> creds = transport.Send({"GET", base + UriEncode(name), auth, "", kMetadataTimeoutMs});
+  Result<HttpResponse> creds =
+      transport.Send({"GET", base + UriEncode(name), auth, "", kMetadataTimeoutMs});
   if (!creds) return Fail(what + ": " + creds.error().message);
-  if (creds->status != 200) return Fail(what + ": role " + name + ": HTTP " + std::to_string(creds->status));
+  if (creds->status != 200)
+    return Fail(what + ": role " + name + ": HTTP " + std::to_string(creds->status));
   return ParseCredentialDocument(creds->body, what + ": role " + name);
 }
 
-Result<IssuedCredentials> ParseCredentialDocument(const std::string& body, const std::string& what) {
+Result<IssuedCredentials> ParseCredentialDocument(const std::string& body,
+                                                  const std::string& what) {
   auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return Fail(what + ": reply is not a JSON object");
   auto text = [&j](const char* key) {
     auto it = j.find(key);
     return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
   };
-  if (!text("Code").empty() && text("Code") != "Success") return Fail(what + ": " + text("Code") + ": " + text("Message"));
-  IssuedCredentials out{{text("AccessKeyId"), text("SecretAccessKey"), text("Token")}, std::nullopt};
+  if (!text("Code").empty() && text("Code") != "Success")
+    return Fail(what + ": " + text("Code") + ": " + text("Message"));
+  IssuedCredentials out{{text("AccessKeyId"), text("SecretAccessKey"), text("Token")},
+                        std::nullopt};
   if (out.creds.access_key_id.empty() || out.creds.secret_access_key.empty()) {
     return Fail(what + ": reply lacks AccessKeyId or SecretAccessKey");
   }

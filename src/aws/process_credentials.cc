@@ -27,7 +27,8 @@ Result<IssuedCredentials> ParseProcessCredentials(const std::string& output) {
     auto it = j.find(key);
     return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
   };
-  IssuedCredentials out{{text("AccessKeyId"), text("SecretAccessKey"), text("SessionToken")}, std::nullopt};
+  IssuedCredentials out{{text("AccessKeyId"), text("SecretAccessKey"), text("SessionToken")},
+                        std::nullopt};
   if (out.creds.access_key_id.empty() || out.creds.secret_access_key.empty()) {
     return Fail(what + ": lacks AccessKeyId or SecretAccessKey");
   }
@@ -40,18 +41,22 @@ Result<IssuedCredentials> ParseProcessCredentials(const std::string& output) {
 
 Result<IssuedCredentials> RunCredentialProcess(const std::string& command) {
   const char* tmpdir = std::getenv("TMPDIR");
-  std::string err_path = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/slipway-credential-process-XXXXXX";
+  std::string err_path =
+      std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/slipway-credential-process-XXXXXX";
   UniqueFd err_fd(::mkstemp(err_path.data()));
-  if (!err_fd.valid()) return Fail("credential_process: cannot create a file for its stderr in " + err_path);
+  if (!err_fd.valid())
+    return Fail("credential_process: cannot create a file for its stderr in " + err_path);
   err_fd.Reset();
-  Result<CommandOutput> ran = RunCommand({"/bin/sh", "-c", "eval \"$1\" 2>\"$2\"", "credential_process", command, err_path});
+  Result<CommandOutput> ran = RunCommand(
+      {"/bin/sh", "-c", "eval \"$1\" 2>\"$2\"", "credential_process", command, err_path});
   std::ifstream err_in(err_path);
   std::stringstream err;
   err << err_in.rdbuf();
   ::unlink(err_path.c_str());
   if (!ran) return Fail("credential_process " + command + ": " + ran.error().message);
   if (ran->status.code != 0) {
-    return Fail("credential_process " + command + ": exit code " + std::to_string(ran->status.code) +
+    return Fail("credential_process " + command + ": exit code " +
+                std::to_string(ran->status.code) +
                 (Trim(err.str()).empty() ? "" : ": " + Trim(err.str())));
   }
   auto parsed = ParseProcessCredentials(ran->output);

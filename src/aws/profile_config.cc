@@ -23,7 +23,8 @@ Result<ProfileFiles> ProfileFiles::Load(const EnvVars& env) {
 
 std::optional<ProfileSettings> ProfileFiles::Profile(const std::string& name) const {
   std::optional<ProfileSettings> out;
-  // The config file names profiles "[profile x]"; only the default profile may be plain "[default]".
+  // The config file names profiles "[profile x]"; only the default profile may be plain
+  // "[default]".
   auto take = [&out](const IniFile& file, const std::string& header) {
     auto it = file.find(header);
     if (it == file.end()) return;

@@ -26,15 +26,16 @@ Result<std::string> CachedToken(const SsoRole& role, const std::string& cache_di
   std::stringstream text;
   text << in.rdbuf();
   auto j = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object() || !j.contains("accessToken") || !j["accessToken"].is_string() || !j.contains("expiresAt") ||
-      !j["expiresAt"].is_string()) {
+  if (!j.is_object() || !j.contains("accessToken") || !j["accessToken"].is_string() ||
+      !j.contains("expiresAt") || !j["expiresAt"].is_string()) {
     return Fail("SSO token cache " + path + ": lacks accessToken or expiresAt; " + LoginHint(role));
   }
   auto expires = ParseIsoTime(j["expiresAt"].get<std::string>());
-  if (!expires) return Fail("SSO token cache " + path + ": malformed expiresAt; " + LoginHint(role));
+  if (!expires)
+    return Fail("SSO token cache " + path + ": malformed expiresAt; " + LoginHint(role));
   if (*expires <= now) {
-    return Fail("the SSO session for " + role.start_url + " expired at " + j["expiresAt"].get<std::string>() + "; " +
-                LoginHint(role));
+    return Fail("the SSO session for " + role.start_url + " expired at " +
+                j["expiresAt"].get<std::string>() + "; " + LoginHint(role));
   }
   return j["accessToken"].get<std::string>();
 }
@@ -42,39 +43,46 @@ Result<std::string> CachedToken(const SsoRole& role, const std::string& cache_di
 }  // namespace
 
 std::string SsoCacheFile(const SsoRole& role, const std::string& cache_dir) {
-  return cache_dir + "/" + Sha1Hex(role.session_name.empty() ? role.start_url : role.session_name) + ".json";
+  return cache_dir + "/" + Sha1Hex(role.session_name.empty() ? role.start_url : role.session_name) +
+         ".json";
 }
 
-std::string DefaultSsoPortal(const std::string& region) { return "https://portal.sso." + region + ".amazonaws.com"; }
+std::string DefaultSsoPortal(const std::string& region) {
+  return "https://portal.sso." + region + ".amazonaws.com";
+}
 
 Result<IssuedCredentials> FetchSsoCredentials(HttpTransport& transport, const SsoRole& role,
-                                              const std::string& cache_dir, const std::string& portal_url,
-                                              WallTime now) {
+                                              const std::string& cache_dir,
+                                              const std::string& portal_url, WallTime now) {
   auto token = CachedToken(role, cache_dir, now);
   if (!token) return tl::unexpected(token.error());
   std::string base = portal_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
   const std::string what = "sso GetRoleCredentials " + role.account_id + "/" + role.role_name;
-  Result<HttpResponse> reply = transport.Send({"GET",
-                                               base + "/federation/credentials?account_id=" +
-                                                   UriEncode(role.account_id) + "&role_name=" + UriEncode(role.role_name),
-                                               {{"x-amz-sso_bearer_token", *token}},
-                                               "",
-                                               kSsoTimeoutMs});
+  Result<HttpResponse> reply =
+      transport.Send({"GET",
+                      base + "/federation/credentials?account_id=" + UriEncode(role.account_id) +
+                          "&role_name=" + UriEncode(role.role_name),
+                      {{"x-amz-sso_bearer_token", *token}},
+                      "",
+                      kSsoTimeoutMs});
   if (!reply) return Fail(what + ": " + reply.error().message);
   if (reply->status == 401 || reply->status == 403) {
-    return Fail(what + ": HTTP " + std::to_string(reply->status) + ": the SSO token was refused; " + LoginHint(role));
+    return Fail(what + ": HTTP " + std::to_string(reply->status) + ": the SSO token was refused; " +
+                LoginHint(role));
   }
-  if (reply->status != 200) return Fail(what + ": HTTP " + std::to_string(reply->status) + ": " + reply->body);
+  if (reply->status != 200)
+    return Fail(what + ": HTTP " + std::to_string(reply->status) + ": " + reply->body);
   auto j = nlohmann::json::parse(reply->body, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object() || !j.contains("roleCredentials") || !j["roleCredentials"].is_object()) {
     return Fail(what + ": reply lacks roleCredentials");
   }
   const auto& rc = j["roleCredentials"];
-  IssuedCredentials out{{rc.value("accessKeyId", ""), rc.value("secretAccessKey", ""), rc.value("sessionToken", "")},
-                        std::nullopt};
-  if (out.creds.access_key_id.empty() || out.creds.secret_access_key.empty() || !rc.contains("expiration") ||
-      !rc["expiration"].is_number()) {
+  IssuedCredentials out{
+      {rc.value("accessKeyId", ""), rc.value("secretAccessKey", ""), rc.value("sessionToken", "")},
+      std::nullopt};
+  if (out.creds.access_key_id.empty() || out.creds.secret_access_key.empty() ||
+      !rc.contains("expiration") || !rc["expiration"].is_number()) {
     return Fail(what + ": reply lacks accessKeyId, secretAccessKey or expiration");
   }
   // GetRoleCredentials gives the expiry in milliseconds since the epoch.

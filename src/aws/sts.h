@@ -24,11 +24,14 @@ struct RoleRequest {
 
 /// STS AssumeRole signed with `source`. Errors read "sts AssumeRole <arn>: <Code>: <message>".
 [[nodiscard]] Result<IssuedCredentials> AssumeRole(HttpTransport& transport, const StsEndpoint& sts,
-                                                   const Credentials& source, const RoleRequest& role, WallTime now);
+                                                   const Credentials& source,
+                                                   const RoleRequest& role, WallTime now);
 
 /// STS AssumeRoleWithWebIdentity with the OIDC `token`; the request is not signed.
-[[nodiscard]] Result<IssuedCredentials> AssumeRoleWithWebIdentity(HttpTransport& transport, const StsEndpoint& sts,
-                                                                  const RoleRequest& role, const std::string& token);
+[[nodiscard]] Result<IssuedCredentials> AssumeRoleWithWebIdentity(HttpTransport& transport,
+                                                                  const StsEndpoint& sts,
+                                                                  const RoleRequest& role,
+                                                                  const std::string& token);
 
 /// The default session name for an assumed role: "slipway-<unix seconds>".
 std::string DefaultSessionName(WallTime now);

@@ -22,7 +22,8 @@ std::string ReceivedRequest::Header(const std::string& name) const {
 std::string ReceivedRequest::FormValue(const std::string& name) const {
   for (const std::string& pair : Split(body, '&')) {
     const size_t eq = pair.find('=');
-    if (eq != std::string::npos && pair.substr(0, eq) == name) return UriDecode(pair.substr(eq + 1), true);
+    if (eq != std::string::npos && pair.substr(0, eq) == name)
+      return UriDecode(pair.substr(eq + 1), true);
   }
   return "";
 }
@@ -61,7 +62,8 @@ void LoopbackHttpServer::Serve() {
     char buf[4096];
     size_t header_end = std::string::npos, want = 0;
     for (;;) {
-      if (header_end == std::string::npos && (header_end = got.find("\r\n\r\n")) != std::string::npos) {
+      if (header_end == std::string::npos &&
+          (header_end = got.find("\r\n\r\n")) != std::string::npos) {
         const std::string lower = Lower(got.substr(0, header_end));
         if (const size_t at = lower.find("content-length:"); at != std::string::npos) {
           want = std::strtoul(lower.c_str() + at + 15, nullptr, 10);
@@ -81,7 +83,9 @@ void LoopbackHttpServer::Serve() {
     req.target = start[1];
     for (size_t i = 1; i < lines.size(); ++i) {
       const size_t colon = lines[i].find(':');
-      if (colon != std::string::npos) req.headers.emplace_back(Lower(Trim(lines[i].substr(0, colon))), Trim(lines[i].substr(colon + 1)));
+      if (colon != std::string::npos)
+        req.headers.emplace_back(Lower(Trim(lines[i].substr(0, colon))),
+                                 Trim(lines[i].substr(colon + 1)));
     }
     req.body = got.substr(header_end + 4, want);
     {
@@ -89,7 +93,8 @@ void LoopbackHttpServer::Serve() {
       requests_.push_back(req);
     }
     const Reply reply = handler_(req);
-    const std::string out = "HTTP/1.1 " + std::to_string(reply.status) + " X\r\nContent-Type: " + reply.content_type +
+    const std::string out = "HTTP/1.1 " + std::to_string(reply.status) +
+                            " X\r\nContent-Type: " + reply.content_type +
                             "\r\nContent-Length: " + std::to_string(reply.body.size()) +
                             "\r\nConnection: close\r\n\r\n" + reply.body;
     for (size_t sent = 0; sent < out.size();) {
