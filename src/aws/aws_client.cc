@@ -81,6 +81,7 @@ TransportRetry DecideTransportRetry(const std::string& transport_code, const std
 
 std::string AwsClient::UrlFor(const ServiceSpec& service) const {
   if (!endpoint_.url_override.empty()) return endpoint_.url_override;
+  if (auto it = endpoint_.service_urls.find(service.signing_name); it != endpoint_.service_urls.end()) return it->second;
   return "https://" + service.endpoint_prefix + "." + endpoint_.region + ".amazonaws.com/";
 }
 
@@ -119,7 +120,9 @@ Result<HttpResponse> AwsClient::Send(const ServiceSpec& service, const std::stri
   for (int replies = 0;;) {
     SignableRequest req{"POST", "/", "", headers, body};
     req.headers.emplace_back("Host", HostOf(url));
-    Sign(req, creds_, {endpoint_.region, service.signing_name}, clock_.WallNow());
+    Result<Credentials> creds = credentials_->Get();
+    if (!creds) return tl::unexpected(Wrap(what, creds.error()));
+    Sign(req, *creds, {endpoint_.region, service.signing_name}, clock_.WallNow());
     Result<HttpResponse> sent = transport_.Send({"POST", url, req.headers, body, kRequestTimeoutMs});
     if (sent) {
       outage_.reset();

@@ -3,11 +3,13 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "aws/credential_provider.h"
 #include "aws/http_transport.h"
 #include "aws/sigv4.h"
 #include "aws/xml.h"
@@ -35,6 +37,9 @@ struct Endpoint {
   std::string region = "us-east-1";
   /// When set, every service is reached at this URL (e.g. http://127.0.0.1:4580).
   std::string url_override;
+  /// URLs for single services by SigV4 signing name ("ecs", "elasticloadbalancing", "logs",
+  /// "ecr"), used when url_override is empty (AWS_ENDPOINT_URL_<SERVICE> and the like).
+  std::map<std::string, std::string> service_urls;
 };
 
 /// Flat Query-protocol parameters, e.g. {"Names.member.1", "web"}.
@@ -83,13 +88,20 @@ struct ReachPolicy {
 /// answer "could not reach <endpoint> since <HH:MM:SS>: ..." (codes above).
 class AwsClient {
  public:
-  AwsClient(HttpTransport& transport, Clock& clock, Credentials creds, Endpoint endpoint,
-            ReachPolicy reach = {})
+  /// Signs every request with `credentials`, asked again before each request (so temporary
+  /// credentials are renewed as they near expiry).
+  AwsClient(HttpTransport& transport, Clock& clock, std::shared_ptr<CredentialProvider> credentials,
+            Endpoint endpoint, ReachPolicy reach = {})
       : transport_(transport),
         clock_(clock),
-        creds_(std::move(creds)),
+        credentials_(std::move(credentials)),
         endpoint_(std::move(endpoint)),
         reach_(std::move(reach)) {}
+  /// Signs every request with the same `creds`.
+  AwsClient(HttpTransport& transport, Clock& clock, Credentials creds, Endpoint endpoint,
+            ReachPolicy reach = {})
+      : AwsClient(transport, clock, std::make_shared<StaticCredentialProvider>(std::move(creds)),
+                  std::move(endpoint), std::move(reach)) {}
 
   /// awsJson1.1 call; returns the parsed response body.
   [[nodiscard]] Result<nlohmann::json> Json(const ServiceSpec& service, const std::string& op,
@@ -124,7 +136,7 @@ class AwsClient {
 
   HttpTransport& transport_;
   Clock& clock_;
-  Credentials creds_;
+  std::shared_ptr<CredentialProvider> credentials_;
   Endpoint endpoint_;
   ReachPolicy reach_;
   std::optional<Outage> outage_;

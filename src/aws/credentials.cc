@@ -1,4 +1,4 @@
-// Shared-credentials parsing and the environment credential chain.
+// Reading and writing the local engine's credentials file.
 #include "aws/credentials.h"
 
 #include <fcntl.h>
@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <fstream>
 
@@ -43,25 +42,6 @@ Result<Credentials> LoadCredentialsFile(const std::string& path, const std::stri
                 "] lacks aws_access_key_id or aws_secret_access_key");
   }
   return creds;
-}
-
-namespace {
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-}  // namespace
-
-Result<Credentials> DefaultCredentials() {
-  if (!Env("AWS_ACCESS_KEY_ID").empty() && !Env("AWS_SECRET_ACCESS_KEY").empty()) {
-    return Credentials{Env("AWS_ACCESS_KEY_ID"), Env("AWS_SECRET_ACCESS_KEY"),
-                       Env("AWS_SESSION_TOKEN")};
-  }
-  std::string path = Env("AWS_SHARED_CREDENTIALS_FILE");
-  if (path.empty()) path = Env("HOME") + "/.aws/credentials";
-  std::string profile = Env("AWS_PROFILE");
-  if (profile.empty()) profile = "default";
-  return LoadCredentialsFile(path, profile);
 }
 
 Result<void> WriteCredentialsFile(const std::string& path, const std::string& profile,

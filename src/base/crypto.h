@@ -1,4 +1,4 @@
-// SHA-256 and HMAC-SHA256 (the primitives SigV4 needs) and AES-256-GCM sealing, over OpenSSL.
+// SHA-256 and HMAC-SHA256 (the primitives SigV4 needs), SHA-1 for cache file names and AES-256-GCM sealing, over OpenSSL.
 #pragma once
 
 #include <optional>
@@ -11,6 +11,8 @@ namespace slipway {
 std::string Sha256(std::string_view data);
 /// Lower-case hex SHA-256 digest.
 std::string Sha256Hex(std::string_view data);
+/// Lower-case hex SHA-1 digest (only for names that others derive with SHA-1, never for security).
+std::string Sha1Hex(std::string_view data);
 /// Raw 32-byte HMAC-SHA256 of `data` under `key`.
 std::string HmacSha256(std::string_view key, std::string_view data);
 /// Compares two strings in time independent of where they differ.

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "aws/credential_chain.h"
 #include "aws/credentials.h"
 #include "base/child_process.h"
 #include "cli/commands.h"
@@ -33,6 +34,31 @@ Millis UnreachableBound() {
   return aws::ReachPolicy{}.give_up_after;
 }
 
+// The services the deployer calls, as botocore's service ids (for AWS_ENDPOINT_URL_<ID>) and
+// SigV4 signing names (as AwsClient's Endpoint::service_urls keys them).
+constexpr std::pair<const char*, const char*> kDeployerServices[] = {
+    {"ECS", "ecs"}, {"Elastic Load Balancing v2", "elasticloadbalancing"}, {"CloudWatch Logs", "logs"}, {"ECR", "ecr"}};
+
+// Credentials, region and endpoints for provider aws, found as the AWS SDKs find them.
+Result<std::shared_ptr<aws::CredentialProvider>> ConnectAws(Session& s, const EnvFlags& f, aws::Endpoint& endpoint) {
+  const aws::EnvVars env = aws::ProcessEnv();
+  auto files = aws::ProfileFiles::Load(env);
+  if (!files) return tl::unexpected(files.error());
+  const std::string profile_name = aws::ChosenProfile(f.profile, env);
+  const std::optional<aws::ProfileSettings> profile = files->Profile(profile_name);
+  auto region = aws::ResolveRegion(s.env.region, f.region, env, profile, profile_name);
+  if (!region) return tl::unexpected(region.error());
+  endpoint.region = region->region;
+  const aws::EndpointConfig endpoints(env, profile, &*files);
+  for (const auto& [service_id, signing_name] : kDeployerServices) {
+    if (std::string url = endpoints.UrlFor(service_id); !url.empty()) endpoint.service_urls[signing_name] = url;
+  }
+  // slipway's own override reaches every service at one URL, whatever the SDK settings say.
+  if (const char* url = std::getenv("SLIPWAY_ENDPOINT_URL"); url && *url) endpoint.url_override = url;
+  aws::ChainContext chain{env, f.profile, &*files, &endpoints, region->region, &s.transport, &s.clock};
+  return aws::ResolveCredentialChain(chain);
+}
+
 }  // namespace
 
 void ReportUnreachable(Session& s, std::function<void(const std::string&)> print, const CancelToken* cancel) {
@@ -53,6 +79,8 @@ void AddEnvFlags(CLI::App* c, EnvFlags& f) {
   c->add_option("-c,--config", f.config, "Path to slipway.yaml")->capture_default_str();
   c->add_option("--output", f.output, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   c->add_option("--data-dir", f.data_dir, "Local engine data dir ($SLIPWAY_DATA_DIR)")->capture_default_str();
+  c->add_option("--profile", f.profile, "AWS profile for provider aws (default $AWS_PROFILE, else default)");
+  c->add_option("--region", f.region, "AWS region when the environment sets none (provider aws)");
 }
 
 Result<std::pair<config::Config, config::Environment>> LoadEnvironment(const EnvFlags& f) {
@@ -69,12 +97,11 @@ Result<std::pair<config::Config, config::Environment>> LoadEnvironment(const Env
 
 Result<void> Connect(Session& s, const EnvFlags& f) {
   aws::Endpoint endpoint{s.env.region, ""};
-  aws::Credentials creds;
+  std::shared_ptr<aws::CredentialProvider> creds;
   if (s.env.provider == "aws") {
-    auto found = aws::DefaultCredentials();
+    auto found = ConnectAws(s, f, endpoint);
     if (!found) return tl::unexpected(found.error());
     creds = *found;
-    if (const char* url = std::getenv("SLIPWAY_ENDPOINT_URL")) endpoint.url_override = url;
   } else {
     auto info = engine::ReadEngineInfo(f.data_dir);
     if (!info || !engine::EngineAlive(*info)) {
@@ -88,13 +115,13 @@ Result<void> Connect(Session& s, const EnvFlags& f) {
     }
     auto loaded = aws::LoadCredentialsFile(info->credentials_file, info->profile);
     if (!loaded) return tl::unexpected(loaded.error());
-    creds = *loaded;
+    creds = std::make_shared<aws::StaticCredentialProvider>(*loaded, "the local engine's credentials file");
     // The engine serves one region and refuses signatures scoped to any other, so a local
     // environment signs for the engine's region whatever its own `region` says.
     endpoint.region = info->region;
     endpoint.url_override = info->endpoint;
   }
-  s.endpoint = endpoint.url_override.empty() ? s.env.region : endpoint.url_override;
+  s.endpoint = endpoint.url_override.empty() ? endpoint.region : endpoint.url_override;
   aws::ReachPolicy reach;
   reach.give_up_after = UnreachableBound();
   s.client = std::make_unique<aws::AwsClient>(s.transport, s.clock, creds, endpoint, reach);

@@ -24,9 +24,11 @@ struct EnvFlags {
   std::string config = "slipway.yaml";
   std::string output = "text";
   std::string data_dir;
+  std::string profile;  ///< --profile: the AWS shared-config profile (provider aws)
+  std::string region;   ///< --region: used when the environment sets none (provider aws)
 };
 
-/// Adds ENV, --config, --output and --data-dir to `command`.
+/// Adds ENV, --config, --output, --data-dir, --profile and --region to `command`.
 void AddEnvFlags(CLI::App* command, EnvFlags& flags);
 
 /// A connected environment. Open() prints the error and yields the exit code on failure.
@@ -46,7 +48,8 @@ void ReportUnreachable(Session& s, std::function<void(const std::string&)> print
 
 /// Loads the config and environment (errors exit 2).
 [[nodiscard]] Result<std::pair<config::Config, config::Environment>> LoadEnvironment(const EnvFlags& flags);
-/// Connects to the environment (errors exit 1). Starts the local engine when needed. An endpoint
+/// Connects to the environment (errors exit 1). Starts the local engine when needed. For provider
+/// aws, finds credentials, region and endpoints as the AWS SDKs do. An endpoint
 /// that stops answering is retried for 60 s ($SLIPWAY_UNREACHABLE_SECONDS overrides it).
 [[nodiscard]] Result<void> Connect(Session& s, const EnvFlags& flags);
 

@@ -182,7 +182,7 @@ Environment ReadEnvironment(const Reader& r, const YAML::Node& n, const std::str
   e.name = name;
   e.provider = r.Str(n, key, "provider", "local");
   if (e.provider != "local" && e.provider != "aws") r.Problem(n["provider"], key + ".provider", "must be 'local' or 'aws'");
-  e.region = r.Str(n, key, "region", "us-east-1");
+  e.region = r.Str(n, key, "region", e.provider == "aws" ? "" : "us-east-1");
   e.cluster = r.Str(n, key, "cluster", cfg.app + "-" + name);
   e.timeout_seconds = r.Int(n, key, "timeoutSeconds", 900, 10, 86400);
   e.pin_images = r.Bool(n, key, "pinImages", true);

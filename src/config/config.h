@@ -67,6 +67,8 @@ struct VerifyCheck {
 struct Environment {
   std::string name;
   std::string provider = "local";  ///< "local" | "aws"
+  /// The `region` key. Unset: "us-east-1" for provider local (the engine signs for its own region
+  /// anyway); empty for provider aws, which then resolves it (--region, AWS_REGION, the profile).
   std::string region = "us-east-1";
   std::string cluster;
   std::string load_balancer_name;

@@ -17,6 +17,10 @@ SLIPWAY = os.path.join(BIN, "slipway")
 DEMO = os.path.join(os.path.dirname(__file__), "../../examples/demo")
 AWS = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else "aws"  # Debian's awscli
 
+# Nothing a test starts may ask EC2's instance metadata service (169.254.169.254) for credentials:
+# slipway, the aws CLI and boto3 all read this, and every test environment starts from os.environ.
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+
 
 def process_gone(pid):
     """True once `pid` has fully exited: no longer running (or a zombie nobody reaped) and no thread
