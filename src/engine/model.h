@@ -51,6 +51,8 @@ struct Service {
   Deployment last_completed;
   /// Engine bookkeeping: no task launches before this time (back-off after failed tasks).
   double launch_not_before = 0;
+  /// The clientToken of the CreateService that made it: a repeat with it returns this service.
+  std::string client_token;
 };
 
 struct ContainerState {
@@ -97,6 +99,8 @@ struct Task {
   nlohmann::json overrides;          ///< RunTask overrides, as sent
   bool failure_counted = false;      ///< already added to its deployment's failedTasks
   bool counted_healthy = false;      ///< already reset its deployment's failedTasks
+  /// The clientToken of the RunTask that started it: a repeat with it returns these tasks.
+  std::string client_token;
 };
 
 struct Cluster {
