@@ -1,4 +1,5 @@
-// Protocol framing (JSON 1.1, Query), signing, AWS error decoding and retry with backoff.
+// Protocol framing (JSON 1.1, Query), signing, AWS error decoding, and the retry loop that
+// carries out retry.h's decisions.
 #include "aws/aws_client.h"
 
 #include <algorithm>
@@ -16,9 +17,6 @@ const ServiceSpec kEcr{"api.ecr", "ecr", "AmazonEC2ContainerRegistry_V20150921",
 
 namespace {
 
-// Throttling and 5xx replies: a few attempts with doubling backoff.
-constexpr int kMaxAttempts = 5;
-constexpr Millis kBaseBackoff{200};
 // An endpoint that does not answer is tried again soon (an engine restarts in about a second),
 // then less often, until ReachPolicy::give_up_after.
 constexpr Millis kFirstReachWait{250};
@@ -28,11 +26,6 @@ constexpr Millis kMaxReachWait{2'000};
 constexpr long kRequestTimeoutMs = 20'000;
 
 bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
-
-bool Retryable(int status, const std::string& code) {
-  return status >= 500 || code == "ThrottlingException" || code == "Throttling" ||
-         code == "TooManyRequestsException" || code == "RequestLimitExceeded";
-}
 
 // Splits "http://host:port/path" into host[:port]; good enough for endpoints we build.
 std::string HostOf(const std::string& url) {
@@ -64,19 +57,29 @@ ApiError DecodeXmlError(const std::string& body) {
   return {doc->Text("Error/Code"), doc->Text("Error/Message")};
 }
 
-}  // namespace
-
-bool SafeToRepeat(const std::string& op) {
-  return StartsWith(op, "Describe") || StartsWith(op, "List") || StartsWith(op, "Get") || StartsWith(op, "Filter") ||
-         op == "TagResource" || op == "UntagResource";
+// A creating call that carries a client token: the service applies it once however often it
+// arrives (ECS CreateService, RunTask).
+bool HasClientToken(const nlohmann::json& body) {
+  return body.is_object() && body.contains("clientToken") && body["clientToken"].is_string() &&
+         !body["clientToken"].get<std::string>().empty();
 }
 
-TransportRetry DecideTransportRetry(const std::string& transport_code, const std::string& op) {
-  if (transport_code == kTransportNotSent) return TransportRetry::kRetry;
-  if (transport_code == kTransportMaybeSent) {
-    return SafeToRepeat(op) ? TransportRetry::kRetry : TransportRetry::kOutcomeUnknown;
-  }
-  return TransportRetry::kGiveUp;
+}  // namespace
+
+bool OnlyReads(const std::string& op) {
+  return StartsWith(op, "Describe") || StartsWith(op, "List") || StartsWith(op, "Get") || StartsWith(op, "Filter");
+}
+
+bool SafeToRepeat(const std::string& op) {
+  // On AWS each of these answers a repeat with the same object (or, for the log group and the
+  // repository, with "already exists", which their callers take as done); the engine does too.
+  static const char* const kIdempotent[] = {
+      "TagResource",    "UntagResource",      "AddTags",           "RemoveTags",
+      "ModifyTargetGroupAttributes", "PutRetentionPolicy", "CreateCluster", "CreateLoadBalancer",
+      "CreateTargetGroup", "CreateListener",  "CreateLogGroup",    "CreateRepository",
+      "StopTask"};
+  if (OnlyReads(op)) return true;
+  return std::find(std::begin(kIdempotent), std::end(kIdempotent), op) != std::end(kIdempotent);
 }
 
 std::string AwsClient::UrlFor(const ServiceSpec& service) const {
@@ -110,40 +113,69 @@ bool AwsClient::WaitForEndpoint(const std::string& url, Millis& wait) {
   return true;
 }
 
+double AwsClient::Random() {
+  if (retry_.random) return retry_.random();
+  return std::uniform_real_distribution<double>(0.0, 1.0)(random_);
+}
+
 Result<HttpResponse> AwsClient::Send(const ServiceSpec& service, const std::string& op,
                                      std::vector<std::pair<std::string, std::string>> headers,
-                                     const std::string& body) {
+                                     const std::string& body, bool safe_to_repeat) {
   const std::string url = UrlFor(service);
   const std::string what = service.endpoint_prefix + " " + op;
-  Millis backoff = kBaseBackoff;
   Millis reach_wait = kFirstReachWait;
-  for (int replies = 0;;) {
+  int attempt = 1;
+  int last_cost = 0;  // what the last retry took from the quota: a success gives it back
+  for (;;) {
     SignableRequest req{"POST", "/", "", headers, body};
     req.headers.emplace_back("Host", HostOf(url));
     Result<Credentials> creds = credentials_->Get();
     if (!creds) return tl::unexpected(Wrap(what, creds.error()));
     Sign(req, *creds, {endpoint_.region, service.signing_name}, clock_.WallNow());
-    Result<HttpResponse> sent = transport_.Send({"POST", url, req.headers, body, kRequestTimeoutMs});
+    HttpRequest request{"POST", url, req.headers, body, kRequestTimeoutMs};
+    request.fresh_connection = !safe_to_repeat;
+    Result<HttpResponse> sent = transport_.Send(request);
+    Failure failure = Failure::kNone;
     if (sent) {
       outage_.reset();
-      std::string code = sent->status >= 400
-                             ? (service.target_prefix.empty() ? DecodeXmlError(sent->body).code
-                                                              : DecodeJsonError(sent->body).code)
-                             : "";
-      if (sent->status < 400 || !Retryable(sent->status, code) || ++replies == kMaxAttempts) return sent;
-      clock_.SleepFor(backoff);
-      backoff *= 2;
+      const std::string code =
+          sent->status < 400 ? ""
+                             : (service.target_prefix.empty() ? DecodeXmlError(sent->body).code
+                                                              : DecodeJsonError(sent->body).code);
+      failure = ClassifyReply(sent->status, code);
+      if (failure == Failure::kNone) {
+        if (sent->status < 300) quota_.Release(last_cost > 0 ? last_cost : kNoRetryIncrement);
+        return sent;
+      }
+    } else {
+      const std::string& transport_code = sent.error().code;
+      if (transport_code != kTransportNotSent && !MayHaveArrived(transport_code)) {
+        return Fail(what + ": " + sent.error().message);  // retrying cannot help
+      }
+      if (!outage_) outage_ = Outage{clock_.Now(), clock_.WallNow(), clock_.Now() + reach_.report_after};
+      if (transport_code == kTransportNotSent) {
+        // Nothing arrived: wait for the endpoint to come back, using no attempt.
+        if (WaitForEndpoint(url, reach_wait)) continue;
+        return tl::unexpected(UnreachableError(url, what, sent.error(), kEndpointUnreachable));
+      }
+      failure = transport_code == kTransportTimedOut ? Failure::kTimeout : Failure::kConnection;
+    }
+    const RetryDecision d =
+        DecideRetry({failure, attempt, retry_.max_attempts, safe_to_repeat, quota_.available(), Random()});
+    if (d.action == RetryDecision::kRetry && !Cancelled(reach_.cancel)) {
+      (void)quota_.Acquire(d.cost);
+      last_cost = d.cost;
+      ++attempt;
+      (void)SleepUnlessCancelled(clock_, d.delay, reach_.cancel);
       continue;
     }
-    const TransportRetry decision = DecideTransportRetry(sent.error().code, op);
-    if (decision == TransportRetry::kGiveUp) return Fail(what + ": " + sent.error().message);
-    if (!outage_) outage_ = Outage{clock_.Now(), clock_.WallNow(), clock_.Now() + reach_.report_after};
-    if (decision == TransportRetry::kOutcomeUnknown) {
-      return tl::unexpected(UnreachableError(url, what, sent.error(), kOutcomeUnknown));
+    if (sent) return sent;  // the last reply, as it came
+    // No reply, and no more attempts: a change may have been applied (once, at most).
+    Error e = UnreachableError(url, what, sent.error(), OnlyReads(op) ? kEndpointUnreachable : kOutcomeUnknown);
+    if (!d.exhausted.empty()) {
+      e.message += " (no reply in " + std::to_string(attempt) + " attempt" + (attempt == 1 ? "" : "s") + ")";
     }
-    if (!WaitForEndpoint(url, reach_wait)) {
-      return tl::unexpected(UnreachableError(url, what, sent.error(), kEndpointUnreachable));
-    }
+    return tl::unexpected(e);
   }
 }
 
@@ -152,7 +184,7 @@ Result<nlohmann::json> AwsClient::Json(const ServiceSpec& service, const std::st
   auto resp = Send(service, op,
                    {{"Content-Type", "application/x-amz-json-1.1"},
                     {"X-Amz-Target", service.target_prefix + "." + op}},
-                   body.dump());
+                   body.dump(), SafeToRepeat(op) || HasClientToken(body));
   if (!resp) return tl::unexpected(resp.error());
   if (resp->status >= 400) {
     ApiError e = DecodeJsonError(resp->body);
@@ -168,7 +200,8 @@ Result<XmlNode> AwsClient::Query(const ServiceSpec& service, const std::string& 
   std::string body = "Action=" + UriEncode(action) + "&Version=" + UriEncode(service.api_version);
   for (const auto& [k, v] : params) body += "&" + UriEncode(k) + "=" + UriEncode(v);
   auto resp = Send(service, action,
-                   {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}}, body);
+                   {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}}, body,
+                   SafeToRepeat(action));
   if (!resp) return tl::unexpected(resp.error());
   if (resp->status >= 400) {
     ApiError e = DecodeXmlError(resp->body);

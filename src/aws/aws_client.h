@@ -5,12 +5,14 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 
 #include <nlohmann/json_fwd.hpp>
 
 #include "aws/credential_provider.h"
 #include "aws/http_transport.h"
+#include "aws/retry.h"
 #include "aws/sigv4.h"
 #include "aws/xml.h"
 #include "base/cancel.h"
@@ -45,27 +47,33 @@ struct Endpoint {
 /// Flat Query-protocol parameters, e.g. {"Names.member.1", "web"}.
 using QueryParams = std::map<std::string, std::string>;
 
-/// Error code: the endpoint did not answer for longer than ReachPolicy::give_up_after. Nothing
-/// this call asked for happened (no attempt of it can have reached the endpoint, or it only reads).
+/// Error code: the endpoint did not answer: it refused connections for longer than
+/// ReachPolicy::give_up_after, or a read found no reply in all its attempts. Nothing this call
+/// asked for happened (no attempt of it can have reached the endpoint, or it only reads).
 inline constexpr const char* kEndpointUnreachable = "EndpointUnreachable";
 /// Error code: a call that changes something may have reached the endpoint, and no reply came.
-/// It may or may not have been applied; it was not repeated, so it cannot have happened twice.
+/// It may or may not have been applied. It was repeated only if doing it twice does it once.
 inline constexpr const char* kOutcomeUnknown = "OutcomeUnknown";
 
 /// True for kEndpointUnreachable and kOutcomeUnknown: the caller cannot see the endpoint's state.
 inline bool IsUnreachable(const Error& e) { return e.code == kEndpointUnreachable || e.code == kOutcomeUnknown; }
 
-/// Operations that only read (Describe*, List*, Get*, Filter*) or that set a value outright
-/// (TagResource, UntagResource), so that doing one twice is the same as doing it once.
+/// Operations that only read (Describe*, List*, Get*, Filter*).
+bool OnlyReads(const std::string& op);
+/// Operations that doing twice is the same as doing once: reads; calls that set a value
+/// outright (TagResource, ModifyTargetGroupAttributes, ...); creates that are idempotent by name
+/// with the same settings (CreateCluster, CreateLoadBalancer, CreateTargetGroup, CreateListener);
+/// creates whose repeat is refused as already done (CreateLogGroup, CreateRepository); StopTask.
+/// A call that carries a client token is safe too (see AwsClient::Json).
 bool SafeToRepeat(const std::string& op);
 
-/// What to do about one failed exchange (a transport error code, see http_transport.h).
-enum class TransportRetry {
-  kRetry,           ///< wait for the endpoint and send again
-  kOutcomeUnknown,  ///< it may have been received and must not be repeated
-  kGiveUp,          ///< retrying cannot help
+/// The retry mode: AWS's "standard" one (retry.h).
+struct RetryPolicy {
+  /// Attempts per call, the first included, for throttling, 5xx and broken connections.
+  int max_attempts = kDefaultMaxAttempts;
+  /// Uniform draws in [0, 1) for the backoff's jitter; a seeded generator when empty.
+  std::function<double()> random;
 };
-TransportRetry DecideTransportRetry(const std::string& transport_code, const std::string& op);
 
 /// How long AwsClient keeps trying an endpoint that does not answer, and who hears about it.
 struct ReachPolicy {
@@ -81,29 +89,32 @@ struct ReachPolicy {
   const CancelToken* cancel = nullptr;
 };
 
-/// Signs and sends API calls. Throttling and 5xx replies are retried a few times with backoff.
-/// Connection failures are retried while the endpoint comes back, up to ReachPolicy's bound,
-/// except that a call that changes something is never repeated once it may have been received.
-/// Errors read "<service> <Operation>: <Code>: <message>", or for an endpoint that did not
-/// answer "could not reach <endpoint> since <HH:MM:SS>: ..." (codes above).
+/// Signs and sends API calls. Throttling, 5xx replies and broken connections are retried as the
+/// AWS SDKs' standard retry mode does (RetryPolicy, retry.h), except that a call is sent again
+/// after a broken connection only when doing it twice does it once (SafeToRepeat, a client
+/// token). Refused connections use no attempt: they are retried while the endpoint comes back,
+/// up to ReachPolicy's bound. Errors read "<service> <Operation>: <Code>: <message>", or for an
+/// endpoint that did not answer "could not reach <endpoint> since <HH:MM:SS>: ..." (codes above).
 class AwsClient {
  public:
   /// Signs every request with `credentials`, asked again before each request (so temporary
   /// credentials are renewed as they near expiry).
   AwsClient(HttpTransport& transport, Clock& clock, std::shared_ptr<CredentialProvider> credentials,
-            Endpoint endpoint, ReachPolicy reach = {})
+            Endpoint endpoint, ReachPolicy reach = {}, RetryPolicy retry = {})
       : transport_(transport),
         clock_(clock),
         credentials_(std::move(credentials)),
         endpoint_(std::move(endpoint)),
-        reach_(std::move(reach)) {}
+        reach_(std::move(reach)),
+        retry_(std::move(retry)) {}
   /// Signs every request with the same `creds`.
   AwsClient(HttpTransport& transport, Clock& clock, Credentials creds, Endpoint endpoint,
-            ReachPolicy reach = {})
+            ReachPolicy reach = {}, RetryPolicy retry = {})
       : AwsClient(transport, clock, std::make_shared<StaticCredentialProvider>(std::move(creds)),
-                  std::move(endpoint), std::move(reach)) {}
+                  std::move(endpoint), std::move(reach), std::move(retry)) {}
 
-  /// awsJson1.1 call; returns the parsed response body.
+  /// awsJson1.1 call; returns the parsed response body. A body with a non-empty "clientToken"
+  /// is safe to send again after a broken connection: the service applies it once.
   [[nodiscard]] Result<nlohmann::json> Json(const ServiceSpec& service, const std::string& op,
                                             const nlohmann::json& body);
   /// Query call; returns the <OpResult> element.
@@ -114,6 +125,8 @@ class AwsClient {
   /// Replaces how unreachable endpoints are handled (e.g. to report waits as progress).
   void set_reach_policy(ReachPolicy reach) { reach_ = std::move(reach); }
   const ReachPolicy& reach_policy() const { return reach_; }
+  /// What is left of the retry quota, shared by every call of this client.
+  int retry_quota_available() const { return quota_.available(); }
 
  private:
   /// A run of failed exchanges, from its first failure until the next reply.
@@ -131,14 +144,19 @@ class AwsClient {
 
   [[nodiscard]] Result<HttpResponse> Send(const ServiceSpec& service, const std::string& op,
                                           std::vector<std::pair<std::string, std::string>> headers,
-                                          const std::string& body);
+                                          const std::string& body, bool safe_to_repeat);
   std::string UrlFor(const ServiceSpec& service) const;
+  /// A uniform draw in [0, 1) for backoff jitter.
+  double Random();
 
   HttpTransport& transport_;
   Clock& clock_;
   std::shared_ptr<CredentialProvider> credentials_;
   Endpoint endpoint_;
   ReachPolicy reach_;
+  RetryPolicy retry_;
+  RetryQuota quota_;
+  std::mt19937_64 random_{std::random_device{}()};
   std::optional<Outage> outage_;
 };
 

@@ -59,17 +59,87 @@ TEST(AwsClient, JsonErrorNamesServiceOperationAndCode) {
   EXPECT_EQ(r.error().code, "ClientException");
 }
 
+// Jitter draws that are always one half: backoffs of 0.5 s, 1 s, 2 s, ...
+RetryPolicy Attempts(int n) { return RetryPolicy{n, [] { return 0.5; }}; }
+
 TEST(AwsClient, RetriesThrottlingAndServerErrorsThenSucceeds) {
   ScriptedTransport t;
   FakeClock clock;
   t.replies.push_back(HttpResponse{500, R"({"__type":"ServerException","message":"oops"})"});
   t.replies.push_back(HttpResponse{400, R"({"__type":"ThrottlingException","message":"slow"})"});
   t.replies.push_back(HttpResponse{200, "{}"});
-  AwsClient client(t, clock, {"AKID", "SECRET", ""}, {"us-east-1", "http://x"});
+  AwsClient client(t, clock, {"AKID", "SECRET", ""}, {"us-east-1", "http://x"}, {}, Attempts(3));
   SteadyTime before = clock.Now();
   ASSERT_TRUE(client.Json(kEcs, "ListServices", nlohmann::json::object()));
   EXPECT_EQ(t.sent.size(), 3u);
-  EXPECT_EQ(clock.Now() - before, Millis(600));  // 200 ms then 400 ms of backoff
+  EXPECT_EQ(clock.Now() - before, Millis(1'500));  // half of 1 s, then half of 2 s
+  // The success gave back what the last retry took.
+  EXPECT_EQ(client.retry_quota_available(), kRetryQuotaCapacity - kRetryCost);
+}
+
+TEST(AwsClient, StopsAfterMaxAttemptsAndReturnsTheLastReply) {
+  ScriptedTransport t;
+  t.otherwise = HttpResponse{400, R"({"__type":"ThrottlingException","message":"Rate exceeded"})"};
+  FakeClock clock;
+  AwsClient client(t, clock, {"AKID", "SECRET", ""}, {"us-east-1", "http://x"}, {}, Attempts(6));
+  auto r = client.Json(kEcs, "UpdateService", nlohmann::json::object());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "ecs UpdateService: ThrottlingException: Rate exceeded");
+  EXPECT_EQ(t.sent.size(), 6u);
+  EXPECT_EQ(client.retry_quota_available(), kRetryQuotaCapacity - 5 * kRetryCost);
+}
+
+TEST(AwsClient, AnEmptyRetryQuotaEndsRetriesForEveryCall) {
+  ScriptedTransport t;
+  t.otherwise = HttpResponse{503, R"({"__type":"ServiceUnavailable","message":"down"})"};
+  FakeClock clock;
+  AwsClient client(t, clock, {"AKID", "SECRET", ""}, {"us-east-1", "http://x"}, {}, Attempts(3));
+  // 2 retries of 5 each per call: 50 calls spend the 500.
+  for (int i = 0; i < 50; ++i) ASSERT_FALSE(client.Json(kEcs, "ListServices", nlohmann::json::object()));
+  EXPECT_EQ(t.sent.size(), 150u);
+  EXPECT_EQ(client.retry_quota_available(), 0);
+  ASSERT_FALSE(client.Json(kEcs, "ListServices", nlohmann::json::object()));
+  EXPECT_EQ(t.sent.size(), 151u);  // one attempt, no retry
+  // Successes at the first attempt refill it one by one.
+  t.otherwise = HttpResponse{200, "{}"};
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(client.Json(kEcs, "ListServices", nlohmann::json::object()));
+  EXPECT_EQ(client.retry_quota_available(), 5);
+}
+
+TEST(AwsClient, ACreateWithAClientTokenIsSentAgainAfterABrokenConnection) {
+  ScriptedTransport t;
+  t.replies.push_back(NoReply());
+  t.replies.push_back(HttpResponse{200, R"({"service":{"serviceName":"web"}})"});
+  FakeClock clock;
+  AwsClient client(t, clock, {"AKID", "SECRET", ""}, {"us-east-1", "http://x"}, {}, Attempts(3));
+  auto r = client.Json(kEcs, "CreateService", {{"serviceName", "web"}, {"clientToken", "r1-web"}});
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(t.sent.size(), 2u);
+  EXPECT_EQ(t.sent[0].body, t.sent[1].body);
+  EXPECT_FALSE(t.sent[0].fresh_connection);
+  // Without a token, the same call is sent once, on a connection of its own.
+  t.replies.push_back(NoReply());
+  auto once = client.Json(kEcs, "CreateService", {{"serviceName", "web"}});
+  ASSERT_FALSE(once);
+  EXPECT_EQ(once.error().code, kOutcomeUnknown);
+  EXPECT_EQ(t.sent.size(), 3u);
+  EXPECT_TRUE(t.sent[2].fresh_connection);
+}
+
+TEST(AwsClient, ACreateThatNeverGetsAReplyEndsOutcomeUnknownAfterItsAttempts) {
+  ScriptedTransport t;
+  t.otherwise = Fail("Empty reply from server", kTransportMaybeSent);
+  FakeClock clock;
+  AwsClient client(t, clock, {"AKID", "SECRET", ""}, {"us-east-1", "http://x"}, {}, Attempts(3));
+  auto r = client.Query(kElbv2, "CreateTargetGroup", {{"Name", "web"}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, kOutcomeUnknown);
+  EXPECT_EQ(t.sent.size(), 3u);
+  EXPECT_NE(r.error().message.find("(no reply in 3 attempts)"), std::string::npos) << r.error().message;
+  // A read in the same state is unreachable, not unknown: it cannot have changed anything.
+  auto read = client.Query(kElbv2, "DescribeTargetGroups", {});
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().code, kEndpointUnreachable);
 }
 
 TEST(AwsClient, QueryCallEncodesFormAndReturnsResultElement) {
@@ -97,31 +167,15 @@ TEST(AwsClient, QueryErrorIsDecodedFromErrorResponse) {
   EXPECT_EQ(r.error().code, "LoadBalancerNotFound");
 }
 
-TEST(TransportRetry, RepeatsOnlyWhatCannotHappenTwice) {
-  struct Row {
-    const char* code;
-    const char* op;
-    TransportRetry want;
-  };
-  const Row rows[] = {
-      {kTransportNotSent, "DescribeServices", TransportRetry::kRetry},
-      {kTransportNotSent, "UpdateService", TransportRetry::kRetry},  // never arrived: safe for anything
-      {kTransportNotSent, "RunTask", TransportRetry::kRetry},
-      {kTransportMaybeSent, "DescribeServices", TransportRetry::kRetry},
-      {kTransportMaybeSent, "ListTagsForResource", TransportRetry::kRetry},
-      {kTransportMaybeSent, "GetLogEvents", TransportRetry::kRetry},
-      {kTransportMaybeSent, "FilterLogEvents", TransportRetry::kRetry},
-      {kTransportMaybeSent, "TagResource", TransportRetry::kRetry},
-      {kTransportMaybeSent, "UntagResource", TransportRetry::kRetry},
-      {kTransportMaybeSent, "UpdateService", TransportRetry::kOutcomeUnknown},
-      {kTransportMaybeSent, "CreateService", TransportRetry::kOutcomeUnknown},
-      {kTransportMaybeSent, "RegisterTaskDefinition", TransportRetry::kOutcomeUnknown},
-      {kTransportMaybeSent, "RunTask", TransportRetry::kOutcomeUnknown},
-      {kTransportMaybeSent, "StopTask", TransportRetry::kOutcomeUnknown},
-      {"", "DescribeServices", TransportRetry::kGiveUp},  // e.g. a certificate that does not verify
-  };
-  for (const auto& row : rows) {
-    EXPECT_EQ(DecideTransportRetry(row.code, row.op), row.want) << row.code << " " << row.op;
+TEST(AwsClient, RepeatsOnlyWhatCannotHappenTwice) {
+  for (const char* op : {"DescribeServices", "ListTagsForResource", "GetLogEvents", "FilterLogEvents", "TagResource",
+                         "UntagResource", "CreateCluster", "CreateLoadBalancer", "CreateTargetGroup", "CreateListener",
+                         "ModifyTargetGroupAttributes", "CreateLogGroup", "StopTask"}) {
+    EXPECT_TRUE(SafeToRepeat(op)) << op;
+  }
+  for (const char* op : {"UpdateService", "CreateService", "RegisterTaskDefinition", "RunTask", "CreateRule",
+                         "DeregisterTaskDefinition", "DeleteTaskDefinitions", "BatchDeleteImage"}) {
+    EXPECT_FALSE(SafeToRepeat(op)) << op;
   }
 }
 
@@ -129,7 +183,7 @@ TEST(TransportRetry, CurlFailuresAreSortedByWhetherTheRequestLeft) {
   EXPECT_STREQ(ClassifyCurlFailure(7, false), kTransportNotSent);    // couldn't connect (refused)
   EXPECT_STREQ(ClassifyCurlFailure(6, false), kTransportNotSent);    // couldn't resolve host
   EXPECT_STREQ(ClassifyCurlFailure(28, false), kTransportNotSent);   // timed out while connecting
-  EXPECT_STREQ(ClassifyCurlFailure(28, true), kTransportMaybeSent);  // timed out waiting for the reply
+  EXPECT_STREQ(ClassifyCurlFailure(28, true), kTransportTimedOut);   // timed out waiting for the reply
   EXPECT_STREQ(ClassifyCurlFailure(52, true), kTransportMaybeSent);  // empty reply
   EXPECT_STREQ(ClassifyCurlFailure(56, true), kTransportMaybeSent);  // connection reset
   EXPECT_STREQ(ClassifyCurlFailure(3, false), "");                    // malformed URL

@@ -52,6 +52,7 @@ const char* ClassifyCurlFailure(int curl_code, bool request_sent) {
       return kTransportNotSent;
     // These happen before or after the request went out; only the byte count tells which.
     case CURLE_OPERATION_TIMEDOUT:
+      return request_sent ? kTransportTimedOut : kTransportNotSent;
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
@@ -98,6 +99,7 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, request.timeout_ms);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, std::min(request.timeout_ms, 5000L));
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  if (request.fresh_connection) curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
   CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(headers);
   if (sink.overflowed) {

@@ -20,6 +20,10 @@ struct HttpRequest {
   size_t max_response_bytes = 0;
   /// Follow redirects (GET only). Credentials in `headers` are not sent to another host.
   bool follow_redirects = false;
+  /// Send on a new connection, never a kept-alive one. libcurl sends a request again by itself
+  /// when a reused connection closes before any reply byte, which a request that must not be
+  /// applied twice cannot allow: on a fresh connection it does not.
+  bool fresh_connection = false;
 };
 
 struct HttpResponse {
@@ -40,12 +44,21 @@ struct HttpResponse {
 /// Error code of a transport failure where nothing reached the server (connection refused, could
 /// not connect or resolve): repeating the request cannot do anything twice.
 inline constexpr const char* kTransportNotSent = "TransportNotSent";
-/// Error code of a transport failure after the request may have arrived (timeout, reset, empty
-/// reply): the server may have acted on it. Failures with neither code (a malformed URL, a TLS
+/// Error code of a transport failure after the request may have arrived (reset, empty reply):
+/// the server may have acted on it. Failures with none of these codes (a malformed URL, a TLS
 /// certificate that does not verify) will not go away by retrying.
 inline constexpr const char* kTransportMaybeSent = "TransportMaybeSent";
+/// Error code of a reply that did not come in time after the request left: as kTransportMaybeSent,
+/// the server may have acted on it.
+inline constexpr const char* kTransportTimedOut = "TransportTimedOut";
 
-/// The transport error code for a libcurl result: kTransportNotSent, kTransportMaybeSent, or ""
+/// True for kTransportMaybeSent and kTransportTimedOut.
+inline bool MayHaveArrived(const std::string& transport_code) {
+  return transport_code == kTransportMaybeSent || transport_code == kTransportTimedOut;
+}
+
+/// The transport error code for a libcurl result: kTransportNotSent, kTransportMaybeSent,
+/// kTransportTimedOut, or ""
 /// for a failure that retrying will not cure. `request_sent` is whether any request bytes left.
 const char* ClassifyCurlFailure(int curl_code, bool request_sent);
 

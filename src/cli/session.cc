@@ -84,6 +84,9 @@ void AddEnvFlags(CLI::App* c, EnvFlags& f) {
 }
 
 Result<std::pair<config::Config, config::Environment>> LoadEnvironment(const EnvFlags& f) {
+  if (auto attempts = aws::MaxAttemptsFrom(std::getenv("AWS_MAX_ATTEMPTS")); !attempts) {
+    return tl::unexpected(attempts.error());
+  }
   auto cfg = config::LoadConfig(f.config);
   if (!cfg) return tl::unexpected(cfg.error());
   auto it = cfg->environments.find(f.env);
@@ -120,11 +123,15 @@ Result<void> Connect(Session& s, const EnvFlags& f) {
     // environment signs for the engine's region whatever its own `region` says.
     endpoint.region = info->region;
     endpoint.url_override = info->endpoint;
+    // Requests may reach the engine by another way, e.g. through a test's fault-injecting proxy.
+    if (const char* url = std::getenv("SLIPWAY_ENGINE_ENDPOINT"); url && *url) endpoint.url_override = url;
   }
   s.endpoint = endpoint.url_override.empty() ? endpoint.region : endpoint.url_override;
   aws::ReachPolicy reach;
   reach.give_up_after = UnreachableBound();
-  s.client = std::make_unique<aws::AwsClient>(s.transport, s.clock, creds, endpoint, reach);
+  aws::RetryPolicy retry;
+  retry.max_attempts = aws::MaxAttemptsFrom(std::getenv("AWS_MAX_ATTEMPTS")).value_or(aws::kDefaultMaxAttempts);
+  s.client = std::make_unique<aws::AwsClient>(s.transport, s.clock, creds, endpoint, reach, retry);
   ReportUnreachable(s, [](const std::string& line) { std::fprintf(stderr, "%s  %s\n", Stamp().c_str(), line.c_str()); });
   return {};
 }

@@ -46,11 +46,13 @@ struct Session {
 /// `cancel`, once set, ends the wait. Connect() sets one that prints to stderr.
 void ReportUnreachable(Session& s, std::function<void(const std::string&)> print, const CancelToken* cancel = nullptr);
 
-/// Loads the config and environment (errors exit 2).
+/// Loads the config and environment, and checks AWS_MAX_ATTEMPTS (errors exit 2).
 [[nodiscard]] Result<std::pair<config::Config, config::Environment>> LoadEnvironment(const EnvFlags& flags);
-/// Connects to the environment (errors exit 1). Starts the local engine when needed. For provider
-/// aws, finds credentials, region and endpoints as the AWS SDKs do. An endpoint
-/// that stops answering is retried for 60 s ($SLIPWAY_UNREACHABLE_SECONDS overrides it).
+/// Connects to the environment (errors exit 1). Starts the local engine when needed;
+/// $SLIPWAY_ENGINE_ENDPOINT sends a local environment's requests to another URL that reaches it.
+/// For provider aws, finds credentials, region and endpoints as the AWS SDKs do. An endpoint that
+/// stops answering is retried for 60 s ($SLIPWAY_UNREACHABLE_SECONDS overrides it); calls get
+/// $AWS_MAX_ATTEMPTS attempts (default 3).
 [[nodiscard]] Result<void> Connect(Session& s, const EnvFlags& flags);
 
 /// Loads and connects in one step; on failure prints the error and returns the exit code

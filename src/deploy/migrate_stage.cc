@@ -16,6 +16,7 @@ Result<void> Migrate(Run& run, const config::Config& cfg, const std::map<std::st
     if (spec.migrate_command.empty()) continue;
     MigrationProgress progress;
     auto m = RunMigration(run.c, run.clock, run.env, spec, sr.task_definition_arn, definitions.at(name),
+                          ClientToken(run.report.release_id, "RunTask migrate " + se.service_name),
                           run.options.progress, run.options.cancel, progress);
     if (!m) {
       // A migration that may be running (or may have run) is a change whose outcome is unknown.

@@ -37,10 +37,12 @@ struct MigrationProgress {
 };
 
 /// Runs `svc`'s migration as a one-off task of `td_arn` (whose definition is `td`), streaming its
-/// output, until it stops, times out, or `cancel` is set (then its task is stopped).
+/// output, until it stops, times out, or `cancel` is set (then its task is stopped). RunTask
+/// carries `client_token`, so that it is safe to send again when its reply is lost.
 [[nodiscard]] Result<MigrationResult> RunMigration(aws::AwsClient& c, Clock& clock, const config::Environment& env,
                                                    const config::ServiceSpec& svc, const std::string& td_arn,
-                                                   const nlohmann::json& td, const Progress& progress,
+                                                   const nlohmann::json& td, const std::string& client_token,
+                                                   const Progress& progress,
                                                    const CancelToken* cancel, MigrationProgress& state);
 
 }  // namespace slipway::deploy

@@ -38,7 +38,7 @@ TEST(RunMigration, AnInterruptStopsTheMigrationTaskAndSaysSo) {
   svc.migrate_container = "web";
   svc.migrate_timeout_seconds = 600;
   MigrationProgress progress;
-  auto m = RunMigration(client, clock, env, svc, "arn:td/demo-web:5", {{"containerDefinitions", json::array()}},
+  auto m = RunMigration(client, clock, env, svc, "arn:td/demo-web:5", {{"containerDefinitions", json::array()}}, "token",
                         [](const std::string&) {}, &cancel, progress);
   ASSERT_TRUE(m) << m.error().message;
   EXPECT_EQ(m->status, MigrationResult::Status::kInterrupted);

@@ -70,6 +70,34 @@ Result<std::string> EnsureTargetGroup(aws::AwsClient& c, const config::Environme
   return arn;
 }
 
+// True when a rule of `listener_arn` forwards to `tg_arn`.
+Result<bool> HasRuleFor(aws::AwsClient& c, const std::string& listener_arn, const std::string& tg_arn) {
+  auto rules = c.Query(aws::kElbv2, "DescribeRules", {{"ListenerArn", listener_arn}});
+  if (!rules) return tl::unexpected(rules.error());
+  for (const auto* rule : rules->Members("Rules")) {
+    for (const auto* a : rule->Members("Actions")) {
+      if (a->Text("TargetGroupArn") == tg_arn) return true;
+    }
+  }
+  return false;
+}
+
+// CreateRule, which is not idempotent (a repeat is refused: PriorityInUse). A lost reply is
+// resolved by looking for the rule before sending it again.
+Result<void> CreateRule(aws::AwsClient& c, const aws::QueryParams& params, const std::string& listener_arn,
+                        const std::string& tg_arn) {
+  constexpr int kTries = 3;
+  for (int tries = 1;; ++tries) {
+    auto created = c.Query(aws::kElbv2, "CreateRule", params);
+    if (created || created.error().code != aws::kOutcomeUnknown || tries == kTries) {
+      return created ? Result<void>() : tl::unexpected(created.error());
+    }
+    auto present = HasRuleFor(c, listener_arn, tg_arn);
+    if (!present) return tl::unexpected(created.error());  // still unknown
+    if (*present) return {};
+  }
+}
+
 Result<void> EnsureRouting(aws::AwsClient& c, const config::Environment& env, const std::string& lb_arn,
                            const std::map<std::string, std::string>& tg_by_service) {
   std::string default_tg;
@@ -96,21 +124,18 @@ Result<void> EnsureRouting(aws::AwsClient& c, const config::Environment& env, co
     if (!created) return tl::unexpected(created.error());
     listener_arn = created->Members("Listeners").at(0)->Text("ListenerArn");
   }
-  auto rules = c.Query(aws::kElbv2, "DescribeRules", {{"ListenerArn", listener_arn}});
-  if (!rules) return tl::unexpected(rules.error());
   for (const auto& [name, se] : env.services) {
     if (se.path_pattern.empty()) continue;
-    bool present = false;
-    for (const auto* rule : rules->Members("Rules")) {
-      for (const auto* a : rule->Members("Actions")) present = present || a->Text("TargetGroupArn") == tg_by_service.at(name);
-    }
-    if (present) continue;
-    auto created = c.Query(aws::kElbv2, "CreateRule",
-                           {{"ListenerArn", listener_arn}, {"Priority", std::to_string(se.priority)},
-                            {"Conditions.member.1.Field", "path-pattern"},
-                            {"Conditions.member.1.PathPatternConfig.Values.member.1", se.path_pattern},
-                            {"Actions.member.1.Type", "forward"},
-                            {"Actions.member.1.TargetGroupArn", tg_by_service.at(name)}});
+    const std::string& tg = tg_by_service.at(name);
+    auto present = HasRuleFor(c, listener_arn, tg);
+    if (!present) return tl::unexpected(present.error());
+    if (*present) continue;
+    auto created = CreateRule(c,
+                              {{"ListenerArn", listener_arn}, {"Priority", std::to_string(se.priority)},
+                               {"Conditions.member.1.Field", "path-pattern"},
+                               {"Conditions.member.1.PathPatternConfig.Values.member.1", se.path_pattern},
+                               {"Actions.member.1.Type", "forward"}, {"Actions.member.1.TargetGroupArn", tg}},
+                              listener_arn, tg);
     if (!created) return tl::unexpected(created.error());
   }
   return {};

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
+#include "base/crypto.h"
 
 namespace slipway::deploy {
 
@@ -65,6 +66,22 @@ Result<std::vector<std::string>> RevisionArns(aws::AwsClient& c, const std::stri
 }
 
 }  // namespace
+
+Result<std::optional<std::string>> FindRegistered(aws::AwsClient& c, const std::string& family,
+                                                 const std::string& target, const std::string& release_id) {
+  // A release registers one revision per service, so its own are among the newest few.
+  constexpr int kNewest = 10;
+  auto revisions = ListRevisions(c, family, kNewest);
+  if (!revisions) return tl::unexpected(revisions.error());
+  for (const auto& rec : *revisions) {
+    if (rec.Tag("slipway:release") == release_id && rec.Tag("slipway:target") == TagValue(target)) return rec.arn;
+  }
+  return std::nullopt;
+}
+
+std::string ClientToken(const std::string& release_id, const std::string& what) {
+  return Sha256Hex(release_id + "\n" + what).substr(0, 32);
+}
 
 Result<std::vector<RevisionRecord>> ListRevisions(aws::AwsClient& c, const std::string& family, int limit) {
   auto arns = RevisionArns(c, family);

@@ -68,6 +68,17 @@ inline std::string ReleaseTarget(const std::string& cluster, const std::string& 
 /// of spaces become one, and the result is trimmed and cut. AWS refuses any other value.
 std::string TagValue(std::string_view text);
 
+/// The revision of `family` that release `release_id` registered for `target`, if any: how a
+/// RegisterTaskDefinition whose reply was lost (it takes no client token) is found, so that it is
+/// not registered twice.
+[[nodiscard]] Result<std::optional<std::string>> FindRegistered(aws::AwsClient& c, const std::string& family,
+                                                                const std::string& target,
+                                                                const std::string& release_id);
+
+/// A client token (32 hex digits) for the creating call `what` (e.g. "CreateService web") of
+/// release `release_id`: the same for every attempt of that call, different for any other.
+std::string ClientToken(const std::string& release_id, const std::string& what);
+
 /// Adds or replaces tags on a task-definition revision (values pass through TagValue).
 [[nodiscard]] Result<void> TagRevision(aws::AwsClient& c, const std::string& arn,
                                        const std::map<std::string, std::string>& tags);

@@ -9,13 +9,23 @@ using nlohmann::json;
 
 namespace {
 
+// How often a registration whose reply was lost, and which is not found registered, is sent again.
+constexpr int kRegisterTries = 3;
+
 Result<std::string> RegisterTaskDefinition(aws::AwsClient& c, const config::ServiceSpec& svc, json td,
                                            const std::map<std::string, std::string>& record) {
   td["tags"] = json::array({{{"key", "slipway:service"}, {"value", TagValue(svc.name)}}});
   for (const auto& [k, v] : record) td["tags"].push_back({{"key", k}, {"value", TagValue(v)}});
-  auto r = c.Json(aws::kEcs, "RegisterTaskDefinition", td);
-  if (!r) return tl::unexpected(r.error());
-  return (*r)["taskDefinition"]["taskDefinitionArn"].get<std::string>();
+  for (int tries = 1;; ++tries) {
+    auto r = c.Json(aws::kEcs, "RegisterTaskDefinition", td);
+    if (r) return (*r)["taskDefinition"]["taskDefinitionArn"].get<std::string>();
+    if (r.error().code != aws::kOutcomeUnknown || tries == kRegisterTries) return tl::unexpected(r.error());
+    // The reply was lost, and ECS takes no client token here: a revision tagged with this
+    // release and target is the one it registered. Only when there is none, register again.
+    auto found = FindRegistered(c, td.value("family", ""), record.at("slipway:target"), record.at("slipway:release"));
+    if (!found) return tl::unexpected(r.error());  // still unknown
+    if (*found) return **found;
+  }
 }
 
 }  // namespace

@@ -15,9 +15,37 @@ json DeploymentConfiguration(const config::ServiceEnv& se) {
           {"deploymentCircuitBreaker", {{"enable", se.circuit_breaker}, {"rollback", se.circuit_breaker}}}};
 }
 
+// How often an update whose reply was lost, and which did not take effect, is sent again.
+constexpr int kUpdateTries = 3;
+
+// The id of `service`'s deployment of `td_arn`, if it has one.
+std::optional<std::string> DeploymentOf(const json& service, const std::string& td_arn) {
+  if (!service.is_object()) return std::nullopt;
+  for (const auto& d : service.value("deployments", json::array())) {
+    if (d.value("taskDefinition", "") == td_arn) return d.value("id", "");
+  }
+  return std::nullopt;
+}
+
+// UpdateService to `td_arn`. A lost reply is resolved by looking: `td_arn` is a revision only
+// this release registered, so a deployment of it means the update took effect; none means it
+// did not (yet), and it is sent again. Returns the service as the reply (or the look) shows it.
+Result<json> Update(aws::AwsClient& c, const config::Environment& env, const config::ServiceEnv& se,
+                    const json& req, const std::string& td_arn) {
+  for (int tries = 1;; ++tries) {
+    auto r = c.Json(aws::kEcs, "UpdateService", req);
+    if (r || r.error().code != aws::kOutcomeUnknown || tries == kUpdateTries) return r;
+    auto now = DescribeService(c, env.cluster, se.service_name);
+    if (!now) return r;  // still unknown
+    if (DeploymentOf(*now, td_arn)) return json{{"service", *now}};
+  }
+}
+
 // Creates or updates the service; returns the id of the deployment that carries `td_arn`.
+// CreateService carries `client_token`, so that it is safe to send again when its reply is lost.
 Result<std::string> RollOut(aws::AwsClient& c, const config::Environment& env, const config::ServiceSpec& svc,
-                            const config::ServiceEnv& se, const std::string& td_arn, const std::string& tg_arn) {
+                            const config::ServiceEnv& se, const std::string& td_arn, const std::string& tg_arn,
+                            const std::string& client_token) {
   auto d = DescribeService(c, env.cluster, se.service_name);
   if (!d) return tl::unexpected(d.error());
   bool exists = !d->is_null() && d->value("status", "") == "ACTIVE";
@@ -29,15 +57,17 @@ Result<std::string> RollOut(aws::AwsClient& c, const config::Environment& env, c
   if (exists) {
     req["service"] = se.service_name;
     req["forceNewDeployment"] = true;
-    r = c.Json(aws::kEcs, "UpdateService", req);
+    r = Update(c, env, se, req, td_arn);
   } else {
     req["serviceName"] = se.service_name;
     req["launchType"] = "FARGATE";
+    req["clientToken"] = client_token;
     req["loadBalancers"] = json::array({{{"targetGroupArn", tg_arn}, {"containerName", svc.container},
                                          {"containerPort", svc.container_port}}});
     r = c.Json(aws::kEcs, "CreateService", req);
   }
   if (!r) return tl::unexpected(aws::IsUnreachable(r.error()) ? r.error() : Wrap(se.service_name, r.error()));
+  if (auto id = DeploymentOf((*r)["service"], td_arn)) return *id;
   return (*r)["service"]["deployments"][0]["id"].get<std::string>();
 }
 
@@ -54,7 +84,8 @@ Result<void> StartRollouts(Run& run, const config::Config& cfg, const Infrastruc
     const std::string revision = FamilyRevision(sr.task_definition_arn);
     sr.in_flight = "the update to " + revision + " was sent without a reply";
     auto dep = RollOut(run.c, run.env, cfg.services.at(name), se, sr.task_definition_arn,
-                       infra.target_group_by_service.at(name));
+                       infra.target_group_by_service.at(name),
+                       ClientToken(run.report.release_id, "CreateService " + se.service_name));
     if (!dep) {
       if (dep.error().code != aws::kOutcomeUnknown) sr.in_flight.clear();  // it never took effect
       if (!aws::IsUnreachable(dep.error())) {

@@ -193,7 +193,10 @@ ApiResult ControlPlane::CreateService(const json& r) {
   std::string name = r.value("serviceName", "");
   if (name.empty()) return tl::unexpected(InvalidParameter("serviceName must not be empty."));
   Service* existing = FindService(**cluster, name);
+  const std::string token = r.value("clientToken", "");
   if (existing && existing->status == "ACTIVE") {
+    // A repeat of the request that created it (its reply was lost) gets the same service.
+    if (!token.empty() && existing->client_token == token) return json{{"service", ServiceJson(*existing)}};
     return tl::unexpected(InvalidParameter("Creation of service was not idempotent."));
   }
   const json* td = FindTaskDefinition(r.value("taskDefinition", ""));
@@ -222,6 +225,7 @@ ApiResult ControlPlane::CreateService(const json& r) {
   s.network_configuration = r.value("networkConfiguration", json());
   s.health_check_grace_period = IntField(r, "healthCheckGracePeriodSeconds", 0);
   s.launch_type = r.value("launchType", "FARGATE");
+  s.client_token = token;
   s.created_at = Now();
   ApplyDeploymentConfiguration(s, r.value("deploymentConfiguration", json()));
   Deployment d;
@@ -501,6 +505,15 @@ ApiResult ControlPlane::StopTask(const json& r) {
 ApiResult ControlPlane::RunTask(const json& r) {
   auto cluster = FindCluster(r);
   if (!cluster) return tl::unexpected(cluster.error());
+  // A repeat of a RunTask whose reply was lost gets the tasks it started, not new ones.
+  const std::string token = r.value("clientToken", "");
+  if (!token.empty()) {
+    json repeat{{"tasks", json::array()}, {"failures", json::array()}};
+    for (const auto& [id, t] : core_.state.tasks) {
+      if (t.client_token == token && t.cluster_arn == (*cluster)->arn) repeat["tasks"].push_back(TaskJson(t));
+    }
+    if (!repeat["tasks"].empty()) return repeat;
+  }
   const json* td = FindTaskDefinition(r.value("taskDefinition", ""));
   if (td == nullptr) return tl::unexpected(InvalidParameter("TaskDefinition not found."));
   if (!Usable(*td)) return tl::unexpected(ClientError("TaskDefinition is inactive"));
@@ -528,6 +541,7 @@ ApiResult ControlPlane::RunTask(const json& r) {
     t.task_definition_arn = (*td)["taskDefinitionArn"];
     t.group = r.value("group", "family:" + family);
     t.started_by = r.value("startedBy", "");
+    t.client_token = token;
     t.overrides = overrides;
     if (!t.overrides.contains("containerOverrides")) t.overrides["containerOverrides"] = json::array();
     t.created_at = Now();

@@ -23,7 +23,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Service, arn, name, cluster_arn,
                                    health_check_grace_period, load_balancers,
                                    network_configuration, launch_type, status, created_at,
                                    deployments, events, blocked_reported, last_completed,
-                                                launch_not_before, service_deployments, service_revisions)
+                                                launch_not_before, service_deployments, service_revisions,
+                                                client_token)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Cluster, arn, name, status)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Target, id, port, task_id, state, reason, description,
                                                 drain_until)
@@ -76,7 +77,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Task, arn, id, cluster_arn, task
                                    created_at, started_at, stopping_at, stopped_at,
                                    stopped_reason, stop_code, health_status, containers, version,
                                    target_group_arn, target_port, drain_until, kill_at, overrides,
-                                   failure_counted, counted_healthy, ip)
+                                   failure_counted, counted_healthy, ip, client_token)
 
 State StateFromJson(const json& j) {
   State s;

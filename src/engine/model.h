@@ -80,6 +80,8 @@ struct Service {
   /// Service deployments, newest first, at most kServiceHistory; and the revisions they name.
   std::deque<ServiceDeploymentRecord> service_deployments;
   std::deque<ServiceRevisionRecord> service_revisions;
+  /// The clientToken of the CreateService that made it: a repeat with it returns this service.
+  std::string client_token;
 };
 
 /// Service deployments (and revisions) a service keeps; ECS keeps 90 days of them.
@@ -129,6 +131,8 @@ struct Task {
   nlohmann::json overrides;          ///< RunTask overrides, as sent
   bool failure_counted = false;      ///< already added to its deployment's failedTasks
   bool counted_healthy = false;      ///< already reset its deployment's failedTasks
+  /// The clientToken of the RunTask that started it: a repeat with it returns these tasks.
+  std::string client_token;
 };
 
 struct Cluster {

@@ -219,6 +219,45 @@ TEST_F(ReconcilerTest, ARestartedEngineAdoptsRunningTasksInsteadOfStartingNewOne
   EXPECT_TRUE(Ecs("ListTasks", {{"cluster", "c"}, {"desiredStatus", "STOPPED"}})["taskArns"].empty());
 }
 
+TEST_F(ReconcilerTest, ARepeatedCreateServiceWithItsClientTokenReturnsTheSameServiceEvenAfterARestart) {
+  const json create{{"cluster", "c"}, {"serviceName", "s"}, {"taskDefinition", Register("exec sleep 600")},
+                    {"desiredCount", 0}, {"clientToken", "r1-s"}};
+  const json first = Ecs("CreateService", create);
+  Crash();
+  // Given the reply was lost, the same request again: the same service, one deployment.
+  const json again = Ecs("CreateService", create);
+  EXPECT_EQ(again["service"]["serviceArn"], first["service"]["serviceArn"]);
+  EXPECT_EQ(again["service"]["deployments"].size(), 1u);
+  EXPECT_EQ(again["service"]["deployments"][0]["id"], first["service"]["deployments"][0]["id"]);
+  // Another token (or none) for an existing service is still refused, as ECS refuses it.
+  json other = create;
+  other["clientToken"] = "r2-s";
+  EXPECT_FALSE(control_->HandleEcs("CreateService", other));
+  other.erase("clientToken");
+  EXPECT_FALSE(control_->HandleEcs("CreateService", other));
+}
+
+TEST_F(ReconcilerTest, ARepeatedRunTaskWithItsClientTokenReturnsTheTasksItStarted) {
+  const json run{{"cluster", "c"}, {"taskDefinition", Register("exec sleep 600")}, {"count", 2},
+                 {"clientToken", "r1-migrate"}};
+  const json first = Ecs("RunTask", run);
+  ASSERT_EQ(first["tasks"].size(), 2u);
+  Crash();
+  const json again = Ecs("RunTask", run);
+  ASSERT_EQ(again["tasks"].size(), 2u);
+  std::set<std::string> a, b;
+  for (const auto& t : first["tasks"]) a.insert(t["taskArn"]);
+  for (const auto& t : again["tasks"]) b.insert(t["taskArn"]);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(Ecs("ListTasks", {{"cluster", "c"}})["taskArns"].size(), 2u);
+  // Without the token, RunTask starts new tasks.
+  json fresh = run;
+  fresh.erase("clientToken");
+  fresh["count"] = 1;
+  Ecs("RunTask", fresh);
+  EXPECT_EQ(Ecs("ListTasks", {{"cluster", "c"}})["taskArns"].size(), 3u);
+}
+
 TEST_F(ReconcilerTest, AContainerStartedBeforeItWasRecordedIsAdoptedNotStartedTwice) {
   Ecs("CreateService", {{"cluster", "c"}, {"serviceName", "s"}, {"taskDefinition", Register("exec sleep 600")},
                       {"desiredCount", 1}, {"deploymentConfiguration", kBreaker}});

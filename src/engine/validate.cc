@@ -110,6 +110,18 @@ std::optional<std::string> TargetIp(const json& v) {
   return "Member must be an IP address (the engine's target groups are of target type ip)";
 }
 
+/// An ECS client token: 1 to `max` characters in the range 33-126, as CreateService (36) and
+/// RunTask (64) document it.
+template <size_t max>
+std::optional<std::string> ClientToken(const json& v) {
+  const std::string& s = v.get_ref<const std::string&>();
+  if (s.empty() || s.size() > max) return "Member must have length between 1 and " + std::to_string(max);
+  for (unsigned char c : s) {
+    if (c < 33 || c > 126) return std::string("Member must consist of ASCII characters 33-126");
+  }
+  return std::nullopt;
+}
+
 /// One rule on the members at `path` (the model's names; "[]" = each element of a list) of the
 /// input of each operation named in `operations` (space-separated).
 struct SemanticRule {
@@ -136,6 +148,8 @@ constexpr SemanticRule kRules[] = {
      InRange<0, 100>},
     {"ecs", "CreateService UpdateService", "deploymentConfiguration.maximumPercent", InRange<100>},
     {"ecs", "RunTask", "count", InRange<1, 10>},
+    {"ecs", "CreateService", "clientToken", ClientToken<36>},
+    {"ecs", "RunTask", "clientToken", ClientToken<64>},
     {"elbv2", "CreateLoadBalancer", "Name", LoadBalancerName},
     {"elbv2", "CreateTargetGroup", "Name", ElbName},
     {"elbv2", "CreateTargetGroup", "HealthCheckPort", HealthCheckPort},
