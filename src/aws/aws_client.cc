@@ -14,6 +14,7 @@ const ServiceSpec kEcs{"ecs", "ecs", "AmazonEC2ContainerServiceV20141113", ""};
 const ServiceSpec kElbv2{"elasticloadbalancing", "elasticloadbalancing", "", "2015-12-01"};
 const ServiceSpec kLogs{"logs", "logs", "Logs_20140328", ""};
 const ServiceSpec kEcr{"api.ecr", "ecr", "AmazonEC2ContainerRegistry_V20150921", ""};
+const ServiceSpec kEc2{"ec2", "ec2", "", "2016-11-15"};
 
 namespace {
 
@@ -54,6 +55,8 @@ ApiError DecodeJsonError(const std::string& body) {
 ApiError DecodeXmlError(const std::string& body) {
   auto doc = ParseXml(body);
   if (!doc) return {"UnknownError", body};
+  // Query services answer <ErrorResponse><Error>; EC2 answers <Response><Errors><Error>.
+  if (const XmlNode* ec2 = doc->Find("Errors/Error")) return {ec2->Text("Code"), ec2->Text("Message")};
   return {doc->Text("Error/Code"), doc->Text("Error/Message")};
 }
 
@@ -77,7 +80,7 @@ bool SafeToRepeat(const std::string& op) {
       "TagResource",    "UntagResource",      "AddTags",           "RemoveTags",
       "ModifyTargetGroupAttributes", "PutRetentionPolicy", "CreateCluster", "CreateLoadBalancer",
       "CreateTargetGroup", "CreateListener",  "CreateLogGroup",    "CreateRepository",
-      "StopTask"};
+      "StopTask",       "AuthorizeSecurityGroupIngress"};
   if (OnlyReads(op)) return true;
   return std::find(std::begin(kIdempotent), std::end(kIdempotent), op) != std::end(kIdempotent);
 }
@@ -210,6 +213,8 @@ Result<XmlNode> AwsClient::Query(const ServiceSpec& service, const std::string& 
   auto doc = ParseXml(resp->body);
   if (!doc) return Fail(service.endpoint_prefix + " " + action + ": " + doc.error().message);
   const XmlNode* result = doc->Child(action + "Result");
+  // EC2 puts the result's members right under <OpResponse>.
+  if (result == nullptr && &service == &kEc2) return *doc;
   if (result == nullptr) return XmlNode{action + "Result", "", {}};
   return *result;
 }
