@@ -1,0 +1,59 @@
+// Where a release places its load balancer, target groups and tasks: the VPC and the security
+// groups. On provider aws they come from EC2 (the subnets' VPC; a security group slipway creates
+// when the config names none); the engine has one VPC and takes any group.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "aws/aws_client.h"
+#include "config/config.h"
+
+namespace slipway::deploy {
+
+/// The engine's only VPC, which its target groups name.
+inline constexpr const char* kLocalVpc = "vpc-local";
+
+/// The VPC and security groups of an environment, as a release uses them.
+struct Network {
+  std::string vpc_id;
+  /// Of the load balancer and of every task (awsvpcConfiguration.securityGroups).
+  std::vector<std::string> security_groups;
+  /// Things the user should know that do not stop the release (e.g. a named group that does not
+  /// seem to admit the listener port).
+  std::vector<std::string> notes;
+};
+
+/// One ingress permission of a security group, as EC2 describes it.
+struct IngressRule {
+  std::string protocol;  ///< "tcp", "udp", "icmp", or "-1" for every protocol
+  int from_port = 0;
+  int to_port = 0;
+};
+
+/// The single VPC that every one of `subnets` lies in, from `vpc_by_subnet` (what EC2
+/// DescribeSubnets answered). An error names a subnet EC2 does not know, or the VPCs when the
+/// subnets span more than one, or `configured` (the `vpc:` key) when they lie elsewhere.
+[[nodiscard]] Result<std::string> VpcOfSubnets(const std::vector<std::string>& subnets,
+                                               const std::map<std::string, std::string>& vpc_by_subnet,
+                                               const std::string& configured);
+
+/// True when one of `rules` admits TCP traffic to `port`.
+bool AdmitsTcpPort(const std::vector<IngressRule>& rules, int port);
+
+/// The name of the security group slipway creates for `env` when the config names none.
+std::string CreatedSecurityGroupName(const config::Environment& env);
+
+/// Finds (or, on provider aws, creates) what `env` needs: see Network. `task_ports` are the
+/// container ports the load balancer sends traffic to, which a created group admits from itself.
+[[nodiscard]] Result<Network> EnsureNetwork(aws::AwsClient& c, const config::Environment& env,
+                                            const std::vector<int>& task_ports);
+
+/// The services' and one-off tasks' awsvpcConfiguration; null when the environment names no
+/// subnets (the engine without networking settings).
+nlohmann::json NetworkConfiguration(const config::Environment& env, const std::vector<std::string>& security_groups);
+
+}  // namespace slipway::deploy
