@@ -67,6 +67,14 @@ bool HasClientToken(const nlohmann::json& body) {
          !body["clientToken"].get<std::string>().empty();
 }
 
+// A form value as the SDKs encode it (a space as '+'). Services read either form; an endpoint
+// that checks signatures by re-encoding the parsed form, as moto does, needs this one.
+std::string FormEncode(std::string_view s) {
+  std::string out;
+  for (char c : s) out += c == ' ' ? std::string("+") : UriEncode(std::string_view(&c, 1));
+  return out;
+}
+
 }  // namespace
 
 bool OnlyReads(const std::string& op) {
@@ -200,8 +208,8 @@ Result<nlohmann::json> AwsClient::Json(const ServiceSpec& service, const std::st
 
 Result<XmlNode> AwsClient::Query(const ServiceSpec& service, const std::string& action,
                                  const QueryParams& params) {
-  std::string body = "Action=" + UriEncode(action) + "&Version=" + UriEncode(service.api_version);
-  for (const auto& [k, v] : params) body += "&" + UriEncode(k) + "=" + UriEncode(v);
+  std::string body = "Action=" + FormEncode(action) + "&Version=" + FormEncode(service.api_version);
+  for (const auto& [k, v] : params) body += "&" + FormEncode(k) + "=" + FormEncode(v);
   auto resp = Send(service, action,
                    {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}}, body,
                    SafeToRepeat(action));

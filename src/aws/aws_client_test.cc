@@ -152,7 +152,7 @@ TEST(AwsClient, QueryCallEncodesFormAndReturnsResultElement) {
   auto r = client.Query(kElbv2, "DescribeLoadBalancers", {{"Names.member.1", "demo dev"}});
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->name, "DescribeLoadBalancersResult");
-  EXPECT_EQ(t.sent[0].body, "Action=DescribeLoadBalancers&Version=2015-12-01&Names.member.1=demo%20dev");
+  EXPECT_EQ(t.sent[0].body, "Action=DescribeLoadBalancers&Version=2015-12-01&Names.member.1=demo+dev");
 }
 
 TEST(AwsClient, QueryErrorIsDecodedFromErrorResponse) {
