@@ -1,6 +1,7 @@
 // The VPC and security groups of a release, from EC2 on provider aws (network.h).
 #include "deploy/network.h"
 
+#include <algorithm>
 #include <set>
 
 #include "base/strings.h"
@@ -25,12 +26,20 @@ std::vector<const aws::XmlNode*> Items(const aws::XmlNode& reply, const std::str
 std::vector<IngressRule> IngressOf(const aws::XmlNode& group) {
   std::vector<IngressRule> rules;
   for (const aws::XmlNode* p : Items(group, "ipPermissions")) {
-    IngressRule r{p->Text("ipProtocol"), 0, 0};
+    IngressRule r{p->Text("ipProtocol"), 0, 0, false, {}};
     r.from_port = std::atoi(p->Text("fromPort").c_str());
     r.to_port = std::atoi(p->Text("toPort").c_str());
+    r.from_addresses = !Items(*p, "ipRanges").empty() || !Items(*p, "ipv6Ranges").empty() ||
+                       !Items(*p, "prefixListIds").empty();
+    for (const aws::XmlNode* g : Items(*p, "groups")) r.from_groups.push_back(g->Text("groupId"));
     rules.push_back(r);
   }
   return rules;
+}
+
+bool CoversTcpPort(const IngressRule& r, int port) {
+  if (r.protocol == "-1" || r.protocol == "all") return true;
+  return (r.protocol == "tcp" || r.protocol == "6") && r.from_port <= port && port <= r.to_port;
 }
 
 Result<std::string> SubnetsVpc(aws::AwsClient& c, const config::Environment& env) {
@@ -43,32 +52,31 @@ Result<std::string> SubnetsVpc(aws::AwsClient& c, const config::Environment& env
   return VpcOfSubnets(env.subnets, vpc_by_subnet, env.vpc);
 }
 
-// Admits `port` from anywhere, and each of `self_ports` from the group itself (the load
-// balancer shares the group with the tasks it sends to); a rule that is
-// already there counts as added.
-Result<void> Authorize(aws::AwsClient& c, const std::string& group_id, int port, const std::vector<int>& self_ports) {
+// Adds the rules `group_id` lacks (MissingIngress). EC2 refuses the whole request when one
+// rule in it is there already, so only missing ones are sent; one that appeared meanwhile (a
+// concurrent release) counts as added.
+Result<void> Authorize(aws::AwsClient& c, const std::string& group_id, const std::vector<IngressRule>& existing,
+                       int port, const std::vector<int>& self_ports) {
+  const auto grants = MissingIngress(existing, group_id, port, self_ports);
+  if (grants.empty()) return {};
   aws::QueryParams p{{"GroupId", group_id}};
-  auto add = [&](int n, int from) {
-    const std::string k = "IpPermissions." + std::to_string(n) + ".";
+  for (size_t i = 0; i < grants.size(); ++i) {
+    const std::string k = "IpPermissions." + std::to_string(i + 1) + ".";
     p[k + "IpProtocol"] = "tcp";
-    p[k + "FromPort"] = p[k + "ToPort"] = std::to_string(from);
-    return k;
-  };
-  const std::string listener = add(1, port);
-  p[listener + "IpRanges.1.CidrIp"] = "0.0.0.0/0";
-  p[listener + "IpRanges.1.Description"] = "slipway: the load balancer's listener";
-  int n = 1;
-  for (int task_port : std::set<int>(self_ports.begin(), self_ports.end())) {
-    if (task_port == port) continue;
-    const std::string k = add(++n, task_port);
-    p[k + "Groups.1.GroupId"] = group_id;
+    p[k + "FromPort"] = p[k + "ToPort"] = std::to_string(grants[i].port);
+    if (grants[i].from_group.empty()) {
+      p[k + "IpRanges.1.CidrIp"] = "0.0.0.0/0";
+      p[k + "IpRanges.1.Description"] = "slipway: the load balancer's listener";
+    } else {
+      p[k + "Groups.1.GroupId"] = grants[i].from_group;
+    }
   }
   auto r = c.Query(aws::kEc2, "AuthorizeSecurityGroupIngress", p);
   if (!r && r.error().code != "InvalidPermission.Duplicate") return tl::unexpected(r.error());
   return {};
 }
 
-// The group slipway made for `env` in `vpc` before, or a new one, admitting the listener port.
+// The group slipway made for `env` in `vpc` before, or a new one, with the rules it lacks.
 Result<std::string> EnsureCreatedGroup(aws::AwsClient& c, const config::Environment& env, const std::string& vpc,
                                        const std::vector<int>& task_ports) {
   const std::string name = CreatedSecurityGroupName(env);
@@ -77,9 +85,10 @@ Result<std::string> EnsureCreatedGroup(aws::AwsClient& c, const config::Environm
                         {"Filter.2.Name", "vpc-id"}, {"Filter.2.Value.1", vpc}});
   if (!found) return tl::unexpected(found.error());
   std::string id;
+  std::vector<IngressRule> existing;
   if (auto groups = Items(*found, "securityGroupInfo"); !groups.empty()) {
     id = groups[0]->Text("groupId");
-    if (AdmitsTcpPort(IngressOf(*groups[0]), env.listener_port)) return id;
+    existing = IngressOf(*groups[0]);
   } else {
     auto created = c.Query(aws::kEc2, "CreateSecurityGroup",
                            {{"GroupName", name}, {"VpcId", vpc},
@@ -88,7 +97,7 @@ Result<std::string> EnsureCreatedGroup(aws::AwsClient& c, const config::Environm
     if (!created) return tl::unexpected(created.error());
     id = created->Text("groupId");
   }
-  if (auto r = Authorize(c, id, env.listener_port, task_ports); !r) return tl::unexpected(r.error());
+  if (auto r = Authorize(c, id, existing, env.listener_port, task_ports); !r) return tl::unexpected(r.error());
   return id;
 }
 
@@ -129,11 +138,28 @@ Result<std::string> VpcOfSubnets(const std::vector<std::string>& subnets,
 }
 
 bool AdmitsTcpPort(const std::vector<IngressRule>& rules, int port) {
-  for (const auto& r : rules) {
-    if (r.protocol == "-1" || r.protocol == "all") return true;
-    if ((r.protocol == "tcp" || r.protocol == "6") && r.from_port <= port && port <= r.to_port) return true;
+  return std::any_of(rules.begin(), rules.end(), [&](const IngressRule& r) { return CoversTcpPort(r, port); });
+}
+
+std::vector<IngressGrant> MissingIngress(const std::vector<IngressRule>& existing, const std::string& group_id,
+                                         int listener_port, const std::vector<int>& task_ports) {
+  auto admitted = [&](int port, const std::string& from_group) {
+    return std::any_of(existing.begin(), existing.end(), [&](const IngressRule& r) {
+      if (!CoversTcpPort(r, port)) return false;
+      if (r.from_addresses) return true;
+      return !from_group.empty() &&
+             std::find(r.from_groups.begin(), r.from_groups.end(), from_group) != r.from_groups.end();
+    });
+  };
+  std::vector<IngressGrant> missing;
+  const bool open_listener = !admitted(listener_port, "");
+  if (open_listener) missing.push_back({listener_port, ""});
+  for (int port : std::set<int>(task_ports.begin(), task_ports.end())) {
+    // The listener's new rule admits the tasks too when they listen on the same port.
+    if (port <= 0 || (open_listener && port == listener_port) || admitted(port, group_id)) continue;
+    missing.push_back({port, group_id});
   }
-  return false;
+  return missing;
 }
 
 std::string CreatedSecurityGroupName(const config::Environment& env) { return "slipway-" + env.load_balancer_name; }

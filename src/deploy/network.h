@@ -32,6 +32,18 @@ struct IngressRule {
   std::string protocol;  ///< "tcp", "udp", "icmp", or "-1" for every protocol
   int from_port = 0;
   int to_port = 0;
+  /// Whether it admits from addresses (an IPv4 or IPv6 range or a prefix list), and from which
+  /// security groups.
+  bool from_addresses = false;
+  std::vector<std::string> from_groups;
+};
+
+/// A rule slipway adds to the group it created: TCP `port` from 0.0.0.0/0 when `from_group` is
+/// empty, else from that group.
+struct IngressGrant {
+  int port = 0;
+  std::string from_group;
+  bool operator==(const IngressGrant&) const = default;
 };
 
 /// The single VPC that every one of `subnets` lies in, from `vpc_by_subnet` (what EC2
@@ -41,8 +53,14 @@ struct IngressRule {
                                                const std::map<std::string, std::string>& vpc_by_subnet,
                                                const std::string& configured);
 
-/// True when one of `rules` admits TCP traffic to `port`.
+/// True when one of `rules` admits TCP traffic to `port`, from any source.
 bool AdmitsTcpPort(const std::vector<IngressRule>& rules, int port);
+
+/// What slipway's own group `group_id`, with `existing` rules, lacks: `listener_port` from
+/// anywhere unless some rule admits it from addresses (a range narrowed by hand stays), and each
+/// of `task_ports` from the group itself unless a rule admits it from the group or from addresses.
+std::vector<IngressGrant> MissingIngress(const std::vector<IngressRule>& existing, const std::string& group_id,
+                                         int listener_port, const std::vector<int>& task_ports);
 
 /// The name of the security group slipway creates for `env` when the config names none.
 std::string CreatedSecurityGroupName(const config::Environment& env);

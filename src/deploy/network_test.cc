@@ -53,6 +53,36 @@ TEST(Network, AListenerPortIsAdmittedByATcpRangeOrEveryProtocol) {
   for (const auto& c : cases) EXPECT_EQ(AdmitsTcpPort(c.rules, c.port), c.admitted) << c.port;
 }
 
+TEST(Network, SlipwaysGroupGetsOnlyTheRulesItLacks) {
+  auto rule = [](std::string protocol, int from, int to, bool addresses, std::vector<std::string> groups) {
+    return IngressRule{std::move(protocol), from, to, addresses, std::move(groups)};
+  };
+  struct Case {
+    const char* what;
+    std::vector<IngressRule> existing;
+    int listener;
+    std::vector<int> tasks;
+    std::vector<IngressGrant> missing;
+  };
+  const Case cases[] = {
+      {"a new group", {}, 80, {8080, 8080, 9000}, {{80, ""}, {8080, "sg-own"}, {9000, "sg-own"}}},
+      {"tasks on the listener's port", {}, 8080, {8080}, {{8080, ""}}},
+      {"a port of 0 (no load balancer)", {}, 80, {0}, {{80, ""}}},
+      {"the self rule revoked", {rule("tcp", 80, 80, true, {})}, 80, {8080}, {{8080, "sg-own"}}},
+      {"complete, whatever range the listener's rule names (narrowed by hand: it stays)",
+       {rule("tcp", 80, 80, true, {}), rule("tcp", 8080, 8080, false, {"sg-own"})}, 80, {8080}, {}},
+      {"a self rule does not open the listener", {rule("tcp", 8080, 8080, false, {"sg-own"})}, 8080, {8080},
+       {{8080, ""}}},
+      {"another group's rule does not admit the load balancer", {rule("tcp", 8080, 8080, false, {"sg-other"})}, 80,
+       {8080}, {{80, ""}, {8080, "sg-own"}}},
+      {"addresses admit the tasks too", {rule("tcp", 0, 65535, true, {})}, 80, {8080}, {}},
+      {"every protocol from the group", {rule("-1", 0, 0, false, {"sg-own"})}, 80, {8080, 9000}, {{80, ""}}},
+      {"udp is not tcp", {rule("udp", 80, 80, true, {}), rule("udp", 8080, 8080, false, {"sg-own"})}, 80, {8080},
+       {{80, ""}, {8080, "sg-own"}}},
+  };
+  for (const auto& c : cases) EXPECT_EQ(MissingIngress(c.existing, "sg-own", c.listener, c.tasks), c.missing) << c.what;
+}
+
 TEST(Network, TasksGetTheSubnetsGroupsAndPublicIpSetting) {
   config::Environment env;
   EXPECT_TRUE(NetworkConfiguration(env, {"sg-1"}).is_null());  // the engine without networking settings
