@@ -198,6 +198,20 @@ class AwsReleaseTest(unittest.TestCase):
         self.assertEqual([g["GroupId"] for g in again["SecurityGroups"]], [group["GroupId"]])
         self.assertEqual(len(again["SecurityGroups"][0]["IpPermissions"]), 2)
 
+        # The listener narrowed by hand and the tasks' rule gone: the next release adds back only
+        # the tasks' rule (EC2 would refuse a request repeating the listener's).
+        ec2.revoke_security_group_ingress(GroupId=group["GroupId"], IpPermissions=[
+            ingress[("tcp", 8080, 8080)], ingress[("tcp", 80, 80)]])
+        ec2.authorize_security_group_ingress(GroupId=group["GroupId"], IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
+        out = self.slipway("deploy", "prod")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        after = ec2.describe_security_groups(GroupIds=[group["GroupId"]])["SecurityGroups"][0]["IpPermissions"]
+        after = {(p["IpProtocol"], p["FromPort"], p["ToPort"]): p for p in after}
+        self.assertEqual(set(after), {("tcp", 80, 80), ("tcp", 8080, 8080)})
+        self.assertEqual([r["CidrIp"] for r in after[("tcp", 80, 80)]["IpRanges"]], ["10.0.0.0/8"])
+        self.assertEqual([g["GroupId"] for g in after[("tcp", 8080, 8080)]["UserIdGroupPairs"]], [group["GroupId"]])
+
     def test_2_what_aws_would_refuse_is_refused_before_anything_changes(self):
         # Without an execution role, Fargate could not ship awslogs output: exit 2, nothing made.
         no_role = dict(TASK_DEFINITION, family="shop-norole")
@@ -235,6 +249,25 @@ class AwsReleaseTest(unittest.TestCase):
         out = self.slipway("deploy", "prod", config=config)
         self.assertEqual(out.returncode, 2, out.stdout + out.stderr)
         self.assertRegex(out.stderr, r"nosubnets\.yaml:\d+: environments\.prod\.subnets: provider aws needs at least two")
+
+    def test_3_named_security_groups_are_used_as_they_are_with_a_note(self):
+        ec2 = self.client("ec2")
+        closed = ec2.create_security_group(GroupName="closed", Description="admits nothing", VpcId=self.vpc)["GroupId"]
+        config = os.path.join(self.dir, "named.yaml")
+        with open(config, "w") as f:
+            f.write((CONFIG % {"subnets": ", ".join(self.subnets)}).replace("shop-prod", "shop-named")
+                    .replace("    loadBalancer:", "    securityGroups: [%s]\n    assignPublicIp: true\n    loadBalancer:" % closed))
+        out = self.slipway("deploy", "prod", config=config)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertIn("note: none of the security groups %s admits TCP port 80" % closed, out.stdout)
+        self.assertEqual(ec2.describe_security_groups(GroupIds=[closed])["SecurityGroups"][0]["IpPermissions"], [])
+        self.assertEqual(ec2.describe_security_groups(
+            Filters=[{"Name": "group-name", "Values": ["slipway-shop-named"]}])["SecurityGroups"], [])
+        lb = self.client("elbv2").describe_load_balancers(Names=["shop-named"])["LoadBalancers"][0]
+        self.assertEqual(lb["SecurityGroups"], [closed])
+        service = self.client("ecs").describe_services(cluster="shop-named", services=["shop-prod-web"])["services"][0]
+        self.assertEqual(service["networkConfiguration"]["awsvpcConfiguration"],
+                         {"subnets": self.subnets, "securityGroups": [closed], "assignPublicIp": "ENABLED"})
 
 
 if __name__ == "__main__":
