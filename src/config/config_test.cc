@@ -182,6 +182,38 @@ TEST_F(ConfigTest, InvalidYamlReportsTheLine) {
   EXPECT_NE(cfg.error().message.find("invalid YAML"), std::string::npos);
 }
 
+// Every ```yaml block of the README is a config slipway loads, with the files it names beside it.
+TEST(Readme, ItsConfigExamplesLoad) {
+  std::ifstream in(std::string(SLIPWAY_SOURCE_DIR) + "/README.md");
+  ASSERT_TRUE(in) << "README.md not found";
+  const std::string dir = testing::TempDir() + "/readme";
+  std::filesystem::create_directories(dir + "/nginx");
+  std::ofstream(dir + "/web.taskdef.json") << "{}";
+  std::ofstream(dir + "/Dockerfile") << "FROM scratch\n";
+  std::ofstream(dir + "/nginx/Dockerfile") << "FROM scratch\n";
+  std::string line, block;
+  bool inside = false;
+  int blocks = 0;
+  while (std::getline(in, line)) {
+    if (!inside && line == "```yaml") {
+      inside = true;
+      block.clear();
+    } else if (inside && line == "```") {
+      inside = false;
+      ++blocks;
+      const std::string path = dir + "/example" + std::to_string(blocks) + ".yaml";
+      std::ofstream(path) << block;
+      auto cfg = LoadConfig(path);
+      ASSERT_TRUE(cfg) << "README yaml block " << blocks << ": " << cfg.error().message;
+      EXPECT_FALSE(cfg->environments.empty()) << "README yaml block " << blocks;
+    } else if (inside) {
+      block += line + "\n";
+    }
+  }
+  EXPECT_FALSE(inside) << "an unclosed ```yaml block";
+  EXPECT_GE(blocks, 1);
+}
+
 TEST(Template, ExpandsVariablesAndDefaults) {
   auto out = ExpandTemplate("v=${APP_VERSION:-v1} f=${DEMO_FAIL:-} b=${BIN}", "t.json",
                             {{"BIN", "/opt/bin"}, {"DEMO_FAIL", ""}});
