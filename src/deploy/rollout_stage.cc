@@ -50,6 +50,7 @@ struct Started {
 // CreateService carries `client_token`, so that it is safe to send again when its reply is lost.
 Result<Started> RollOut(aws::AwsClient& c, const config::Environment& env, const config::ServiceSpec& svc,
                             const config::ServiceEnv& se, const std::string& td_arn, const std::string& tg_arn,
+                            const std::vector<std::string>& security_groups,
                             const std::string& client_token) {
   auto d = DescribeService(c, env.cluster, se.service_name);
   if (!d) return tl::unexpected(d.error());
@@ -57,7 +58,7 @@ Result<Started> RollOut(aws::AwsClient& c, const config::Environment& env, const
   json req{{"cluster", env.cluster}, {"taskDefinition", td_arn}, {"desiredCount", se.desired_count},
            {"deploymentConfiguration", DeploymentConfiguration(se)},
            {"healthCheckGracePeriodSeconds", se.health_check_grace_period_seconds}};
-  if (json network = NetworkConfiguration(env); !network.is_null()) req["networkConfiguration"] = network;
+  if (json network = NetworkConfiguration(env, security_groups); !network.is_null()) req["networkConfiguration"] = network;
   Result<json> r = Fail("");
   if (exists) {
     req["service"] = se.service_name;
@@ -93,7 +94,7 @@ Result<void> StartRollouts(Run& run, const config::Config& cfg, const Infrastruc
     const std::string revision = FamilyRevision(sr.task_definition_arn);
     sr.in_flight = "the update to " + revision + " was sent without a reply";
     auto dep = RollOut(run.c, run.env, cfg.services.at(name), se, sr.task_definition_arn,
-                       infra.target_group_by_service.at(name),
+                       infra.target_group_by_service.at(name), infra.network.security_groups,
                        ClientToken(run.report.release_id, "CreateService " + se.service_name));
     if (!dep) {
       if (dep.error().code != aws::kOutcomeUnknown) sr.in_flight.clear();  // it never took effect
