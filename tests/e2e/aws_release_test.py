@@ -12,16 +12,14 @@ deployment COMPLETED with MOTO_ECS_SERVICE_RUNNING tasks as soon as it is create
 import json
 import os
 import subprocess
-import sys
 import tempfile
-import time
 import unittest
 import urllib.request
 
 import boto3
 import botocore.exceptions
 
-from harness import SLIPWAY, free_port
+from harness import Moto, SLIPWAY
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -59,27 +57,14 @@ ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*
 class AwsReleaseTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.port = free_port()
-        cls.endpoint = "http://127.0.0.1:%d" % cls.port
-        moto_env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="0", MOTO_ECS_SERVICE_RUNNING="1")
-        cls.moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-p", str(cls.port)], env=moto_env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 30
-        while True:
-            try:
-                urllib.request.urlopen(cls.endpoint + "/moto-api/", timeout=1)
-                break
-            except Exception:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.2)
+        cls.moto = Moto(INITIAL_NO_AUTH_ACTION_COUNT="0", MOTO_ECS_SERVICE_RUNNING="1")
+        cls.endpoint = cls.moto.endpoint
         cls.dir = tempfile.mkdtemp(prefix="slipway-aws-release-")
         cls.bootstrap()
 
     @classmethod
     def tearDownClass(cls):
-        cls.moto.terminate()
-        cls.moto.wait(timeout=10)
+        cls.moto.stop()
 
     @classmethod
     def set_auth_after(cls, count):
