@@ -1,0 +1,24 @@
+// The ECS service request a release sends, in one place: the rollout stage sends it, and
+// `slipway plan` and `slipway render` show it, so what they show never drifts from what is sent.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "config/config.h"
+
+namespace slipway::deploy {
+
+/// The CreateService input for `se` running `task_definition` behind `target_group_arn`, without
+/// a clientToken (the release adds its own).
+nlohmann::json CreateServiceInput(const config::Environment& env, const config::ServiceSpec& svc,
+                                  const config::ServiceEnv& se, const std::string& task_definition,
+                                  const std::string& target_group_arn);
+
+/// The UpdateService input that moves an existing service to `task_definition` with the
+/// config's settings (a new deployment even when the revision is the same).
+nlohmann::json UpdateServiceInput(const config::Environment& env, const config::ServiceEnv& se,
+                                  const std::string& task_definition);
+
+}  // namespace slipway::deploy
