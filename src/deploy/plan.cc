@@ -78,8 +78,12 @@ json DropFilled(const json& actual, const json& like) {
   return actual;
 }
 
+// True for an empty list or object: ECS shows some left out, and some as empty.
+bool Empty(const json& v) { return (v.is_array() || v.is_object()) && v.empty(); }
+
 void Diff(const std::string& path, const json& before, const json& after, std::vector<FieldChange>& out) {
   if (before == after) return;
+  if ((before.is_null() && Empty(after)) || (after.is_null() && Empty(before))) return;
   auto child = [&](const std::string& key) { return path.empty() ? key : path + "." + key; };
   if (before.is_object() && after.is_object()) {
     std::set<std::string> keys;

@@ -239,6 +239,12 @@ TEST(NormalizeDefinition, DropsRegistrationFieldsAndFilledInDefaults) {
   EXPECT_TRUE(DiffJson(normalized, NormalizeDefinition(Template(), json())).empty());
 }
 
+TEST(DiffJson, AnEmptyListIsTheSameAsNone) {
+  EXPECT_TRUE(DiffJson({{"volumes", json::array()}}, json::object()).empty());
+  EXPECT_TRUE(DiffJson(json::object(), {{"dockerLabels", json::object()}}).empty());
+  EXPECT_EQ(DiffJson(json::object(), {{"command", {"a"}}}).size(), 1u);
+}
+
 TEST(DiffJson, ComparesArraysWithoutNamesAsWholeValues) {
   auto changes = DiffJson({{"command", {"a", "b"}}}, {{"command", {"a", "c"}}});
   ASSERT_EQ(changes.size(), 1u);
