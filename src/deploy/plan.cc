@@ -148,6 +148,7 @@ ServicePlan PlanService(const config::Config& cfg, const config::Environment& en
   auto tg = in.infrastructure.target_groups.find(name);
   const std::string tg_arn = tg == in.infrastructure.target_groups.end() ? "(created at release)" : tg->second;
   const std::string family = rendered.value("family", se.service_name);
+  sp.family = family;
   if (service.is_null()) {
     sp.create = true;
     json req = CreateServiceInput(env, svc, se, family, tg_arn);

@@ -61,6 +61,7 @@ struct ServicePlan {
   std::string name;          ///< config service name
   std::string service_name;  ///< ECS service name
   bool create = false;       ///< the service does not exist yet
+  std::string family;        ///< the task definition family a release registers a revision of
   std::string running_revision;  ///< "family:revision" it runs now; "" when none
   /// Task definition fields that would change (empty when the service is created: all is new).
   std::vector<FieldChange> definition;

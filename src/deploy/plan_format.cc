@@ -33,7 +33,7 @@ std::string FormatChanges(const std::vector<FieldChange>& changes) {
 std::string FormatService(const ServicePlan& s) {
   std::string out = "  service " + s.service_name + " (" + s.name + "): ";
   if (s.create) {
-    out += "would be created\n";
+    out += "would be created, running a new revision of " + s.family + "\n";
   } else if (!s.Changes()) {
     out += "no changes (runs " + s.running_revision + ")\n";
   } else {
@@ -56,10 +56,15 @@ std::string FormatService(const ServicePlan& s) {
 json PlanJson(const Plan& plan) {
   json j{{"changes", plan.Changes()}, {"create", plan.create}, {"services", json::array()}};
   for (const auto& s : plan.services) {
-    json sj{{"service", s.name},           {"serviceName", s.service_name},
-            {"create", s.create},          {"changes", s.Changes()},
-            {"runningRevision", s.running_revision}, {"taskDefinition", ChangesJson(s.definition)},
-            {"settings", ChangesJson(s.settings)},   {"builds", s.builds},
+    json sj{{"service", s.name},
+            {"serviceName", s.service_name},
+            {"create", s.create},
+            {"changes", s.Changes()},
+            {"family", s.family},
+            {"runningRevision", s.running_revision},
+            {"taskDefinition", ChangesJson(s.definition)},
+            {"settings", ChangesJson(s.settings)},
+            {"builds", s.builds},
             {"notes", s.notes}};
     sj["scaleDrift"] = s.drift ? json{{"configured", s.drift->configured}, {"desired", s.drift->desired},
                                       {"running", s.drift->running}}

@@ -157,6 +157,8 @@ TEST(Plan, EverythingIsCreatedBeforeTheFirstRelease) {
                                                    "target group demo-dev-web for web", "listener on port 8080",
                                                    "rule /api/* (priority 10) to web"}));
   ASSERT_TRUE(plan.services[0].create);
+  EXPECT_EQ(plan.services[0].family, "demo-web");
+  EXPECT_NE(FormatPlan(plan, "dev").find("would be created, running a new revision of demo-web"), std::string::npos);
   EXPECT_EQ(Paths(plan.services[0].settings),
             (std::vector<std::string>{"desiredCount", "deploymentConfiguration", "healthCheckGracePeriodSeconds",
                                       "loadBalancers"}));
