@@ -174,8 +174,13 @@ ServicePlan PlanService(const config::Config& cfg, const config::Environment& en
                        "; a release does not change it (UpdateService keeps a service's load balancers)");
   }
   const int desired = service.value("desiredCount", 0), running_count = service.value("runningCount", 0);
-  if (desired != se.desired_count || running_count != desired) {
-    sp.drift = ScaleDrift{se.desired_count, desired, running_count};
+  // A release sets desiredCount back to the config's; how many tasks run is the scheduler's
+  // business (a deployment in flight, tasks failing to start) and not something it changes.
+  if (desired != se.desired_count) {
+    sp.drift = ScaleDrift{se.desired_count, desired, running_count};  // its line shows the running count too
+  } else if (running_count != desired) {
+    sp.notes.push_back(std::to_string(running_count) + " of " + std::to_string(desired) +
+                       " desired tasks are running (a deployment in flight, or tasks failing to start)");
   }
   return sp;
 }

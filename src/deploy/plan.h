@@ -51,7 +51,8 @@ struct FieldChange {
   nlohmann::json before, after;
 };
 
-/// A service whose running or desired count differs from the config's desiredCount.
+/// A service whose desired count differs from the config's desiredCount (changed out of band,
+/// or by autoscaling): a release sets it back.
 struct ScaleDrift {
   int configured = 0, desired = 0, running = 0;
 };
@@ -70,7 +71,8 @@ struct ServicePlan {
   /// Containers whose images the release builds, as "container (context)".
   std::vector<std::string> builds;
   std::optional<ScaleDrift> drift;
-  /// What differs but a release would not change (e.g. load balancer wiring of an existing service).
+  /// What differs but a release would not change (load balancer wiring of an existing service,
+  /// fewer tasks running than desired).
   std::vector<std::string> notes;
 
   /// True when a release would change anything about this service.

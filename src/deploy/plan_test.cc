@@ -173,20 +173,35 @@ TEST(Plan, OnlyTheMissingPiecesOfInfrastructureAreCreated) {
   EXPECT_EQ(plan.create, std::vector<std::string>{"listener on port 8080"});
 }
 
-TEST(Plan, ScaleDriftIsReported) {
+TEST(Plan, ScaleDriftIsADesiredCountOtherThanTheConfigs) {
   struct Case {
     int desired, running;
-    bool drift;
+    bool drift;  ///< a release would set desiredCount back
+    bool note;   ///< other than desired tasks run, at the config's count: said, but not a change
   };
-  for (const Case& c : {Case{2, 2, false}, Case{3, 3, true}, Case{2, 1, true}, Case{1, 2, true}}) {
+  for (const Case& c : {Case{2, 2, false, false}, Case{3, 3, true, false}, Case{1, 1, true, false},
+                        Case{2, 1, false, true}, Case{2, 3, false, true}, Case{3, 2, true, false}}) {
     Fixture f;
     Plan plan = PlanRelease(f.cfg, f.env, Released(Template(), Template(), Service(c.desired, c.running)));
-    EXPECT_EQ(plan.services[0].drift.has_value(), c.drift) << c.desired << "/" << c.running;
-    EXPECT_EQ(plan.Changes(), c.drift);
+    const std::string label = std::to_string(c.desired) + "/" + std::to_string(c.running);
+    EXPECT_EQ(plan.services[0].drift.has_value(), c.drift) << label;
+    EXPECT_EQ(plan.Changes(), c.drift) << label;
+    EXPECT_EQ(plan.services[0].notes.size(), c.note ? 1u : 0u) << label;
+    const std::string text = FormatPlan(plan, "dev");
     if (c.drift) {
       EXPECT_EQ(plan.services[0].drift->configured, 2);
       EXPECT_EQ(plan.services[0].drift->desired, c.desired);
       EXPECT_EQ(plan.services[0].drift->running, c.running);
+      EXPECT_NE(text.find("scale drift: desired " + std::to_string(c.desired) + ", running " +
+                          std::to_string(c.running) + "; the config says 2 (a release sets 2)"),
+                std::string::npos)
+          << text;
+    }
+    if (c.note) {
+      EXPECT_NE(text.find("note: " + std::to_string(c.running) + " of " + std::to_string(c.desired) +
+                          " desired tasks are running"),
+                std::string::npos)
+          << text;
     }
   }
 }
