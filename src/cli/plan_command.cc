@@ -20,11 +20,14 @@ struct PlanFlags {
 
 int RunPlan(const PlanFlags& f) {
   Session s;
-  if (auto rc = OpenSession(s, f.env)) return *rc;
+  auto loaded = LoadEnvironment(f.env);
+  if (!loaded) return PrintError(f.env, f.env.env, kExitUsage, loaded.error().message);
+  std::tie(s.cfg, s.env) = *loaded;
+  if (auto c = Connect(s, f.env); !c) return PrintError(f.env, s.env.name, kExitReleaseFailed, c.error().message);
   auto plan = PlanFor(s);
   if (!plan) {
-    std::fprintf(stderr, "error: %s\n", plan.error().message.c_str());
-    return plan.error().code == registry::kPlatformMismatch ? kExitUsage : kExitReleaseFailed;
+    return PrintError(f.env, s.env.name, plan.error().code == registry::kPlatformMismatch ? kExitUsage : kExitReleaseFailed,
+                      plan.error().message);
   }
   if (f.env.output == "json") {
     nlohmann::json j = deploy::PlanJson(*plan);
@@ -49,11 +52,22 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<PlanFlags>();
   CLI::App* plan = app.add_subcommand(
       "plan",
-      "Show what `slipway deploy ENV` would change, reading only (never a create or update): the task-definition "
-      "diff against the revision each service runs, service settings, infrastructure to create, images to build "
-      "(shown as \"(built at release)\"), and scale drift.\n"
-      "Exit: 0 (with --detailed-exitcode: 0 nothing would change, 10 something would); 1 API error; 2 usage or "
-      "config error.");
+      "Show what `slipway deploy ENV` would change, reading only (never a create or update):\n"
+      "  - infrastructure to create (cluster, load balancer, target groups, listener, rules);\n"
+      "  - per service, the task-definition diff against the revision it runs, keyed by container\n"
+      "    and variable name (+ added, - removed, ~ before -> after);\n"
+      "  - service settings the release would change (deployment configuration, grace period);\n"
+      "  - images the release builds (their digest is known only then: \"(built at release)\");\n"
+      "  - scale drift: a desired count other than the config's, which the release sets back.\n"
+      "Fields ECS fills in on registration (revision, defaults such as essential or protocol) are not\n"
+      "compared. A service that builds images always shows a change.\n"
+      "Examples:\n"
+      "  slipway plan prod --config slipway.yaml\n"
+      "  slipway plan prod --detailed-exitcode; [ $? -eq 10 ] && echo 'prod would change'\n"
+      "  slipway plan prod --output json | jq '.services[].taskDefinition'\n"
+      "Exit: 0 (with --detailed-exitcode: 0 nothing would change, 10 something would);\n"
+      "  1 API error; 2 usage or config error. With --output json, errors are JSON on stdout too:\n"
+      "  {\"environment\": …, \"error\": …, \"exitCode\": …}.");
   AddEnvFlags(plan, flags->env);
   plan->add_flag("--detailed-exitcode", flags->detailed_exitcode, "Exit 10 when a release would change something");
   plan->callback([flags, &exit_code] { exit_code = RunPlan(*flags); });

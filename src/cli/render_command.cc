@@ -22,28 +22,21 @@ struct RenderFlags {
 int RunRender(const RenderFlags& f) {
   Session s;
   auto loaded = LoadEnvironment(f.env);
-  if (!loaded) {
-    std::fprintf(stderr, "error: %s\n", loaded.error().message.c_str());
-    return kExitUsage;
-  }
+  if (!loaded) return PrintError(f.env, f.env.env, kExitUsage, loaded.error().message);
   std::tie(s.cfg, s.env) = *loaded;
   std::string only;
   for (const auto& [name, se] : s.env.services) {
     if (!f.service.empty() && (name == f.service || se.service_name == f.service)) only = name;
   }
   if (!f.service.empty() && only.empty()) {
-    std::fprintf(stderr, "error: no service '%s' in environment %s\n", f.service.c_str(), s.env.name.c_str());
-    return kExitUsage;
+    return PrintError(f.env, s.env.name, kExitUsage, "no service '" + f.service + "' in environment " + s.env.name);
   }
-  if (auto c = Connect(s, f.env); !c) {
-    std::fprintf(stderr, "error: %s\n", c.error().message.c_str());
-    return kExitReleaseFailed;
-  }
+  if (auto c = Connect(s, f.env); !c) return PrintError(f.env, s.env.name, kExitReleaseFailed, c.error().message);
   aws::CurlTransport registry_http;
   auto r = deploy::Render(*s.client, registry_http, s.cfg, s.env, TemplateVars(s.cfg));
   if (!r) {
-    std::fprintf(stderr, "error: %s\n", r.error().message.c_str());
-    return r.error().code == registry::kPlatformMismatch ? kExitUsage : kExitReleaseFailed;
+    return PrintError(f.env, s.env.name, r.error().code == registry::kPlatformMismatch ? kExitUsage : kExitReleaseFailed,
+                      r.error().message);
   }
   if (!only.empty()) {
     std::printf("%s\n", r->task_definitions.at(only).dump(2).c_str());
@@ -65,7 +58,7 @@ void AddRenderCommand(CLI::App& app, int& exit_code) {
       "--service, that service's task definition alone (for `aws ecs register-task-definition --cli-input-json`). "
       "Reads only. Images slipway builds show as \"(built at release)\", what is not yet created as "
       "\"(created at release)\".\n"
-      "Exit: 0; 1 API error; 2 usage or config error.");
+      "Exit: 0; 1 API error; 2 usage or config error (with --output json, errors are JSON on stdout).");
   AddEnvFlags(render, flags->env);
   render->add_option("--service", flags->service, "Only this service's task definition (config or ECS service name)");
   render->callback([flags, &exit_code] { exit_code = RunRender(*flags); });
