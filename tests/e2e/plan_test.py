@@ -1,9 +1,12 @@
 """End-to-end: `slipway plan` and `slipway render` against the engine, before and after a release."""
 import json
 import os
+import shutil
 import unittest
 
-from harness import Engine
+from harness import BIN, Engine, free_port
+
+SHOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../examples/shop")
 
 
 class PlanRenderTest(unittest.TestCase):
@@ -38,6 +41,40 @@ class PlanRenderTest(unittest.TestCase):
         out = self.plan(*args, **kw)
         self.assertEqual(self.revisions(), before, "plan registered a task definition")
         return out
+
+    def test_0_help_teaches_the_sections_and_exit_codes(self):
+        out = self.engine.slipway("plan", "--help")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        for text in ("task-definition diff", "service settings", "infrastructure to create", "(built at release)",
+                     "scale drift", "--detailed-exitcode", "10 something would", "2 usage or config error",
+                     "Examples:"):
+            self.assertIn(text, out.stdout)
+        out = self.engine.slipway("render", "--help")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("register-task-definition --cli-input-json", out.stdout)
+
+    def test_0_errors_in_json_mode_are_json(self):
+        out = self.plan("--output", "json", "--detailed-exitcode", config=os.path.join(self.engine.dir, "missing.yaml"))
+        self.assertEqual(out.returncode, 2, out.stdout + out.stderr)
+        error = json.loads(out.stdout)
+        self.assertEqual((error["environment"], error["exitCode"]), ("dev", 2))
+        self.assertIn("missing.yaml", error["error"])
+        out = self.engine.slipway("plan", "nowhere", "--config", self.engine.config, "--output", "json")
+        self.assertEqual(out.returncode, 2, out.stdout + out.stderr)
+        self.assertEqual(json.loads(out.stdout)["environment"], "nowhere")
+        out = self.engine.slipway("render", "dev", "--config", self.engine.config, "--service", "nope",
+                                  "--output", "json")
+        self.assertEqual(out.returncode, 2, out.stdout + out.stderr)
+        self.assertIn("no service 'nope'", json.loads(out.stdout)["error"])
+        # An endpoint that does not answer: an API error, exit 1, still JSON.
+        out = self.plan("--output", "json", env=dict(SLIPWAY_ENGINE_ENDPOINT="http://127.0.0.1:%d" % free_port(),
+                                                     SLIPWAY_UNREACHABLE_SECONDS="1", AWS_MAX_ATTEMPTS="1"))
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        self.assertEqual(json.loads(out.stdout)["exitCode"], 1)
+        # Text mode keeps stdout clean and says it on stderr.
+        out = self.engine.slipway("plan", "nowhere", "--config", self.engine.config)
+        self.assertEqual((out.returncode, out.stdout), (2, ""))
+        self.assertIn("error:", out.stderr)
 
     def test_1_before_the_first_release_everything_is_to_be_created(self):
         out = self.assert_plan_changes_nothing("--detailed-exitcode")
@@ -120,7 +157,32 @@ class PlanRenderTest(unittest.TestCase):
         self.assertEqual(out.returncode, 10, out.stdout + out.stderr)
         self.assertIn("environment[APP_VERSION].value", out.stdout)
 
-    def test_6_scale_drift_is_shown(self):
+    def test_6_images_slipway_builds_are_listed(self):
+        # The shop builds both of its images; planning it reads only, so nothing is built.
+        shop = os.path.join(self.engine.dir, "shop")
+        shutil.copytree(SHOP, shop)
+        with open(os.path.join(shop, "slipway.yaml")) as f:
+            text = f.read()
+        bin_dir = os.path.abspath(BIN)
+        text = text.replace("../../build/bin", bin_dir)
+        text = text.replace("listenerPort: 8080", "listenerPort: %d" % free_port())
+        text = text.replace("listenerPort: 8090", "listenerPort: %d" % free_port())
+        config = os.path.join(shop, "slipway.yaml")
+        with open(config, "w") as f:
+            f.write(text)
+        out = self.assert_plan_changes_nothing("--detailed-exitcode", config=config)
+        self.assertEqual(out.returncode, 10, out.stdout + out.stderr)
+        self.assertIn("image built at release: frontend (%s)" % bin_dir, out.stdout)
+        self.assertIn("image built at release: backend (%s)" % bin_dir, out.stdout)
+        self.assertIn("rule /api/* (priority 10) to backend", out.stdout)
+        plan = json.loads(self.plan("--output", "json", config=config).stdout)
+        self.assertEqual({s["service"]: s["builds"] for s in plan["services"]},
+                         {"frontend": ["frontend (%s)" % bin_dir], "backend": ["backend (%s)" % bin_dir]})
+        out = self.engine.slipway("render", "dev", "--config", config, "--service", "backend")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(json.loads(out.stdout)["containerDefinitions"][0]["image"], "(built at release)")
+
+    def test_7_scale_drift_is_shown(self):
         self.ecs.update_service(cluster="demo-dev", service="demo-dev-web", desiredCount=3)
         try:
             out = self.assert_plan_changes_nothing("--detailed-exitcode")
