@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/interrupt.h"
 #include "cli/session.h"
+#include "deploy/execution_role.h"
 #include "deploy/plan.h"
 #include "deploy/records.h"
 #include "deploy/release.h"
@@ -253,8 +254,11 @@ int RunRelease(const ReleaseFlags& f, bool rollback) {
   if (!report) {
     // Only returned while no service was changed; the message says so.
     std::fprintf(stderr, "error: %s\n", report.error().message.c_str());
-    // An image that cannot run on the task's platform is a mistake in what was asked for.
-    return report.error().code == registry::kPlatformMismatch ? kExitUsage : kExitReleaseFailed;
+    // An image that cannot run on the task's platform, or a task definition Fargate cannot run,
+    // is a mistake in what was asked for.
+    const std::string& code = report.error().code;
+    return code == registry::kPlatformMismatch || code == deploy::kTaskDefinitionInvalid ? kExitUsage
+                                                                                         : kExitReleaseFailed;
   }
   PrintReport(*report, f.env, json_out, rollback ? "rolled back" : "released");
   return ExitFor(report->outcome);

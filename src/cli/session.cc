@@ -38,7 +38,8 @@ Millis UnreachableBound() {
 // The services the deployer calls, as botocore's service ids (for AWS_ENDPOINT_URL_<ID>) and
 // SigV4 signing names (as AwsClient's Endpoint::service_urls keys them).
 constexpr std::pair<const char*, const char*> kDeployerServices[] = {
-    {"ECS", "ecs"}, {"Elastic Load Balancing v2", "elasticloadbalancing"}, {"CloudWatch Logs", "logs"}, {"ECR", "ecr"}};
+    {"ECS", "ecs"}, {"Elastic Load Balancing v2", "elasticloadbalancing"}, {"CloudWatch Logs", "logs"}, {"ECR", "ecr"},
+    {"EC2", "ec2"}};
 
 // Credentials, region and endpoints for provider aws, found as the AWS SDKs find them.
 Result<std::shared_ptr<aws::CredentialProvider>> ConnectAws(Session& s, const EnvFlags& f, aws::Endpoint& endpoint) {

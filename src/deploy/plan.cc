@@ -120,6 +120,7 @@ json Subset(const json& actual, const json& like) {
 std::vector<std::string> MissingInfrastructure(const config::Environment& env, const InfrastructureState& in) {
   std::vector<std::string> create;
   if (!in.cluster) create.push_back("cluster " + env.cluster);
+  if (!in.security_group_to_create.empty()) create.push_back("security group " + in.security_group_to_create);
   if (!in.load_balancer) create.push_back("load balancer " + env.load_balancer_name);
   for (const auto& [name, se] : env.services) {
     if (!in.target_groups.count(name)) create.push_back("target group " + TargetGroupName(env, name) + " for " + name);
@@ -146,12 +147,13 @@ ServicePlan PlanService(const config::Config& cfg, const config::Environment& en
   auto state = in.services.find(name);
   const json& service = state == in.services.end() ? json() : state->second.service;
   auto tg = in.infrastructure.target_groups.find(name);
-  const std::string tg_arn = tg == in.infrastructure.target_groups.end() ? "(created at release)" : tg->second;
+  const std::string tg_arn = tg == in.infrastructure.target_groups.end() ? kCreatedAtRelease : tg->second;
+  const std::vector<std::string> groups = SecurityGroups(in.infrastructure);
   const std::string family = rendered.value("family", se.service_name);
   sp.family = family;
   if (service.is_null()) {
     sp.create = true;
-    json req = CreateServiceInput(env, svc, se, family, tg_arn);
+    json req = CreateServiceInput(env, svc, se, family, tg_arn, groups);
     for (const char* key : {"desiredCount", "deploymentConfiguration", "healthCheckGracePeriodSeconds", "loadBalancers"}) {
       Diff(key, json(), req[key], sp.settings);
     }
@@ -160,13 +162,13 @@ ServicePlan PlanService(const config::Config& cfg, const config::Environment& en
   sp.running_revision = FamilyRevision(service.value("taskDefinition", ""));
   const json& running = state->second.running_definition;
   Diff("", NormalizeDefinition(running, rendered), rendered, sp.definition);
-  json update = UpdateServiceInput(env, se, family);
+  json update = UpdateServiceInput(env, se, family, groups);
   for (const char* key : {"deploymentConfiguration", "healthCheckGracePeriodSeconds"}) {
     json now = Subset(service.value(key, json()), update[key]);
     if (now.is_null() && std::string(key) == "healthCheckGracePeriodSeconds") now = 0;  // ECS's default
     Diff(key, now, update[key], sp.settings);
   }
-  json wiring = CreateServiceInput(env, svc, se, family, tg_arn)["loadBalancers"];
+  json wiring = CreateServiceInput(env, svc, se, family, tg_arn, groups)["loadBalancers"];
   json lbs = json::array();
   for (const auto& lb : service.value("loadBalancers", json::array())) lbs.push_back(Subset(lb, wiring[0]));
   if (lbs != wiring) {
@@ -186,6 +188,13 @@ ServicePlan PlanService(const config::Config& cfg, const config::Environment& en
 }
 
 }  // namespace
+
+std::vector<std::string> SecurityGroups(const InfrastructureState& in) {
+  if (in.security_group_to_create.empty()) return in.security_groups;
+  std::vector<std::string> out = in.security_groups;
+  out.push_back(kCreatedAtRelease);
+  return out;
+}
 
 json NormalizeDefinition(const json& td, const json& rendered) {
   if (!td.is_object()) return td;

@@ -18,6 +18,8 @@ namespace slipway::deploy {
 /// The image a container built by slipway shows in a plan or render: its digest is known only
 /// once the release has built and pushed it.
 inline constexpr const char* kBuiltAtRelease = "(built at release)";
+/// What a plan or render shows for the ARN or id of something the release creates.
+inline constexpr const char* kCreatedAtRelease = "(created at release)";
 
 /// What exists of the environment's infrastructure, as read.
 struct InfrastructureState {
@@ -27,6 +29,8 @@ struct InfrastructureState {
   bool listener = false;          ///< on the environment's listener port
   std::map<std::string, std::string> target_groups;  ///< config service name -> ARN, existing ones only
   std::map<std::string, bool> rules;  ///< config service name (with a pathPattern) -> a rule forwards to it
+  std::vector<std::string> security_groups;  ///< of the load balancer and tasks, existing ones only
+  std::string security_group_to_create;      ///< its name; "" when named in the config or already there
 };
 
 /// One service as read: its DescribeServices entry and the revision it runs.
@@ -87,6 +91,10 @@ struct Plan {
   /// True when a release would change anything (exit 10 with --detailed-exitcode).
   bool Changes() const;
 };
+
+/// The security groups a release would give the tasks, with kCreatedAtRelease for the one it
+/// would create.
+std::vector<std::string> SecurityGroups(const InfrastructureState& in);
 
 /// Decides the plan from what was read. Registration fields and defaults ECS fills in are not
 /// compared (see NormalizeDefinition).

@@ -4,6 +4,7 @@
 
 #include "deploy/ecr.h"
 #include "deploy/images.h"
+#include "deploy/network.h"
 #include "deploy/plan.h"
 #include "deploy/provision.h"
 #include "deploy/rollout.h"
@@ -18,8 +19,6 @@ namespace {
 
 // What the release renders templates with before its load balancer exists.
 constexpr const char* kNoLoadBalancerYet = "load-balancer-not-yet-created.invalid";
-// A target group's ARN before the release creates it.
-constexpr const char* kCreatedAtRelease = "(created at release)";
 
 Result<bool> ClusterExists(aws::AwsClient& c, const config::Environment& env) {
   auto r = c.Json(aws::kEcs, "DescribeClusters", {{"clusters", {env.cluster}}});
@@ -59,6 +58,10 @@ Result<InfrastructureState> ReadInfrastructure(aws::AwsClient& c, const config::
   auto cluster = ClusterExists(c, env);
   if (!cluster) return tl::unexpected(cluster.error());
   out.cluster = *cluster;
+  auto groups = ReadSecurityGroups(c, env);
+  if (!groups) return tl::unexpected(groups.error());
+  out.security_groups = groups->ids;
+  out.security_group_to_create = groups->to_create;
   auto lb = c.Query(aws::kElbv2, "DescribeLoadBalancers", {{"Names.member.1", env.load_balancer_name}});
   if (!lb && lb.error().code != "LoadBalancerNotFound") return tl::unexpected(lb.error());
   std::string lb_arn;
@@ -145,7 +148,8 @@ Result<Rendered> Render(aws::AwsClient& c, aws::HttpTransport& http, const confi
     const json& td = definitions->at(name);
     auto tg = infra->target_groups.find(name);
     out.services[name] = CreateServiceInput(env, cfg.services.at(name), se, td.value("family", se.service_name),
-                                            tg == infra->target_groups.end() ? kCreatedAtRelease : tg->second);
+                                            tg == infra->target_groups.end() ? kCreatedAtRelease : tg->second,
+                                            SecurityGroups(*infra));
   }
   out.task_definitions = std::move(*definitions);
   return out;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "deploy/service_request.h"
+
 namespace slipway::deploy {
 namespace {
 
@@ -163,6 +165,26 @@ TEST(Plan, EverythingIsCreatedBeforeTheFirstRelease) {
             (std::vector<std::string>{"desiredCount", "deploymentConfiguration", "healthCheckGracePeriodSeconds",
                                       "loadBalancers"}));
   EXPECT_EQ(plan.services[0].settings[3].after[0]["targetGroupArn"], "(created at release)");
+}
+
+TEST(Plan, ASecurityGroupToCreateIsListedAndNamedInTheNewService) {
+  Fixture f;
+  f.env.provider = "aws";
+  f.env.subnets = {"subnet-a", "subnet-b"};
+  PlanInput in;
+  in.definitions["web"] = Template();
+  in.services["web"] = {};
+  in.infrastructure.security_group_to_create = "slipway-demo-dev";
+  Plan plan = PlanRelease(f.cfg, f.env, in);
+  EXPECT_EQ(plan.create[1], "security group slipway-demo-dev");
+  json req = CreateServiceInput(f.env, f.cfg.services["web"], f.env.services["web"], "demo-web", "arn:tg/web",
+                                SecurityGroups(in.infrastructure));
+  EXPECT_EQ(req["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"], json({"(created at release)"}));
+  // Once it exists (or the config names groups), its id is used and nothing is to create.
+  in.infrastructure.security_group_to_create.clear();
+  in.infrastructure.security_groups = {"sg-1"};
+  EXPECT_EQ(PlanRelease(f.cfg, f.env, in).create[1], "load balancer demo-dev");
+  EXPECT_EQ(SecurityGroups(in.infrastructure), std::vector<std::string>{"sg-1"});
 }
 
 TEST(Plan, OnlyTheMissingPiecesOfInfrastructureAreCreated) {

@@ -37,25 +37,35 @@ Result<json> Update(aws::AwsClient& c, const config::Environment& env, const con
   }
 }
 
-// Creates or updates the service; returns the id of the deployment that carries `td_arn`.
+/// The deployment that carries a release's revision, and the service deployment it began.
+struct Started {
+  std::string deployment_id, service_deployment_arn;
+};
+
+// Creates or updates the service; returns the deployment that carries `td_arn`.
 // CreateService carries `client_token`, so that it is safe to send again when its reply is lost.
-Result<std::string> RollOut(aws::AwsClient& c, const config::Environment& env, const config::ServiceSpec& svc,
+Result<Started> RollOut(aws::AwsClient& c, const config::Environment& env, const config::ServiceSpec& svc,
                             const config::ServiceEnv& se, const std::string& td_arn, const std::string& tg_arn,
+                            const std::vector<std::string>& security_groups,
                             const std::string& client_token) {
   auto d = DescribeService(c, env.cluster, se.service_name);
   if (!d) return tl::unexpected(d.error());
   bool exists = !d->is_null() && d->value("status", "") == "ACTIVE";
   Result<json> r = Fail("");
   if (exists) {
-    r = Update(c, env, se, UpdateServiceInput(env, se, td_arn), td_arn);
+    r = Update(c, env, se, UpdateServiceInput(env, se, td_arn, security_groups), td_arn);
   } else {
-    json req = CreateServiceInput(env, svc, se, td_arn, tg_arn);
+    json req = CreateServiceInput(env, svc, se, td_arn, tg_arn, security_groups);
     req["clientToken"] = client_token;
     r = c.Json(aws::kEcs, "CreateService", req);
   }
   if (!r) return tl::unexpected(aws::IsUnreachable(r.error()) ? r.error() : Wrap(se.service_name, r.error()));
-  if (auto id = DeploymentOf((*r)["service"], td_arn)) return *id;
-  return (*r)["service"]["deployments"][0]["id"].get<std::string>();
+  const json service = r->value("service", json::object());
+  const json deployments = service.value("deployments", json::array());
+  Started started{deployments.is_array() && !deployments.empty() ? deployments[0].value("id", "") : "",
+                  service.value("currentServiceDeployment", "")};
+  if (auto id = DeploymentOf(service, td_arn)) started.deployment_id = *id;
+  return started;
 }
 
 }  // namespace
@@ -71,7 +81,7 @@ Result<void> StartRollouts(Run& run, const config::Config& cfg, const Infrastruc
     const std::string revision = FamilyRevision(sr.task_definition_arn);
     sr.in_flight = "the update to " + revision + " was sent without a reply";
     auto dep = RollOut(run.c, run.env, cfg.services.at(name), se, sr.task_definition_arn,
-                       infra.target_group_by_service.at(name),
+                       infra.target_group_by_service.at(name), infra.network.security_groups,
                        ClientToken(run.report.release_id, "CreateService " + se.service_name));
     if (!dep) {
       if (dep.error().code != aws::kOutcomeUnknown) sr.in_flight.clear();  // it never took effect
@@ -83,9 +93,10 @@ Result<void> StartRollouts(Run& run, const config::Config& cfg, const Infrastruc
       EndUnknown(run, dep.error());
       return {};
     }
-    sr.deployment_id = *dep;
-    sr.in_flight = "rolling out " + revision + " (deployment " + *dep + ")";
-    run.Progress("rolling out " + se.service_name + " (deployment " + *dep + ")");
+    sr.deployment_id = dep->deployment_id;
+    sr.service_deployment_arn = dep->service_deployment_arn;
+    sr.in_flight = "rolling out " + revision + " (deployment " + sr.deployment_id + ")";
+    run.Progress("rolling out " + se.service_name + " (deployment " + sr.deployment_id + ")");
   }
   return {};
 }
@@ -96,7 +107,8 @@ void WatchRollouts(Run& run) {
   for (auto& s : run.report.services) {
     if (s.deployment_id.empty() || !run.report.failure.empty()) continue;
     auto v = WatchRollout(run.c, run.clock, run.env.cluster, s.service_name, s.deployment_id, timeout,
-                          [&](const std::string& event) { run.Progress(event); }, run.options.cancel);
+                          [&](const std::string& event) { run.Progress(event); }, run.options.cancel,
+                          s.service_deployment_arn);
     if (!v) {
       if (aws::IsUnreachable(v.error())) return EndUnknown(run, v.error());
       s.failure = v.error().message;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -10,15 +11,15 @@
 
 namespace slipway::deploy {
 
-/// The CreateService input for `se` running `task_definition` behind `target_group_arn`, without
-/// a clientToken (the release adds its own).
+/// The CreateService input for `se` running `task_definition` behind `target_group_arn`, its
+/// tasks in `security_groups` (network.h), without a clientToken (the release adds its own).
 nlohmann::json CreateServiceInput(const config::Environment& env, const config::ServiceSpec& svc,
                                   const config::ServiceEnv& se, const std::string& task_definition,
-                                  const std::string& target_group_arn);
+                                  const std::string& target_group_arn, const std::vector<std::string>& security_groups);
 
 /// The UpdateService input that moves an existing service to `task_definition` with the
 /// config's settings (a new deployment even when the revision is the same).
 nlohmann::json UpdateServiceInput(const config::Environment& env, const config::ServiceEnv& se,
-                                  const std::string& task_definition);
+                                  const std::string& task_definition, const std::vector<std::string>& security_groups);
 
 }  // namespace slipway::deploy

@@ -38,10 +38,11 @@ void KeepImages(const std::map<std::string, nlohmann::json>& from, std::map<std:
 [[nodiscard]] Result<void> Register(Run& run, const config::Config& cfg,
                                     std::map<std::string, nlohmann::json>& definitions);
 
-/// Runs the migrations before any traffic moves. A failed or interrupted one ends the release
-/// (report.outcome says how) with every service untouched.
+/// Runs the migrations before any traffic moves, in `infra`'s network. A failed or interrupted
+/// one ends the release (report.outcome says how) with every service untouched.
 [[nodiscard]] Result<void> Migrate(Run& run, const config::Config& cfg,
-                                   const std::map<std::string, nlohmann::json>& definitions);
+                                   const std::map<std::string, nlohmann::json>& definitions,
+                                   const Infrastructure& infra);
 
 /// Starts every service's rollout. Stops at the first that cannot start (report.failure), and
 /// ends the release as unknown when the endpoint stops answering after a service may have changed.

@@ -19,6 +19,7 @@ services:
 environments:
   prod:
     provider: aws
+    subnets: [subnet-a, subnet-b]
     region: us-east-1
     cluster: shop-prod
     pinImages: false
@@ -27,6 +28,7 @@ environments:
       web: {desiredCount: 1}
   noregion:
     provider: aws
+    subnets: [subnet-a, subnet-b]
     cluster: shop-prod
     pinImages: false
     loadBalancer: {name: shop-prod, listenerPort: 80}

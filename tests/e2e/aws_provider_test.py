@@ -21,6 +21,7 @@ services:
 environments:
   prod:
     provider: aws
+    subnets: [subnet-a, subnet-b]
     region: us-east-1
     cluster: shop-prod
     pinImages: false  # moto serves no image registry
@@ -30,6 +31,7 @@ environments:
     timeoutSeconds: 10
   stage:
     provider: aws
+    subnets: [subnet-a, subnet-b]
     region: us-east-1
     cluster: shop-stage
     pinImages: false
