@@ -53,7 +53,8 @@ void AddPlanCommand(CLI::App& app, int& exit_code) {
   CLI::App* plan = app.add_subcommand(
       "plan",
       "Show what `slipway deploy ENV` would change, reading only (never a create or update):\n"
-      "  - infrastructure to create (cluster, load balancer, target groups, listener, rules);\n"
+      "  - infrastructure to create (cluster, security group, load balancer, target groups,\n"
+      "    listener, rules);\n"
       "  - per service, the task-definition diff against the revision it runs, keyed by container\n"
       "    and variable name (+ added, - removed, ~ before -> after);\n"
       "  - service settings the release would change (deployment configuration, grace period);\n"
