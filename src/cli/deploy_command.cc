@@ -11,6 +11,7 @@
 #include "cli/interrupt.h"
 #include "cli/session.h"
 #include "deploy/execution_role.h"
+#include "deploy/plan.h"
 #include "deploy/records.h"
 #include "deploy/release.h"
 #include "registry/resolve.h"
@@ -51,6 +52,18 @@ bool Approved(const config::Environment& env, const std::string& confirm, const 
     return false;
   }
   return true;
+}
+
+// The plan, on stderr (stdout may carry the report's JSON). A plan that cannot be read is said,
+// and the gate still asks.
+void ShowPlan(Session& s) {
+  auto plan = PlanFor(s);
+  if (!plan) {
+    std::fprintf(stderr, "could not plan the release (%s); approve only if you know what it changes\n",
+                 plan.error().message.c_str());
+    return;
+  }
+  std::fprintf(stderr, "%s", deploy::FormatPlan(*plan, s.env.name).c_str());
 }
 
 int ExitFor(deploy::Outcome o) {
@@ -206,10 +219,23 @@ int RunRelease(const ReleaseFlags& f, bool rollback) {
     std::fprintf(stderr, "error: no service '%s' in environment %s\n", f.service.c_str(), s.env.name.c_str());
     return kExitUsage;
   }
+  // A release that will be approved (at a terminal, or by a matching --confirm) shows its plan
+  // first, so that what is approved is known. Planning only reads: a refusal still changes nothing.
+  const bool plan_first = !rollback && s.env.require_approval &&
+                          (f.confirm.empty() ? ::isatty(STDIN_FILENO) != 0 : f.confirm == s.env.approval_phrase);
+  if (plan_first) {
+    if (auto c = Connect(s, f.env); !c) {
+      std::fprintf(stderr, "error: %s\n", c.error().message.c_str());
+      return kExitReleaseFailed;
+    }
+    ShowPlan(s);
+  }
   if (!Approved(s.env, f.confirm, rollback ? "rolling back " + s.cfg.app : "releasing " + s.cfg.app)) return kExitNotApproved;
-  if (auto c = Connect(s, f.env); !c) {
-    std::fprintf(stderr, "error: %s\n", c.error().message.c_str());
-    return kExitReleaseFailed;
+  if (!plan_first) {
+    if (auto c = Connect(s, f.env); !c) {
+      std::fprintf(stderr, "error: %s\n", c.error().message.c_str());
+      return kExitReleaseFailed;
+    }
   }
   const bool json_out = f.env.output == "json";
   aws::CurlTransport verify_http;

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "aws/credential_chain.h"
 #include "aws/credentials.h"
@@ -149,6 +150,16 @@ std::optional<int> OpenSession(Session& s, const EnvFlags& f) {
     return kExitReleaseFailed;
   }
   return std::nullopt;
+}
+
+int PrintError(const EnvFlags& f, const std::string& environment, int code, const std::string& message) {
+  if (f.output == "json") {
+    nlohmann::json j{{"environment", environment}, {"error", message}, {"exitCode", code}};
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::fprintf(stderr, "error: %s\n", message.c_str());
+  }
+  return code;
 }
 
 std::map<std::string, std::string> TemplateVars(const config::Config& cfg) {

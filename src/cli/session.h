@@ -59,6 +59,10 @@ void ReportUnreachable(Session& s, std::function<void(const std::string&)> print
 /// (2 for config errors, 1 for connection errors).
 [[nodiscard]] std::optional<int> OpenSession(Session& s, const EnvFlags& flags);
 
+/// Prints an error, as {"environment", "error", "exitCode"} on stdout with --output json (so a
+/// reader of the JSON gets JSON), else as "error: …" on stderr; returns `code`.
+int PrintError(const EnvFlags& flags, const std::string& environment, int code, const std::string& message);
+
 /// Template variables: the process environment plus SLIPWAY_BIN_DIR and SLIPWAY_CONFIG_DIR.
 std::map<std::string, std::string> TemplateVars(const config::Config& cfg);
 

@@ -181,6 +181,21 @@ Result<Network> EnsureNetwork(aws::AwsClient& c, const config::Environment& env,
   return net;
 }
 
+Result<SecurityGroupsAsRead> ReadSecurityGroups(aws::AwsClient& c, const config::Environment& env) {
+  if (env.provider != "aws" || !env.security_groups.empty()) return SecurityGroupsAsRead{env.security_groups, ""};
+  auto vpc = SubnetsVpc(c, env);
+  if (!vpc) return tl::unexpected(vpc.error());
+  const std::string name = CreatedSecurityGroupName(env);
+  auto found = c.Query(aws::kEc2, "DescribeSecurityGroups",
+                       {{"Filter.1.Name", "group-name"}, {"Filter.1.Value.1", name},
+                        {"Filter.2.Name", "vpc-id"}, {"Filter.2.Value.1", *vpc}});
+  if (!found) return tl::unexpected(found.error());
+  if (auto groups = Items(*found, "securityGroupInfo"); !groups.empty()) {
+    return SecurityGroupsAsRead{{groups[0]->Text("groupId")}, ""};
+  }
+  return SecurityGroupsAsRead{{}, name};
+}
+
 json NetworkConfiguration(const config::Environment& env, const std::vector<std::string>& security_groups) {
   if (env.subnets.empty()) return json();
   json vpc{{"subnets", env.subnets}, {"assignPublicIp", env.assign_public_ip ? "ENABLED" : "DISABLED"}};

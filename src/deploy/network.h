@@ -70,6 +70,15 @@ std::string CreatedSecurityGroupName(const config::Environment& env);
 [[nodiscard]] Result<Network> EnsureNetwork(aws::AwsClient& c, const config::Environment& env,
                                             const std::vector<int>& task_ports);
 
+/// The security groups a release would give `env`'s load balancer and tasks, read without
+/// changing anything: the named ones, else the group slipway created for the environment before.
+struct SecurityGroupsAsRead {
+  std::vector<std::string> ids;
+  /// The name of the group a release would create (provider aws, none named, none created yet).
+  std::string to_create;
+};
+[[nodiscard]] Result<SecurityGroupsAsRead> ReadSecurityGroups(aws::AwsClient& c, const config::Environment& env);
+
 /// The services' and one-off tasks' awsvpcConfiguration; null when the environment names no
 /// subnets (the engine without networking settings).
 nlohmann::json NetworkConfiguration(const config::Environment& env, const std::vector<std::string>& security_groups);

@@ -9,11 +9,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string TargetGroupName(const config::Environment& env, const std::string& service) {
-  std::string name = env.load_balancer_name + "-" + service;
-  return name.substr(0, 32);
-}
-
 Result<void> EnsureCluster(aws::AwsClient& c, const config::Environment& env) {
   auto r = c.Json(aws::kEcs, "DescribeClusters", {{"clusters", {env.cluster}}});
   if (!r) return tl::unexpected(r.error());
@@ -156,6 +151,11 @@ Result<void> EnsureLogGroups(aws::AwsClient& c, const json& td) {
 }
 
 }  // namespace
+
+std::string TargetGroupName(const config::Environment& env, const std::string& service) {
+  std::string name = env.load_balancer_name + "-" + service;
+  return name.substr(0, 32);
+}
 
 Result<Infrastructure> Provision(aws::AwsClient& c, const config::Config& cfg, const config::Environment& env,
                                  const std::map<std::string, json>& definitions) {

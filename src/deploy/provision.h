@@ -29,4 +29,7 @@ struct Infrastructure {
                                                const config::Environment& env,
                                                const std::map<std::string, nlohmann::json>& definitions);
 
+/// The name of `service`'s target group: "<load balancer>-<service>", cut to ELBv2's 32 characters.
+std::string TargetGroupName(const config::Environment& env, const std::string& service);
+
 }  // namespace slipway::deploy

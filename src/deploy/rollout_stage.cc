@@ -3,17 +3,13 @@
 
 #include "deploy/records.h"
 #include "deploy/rollout.h"
+#include "deploy/service_request.h"
 
 namespace slipway::deploy {
 
 using nlohmann::json;
 
 namespace {
-
-json DeploymentConfiguration(const config::ServiceEnv& se) {
-  return {{"maximumPercent", se.maximum_percent}, {"minimumHealthyPercent", se.minimum_healthy_percent},
-          {"deploymentCircuitBreaker", {{"enable", se.circuit_breaker}, {"rollback", se.circuit_breaker}}}};
-}
 
 // How often an update whose reply was lost, and which did not take effect, is sent again.
 constexpr int kUpdateTries = 3;
@@ -55,21 +51,12 @@ Result<Started> RollOut(aws::AwsClient& c, const config::Environment& env, const
   auto d = DescribeService(c, env.cluster, se.service_name);
   if (!d) return tl::unexpected(d.error());
   bool exists = !d->is_null() && d->value("status", "") == "ACTIVE";
-  json req{{"cluster", env.cluster}, {"taskDefinition", td_arn}, {"desiredCount", se.desired_count},
-           {"deploymentConfiguration", DeploymentConfiguration(se)},
-           {"healthCheckGracePeriodSeconds", se.health_check_grace_period_seconds}};
-  if (json network = NetworkConfiguration(env, security_groups); !network.is_null()) req["networkConfiguration"] = network;
   Result<json> r = Fail("");
   if (exists) {
-    req["service"] = se.service_name;
-    req["forceNewDeployment"] = true;
-    r = Update(c, env, se, req, td_arn);
+    r = Update(c, env, se, UpdateServiceInput(env, se, td_arn, security_groups), td_arn);
   } else {
-    req["serviceName"] = se.service_name;
-    req["launchType"] = "FARGATE";
+    json req = CreateServiceInput(env, svc, se, td_arn, tg_arn, security_groups);
     req["clientToken"] = client_token;
-    req["loadBalancers"] = json::array({{{"targetGroupArn", tg_arn}, {"containerName", svc.container},
-                                         {"containerPort", svc.container_port}}});
     r = c.Json(aws::kEcs, "CreateService", req);
   }
   if (!r) return tl::unexpected(aws::IsUnreachable(r.error()) ? r.error() : Wrap(se.service_name, r.error()));

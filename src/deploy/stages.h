@@ -24,6 +24,12 @@ namespace slipway::deploy {
 [[nodiscard]] Result<std::map<std::string, nlohmann::json>> LoadDefinitions(Run& run, const config::Config& cfg,
                                                                             const std::string& lb_dns);
 
+/// What LoadDefinitions renders, from the config, the environment and the template variables
+/// alone: `slipway render` and `slipway plan` show exactly what a release registers.
+[[nodiscard]] Result<std::map<std::string, nlohmann::json>> RenderDefinitions(
+    const config::Config& cfg, const config::Environment& env, std::map<std::string, std::string> vars,
+    const std::string& lb_dns);
+
 /// The built and pinned images of `from`, container by container, in `to`.
 void KeepImages(const std::map<std::string, nlohmann::json>& from, std::map<std::string, nlohmann::json>& to);
 

@@ -137,6 +137,18 @@ class AwsReleaseTest(unittest.TestCase):
         self.assertEqual(caught.exception.response["Error"]["Code"], "AuthFailure")
 
     def test_1_a_release_creates_what_aws_needs_and_ends_released(self):
+        # Before it: the plan lists the security group slipway would create, and render shows
+        # where its id goes, without creating it.
+        out = self.slipway("plan", "prod", "--detailed-exitcode")
+        self.assertEqual(out.returncode, 10, out.stdout + out.stderr)
+        self.assertIn("+ security group slipway-shop-prod", out.stdout)
+        out = self.slipway("render", "prod")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        network = json.loads(out.stdout)["services"]["web"]["networkConfiguration"]["awsvpcConfiguration"]
+        self.assertEqual(network["securityGroups"], ["(created at release)"])
+        self.assertEqual(self.client("ec2").describe_security_groups(
+            Filters=[{"Name": "group-name", "Values": ["slipway-shop-prod"]}])["SecurityGroups"], [])
+
         out = self.slipway("deploy", "prod")
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
 
@@ -149,6 +161,10 @@ class AwsReleaseTest(unittest.TestCase):
         self.assertEqual(set(ingress), {("tcp", 80, 80), ("tcp", 8080, 8080)})
         self.assertEqual([r["CidrIp"] for r in ingress[("tcp", 80, 80)]["IpRanges"]], ["0.0.0.0/0"])
         self.assertEqual([g["GroupId"] for g in ingress[("tcp", 8080, 8080)]["UserIdGroupPairs"]], [group["GroupId"]])
+        out = self.slipway("render", "prod")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        network = json.loads(out.stdout)["services"]["web"]["networkConfiguration"]["awsvpcConfiguration"]
+        self.assertEqual(network["securityGroups"], [group["GroupId"]])
 
         lb = elb.describe_load_balancers(Names=["shop-prod"])["LoadBalancers"][0]
         self.assertEqual(lb["Scheme"], "internal")
