@@ -11,13 +11,9 @@
 
 namespace slipway::engine {
 
-PortPool::PortPool(std::string host, int first, int last) : host_(std::move(host)), first_(first), last_(last) {
-  // Engines on one machine start their searches apart, so they rarely probe the same port at once.
-  std::random_device rd;
-  next_ = first_ + static_cast<int>(rd() % static_cast<unsigned>(last_ - first_ + 1));
-}
+namespace {
 
-bool PortPool::Bindable(int port) const {
+bool Bindable(const std::string& host, int port) {
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return false;
   int one = 1;
@@ -25,15 +21,24 @@ bool PortPool::Bindable(int port) const {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (::inet_pton(AF_INET, host_.c_str(), &addr.sin_addr) != 1) addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   return ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+}
+
+}  // namespace
+
+PortPool::PortPool(std::string host, int first, int last, Probe probe)
+    : host_(std::move(host)), first_(first), last_(last), probe_(probe ? std::move(probe) : Probe(&Bindable)) {
+  // Engines on one machine start their searches apart, so they rarely probe the same port at once.
+  std::random_device rd;
+  next_ = first_ + static_cast<int>(rd() % static_cast<unsigned>(last_ - first_ + 1));
 }
 
 std::optional<int> PortPool::Acquire(const std::string& owner) {
   const int size = last_ - first_ + 1;
   for (int i = 0; i < size; ++i) {
     const int port = first_ + (next_ - first_ + i) % size;
-    if (held_.count(port) || !Bindable(port)) continue;
+    if (held_.count(port) || !probe_(host_, port)) continue;
     held_[port] = owner;
     next_ = port == last_ ? first_ : port + 1;
     return port;

@@ -2,6 +2,7 @@
 // one live task at a time.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -12,8 +13,12 @@ namespace slipway::engine {
 /// holds it and nothing on the host is bound to it at that moment.
 class PortPool {
  public:
-  /// Ports first..last on `host` (the address containers listen on).
-  PortPool(std::string host, int first, int last);
+  /// Whether `port` on `host` is free on the host at this moment.
+  using Probe = std::function<bool(const std::string& host, int port)>;
+
+  /// Ports first..last on `host` (the address containers listen on). `probe` defaults to
+  /// trying to bind the port.
+  PortPool(std::string host, int first, int last, Probe probe = {});
 
   /// A free port for `owner`, or nullopt when every port of the range is taken.
   std::optional<int> Acquire(const std::string& owner);
@@ -28,10 +33,9 @@ class PortPool {
   int last() const { return last_; }
 
  private:
-  bool Bindable(int port) const;
-
   std::string host_;
   int first_, last_;
+  Probe probe_;
   int next_;  ///< where the next search starts, so a freed port is not reused at once
   std::map<int, std::string> held_;
 };

@@ -8,13 +8,18 @@
 #include <unistd.h>
 
 #include <set>
+#include <vector>
 
 #include "base/unique_fd.h"
 
 namespace slipway::engine {
 namespace {
 
-// Binds 127.0.0.1:port and listens, as an app that already runs there would.
+// Every port counts as free on the host: what these tests check is the pool's own bookkeeping,
+// which must not depend on what else runs on the machine (other engines take ports in any range).
+bool AnyPortIsFree(const std::string&, int) { return true; }
+
+// Binds 127.0.0.1:port (0: one the kernel picks) and listens, as an app that already runs there would.
 UniqueFd Occupy(int port) {
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in addr{};
@@ -28,7 +33,7 @@ UniqueFd Occupy(int port) {
 }
 
 TEST(PortPool, HandsEachPortToOneTaskOnly) {
-  PortPool pool("127.0.0.1", 31000, 31199);
+  PortPool pool("127.0.0.1", 31000, 31199, AnyPortIsFree);
   std::set<int> seen;
   for (int i = 0; i < 200; ++i) {
     auto port = pool.Acquire("task-" + std::to_string(i));
@@ -41,7 +46,7 @@ TEST(PortPool, HandsEachPortToOneTaskOnly) {
 }
 
 TEST(PortPool, AReleasedPortCanBeHandedOutAgain) {
-  PortPool pool("127.0.0.1", 31200, 31200);
+  PortPool pool("127.0.0.1", 31200, 31200, AnyPortIsFree);
   auto first = pool.Acquire("a");
   ASSERT_TRUE(first);
   EXPECT_FALSE(pool.Acquire("b"));
@@ -51,15 +56,31 @@ TEST(PortPool, AReleasedPortCanBeHandedOutAgain) {
 }
 
 TEST(PortPool, SkipsAPortSomethingIsBoundTo) {
-  UniqueFd busy = Occupy(31300);
-  ASSERT_TRUE(busy.valid()) << "31300 was taken before the test";
-  PortPool pool("127.0.0.1", 31300, 31301);
-  EXPECT_EQ(pool.Acquire("a"), 31301);
-  EXPECT_FALSE(pool.Acquire("b"));
+  UniqueFd busy = Occupy(0);
+  ASSERT_TRUE(busy.valid());
+  sockaddr_in addr{};
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(busy.get(), reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const int port = ntohs(addr.sin_port);
+  PortPool pool("127.0.0.1", port, port);
+  EXPECT_FALSE(pool.Acquire("a")) << "port " << port << " is bound by this test";
+}
+
+TEST(PortPool, AsksTheProbeAndSkipsWhatItRefuses) {
+  std::vector<int> asked;
+  PortPool pool("10.1.2.3", 31500, 31503, [&](const std::string& host, int port) {
+    EXPECT_EQ(host, "10.1.2.3");
+    asked.push_back(port);
+    return port % 2 == 1;
+  });
+  std::set<int> got;
+  while (auto port = pool.Acquire("t" + std::to_string(got.size()))) got.insert(*port);
+  EXPECT_EQ(got, (std::set<int>{31501, 31503}));
+  EXPECT_EQ(std::set<int>(asked.begin(), asked.end()), (std::set<int>{31500, 31501, 31502, 31503}));
 }
 
 TEST(PortPool, AnAdoptedTaskKeepsItsPort) {
-  PortPool pool("127.0.0.1", 31400, 31401);
+  PortPool pool("127.0.0.1", 31400, 31401, AnyPortIsFree);
   EXPECT_TRUE(pool.Hold(31400, "adopted"));
   EXPECT_FALSE(pool.Hold(31400, "another")) << "a held port was given to a second task";
   EXPECT_EQ(pool.Acquire("new"), 31401);
