@@ -2,6 +2,8 @@
 #include "deploy/network.h"
 
 #include <algorithm>
+#include <cctype>
+#include <string_view>
 #include <set>
 
 #include "base/strings.h"
@@ -32,6 +34,8 @@ std::vector<IngressRule> IngressOf(const aws::XmlNode& group) {
     r.from_addresses = !Items(*p, "ipRanges").empty() || !Items(*p, "ipv6Ranges").empty() ||
                        !Items(*p, "prefixListIds").empty();
     for (const aws::XmlNode* g : Items(*p, "groups")) r.from_groups.push_back(g->Text("groupId"));
+    for (const aws::XmlNode* range : Items(*p, "ipRanges")) r.from_anywhere |= range->Text("cidrIp") == "0.0.0.0/0";
+    for (const aws::XmlNode* range : Items(*p, "ipv6Ranges")) r.from_anywhere |= range->Text("cidrIpv6") == "::/0";
     rules.push_back(r);
   }
   return rules;
@@ -52,27 +56,25 @@ Result<std::string> SubnetsVpc(aws::AwsClient& c, const config::Environment& env
   return VpcOfSubnets(env.subnets, vpc_by_subnet, env.vpc);
 }
 
-// Adds the rules `group_id` lacks (MissingIngress). EC2 refuses the whole request when one
-// rule in it is there already, so only missing ones are sent; one that appeared meanwhile (a
-// concurrent release) counts as added.
+// Adds the rules `group_id` lacks (MissingIngress), one request each: EC2 refuses a whole
+// request when one rule in it exists already, so a rule that appeared meanwhile (a concurrent
+// release, a hand edit) must not keep the others from being added. It counts as added.
 Result<void> Authorize(aws::AwsClient& c, const std::string& group_id, const std::vector<IngressRule>& existing,
                        int port, const std::vector<int>& self_ports) {
-  const auto grants = MissingIngress(existing, group_id, port, self_ports);
-  if (grants.empty()) return {};
-  aws::QueryParams p{{"GroupId", group_id}};
-  for (size_t i = 0; i < grants.size(); ++i) {
-    const std::string k = "IpPermissions." + std::to_string(i + 1) + ".";
-    p[k + "IpProtocol"] = "tcp";
-    p[k + "FromPort"] = p[k + "ToPort"] = std::to_string(grants[i].port);
-    if (grants[i].from_group.empty()) {
-      p[k + "IpRanges.1.CidrIp"] = "0.0.0.0/0";
-      p[k + "IpRanges.1.Description"] = "slipway: the load balancer's listener";
+  for (const IngressGrant& grant : MissingIngress(existing, group_id, port, self_ports)) {
+    aws::QueryParams p{{"GroupId", group_id},
+                       {"IpPermissions.1.IpProtocol", "tcp"},
+                       {"IpPermissions.1.FromPort", std::to_string(grant.port)},
+                       {"IpPermissions.1.ToPort", std::to_string(grant.port)}};
+    if (grant.from_group.empty()) {
+      p["IpPermissions.1.IpRanges.1.CidrIp"] = "0.0.0.0/0";
+      p["IpPermissions.1.IpRanges.1.Description"] = kListenerRuleDescription;
     } else {
-      p[k + "Groups.1.GroupId"] = grants[i].from_group;
+      p["IpPermissions.1.Groups.1.GroupId"] = grant.from_group;
     }
+    auto r = c.Query(aws::kEc2, "AuthorizeSecurityGroupIngress", p);
+    if (!r && r.error().code != "InvalidPermission.Duplicate") return tl::unexpected(r.error());
   }
-  auto r = c.Query(aws::kEc2, "AuthorizeSecurityGroupIngress", p);
-  if (!r && r.error().code != "InvalidPermission.Duplicate") return tl::unexpected(r.error());
   return {};
 }
 
@@ -91,9 +93,7 @@ Result<std::string> EnsureCreatedGroup(aws::AwsClient& c, const config::Environm
     existing = IngressOf(*groups[0]);
   } else {
     auto created = c.Query(aws::kEc2, "CreateSecurityGroup",
-                           {{"GroupName", name}, {"VpcId", vpc},
-                            {"GroupDescription", "slipway " + env.name + ": load balancer " + env.load_balancer_name +
-                                                     " and its tasks"}});
+                           {{"GroupName", name}, {"VpcId", vpc}, {"GroupDescription", CreatedSecurityGroupDescription(env)}});
     if (!created) return tl::unexpected(created.error());
     id = created->Text("groupId");
   }
@@ -143,23 +143,39 @@ bool AdmitsTcpPort(const std::vector<IngressRule>& rules, int port) {
 
 std::vector<IngressGrant> MissingIngress(const std::vector<IngressRule>& existing, const std::string& group_id,
                                          int listener_port, const std::vector<int>& task_ports) {
-  auto admitted = [&](int port, const std::string& from_group) {
-    return std::any_of(existing.begin(), existing.end(), [&](const IngressRule& r) {
-      if (!CoversTcpPort(r, port)) return false;
-      if (r.from_addresses) return true;
-      return !from_group.empty() &&
-             std::find(r.from_groups.begin(), r.from_groups.end(), from_group) != r.from_groups.end();
-    });
+  auto any_rule = [&](int port, auto&& admits) {
+    return std::any_of(existing.begin(), existing.end(),
+                       [&](const IngressRule& r) { return CoversTcpPort(r, port) && admits(r); });
   };
   std::vector<IngressGrant> missing;
-  const bool open_listener = !admitted(listener_port, "");
+  const bool open_listener = !any_rule(listener_port, [](const IngressRule& r) { return r.from_addresses; });
   if (open_listener) missing.push_back({listener_port, ""});
   for (int port : std::set<int>(task_ports.begin(), task_ports.end())) {
-    // The listener's new rule admits the tasks too when they listen on the same port.
-    if (port <= 0 || (open_listener && port == listener_port) || admitted(port, group_id)) continue;
-    missing.push_back({port, group_id});
+    if (port <= 0) continue;
+    // The listener's new rule admits everywhere, so also the tasks when they listen on its port.
+    if (open_listener && port == listener_port) continue;
+    const bool admitted = any_rule(port, [&](const IngressRule& r) {
+      return r.from_anywhere || std::find(r.from_groups.begin(), r.from_groups.end(), group_id) != r.from_groups.end();
+    });
+    if (!admitted) missing.push_back({port, group_id});
   }
   return missing;
+}
+
+bool IsValidEc2Description(const std::string& text) {
+  static constexpr std::string_view kAllowed = " ._-:/()#,@[]+=&;{}!$*";
+  return text.size() <= 255 && std::all_of(text.begin(), text.end(), [](char ch) {
+           const auto u = static_cast<unsigned char>(ch);
+           return std::isalnum(u) || kAllowed.find(ch) != std::string_view::npos;
+         });
+}
+
+std::string CreatedSecurityGroupDescription(const config::Environment& env) {
+  std::string text = "slipway " + env.name + ": load balancer " + env.load_balancer_name + " and its tasks";
+  for (char& ch : text) {
+    if (!IsValidEc2Description(std::string(1, ch))) ch = '-';
+  }
+  return text.substr(0, 255);
 }
 
 std::string CreatedSecurityGroupName(const config::Environment& env) { return "slipway-" + env.load_balancer_name; }

@@ -36,6 +36,9 @@ struct IngressRule {
   /// security groups.
   bool from_addresses = false;
   std::vector<std::string> from_groups;
+  /// Whether one of those ranges is everywhere (0.0.0.0/0 or ::/0), which includes the load
+  /// balancer's own addresses in the VPC; a narrowed range may not.
+  bool from_anywhere = false;
 };
 
 /// A rule slipway adds to the group it created: TCP `port` from 0.0.0.0/0 when `from_group` is
@@ -58,9 +61,21 @@ bool AdmitsTcpPort(const std::vector<IngressRule>& rules, int port);
 
 /// What slipway's own group `group_id`, with `existing` rules, lacks: `listener_port` from
 /// anywhere unless some rule admits it from addresses (a range narrowed by hand stays), and each
-/// of `task_ports` from the group itself unless a rule admits it from the group or from addresses.
+/// of `task_ports` from the group itself unless a rule admits it from the group or from anywhere
+/// (a narrowed range need not include the load balancer, which reaches the tasks from the VPC).
 std::vector<IngressGrant> MissingIngress(const std::vector<IngressRule>& existing, const std::string& group_id,
                                          int listener_port, const std::vector<int>& task_ports);
+
+/// True when EC2 accepts `text` as a security group's or rule's description: at most 255
+/// characters of a-z A-Z 0-9, space and ._-:/()#,@[]+=&;{}!$*
+bool IsValidEc2Description(const std::string& text);
+
+/// What the rule admitting the listener from anywhere says about itself.
+inline constexpr const char* kListenerRuleDescription = "slipway: load balancer listener";
+
+/// What the group slipway creates for `env` says it is for, in the characters EC2 accepts (an
+/// environment's or load balancer's name may hold others, which become '-').
+std::string CreatedSecurityGroupDescription(const config::Environment& env);
 
 /// The name of the security group slipway creates for `env` when the config names none.
 std::string CreatedSecurityGroupName(const config::Environment& env);

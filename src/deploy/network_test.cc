@@ -54,8 +54,9 @@ TEST(Network, AListenerPortIsAdmittedByATcpRangeOrEveryProtocol) {
 }
 
 TEST(Network, SlipwaysGroupGetsOnlyTheRulesItLacks) {
-  auto rule = [](std::string protocol, int from, int to, bool addresses, std::vector<std::string> groups) {
-    return IngressRule{std::move(protocol), from, to, addresses, std::move(groups)};
+  auto rule = [](std::string protocol, int from, int to, bool addresses, std::vector<std::string> groups,
+                 bool anywhere = false) {
+    return IngressRule{std::move(protocol), from, to, addresses, std::move(groups), anywhere};
   };
   struct Case {
     const char* what;
@@ -75,12 +76,31 @@ TEST(Network, SlipwaysGroupGetsOnlyTheRulesItLacks) {
        {{8080, ""}}},
       {"another group's rule does not admit the load balancer", {rule("tcp", 8080, 8080, false, {"sg-other"})}, 80,
        {8080}, {{80, ""}, {8080, "sg-own"}}},
-      {"addresses admit the tasks too", {rule("tcp", 0, 65535, true, {})}, 80, {8080}, {}},
+      {"anywhere admits the tasks too", {rule("tcp", 0, 65535, true, {}, true)}, 80, {8080}, {}},
+      {"a narrowed range need not admit the load balancer", {rule("tcp", 0, 65535, true, {})}, 80, {8080},
+       {{8080, "sg-own"}}},
+      {"tasks on a narrowed listener's port still need the self rule", {rule("tcp", 80, 80, true, {})}, 80, {80},
+       {{80, "sg-own"}}},
       {"every protocol from the group", {rule("-1", 0, 0, false, {"sg-own"})}, 80, {8080, 9000}, {{80, ""}}},
       {"udp is not tcp", {rule("udp", 80, 80, true, {}), rule("udp", 8080, 8080, false, {"sg-own"})}, 80, {8080},
        {{80, ""}, {8080, "sg-own"}}},
   };
   for (const auto& c : cases) EXPECT_EQ(MissingIngress(c.existing, "sg-own", c.listener, c.tasks), c.missing) << c.what;
+}
+
+TEST(Network, Ec2DescriptionsUseOnlyTheCharactersEc2Accepts) {
+  EXPECT_TRUE(IsValidEc2Description("slipway: load balancer listener"));
+  EXPECT_TRUE(IsValidEc2Description("a-z A-Z 0-9 ._-:/()#,@[]+=&;{}!$*"));
+  EXPECT_FALSE(IsValidEc2Description("slipway: the load balancer's listener"));
+  EXPECT_FALSE(IsValidEc2Description("caf\xc3\xa9"));
+  EXPECT_FALSE(IsValidEc2Description(std::string(256, 'a')));
+  // What slipway sends.
+  EXPECT_TRUE(IsValidEc2Description(kListenerRuleDescription));
+  config::Environment env;
+  env.name = "prod's";
+  env.load_balancer_name = "shop-prod";
+  EXPECT_EQ(CreatedSecurityGroupDescription(env), "slipway prod-s: load balancer shop-prod and its tasks");
+  EXPECT_TRUE(IsValidEc2Description(CreatedSecurityGroupDescription(env)));
 }
 
 TEST(Network, TasksGetTheSubnetsGroupsAndPublicIpSetting) {
