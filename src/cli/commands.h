@@ -24,6 +24,13 @@ inline constexpr int kExitInterrupted = 130;
 /// Where engine state lives: --data-dir, else $SLIPWAY_DATA_DIR, else ~/.local/state/slipway.
 std::string DefaultDataDir();
 
+/// Where a local engine listens unless told otherwise.
+inline constexpr const char* kDefaultEngineListen = "127.0.0.1:4580";
+
+/// The address to start a local engine on: $SLIPWAY_ENGINE_LISTEN, else `configured` (slipway.yaml's
+/// engine.listen), else kDefaultEngineListen.
+std::string EngineListen(const std::string& configured);
+
 void AddEngineCommands(CLI::App& app, int& exit_code);
 void AddDeployCommands(CLI::App& app, int& exit_code);
 void AddOpsCommands(CLI::App& app, int& exit_code);

@@ -107,9 +107,10 @@ Result<void> Connect(Session& s, const EnvFlags& f) {
     creds = *found;
   } else {
     auto info = engine::ReadEngineInfo(f.data_dir);
+    const std::string listen = EngineListen(s.cfg.engine_listen);
     if (!info || !engine::EngineAlive(*info)) {
-      std::fprintf(stderr, "starting the local engine (data dir %s)\n", f.data_dir.c_str());
-      auto r = RunCommand({BinDir() + "/slipway", "engine", "start", "--data-dir", f.data_dir});
+      std::fprintf(stderr, "starting the local engine on %s (data dir %s)\n", listen.c_str(), f.data_dir.c_str());
+      auto r = RunCommand({BinDir() + "/slipway", "engine", "start", "--data-dir", f.data_dir, "--listen", listen});
       if (!r || r->status.code != 0) {
         return Fail("could not start the local engine: " + (r ? r->output : r.error().message));
       }
@@ -119,6 +120,11 @@ Result<void> Connect(Session& s, const EnvFlags& f) {
     auto loaded = aws::LoadCredentialsFile(info->credentials_file, info->profile);
     if (!loaded) return tl::unexpected(loaded.error());
     creds = std::make_shared<aws::StaticCredentialProvider>(*loaded, "the local engine's credentials file");
+    if (const std::string want = "http://" + listen; info->endpoint != want && listen != kDefaultEngineListen) {
+      std::fprintf(stderr, "note: the local engine of data dir %s runs at %s, not at %s as configured; stop it "
+                   "(slipway engine stop) to have it start there\n", f.data_dir.c_str(), info->endpoint.c_str(),
+                   listen.c_str());
+    }
     // The engine serves one region and refuses signatures scoped to any other, so a local
     // environment signs for the engine's region whatever its own `region` says.
     endpoint.region = info->region;

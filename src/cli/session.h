@@ -48,7 +48,8 @@ void ReportUnreachable(Session& s, std::function<void(const std::string&)> print
 
 /// Loads the config and environment, and checks AWS_MAX_ATTEMPTS (errors exit 2).
 [[nodiscard]] Result<std::pair<config::Config, config::Environment>> LoadEnvironment(const EnvFlags& flags);
-/// Connects to the environment (errors exit 1). Starts the local engine when needed;
+/// Connects to the environment (errors exit 1). Starts the local engine when needed, on
+/// EngineListen(engine.listen);
 /// $SLIPWAY_ENGINE_ENDPOINT sends a local environment's requests to another URL that reaches it.
 /// For provider aws, finds credentials, region and endpoints as the AWS SDKs do. An endpoint that
 /// stops answering is retried for 60 s ($SLIPWAY_UNREACHABLE_SECONDS overrides it); calls get

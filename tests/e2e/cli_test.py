@@ -1,0 +1,58 @@
+"""End-to-end: how the CLI finds and starts the local engine: the listen address from slipway.yaml
+and $SLIPWAY_ENGINE_LISTEN."""
+import json
+import os
+import socket
+import unittest
+
+from harness import Engine, free_port
+
+def listening(port):
+    with socket.socket() as s:
+        s.settimeout(2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+class CliEngineTest(unittest.TestCase):
+    def setUp(self):
+        self.engine = Engine()  # not started: each test decides how an engine comes up
+
+    def tearDown(self):
+        self.engine.stop()
+
+    def engine_json(self):
+        with open(os.path.join(self.engine.data_dir, "engine.json")) as f:
+            return json.load(f)
+
+    def config_listening_on(self, port):
+        return self.engine.variant_config("listen.yaml", {
+            "app: demo": "app: demo\nengine:\n  listen: \"127.0.0.1:%d\"" % port})
+
+    def test_1_an_engine_started_for_a_command_listens_where_slipway_yaml_says(self):
+        config = self.config_listening_on(self.engine.api_port)
+        out = self.engine.slipway("unlock", "dev", "--config", config)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertIn("starting the local engine on 127.0.0.1:%d" % self.engine.api_port, out.stderr)
+        self.assertEqual(self.engine_json()["endpoint"], self.engine.endpoint)
+        self.assertTrue(listening(self.engine.api_port))
+        self.assertEqual(self.engine.aws("ecs", "list-clusters")["clusterArns"], [])
+
+    def test_2_slipway_engine_listen_overrides_slipway_yaml(self):
+        config = self.config_listening_on(free_port())
+        out = self.engine.slipway("unlock", "dev", "--config", config,
+                                  env={"SLIPWAY_ENGINE_LISTEN": "127.0.0.1:%d" % self.engine.api_port})
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertEqual(self.engine_json()["endpoint"], self.engine.endpoint)
+        self.engine.slipway("engine", "stop")
+        # `engine start` reads it too when --listen is not given.
+        port = free_port()
+        out = self.engine.slipway("engine", "start", env={"SLIPWAY_ENGINE_LISTEN": "127.0.0.1:%d" % port})
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertEqual(self.engine_json()["endpoint"], "http://127.0.0.1:%d" % port)
+        bad = self.engine.slipway("engine", "run", env={"SLIPWAY_ENGINE_LISTEN": "127.0.0.1"})
+        self.assertEqual(bad.returncode, 2, bad.stdout + bad.stderr)
+        self.assertIn("SLIPWAY_ENGINE_LISTEN", bad.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
