@@ -41,6 +41,7 @@ constexpr std::uintmax_t kEngineLogRotateBytes = 16 << 20;
 struct EngineFlags {
   std::string data_dir = DefaultDataDir();
   std::string listen = kDefaultEngineListen;
+  bool listen_chosen = false;  ///< --listen or $SLIPWAY_ENGINE_LISTEN named the address
   std::string output = "text";
   std::string region;  // empty: us-east-1 (start, run) or the running engine's (restart)
   int max_tasks = 0;   // 0: from the machine (start, run) or the running engine's (restart)
@@ -80,6 +81,14 @@ void PrintStarted(const engine::EngineInfo& info, const char* verb) {
 int Start(const EngineFlags& f) {
   if (auto info = engine::ReadEngineInfo(f.data_dir)) {
     if (engine::EngineAlive(*info)) {
+      // One engine per data dir: asked for another address, say where the running one is.
+      if (f.listen_chosen && info->endpoint != "http://" + f.listen) {
+        std::fprintf(stderr,
+                     "error: the engine of data dir %s already runs at %s (pid %d), not at %s; stop it first "
+                     "(slipway engine stop), or start another with its own --data-dir\n",
+                     f.data_dir.c_str(), info->endpoint.c_str(), info->pid, f.listen.c_str());
+        return 1;
+      }
       std::printf("engine already running at %s (pid %d)\n", info->endpoint.c_str(), info->pid);
       return 0;
     }
@@ -233,10 +242,12 @@ void AddEngineCommands(CLI::App& app, int& exit_code) {
     c->preparse_callback([flags](size_t) {
       if (const char* r = std::getenv("SLIPWAY_RUNTIME"); r && *r && flags->runtime.empty()) flags->runtime = r;
       flags->listen = EngineListen("");
+      flags->listen_chosen = std::getenv("SLIPWAY_ENGINE_LISTEN") && *std::getenv("SLIPWAY_ENGINE_LISTEN");
     });
   }
-  start->callback([flags, &exit_code] {
+  start->callback([flags, start, &exit_code] {
     engine::EngineOptions o;
+    if (start->count("--listen") > 0) flags->listen_chosen = true;
     if (!config::ValidListenAddress(flags->listen) || !ParseListen(flags->listen, o)) {
       throw CLI::ValidationError("--listen", "want host:port, not '" + flags->listen +
                                                  "' (from --listen or $SLIPWAY_ENGINE_LISTEN)");

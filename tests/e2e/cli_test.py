@@ -1,5 +1,6 @@
 """End-to-end: how the CLI finds and starts the local engine: the listen address from slipway.yaml
-and $SLIPWAY_ENGINE_LISTEN."""
+and $SLIPWAY_ENGINE_LISTEN, and `engine start` asked for an address other than the running
+engine's."""
 import json
 import os
 import socket
@@ -52,6 +53,25 @@ class CliEngineTest(unittest.TestCase):
         bad = self.engine.slipway("engine", "run", env={"SLIPWAY_ENGINE_LISTEN": "127.0.0.1"})
         self.assertEqual(bad.returncode, 2, bad.stdout + bad.stderr)
         self.assertIn("SLIPWAY_ENGINE_LISTEN", bad.stderr)
+
+
+    def test_4_engine_start_elsewhere_while_one_runs_names_the_running_engine(self):
+        self.engine.start()
+        other = free_port()
+        out = self.engine.slipway("engine", "start", "--listen", "127.0.0.1:%d" % other)
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        self.assertIn("already runs at %s (pid %d), not at 127.0.0.1:%d" % (self.engine.endpoint, self.engine.pid, other),
+                      out.stderr)
+        self.assertFalse(listening(other))
+        out = self.engine.slipway("engine", "start", env={"SLIPWAY_ENGINE_LISTEN": "127.0.0.1:%d" % other})
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        self.assertIn("already runs at %s" % self.engine.endpoint, out.stderr)
+        # The same address again, or none asked for: it is already running.
+        for args in (["--listen", "127.0.0.1:%d" % self.engine.api_port], []):
+            out = self.engine.slipway("engine", "start", *args)
+            self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+            self.assertIn("engine already running at %s" % self.engine.endpoint, out.stdout)
+        self.assertEqual(self.engine_json()["endpoint"], self.engine.endpoint)
 
 
 if __name__ == "__main__":
