@@ -18,6 +18,8 @@ inline constexpr int kExitNotApproved = 4;
 inline constexpr int kExitLocked = 5;
 /// deploy/rollback: the endpoint stopped answering after something may have changed.
 inline constexpr int kExitOutcomeUnknown = 6;
+/// status, history, logs, diagnose: no local engine runs (they never start one).
+inline constexpr int kExitNoEngine = 7;
 /// deploy/rollback: stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report Ctrl-C).
 inline constexpr int kExitInterrupted = 130;
 

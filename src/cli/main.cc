@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
       "or an image with no variant for the task's platform; 3 failed and the rollback failed too;\n"
       "4 not approved; 5 another release in flight;\n"
       "6 outcome unknown: the endpoint stopped answering after a service may have changed;\n"
+      "7 status, history, logs, diagnose: no local engine is running (they never start one);\n"
       "130 interrupted (SIGINT/SIGTERM): stopped at a safe point, its lock removed."};
   app.require_subcommand(1);
   int exit_code = 0;

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "aws/credential_chain.h"
 #include "aws/credentials.h"
@@ -98,7 +99,7 @@ Result<std::pair<config::Config, config::Environment>> LoadEnvironment(const Env
   return std::make_pair(*cfg, it->second);
 }
 
-Result<void> Connect(Session& s, const EnvFlags& f) {
+Result<void> Connect(Session& s, const EnvFlags& f, EngineStart start) {
   aws::Endpoint endpoint{s.env.region, ""};
   std::shared_ptr<aws::CredentialProvider> creds;
   if (s.env.provider == "aws") {
@@ -108,6 +109,12 @@ Result<void> Connect(Session& s, const EnvFlags& f) {
   } else {
     auto info = engine::ReadEngineInfo(f.data_dir);
     const std::string listen = EngineListen(s.cfg.engine_listen);
+    if ((!info || !engine::EngineAlive(*info)) && start == EngineStart::kNever) {
+      return tl::unexpected(Error{"no local engine is running (data dir " + f.data_dir + "), so environment " +
+                                      s.env.name + " has nothing to show; `slipway engine start` starts one, and "
+                                      "`slipway deploy " + s.env.name + "` starts one and releases",
+                                  kEngineNotRunning});
+    }
     if (!info || !engine::EngineAlive(*info)) {
       std::fprintf(stderr, "starting the local engine on %s (data dir %s)\n", listen.c_str(), f.data_dir.c_str());
       auto r = RunCommand({BinDir() + "/slipway", "engine", "start", "--data-dir", f.data_dir, "--listen", listen});
@@ -142,14 +149,25 @@ Result<void> Connect(Session& s, const EnvFlags& f) {
   return {};
 }
 
-std::optional<int> OpenSession(Session& s, const EnvFlags& f) {
+std::optional<int> OpenSession(Session& s, const EnvFlags& f, EngineStart start) {
   auto loaded = LoadEnvironment(f);
   if (!loaded) {
     std::fprintf(stderr, "error: %s\n", loaded.error().message.c_str());
     return kExitUsage;
   }
   std::tie(s.cfg, s.env) = *loaded;
-  if (auto c = Connect(s, f); !c) {
+  auto c = Connect(s, f, start);
+  if (!c && c.error().code == kEngineNotRunning) {
+    if (f.output == "json") {
+      nlohmann::json j{{"environment", s.env.name}, {"engineRunning", false}, {"dataDir", f.data_dir},
+                       {"error", c.error().message}};
+      std::printf("%s\n", j.dump(2).c_str());
+    } else {
+      std::fprintf(stderr, "%s\n", c.error().message.c_str());
+    }
+    return kExitNoEngine;
+  }
+  if (!c) {
     std::fprintf(stderr, "error: %s\n", c.error().message.c_str());
     return kExitReleaseFailed;
   }

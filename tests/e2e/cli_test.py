@@ -1,12 +1,15 @@
-"""End-to-end: how the CLI finds and starts the local engine: the listen address from slipway.yaml
-and $SLIPWAY_ENGINE_LISTEN, and `engine start` asked for an address other than the running
-engine's."""
+"""End-to-end: how the CLI finds, starts (or does not start) the local engine: the listen address
+from slipway.yaml and $SLIPWAY_ENGINE_LISTEN, read-only commands that never start an engine, and
+`engine start` asked for an address other than the running engine's."""
 import json
 import os
 import socket
 import unittest
 
 from harness import Engine, free_port
+
+READ_ONLY = (["status", "dev"], ["history", "dev"], ["logs", "dev", "web"], ["diagnose", "dev"])
+
 
 def listening(port):
     with socket.socket() as s:
@@ -54,6 +57,25 @@ class CliEngineTest(unittest.TestCase):
         self.assertEqual(bad.returncode, 2, bad.stdout + bad.stderr)
         self.assertIn("SLIPWAY_ENGINE_LISTEN", bad.stderr)
 
+    def test_3_read_only_commands_never_start_an_engine(self):
+        for args in READ_ONLY:
+            with self.subTest(command=args[0]):
+                out = self.engine.slipway(*args, "--config", self.engine.config)
+                self.assertEqual(out.returncode, 7, out.stdout + out.stderr)
+                self.assertIn("no local engine is running (data dir %s)" % self.engine.data_dir, out.stderr)
+                self.assertNotIn("starting the local engine", out.stderr)
+                as_json = self.engine.slipway(*args, "--config", self.engine.config, "--output", "json")
+                self.assertEqual(as_json.returncode, 7, as_json.stdout + as_json.stderr)
+                report = json.loads(as_json.stdout)
+                self.assertEqual((report["environment"], report["engineRunning"], report["dataDir"]),
+                                 ("dev", False, self.engine.data_dir))
+                self.assertIn("no local engine is running", report["error"])
+                self.assertFalse(os.path.exists(os.path.join(self.engine.data_dir, "engine.json")))
+        # With an engine running they read it as before.
+        self.engine.start()
+        out = self.engine.slipway("history", "dev", "--config", self.engine.config, "--output", "json")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertEqual(json.loads(out.stdout), [])
 
     def test_4_engine_start_elsewhere_while_one_runs_names_the_running_engine(self):
         self.engine.start()
