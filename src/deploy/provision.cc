@@ -7,13 +7,6 @@ namespace slipway::deploy {
 
 using nlohmann::json;
 
-namespace {
-
-std::string TargetGroupName(const config::Environment& env, const std::string& service) {
-  std::string name = env.load_balancer_name + "-" + service;
-  return name.substr(0, 32);
-}
-
 Result<void> EnsureCluster(aws::AwsClient& c, const config::Environment& env) {
   auto r = c.Json(aws::kEcs, "DescribeClusters", {{"clusters", {env.cluster}}});
   if (!r) return tl::unexpected(r.error());
@@ -23,6 +16,13 @@ Result<void> EnsureCluster(aws::AwsClient& c, const config::Environment& env) {
   auto created = c.Json(aws::kEcs, "CreateCluster", {{"clusterName", env.cluster}});
   if (!created) return tl::unexpected(created.error());
   return {};
+}
+
+namespace {
+
+std::string TargetGroupName(const config::Environment& env, const std::string& service) {
+  std::string name = env.load_balancer_name + "-" + service;
+  return name.substr(0, 32);
 }
 
 // Returns the load balancer's ARN and DNS name, creating it when missing.
