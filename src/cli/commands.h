@@ -20,6 +20,8 @@ inline constexpr int kExitNotApproved = 4;
 inline constexpr int kExitLocked = 5;
 /// deploy/rollback: the endpoint stopped answering after something may have changed.
 inline constexpr int kExitOutcomeUnknown = 6;
+/// status, history, logs, diagnose: no local engine runs (they never start one).
+inline constexpr int kExitNoEngine = 7;
 /// plan --detailed-exitcode: a release would change something.
 inline constexpr int kExitPlanChanges = 10;
 /// deploy/rollback: stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report Ctrl-C).
@@ -27,6 +29,13 @@ inline constexpr int kExitInterrupted = 130;
 
 /// Where engine state lives: --data-dir, else $SLIPWAY_DATA_DIR, else ~/.local/state/slipway.
 std::string DefaultDataDir();
+
+/// Where a local engine listens unless told otherwise.
+inline constexpr const char* kDefaultEngineListen = "127.0.0.1:4580";
+
+/// The address to start a local engine on: $SLIPWAY_ENGINE_LISTEN, else `configured` (slipway.yaml's
+/// engine.listen), else kDefaultEngineListen.
+std::string EngineListen(const std::string& configured);
 
 void AddEngineCommands(CLI::App& app, int& exit_code);
 void AddDeployCommands(CLI::App& app, int& exit_code);

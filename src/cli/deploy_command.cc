@@ -266,7 +266,7 @@ int RunRelease(const ReleaseFlags& f, bool rollback) {
 
 int ShowStatus(const EnvFlags& f) {
   Session s;
-  if (auto rc = OpenSession(s, f)) return *rc;
+  if (auto rc = OpenSession(s, f, EngineStart::kNever)) return *rc;
   auto st = deploy::Status(*s.client, s.env);
   if (!st) {
     std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
@@ -320,7 +320,8 @@ void AddDeployCommands(CLI::App& app, int& exit_code) {
   rollback->add_option("--confirm", flags->confirm, "Approval phrase for environments with `approval:`");
   rollback->callback([flags, &exit_code] { exit_code = RunRelease(*flags, true); });
 
-  CLI::App* status = app.add_subcommand("status", "Show each service's running/desired count and rollout state");
+  CLI::App* status = app.add_subcommand("status", "Show each service's running/desired count and rollout state. Never starts the local engine: "
+                                        "exit 7 when none runs");
   AddEnvFlags(status, flags->env);
   status->callback([flags, &exit_code] { exit_code = ShowStatus(flags->env); });
 }

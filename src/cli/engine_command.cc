@@ -15,6 +15,7 @@
 #include "base/proc.h"
 #include "base/strings.h"
 #include "cli/commands.h"
+#include "config/config.h"
 #include "engine/engine.h"
 
 namespace slipway::cli {
@@ -23,6 +24,11 @@ std::string DefaultDataDir() {
   if (const char* d = std::getenv("SLIPWAY_DATA_DIR"); d && *d) return d;
   const char* home = std::getenv("HOME");
   return std::string(home ? home : "/tmp") + "/.local/state/slipway";
+}
+
+std::string EngineListen(const std::string& configured) {
+  if (const char* l = std::getenv("SLIPWAY_ENGINE_LISTEN"); l && *l) return l;
+  return configured.empty() ? kDefaultEngineListen : configured;
 }
 
 namespace {
@@ -34,7 +40,8 @@ constexpr std::uintmax_t kEngineLogRotateBytes = 16 << 20;
 
 struct EngineFlags {
   std::string data_dir = DefaultDataDir();
-  std::string listen = "127.0.0.1:4580";
+  std::string listen = kDefaultEngineListen;
+  bool listen_chosen = false;  ///< --listen or $SLIPWAY_ENGINE_LISTEN named the address
   std::string output = "text";
   std::string region;  // empty: us-east-1 (start, run) or the running engine's (restart)
   int max_tasks = 0;   // 0: from the machine (start, run) or the running engine's (restart)
@@ -74,6 +81,14 @@ void PrintStarted(const engine::EngineInfo& info, const char* verb) {
 int Start(const EngineFlags& f) {
   if (auto info = engine::ReadEngineInfo(f.data_dir)) {
     if (engine::EngineAlive(*info)) {
+      // One engine per data dir: asked for another address, say where the running one is.
+      if (f.listen_chosen && info->endpoint != "http://" + f.listen) {
+        std::fprintf(stderr,
+                     "error: the engine of data dir %s already runs at %s (pid %d), not at %s; stop it first "
+                     "(slipway engine stop), or start another with its own --data-dir\n",
+                     f.data_dir.c_str(), info->endpoint.c_str(), info->pid, f.listen.c_str());
+        return 1;
+      }
       std::printf("engine already running at %s (pid %d)\n", info->endpoint.c_str(), info->pid);
       return 0;
     }
@@ -188,7 +203,7 @@ void AddEngineCommands(CLI::App& app, int& exit_code) {
       "listening sockets pass to the new engine, which adopts the running tasks");
   for (CLI::App* c : {start, run}) {
     common(c);
-    c->add_option("--listen", flags->listen, "API address host:port")->capture_default_str();
+    c->add_option("--listen", flags->listen, "API address host:port (default: $SLIPWAY_ENGINE_LISTEN, else 127.0.0.1:4580)");
   }
   for (CLI::App* c : {start, run, restart}) {
     c->add_option("--region", flags->region,
@@ -222,19 +237,29 @@ void AddEngineCommands(CLI::App& app, int& exit_code) {
   status->add_option("--output", flags->output, "text or json")->check(CLI::IsMember({"text", "json"}));
   // $SLIPWAY_RUNTIME picks the runtime when --runtime does not (a test suite or a demo that runs
   // host processes sets it once).
+  // $SLIPWAY_ENGINE_LISTEN likewise picks the address when --listen does not.
   for (CLI::App* c : {start, run}) {
     c->preparse_callback([flags](size_t) {
       if (const char* r = std::getenv("SLIPWAY_RUNTIME"); r && *r && flags->runtime.empty()) flags->runtime = r;
+      flags->listen = EngineListen("");
+      flags->listen_chosen = std::getenv("SLIPWAY_ENGINE_LISTEN") && *std::getenv("SLIPWAY_ENGINE_LISTEN");
     });
   }
-  start->callback([flags, &exit_code] {
+  start->callback([flags, start, &exit_code] {
     engine::EngineOptions o;
-    if (!ParseListen(flags->listen, o)) throw CLI::ValidationError("--listen", "want host:port");
+    if (start->count("--listen") > 0) flags->listen_chosen = true;
+    if (!config::ValidListenAddress(flags->listen) || !ParseListen(flags->listen, o)) {
+      throw CLI::ValidationError("--listen", "want host:port, not '" + flags->listen +
+                                                 "' (from --listen or $SLIPWAY_ENGINE_LISTEN)");
+    }
     exit_code = Start(*flags);
   });
   run->callback([flags, &exit_code] {
     engine::EngineOptions o{flags->data_dir};
-    if (!ParseListen(flags->listen, o)) throw CLI::ValidationError("--listen", "want host:port");
+    if (!config::ValidListenAddress(flags->listen) || !ParseListen(flags->listen, o)) {
+      throw CLI::ValidationError("--listen", "want host:port, not '" + flags->listen +
+                                                 "' (from --listen or $SLIPWAY_ENGINE_LISTEN)");
+    }
     if (!flags->region.empty()) o.region = flags->region;
     o.max_tasks = flags->max_tasks;
     if (!flags->runtime.empty()) o.runtime = flags->runtime;

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
       "4 not approved; 5 another release in flight;\n"
       "10 plan --detailed-exitcode: a release would change something;\n"
       "6 outcome unknown: the endpoint stopped answering after a service may have changed;\n"
+      "7 status, history, logs, diagnose: no local engine is running (they never start one);\n"
       "130 interrupted (SIGINT/SIGTERM): stopped at a safe point, its lock removed."};
   app.require_subcommand(1);
   int exit_code = 0;

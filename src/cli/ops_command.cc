@@ -32,7 +32,7 @@ using Services = std::vector<std::pair<std::string, config::ServiceEnv>>;
 // Opens the session and picks the environment's services, or the one named (by config name or
 // ECS service name); on failure prints the error and returns the exit code.
 std::optional<int> OpenServices(Session& s, const OpsFlags& f, Services& out) {
-  if (auto rc = OpenSession(s, f.env)) return rc;
+  if (auto rc = OpenSession(s, f.env, EngineStart::kNever)) return rc;
   for (const auto& [name, se] : s.env.services) {
     if (f.service.empty() || f.service == name || f.service == se.service_name) out.emplace_back(name, se);
   }
@@ -229,11 +229,12 @@ int Diagnose(const OpsFlags& f) {
 }  // namespace
 
 void AddOpsCommands(CLI::App& app, int& exit_code) {
+  // These only read: none starts the local engine, and each exits 7 (kExitNoEngine) when none runs.
   auto flags = std::make_shared<OpsFlags>();
   CLI::App* history = app.add_subcommand(
       "history", "List each service's releases, newest first: revision, result (released, failed, aborted, "
                  "interrupted, rolled-back, or in-progress), when it started and finished, who ran it, and its images. Read from tags on the "
-                 "task definitions, so every machine sees the same history.");
+                 "task definitions, so every machine sees the same history. Exit 7: no local engine runs.");
   AddEnvFlags(history, flags->env);
   history->add_option("service", flags->service, "Only this service");
   history->add_option("--limit", flags->limit, "Revisions per service")->capture_default_str()->check(CLI::Range(1, 100));
@@ -242,7 +243,7 @@ void AddOpsCommands(CLI::App& app, int& exit_code) {
   CLI::App* logs = app.add_subcommand(
       "logs", "Print the output of a service's tasks from CloudWatch Logs (the awslogs configuration of the "
               "task definition it runs now). Lines read 'SERVICE TASK | message'.\n"
-              "  slipway logs dev web --since 30m\n  slipway logs dev --follow");
+              "  slipway logs dev web --since 30m\n  slipway logs dev --follow\nExit 7: no local engine runs.");
   AddEnvFlags(logs, flags->env);
   logs->add_option("service", flags->service, "Only this service");
   logs->add_option("--since", flags->since, "How far back: 90s, 10m, 2h, 1d")->capture_default_str();
@@ -251,7 +252,7 @@ void AddOpsCommands(CLI::App& app, int& exit_code) {
 
   CLI::App* diagnose = app.add_subcommand(
       "diagnose", "Explain a service's state: deployments and rollout reasons, recent ECS events, running tasks, "
-                  "and recently stopped tasks with stopped reason, exit codes, log tails and hints.");
+                  "and recently stopped tasks with stopped reason, exit codes, log tails and hints. Exit 7: no local engine runs.");
   AddEnvFlags(diagnose, flags->env);
   diagnose->add_option("service", flags->service, "Only this service");
   diagnose->callback([flags, &exit_code] { exit_code = Diagnose(*flags); });

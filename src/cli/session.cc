@@ -100,7 +100,7 @@ Result<std::pair<config::Config, config::Environment>> LoadEnvironment(const Env
   return std::make_pair(*cfg, it->second);
 }
 
-Result<void> Connect(Session& s, const EnvFlags& f) {
+Result<void> Connect(Session& s, const EnvFlags& f, EngineStart start) {
   aws::Endpoint endpoint{s.env.region, ""};
   std::shared_ptr<aws::CredentialProvider> creds;
   if (s.env.provider == "aws") {
@@ -109,9 +109,16 @@ Result<void> Connect(Session& s, const EnvFlags& f) {
     creds = *found;
   } else {
     auto info = engine::ReadEngineInfo(f.data_dir);
+    const std::string listen = EngineListen(s.cfg.engine_listen);
+    if ((!info || !engine::EngineAlive(*info)) && start == EngineStart::kNever) {
+      return tl::unexpected(Error{"no local engine is running (data dir " + f.data_dir + "), so environment " +
+                                      s.env.name + " has nothing to show; `slipway engine start` starts one, and "
+                                      "`slipway deploy " + s.env.name + "` starts one and releases",
+                                  kEngineNotRunning});
+    }
     if (!info || !engine::EngineAlive(*info)) {
-      std::fprintf(stderr, "starting the local engine (data dir %s)\n", f.data_dir.c_str());
-      auto r = RunCommand({BinDir() + "/slipway", "engine", "start", "--data-dir", f.data_dir});
+      std::fprintf(stderr, "starting the local engine on %s (data dir %s)\n", listen.c_str(), f.data_dir.c_str());
+      auto r = RunCommand({BinDir() + "/slipway", "engine", "start", "--data-dir", f.data_dir, "--listen", listen});
       if (!r || r->status.code != 0) {
         return Fail("could not start the local engine: " + (r ? r->output : r.error().message));
       }
@@ -121,6 +128,11 @@ Result<void> Connect(Session& s, const EnvFlags& f) {
     auto loaded = aws::LoadCredentialsFile(info->credentials_file, info->profile);
     if (!loaded) return tl::unexpected(loaded.error());
     creds = std::make_shared<aws::StaticCredentialProvider>(*loaded, "the local engine's credentials file");
+    if (const std::string want = "http://" + listen; info->endpoint != want && listen != kDefaultEngineListen) {
+      std::fprintf(stderr, "note: the local engine of data dir %s runs at %s, not at %s as configured; stop it "
+                   "(slipway engine stop) to have it start there\n", f.data_dir.c_str(), info->endpoint.c_str(),
+                   listen.c_str());
+    }
     // The engine serves one region and refuses signatures scoped to any other, so a local
     // environment signs for the engine's region whatever its own `region` says.
     endpoint.region = info->region;
@@ -138,14 +150,25 @@ Result<void> Connect(Session& s, const EnvFlags& f) {
   return {};
 }
 
-std::optional<int> OpenSession(Session& s, const EnvFlags& f) {
+std::optional<int> OpenSession(Session& s, const EnvFlags& f, EngineStart start) {
   auto loaded = LoadEnvironment(f);
   if (!loaded) {
     std::fprintf(stderr, "error: %s\n", loaded.error().message.c_str());
     return kExitUsage;
   }
   std::tie(s.cfg, s.env) = *loaded;
-  if (auto c = Connect(s, f); !c) {
+  auto c = Connect(s, f, start);
+  if (!c && c.error().code == kEngineNotRunning) {
+    if (f.output == "json") {
+      nlohmann::json j{{"environment", s.env.name}, {"engineRunning", false}, {"dataDir", f.data_dir},
+                       {"error", c.error().message}};
+      std::printf("%s\n", j.dump(2).c_str());
+    } else {
+      std::fprintf(stderr, "%s\n", c.error().message.c_str());
+    }
+    return kExitNoEngine;
+  }
+  if (!c) {
     std::fprintf(stderr, "error: %s\n", c.error().message.c_str());
     return kExitReleaseFailed;
   }

@@ -46,18 +46,28 @@ struct Session {
 /// `cancel`, once set, ends the wait. Connect() sets one that prints to stderr.
 void ReportUnreachable(Session& s, std::function<void(const std::string&)> print, const CancelToken* cancel = nullptr);
 
+/// Whether connecting to a `provider: local` environment may start its engine. Commands that only
+/// read (status, history, logs, diagnose) never do: with no engine there is nothing to read.
+enum class EngineStart { kStart, kNever };
+
+/// Error code of Connect(…, EngineStart::kNever) when no engine runs.
+inline constexpr const char* kEngineNotRunning = "EngineNotRunning";
+
 /// Loads the config and environment, and checks AWS_MAX_ATTEMPTS (errors exit 2).
 [[nodiscard]] Result<std::pair<config::Config, config::Environment>> LoadEnvironment(const EnvFlags& flags);
-/// Connects to the environment (errors exit 1). Starts the local engine when needed;
+/// Connects to the environment (errors exit 1). Starts the local engine when needed (unless
+/// `start` is kNever: then an error with code kEngineNotRunning) on EngineListen(engine.listen);
 /// $SLIPWAY_ENGINE_ENDPOINT sends a local environment's requests to another URL that reaches it.
 /// For provider aws, finds credentials, region and endpoints as the AWS SDKs do. An endpoint that
 /// stops answering is retried for 60 s ($SLIPWAY_UNREACHABLE_SECONDS overrides it); calls get
 /// $AWS_MAX_ATTEMPTS attempts (default 3).
-[[nodiscard]] Result<void> Connect(Session& s, const EnvFlags& flags);
+[[nodiscard]] Result<void> Connect(Session& s, const EnvFlags& flags, EngineStart start = EngineStart::kStart);
 
 /// Loads and connects in one step; on failure prints the error and returns the exit code
-/// (2 for config errors, 1 for connection errors).
-[[nodiscard]] std::optional<int> OpenSession(Session& s, const EnvFlags& flags);
+/// (2 for config errors, 1 for connection errors, 7 when `start` is kNever and no local engine
+/// runs: said on stderr, or as JSON on stdout with --output json).
+[[nodiscard]] std::optional<int> OpenSession(Session& s, const EnvFlags& flags,
+                                             EngineStart start = EngineStart::kStart);
 
 /// Prints an error, as {"environment", "error", "exitCode"} on stdout with --output json (so a
 /// reader of the JSON gets JSON), else as "error: …" on stderr; returns `code`.

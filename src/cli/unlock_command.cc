@@ -23,7 +23,8 @@ std::string Holder(const deploy::ServiceLock& lock) {
 }
 
 nlohmann::json LockJson(const deploy::ServiceLock& lock) {
-  nlohmann::json j{{"service", lock.service_name}, {"value", lock.value}, {"expired", lock.expired}};
+  nlohmann::json j{{lock.on_cluster ? "cluster" : "service", lock.service_name}, {"value", lock.value},
+                   {"expired", lock.expired}};
   if (lock.holder) {
     j.update({{"release", lock.holder->release_id}, {"by", lock.holder->actor}, {"started", lock.holder->started},
               {"expires", static_cast<long>(lock.holder->expires)}});
@@ -49,8 +50,8 @@ int Unlock(const UnlockFlags& f) {
     std::printf("no release lock on the services of %s\n", s.env.name.c_str());
   } else {
     for (const auto& lock : r->locks) {
-      std::printf("%s %s: locked by %s\n", r->refused ? "kept" : "removed the lock on", lock.service_name.c_str(),
-                  Holder(lock).c_str());
+      std::printf("%s %s%s: locked by %s\n", r->refused ? "kept" : "removed the lock on",
+                  lock.on_cluster ? "cluster " : "", lock.service_name.c_str(), Holder(lock).c_str());
     }
     if (r->refused) {
       std::fprintf(stderr,
@@ -70,7 +71,8 @@ void AddUnlockCommand(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<UnlockFlags>();
   CLI::App* unlock = app.add_subcommand(
       "unlock",
-      "Remove the release lock (the slipway:lock tag on the environment's services) that a release which did not "
+      "Remove the release lock (the slipway:lock tag on the environment's services, and its slipway:lock:… tag "
+      "on the cluster) that a release which did not "
       "end left behind, and say whose it was: release id, who, when it started and when it expires. Refuses while "
       "a deployment of a service is in progress or a migration task runs, as the release may still be alive, "
       "unless --force.\n"

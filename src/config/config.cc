@@ -264,11 +264,18 @@ Result<Config> LoadConfig(const std::string& path) {
   std::filesystem::path dir = std::filesystem::absolute(path).parent_path();
   try {
     if (!root.IsMap()) return Fail(path + ":1: the file must be a mapping with app, services and environments");
-    r.OnlyKeys(root, "", {"app", "builder", "services", "environments"});
+    r.OnlyKeys(root, "", {"app", "builder", "engine", "services", "environments"});
     cfg.app = r.Str(root, "", "app", "", true);
     cfg.builder = r.Str(root, "", "builder", "auto");
     if (cfg.builder != "auto" && cfg.builder != "podman" && cfg.builder != "buildah" && cfg.builder != "docker") {
       r.Problem(root["builder"], "builder", "must be auto, podman, buildah or docker");
+    }
+    if (YAML::Node engine = root["engine"]) {
+      r.OnlyKeys(engine, "engine", {"listen"});
+      cfg.engine_listen = r.Str(engine, "engine", "listen", "");
+      if (!ValidListenAddress(cfg.engine_listen)) {
+        r.Problem(engine["listen"] ? engine["listen"] : engine, "engine.listen", "want host:port, e.g. 127.0.0.1:4580");
+      }
     }
     YAML::Node services = root["services"];
     if (!services || !services.IsMap() || services.size() == 0) r.Problem(root, "services", "must declare at least one service");
@@ -288,6 +295,15 @@ Result<Config> LoadConfig(const std::string& path) {
     return Fail(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
   return cfg;
+}
+
+bool ValidListenAddress(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size()) return false;
+  const std::string port = listen.substr(colon + 1);
+  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
+  const int n = std::stoi(port);
+  return n > 0 && n < 65536;
 }
 
 Result<std::string> ExpandTemplate(const std::string& text, const std::string& origin,

@@ -106,12 +106,18 @@ struct Config {
   std::string app;
   /// Which tool builds images: "auto" (podman, buildah, then docker, the first installed), or one of them.
   std::string builder = "auto";
+  /// `engine.listen`: where a local engine that slipway starts for this config listens
+  /// ("host:port"); empty: $SLIPWAY_ENGINE_LISTEN, else 127.0.0.1:4580.
+  std::string engine_listen;
   std::map<std::string, ServiceSpec> services;
   std::map<std::string, Environment> environments;
 };
 
 /// Reads and validates `path`. Errors read "<file>:<line>: <key.path>: <problem>".
 [[nodiscard]] Result<Config> LoadConfig(const std::string& path);
+
+/// Whether `listen` reads "host:port" with a port from 1 to 65535.
+bool ValidListenAddress(const std::string& listen);
 
 /// Expands ${VAR} and ${VAR:-default} using `lookup`; an unset ${VAR} without default is an
 /// error naming `origin` (file) and the line.

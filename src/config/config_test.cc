@@ -86,6 +86,11 @@ TEST_F(ConfigTest, ErrorsNameFileLineAndKey) {
       {"build context missing", "    containerPort: 8080", "    containerPort: 8080\n    build:\n      context: nowhere",
        ":7: services.web.build.context: directory not found"},
       {"unknown builder", "app: demo", "app: demo\nbuilder: kaniko", ":2: builder: must be auto, podman, buildah or docker"},
+      {"engine listen without a port", "app: demo", "app: demo\nengine:\n  listen: 127.0.0.1",
+       ":3: engine.listen: want host:port"},
+      {"engine listen port out of range", "app: demo", "app: demo\nengine:\n  listen: \"127.0.0.1:70000\"",
+       ":3: engine.listen: want host:port"},
+      {"unknown engine key", "app: demo", "app: demo\nengine:\n  port: 1", ":3: engine.port: unknown key"},
       {"pinImages not a boolean", "    provider: local", "    provider: local\n    pinImages: sometimes",
        ":13: environments.dev.pinImages: must be true or false"},
       {"aws without subnets", "provider: local", "provider: aws",
@@ -127,6 +132,22 @@ TEST_F(ConfigTest, MigrationAndApprovalSettings) {
   auto unpinned = LoadConfig(Write("ok4.yaml", text));
   ASSERT_TRUE(unpinned) << unpinned.error().message;
   EXPECT_FALSE(unpinned->environments.at("dev").pin_images);
+}
+
+TEST_F(ConfigTest, EngineListenAddress) {
+  auto plain = LoadConfig(Write("plain.yaml", kValid));
+  ASSERT_TRUE(plain) << plain.error().message;
+  EXPECT_EQ(plain->engine_listen, "");  // unset: the environment's or the default address
+  std::string text = kValid;
+  text.replace(text.find("app: demo"), 9, "app: demo\nengine:\n  listen: \"127.0.0.1:4591\"");
+  auto cfg = LoadConfig(Write("listen.yaml", text));
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->engine_listen, "127.0.0.1:4591");
+  EXPECT_TRUE(ValidListenAddress("localhost:1"));
+  EXPECT_FALSE(ValidListenAddress(":4580"));
+  EXPECT_FALSE(ValidListenAddress("127.0.0.1:"));
+  EXPECT_FALSE(ValidListenAddress("127.0.0.1:0"));
+  EXPECT_FALSE(ValidListenAddress("127.0.0.1:45x0"));
 }
 
 TEST_F(ConfigTest, BuildsForTheMainContainerAndOthers) {

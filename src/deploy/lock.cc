@@ -2,7 +2,9 @@
 #include "deploy/lock.h"
 
 #include <nlohmann/json.hpp>
+#include <random>
 #include <sstream>
+#include <thread>
 
 #include "base/clock.h"
 #include "base/strings.h"
@@ -71,13 +73,49 @@ std::string DescribeHolder(const std::string& service, const std::string& value)
   return "service " + service + " is being released by " + lock.holder->Describe();
 }
 
-Result<void> RemoveLockTag(aws::AwsClient& c, const std::string& arn) {
-  auto r = c.Json(aws::kEcs, "UntagResource", {{"resourceArn", arn}, {"tagKeys", {kLockTag}}});
+Result<void> RemoveLockTag(aws::AwsClient& c, const std::string& arn, const std::string& key = kLockTag) {
+  auto r = c.Json(aws::kEcs, "UntagResource", {{"resourceArn", arn}, {"tagKeys", {key}}});
   if (!r) return tl::unexpected(r.error());
   return {};
 }
 
+// The cluster's ARN, or "" when it does not exist (or is not ACTIVE).
+Result<std::string> ActiveClusterArn(aws::AwsClient& c, const config::Environment& env) {
+  auto r = c.Json(aws::kEcs, "DescribeClusters", {{"clusters", {env.cluster}}});
+  if (!r) return tl::unexpected(r.error());
+  for (const auto& cl : r->value("clusters", json::array())) {
+    if (cl.value("status", "") == "ACTIVE") return cl.value("clusterArn", "");
+  }
+  return std::string();
+}
+
+// The environment's lock keys on the cluster and their values.
+Result<std::vector<std::pair<std::string, std::string>>> ClusterLockTags(aws::AwsClient& c, const std::string& arn,
+                                                                           const std::string& prefix) {
+  auto r = c.Json(aws::kEcs, "ListTagsForResource", {{"resourceArn", arn}});
+  if (!r) return tl::unexpected(r.error());
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& t : r->value("tags", json::array())) {
+    const std::string key = t.value("key", "");
+    if (key.starts_with(prefix)) out.emplace_back(key, t.value("value", ""));
+  }
+  return out;
+}
+
+/// Rounds of the cluster protocol before a release gives up on two (or more) taking the lock
+/// at the same moment over and over.
+constexpr int kClusterLockRounds = 8;
+
 }  // namespace
+
+std::string ClusterLockPrefix(const config::Environment& env) {
+  std::string first;
+  for (const auto& [name, se] : env.services) {
+    if (first.empty() || se.service_name < first) first = se.service_name;
+  }
+  // Tag keys have at most 128 characters: room for the prefix, 64 of the name, and a release id.
+  return std::string(kLockTag) + ":" + first.substr(0, 64) + "/";
+}
 
 std::string LockHolder::TagValue() const {
   // A tag value AWS accepts: only the actor can make it long or bring other characters.
@@ -118,6 +156,16 @@ Result<std::unique_ptr<ReleaseLock>> ReleaseLock::Acquire(aws::AwsClient& c, con
   lock->expires_ = IsoFromEpoch(mine.expires);
   lock->expires_at_ = mine.expires;
   lock->value_ = value;
+  // The cluster first: it is there before any service is, and service tags are set only by the
+  // release that holds it.
+  auto cluster = ActiveClusterArn(c, env);
+  if (!cluster) return tl::unexpected(cluster.error());
+  if (!cluster->empty()) {
+    const std::string prefix = ClusterLockPrefix(env);
+    auto taken = lock->TakeClusterLock(env.cluster, *cluster, prefix, prefix + release_id, held_by);
+    if (!taken) return tl::unexpected(taken.error());
+    if (!*taken) return std::unique_ptr<ReleaseLock>();
+  }
   for (const auto& [name, arn] : services) {
     // Recorded before the call: a tag whose reply was lost may still have been set.
     lock->arns_.push_back(arn);
@@ -138,6 +186,41 @@ Result<std::unique_ptr<ReleaseLock>> ReleaseLock::Acquire(aws::AwsClient& c, con
   return lock;
 }
 
+Result<bool> ReleaseLock::TakeClusterLock(const std::string& cluster, const std::string& arn, const std::string& prefix,
+                                          const std::string& key, std::string& held_by) {
+  std::mt19937 random(std::random_device{}());
+  for (int round = 0; round < kClusterLockRounds; ++round) {
+    auto tags = ClusterLockTags(client_, arn, prefix);
+    if (!tags) return tl::unexpected(tags.error());
+    for (const auto& [k, v] : *tags) {
+      if (k == key) continue;
+      if (ServiceLock other = ReadLock(cluster, arn, v); !other.expired) {
+        held_by = "cluster " + cluster + " is being released by " + other.holder->Describe();
+        return false;
+      }
+      (void)RemoveLockTag(client_, arn, k);  // a crashed release's: ignored, and tidied away
+    }
+    // Recorded before the call: a tag whose reply was lost may still have been set.
+    cluster_arn_ = arn;
+    cluster_key_ = key;
+    auto t = client_.Json(aws::kEcs, "TagResource", {{"resourceArn", arn}, {"tags", {{{"key", key}, {"value", value_}}}}});
+    if (!t) return tl::unexpected(t.error());
+    auto after = ClusterLockTags(client_, arn, prefix);
+    if (!after) return tl::unexpected(after.error());
+    bool alone = true;
+    for (const auto& [k, v] : *after) alone = alone && (k == key || ReadLock(cluster, arn, v).expired);
+    if (alone) return true;
+    // Another release added its key at the same moment. Both step back and try again after a
+    // random pause: whoever comes back first takes the lock, and the other then finds it held.
+    if (auto r = RemoveLockTag(client_, arn, key); !r) return tl::unexpected(r.error());
+    cluster_arn_.clear();
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(50, 1000)(random)));
+  }
+  held_by = "cluster " + cluster + ": other releases were taking the lock at the same moment, " +
+            std::to_string(kClusterLockRounds) + " times over";
+  return false;
+}
+
 Result<void> ReleaseLock::Remove() {
   std::vector<std::string> left;
   Result<void> result;
@@ -152,11 +235,29 @@ Result<void> ReleaseLock::Remove() {
     }
   }
   arns_ = std::move(left);
+  // The cluster's key last: it is held until every service's tag is gone. The key is this
+  // lock's own, so it is removed whatever its value.
+  if (!cluster_arn_.empty()) {
+    if (auto removed = RemoveLockTag(client_, cluster_arn_, cluster_key_); !removed) {
+      if (result) result = tl::unexpected(removed.error());
+    } else {
+      cluster_arn_.clear();
+    }
+  }
   return result;
 }
 
 Result<bool> ReleaseLock::Held() {
   if (EpochNow() >= expires_at_) return false;
+  if (!cluster_arn_.empty()) {
+    auto r = client_.Json(aws::kEcs, "ListTagsForResource", {{"resourceArn", cluster_arn_}});
+    if (!r) return tl::unexpected(r.error());
+    bool found = false;
+    for (const auto& t : r->value("tags", json::array())) {
+      found = found || (t.value("key", "") == cluster_key_ && t.value("value", "") == value_);
+    }
+    if (!found) return false;
+  }
   for (const auto& arn : arns_) {
     auto tag = LockTag(client_, arn);
     if (!tag) return tl::unexpected(tag.error());
@@ -181,6 +282,18 @@ Result<UnlockReport> Unlock(aws::AwsClient& c, const config::Environment& env, b
     if (!tag) return tl::unexpected(tag.error());
     if (!tag->empty()) report.locks.push_back(ReadLock(s.value("serviceName", ""), arn, *tag));
   }
+  auto cluster = ActiveClusterArn(c, env);
+  if (!cluster) return tl::unexpected(cluster.error());
+  if (!cluster->empty()) {
+    auto tags = ClusterLockTags(c, *cluster, ClusterLockPrefix(env));
+    if (!tags) return tl::unexpected(tags.error());
+    for (const auto& [key, value] : *tags) {
+      ServiceLock lock = ReadLock(env.cluster, *cluster, value);
+      lock.on_cluster = true;
+      lock.tag_key = key;
+      report.locks.push_back(std::move(lock));
+    }
+  }
   if (report.locks.empty()) return report;
   if (report.in_flight.empty()) {
     auto migrating = c.Json(aws::kEcs, "ListTasks", {{"cluster", env.cluster}, {"startedBy", kMigrationStartedBy},
@@ -196,7 +309,9 @@ Result<UnlockReport> Unlock(aws::AwsClient& c, const config::Environment& env, b
     return report;
   }
   for (const auto& lock : report.locks) {
-    if (auto r = RemoveLockTag(c, lock.service_arn); !r) return tl::unexpected(Wrap(lock.service_name, r.error()));
+    if (auto r = RemoveLockTag(c, lock.service_arn, lock.tag_key); !r) {
+      return tl::unexpected(Wrap(lock.service_name, r.error()));
+    }
   }
   return report;
 }

@@ -7,8 +7,6 @@ namespace slipway::deploy {
 
 using nlohmann::json;
 
-namespace {
-
 Result<void> EnsureCluster(aws::AwsClient& c, const config::Environment& env) {
   auto r = c.Json(aws::kEcs, "DescribeClusters", {{"clusters", {env.cluster}}});
   if (!r) return tl::unexpected(r.error());
@@ -19,6 +17,8 @@ Result<void> EnsureCluster(aws::AwsClient& c, const config::Environment& env) {
   if (!created) return tl::unexpected(created.error());
   return {};
 }
+
+namespace {
 
 // Returns the load balancer's ARN and DNS name, creating it when missing.
 Result<std::pair<std::string, std::string>> EnsureLoadBalancer(aws::AwsClient& c, const config::Environment& env,

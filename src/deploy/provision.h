@@ -24,6 +24,10 @@ struct Infrastructure {
   Network network;
 };
 
+/// Creates `env`'s cluster when it does not exist (CreateCluster is idempotent by name). A release
+/// does this before it takes the lock, which lives on the cluster too.
+[[nodiscard]] Result<void> EnsureCluster(aws::AwsClient& c, const config::Environment& env);
+
 /// Creates what is missing for `env`; `definitions` (by config service name) name the log groups.
 [[nodiscard]] Result<Infrastructure> Provision(aws::AwsClient& c, const config::Config& cfg,
                                                const config::Environment& env,

@@ -118,6 +118,8 @@ Result<ReleaseReport> Release(aws::AwsClient& c, aws::HttpTransport& http, Clock
   // Nothing is created or registered while another release is in flight.
   long ttl = env.timeout_seconds * 2L + 600;
   for (const auto& [name, spec] : cfg.services) ttl += spec.migrate_timeout_seconds;
+  // A first release has no service to lock yet: the lock is on the cluster too, so it must exist.
+  if (auto cluster = EnsureCluster(c, env); !cluster) return tl::unexpected(NothingChanged(cluster.error()));
   auto lock = TakeLock(run, ttl);
   if (!lock) return tl::unexpected(NothingChanged(lock.error()));
   if (!*lock) return Finish(run);

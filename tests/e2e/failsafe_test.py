@@ -243,6 +243,29 @@ class FailSafeTest(unittest.TestCase):
         tags = self.ecs.list_tags_for_resource(resourceArn=self.service()["serviceArn"])["tags"]
         self.assertNotIn("slipway:lock", [t["key"] for t in tags])
 
+    def test_08c_two_first_releases_of_a_fresh_environment_run_its_migration_once(self):
+        config, port = self.engine.fresh_environment_config("demo-first")
+        env = dict(self.engine.env, APP_VERSION="v7", DEMO_MIGRATION_SECONDS="2")
+        releases = [subprocess.Popen([SLIPWAY, "deploy", "dev", "--config", config], env=dict(env, SLIPWAY_ACTOR=actor),
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                     text=True) for actor in ("first-a@e2e", "first-b@e2e")]
+        results = [(p.returncode, out + err) for p in releases for out, err in [p.communicate(timeout=300)]]
+        codes = sorted(rc for rc, _ in results)
+        self.assertEqual(codes, [0, 5], results)
+        (_, won), (_, lost) = sorted(results)
+        self.assertRegex(lost, r"cluster demo-first is being released by first-[ab]@e2e \(release r\d{14}-[0-9a-f]{4}, "
+                               r"started \d{4}-\d\d-\d\dT")
+        self.assertIn("nothing was changed", lost)
+        self.assertNotIn("migrating schema", lost)
+        self.assertNotIn("another release is in flight", won)
+        migrations = self.ecs.list_tasks(cluster="demo-first", startedBy="slipway-migrate", desiredStatus="STOPPED")
+        self.assertEqual(len(migrations["taskArns"]), 1, migrations)
+        self.assertEqual(self.get(port), "slipway demo v7\n")
+        self.assertEqual(self.engine.cluster_lock_tags("demo-first"), [])
+        tags = self.ecs.list_tags_for_resource(
+            resourceArn=self.service("demo-first", SERVICE)["serviceArn"])["tags"]
+        self.assertNotIn("slipway:lock", [t["key"] for t in tags])
+
     def test_09_approval_gate(self):
         prod = dict(environment="prod")
         first = self.engine.deploy("v1", "--confirm", "deploy-prod", **prod)

@@ -145,6 +145,23 @@ class Engine:
             f.write(text)
         return path
 
+    def fresh_environment_config(self, name):
+        """A copy of the demo config whose dev environment is a fresh one: cluster and load balancer
+        `name`, on a listener port of its own. Returns (path, listener port)."""
+        port = free_port()
+        return self.variant_config(name + ".yaml", {
+            "cluster: demo-dev": "cluster: " + name, "name: demo-dev": "name: " + name,
+            "listenerPort: %d" % self.listener_port: "listenerPort: %d" % port}), port
+
+    def cluster_lock_tags(self, cluster):
+        """The slipway:lock:… tags on `cluster` (none when it does not exist)."""
+        ecs = self.client("ecs")
+        found = ecs.describe_clusters(clusters=[cluster])["clusters"]
+        if not found:
+            return []
+        tags = ecs.list_tags_for_resource(resourceArn=found[0]["clusterArn"])["tags"]
+        return [t for t in tags if t["key"].startswith("slipway:lock:")]
+
     def client(self, service, config=None):
         """A boto3 client for `service` signed with the engine's key pair."""
         with open(self.env["AWS_SHARED_CREDENTIALS_FILE"]) as f:

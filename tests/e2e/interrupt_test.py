@@ -18,8 +18,8 @@ CLUSTER, SERVICE = "demo-dev", "demo-dev-web"
 class Deploy:
     """A `slipway deploy` running in the background, its output collected as it comes."""
 
-    def __init__(self, engine, env, args=()):
-        self.proc = subprocess.Popen([SLIPWAY, "deploy", "dev", "--config", engine.config, *args], env=env,
+    def __init__(self, engine, env, args=(), config=None):
+        self.proc = subprocess.Popen([SLIPWAY, "deploy", "dev", "--config", config or engine.config, *args], env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                                      text=True)
         self.out, self.err = [], []
@@ -92,8 +92,8 @@ class InterruptTest(ReleasedEngineTest):
             return len(svc["deployments"]) == 1 and svc["deployments"][0]["rolloutState"] == "COMPLETED"
         self.wait_for("the service to settle", settled, timeout=180)
 
-    def start_deploy(self, version, *args, **env):
-        return Deploy(self.engine, dict(self.engine.env, APP_VERSION=version, **env), args)
+    def start_deploy(self, version, *args, config=None, **env):
+        return Deploy(self.engine, dict(self.engine.env, APP_VERSION=version, **env), args, config)
 
     def stop_engine_during_a_rollout(self, *args):
         """Starts a release with a 5 s unreachable bound, stops the engine once the rollout is
@@ -125,7 +125,8 @@ class InterruptTest(ReleasedEngineTest):
                 APP_VERSION="v9", SLIPWAY_ENDPOINT_URL=endpoint, SLIPWAY_UNREACHABLE_SECONDS="1",
                 AWS_ACCESS_KEY_ID="AKIDUNREACHABLE", AWS_SECRET_ACCESS_KEY="x" * 40))
         self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
-        self.assertRegex(out.stderr, r"error: could not reach %s since \d\d:\d\d:\d\d: ecs DescribeServices: "
+        # The first call is the cluster's: a release makes sure it is there before it takes the lock.
+        self.assertRegex(out.stderr, r"error: could not reach %s since \d\d:\d\d:\d\d: ecs DescribeClusters: "
                          % re.escape(endpoint))
         self.assertIn("; no service was changed", out.stderr)
 
@@ -202,6 +203,55 @@ class InterruptTest(ReleasedEngineTest):
 
         released = self.engine.deploy("v5")
         self.assertEqual(released.returncode, 0, released.stdout + released.stderr)
+
+    def test_3b_a_first_release_interrupted_or_killed_leaves_no_lock_behind_or_one_unlock_removes(self):
+        config, port = self.engine.fresh_environment_config("demo-first")
+        locks = lambda: self.engine.cluster_lock_tags("demo-first")
+
+        def migrating():
+            if not self.ecs.describe_clusters(clusters=["demo-first"])["clusters"]:
+                return []  # not created yet
+            return self.ecs.list_tasks(cluster="demo-first", startedBy="slipway-migrate",
+                                       desiredStatus="RUNNING")["taskArns"]
+        # Failed (its migration fails): the cluster's lock goes with it.
+        failed = self.engine.deploy("v7", config=config, DEMO_FAIL="migration")
+        self.assertEqual(failed.returncode, 1, failed.stdout + failed.stderr)
+        self.assertIn("migration of web exited with code 1", failed.stderr)
+        self.assertEqual(locks(), [])
+        # Interrupted during its migration: likewise.
+        proc = self.start_deploy("v7", config=config, DEMO_MIGRATION_SECONDS="60")
+        self.wait_for("the first release's migration", migrating, proc=proc)
+        self.assertEqual(len(locks()), 1, "a first release should hold the cluster's lock during its migration")
+        proc.proc.send_signal(signal.SIGINT)
+        rc, out, err = proc.finish()
+        self.assertEqual(rc, 130, out + err)
+        self.assertIn("no service was changed", err)
+        self.assertEqual(locks(), [])
+        self.wait_for("the migration task to stop", lambda: not migrating(), timeout=60)
+
+        # Killed: the lock stays, blocks the next release, and unlock names and removes it.
+        proc = self.start_deploy("v7", config=config, DEMO_MIGRATION_SECONDS="20", SLIPWAY_ACTOR="killed-first@e2e")
+        self.wait_for("the first release's migration", migrating, proc=proc)
+        proc.proc.kill()
+        proc.finish(timeout=30)
+        self.assertEqual(len(locks()), 1)
+        blocked = self.engine.deploy("v7", config=config)
+        self.assertEqual(blocked.returncode, 5, blocked.stdout + blocked.stderr)
+        self.assertIn("cluster demo-first is being released by killed-first@e2e (release r", blocked.stderr)
+        refused = self.engine.slipway("unlock", "dev", "--config", config)
+        self.assertEqual(refused.returncode, 5, refused.stdout + refused.stderr)
+        self.assertIn("kept cluster demo-first: locked by killed-first@e2e (release r", refused.stdout)
+        self.assertIn("is running in demo-first", refused.stderr)
+        out = self.engine.slipway("unlock", "dev", "--config", config, "--force", "--output", "json")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        report = json.loads(out.stdout)
+        self.assertEqual(report["result"], "unlocked")
+        self.assertEqual([(l["cluster"], l["by"]) for l in report["locks"]], [("demo-first", "killed-first@e2e")])
+        self.assertEqual(locks(), [])
+        self.wait_for("the killed release's migration to end", lambda: not migrating(), timeout=90)
+        released = self.engine.deploy("v7", config=config)
+        self.assertEqual(released.returncode, 0, released.stdout + released.stderr)
+        self.assertEqual(locks(), [])
 
     def test_4_an_endpoint_that_stays_down_during_the_rollout_exits_6(self):
         deployment, registered, rc, out, err = self.stop_engine_during_a_rollout()
