@@ -19,18 +19,24 @@ using nlohmann::json;
 
 namespace {
 
-// Everything a release does while it holds the lock. Returns an error only while no service has
-// been changed; from the first change on, every end is a report.
-Result<void> ReleaseStages(Run& run, const config::Config& cfg) {
-  auto loaded = LoadDefinitions(run, cfg, "load-balancer-not-yet-created.invalid");
-  if (!loaded) return tl::unexpected(loaded.error());
-  std::map<std::string, json> definitions = std::move(*loaded);
+// The task definitions as their templates render before the load balancer exists, checked for
+// what the endpoint would refuse later. Reads files only: a mistake here creates nothing, not even
+// the cluster the lock needs.
+Result<std::map<std::string, json>> CheckedDefinitions(Run& run, const config::Config& cfg) {
+  auto definitions = LoadDefinitions(run, cfg, "load-balancer-not-yet-created.invalid");
+  if (!definitions) return definitions;
   if (run.env.provider == "aws") {
     // The engine runs tasks without an execution role; Fargate would fail each one.
-    for (const auto& [name, td] : definitions) {
+    for (const auto& [name, td] : *definitions) {
       if (std::string problem = MissingExecutionRole(td); !problem.empty()) return Fail(problem, kTaskDefinitionInvalid);
     }
   }
+  return definitions;
+}
+
+// Everything a release does while it holds the lock. Returns an error only while no service has
+// been changed; from the first change on, every end is a report.
+Result<void> ReleaseStages(Run& run, const config::Config& cfg, std::map<std::string, json> definitions) {
   if (auto built = BuildImages(run, cfg, definitions); !built) {
     if (!run.cancelled()) return built;
     Abort(run, "while building images");
@@ -118,12 +124,14 @@ Result<ReleaseReport> Release(aws::AwsClient& c, aws::HttpTransport& http, Clock
   // Nothing is created or registered while another release is in flight.
   long ttl = env.timeout_seconds * 2L + 600;
   for (const auto& [name, spec] : cfg.services) ttl += spec.migrate_timeout_seconds;
+  auto definitions = CheckedDefinitions(run, cfg);
+  if (!definitions) return tl::unexpected(NothingChanged(definitions.error()));
   // A first release has no service to lock yet: the lock is on the cluster too, so it must exist.
   if (auto cluster = EnsureCluster(c, env); !cluster) return tl::unexpected(NothingChanged(cluster.error()));
   auto lock = TakeLock(run, ttl);
   if (!lock) return tl::unexpected(NothingChanged(lock.error()));
   if (!*lock) return Finish(run);
-  auto stages = ReleaseStages(run, cfg);
+  auto stages = ReleaseStages(run, cfg, std::move(*definitions));
   if (!stages) Record(run, kResultAborted, stages.error().message);
   return Conclude(run, **lock, stages);
 }
