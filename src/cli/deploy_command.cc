@@ -12,6 +12,7 @@
 #include "cli/session.h"
 #include "deploy/records.h"
 #include "deploy/release.h"
+#include "deploy/template_check.h"
 #include "registry/resolve.h"
 
 namespace slipway::cli {
@@ -204,6 +205,14 @@ int RunRelease(const ReleaseFlags& f, bool rollback) {
       })) {
     std::fprintf(stderr, "error: no service '%s' in environment %s\n", f.service.c_str(), s.env.name.c_str());
     return kExitUsage;
+  }
+  // Every template is checked with the variables the release will use, before anything is
+  // contacted: a mistake in one changes nothing and registers nothing.
+  if (!rollback) {
+    if (auto checked = deploy::CheckTemplates(s.cfg, s.env, TemplateVars(s.cfg)); !checked) {
+      std::fprintf(stderr, "error: %s\n", checked.error().message.c_str());
+      return kExitUsage;
+    }
   }
   if (!Approved(s.env, f.confirm, rollback ? "rolling back " + s.cfg.app : "releasing " + s.cfg.app)) return kExitNotApproved;
   if (auto c = Connect(s, f.env); !c) {

@@ -1,0 +1,57 @@
+"""End-to-end: the mistakes a new user makes are refused up front with exit 2, naming the file and
+what is wrong, before anything is contacted (no engine is even started)."""
+import os
+import unittest
+
+from harness import Engine
+
+
+class TemplateMistakesTest(unittest.TestCase):
+    def setUp(self):
+        self.engine = Engine()  # never started: nothing here may need it
+
+    def tearDown(self):
+        self.engine.stop()
+
+    def template(self, old, new):
+        path = os.path.join(self.engine.dir, "web.taskdef.json")
+        with open(path) as f:
+            text = f.read()
+        assert old in text, old
+        with open(path, "w") as f:
+            f.write(text.replace(old, new))
+
+    def refused(self, *needles, config=None):
+        out = self.engine.deploy("v1", config=config)
+        self.assertEqual(out.returncode, 2, out.stderr + out.stdout)
+        for needle in needles:
+            self.assertIn(needle, out.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.engine.data_dir, "engine.json")),
+                         "an engine was started for a release that could not begin")
+
+    def test_a_json_syntax_error_names_file_line_and_column(self):
+        self.template('"essential": true,', '"essential": true,,')
+        self.refused("web.taskdef.json:12:25: invalid JSON: syntax error while parsing object key")
+
+    def test_an_unset_variable_exits_2(self):
+        self.template("${DEMO_FAIL:-}", "${DEMO_UNSET_VARIABLE}")
+        self.refused("${DEMO_UNSET_VARIABLE} is not set")
+
+    def test_a_container_that_names_no_container_exits_2(self):
+        config = self.engine.variant_config("wrong-container.yaml", {"container: web": "container: app"})
+        self.refused("container 'app' names no container of the template (it has: web)", config=config)
+
+    def test_an_empty_container_list_exits_2(self):
+        path = os.path.join(self.engine.dir, "web.taskdef.json")
+        with open(path, "w") as f:
+            f.write('{"family": "demo-web", "containerDefinitions": []}')
+        self.refused("containerDefinitions: must list at least one container")
+
+    def test_a_container_port_without_a_port_mapping_exits_2_naming_both(self):
+        config = self.engine.variant_config("wrong-port.yaml", {"containerPort: 8080": "containerPort: 9090"})
+        self.refused("containerPort 9090 matches no port mapping of container 'web' (its containerPorts: 8080)",
+                     config=config)
+
+
+if __name__ == "__main__":
+    unittest.main()
