@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "base/strings.h"
@@ -71,6 +72,25 @@ class Reader {
  private:
   std::string file_;
 };
+
+// yaml-cpp keeps both entries of a key given twice, and a lookup finds only one of them, so one
+// setting would be ignored without a word: refuse the second, naming where the first was.
+void RefuseDuplicateKeys(const Reader& r, const YAML::Node& n, const std::string& key) {
+  if (n.IsSequence()) {
+    for (size_t i = 0; i < n.size(); ++i) RefuseDuplicateKeys(r, n[i], key + "[" + std::to_string(i) + "]");
+    return;
+  }
+  if (!n.IsMap()) return;
+  std::map<std::string, int> seen;  // key -> its line
+  for (const auto& kv : n) {
+    if (!kv.first.IsScalar()) continue;
+    const std::string k = kv.first.as<std::string>();
+    if (auto [it, fresh] = seen.emplace(k, kv.first.Mark().line + 1); !fresh) {
+      r.Problem(kv.first, Reader::Join(key, k), "duplicate key (first given on line " + std::to_string(it->second) + ")");
+    }
+    RefuseDuplicateKeys(r, kv.second, Reader::Join(key, k));
+  }
+}
 
 HealthCheck ReadHealthCheck(const Reader& r, const YAML::Node& n, const std::string& key) {
   HealthCheck hc;
@@ -250,6 +270,7 @@ Result<Config> LoadConfig(const std::string& path) {
   std::filesystem::path dir = std::filesystem::absolute(path).parent_path();
   try {
     if (!root.IsMap()) return Fail(path + ":1: the file must be a mapping with app, services and environments");
+    RefuseDuplicateKeys(r, root, "");
     r.OnlyKeys(root, "", {"app", "builder", "services", "environments"});
     cfg.app = r.Str(root, "", "app", "", true);
     cfg.builder = r.Str(root, "", "builder", "auto");

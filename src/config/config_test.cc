@@ -153,6 +153,25 @@ TEST_F(ConfigTest, InvalidYamlReportsTheLine) {
   EXPECT_NE(cfg.error().message.find("invalid YAML"), std::string::npos);
 }
 
+TEST_F(ConfigTest, ADuplicateKeyIsRefusedWithFileAndLine) {
+  // Given desiredCount twice (lines 17 and 18), yaml-cpp would silently keep one of them.
+  std::string text = kValid;
+  text.replace(text.find("        desiredCount: 2\n"), 0, "        desiredCount: 5\n");
+  auto cfg = LoadConfig(Write("dup.yaml", text));
+  ASSERT_FALSE(cfg);
+  EXPECT_NE(cfg.error().message.find("dup.yaml:18: environments.dev.services.web.desiredCount: duplicate key (first "
+                                     "given on line 17)"),
+            std::string::npos)
+      << cfg.error().message;
+}
+
+TEST_F(ConfigTest, ADuplicateTopLevelKeyIsRefused) {
+  auto cfg = LoadConfig(Write("dup2.yaml", std::string(kValid) + "app: other\n"));
+  ASSERT_FALSE(cfg);
+  EXPECT_NE(cfg.error().message.find("dup2.yaml:21: app: duplicate key (first given on line 1)"), std::string::npos)
+      << cfg.error().message;
+}
+
 TEST(Template, ExpandsVariablesAndDefaults) {
   auto out = ExpandTemplate("v=${APP_VERSION:-v1} f=${DEMO_FAIL:-} b=${BIN}", "t.json",
                             {{"BIN", "/opt/bin"}, {"DEMO_FAIL", ""}});
