@@ -29,5 +29,6 @@ void AddDeployCommands(CLI::App& app, int& exit_code);
 void AddOpsCommands(CLI::App& app, int& exit_code);
 void AddUnlockCommand(CLI::App& app, int& exit_code);
 void AddCleanupCommand(CLI::App& app, int& exit_code);
+void AddValidateCommand(CLI::App& app, int& exit_code);
 
 }  // namespace slipway::cli

@@ -15,7 +15,8 @@ int main(int argc, char** argv) {
       "  slipway logs dev web --since 10m     task output from CloudWatch Logs\n"
       "  slipway diagnose dev --config F      why tasks stopped, with log tails and hints\n"
       "  slipway unlock dev --config F        remove a release lock left by a release that did not end\n"
-      "  slipway cleanup dev --keep 5         deregister old revisions and delete images only they name\n\n"
+      "  slipway cleanup dev --keep 5         deregister old revisions and delete images only they name\n"
+      "  slipway validate [dev] --config F    check the config and templates, contacting nothing\n\n"
       "Exit codes: 0 released; 1 failed, back on the last known-good revision; 2 usage or config error,\n"
       "or an image with no variant for the task's platform; 3 failed and the rollback failed too;\n"
       "4 not approved; 5 another release in flight;\n"
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
   slipway::cli::AddOpsCommands(app, exit_code);
   slipway::cli::AddUnlockCommand(app, exit_code);
   slipway::cli::AddCleanupCommand(app, exit_code);
+  slipway::cli::AddValidateCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

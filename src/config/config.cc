@@ -194,6 +194,37 @@ ServiceEnv ReadServiceEnv(const Reader& r, const YAML::Node& n, const std::strin
   return s;
 }
 
+// An ALB path pattern: `*` matches any run of characters, `?` exactly one, the rest itself.
+bool PathMatches(const std::string& pattern, const std::string& path) {
+  if (pattern.empty()) return path.empty();
+  if (pattern[0] == '*') {
+    for (size_t i = 0; i <= path.size(); ++i) {
+      if (PathMatches(pattern.substr(1), path.substr(i))) return true;
+    }
+    return false;
+  }
+  return !path.empty() && (pattern[0] == '?' || pattern[0] == path[0]) && PathMatches(pattern.substr(1), path.substr(1));
+}
+
+// When every service sits behind a path rule, a check whose path no rule matches reaches the
+// listener's default action, never a service: it cannot pass, so say so now.
+void CheckVerifyIsRouted(const Reader& r, const YAML::Node& v, const std::string& key, const Environment& e) {
+  std::string patterns;
+  for (const auto& [name, se] : e.services) {
+    if (se.path_pattern.empty()) return;
+    patterns += (patterns.empty() ? "" : ", ") + se.path_pattern;
+  }
+  for (size_t i = 0; i < e.verify.size(); ++i) {
+    const std::string path = e.verify[i].path.substr(0, e.verify[i].path.find('?'));
+    bool routed = false;
+    for (const auto& [name, se] : e.services) routed = routed || PathMatches(se.path_pattern, path);
+    if (!routed) {
+      r.Problem(v[i], key + ".verify[" + std::to_string(i) + "].path",
+                "'" + path + "' reaches no service: every service has a pathPattern and none matches (" + patterns + ")");
+    }
+  }
+}
+
 Environment ReadEnvironment(const Reader& r, const YAML::Node& n, const std::string& key, const std::string& name,
                             const Config& cfg) {
   r.OnlyKeys(n, key, {"provider", "region", "cluster", "loadBalancer", "services", "verify", "timeoutSeconds", "subnets",
@@ -249,6 +280,7 @@ Environment ReadEnvironment(const Reader& r, const YAML::Node& n, const std::str
       c.contains = r.Str(v[i], ck, "contains", "");
       e.verify.push_back(c);
     }
+    CheckVerifyIsRouted(r, v, key, e);
   }
   return e;
 }

@@ -172,6 +172,18 @@ TEST_F(ConfigTest, ADuplicateTopLevelKeyIsRefused) {
       << cfg.error().message;
 }
 
+TEST_F(ConfigTest, AVerifyPathThatNoPathRuleRoutesIsRefused) {
+  // Given the only service behind /api/*, a check of / reaches the listener's default action.
+  std::string text = kValid;
+  text.replace(text.find("        desiredCount: 2\n"), 0, "        pathPattern: \"/api/*\"\n        priority: 10\n");
+  auto cfg = LoadConfig(Write("unrouted.yaml", text));
+  ASSERT_FALSE(cfg);
+  EXPECT_NE(cfg.error().message.find("environments.dev.verify[0].path: '/' reaches no service"), std::string::npos)
+      << cfg.error().message;
+  text.replace(text.find("      - path: /\n"), 15, "      - path: /api/stats\n");
+  EXPECT_TRUE(LoadConfig(Write("routed.yaml", text))) << text;
+}
+
 TEST(Template, ExpandsVariablesAndDefaults) {
   auto out = ExpandTemplate("v=${APP_VERSION:-v1} f=${DEMO_FAIL:-} b=${BIN}", "t.json",
                             {{"BIN", "/opt/bin"}, {"DEMO_FAIL", ""}});
