@@ -43,7 +43,7 @@ Result<void> Register(Run& run, const config::Config& cfg, std::map<std::string,
     auto td = RegisterTaskDefinition(run.c, cfg.services.at(name), definitions[name], tags);
     if (!td) return tl::unexpected(td.error());
     // Recorded at once, so that whatever happens next is recorded on it too.
-    run.report.services.push_back({se.service_name, *td, "", 0, "", "", {}, "", "", ""});
+    run.report.services.push_back({.service_name = se.service_name, .task_definition_arn = *td});
     auto known_good = FindKnownGood(run.c, definitions[name]["family"].get<std::string>(),
                                     ReleaseTarget(env.cluster, se.service_name), *td);
     if (!known_good) return tl::unexpected(known_good.error());

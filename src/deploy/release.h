@@ -43,6 +43,9 @@ struct ServiceResult {
   std::string service_name;
   std::string task_definition_arn;
   std::string deployment_id;
+  /// The service deployment the update began (ECS's currentServiceDeployment); "" where the
+  /// endpoint has no ServiceDeployments API.
+  std::string service_deployment_arn;
   int running_count = 0;
   std::string known_good_arn;  ///< what a failure returns to ("" if none)
   std::string failure;         ///< this service's own failure, if any

@@ -67,7 +67,9 @@ void Perform(Run& run, const std::vector<Step>& steps) {
       report.failure = "interrupted; " + step.service_name + " and the services after it were not rolled back";
       return;
     }
-    report.services.push_back({step.service_name, step.target, "", 0, step.target, "", {}, "", "", ""});
+    report.services.push_back({.service_name = step.service_name,
+                               .task_definition_arn = step.target,
+                               .known_good_arn = step.target});
     ServiceResult& sr = report.services.back();
     run.Progress(step.service_name + ": " + FamilyRevision(step.current) + " -> " + FamilyRevision(step.target));
     auto v = ReturnTo(run, sr, step.target);

@@ -50,10 +50,45 @@ RolloutVerdict JudgeRollout(const json& service, const std::string& deployment_i
   return {RolloutStatus::kInProgress, ""};
 }
 
+RolloutVerdict JudgeServiceDeployment(const json& sd) {
+  const std::string status = sd.value("status", "");
+  std::string reason = sd.value("statusReason", "");
+  if (status == "SUCCESSFUL") return {RolloutStatus::kCompleted, reason};
+  if (status == "PENDING" || status == "IN_PROGRESS") return {RolloutStatus::kInProgress, ""};
+  if (status.rfind("ROLLBACK_", 0) == 0) {
+    if (reason.empty()) reason = "the service deployment failed.";
+    const char* how = status == "ROLLBACK_SUCCESSFUL" ? " ECS rolled the service back."
+                      : status == "ROLLBACK_FAILED"   ? " ECS's rollback failed too."
+                                                      : " ECS is rolling the service back.";
+    return {RolloutStatus::kFailed, reason + how};
+  }
+  if (status == "STOPPED" || status == "STOP_REQUESTED") {
+    return {RolloutStatus::kFailed, reason.empty() ? "the service deployment was stopped" : reason};
+  }
+  return {RolloutStatus::kFailed, "the service deployment is " + (status.empty() ? std::string("unknown") : status)};
+}
+
+namespace {
+
+// The service deployment `arn` as ECS describes it; null when the endpoint does not serve the
+// ServiceDeployments API (or no longer knows it), so the caller judges from DescribeServices.
+Result<json> DescribeServiceDeployment(aws::AwsClient& client, const std::string& arn) {
+  auto r = client.Json(aws::kEcs, "DescribeServiceDeployments", {{"serviceDeploymentArns", {arn}}});
+  if (!r) {
+    if (aws::IsUnreachable(r.error())) return tl::unexpected(r.error());
+    return json();
+  }
+  const json list = r->value("serviceDeployments", json::array());
+  return list.is_array() && !list.empty() && list[0].is_object() ? list[0] : json();
+}
+
+}  // namespace
+
 Result<RolloutVerdict> WatchRollout(aws::AwsClient& client, Clock& clock, const std::string& cluster,
                                     const std::string& service, const std::string& deployment_id,
                                     Millis timeout, const std::function<void(const std::string&)>& on_event,
-                                    const CancelToken* cancel) {
+                                    const CancelToken* cancel, const std::string& service_deployment_arn) {
+  bool by_service_deployment = !service_deployment_arn.empty();
   constexpr Millis kFastPoll{250}, kSlowPoll{2000};
   const SteadyTime deadline = clock.Now() + timeout;
   std::set<std::string> seen;
@@ -74,6 +109,15 @@ Result<RolloutVerdict> WatchRollout(aws::AwsClient& client, Clock& clock, const 
     std::reverse(fresh.begin(), fresh.end());  // events arrive newest first
     for (const json* e : fresh) on_event((*e)["message"].get<std::string>());
     RolloutVerdict v = JudgeRollout(svc, deployment_id);
+    if (by_service_deployment) {
+      auto sd = DescribeServiceDeployment(client, service_deployment_arn);
+      if (!sd) return tl::unexpected(sd.error());
+      if (sd->is_null()) {
+        by_service_deployment = false;  // judged from DescribeServices from now on
+      } else {
+        v = JudgeServiceDeployment(*sd);
+      }
+    }
     if (v.status != RolloutStatus::kInProgress) return v;
     if (clock.Now() >= deadline) {
       return RolloutVerdict{RolloutStatus::kFailed, "timed out after " + std::to_string(timeout.count() / 1000) +

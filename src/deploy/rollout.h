@@ -33,8 +33,15 @@ inline constexpr const char* kWatchInterrupted = "interrupted";
 /// or another deployment took over (e.g. a circuit-breaker rollback) — never "stable" alone.
 RolloutVerdict JudgeRollout(const nlohmann::json& service, const std::string& deployment_id);
 
+/// Judges a service deployment as DescribeServiceDeployments shows it: SUCCESSFUL is completed;
+/// a stop or a rollback (requested, running or done) is a failure, with ECS's reason.
+RolloutVerdict JudgeServiceDeployment(const nlohmann::json& service_deployment);
+
 /// Polls DescribeServices until the rollout ends or `timeout` passes, calling `on_event` for
 /// each new service event in time order. Polls every 250 ms, backing off to 2 s while quiet.
+/// Given the service deployment the update began (`service_deployment_arn`, from the service's
+/// currentServiceDeployment), the verdict comes from DescribeServiceDeployments, as ECS's own
+/// account of the rollout; an endpoint without that API is judged from DescribeServices.
 /// Once `cancel` is set it stops watching and returns kInProgress: the rollout goes on without
 /// it. An endpoint that stops answering is waited for by the client (ReachPolicy); when it gives
 /// up, so does the watch, with the client's error.
@@ -42,6 +49,7 @@ RolloutVerdict JudgeRollout(const nlohmann::json& service, const std::string& de
                                                   const std::string& cluster, const std::string& service,
                                                   const std::string& deployment_id, Millis timeout,
                                                   const std::function<void(const std::string&)>& on_event,
-                                                  const CancelToken* cancel = nullptr);
+                                                  const CancelToken* cancel = nullptr,
+                                                  const std::string& service_deployment_arn = "");
 
 }  // namespace slipway::deploy

@@ -41,9 +41,14 @@ Result<json> Update(aws::AwsClient& c, const config::Environment& env, const con
   }
 }
 
-// Creates or updates the service; returns the id of the deployment that carries `td_arn`.
+/// The deployment that carries a release's revision, and the service deployment it began.
+struct Started {
+  std::string deployment_id, service_deployment_arn;
+};
+
+// Creates or updates the service; returns the deployment that carries `td_arn`.
 // CreateService carries `client_token`, so that it is safe to send again when its reply is lost.
-Result<std::string> RollOut(aws::AwsClient& c, const config::Environment& env, const config::ServiceSpec& svc,
+Result<Started> RollOut(aws::AwsClient& c, const config::Environment& env, const config::ServiceSpec& svc,
                             const config::ServiceEnv& se, const std::string& td_arn, const std::string& tg_arn,
                             const std::string& client_token) {
   auto d = DescribeService(c, env.cluster, se.service_name);
@@ -67,8 +72,12 @@ Result<std::string> RollOut(aws::AwsClient& c, const config::Environment& env, c
     r = c.Json(aws::kEcs, "CreateService", req);
   }
   if (!r) return tl::unexpected(aws::IsUnreachable(r.error()) ? r.error() : Wrap(se.service_name, r.error()));
-  if (auto id = DeploymentOf((*r)["service"], td_arn)) return *id;
-  return (*r)["service"]["deployments"][0]["id"].get<std::string>();
+  const json service = r->value("service", json::object());
+  const json deployments = service.value("deployments", json::array());
+  Started started{deployments.is_array() && !deployments.empty() ? deployments[0].value("id", "") : "",
+                  service.value("currentServiceDeployment", "")};
+  if (auto id = DeploymentOf(service, td_arn)) started.deployment_id = *id;
+  return started;
 }
 
 }  // namespace
@@ -96,9 +105,10 @@ Result<void> StartRollouts(Run& run, const config::Config& cfg, const Infrastruc
       EndUnknown(run, dep.error());
       return {};
     }
-    sr.deployment_id = *dep;
-    sr.in_flight = "rolling out " + revision + " (deployment " + *dep + ")";
-    run.Progress("rolling out " + se.service_name + " (deployment " + *dep + ")");
+    sr.deployment_id = dep->deployment_id;
+    sr.service_deployment_arn = dep->service_deployment_arn;
+    sr.in_flight = "rolling out " + revision + " (deployment " + sr.deployment_id + ")";
+    run.Progress("rolling out " + se.service_name + " (deployment " + sr.deployment_id + ")");
   }
   return {};
 }
@@ -109,7 +119,8 @@ void WatchRollouts(Run& run) {
   for (auto& s : run.report.services) {
     if (s.deployment_id.empty() || !run.report.failure.empty()) continue;
     auto v = WatchRollout(run.c, run.clock, run.env.cluster, s.service_name, s.deployment_id, timeout,
-                          [&](const std::string& event) { run.Progress(event); }, run.options.cancel);
+                          [&](const std::string& event) { run.Progress(event); }, run.options.cancel,
+                          s.service_deployment_arn);
     if (!v) {
       if (aws::IsUnreachable(v.error())) return EndUnknown(run, v.error());
       s.failure = v.error().message;

@@ -107,5 +107,67 @@ TEST(WatchRollout, StopsWatchingWhenCancelledAndLeavesTheRolloutInProgress) {
   EXPECT_EQ(describes, 3);
 }
 
+TEST(JudgeServiceDeployment, Table) {
+  struct Case {
+    const char* status;
+    RolloutStatus want;
+    const char* reason;
+  };
+  const std::vector<Case> cases = {
+      {"PENDING", RolloutStatus::kInProgress, ""},
+      {"IN_PROGRESS", RolloutStatus::kInProgress, ""},
+      {"SUCCESSFUL", RolloutStatus::kCompleted, "why"},
+      {"ROLLBACK_REQUESTED", RolloutStatus::kFailed, "why ECS is rolling the service back."},
+      {"ROLLBACK_IN_PROGRESS", RolloutStatus::kFailed, "why ECS is rolling the service back."},
+      {"ROLLBACK_SUCCESSFUL", RolloutStatus::kFailed, "why ECS rolled the service back."},
+      {"ROLLBACK_FAILED", RolloutStatus::kFailed, "why ECS's rollback failed too."},
+      {"STOPPED", RolloutStatus::kFailed, "why"},
+      {"STOP_REQUESTED", RolloutStatus::kFailed, "why"},
+      {"SOMETHING_NEW", RolloutStatus::kFailed, "the service deployment is SOMETHING_NEW"},
+  };
+  for (const auto& c : cases) {
+    RolloutVerdict v = JudgeServiceDeployment({{"status", c.status}, {"statusReason", "why"}});
+    EXPECT_EQ(v.status, c.want) << c.status;
+    EXPECT_EQ(v.reason, c.reason) << c.status;
+  }
+}
+
+TEST(WatchRollout, TakesTheVerdictFromTheServiceDeploymentWhenTheEndpointHasTheApi) {
+  // DescribeServices alone would wait: the deployment is still IN_PROGRESS there.
+  int asked = 0;
+  FakeEcsTransport t([&](const std::string& op, const json& body) -> Result<aws::HttpResponse> {
+    if (op == "DescribeServiceDeployments") {
+      EXPECT_EQ(body["serviceDeploymentArns"], json::array({"arn:sd/1"}));
+      return Reply({{"serviceDeployments",
+                     {{{"status", ++asked < 3 ? "IN_PROGRESS" : "ROLLBACK_SUCCESSFUL"}, {"statusReason", "tasks failed."}}}},
+                    {"failures", json::array()}});
+    }
+    return Reply({{"services", {Service("IN_PROGRESS", 1, {})}}});
+  });
+  FakeClock clock;
+  aws::AwsClient client(t, clock, {"AKID", "SECRET", ""}, {"us-east-1", "http://x"});
+  auto v = WatchRollout(client, clock, "c", "web", "new", Millis(600'000), [](const std::string&) {}, nullptr, "arn:sd/1");
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_EQ(v->status, RolloutStatus::kFailed);
+  EXPECT_EQ(v->reason, "tasks failed. ECS rolled the service back.");
+  EXPECT_EQ(asked, 3);
+}
+
+TEST(WatchRollout, FallsBackToDescribeServicesWhereTheEndpointLacksTheApi) {
+  int describes = 0;
+  FakeEcsTransport t([&](const std::string& op, const json&) -> Result<aws::HttpResponse> {
+    if (op == "DescribeServiceDeployments") {
+      return aws::HttpResponse{400, R"({"__type":"UnknownOperationException","message":"no"})"};
+    }
+    return Reply({{"services", {Service(++describes < 3 ? "IN_PROGRESS" : "COMPLETED", 2, {})}}});
+  });
+  FakeClock clock;
+  aws::AwsClient client(t, clock, {"AKID", "SECRET", ""}, {"us-east-1", "http://x"});
+  auto v = WatchRollout(client, clock, "c", "web", "new", Millis(600'000), [](const std::string&) {}, nullptr, "arn:sd/1");
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_EQ(v->status, RolloutStatus::kCompleted);
+  EXPECT_EQ(std::count(t.ops.begin(), t.ops.end(), "DescribeServiceDeployments"), 1) << "asked again after it was refused";
+}
+
 }  // namespace
 }  // namespace slipway::deploy

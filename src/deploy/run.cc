@@ -112,6 +112,9 @@ Result<RolloutVerdict> ReturnTo(Run& run, ServiceResult& s, const std::string& t
   const json& svc = *d;
   const json& primary = svc["deployments"][0];
   std::string deployment;
+  // Judged through the ServiceDeployments API only for an update of its own: ECS's own return
+  // (a circuit-breaker rollback) ends as its failed service deployment's ROLLBACK_SUCCESSFUL.
+  std::string service_deployment;
   if (svc.value("taskDefinition", "") == target_arn && primary.value("taskDefinition", "") == target_arn &&
       primary.value("rolloutState", "") != "FAILED") {
     deployment = primary.value("id", "");
@@ -127,13 +130,15 @@ Result<RolloutVerdict> ReturnTo(Run& run, ServiceResult& s, const std::string& t
       return tl::unexpected(u.error());
     }
     deployment = (*u)["service"]["deployments"][0]["id"];
+    service_deployment = (*u)["service"].value("currentServiceDeployment", "");
     run.Progress(s.service_name + ": rolling back to " + revision + " (deployment " + deployment + ")");
   }
   s.rollback_deployment = deployment;
   s.in_flight = "rolling back to " + revision + " (deployment " + deployment + ")";
   auto v = WatchRollout(run.c, run.clock, env.cluster, s.service_name, deployment,
                         Millis(static_cast<long>(env.timeout_seconds) * 1000),
-                        [&](const std::string& event) { run.Progress(event); }, run.options.cancel);
+                        [&](const std::string& event) { run.Progress(event); }, run.options.cancel,
+                        service_deployment);
   if (v && v->status != RolloutStatus::kInProgress) s.in_flight.clear();
   return v;
 }
