@@ -1,9 +1,35 @@
-"""End-to-end: the mistakes a new user makes are refused up front with exit 2, naming the file and
-what is wrong, before anything is contacted (no engine is even started)."""
+"""End-to-end: the rough edges a new user meets. Mistakes are refused up front with exit 2, naming
+the file and what is wrong, before anything is contacted (no engine is even started)."""
 import os
+import re
 import unittest
 
 from harness import Engine
+
+
+class CommandLineTest(unittest.TestCase):
+    def setUp(self):
+        self.engine = Engine()  # never started
+
+    def tearDown(self):
+        self.engine.stop()
+
+    def test_version_and_dash_dash_version_print_the_same_version(self):
+        out = self.engine.slipway("version")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertRegex(out.stdout, r"^slipway \d+\.\d+\.\d+( \(.+\))?\n$")
+        flag = self.engine.slipway("--version")
+        self.assertEqual(flag.returncode, 0, flag.stderr)
+        self.assertEqual(flag.stdout.strip(), out.stdout.strip())
+
+    def test_an_unknown_command_is_named_and_the_commands_are_listed(self):
+        out = self.engine.slipway("deplyo", "dev")
+        self.assertEqual(out.returncode, 2, out.stderr)
+        self.assertIn("unknown command deplyo", out.stderr)
+        listed = re.findall(r"^  (\S+)$", out.stderr, re.M)
+        for command in ("deploy", "rollback", "status", "history", "version", "engine"):
+            self.assertIn(command, listed)
+        self.assertFalse(os.path.exists(os.path.join(self.engine.data_dir, "engine.json")))
 
 
 class TemplateMistakesTest(unittest.TestCase):
