@@ -287,6 +287,21 @@ Environment ReadEnvironment(const Reader& r, const YAML::Node& n, const std::str
 
 }  // namespace
 
+std::string ServiceForPath(const Environment& env, const std::string& path_and_query) {
+  const std::string path = path_and_query.substr(0, path_and_query.find('?'));
+  std::string routed, fallback;
+  int best = 0;
+  for (const auto& [name, se] : env.services) {
+    if (se.path_pattern.empty()) {
+      if (fallback.empty()) fallback = name;
+    } else if (PathMatches(se.path_pattern, path) && (routed.empty() || se.priority < best)) {
+      routed = name;
+      best = se.priority;
+    }
+  }
+  return routed.empty() ? fallback : routed;
+}
+
 Result<Config> LoadConfig(const std::string& path) {
   Config cfg;
   cfg.path = path;

@@ -100,6 +100,10 @@ struct Config {
 /// Reads and validates `path`. Errors read "<file>:<line>: <key.path>: <problem>".
 [[nodiscard]] Result<Config> LoadConfig(const std::string& path);
 
+/// The config name of the service the listener sends `path` to: the lowest-priority-number
+/// pathPattern that matches, else the service without one (the default action); "" when none.
+[[nodiscard]] std::string ServiceForPath(const Environment& env, const std::string& path);
+
 /// Expands ${VAR} and ${VAR:-default} using `lookup`; an unset ${VAR} without default is an
 /// error naming `origin` (file) and the line.
 [[nodiscard]] Result<std::string> ExpandTemplate(const std::string& text, const std::string& origin,

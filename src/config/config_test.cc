@@ -184,6 +184,18 @@ TEST_F(ConfigTest, AVerifyPathThatNoPathRuleRoutesIsRefused) {
   EXPECT_TRUE(LoadConfig(Write("routed.yaml", text))) << text;
 }
 
+TEST(ServiceForPath, TheLowestPriorityRuleThatMatchesElseTheDefaultService) {
+  Environment env;
+  env.services["web"] = ServiceEnv{.service_name = "web"};
+  env.services["api"] = ServiceEnv{.service_name = "api", .path_pattern = "/api/*", .priority = 20};
+  env.services["admin"] = ServiceEnv{.service_name = "admin", .path_pattern = "/api/admin*", .priority = 10};
+  EXPECT_EQ(ServiceForPath(env, "/"), "web");
+  EXPECT_EQ(ServiceForPath(env, "/api/items?x=1"), "api");
+  EXPECT_EQ(ServiceForPath(env, "/api/admin/users"), "admin");
+  env.services.erase("web");
+  EXPECT_EQ(ServiceForPath(env, "/"), "");
+}
+
 TEST(Template, ExpandsVariablesAndDefaults) {
   auto out = ExpandTemplate("v=${APP_VERSION:-v1} f=${DEMO_FAIL:-} b=${BIN}", "t.json",
                             {{"BIN", "/opt/bin"}, {"DEMO_FAIL", ""}});

@@ -80,6 +80,13 @@ Result<ReleaseReport> Finish(Run& run) {
 std::string Verify(Run& run) {
   const config::Environment& env = run.env;
   for (const auto& check : env.verify) {
+    // A service asked to run no task serves no traffic: its check could only meet a 503.
+    const std::string service = config::ServiceForPath(env, check.path);
+    if (!service.empty() && env.services.at(service).desired_count == 0) {
+      run.Progress("verify GET " + check.path + ": skipped, " + service +
+                   " has desiredCount 0 (no task serves it)");
+      continue;
+    }
     const std::string url = "http://" + env.listener_host + ":" + std::to_string(env.listener_port) + check.path;
     const std::string what = "verify GET " + check.path + ": ";
     std::string last;

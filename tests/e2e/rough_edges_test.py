@@ -1,5 +1,6 @@
 """End-to-end: the rough edges a new user meets. Mistakes are refused up front with exit 2, naming
 the file and what is wrong, before anything is contacted (no engine is even started)."""
+import json
 import os
 import re
 import unittest
@@ -77,6 +78,37 @@ class TemplateMistakesTest(unittest.TestCase):
         config = self.engine.variant_config("wrong-port.yaml", {"containerPort: 8080": "containerPort: 9090"})
         self.refused("containerPort 9090 matches no port mapping of container 'web' (its containerPorts: 8080)",
                      config=config)
+
+
+class StartedEngineTest(unittest.TestCase):
+    """Each test gets a fresh started engine on which nothing is released yet."""
+
+    def setUp(self):
+        self.engine = Engine()
+        self.engine.start()
+        self.ecs = self.engine.client("ecs")
+
+    def tearDown(self):
+        self.engine.stop()
+
+    def service(self):
+        return self.ecs.describe_services(cluster="demo-dev", services=["demo-dev-web"])["services"][0]
+
+    def test_desired_count_0_releases_without_traffic_and_skips_verify(self):
+        config = self.engine.variant_config("zero.yaml", {"desiredCount: 2\n        deployment":
+                                                          "desiredCount: 0\n        deployment"})
+        out = self.engine.deploy("v1", config=config)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertIn("verify GET /: skipped, web has desiredCount 0", out.stdout)
+        self.assertIn("released dev", out.stdout)
+        service = self.service()
+        self.assertEqual((service["desiredCount"], service["runningCount"]), (0, 0))
+        history = json.loads(self.engine.slipway("history", "dev", "--config", config, "--output", "json").stdout)
+        self.assertEqual(history[0]["result"], "released")
+        # Scaling the release up later is an ordinary release with traffic and verify.
+        out = self.engine.deploy("v1")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertIn("verify GET /: 200 ok", out.stdout)
 
 
 if __name__ == "__main__":
