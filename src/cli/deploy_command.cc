@@ -251,17 +251,24 @@ int ShowStatus(const EnvFlags& f) {
     std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
     return kExitReleaseFailed;
   }
+  // A service that does not exist was never released (as `diagnose` says).
+  const char* kNeverReleased = "does not exist yet (never released)";
   if (f.output == "json") {
     nlohmann::json j = nlohmann::json::array();
     for (const auto& x : *st) {
       j.push_back({{"service", x.service_name}, {"status", x.status}, {"taskDefinition", x.task_definition},
                    {"desiredCount", x.desired}, {"runningCount", x.running}, {"pendingCount", x.pending},
                    {"deployments", x.deployments}, {"rolloutState", x.rollout_state}});
+      if (x.status == "MISSING") j.back()["note"] = kNeverReleased;
     }
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf("%-24s %-8s %-8s %-12s %s\n", "SERVICE", "STATUS", "RUNNING", "ROLLOUT", "TASK DEFINITION");
     for (const auto& x : *st) {
+      if (x.status == "MISSING") {
+        std::printf("%-24s %s\n", x.service_name.c_str(), kNeverReleased);
+        continue;
+      }
       std::printf("%-24s %-8s %d/%-6d %-12s %s\n", x.service_name.c_str(), x.status.c_str(), x.running, x.desired,
                   x.rollout_state.c_str(), x.task_definition.c_str());
     }

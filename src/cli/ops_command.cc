@@ -60,6 +60,7 @@ int History(const OpsFlags& f) {
   Services services;
   if (auto rc = OpenServices(s, f, services)) return *rc;
   json rows = json::array();
+  std::vector<std::string> never_released;
   for (const auto& [name, se] : services) {
     auto current = CurrentTaskDefinition(*s.client, s.env, se.service_name);
     if (!current) return Fatal(current.error());
@@ -74,6 +75,7 @@ int History(const OpsFlags& f) {
     auto revisions = deploy::ListRevisions(*s.client, family, f.limit * 4);
     if (!revisions) return Fatal(revisions.error());
     int shown = 0;
+    const size_t before = rows.size();
     for (const auto& r : *revisions) {
       const std::string target = r.Tag("slipway:target");
       if ((!target.empty() && target != deploy::ReleaseTarget(s.env.cluster, se.service_name)) || shown == f.limit) continue;
@@ -85,11 +87,16 @@ int History(const OpsFlags& f) {
                       {"images", r.images}, {"detail", r.Tag("slipway:detail")},
                       {"restored", r.Tag("slipway:restored")}});
     }
+    if (rows.size() == before && current->empty()) never_released.push_back(se.service_name);
   }
   if (f.env.output == "json") {
     std::printf("%s\n", rows.dump(2).c_str());
     return kExitReleased;
   }
+  for (const auto& name : never_released) {
+    std::printf("service %s: does not exist yet (never released); no revision recorded\n", name.c_str());
+  }
+  if (rows.empty()) return kExitReleased;
   std::printf("  %-18s %-12s %-25s %-25s %-16s %s\n", "REVISION", "RESULT", "STARTED", "FINISHED", "BY", "IMAGES");
   for (const auto& r : rows) {
     std::string images;

@@ -94,6 +94,26 @@ class StartedEngineTest(unittest.TestCase):
     def service(self):
         return self.ecs.describe_services(cluster="demo-dev", services=["demo-dev-web"])["services"][0]
 
+    def test_status_and_history_of_a_never_released_environment_say_so_and_exit_0(self):
+        for command in ("status", "history", "diagnose"):
+            with self.subTest(command=command):
+                out = self.engine.slipway(command, "dev", "--config", self.engine.config)
+                self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+                self.assertIn("demo-dev-web", out.stdout)
+                self.assertIn("does not exist yet (never released)", out.stdout)
+        out = self.engine.slipway("status", "dev", "--config", self.engine.config, "--output", "json")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertEqual([(s["service"], s["status"]) for s in json.loads(out.stdout)], [("demo-dev-web", "MISSING")])
+        out = self.engine.slipway("history", "dev", "--config", self.engine.config, "--output", "json")
+        self.assertEqual((out.returncode, json.loads(out.stdout)), (0, []), out.stderr)
+
+    def test_a_verify_check_answered_by_an_empty_404_names_the_status(self):
+        # The demo app answers /env/NAME of an unset variable with 404 and an empty body.
+        config = self.engine.variant_config("empty404.yaml", {"      - path: /\n": "      - path: /env/UNSET_NAME\n"})
+        out = self.engine.deploy("v1", config=config)
+        self.assertNotEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertIn("verify GET /env/UNSET_NAME: got HTTP 404, want 200", out.stderr)
+
     def test_desired_count_0_releases_without_traffic_and_skips_verify(self):
         config = self.engine.variant_config("zero.yaml", {"desiredCount: 2\n        deployment":
                                                           "desiredCount: 0\n        deployment"})
