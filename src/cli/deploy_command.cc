@@ -128,6 +128,7 @@ void PrintReport(const deploy::ReleaseReport& r, const EnvFlags& f, bool json_ou
     for (const auto& s : r.services) {
       nlohmann::json sj{{"service", s.service_name}, {"taskDefinition", s.task_definition_arn},
                         {"deployment", s.deployment_id}, {"runningCount", s.running_count},
+                        {"runningTaskDefinition", s.running_task_definition},
                         {"knownGood", s.known_good_arn}, {"rollback", s.rollback},
                         {"stoppedTasks", nlohmann::json::array()}};
       if (!s.in_flight.empty()) sj["inFlight"] = s.in_flight;
@@ -147,8 +148,14 @@ void PrintReport(const deploy::ReleaseReport& r, const EnvFlags& f, bool json_ou
     return PrintUnfinished(r, f);
   }
   for (const auto& s : r.services) {
-    std::printf("  %-24s %-28s %d running%s\n", s.service_name.c_str(), deploy::FamilyRevision(s.task_definition_arn).c_str(),
-                s.running_count, s.rollback.empty() ? "" : ("; " + s.rollback).c_str());
+    std::string revision = deploy::FamilyRevision(s.task_definition_arn), note = s.rollback;
+    // Never rolled out (a failed migration): show what runs instead, and say the new one did not.
+    if (r.outcome != deploy::Outcome::kReleased && note.empty() && s.running_task_definition != s.task_definition_arn) {
+      note = revision + " was not rolled out";
+      revision = s.running_task_definition.empty() ? "(no service)" : deploy::FamilyRevision(s.running_task_definition);
+    }
+    std::printf("  %-24s %-28s %d running%s\n", s.service_name.c_str(), revision.c_str(), s.running_count,
+                note.empty() ? "" : ("; " + note).c_str());
   }
   for (const auto& w : r.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   if (r.outcome == deploy::Outcome::kReleased) {

@@ -47,6 +47,9 @@ struct ServiceResult {
   /// endpoint has no ServiceDeployments API.
   std::string service_deployment_arn;
   int running_count = 0;
+  /// What the service runs when the run ends ("" when it does not exist), which after a failed
+  /// migration is not task_definition_arn.
+  std::string running_task_definition;
   std::string known_good_arn;  ///< what a failure returns to ("" if none)
   std::string failure;         ///< this service's own failure, if any
   std::vector<TaskFacts> stopped_tasks;  ///< of the failed deployment, newest first

@@ -15,12 +15,14 @@ using nlohmann::json;
 
 namespace {
 
-// Best effort: the counts are for the summary; a failed read leaves them at 0.
+// Best effort: the counts are for the summary; a failed read leaves them at 0 (and what runs, "").
 void FillRunningCounts(Run& run) {
   if (auto st = Status(run.c, run.env)) {
     for (auto& s : run.report.services) {
       for (const auto& x : *st) {
-        if (x.service_name == s.service_name) s.running_count = x.running;
+        if (x.service_name != s.service_name) continue;
+        s.running_count = x.running;
+        s.running_task_definition = x.task_definition;
       }
     }
   }
