@@ -24,6 +24,7 @@ struct ReleaseFlags {
   std::string confirm;
   std::string service;  // rollback --service
   std::string to;       // rollback --to
+  bool force = false;   // rollback --force: --to a revision whose release did not complete
 };
 
 // The approval gate: on a terminal the user types the phrase; elsewhere --confirm must carry it.
@@ -238,13 +239,15 @@ int RunRelease(const ReleaseFlags& f, bool rollback) {
                     options.cancel);
   options.progress(std::string(rollback ? "rolling back " : "releasing ") + s.cfg.app + " in " + s.env.name + " (" +
                    s.env.provider + ", " + s.endpoint + ") as " + options.actor);
-  auto report = rollback ? deploy::Rollback(*s.client, verify_http, s.clock, s.env, f.service, f.to, options)
+  auto report = rollback ? deploy::Rollback(*s.client, verify_http, s.clock, s.env, f.service, f.to, f.force, options)
                          : deploy::Release(*s.client, verify_http, s.clock, s.cfg, s.env, options);
   if (!report) {
     // Only returned while no service was changed; the message says so.
     std::fprintf(stderr, "error: %s\n", report.error().message.c_str());
     // An image that cannot run on the task's platform is a mistake in what was asked for.
-    return report.error().code == registry::kPlatformMismatch ? kExitUsage : kExitReleaseFailed;
+    // So is a rollback target that is no revision of the family, or one never verified.
+    const std::string& code = report.error().code;
+    return code == registry::kPlatformMismatch || code == deploy::kBadRollbackTarget ? kExitUsage : kExitReleaseFailed;
   }
   PrintReport(*report, f.env, json_out, rollback ? "rolled back" : "released");
   return ExitFor(report->outcome);
@@ -310,6 +313,8 @@ void AddDeployCommands(CLI::App& app, int& exit_code) {
   AddEnvFlags(rollback, flags->env);
   rollback->add_option("--service", flags->service, "Only this service (config name or ECS service name)");
   rollback->add_option("--to", flags->to, "Revision number, family:revision or task definition ARN");
+  rollback->add_flag("--force", flags->force,
+                     "With --to: roll back to a revision recorded aborted, interrupted or failed (never verified)");
   rollback->add_option("--confirm", flags->confirm, "Approval phrase for environments with `approval:`");
   rollback->callback([flags, &exit_code] { exit_code = RunRelease(*flags, true); });
 

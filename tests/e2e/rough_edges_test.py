@@ -131,5 +131,33 @@ class StartedEngineTest(unittest.TestCase):
         self.assertIn("verify GET /: 200 ok", out.stdout)
 
 
+    def test_rollback_to_checks_its_target(self):
+        self.assertEqual(self.engine.deploy("v1").returncode, 0)
+        good = self.service()["taskDefinition"]
+        out = self.engine.deploy("v2", DEMO_FAIL="migration")  # registered, migration failed: recorded failed
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        failed = self.ecs.list_task_definitions(familyPrefix="demo-web", sort="DESC")["taskDefinitionArns"][0]
+        failed_number = failed.rsplit(":", 1)[1]
+        self.ecs.register_task_definition(family="other-family", containerDefinitions=[
+            {"name": "c", "image": "busybox", "entryPoint": ["/bin/true"]}])
+
+        def rollback(*args):
+            return self.engine.slipway("rollback", "dev", "--config", self.engine.config, *args)
+
+        cases = [(["--to", "99"], "--to 99: there is no revision demo-web:99 (demo-dev-web runs demo-web:1)"),
+                 (["--to", "other-family:1"], "--to other-family:1 is not a revision of demo-web"),
+                 (["--to", failed_number], "demo-web:%s is recorded failed" % failed_number)]
+        for args, message in cases:
+            with self.subTest(args=args):
+                out = rollback(*args)
+                self.assertEqual(out.returncode, 2, out.stdout + out.stderr)
+                self.assertIn(message, out.stderr)
+                self.assertEqual(self.service()["taskDefinition"], good)
+        self.assertIn("pass --force", out.stderr)
+        out = rollback("--to", failed_number, "--force")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertEqual(self.service()["taskDefinition"], failed)
+
+
 if __name__ == "__main__":
     unittest.main()
