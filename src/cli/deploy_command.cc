@@ -119,7 +119,10 @@ void PrintReport(const deploy::ReleaseReport& r, const EnvFlags& f, bool json_ou
   if (json_out) {
     nlohmann::json j{{"environment", env}, {"result", ResultWord(r.outcome)}, {"releaseId", r.release_id},
                      {"seconds", r.seconds}, {"services", nlohmann::json::array()}};
+    j["exitCode"] = ExitFor(r.outcome);
     if (!r.failure.empty()) j["failure"] = r.failure;
+    // Anything but a release is an error, stated in the field every JSON error has.
+    if (r.outcome != deploy::Outcome::kReleased) j["error"] = r.unreachable.empty() ? r.failure : r.unreachable;
     if (!r.state.empty()) j["state"] = r.state;
     if (!r.unreachable.empty()) j["unreachable"] = r.unreachable;
     if (!r.warnings.empty()) j["warnings"] = r.warnings;
@@ -187,67 +190,57 @@ void PrintReport(const deploy::ReleaseReport& r, const EnvFlags& f, bool json_ou
   std::fprintf(stderr, "%s", out.c_str());
 }
 
-deploy::ReleaseOptions Options(const Session& s, bool json_out) {
+deploy::ReleaseOptions Options(const Session& s, const EnvFlags& f) {
   deploy::ReleaseOptions options;
   options.vars = TemplateVars(s.cfg);
   options.actor = deploy::Actor();
-  options.progress = [json_out](const std::string& line) {
-    if (json_out) return;
-    std::printf("%s  %s\n", Stamp().c_str(), line.c_str());
-    std::fflush(stdout);
-  };
+  options.progress = [f](const std::string& line) { PrintProgress(f, line); };
   return options;
 }
 
 int RunRelease(const ReleaseFlags& f, bool rollback) {
   Session s;
   auto loaded = LoadEnvironment(f.env);
-  if (!loaded) {
-    std::fprintf(stderr, "error: %s\n", loaded.error().message.c_str());
-    return kExitUsage;
-  }
+  if (!loaded) return ReportError(f.env, loaded.error().message, kExitUsage);
   std::tie(s.cfg, s.env) = *loaded;
   if (rollback && !f.service.empty() &&
       std::none_of(s.env.services.begin(), s.env.services.end(), [&](const auto& kv) {
         return kv.first == f.service || kv.second.service_name == f.service;
       })) {
-    std::fprintf(stderr, "error: no service '%s' in environment %s\n", f.service.c_str(), s.env.name.c_str());
-    return kExitUsage;
+    return ReportError(f.env, "no service '" + f.service + "' in environment " + s.env.name, kExitUsage);
   }
   // Every template is checked with the variables the release will use, before anything is
   // contacted: a mistake in one changes nothing and registers nothing.
   if (!rollback) {
     if (auto checked = deploy::CheckTemplates(s.cfg, s.env, TemplateVars(s.cfg)); !checked) {
-      std::fprintf(stderr, "error: %s\n", checked.error().message.c_str());
-      return kExitUsage;
+      return ReportError(f.env, checked.error().message, kExitUsage);
     }
   }
-  if (!Approved(s.env, f.confirm, rollback ? "rolling back " + s.cfg.app : "releasing " + s.cfg.app)) return kExitNotApproved;
-  if (auto c = Connect(s, f.env); !c) {
-    std::fprintf(stderr, "error: %s\n", c.error().message.c_str());
-    return kExitReleaseFailed;
+  if (!Approved(s.env, f.confirm, rollback ? "rolling back " + s.cfg.app : "releasing " + s.cfg.app)) {
+    // The reason is on stderr already; a script reading JSON gets the outcome too.
+    if (f.env.output == "json") ReportError(f.env, "not approved; nothing was changed", kExitNotApproved);
+    return kExitNotApproved;
   }
+  if (auto c = Connect(s, f.env); !c) return ReportError(f.env, c.error().message, kExitReleaseFailed);
   const bool json_out = f.env.output == "json";
   aws::CurlTransport verify_http;
   InterruptScope interrupts;
-  auto options = Options(s, json_out);
+  auto options = Options(s, f.env);
   options.cancel = &interrupts.token();
-  // Waits for an unreachable endpoint are part of the story: on stdout with the rest, or on
-  // stderr when stdout carries JSON.
-  ReportUnreachable(s, json_out ? [](const std::string& line) { std::fprintf(stderr, "%s  %s\n", Stamp().c_str(), line.c_str()); }
-                                : options.progress,
-                    options.cancel);
+  // Waits for an unreachable endpoint are part of the story, told where the progress goes.
+  ReportUnreachable(s, options.progress, options.cancel);
   options.progress(std::string(rollback ? "rolling back " : "releasing ") + s.cfg.app + " in " + s.env.name + " (" +
                    s.env.provider + ", " + s.endpoint + ") as " + options.actor);
   auto report = rollback ? deploy::Rollback(*s.client, verify_http, s.clock, s.env, f.service, f.to, f.force, options)
                          : deploy::Release(*s.client, verify_http, s.clock, s.cfg, s.env, options);
   if (!report) {
     // Only returned while no service was changed; the message says so.
-    std::fprintf(stderr, "error: %s\n", report.error().message.c_str());
     // An image that cannot run on the task's platform is a mistake in what was asked for.
     // So is a rollback target that is no revision of the family, or one never verified.
     const std::string& code = report.error().code;
-    return code == registry::kPlatformMismatch || code == deploy::kBadRollbackTarget ? kExitUsage : kExitReleaseFailed;
+    return ReportError(f.env, report.error().message,
+                       code == registry::kPlatformMismatch || code == deploy::kBadRollbackTarget ? kExitUsage
+                                                                                               : kExitReleaseFailed);
   }
   PrintReport(*report, f.env, json_out, rollback ? "rolled back" : "released");
   return ExitFor(report->outcome);
@@ -257,10 +250,7 @@ int ShowStatus(const EnvFlags& f) {
   Session s;
   if (auto rc = OpenSession(s, f)) return *rc;
   auto st = deploy::Status(*s.client, s.env);
-  if (!st) {
-    std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
-    return kExitReleaseFailed;
-  }
+  if (!st) return ReportError(f, st.error().message, kExitReleaseFailed);
   // A service that does not exist was never released (as `diagnose` says).
   const char* kNeverReleased = "does not exist yet (never released)";
   if (f.output == "json") {

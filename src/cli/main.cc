@@ -1,6 +1,7 @@
 // slipway: zero-downtime releases to ECS Fargate, or to the local engine.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -21,6 +22,15 @@ std::optional<int> RefuseUnknownCommand(CLI::App& app, int argc, char** argv) {
   std::fprintf(stderr, "unknown command %s; the commands are:\n%sRun 'slipway --help' for more.\n", argv[1],
                names.c_str());
   return slipway::cli::kExitUsage;
+}
+
+// Whether the command line asks for --output json (read before CLI11 could parse it).
+bool WantsJson(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--output=json" || (arg == "--output" && i + 1 < argc && std::string(argv[i + 1]) == "json")) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -59,6 +69,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // A script that asked for JSON gets its usage error as JSON on stdout too.
+    if (e.get_exit_code() != 0 && WantsJson(argc, argv)) {
+      std::printf("%s\n", nlohmann::json{{"error", e.what()}, {"exitCode", slipway::cli::kExitUsage}}.dump(2).c_str());
+      return slipway::cli::kExitUsage;
+    }
     int rc = app.exit(e);
     return rc == 0 ? 0 : slipway::cli::kExitUsage;
   }

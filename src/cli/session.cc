@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "aws/credential_chain.h"
 #include "aws/credentials.h"
@@ -136,17 +137,28 @@ Result<void> Connect(Session& s, const EnvFlags& f) {
   return {};
 }
 
+int ReportError(const EnvFlags& f, const std::string& message, int code) {
+  if (f.output == "json") {
+    nlohmann::json j{{"environment", f.env}, {"error", message}, {"exitCode", code}};
+    std::printf("%s\n", j.dump(2).c_str());
+    std::fflush(stdout);
+  } else {
+    std::fprintf(stderr, "error: %s\n", message.c_str());
+  }
+  return code;
+}
+
+void PrintProgress(const EnvFlags& f, const std::string& line) {
+  std::FILE* out = f.output == "json" ? stderr : stdout;
+  std::fprintf(out, "%s  %s\n", Stamp().c_str(), line.c_str());
+  std::fflush(out);
+}
+
 std::optional<int> OpenSession(Session& s, const EnvFlags& f) {
   auto loaded = LoadEnvironment(f);
-  if (!loaded) {
-    std::fprintf(stderr, "error: %s\n", loaded.error().message.c_str());
-    return kExitUsage;
-  }
+  if (!loaded) return ReportError(f, loaded.error().message, kExitUsage);
   std::tie(s.cfg, s.env) = *loaded;
-  if (auto c = Connect(s, f); !c) {
-    std::fprintf(stderr, "error: %s\n", c.error().message.c_str());
-    return kExitReleaseFailed;
-  }
+  if (auto c = Connect(s, f); !c) return ReportError(f, c.error().message, kExitReleaseFailed);
   return std::nullopt;
 }
 

@@ -5,7 +5,7 @@ import os
 import re
 import unittest
 
-from harness import Engine
+from harness import Engine, free_port
 
 
 class CommandLineTest(unittest.TestCase):
@@ -113,6 +113,47 @@ class StartedEngineTest(unittest.TestCase):
         out = self.engine.deploy("v1", config=config)
         self.assertNotEqual(out.returncode, 0, out.stdout + out.stderr)
         self.assertIn("verify GET /env/UNSET_NAME: got HTTP 404, want 200", out.stderr)
+
+    def assertJsonError(self, out, code, needle):
+        """stdout is one JSON object naming the error and the exit code."""
+        self.assertEqual(out.returncode, code, out.stdout + out.stderr)
+        answer = json.loads(out.stdout)
+        self.assertEqual(answer["exitCode"], code)
+        self.assertIn(needle, answer["error"])
+        return answer
+
+    def test_with_output_json_errors_are_json_on_stdout_and_progress_is_on_stderr(self):
+        config = self.engine.config
+        missing = os.path.join(self.engine.dir, "missing.yaml")
+        for command in ("deploy", "rollback", "status", "history", "cleanup", "diagnose", "unlock"):
+            with self.subTest(command=command, mistake="unknown environment"):
+                out = self.engine.slipway(command, "staging", "--config", config, "--output", "json")
+                self.assertJsonError(out, 2, "no environment 'staging'")
+            with self.subTest(command=command, mistake="no config file"):
+                out = self.engine.slipway(command, "dev", "--config", missing, "--output", "json")
+                self.assertJsonError(out, 2, "missing.yaml: cannot read file")
+        out = self.engine.slipway("status", "--output", "json")  # usage: ENV missing
+        self.assertJsonError(out, 2, "env is required")
+        out = self.engine.slipway("rollback", "dev", "--config", config, "--output", "json")
+        self.assertJsonError(out, 1, "service demo-dev-web does not exist in demo-dev")
+        out = self.engine.slipway("history", "dev", "nope", "--config", config, "--output", "json")
+        self.assertJsonError(out, 2, "no service 'nope'")
+        # An endpoint that does not answer is an error too (exit 1), still JSON on stdout.
+        out = self.engine.slipway("history", "dev", "--config", config, "--output", "json",
+                                  env=dict(SLIPWAY_ENGINE_ENDPOINT="http://127.0.0.1:%d" % free_port(),
+                                           SLIPWAY_UNREACHABLE_SECONDS="0"))
+        self.assertJsonError(out, 1, "127.0.0.1")
+        # A release: only the report on stdout, the progress on stderr.
+        out = self.engine.deploy("v1", "--output", "json")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        report = json.loads(out.stdout)
+        self.assertEqual((report["result"], report["exitCode"]), ("released", 0))
+        self.assertNotIn("error", report)
+        self.assertIn("registered demo-web:1", out.stderr)
+        # A failed release is an error with the same fields.
+        out = self.engine.deploy("v2", "--output", "json", DEMO_FAIL="migration")
+        report = self.assertJsonError(out, 1, "migration of web exited with code 1")
+        self.assertEqual(report["result"], "failed")
 
     def test_desired_count_0_releases_without_traffic_and_skips_verify(self):
         config = self.engine.variant_config("zero.yaml", {"desiredCount: 2\n        deployment":
