@@ -30,5 +30,6 @@ void AddOpsCommands(CLI::App& app, int& exit_code);
 void AddUnlockCommand(CLI::App& app, int& exit_code);
 void AddCleanupCommand(CLI::App& app, int& exit_code);
 void AddValidateCommand(CLI::App& app, int& exit_code);
+void AddScaleCommand(CLI::App& app, int& exit_code);
 
 }  // namespace slipway::cli

@@ -27,33 +27,6 @@ struct ReleaseFlags {
   bool force = false;   // rollback --force: --to a revision whose release did not complete
 };
 
-// The approval gate: on a terminal the user types the phrase; elsewhere --confirm must carry it.
-// Runs before anything connects, so a refusal changes nothing.
-bool Approved(const config::Environment& env, const std::string& confirm, const std::string& action) {
-  if (!env.require_approval) return true;
-  const std::string& phrase = env.approval_phrase;
-  if (!confirm.empty()) {
-    if (confirm == phrase) return true;
-    std::fprintf(stderr, "not approved: --confirm does not match the approval phrase of %s\n", env.name.c_str());
-    return false;
-  }
-  if (!::isatty(STDIN_FILENO)) {
-    std::fprintf(stderr,
-                 "not approved: %s to %s needs approval and there is no terminal to ask on.\n"
-                 "Pass --confirm %s to approve it from a script.\n",
-                 action.c_str(), env.name.c_str(), phrase.c_str());
-    return false;
-  }
-  std::fprintf(stderr, "%s to %s needs approval. Type '%s' to continue: ", action.c_str(), env.name.c_str(), phrase.c_str());
-  std::fflush(stderr);
-  std::string typed;
-  if (!std::getline(std::cin, typed) || typed != phrase) {
-    std::fprintf(stderr, "not approved: the phrase did not match; nothing was changed\n");
-    return false;
-  }
-  return true;
-}
-
 int ExitFor(deploy::Outcome o) {
   switch (o) {
     case deploy::Outcome::kReleased: return kExitReleased;

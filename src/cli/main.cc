@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
       "  slipway logs dev web --since 10m     task output from CloudWatch Logs\n"
       "  slipway diagnose dev --config F      why tasks stopped, with log tails and hints\n"
       "  slipway unlock dev --config F        remove a release lock left by a release that did not end\n"
+      "  slipway scale dev web 4              set a service's desiredCount and wait for it\n"
       "  slipway cleanup dev --keep 5         deregister old revisions and delete images only they name\n"
       "  slipway validate [dev] --config F    check the config and templates, contacting nothing\n"
       "  slipway version                      print the version (also --version)\n\n"
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
   slipway::cli::AddUnlockCommand(app, exit_code);
   slipway::cli::AddCleanupCommand(app, exit_code);
   slipway::cli::AddValidateCommand(app, exit_code);
+  slipway::cli::AddScaleCommand(app, exit_code);
   if (auto rc = RefuseUnknownCommand(app, argc, argv)) return *rc;
   try {
     app.parse(argc, argv);

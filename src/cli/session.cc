@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "aws/credential_chain.h"
@@ -152,6 +153,31 @@ void PrintProgress(const EnvFlags& f, const std::string& line) {
   std::FILE* out = f.output == "json" ? stderr : stdout;
   std::fprintf(out, "%s  %s\n", Stamp().c_str(), line.c_str());
   std::fflush(out);
+}
+
+bool Approved(const config::Environment& env, const std::string& confirm, const std::string& action) {
+  if (!env.require_approval) return true;
+  const std::string& phrase = env.approval_phrase;
+  if (!confirm.empty()) {
+    if (confirm == phrase) return true;
+    std::fprintf(stderr, "not approved: --confirm does not match the approval phrase of %s\n", env.name.c_str());
+    return false;
+  }
+  if (!::isatty(STDIN_FILENO)) {
+    std::fprintf(stderr,
+                 "not approved: %s to %s needs approval and there is no terminal to ask on.\n"
+                 "Pass --confirm %s to approve it from a script.\n",
+                 action.c_str(), env.name.c_str(), phrase.c_str());
+    return false;
+  }
+  std::fprintf(stderr, "%s to %s needs approval. Type '%s' to continue: ", action.c_str(), env.name.c_str(), phrase.c_str());
+  std::fflush(stderr);
+  std::string typed;
+  if (!std::getline(std::cin, typed) || typed != phrase) {
+    std::fprintf(stderr, "not approved: the phrase did not match; nothing was changed\n");
+    return false;
+  }
+  return true;
 }
 
 std::optional<int> OpenSession(Session& s, const EnvFlags& f) {

@@ -63,6 +63,11 @@ int ReportError(const EnvFlags& flags, const std::string& message, int code);
 /// Progress for the user: on stdout in text mode, on stderr when stdout carries JSON.
 void PrintProgress(const EnvFlags& flags, const std::string& line);
 
+/// The approval gate of environments with `approval:`: on a terminal the user types the phrase;
+/// elsewhere --confirm must carry it. Prints why on refusal. Run it before anything connects, so
+/// a refusal changes nothing.
+[[nodiscard]] bool Approved(const config::Environment& env, const std::string& confirm, const std::string& action);
+
 /// Loads and connects in one step; on failure prints the error and returns the exit code
 /// (2 for config errors, 1 for connection errors).
 [[nodiscard]] std::optional<int> OpenSession(Session& s, const EnvFlags& flags);

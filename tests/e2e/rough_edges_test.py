@@ -200,5 +200,42 @@ class StartedEngineTest(unittest.TestCase):
         self.assertEqual(self.service()["taskDefinition"], failed)
 
 
+    def test_scale_changes_only_the_desired_count_and_waits_for_it(self):
+        def scale(*args):
+            return self.engine.slipway("scale", "dev", *args, "--config", self.engine.config)
+
+        out = scale("web", "1")
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        self.assertIn("service demo-dev-web does not exist yet (never released)", out.stderr)
+        self.assertEqual(self.engine.deploy("v1").returncode, 0)
+        before = self.service()
+        out = scale("api", "3")
+        self.assertEqual(out.returncode, 2, out.stdout + out.stderr)
+        self.assertIn("no service 'api' in environment dev (its services: web (demo-dev-web))", out.stderr)
+        self.assertEqual(scale("web", "-1").returncode, 2)
+        self.assertEqual(self.service()["desiredCount"], 2)
+
+        out = scale("web", "3")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertIn("demo-dev-web: 3/3 running, 0 pending", out.stdout)
+        self.assertIn("scaled demo-dev-web in dev from 2 to 3 task(s)", out.stdout)
+        self.assertIn("the next deploy sets it to slipway.yaml's desiredCount (2) again", out.stdout)
+        after = self.service()
+        self.assertEqual((after["desiredCount"], after["runningCount"]), (3, 3))
+        # Nothing else changed: same revision, same deployment, no release lock left.
+        self.assertEqual(after["taskDefinition"], before["taskDefinition"])
+        self.assertEqual([d["id"] for d in after["deployments"]], [d["id"] for d in before["deployments"]])
+        tags = self.ecs.list_tags_for_resource(resourceArn=after["serviceArn"])["tags"]
+        self.assertNotIn("slipway:lock", [t["key"] for t in tags])
+
+        out = scale("demo-dev-web", "1", "--output", "json")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertEqual({k: v for k, v in json.loads(out.stdout).items() if k != "seconds"},
+                         {"environment": "dev", "service": "demo-dev-web", "previousCount": 3, "desiredCount": 1,
+                          "runningCount": 1, "exitCode": 0})
+        self.assertIn("demo-dev-web: 1/1 running", out.stderr)
+        self.assertEqual(self.service()["runningCount"], 1)
+
+
 if __name__ == "__main__":
     unittest.main()
