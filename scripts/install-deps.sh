@@ -5,7 +5,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libboost-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev nlohmann-json3-dev
   libyaml-cpp-dev libcli11-dev libexpected-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libre2-dev curl python3 awscli nginx-light wrk bc
+  libre2-dev libexpat1-dev curl python3 awscli nginx-light wrk bc
   # The fuzz targets: clang and its runtimes (libFuzzer, ASan, UBSan and FuzzedDataProvider.h
   # ship in libclang-rt-14-dev).
   clang-14 libclang-rt-14-dev

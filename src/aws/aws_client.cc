@@ -14,6 +14,7 @@ const ServiceSpec kEcs{"ecs", "ecs", "AmazonEC2ContainerServiceV20141113", ""};
 const ServiceSpec kElbv2{"elasticloadbalancing", "elasticloadbalancing", "", "2015-12-01"};
 const ServiceSpec kLogs{"logs", "logs", "Logs_20140328", ""};
 const ServiceSpec kEcr{"api.ecr", "ecr", "AmazonEC2ContainerRegistry_V20150921", ""};
+const ServiceSpec kEc2{"ec2", "ec2", "", "2016-11-15"};
 
 namespace {
 
@@ -54,6 +55,8 @@ ApiError DecodeJsonError(const std::string& body) {
 ApiError DecodeXmlError(const std::string& body) {
   auto doc = ParseXml(body);
   if (!doc) return {"UnknownError", body};
+  // Query services answer <ErrorResponse><Error>; EC2 answers <Response><Errors><Error>.
+  if (const XmlNode* ec2 = doc->Find("Errors/Error")) return {ec2->Text("Code"), ec2->Text("Message")};
   return {doc->Text("Error/Code"), doc->Text("Error/Message")};
 }
 
@@ -62,6 +65,14 @@ ApiError DecodeXmlError(const std::string& body) {
 bool HasClientToken(const nlohmann::json& body) {
   return body.is_object() && body.contains("clientToken") && body["clientToken"].is_string() &&
          !body["clientToken"].get<std::string>().empty();
+}
+
+// A form value as the SDKs encode it (a space as '+'). Services read either form; an endpoint
+// that checks signatures by re-encoding the parsed form, as moto does, needs this one.
+std::string FormEncode(std::string_view s) {
+  std::string out;
+  for (char c : s) out += c == ' ' ? std::string("+") : UriEncode(std::string_view(&c, 1));
+  return out;
 }
 
 }  // namespace
@@ -77,7 +88,7 @@ bool SafeToRepeat(const std::string& op) {
       "TagResource",    "UntagResource",      "AddTags",           "RemoveTags",
       "ModifyTargetGroupAttributes", "PutRetentionPolicy", "CreateCluster", "CreateLoadBalancer",
       "CreateTargetGroup", "CreateListener",  "CreateLogGroup",    "CreateRepository",
-      "StopTask"};
+      "StopTask",       "AuthorizeSecurityGroupIngress"};
   if (OnlyReads(op)) return true;
   return std::find(std::begin(kIdempotent), std::end(kIdempotent), op) != std::end(kIdempotent);
 }
@@ -197,8 +208,8 @@ Result<nlohmann::json> AwsClient::Json(const ServiceSpec& service, const std::st
 
 Result<XmlNode> AwsClient::Query(const ServiceSpec& service, const std::string& action,
                                  const QueryParams& params) {
-  std::string body = "Action=" + UriEncode(action) + "&Version=" + UriEncode(service.api_version);
-  for (const auto& [k, v] : params) body += "&" + UriEncode(k) + "=" + UriEncode(v);
+  std::string body = "Action=" + FormEncode(action) + "&Version=" + FormEncode(service.api_version);
+  for (const auto& [k, v] : params) body += "&" + FormEncode(k) + "=" + FormEncode(v);
   auto resp = Send(service, action,
                    {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}}, body,
                    SafeToRepeat(action));
@@ -210,6 +221,8 @@ Result<XmlNode> AwsClient::Query(const ServiceSpec& service, const std::string& 
   auto doc = ParseXml(resp->body);
   if (!doc) return Fail(service.endpoint_prefix + " " + action + ": " + doc.error().message);
   const XmlNode* result = doc->Child(action + "Result");
+  // EC2 puts the result's members right under <OpResponse>.
+  if (result == nullptr && &service == &kEc2) return *doc;
   if (result == nullptr) return XmlNode{action + "Result", "", {}};
   return *result;
 }

@@ -23,7 +23,7 @@ namespace slipway::aws {
 
 /// What identifies an AWS service on the wire.
 struct ServiceSpec {
-  std::string endpoint_prefix;  ///< "ecs", "elasticloadbalancing", "logs"
+  std::string endpoint_prefix;  ///< "ecs", "elasticloadbalancing", "logs", "ec2"
   std::string signing_name;     ///< SigV4 service name
   std::string target_prefix;    ///< JSON: X-Amz-Target prefix
   std::string api_version;      ///< Query: Version=
@@ -33,6 +33,9 @@ extern const ServiceSpec kEcs;
 extern const ServiceSpec kElbv2;
 extern const ServiceSpec kLogs;
 extern const ServiceSpec kEcr;
+/// EC2 (the "ec2" protocol: Query requests; replies without an <OpResult> wrapper, lists of
+/// <item>, errors under <Errors>). Used for subnets and security groups on provider aws.
+extern const ServiceSpec kEc2;
 
 /// Where requests go: a fixed endpoint (the local engine) or AWS's regional endpoints.
 struct Endpoint {
@@ -40,7 +43,7 @@ struct Endpoint {
   /// When set, every service is reached at this URL (e.g. http://127.0.0.1:4580).
   std::string url_override;
   /// URLs for single services by SigV4 signing name ("ecs", "elasticloadbalancing", "logs",
-  /// "ecr"), used when url_override is empty (AWS_ENDPOINT_URL_<SERVICE> and the like).
+  /// "ecr", "ec2"), used when url_override is empty (AWS_ENDPOINT_URL_<SERVICE> and the like).
   std::map<std::string, std::string> service_urls;
 };
 
@@ -63,7 +66,8 @@ bool OnlyReads(const std::string& op);
 /// Operations that doing twice is the same as doing once: reads; calls that set a value
 /// outright (TagResource, ModifyTargetGroupAttributes, ...); creates that are idempotent by name
 /// with the same settings (CreateCluster, CreateLoadBalancer, CreateTargetGroup, CreateListener);
-/// creates whose repeat is refused as already done (CreateLogGroup, CreateRepository); StopTask.
+/// creates whose repeat is refused as already done (CreateLogGroup, CreateRepository,
+/// AuthorizeSecurityGroupIngress); StopTask.
 /// A call that carries a client token is safe too (see AwsClient::Json).
 bool SafeToRepeat(const std::string& op);
 
@@ -117,7 +121,7 @@ class AwsClient {
   /// is safe to send again after a broken connection: the service applies it once.
   [[nodiscard]] Result<nlohmann::json> Json(const ServiceSpec& service, const std::string& op,
                                             const nlohmann::json& body);
-  /// Query call; returns the <OpResult> element.
+  /// Query call; returns the <OpResult> element, or for EC2 (which has none) the reply's root.
   [[nodiscard]] Result<XmlNode> Query(const ServiceSpec& service, const std::string& action,
                                       const QueryParams& params);
 

@@ -152,7 +152,7 @@ TEST(AwsClient, QueryCallEncodesFormAndReturnsResultElement) {
   auto r = client.Query(kElbv2, "DescribeLoadBalancers", {{"Names.member.1", "demo dev"}});
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->name, "DescribeLoadBalancersResult");
-  EXPECT_EQ(t.sent[0].body, "Action=DescribeLoadBalancers&Version=2015-12-01&Names.member.1=demo%20dev");
+  EXPECT_EQ(t.sent[0].body, "Action=DescribeLoadBalancers&Version=2015-12-01&Names.member.1=demo+dev");
 }
 
 TEST(AwsClient, QueryErrorIsDecodedFromErrorResponse) {
@@ -165,6 +165,26 @@ TEST(AwsClient, QueryErrorIsDecodedFromErrorResponse) {
   auto r = client.Query(kElbv2, "DescribeLoadBalancers", {});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, "LoadBalancerNotFound");
+}
+
+TEST(AwsClient, Ec2RepliesAreReadFromTheirRootAndErrorsFromErrors) {
+  ScriptedTransport t;
+  FakeClock clock;
+  t.replies.push_back(HttpResponse{200, "<DescribeSubnetsResponse><requestId>r</requestId><subnetSet><item>"
+                                        "<subnetId>subnet-1</subnetId><vpcId>vpc-9</vpcId></item></subnetSet>"
+                                        "</DescribeSubnetsResponse>"});
+  t.replies.push_back(HttpResponse{400, "<Response><Errors><Error><Code>InvalidSubnetID.NotFound</Code>"
+                                        "<Message>The subnet ID 'subnet-2' does not exist</Message></Error></Errors>"
+                                        "<RequestID>r</RequestID></Response>"});
+  AwsClient client(t, clock, {"AKID", "SECRET", ""}, {"us-east-1", "http://x"});
+  auto r = client.Query(kEc2, "DescribeSubnets", {{"SubnetId.1", "subnet-1"}});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->Text("subnetSet/item/vpcId"), "vpc-9");
+  EXPECT_EQ(t.sent[0].body, "Action=DescribeSubnets&Version=2016-11-15&SubnetId.1=subnet-1");
+  auto missing = client.Query(kEc2, "DescribeSubnets", {{"SubnetId.1", "subnet-2"}});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, "InvalidSubnetID.NotFound");
+  EXPECT_EQ(missing.error().message, "ec2 DescribeSubnets: InvalidSubnetID.NotFound: The subnet ID 'subnet-2' does not exist");
 }
 
 TEST(AwsClient, RepeatsOnlyWhatCannotHappenTwice) {

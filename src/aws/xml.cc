@@ -1,8 +1,11 @@
-// Recursive-descent parser for the subset of XML AWS Query APIs return.
+// The XML reader for Query-protocol replies, on expat: well-formedness, entities, character
+// references, CDATA and encodings are expat's; this file only builds the element tree and bounds it.
 #include "aws/xml.h"
 
-#include <charconv>
-#include <cstdint>
+#include <expat.h>
+
+#include <climits>
+#include <memory>
 
 #include "base/strings.h"
 
@@ -41,131 +44,89 @@ std::vector<const XmlNode*> XmlNode::Members(const std::string& path) const {
 
 namespace {
 
-class Parser {
- public:
-  explicit Parser(const std::string& s) : s_(s) {}
+// AWS replies nest a handful of levels; anything deeper is not a reply, and an unbounded tree
+// would let one answer exhaust the stack of whoever walks it.
+constexpr size_t kMaxDepth = 64;
 
-  Result<XmlNode> Document() {
-    SkipMisc();
-    auto root = Element();
-    if (!root) return root;
-    return root;
+struct ParserDeleter {
+  void operator()(XML_ParserStruct* p) const { XML_ParserFree(p); }
+};
+
+// Builds the tree as expat reports elements. `open` holds the path from the root to the element
+// being read; a finished element moves into its parent's children.
+class TreeBuilder {
+ public:
+  explicit TreeBuilder(XML_Parser parser) : parser_(parser) {
+    XML_SetUserData(parser, this);
+    XML_SetElementHandler(parser, &TreeBuilder::OnStart, &TreeBuilder::OnEnd);
+    XML_SetCharacterDataHandler(parser, &TreeBuilder::OnText);
+    // No reply has a document type; refusing it leaves no entity definitions to expand.
+    XML_SetStartDoctypeDeclHandler(parser, &TreeBuilder::OnDoctype);
+  }
+
+  Result<XmlNode> Parse(const std::string& text) {
+    if (XML_Parse(parser_, text.data(), static_cast<int>(text.size()), XML_TRUE) == XML_STATUS_ERROR) {
+      if (!refusal_.empty()) return Fail("xml: " + refusal_);
+      return Fail(std::string("xml: ") + XML_ErrorString(XML_GetErrorCode(parser_)) + " at line " +
+                  std::to_string(XML_GetCurrentLineNumber(parser_)) + ", column " +
+                  std::to_string(XML_GetCurrentColumnNumber(parser_) + 1));
+    }
+    return std::move(root_);
   }
 
  private:
-  void SkipSpace() {
-    while (pos_ < s_.size() && isspace(static_cast<unsigned char>(s_[pos_]))) ++pos_;
-  }
-  // Skips the XML declaration, comments and whitespace between elements.
-  void SkipMisc() {
-    for (;;) {
-      SkipSpace();
-      if (s_.compare(pos_, 2, "<?") == 0) {
-        pos_ = s_.find("?>", pos_);
-        pos_ = pos_ == std::string::npos ? s_.size() : pos_ + 2;
-      } else if (s_.compare(pos_, 4, "<!--") == 0) {
-        pos_ = s_.find("-->", pos_);
-        pos_ = pos_ == std::string::npos ? s_.size() : pos_ + 3;
-      } else {
-        return;
-      }
-    }
+  static void OnStart(void* self, const XML_Char* name, const XML_Char**) {
+    auto* b = static_cast<TreeBuilder*>(self);
+    if (b->open_.size() >= kMaxDepth) return b->Refuse("elements nested deeper than " + std::to_string(kMaxDepth));
+    b->open_.push_back({});
+    b->open_.back().node.name = name;
   }
 
-  // Appends the character "&#<digits>;" or "&#x<hex>;" names, as UTF-8. False, appending
-  // nothing, when `ref` is malformed or names no Unicode scalar value: replies come from outside.
-  static bool AppendCharacterReference(const std::string& ref, std::string& out) {
-    const bool hex = !ref.empty() && (ref[0] == 'x' || ref[0] == 'X');
-    const char* first = ref.data() + (hex ? 1 : 0);
-    const char* last = ref.data() + ref.size();
-    uint32_t cp = 0;
-    auto [end, ec] = std::from_chars(first, last, cp, hex ? 16 : 10);
-    if (first == last || ec != std::errc() || end != last) return false;
-    if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
+  static void OnText(void* self, const XML_Char* s, int len) {
+    auto* b = static_cast<TreeBuilder*>(self);
+    if (!b->open_.empty()) b->open_.back().text.append(s, static_cast<size_t>(len));
+  }
+
+  static void OnEnd(void* self, const XML_Char*) {
+    auto* b = static_cast<TreeBuilder*>(self);
+    if (!b->refusal_.empty() || b->open_.empty()) return;  // expat may report an end after a stop
+    Open done = std::move(b->open_.back());
+    b->open_.pop_back();
+    // An element with children keeps only its trimmed text: the indentation between them.
+    done.node.text = done.node.children.empty() ? std::move(done.text) : Trim(done.text);
+    if (b->open_.empty()) {
+      b->root_ = std::move(done.node);
     } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
+      b->open_.back().node.children.push_back(std::move(done.node));
     }
-    return true;
   }
 
-  static std::string Unescape(const std::string& raw) {
-    std::string out;
-    for (size_t i = 0; i < raw.size(); ++i) {
-      if (raw[i] != '&') {
-        out += raw[i];
-        continue;
-      }
-      size_t semi = raw.find(';', i);
-      if (semi == std::string::npos) {
-        out += raw[i];
-        continue;
-      }
-      std::string ent = raw.substr(i + 1, semi - i - 1);
-      if (ent == "amp") out += '&';
-      else if (ent == "lt") out += '<';
-      else if (ent == "gt") out += '>';
-      else if (ent == "quot") out += '"';
-      else if (ent == "apos") out += '\'';
-      else if (!ent.empty() && ent[0] == '#' && AppendCharacterReference(ent.substr(1), out)) {}
-      else out += "&" + ent + ";";
-      i = semi;
-    }
-    return out;
+  static void OnDoctype(void* self, const XML_Char*, const XML_Char*, const XML_Char*, int) {
+    static_cast<TreeBuilder*>(self)->Refuse("a document type declaration is not accepted");
   }
 
-  Result<XmlNode> Element() {
-    if (pos_ >= s_.size() || s_[pos_] != '<') return Fail("xml: expected '<' at " + std::to_string(pos_));
-    size_t name_end = s_.find_first_of(" \t\r\n/>", pos_ + 1);
-    if (name_end == std::string::npos) return Fail("xml: unterminated tag");
+  void Refuse(std::string why) {
+    refusal_ = std::move(why);
+    XML_StopParser(parser_, XML_FALSE);
+  }
+
+  struct Open {
     XmlNode node;
-    node.name = s_.substr(pos_ + 1, name_end - pos_ - 1);
-    size_t close = s_.find('>', name_end);
-    if (close == std::string::npos) return Fail("xml: unterminated tag " + node.name);
-    bool self_closing = s_[close - 1] == '/';
-    pos_ = close + 1;
-    if (self_closing) return node;
     std::string text;
-    for (;;) {
-      size_t lt = s_.find('<', pos_);
-      if (lt == std::string::npos) return Fail("xml: missing </" + node.name + ">");
-      text += s_.substr(pos_, lt - pos_);
-      pos_ = lt;
-      if (s_.compare(pos_, 2, "</") == 0) {
-        size_t end = s_.find('>', pos_);
-        if (end == std::string::npos) return Fail("xml: bad end tag");
-        pos_ = end + 1;
-        break;
-      }
-      if (s_.compare(pos_, 4, "<!--") == 0) {
-        SkipMisc();
-        continue;
-      }
-      auto child = Element();
-      if (!child) return child;
-      node.children.push_back(std::move(*child));
-    }
-    node.text = Unescape(node.children.empty() ? text : Trim(text));
-    return node;
-  }
-
-  const std::string& s_;
-  size_t pos_ = 0;
+  };
+  XML_Parser parser_;
+  std::vector<Open> open_;
+  XmlNode root_;
+  std::string refusal_;
 };
 
 }  // namespace
 
-Result<XmlNode> ParseXml(const std::string& text) { return Parser(text).Document(); }
+Result<XmlNode> ParseXml(const std::string& text) {
+  if (text.size() > static_cast<size_t>(INT_MAX)) return Fail("xml: document too large");
+  std::unique_ptr<XML_ParserStruct, ParserDeleter> parser(XML_ParserCreate("UTF-8"));
+  if (!parser) return Fail("xml: out of memory");
+  return TreeBuilder(parser.get()).Parse(text);
+}
 
 }  // namespace slipway::aws

@@ -1,4 +1,4 @@
-// A small XML reader for Query-protocol replies (elements and text; attributes are skipped).
+// The XML reader for Query-protocol replies (elements and text; attributes are skipped).
 #pragma once
 
 #include <memory>

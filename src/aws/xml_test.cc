@@ -28,10 +28,42 @@ TEST(Xml, UnterminatedDocumentIsAnError) {
   EXPECT_FALSE(ParseXml("<a><b>x</b>"));
 }
 
-TEST(Xml, ReadsCharacterReferencesAndKeepsMalformedOnesAsText) {
-  auto doc = ParseXml("<m>&#65;&#x42;&#xe9;&#8364; &#ore; &#; &#x; &#99999999999; &#xD800;</m>");
+TEST(Xml, ReadsCharacterReferencesAndCdata) {
+  auto doc = ParseXml("<m>&#65;&#x42;&#xe9;&#8364; <![CDATA[<not a tag> & more]]></m>");
   ASSERT_TRUE(doc) << doc.error().message;
-  EXPECT_EQ(doc->text, "AB\xc3\xa9\xe2\x82\xac &#ore; &#; &#x; &#99999999999; &#xD800;");
+  EXPECT_EQ(doc->text, "AB\xc3\xa9\xe2\x82\xac <not a tag> & more");
+}
+
+// A reply comes from outside: whatever is not well-formed XML is refused, and the error says where.
+TEST(Xml, RefusesWhatIsNotWellFormed) {
+  for (const char* bad : {"", "<a>", "<a></b>", "<a>&#ore;</a>", "<a>&#xD800;</a>", "<a>&unknown;</a>",
+                          "<a><b></a></b>", "<a/><b/>", "text", "<a>\xff</a>"}) {
+    EXPECT_FALSE(ParseXml(bad)) << bad;
+  }
+  auto r = ParseXml("<a>\n<b></c></a>");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "xml: mismatched tag at line 2, column 6");
+}
+
+TEST(Xml, RefusesDocumentTypesSoNoEntityIsExpanded) {
+  auto r = ParseXml(R"(<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "xxxxxxxxxx"><!ENTITY y "&x;&x;&x;&x;">]><a>&y;</a>)");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "xml: a document type declaration is not accepted");
+}
+
+// Nesting is bounded, so a hostile reply cannot exhaust the stack of the reader or of whoever
+// walks the tree (100,000 levels crashed the previous hand-written reader).
+TEST(Xml, BoundsNesting) {
+  auto nested = [](int depth) {
+    std::string s;
+    for (int i = 0; i < depth; ++i) s += "<a>";
+    for (int i = 0; i < depth; ++i) s += "</a>";
+    return s;
+  };
+  EXPECT_TRUE(ParseXml(nested(64)));
+  auto r = ParseXml(nested(100000));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "xml: elements nested deeper than 64");
 }
 
 }  // namespace slipway::aws

@@ -80,8 +80,7 @@ void PrintText(const CleanupFlags& f, const std::string& env, const deploy::Clea
 int RunCleanup(const CleanupFlags& f) {
   const long older_than = f.older_than.empty() ? 0 : ParseDuration(f.older_than);
   if (older_than < 0) {
-    return ReportError(f.env, "--older-than " + f.older_than + ": expected a number and a unit, such as 90s, 10m, 12h or 7d",
-                       kExitUsage);
+    return PrintError(f.env, f.env.env, kExitUsage, "--older-than " + f.older_than + ": expected a number and a unit, such as 90s, 10m, 12h or 7d");
   }
   Session s;
   if (auto rc = OpenSession(s, f.env)) return *rc;
@@ -108,11 +107,10 @@ int RunCleanup(const CleanupFlags& f) {
     }
   }
   auto r = deploy::Cleanup(*s.client, s.env, options);
-  if (!r) return ReportError(f.env, r.error().message + "; nothing was changed", kExitReleaseFailed);
+  if (!r) return PrintError(f.env, f.env.env, kExitReleaseFailed, r.error().message + "; nothing was changed");
   if (!r->locked_by.empty()) {
-    return ReportError(f.env, "not cleaning up " + s.env.name + " while a release is in flight: " + r->locked_by +
-                                  "; nothing was changed",
-                       kExitLocked);
+    return PrintError(f.env, f.env.env, kExitLocked, "not cleaning up " + s.env.name + " while a release is in flight: " + r->locked_by +
+                                  "; nothing was changed");
   }
   if (f.env.output == "json") {
     json j{{"environment", s.env.name}, {"dryRun", r->dry_run}, {"keep", f.keep}, {"olderThanSeconds", older_than},

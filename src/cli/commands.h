@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "deploy/plan.h"
+
 namespace CLI {
 class App;
 }
@@ -18,6 +20,8 @@ inline constexpr int kExitNotApproved = 4;
 inline constexpr int kExitLocked = 5;
 /// deploy/rollback: the endpoint stopped answering after something may have changed.
 inline constexpr int kExitOutcomeUnknown = 6;
+/// plan --detailed-exitcode: a release would change something.
+inline constexpr int kExitPlanChanges = 10;
 /// deploy/rollback: stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report Ctrl-C).
 inline constexpr int kExitInterrupted = 130;
 
@@ -31,5 +35,12 @@ void AddUnlockCommand(CLI::App& app, int& exit_code);
 void AddCleanupCommand(CLI::App& app, int& exit_code);
 void AddValidateCommand(CLI::App& app, int& exit_code);
 void AddScaleCommand(CLI::App& app, int& exit_code);
+void AddPlanCommand(CLI::App& app, int& exit_code);
+void AddRenderCommand(CLI::App& app, int& exit_code);
+
+struct Session;
+/// What a release of the session's environment would change (reads only); the approval gate
+/// prints it before it asks.
+[[nodiscard]] Result<deploy::Plan> PlanFor(Session& s);
 
 }  // namespace slipway::cli

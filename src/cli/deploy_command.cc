@@ -10,6 +10,8 @@
 #include "cli/commands.h"
 #include "cli/interrupt.h"
 #include "cli/session.h"
+#include "deploy/execution_role.h"
+#include "deploy/plan.h"
 #include "deploy/records.h"
 #include "deploy/release.h"
 #include "deploy/template_check.h"
@@ -26,6 +28,18 @@ struct ReleaseFlags {
   std::string to;       // rollback --to
   bool force = false;   // rollback --force: --to a revision whose release did not complete
 };
+
+// The plan, on stderr (stdout may carry the report's JSON). A plan that cannot be read is said,
+// and the gate still asks.
+void ShowPlan(Session& s) {
+  auto plan = PlanFor(s);
+  if (!plan) {
+    std::fprintf(stderr, "could not plan the release (%s); approve only if you know what it changes\n",
+                 plan.error().message.c_str());
+    return;
+  }
+  std::fprintf(stderr, "%s", deploy::FormatPlan(*plan, s.env.name).c_str());
+}
 
 int ExitFor(deploy::Outcome o) {
   switch (o) {
@@ -174,27 +188,37 @@ deploy::ReleaseOptions Options(const Session& s, const EnvFlags& f) {
 int RunRelease(const ReleaseFlags& f, bool rollback) {
   Session s;
   auto loaded = LoadEnvironment(f.env);
-  if (!loaded) return ReportError(f.env, loaded.error().message, kExitUsage);
+  if (!loaded) return PrintError(f.env, f.env.env, kExitUsage, loaded.error().message);
   std::tie(s.cfg, s.env) = *loaded;
   if (rollback && !f.service.empty() &&
       std::none_of(s.env.services.begin(), s.env.services.end(), [&](const auto& kv) {
         return kv.first == f.service || kv.second.service_name == f.service;
       })) {
-    return ReportError(f.env, "no service '" + f.service + "' in environment " + s.env.name, kExitUsage);
+    return PrintError(f.env, f.env.env, kExitUsage, "no service '" + f.service + "' in environment " + s.env.name);
   }
   // Every template is checked with the variables the release will use, before anything is
   // contacted: a mistake in one changes nothing and registers nothing.
   if (!rollback) {
     if (auto checked = deploy::CheckTemplates(s.cfg, s.env, TemplateVars(s.cfg)); !checked) {
-      return ReportError(f.env, checked.error().message, kExitUsage);
+      return PrintError(f.env, f.env.env, kExitUsage, checked.error().message);
     }
+  }
+  // A release that will be approved (at a terminal, or by a matching --confirm) shows its plan
+  // first, so that what is approved is known. Planning only reads: a refusal still changes nothing.
+  const bool plan_first = !rollback && s.env.require_approval &&
+                          (f.confirm.empty() ? ::isatty(STDIN_FILENO) != 0 : f.confirm == s.env.approval_phrase);
+  if (plan_first) {
+    if (auto c = Connect(s, f.env); !c) return PrintError(f.env, f.env.env, kExitReleaseFailed, c.error().message);
+    ShowPlan(s);
   }
   if (!Approved(s.env, f.confirm, rollback ? "rolling back " + s.cfg.app : "releasing " + s.cfg.app)) {
     // The reason is on stderr already; a script reading JSON gets the outcome too.
-    if (f.env.output == "json") ReportError(f.env, "not approved; nothing was changed", kExitNotApproved);
+    if (f.env.output == "json") PrintError(f.env, f.env.env, kExitNotApproved, "not approved; nothing was changed");
     return kExitNotApproved;
   }
-  if (auto c = Connect(s, f.env); !c) return ReportError(f.env, c.error().message, kExitReleaseFailed);
+  if (!plan_first) {
+    if (auto c = Connect(s, f.env); !c) return PrintError(f.env, f.env.env, kExitReleaseFailed, c.error().message);
+  }
   const bool json_out = f.env.output == "json";
   aws::CurlTransport verify_http;
   InterruptScope interrupts;
@@ -208,12 +232,14 @@ int RunRelease(const ReleaseFlags& f, bool rollback) {
                          : deploy::Release(*s.client, verify_http, s.clock, s.cfg, s.env, options);
   if (!report) {
     // Only returned while no service was changed; the message says so.
-    // An image that cannot run on the task's platform is a mistake in what was asked for.
-    // So is a rollback target that is no revision of the family, or one never verified.
+    // An image that cannot run on the task's platform, or a task definition Fargate cannot run,
+    // is a mistake in what was asked for. So is a rollback target that is no revision of the
+    // family, or one never verified.
     const std::string& code = report.error().code;
-    return ReportError(f.env, report.error().message,
-                       code == registry::kPlatformMismatch || code == deploy::kBadRollbackTarget ? kExitUsage
-                                                                                               : kExitReleaseFailed);
+    return PrintError(f.env, f.env.env, code == registry::kPlatformMismatch || code == deploy::kTaskDefinitionInvalid ||
+                               code == deploy::kBadRollbackTarget
+                           ? kExitUsage
+                           : kExitReleaseFailed, report.error().message);
   }
   PrintReport(*report, f.env, json_out, rollback ? "rolled back" : "released");
   return ExitFor(report->outcome);
@@ -223,7 +249,7 @@ int ShowStatus(const EnvFlags& f) {
   Session s;
   if (auto rc = OpenSession(s, f)) return *rc;
   auto st = deploy::Status(*s.client, s.env);
-  if (!st) return ReportError(f, st.error().message, kExitReleaseFailed);
+  if (!st) return PrintError(f, f.env, kExitReleaseFailed, st.error().message);
   // A service that does not exist was never released (as `diagnose` says).
   const char* kNeverReleased = "does not exist yet (never released)";
   if (f.output == "json") {

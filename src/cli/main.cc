@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
       "The local engine ('Fargate on one machine') serves the same AWS APIs on 127.0.0.1.\n\n"
       "  slipway engine start                 start the local engine\n"
       "  slipway deploy dev --config F        release environment 'dev'\n"
+      "  slipway plan dev --config F          what a release would change (reads only)\n"
+      "  slipway render dev --config F        the task definitions and services a release would send\n"
       "  slipway status dev --config F        show its services\n"
       "  slipway rollback dev --config F      return to the previous known-good revision\n"
       "  slipway history dev --config F       who released what, when, and how it ended\n"
@@ -54,6 +56,7 @@ int main(int argc, char** argv) {
       "Exit codes: 0 released; 1 failed, back on the last known-good revision; 2 usage or config error,\n"
       "or an image with no variant for the task's platform; 3 failed and the rollback failed too;\n"
       "4 not approved; 5 another release in flight;\n"
+      "10 plan --detailed-exitcode: a release would change something;\n"
       "6 outcome unknown: the endpoint stopped answering after a service may have changed;\n"
       "130 interrupted (SIGINT/SIGTERM): stopped at a safe point, its lock removed."};
   app.require_subcommand(1);
@@ -67,6 +70,8 @@ int main(int argc, char** argv) {
   slipway::cli::AddCleanupCommand(app, exit_code);
   slipway::cli::AddValidateCommand(app, exit_code);
   slipway::cli::AddScaleCommand(app, exit_code);
+  slipway::cli::AddPlanCommand(app, exit_code);
+  slipway::cli::AddRenderCommand(app, exit_code);
   if (auto rc = RefuseUnknownCommand(app, argc, argv)) return *rc;
   try {
     app.parse(argc, argv);

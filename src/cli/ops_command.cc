@@ -37,7 +37,7 @@ std::optional<int> OpenServices(Session& s, const OpsFlags& f, Services& out) {
     if (f.service.empty() || f.service == name || f.service == se.service_name) out.emplace_back(name, se);
   }
   if (out.empty()) {
-    return ReportError(f.env, "no service '" + f.service + "' in environment " + s.env.name, kExitUsage);
+    return PrintError(f.env, f.env.env, kExitUsage, "no service '" + f.service + "' in environment " + s.env.name);
   }
   return std::nullopt;
 }
@@ -49,7 +49,7 @@ Result<std::string> CurrentTaskDefinition(aws::AwsClient& c, const config::Envir
   return d->is_null() ? std::string() : d->value("taskDefinition", "");
 }
 
-int Fatal(const OpsFlags& f, const Error& e) { return ReportError(f.env, e.message, kExitReleaseFailed); }
+int Fatal(const OpsFlags& f, const Error& e) { return PrintError(f.env, f.env.env, kExitReleaseFailed, e.message); }
 
 int History(const OpsFlags& f) {
   Session s;
@@ -115,7 +115,7 @@ struct LogSource {
 int Logs(const OpsFlags& f) {
   const long since = ParseDuration(f.since);
   if (since < 0) {
-    return ReportError(f.env, "--since " + f.since + ": use a number with s, m, h or d (e.g. 10m)", kExitUsage);
+    return PrintError(f.env, f.env.env, kExitUsage, "--since " + f.since + ": use a number with s, m, h or d (e.g. 10m)");
   }
   Session s;
   Services services;
@@ -132,8 +132,7 @@ int Logs(const OpsFlags& f) {
     }
   }
   if (sources.empty()) {
-    return ReportError(f.env, "no running service of " + s.env.name + " writes to CloudWatch Logs (awslogs)",
-                       kExitReleaseFailed);
+    return PrintError(f.env, f.env.env, kExitReleaseFailed, "no running service of " + s.env.name + " writes to CloudWatch Logs (awslogs)");
   }
   const bool json_out = f.env.output == "json";
   int64_t start_ms = static_cast<int64_t>(EpochSeconds(s.clock.WallNow()) - static_cast<double>(since)) * 1000;

@@ -62,23 +62,22 @@ Result<std::string> WaitForCount(Session& s, const std::string& service, int cou
 int Scale(const ScaleFlags& f) {
   Session s;
   auto loaded = LoadEnvironment(f.env);
-  if (!loaded) return ReportError(f.env, loaded.error().message, kExitUsage);
+  if (!loaded) return PrintError(f.env, f.env.env, kExitUsage, loaded.error().message);
   std::tie(s.cfg, s.env) = *loaded;
   const config::ServiceEnv* se = nullptr;
   for (const auto& [name, spec] : s.env.services) {
     if (f.service == name || f.service == spec.service_name) se = &spec;
   }
   if (!se) {
-    return ReportError(f.env, "no service '" + f.service + "' in environment " + s.env.name + " (its services: " +
-                                  ServiceNames(s.env) + ")",
-                       kExitUsage);
+    return PrintError(f.env, f.env.env, kExitUsage, "no service '" + f.service + "' in environment " + s.env.name + " (its services: " +
+                                  ServiceNames(s.env) + ")");
   }
   const std::string service = se->service_name;
   if (!Approved(s.env, f.confirm, "scaling " + service)) {
-    if (f.env.output == "json") ReportError(f.env, "not approved; nothing was changed", kExitNotApproved);
+    if (f.env.output == "json") PrintError(f.env, f.env.env, kExitNotApproved, "not approved; nothing was changed");
     return kExitNotApproved;
   }
-  if (auto c = Connect(s, f.env); !c) return ReportError(f.env, c.error().message, kExitReleaseFailed);
+  if (auto c = Connect(s, f.env); !c) return PrintError(f.env, f.env.env, kExitReleaseFailed, c.error().message);
   auto progress = [&f](const std::string& line) { PrintProgress(f.env, line); };
   InterruptScope interrupts;
   ReportUnreachable(s, progress, &interrupts.token());
@@ -87,16 +86,16 @@ int Scale(const ScaleFlags& f) {
   std::string held_by;
   auto lock = deploy::ReleaseLock::Acquire(*s.client, s.env, deploy::NewReleaseId(), deploy::Actor(),
                                            s.env.timeout_seconds + 600L, held_by);
-  if (!lock) return ReportError(f.env, lock.error().message + "; nothing was changed", kExitReleaseFailed);
+  if (!lock) return PrintError(f.env, f.env.env, kExitReleaseFailed, lock.error().message + "; nothing was changed");
   if (!*lock) {
-    return ReportError(f.env, "another release is in flight: " + held_by + "; nothing was changed", kExitLocked);
+    return PrintError(f.env, f.env.env, kExitLocked, "another release is in flight: " + held_by + "; nothing was changed");
   }
   auto end = [&](const std::string& message, int code) {
     if (auto removed = (*lock)->Remove(); !removed) {
       PrintProgress(f.env, "warning: the lock could not be removed (" + removed.error().message + "); it expires " +
                                (*lock)->expires() + ", or `slipway unlock " + s.env.name + "` removes it");
     }
-    return message.empty() ? code : ReportError(f.env, message, code);
+    return message.empty() ? code : PrintError(f.env, f.env.env, code, message);
   };
   auto d = deploy::DescribeService(*s.client, s.env.cluster, service);
   if (!d) return end(d.error().message + "; nothing was changed", kExitReleaseFailed);

@@ -39,7 +39,8 @@ Millis UnreachableBound() {
 // The services the deployer calls, as botocore's service ids (for AWS_ENDPOINT_URL_<ID>) and
 // SigV4 signing names (as AwsClient's Endpoint::service_urls keys them).
 constexpr std::pair<const char*, const char*> kDeployerServices[] = {
-    {"ECS", "ecs"}, {"Elastic Load Balancing v2", "elasticloadbalancing"}, {"CloudWatch Logs", "logs"}, {"ECR", "ecr"}};
+    {"ECS", "ecs"}, {"Elastic Load Balancing v2", "elasticloadbalancing"}, {"CloudWatch Logs", "logs"}, {"ECR", "ecr"},
+    {"EC2", "ec2"}};
 
 // Credentials, region and endpoints for provider aws, found as the AWS SDKs find them.
 Result<std::shared_ptr<aws::CredentialProvider>> ConnectAws(Session& s, const EnvFlags& f, aws::Endpoint& endpoint) {
@@ -138,17 +139,6 @@ Result<void> Connect(Session& s, const EnvFlags& f) {
   return {};
 }
 
-int ReportError(const EnvFlags& f, const std::string& message, int code) {
-  if (f.output == "json") {
-    nlohmann::json j{{"environment", f.env}, {"error", message}, {"exitCode", code}};
-    std::printf("%s\n", j.dump(2).c_str());
-    std::fflush(stdout);
-  } else {
-    std::fprintf(stderr, "error: %s\n", message.c_str());
-  }
-  return code;
-}
-
 void PrintProgress(const EnvFlags& f, const std::string& line) {
   std::FILE* out = f.output == "json" ? stderr : stdout;
   std::fprintf(out, "%s  %s\n", Stamp().c_str(), line.c_str());
@@ -182,10 +172,20 @@ bool Approved(const config::Environment& env, const std::string& confirm, const 
 
 std::optional<int> OpenSession(Session& s, const EnvFlags& f) {
   auto loaded = LoadEnvironment(f);
-  if (!loaded) return ReportError(f, loaded.error().message, kExitUsage);
+  if (!loaded) return PrintError(f, f.env, kExitUsage, loaded.error().message);
   std::tie(s.cfg, s.env) = *loaded;
-  if (auto c = Connect(s, f); !c) return ReportError(f, c.error().message, kExitReleaseFailed);
+  if (auto c = Connect(s, f); !c) return PrintError(f, f.env, kExitReleaseFailed, c.error().message);
   return std::nullopt;
+}
+
+int PrintError(const EnvFlags& f, const std::string& environment, int code, const std::string& message) {
+  if (f.output == "json") {
+    nlohmann::json j{{"environment", environment}, {"error", message}, {"exitCode", code}};
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::fprintf(stderr, "error: %s\n", message.c_str());
+  }
+  return code;
 }
 
 std::map<std::string, std::string> TemplateVars(const config::Config& cfg) {

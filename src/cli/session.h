@@ -55,11 +55,6 @@ void ReportUnreachable(Session& s, std::function<void(const std::string&)> print
 /// $AWS_MAX_ATTEMPTS attempts (default 3).
 [[nodiscard]] Result<void> Connect(Session& s, const EnvFlags& flags);
 
-/// Prints an error as --output asks and returns `code`: "error: MESSAGE" on stderr, or with
-/// --output json {"environment", "error", "exitCode"} on stdout, so a script parsing stdout always
-/// gets JSON.
-int ReportError(const EnvFlags& flags, const std::string& message, int code);
-
 /// Progress for the user: on stdout in text mode, on stderr when stdout carries JSON.
 void PrintProgress(const EnvFlags& flags, const std::string& line);
 
@@ -71,6 +66,10 @@ void PrintProgress(const EnvFlags& flags, const std::string& line);
 /// Loads and connects in one step; on failure prints the error and returns the exit code
 /// (2 for config errors, 1 for connection errors).
 [[nodiscard]] std::optional<int> OpenSession(Session& s, const EnvFlags& flags);
+
+/// Prints an error, as {"environment", "error", "exitCode"} on stdout with --output json (so a
+/// reader of the JSON gets JSON), else as "error: …" on stderr; returns `code`.
+int PrintError(const EnvFlags& flags, const std::string& environment, int code, const std::string& message);
 
 /// Template variables: the process environment plus SLIPWAY_BIN_DIR and SLIPWAY_CONFIG_DIR.
 std::map<std::string, std::string> TemplateVars(const config::Config& cfg);

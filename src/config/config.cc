@@ -228,7 +228,7 @@ void CheckVerifyIsRouted(const Reader& r, const YAML::Node& v, const std::string
 Environment ReadEnvironment(const Reader& r, const YAML::Node& n, const std::string& key, const std::string& name,
                             const Config& cfg) {
   r.OnlyKeys(n, key, {"provider", "region", "cluster", "loadBalancer", "services", "verify", "timeoutSeconds", "subnets",
-                      "securityGroups", "approval", "pinImages"});
+                      "securityGroups", "vpc", "assignPublicIp", "approval", "pinImages"});
   Environment e;
   e.name = name;
   e.provider = r.Str(n, key, "provider", "local");
@@ -252,12 +252,26 @@ Environment ReadEnvironment(const Reader& r, const YAML::Node& n, const std::str
   for (const char* list : {"subnets", "securityGroups"}) {
     if (YAML::Node l = n[list]) {
       if (!l.IsSequence()) r.Problem(l, key + "." + list, "must be a list");
-      for (const auto& v : l) (std::string(list) == "subnets" ? e.subnets : e.security_groups).push_back(v.as<std::string>());
+      for (const auto& v : l) {
+        if (!v.IsScalar()) r.Problem(v, key + "." + list, "must be a list of ids");
+        (std::string(list) == "subnets" ? e.subnets : e.security_groups).push_back(v.as<std::string>());
+      }
     }
   }
+  if (e.provider == "aws" && e.subnets.size() < 2) {
+    r.Problem(n["subnets"] ? n["subnets"] : n, key + ".subnets",
+              "provider aws needs at least two subnets, in different Availability Zones (the load balancer spans two)");
+  }
+  e.vpc = r.Str(n, key, "vpc", "");
+  if (!e.vpc.empty() && e.vpc.rfind("vpc-", 0) != 0) r.Problem(n["vpc"], key + ".vpc", "must be a VPC id (vpc-…)");
+  e.assign_public_ip = r.Bool(n, key, "assignPublicIp", false);
   YAML::Node lb = n["loadBalancer"];
   if (!lb) r.Problem(n, key + ".loadBalancer", "is required");
-  r.OnlyKeys(lb, key + ".loadBalancer", {"name", "listenerPort", "host"});
+  r.OnlyKeys(lb, key + ".loadBalancer", {"name", "listenerPort", "host", "scheme"});
+  e.scheme = r.Str(lb, key + ".loadBalancer", "scheme", "internet-facing");
+  if (e.scheme != "internet-facing" && e.scheme != "internal") {
+    r.Problem(lb["scheme"], key + ".loadBalancer.scheme", "must be internet-facing or internal");
+  }
   e.load_balancer_name = r.Str(lb, key + ".loadBalancer", "name", cfg.app + "-" + name);
   e.listener_port = r.Int(lb, key + ".loadBalancer", "listenerPort", 80, 1, 65535);
   e.listener_host = r.Str(lb, key + ".loadBalancer", "host", "127.0.0.1");

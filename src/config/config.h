@@ -74,7 +74,20 @@ struct Environment {
   std::string load_balancer_name;
   std::string listener_host = "127.0.0.1";
   int listener_port = 80;
-  std::vector<std::string> subnets, security_groups;
+  /// awsvpc networking: the subnets of the load balancer and the tasks. Provider aws needs at
+  /// least two (an application load balancer spans two Availability Zones).
+  std::vector<std::string> subnets;
+  /// Security groups of the load balancer and the tasks. Empty on provider aws: slipway creates
+  /// (or finds) one named after the load balancer that admits the listener port.
+  std::vector<std::string> security_groups;
+  /// The VPC of the target groups and the created security group (`vpc:`). Empty: on provider aws
+  /// the subnets' VPC (EC2 DescribeSubnets); the engine has one VPC, "vpc-local".
+  std::string vpc;
+  /// The load balancer's Scheme: "internet-facing" (default) or "internal".
+  std::string scheme = "internet-facing";
+  /// Tasks get a public IP (awsvpcConfiguration.assignPublicIp ENABLED): needed in public subnets
+  /// without a NAT gateway to pull images and reach CloudWatch Logs.
+  bool assign_public_ip = false;
   std::map<std::string, ServiceEnv> services;  ///< by app service name
   std::vector<VerifyCheck> verify;
   int timeout_seconds = 900;

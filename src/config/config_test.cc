@@ -88,6 +88,14 @@ TEST_F(ConfigTest, ErrorsNameFileLineAndKey) {
       {"unknown builder", "app: demo", "app: demo\nbuilder: kaniko", ":2: builder: must be auto, podman, buildah or docker"},
       {"pinImages not a boolean", "    provider: local", "    provider: local\n    pinImages: sometimes",
        ":13: environments.dev.pinImages: must be true or false"},
+      {"aws without subnets", "provider: local", "provider: aws",
+       ":12: environments.dev.subnets: provider aws needs at least two subnets"},
+      {"aws with one subnet", "provider: local", "provider: aws\n    subnets: [subnet-1]",
+       ":13: environments.dev.subnets: provider aws needs at least two subnets"},
+      {"unknown scheme", "      listenerPort: 8080", "      listenerPort: 8080\n      scheme: public",
+       ":15: environments.dev.loadBalancer.scheme: must be internet-facing or internal"},
+      {"vpc not an id", "    provider: local", "    provider: local\n    vpc: main",
+       ":13: environments.dev.vpc: must be a VPC id"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.what);
@@ -146,6 +154,27 @@ TEST_F(ConfigTest, BuildsForTheMainContainerAndOthers) {
   EXPECT_TRUE(plain->services.at("web").migrate_command.empty());
 }
 
+TEST_F(ConfigTest, AwsNetworkingSettings) {
+  std::string text = kValid;
+  text.replace(text.find("    provider: local"), 19,
+               "    provider: aws\n    subnets: [subnet-a, subnet-b]\n    securityGroups: [sg-1]\n    vpc: vpc-9\n"
+               "    assignPublicIp: true");
+  text.replace(text.find("      listenerPort: 8080"), 24, "      listenerPort: 8080\n      scheme: internal");
+  auto cfg = LoadConfig(Write("aws.yaml", text));
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  const Environment& dev = cfg->environments.at("dev");
+  EXPECT_EQ(dev.subnets, (std::vector<std::string>{"subnet-a", "subnet-b"}));
+  EXPECT_EQ(dev.security_groups, (std::vector<std::string>{"sg-1"}));
+  EXPECT_EQ(dev.vpc, "vpc-9");
+  EXPECT_EQ(dev.scheme, "internal");
+  EXPECT_TRUE(dev.assign_public_ip);
+  auto plain = LoadConfig(Write("local.yaml", kValid));
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->environments.at("dev").scheme, "internet-facing");
+  EXPECT_EQ(plain->environments.at("dev").vpc, "");
+  EXPECT_FALSE(plain->environments.at("dev").assign_public_ip);
+}
+
 TEST_F(ConfigTest, InvalidYamlReportsTheLine) {
   auto cfg = LoadConfig(Write("broken.yaml", "app: demo\nservices: [\n"));
   ASSERT_FALSE(cfg);
@@ -194,6 +223,38 @@ TEST(ServiceForPath, TheLowestPriorityRuleThatMatchesElseTheDefaultService) {
   EXPECT_EQ(ServiceForPath(env, "/api/admin/users"), "admin");
   env.services.erase("web");
   EXPECT_EQ(ServiceForPath(env, "/"), "");
+}
+
+// Every ```yaml block of the README is a config slipway loads, with the files it names beside it.
+TEST(Readme, ItsConfigExamplesLoad) {
+  std::ifstream in(std::string(SLIPWAY_SOURCE_DIR) + "/README.md");
+  ASSERT_TRUE(in) << "README.md not found";
+  const std::string dir = testing::TempDir() + "/readme";
+  std::filesystem::create_directories(dir + "/nginx");
+  std::ofstream(dir + "/web.taskdef.json") << "{}";
+  std::ofstream(dir + "/Dockerfile") << "FROM scratch\n";
+  std::ofstream(dir + "/nginx/Dockerfile") << "FROM scratch\n";
+  std::string line, block;
+  bool inside = false;
+  int blocks = 0;
+  while (std::getline(in, line)) {
+    if (!inside && line == "```yaml") {
+      inside = true;
+      block.clear();
+    } else if (inside && line == "```") {
+      inside = false;
+      ++blocks;
+      const std::string path = dir + "/example" + std::to_string(blocks) + ".yaml";
+      std::ofstream(path) << block;
+      auto cfg = LoadConfig(path);
+      ASSERT_TRUE(cfg) << "README yaml block " << blocks << ": " << cfg.error().message;
+      EXPECT_FALSE(cfg->environments.empty()) << "README yaml block " << blocks;
+    } else if (inside) {
+      block += line + "\n";
+    }
+  }
+  EXPECT_FALSE(inside) << "an unclosed ```yaml block";
+  EXPECT_GE(blocks, 1);
 }
 
 TEST(Template, ExpandsVariablesAndDefaults) {

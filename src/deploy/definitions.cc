@@ -58,14 +58,19 @@ Result<json> LoadTaskDefinition(const config::ServiceSpec& svc, const config::Se
 }
 
 Result<std::map<std::string, json>> LoadDefinitions(Run& run, const config::Config& cfg, const std::string& lb_dns) {
-  auto vars = run.options.vars;
+  return RenderDefinitions(cfg, run.env, run.options.vars, lb_dns);
+}
+
+Result<std::map<std::string, json>> RenderDefinitions(const config::Config& cfg, const config::Environment& env,
+                                                      std::map<std::string, std::string> vars,
+                                                      const std::string& lb_dns) {
   if (!vars.count(kLoadBalancerDnsVar)) vars[kLoadBalancerDnsVar] = lb_dns;
   if (!vars.count(kLoadBalancerUrlVar)) {
-    const int port = run.env.listener_port;
+    const int port = env.listener_port;
     vars[kLoadBalancerUrlVar] = "http://" + lb_dns + (port == 80 ? "" : ":" + std::to_string(port));
   }
   std::map<std::string, json> definitions;
-  for (const auto& [name, se] : run.env.services) {
+  for (const auto& [name, se] : env.services) {
     auto td = LoadTaskDefinition(cfg.services.at(name), se, vars);
     if (!td) return tl::unexpected(td.error());
     definitions[name] = *td;

@@ -8,7 +8,8 @@ namespace slipway::deploy {
 
 using nlohmann::json;
 
-Result<void> Migrate(Run& run, const config::Config& cfg, const std::map<std::string, json>& definitions) {
+Result<void> Migrate(Run& run, const config::Config& cfg, const std::map<std::string, json>& definitions,
+                     const Infrastructure& infra) {
   size_t index = 0;
   for (const auto& [name, se] : run.env.services) {
     const auto& spec = cfg.services.at(name);
@@ -17,6 +18,7 @@ Result<void> Migrate(Run& run, const config::Config& cfg, const std::map<std::st
     MigrationProgress progress;
     auto m = RunMigration(run.c, run.clock, run.env, spec, sr.task_definition_arn, definitions.at(name),
                           ClientToken(run.report.release_id, "RunTask migrate " + se.service_name),
+                          NetworkConfiguration(run.env, infra.network.security_groups),
                           run.options.progress, run.options.cancel, progress);
     if (!m) {
       // A migration that may be running (or may have run) is a change whose outcome is unknown.

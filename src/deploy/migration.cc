@@ -30,13 +30,13 @@ std::string StopMigration(aws::AwsClient& c, const config::Environment& env, con
 
 Result<MigrationResult> RunMigration(aws::AwsClient& c, Clock& clock, const config::Environment& env,
                                      const config::ServiceSpec& svc, const std::string& td_arn, const json& td,
-                                     const std::string& client_token, const Progress& progress, const CancelToken* cancel, MigrationProgress& state) {
+                                     const std::string& client_token, const json& network, const Progress& progress, const CancelToken* cancel, MigrationProgress& state) {
   std::vector<std::string>& tail = state.tail;
   json req{{"cluster", env.cluster}, {"taskDefinition", td_arn}, {"count", 1}, {"launchType", "FARGATE"},
            {"startedBy", kMigrationStartedBy}, {"clientToken", client_token},
            {"overrides", {{"containerOverrides", json::array({{{"name", svc.migrate_container},
                                                                {"command", svc.migrate_command}}})}}}};
-  if (json network = NetworkConfiguration(env); !network.is_null()) req["networkConfiguration"] = network;
+  if (!network.is_null()) req["networkConfiguration"] = network;
   auto run = c.Json(aws::kEcs, "RunTask", req);
   if (!run) return tl::unexpected(run.error());
   if ((*run)["tasks"].empty()) {

@@ -38,11 +38,12 @@ struct MigrationProgress {
 
 /// Runs `svc`'s migration as a one-off task of `td_arn` (whose definition is `td`), streaming its
 /// output, until it stops, times out, or `cancel` is set (then its task is stopped). RunTask
-/// carries `client_token`, so that it is safe to send again when its reply is lost.
+/// carries `client_token`, so that it is safe to send again when its reply is lost, and
+/// `network` as its networkConfiguration (null: none).
 [[nodiscard]] Result<MigrationResult> RunMigration(aws::AwsClient& c, Clock& clock, const config::Environment& env,
                                                    const config::ServiceSpec& svc, const std::string& td_arn,
                                                    const nlohmann::json& td, const std::string& client_token,
-                                                   const Progress& progress,
+                                                   const nlohmann::json& network, const Progress& progress,
                                                    const CancelToken* cancel, MigrationProgress& state);
 
 }  // namespace slipway::deploy

@@ -39,7 +39,7 @@ TEST(RunMigration, AnInterruptStopsTheMigrationTaskAndSaysSo) {
   svc.migrate_timeout_seconds = 600;
   MigrationProgress progress;
   auto m = RunMigration(client, clock, env, svc, "arn:td/demo-web:5", {{"containerDefinitions", json::array()}}, "token",
-                        [](const std::string&) {}, &cancel, progress);
+                        json(), [](const std::string&) {}, &cancel, progress);
   ASSERT_TRUE(m) << m.error().message;
   EXPECT_EQ(m->status, MigrationResult::Status::kInterrupted);
   EXPECT_EQ(m->detail, "its task abc123 was stopped");

@@ -9,11 +9,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string TargetGroupName(const config::Environment& env, const std::string& service) {
-  std::string name = env.load_balancer_name + "-" + service;
-  return name.substr(0, 32);
-}
-
 Result<void> EnsureCluster(aws::AwsClient& c, const config::Environment& env) {
   auto r = c.Json(aws::kEcs, "DescribeClusters", {{"clusters", {env.cluster}}});
   if (!r) return tl::unexpected(r.error());
@@ -26,23 +21,25 @@ Result<void> EnsureCluster(aws::AwsClient& c, const config::Environment& env) {
 }
 
 // Returns the load balancer's ARN and DNS name, creating it when missing.
-Result<std::pair<std::string, std::string>> EnsureLoadBalancer(aws::AwsClient& c, const config::Environment& env) {
+Result<std::pair<std::string, std::string>> EnsureLoadBalancer(aws::AwsClient& c, const config::Environment& env,
+                                                               const Network& net) {
   auto r = c.Query(aws::kElbv2, "DescribeLoadBalancers", {{"Names.member.1", env.load_balancer_name}});
   if (!r && r.error().code != "LoadBalancerNotFound") return tl::unexpected(r.error());
   if (r && !r->Members("LoadBalancers").empty()) {
     const aws::XmlNode* lb = r->Members("LoadBalancers")[0];
     return std::make_pair(lb->Text("LoadBalancerArn"), lb->Text("DNSName"));
   }
-  aws::QueryParams p{{"Name", env.load_balancer_name}, {"Type", "application"}};
+  aws::QueryParams p{{"Name", env.load_balancer_name}, {"Type", "application"}, {"Scheme", env.scheme}};
   for (size_t i = 0; i < env.subnets.size(); ++i) p["Subnets.member." + std::to_string(i + 1)] = env.subnets[i];
-  for (size_t i = 0; i < env.security_groups.size(); ++i) p["SecurityGroups.member." + std::to_string(i + 1)] = env.security_groups[i];
+  for (size_t i = 0; i < net.security_groups.size(); ++i) p["SecurityGroups.member." + std::to_string(i + 1)] = net.security_groups[i];
   auto created = c.Query(aws::kElbv2, "CreateLoadBalancer", p);
   if (!created) return tl::unexpected(created.error());
   const aws::XmlNode* lb = created->Members("LoadBalancers").at(0);
   return std::make_pair(lb->Text("LoadBalancerArn"), lb->Text("DNSName"));
 }
 
-Result<std::string> EnsureTargetGroup(aws::AwsClient& c, const config::Environment& env, const config::ServiceSpec& svc) {
+Result<std::string> EnsureTargetGroup(aws::AwsClient& c, const config::Environment& env, const config::ServiceSpec& svc,
+                                      const std::string& vpc_id) {
   const std::string name = TargetGroupName(env, svc.name);
   std::string arn;
   auto r = c.Query(aws::kElbv2, "DescribeTargetGroups", {{"Names.member.1", name}});
@@ -53,7 +50,7 @@ Result<std::string> EnsureTargetGroup(aws::AwsClient& c, const config::Environme
     const auto& hc = svc.health_check;
     auto created = c.Query(aws::kElbv2, "CreateTargetGroup",
                            {{"Name", name}, {"Protocol", "HTTP"}, {"Port", std::to_string(svc.container_port ? svc.container_port : 80)},
-                            {"TargetType", "ip"}, {"VpcId", "vpc-local"}, {"HealthCheckPath", hc.path},
+                            {"TargetType", "ip"}, {"VpcId", vpc_id}, {"HealthCheckPath", hc.path},
                             {"HealthCheckIntervalSeconds", std::to_string(hc.interval_seconds)},
                             {"HealthCheckTimeoutSeconds", std::to_string(hc.timeout_seconds)},
                             {"HealthyThresholdCount", std::to_string(hc.healthy_threshold)},
@@ -155,14 +152,24 @@ Result<void> EnsureLogGroups(aws::AwsClient& c, const json& td) {
 
 }  // namespace
 
+std::string TargetGroupName(const config::Environment& env, const std::string& service) {
+  std::string name = env.load_balancer_name + "-" + service;
+  return name.substr(0, 32);
+}
+
 Result<Infrastructure> Provision(aws::AwsClient& c, const config::Config& cfg, const config::Environment& env,
                                  const std::map<std::string, json>& definitions) {
   if (auto r = EnsureCluster(c, env); !r) return tl::unexpected(r.error());
-  auto lb = EnsureLoadBalancer(c, env);
+  std::vector<int> task_ports;
+  for (const auto& [name, se] : env.services) task_ports.push_back(cfg.services.at(name).container_port);
+  auto net = EnsureNetwork(c, env, task_ports);
+  if (!net) return tl::unexpected(net.error());
+  auto lb = EnsureLoadBalancer(c, env, *net);
   if (!lb) return tl::unexpected(lb.error());
-  Infrastructure infra{lb->first, lb->second, {}};
+  Infrastructure infra{lb->first, lb->second, {}, *net};
   for (const auto& [name, se] : env.services) {
-    auto tg = EnsureTargetGroup(c, env, cfg.services.at(name));
+    // Fargate's awsvpc tasks register by IP: TargetType ip, in the subnets' VPC.
+    auto tg = EnsureTargetGroup(c, env, cfg.services.at(name), net->vpc_id);
     if (!tg) return tl::unexpected(tg.error());
     infra.target_group_by_service[name] = *tg;
     if (auto r = EnsureLogGroups(c, definitions.at(name)); !r) return tl::unexpected(r.error());
@@ -171,11 +178,6 @@ Result<Infrastructure> Provision(aws::AwsClient& c, const config::Config& cfg, c
     return tl::unexpected(r.error());
   }
   return infra;
-}
-
-json NetworkConfiguration(const config::Environment& env) {
-  if (env.subnets.empty()) return json();
-  return {{"awsvpcConfiguration", {{"subnets", env.subnets}, {"securityGroups", env.security_groups}}}};
 }
 
 

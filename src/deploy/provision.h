@@ -1,5 +1,6 @@
-// What a release needs in place before it registers anything: the cluster, the load balancer,
-// one target group per service, the listener and its rules, and the CloudWatch Logs groups.
+// What a release needs in place before it registers anything: the cluster, the network (the VPC
+// and security groups, network.h), the load balancer, one target group per service, the listener
+// and its rules, and the CloudWatch Logs groups.
 // Missing pieces are created; nothing is ever deleted.
 #pragma once
 
@@ -10,6 +11,7 @@
 
 #include "aws/aws_client.h"
 #include "config/config.h"
+#include "deploy/network.h"
 
 namespace slipway::deploy {
 
@@ -18,6 +20,8 @@ struct Infrastructure {
   std::string load_balancer_arn;
   std::string load_balancer_dns;
   std::map<std::string, std::string> target_group_by_service;  ///< config service name -> ARN
+  /// The VPC of the target groups; the security groups of the load balancer and the tasks.
+  Network network;
 };
 
 /// Creates what is missing for `env`; `definitions` (by config service name) name the log groups.
@@ -25,7 +29,7 @@ struct Infrastructure {
                                                const config::Environment& env,
                                                const std::map<std::string, nlohmann::json>& definitions);
 
-/// awsvpc networking for services and one-off tasks; null when the environment names no subnets.
-nlohmann::json NetworkConfiguration(const config::Environment& env);
+/// The name of `service`'s target group: "<load balancer>-<service>", cut to ELBv2's 32 characters.
+std::string TargetGroupName(const config::Environment& env, const std::string& service);
 
 }  // namespace slipway::deploy

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "deploy/build_images.h"
+#include "deploy/execution_role.h"
 #include "deploy/images.h"
 #include "deploy/lock.h"
 #include "deploy/provision.h"
@@ -24,6 +25,12 @@ Result<void> ReleaseStages(Run& run, const config::Config& cfg) {
   auto loaded = LoadDefinitions(run, cfg, "load-balancer-not-yet-created.invalid");
   if (!loaded) return tl::unexpected(loaded.error());
   std::map<std::string, json> definitions = std::move(*loaded);
+  if (run.env.provider == "aws") {
+    // The engine runs tasks without an execution role; Fargate would fail each one.
+    for (const auto& [name, td] : definitions) {
+      if (std::string problem = MissingExecutionRole(td); !problem.empty()) return Fail(problem, kTaskDefinitionInvalid);
+    }
+  }
   if (auto built = BuildImages(run, cfg, definitions); !built) {
     if (!run.cancelled()) return built;
     Abort(run, "while building images");
@@ -44,6 +51,7 @@ Result<void> ReleaseStages(Run& run, const config::Config& cfg) {
   auto infra = Provision(run.c, cfg, run.env, definitions);
   if (!infra) return tl::unexpected(infra.error());
   run.Timed("provision", since);
+  for (const auto& note : infra->network.notes) run.Progress("note: " + note);
   if (auto final = LoadDefinitions(run, cfg, infra->load_balancer_dns); !final) {
     return tl::unexpected(final.error());
   } else {
@@ -64,7 +72,7 @@ Result<void> ReleaseStages(Run& run, const config::Config& cfg) {
     return {};
   }
   since = run.clock.Now();
-  if (auto r = Migrate(run, cfg, definitions); !r || run.report.outcome != Outcome::kReleased) return r;
+  if (auto r = Migrate(run, cfg, definitions, *infra); !r || run.report.outcome != Outcome::kReleased) return r;
   run.Timed("migrate", since);
   if (run.cancelled()) {
     Abort(run, "before any rollout started");

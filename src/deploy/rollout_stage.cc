@@ -3,17 +3,13 @@
 
 #include "deploy/records.h"
 #include "deploy/rollout.h"
+#include "deploy/service_request.h"
 
 namespace slipway::deploy {
 
 using nlohmann::json;
 
 namespace {
-
-json DeploymentConfiguration(const config::ServiceEnv& se) {
-  return {{"maximumPercent", se.maximum_percent}, {"minimumHealthyPercent", se.minimum_healthy_percent},
-          {"deploymentCircuitBreaker", {{"enable", se.circuit_breaker}, {"rollback", se.circuit_breaker}}}};
-}
 
 // How often an update whose reply was lost, and which did not take effect, is sent again.
 constexpr int kUpdateTries = 3;
@@ -50,25 +46,17 @@ struct Started {
 // CreateService carries `client_token`, so that it is safe to send again when its reply is lost.
 Result<Started> RollOut(aws::AwsClient& c, const config::Environment& env, const config::ServiceSpec& svc,
                             const config::ServiceEnv& se, const std::string& td_arn, const std::string& tg_arn,
+                            const std::vector<std::string>& security_groups,
                             const std::string& client_token) {
   auto d = DescribeService(c, env.cluster, se.service_name);
   if (!d) return tl::unexpected(d.error());
   bool exists = !d->is_null() && d->value("status", "") == "ACTIVE";
-  json req{{"cluster", env.cluster}, {"taskDefinition", td_arn}, {"desiredCount", se.desired_count},
-           {"deploymentConfiguration", DeploymentConfiguration(se)},
-           {"healthCheckGracePeriodSeconds", se.health_check_grace_period_seconds}};
-  if (json network = NetworkConfiguration(env); !network.is_null()) req["networkConfiguration"] = network;
   Result<json> r = Fail("");
   if (exists) {
-    req["service"] = se.service_name;
-    req["forceNewDeployment"] = true;
-    r = Update(c, env, se, req, td_arn);
+    r = Update(c, env, se, UpdateServiceInput(env, se, td_arn, security_groups), td_arn);
   } else {
-    req["serviceName"] = se.service_name;
-    req["launchType"] = "FARGATE";
+    json req = CreateServiceInput(env, svc, se, td_arn, tg_arn, security_groups);
     req["clientToken"] = client_token;
-    req["loadBalancers"] = json::array({{{"targetGroupArn", tg_arn}, {"containerName", svc.container},
-                                         {"containerPort", svc.container_port}}});
     r = c.Json(aws::kEcs, "CreateService", req);
   }
   if (!r) return tl::unexpected(aws::IsUnreachable(r.error()) ? r.error() : Wrap(se.service_name, r.error()));
@@ -93,7 +81,7 @@ Result<void> StartRollouts(Run& run, const config::Config& cfg, const Infrastruc
     const std::string revision = FamilyRevision(sr.task_definition_arn);
     sr.in_flight = "the update to " + revision + " was sent without a reply";
     auto dep = RollOut(run.c, run.env, cfg.services.at(name), se, sr.task_definition_arn,
-                       infra.target_group_by_service.at(name),
+                       infra.target_group_by_service.at(name), infra.network.security_groups,
                        ClientToken(run.report.release_id, "CreateService " + se.service_name));
     if (!dep) {
       if (dep.error().code != aws::kOutcomeUnknown) sr.in_flight.clear();  // it never took effect

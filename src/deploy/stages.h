@@ -24,6 +24,12 @@ namespace slipway::deploy {
 [[nodiscard]] Result<std::map<std::string, nlohmann::json>> LoadDefinitions(Run& run, const config::Config& cfg,
                                                                             const std::string& lb_dns);
 
+/// What LoadDefinitions renders, from the config, the environment and the template variables
+/// alone: `slipway render` and `slipway plan` show exactly what a release registers.
+[[nodiscard]] Result<std::map<std::string, nlohmann::json>> RenderDefinitions(
+    const config::Config& cfg, const config::Environment& env, std::map<std::string, std::string> vars,
+    const std::string& lb_dns);
+
 /// The built and pinned images of `from`, container by container, in `to`.
 void KeepImages(const std::map<std::string, nlohmann::json>& from, std::map<std::string, nlohmann::json>& to);
 
@@ -32,10 +38,11 @@ void KeepImages(const std::map<std::string, nlohmann::json>& from, std::map<std:
 [[nodiscard]] Result<void> Register(Run& run, const config::Config& cfg,
                                     std::map<std::string, nlohmann::json>& definitions);
 
-/// Runs the migrations before any traffic moves. A failed or interrupted one ends the release
-/// (report.outcome says how) with every service untouched.
+/// Runs the migrations before any traffic moves, in `infra`'s network. A failed or interrupted
+/// one ends the release (report.outcome says how) with every service untouched.
 [[nodiscard]] Result<void> Migrate(Run& run, const config::Config& cfg,
-                                   const std::map<std::string, nlohmann::json>& definitions);
+                                   const std::map<std::string, nlohmann::json>& definitions,
+                                   const Infrastructure& infra);
 
 /// Starts every service's rollout. Stops at the first that cannot start (report.failure), and
 /// ends the release as unknown when the endpoint stops answering after a service may have changed.

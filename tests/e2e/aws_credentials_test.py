@@ -3,13 +3,10 @@ identity, and a profile's role_arn with source_profile. ECS is moto too, reached
 SLIPWAY_ENDPOINT_URL; STS through AWS_ENDPOINT_URL_STS. Instance metadata is disabled (harness)."""
 import os
 import subprocess
-import sys
 import tempfile
-import time
 import unittest
-import urllib.request
 
-from harness import SLIPWAY, free_port
+from harness import Moto, SLIPWAY, free_port
 
 CONFIG = """app: shop
 services:
@@ -19,6 +16,7 @@ services:
 environments:
   prod:
     provider: aws
+    subnets: [subnet-a, subnet-b]
     region: us-east-1
     cluster: shop-prod
     pinImages: false
@@ -27,6 +25,7 @@ environments:
       web: {desiredCount: 1}
   noregion:
     provider: aws
+    subnets: [subnet-a, subnet-b]
     cluster: shop-prod
     pinImages: false
     loadBalancer: {name: shop-prod, listenerPort: 80}
@@ -41,19 +40,8 @@ TASK_DEFINITION = """{"family": "shop-web", "containerDefinitions": [
 class AwsCredentialsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.port = free_port()
-        cls.moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-p", str(cls.port)],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        cls.endpoint = "http://127.0.0.1:%d" % cls.port
-        deadline = time.time() + 30
-        while True:
-            try:
-                urllib.request.urlopen(cls.endpoint + "/moto-api/", timeout=1)
-                break
-            except Exception:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.2)
+        cls.moto = Moto()
+        cls.endpoint = cls.moto.endpoint
         cls.dir = tempfile.mkdtemp(prefix="slipway-creds-")
         cls.config = os.path.join(cls.dir, "slipway.yaml")
         with open(cls.config, "w") as f:
@@ -76,8 +64,7 @@ class AwsCredentialsTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.moto.terminate()
-        cls.moto.wait(timeout=10)
+        cls.moto.stop()
 
     def slipway(self, *args, **env):
         return subprocess.run([SLIPWAY, *args, "--config", self.config], env=dict(self.env, **env),

@@ -3,15 +3,13 @@ API. The release records (task-definition tags) and the lock read the same shape
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
-import urllib.request
 
 import boto3
 
-from harness import SLIPWAY, free_port
+from harness import Moto, SLIPWAY
 
 CONFIG = """app: shop
 services:
@@ -21,6 +19,7 @@ services:
 environments:
   prod:
     provider: aws
+    subnets: [subnet-a, subnet-b]
     region: us-east-1
     cluster: shop-prod
     pinImages: false  # moto serves no image registry
@@ -30,6 +29,7 @@ environments:
     timeoutSeconds: 10
   stage:
     provider: aws
+    subnets: [subnet-a, subnet-b]
     region: us-east-1
     cluster: shop-stage
     pinImages: false
@@ -46,19 +46,8 @@ TASK_DEFINITION = {"family": "shop-web", "containerDefinitions": [
 class AwsProviderTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.port = free_port()
-        cls.moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-p", str(cls.port)],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        cls.endpoint = "http://127.0.0.1:%d" % cls.port
-        deadline = time.time() + 30
-        while True:
-            try:
-                urllib.request.urlopen(cls.endpoint + "/moto-api/", timeout=1)
-                break
-            except Exception:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.2)
+        cls.moto = Moto()
+        cls.endpoint = cls.moto.endpoint
         cls.dir = tempfile.mkdtemp(prefix="slipway-moto-")
         with open(os.path.join(cls.dir, "slipway.yaml"), "w") as f:
             f.write(CONFIG)
@@ -73,8 +62,7 @@ class AwsProviderTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.moto.terminate()
-        cls.moto.wait(timeout=10)
+        cls.moto.stop()
 
     def slipway(self, *args):
         return subprocess.run([SLIPWAY, *args, "--config", os.path.join(self.dir, "slipway.yaml")], env=self.env,

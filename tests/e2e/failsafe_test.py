@@ -274,6 +274,9 @@ class FailSafeTest(unittest.TestCase):
         self.assertEqual(wrong.returncode, 4, wrong.stderr)
         self.assertEqual(typed[0], 4, typed[1])
         self.assertIn("Type 'deploy-prod' to continue", typed[1])
+        # The gate shows what would be approved before it asks.
+        self.assertIn('~ containerDefinitions[web].environment[APP_VERSION].value: "v1" -> "v2"', typed[1])
+        self.assertLess(typed[1].index("plan for prod:"), typed[1].index("to continue"))
         self.assertEqual(after, count, "a refused release registered a task definition")
         self.assertEqual(set(load.bodies), {"slipway demo v1\n"})
 

@@ -5,10 +5,12 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 import unittest
+import urllib.request
 
 import boto3
 
@@ -48,6 +50,33 @@ def free_port():
         if port not in _handed_out:
             _handed_out.add(port)
             return port
+
+
+class Moto:
+    """moto's server on a free loopback port: a second implementation of the AWS APIs, for shapes the
+    engine does not serve. `env` adds settings such as INITIAL_NO_AUTH_ACTION_COUNT."""
+
+    def __init__(self, **env):
+        self.endpoint = "http://127.0.0.1:%d" % free_port()
+        self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-p", self.endpoint.rsplit(":", 1)[1]],
+                                     env=dict(os.environ, **env), stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError("moto.server exited with %d before it answered" % self.proc.returncode)
+            try:
+                urllib.request.urlopen(self.endpoint + "/moto-api/", timeout=1)
+                return
+            except Exception:
+                if time.time() > deadline:
+                    self.stop()
+                    raise
+                time.sleep(0.2)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
 
 
 class Engine:

@@ -1,0 +1,88 @@
+// How a plan reads: text for people, JSON for machines.
+#include "deploy/plan.h"
+
+namespace slipway::deploy {
+
+using nlohmann::json;
+
+namespace {
+
+json ChangesJson(const std::vector<FieldChange>& changes) {
+  json out = json::array();
+  for (const auto& c : changes) out.push_back({{"path", c.path}, {"before", c.before}, {"after", c.after}});
+  return out;
+}
+
+std::string Value(const json& v) { return v.is_null() ? "(none)" : v.dump(); }
+
+std::string FormatChanges(const std::vector<FieldChange>& changes) {
+  std::string out;
+  for (const auto& c : changes) {
+    const std::string path = c.path.empty() ? "(whole definition)" : c.path;
+    if (c.before.is_null()) {
+      out += "      + " + path + ": " + Value(c.after) + "\n";
+    } else if (c.after.is_null()) {
+      out += "      - " + path + ": " + Value(c.before) + "\n";
+    } else {
+      out += "      ~ " + path + ": " + Value(c.before) + " -> " + Value(c.after) + "\n";
+    }
+  }
+  return out;
+}
+
+std::string FormatService(const ServicePlan& s) {
+  std::string out = "  service " + s.service_name + " (" + s.name + "): ";
+  if (s.create) {
+    out += "would be created, running a new revision of " + s.family + "\n";
+  } else if (!s.Changes()) {
+    out += "no changes (runs " + s.running_revision + ")\n";
+  } else {
+    out += "would change (runs " + s.running_revision + ")\n";
+  }
+  if (!s.definition.empty()) out += "    task definition:\n" + FormatChanges(s.definition);
+  if (!s.settings.empty()) out += "    service settings:\n" + FormatChanges(s.settings);
+  for (const auto& b : s.builds) out += "    image built at release: " + b + "\n";
+  if (s.drift) {
+    out += "    scale drift: desired " + std::to_string(s.drift->desired) + ", running " +
+           std::to_string(s.drift->running) + "; the config says " + std::to_string(s.drift->configured) +
+           " (a release sets " + std::to_string(s.drift->configured) + ")\n";
+  }
+  for (const auto& n : s.notes) out += "    note: " + n + "\n";
+  return out;
+}
+
+}  // namespace
+
+json PlanJson(const Plan& plan) {
+  json j{{"changes", plan.Changes()}, {"create", plan.create}, {"services", json::array()}};
+  for (const auto& s : plan.services) {
+    json sj{{"service", s.name},
+            {"serviceName", s.service_name},
+            {"create", s.create},
+            {"changes", s.Changes()},
+            {"family", s.family},
+            {"runningRevision", s.running_revision},
+            {"taskDefinition", ChangesJson(s.definition)},
+            {"settings", ChangesJson(s.settings)},
+            {"builds", s.builds},
+            {"notes", s.notes}};
+    sj["scaleDrift"] = s.drift ? json{{"configured", s.drift->configured}, {"desired", s.drift->desired},
+                                      {"running", s.drift->running}}
+                               : json();
+    j["services"].push_back(sj);
+  }
+  return j;
+}
+
+std::string FormatPlan(const Plan& plan, const std::string& environment) {
+  std::string out = "plan for " + environment + ":\n";
+  if (!plan.create.empty()) {
+    out += "  infrastructure to create:\n";
+    for (const auto& c : plan.create) out += "    + " + c + "\n";
+  }
+  for (const auto& s : plan.services) out += FormatService(s);
+  out += plan.Changes() ? "a release would change the above\n" : "nothing would change\n";
+  return out;
+}
+
+}  // namespace slipway::deploy
