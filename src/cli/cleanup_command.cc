@@ -76,21 +76,11 @@ void PrintText(const CleanupFlags& f, const std::string& env, const deploy::Clea
               f.older_than.empty() ? "" : (", --older-than " + f.older_than).c_str());
 }
 
-// An error, as JSON on stdout with --output json, else on stderr; returns `code`.
-int Refuse(const CleanupFlags& f, const std::string& env, int code, const std::string& message) {
-  if (f.env.output == "json") {
-    std::printf("%s\n", json{{"environment", env}, {"error", message}, {"exitCode", code}}.dump(2).c_str());
-  } else {
-    std::fprintf(stderr, "error: %s\n", message.c_str());
-  }
-  return code;
-}
 
 int RunCleanup(const CleanupFlags& f) {
   const long older_than = f.older_than.empty() ? 0 : ParseDuration(f.older_than);
   if (older_than < 0) {
-    return Refuse(f, f.env.env, kExitUsage, "--older-than " + f.older_than +
-                                                ": expected a number and a unit, such as 90s, 10m, 12h or 7d");
+    return PrintError(f.env, f.env.env, kExitUsage, "--older-than " + f.older_than + ": expected a number and a unit, such as 90s, 10m, 12h or 7d");
   }
   Session s;
   if (auto rc = OpenSession(s, f.env)) return *rc;
@@ -99,9 +89,8 @@ int RunCleanup(const CleanupFlags& f) {
   options.older_than_seconds = static_cast<double>(older_than);
   options.dry_run = f.dry_run;
   options.actor = deploy::Actor();
-  if (f.env.output != "json") {
-    options.progress = [](const std::string& line) { std::fprintf(stderr, "%s %s\n", Stamp().c_str(), line.c_str()); };
-  }
+  // On stderr in both modes: stdout carries the report.
+  options.progress = [](const std::string& line) { std::fprintf(stderr, "%s %s\n", Stamp().c_str(), line.c_str()); };
   // Every environment on the same endpoint may share repositories with this one: the families
   // their templates register, and what their services run, keep the images they name.
   for (const auto& [env_name, other] : s.cfg.environments) {
@@ -118,10 +107,10 @@ int RunCleanup(const CleanupFlags& f) {
     }
   }
   auto r = deploy::Cleanup(*s.client, s.env, options);
-  if (!r) return Refuse(f, s.env.name, kExitReleaseFailed, r.error().message + "; nothing was changed");
+  if (!r) return PrintError(f.env, f.env.env, kExitReleaseFailed, r.error().message + "; nothing was changed");
   if (!r->locked_by.empty()) {
-    return Refuse(f, s.env.name, kExitLocked,
-                  "not cleaning up " + s.env.name + " while a release is in flight: " + r->locked_by + "; nothing was changed");
+    return PrintError(f.env, f.env.env, kExitLocked, "not cleaning up " + s.env.name + " while a release is in flight: " + r->locked_by +
+                                  "; nothing was changed");
   }
   if (f.env.output == "json") {
     json j{{"environment", s.env.name}, {"dryRun", r->dry_run}, {"keep", f.keep}, {"olderThanSeconds", older_than},

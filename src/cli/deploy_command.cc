@@ -14,6 +14,7 @@
 #include "deploy/plan.h"
 #include "deploy/records.h"
 #include "deploy/release.h"
+#include "deploy/template_check.h"
 #include "registry/resolve.h"
 
 namespace slipway::cli {
@@ -25,34 +26,8 @@ struct ReleaseFlags {
   std::string confirm;
   std::string service;  // rollback --service
   std::string to;       // rollback --to
+  bool force = false;   // rollback --force: --to a revision whose release did not complete
 };
-
-// The approval gate: on a terminal the user types the phrase; elsewhere --confirm must carry it.
-// Runs before anything connects, so a refusal changes nothing.
-bool Approved(const config::Environment& env, const std::string& confirm, const std::string& action) {
-  if (!env.require_approval) return true;
-  const std::string& phrase = env.approval_phrase;
-  if (!confirm.empty()) {
-    if (confirm == phrase) return true;
-    std::fprintf(stderr, "not approved: --confirm does not match the approval phrase of %s\n", env.name.c_str());
-    return false;
-  }
-  if (!::isatty(STDIN_FILENO)) {
-    std::fprintf(stderr,
-                 "not approved: %s to %s needs approval and there is no terminal to ask on.\n"
-                 "Pass --confirm %s to approve it from a script.\n",
-                 action.c_str(), env.name.c_str(), phrase.c_str());
-    return false;
-  }
-  std::fprintf(stderr, "%s to %s needs approval. Type '%s' to continue: ", action.c_str(), env.name.c_str(), phrase.c_str());
-  std::fflush(stderr);
-  std::string typed;
-  if (!std::getline(std::cin, typed) || typed != phrase) {
-    std::fprintf(stderr, "not approved: the phrase did not match; nothing was changed\n");
-    return false;
-  }
-  return true;
-}
 
 // The plan, on stderr (stdout may carry the report's JSON). A plan that cannot be read is said,
 // and the gate still asks.
@@ -131,7 +106,10 @@ void PrintReport(const deploy::ReleaseReport& r, const EnvFlags& f, bool json_ou
   if (json_out) {
     nlohmann::json j{{"environment", env}, {"result", ResultWord(r.outcome)}, {"releaseId", r.release_id},
                      {"seconds", r.seconds}, {"services", nlohmann::json::array()}};
+    j["exitCode"] = ExitFor(r.outcome);
     if (!r.failure.empty()) j["failure"] = r.failure;
+    // Anything but a release is an error, stated in the field every JSON error has.
+    if (r.outcome != deploy::Outcome::kReleased) j["error"] = r.unreachable.empty() ? r.failure : r.unreachable;
     if (!r.state.empty()) j["state"] = r.state;
     if (!r.unreachable.empty()) j["unreachable"] = r.unreachable;
     if (!r.warnings.empty()) j["warnings"] = r.warnings;
@@ -141,6 +119,7 @@ void PrintReport(const deploy::ReleaseReport& r, const EnvFlags& f, bool json_ou
     for (const auto& s : r.services) {
       nlohmann::json sj{{"service", s.service_name}, {"taskDefinition", s.task_definition_arn},
                         {"deployment", s.deployment_id}, {"runningCount", s.running_count},
+                        {"runningTaskDefinition", s.running_task_definition},
                         {"knownGood", s.known_good_arn}, {"rollback", s.rollback},
                         {"stoppedTasks", nlohmann::json::array()}};
       if (!s.in_flight.empty()) sj["inFlight"] = s.in_flight;
@@ -160,8 +139,14 @@ void PrintReport(const deploy::ReleaseReport& r, const EnvFlags& f, bool json_ou
     return PrintUnfinished(r, f);
   }
   for (const auto& s : r.services) {
-    std::printf("  %-24s %-28s %d running%s\n", s.service_name.c_str(), deploy::FamilyRevision(s.task_definition_arn).c_str(),
-                s.running_count, s.rollback.empty() ? "" : ("; " + s.rollback).c_str());
+    std::string revision = deploy::FamilyRevision(s.task_definition_arn), note = s.rollback;
+    // Never rolled out (a failed migration): show what runs instead, and say the new one did not.
+    if (r.outcome != deploy::Outcome::kReleased && note.empty() && s.running_task_definition != s.task_definition_arn) {
+      note = revision + " was not rolled out";
+      revision = s.running_task_definition.empty() ? "(no service)" : deploy::FamilyRevision(s.running_task_definition);
+    }
+    std::printf("  %-24s %-28s %d running%s\n", s.service_name.c_str(), revision.c_str(), s.running_count,
+                note.empty() ? "" : ("; " + note).c_str());
   }
   for (const auto& w : r.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   if (r.outcome == deploy::Outcome::kReleased) {
@@ -192,73 +177,69 @@ void PrintReport(const deploy::ReleaseReport& r, const EnvFlags& f, bool json_ou
   std::fprintf(stderr, "%s", out.c_str());
 }
 
-deploy::ReleaseOptions Options(const Session& s, bool json_out) {
+deploy::ReleaseOptions Options(const Session& s, const EnvFlags& f) {
   deploy::ReleaseOptions options;
   options.vars = TemplateVars(s.cfg);
   options.actor = deploy::Actor();
-  options.progress = [json_out](const std::string& line) {
-    if (json_out) return;
-    std::printf("%s  %s\n", Stamp().c_str(), line.c_str());
-    std::fflush(stdout);
-  };
+  options.progress = [f](const std::string& line) { PrintProgress(f, line); };
   return options;
 }
 
 int RunRelease(const ReleaseFlags& f, bool rollback) {
   Session s;
   auto loaded = LoadEnvironment(f.env);
-  if (!loaded) {
-    std::fprintf(stderr, "error: %s\n", loaded.error().message.c_str());
-    return kExitUsage;
-  }
+  if (!loaded) return PrintError(f.env, f.env.env, kExitUsage, loaded.error().message);
   std::tie(s.cfg, s.env) = *loaded;
   if (rollback && !f.service.empty() &&
       std::none_of(s.env.services.begin(), s.env.services.end(), [&](const auto& kv) {
         return kv.first == f.service || kv.second.service_name == f.service;
       })) {
-    std::fprintf(stderr, "error: no service '%s' in environment %s\n", f.service.c_str(), s.env.name.c_str());
-    return kExitUsage;
+    return PrintError(f.env, f.env.env, kExitUsage, "no service '" + f.service + "' in environment " + s.env.name);
+  }
+  // Every template is checked with the variables the release will use, before anything is
+  // contacted: a mistake in one changes nothing and registers nothing.
+  if (!rollback) {
+    if (auto checked = deploy::CheckTemplates(s.cfg, s.env, TemplateVars(s.cfg)); !checked) {
+      return PrintError(f.env, f.env.env, kExitUsage, checked.error().message);
+    }
   }
   // A release that will be approved (at a terminal, or by a matching --confirm) shows its plan
   // first, so that what is approved is known. Planning only reads: a refusal still changes nothing.
   const bool plan_first = !rollback && s.env.require_approval &&
                           (f.confirm.empty() ? ::isatty(STDIN_FILENO) != 0 : f.confirm == s.env.approval_phrase);
   if (plan_first) {
-    if (auto c = Connect(s, f.env); !c) {
-      std::fprintf(stderr, "error: %s\n", c.error().message.c_str());
-      return kExitReleaseFailed;
-    }
+    if (auto c = Connect(s, f.env); !c) return PrintError(f.env, f.env.env, kExitReleaseFailed, c.error().message);
     ShowPlan(s);
   }
-  if (!Approved(s.env, f.confirm, rollback ? "rolling back " + s.cfg.app : "releasing " + s.cfg.app)) return kExitNotApproved;
+  if (!Approved(s.env, f.confirm, rollback ? "rolling back " + s.cfg.app : "releasing " + s.cfg.app)) {
+    // The reason is on stderr already; a script reading JSON gets the outcome too.
+    if (f.env.output == "json") PrintError(f.env, f.env.env, kExitNotApproved, "not approved; nothing was changed");
+    return kExitNotApproved;
+  }
   if (!plan_first) {
-    if (auto c = Connect(s, f.env); !c) {
-      std::fprintf(stderr, "error: %s\n", c.error().message.c_str());
-      return kExitReleaseFailed;
-    }
+    if (auto c = Connect(s, f.env); !c) return PrintError(f.env, f.env.env, kExitReleaseFailed, c.error().message);
   }
   const bool json_out = f.env.output == "json";
   aws::CurlTransport verify_http;
   InterruptScope interrupts;
-  auto options = Options(s, json_out);
+  auto options = Options(s, f.env);
   options.cancel = &interrupts.token();
-  // Waits for an unreachable endpoint are part of the story: on stdout with the rest, or on
-  // stderr when stdout carries JSON.
-  ReportUnreachable(s, json_out ? [](const std::string& line) { std::fprintf(stderr, "%s  %s\n", Stamp().c_str(), line.c_str()); }
-                                : options.progress,
-                    options.cancel);
+  // Waits for an unreachable endpoint are part of the story, told where the progress goes.
+  ReportUnreachable(s, options.progress, options.cancel);
   options.progress(std::string(rollback ? "rolling back " : "releasing ") + s.cfg.app + " in " + s.env.name + " (" +
                    s.env.provider + ", " + s.endpoint + ") as " + options.actor);
-  auto report = rollback ? deploy::Rollback(*s.client, verify_http, s.clock, s.env, f.service, f.to, options)
+  auto report = rollback ? deploy::Rollback(*s.client, verify_http, s.clock, s.env, f.service, f.to, f.force, options)
                          : deploy::Release(*s.client, verify_http, s.clock, s.cfg, s.env, options);
   if (!report) {
     // Only returned while no service was changed; the message says so.
-    std::fprintf(stderr, "error: %s\n", report.error().message.c_str());
     // An image that cannot run on the task's platform, or a task definition Fargate cannot run,
-    // is a mistake in what was asked for.
+    // is a mistake in what was asked for. So is a rollback target that is no revision of the
+    // family, or one never verified.
     const std::string& code = report.error().code;
-    return code == registry::kPlatformMismatch || code == deploy::kTaskDefinitionInvalid ? kExitUsage
-                                                                                         : kExitReleaseFailed;
+    return PrintError(f.env, f.env.env, code == registry::kPlatformMismatch || code == deploy::kTaskDefinitionInvalid ||
+                               code == deploy::kBadRollbackTarget
+                           ? kExitUsage
+                           : kExitReleaseFailed, report.error().message);
   }
   PrintReport(*report, f.env, json_out, rollback ? "rolled back" : "released");
   return ExitFor(report->outcome);
@@ -268,21 +249,25 @@ int ShowStatus(const EnvFlags& f) {
   Session s;
   if (auto rc = OpenSession(s, f, EngineStart::kNever)) return *rc;
   auto st = deploy::Status(*s.client, s.env);
-  if (!st) {
-    std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
-    return kExitReleaseFailed;
-  }
+  if (!st) return PrintError(f, f.env, kExitReleaseFailed, st.error().message);
+  // A service that does not exist was never released (as `diagnose` says).
+  const char* kNeverReleased = "does not exist yet (never released)";
   if (f.output == "json") {
     nlohmann::json j = nlohmann::json::array();
     for (const auto& x : *st) {
       j.push_back({{"service", x.service_name}, {"status", x.status}, {"taskDefinition", x.task_definition},
                    {"desiredCount", x.desired}, {"runningCount", x.running}, {"pendingCount", x.pending},
                    {"deployments", x.deployments}, {"rolloutState", x.rollout_state}});
+      if (x.status == "MISSING") j.back()["note"] = kNeverReleased;
     }
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf("%-24s %-8s %-8s %-12s %s\n", "SERVICE", "STATUS", "RUNNING", "ROLLOUT", "TASK DEFINITION");
     for (const auto& x : *st) {
+      if (x.status == "MISSING") {
+        std::printf("%-24s %s\n", x.service_name.c_str(), kNeverReleased);
+        continue;
+      }
       std::printf("%-24s %-8s %d/%-6d %-12s %s\n", x.service_name.c_str(), x.status.c_str(), x.running, x.desired,
                   x.rollout_state.c_str(), x.task_definition.c_str());
     }
@@ -317,6 +302,8 @@ void AddDeployCommands(CLI::App& app, int& exit_code) {
   AddEnvFlags(rollback, flags->env);
   rollback->add_option("--service", flags->service, "Only this service (config name or ECS service name)");
   rollback->add_option("--to", flags->to, "Revision number, family:revision or task definition ARN");
+  rollback->add_flag("--force", flags->force,
+                     "With --to: roll back to a revision recorded aborted, interrupted or failed (never verified)");
   rollback->add_option("--confirm", flags->confirm, "Approval phrase for environments with `approval:`");
   rollback->callback([flags, &exit_code] { exit_code = RunRelease(*flags, true); });
 

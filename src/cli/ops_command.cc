@@ -37,8 +37,7 @@ std::optional<int> OpenServices(Session& s, const OpsFlags& f, Services& out) {
     if (f.service.empty() || f.service == name || f.service == se.service_name) out.emplace_back(name, se);
   }
   if (out.empty()) {
-    std::fprintf(stderr, "error: no service '%s' in environment %s\n", f.service.c_str(), s.env.name.c_str());
-    return kExitUsage;
+    return PrintError(f.env, f.env.env, kExitUsage, "no service '" + f.service + "' in environment " + s.env.name);
   }
   return std::nullopt;
 }
@@ -50,30 +49,29 @@ Result<std::string> CurrentTaskDefinition(aws::AwsClient& c, const config::Envir
   return d->is_null() ? std::string() : d->value("taskDefinition", "");
 }
 
-int Fatal(const Error& e) {
-  std::fprintf(stderr, "error: %s\n", e.message.c_str());
-  return kExitReleaseFailed;
-}
+int Fatal(const OpsFlags& f, const Error& e) { return PrintError(f.env, f.env.env, kExitReleaseFailed, e.message); }
 
 int History(const OpsFlags& f) {
   Session s;
   Services services;
   if (auto rc = OpenServices(s, f, services)) return *rc;
   json rows = json::array();
+  std::vector<std::string> never_released;
   for (const auto& [name, se] : services) {
     auto current = CurrentTaskDefinition(*s.client, s.env, se.service_name);
-    if (!current) return Fatal(current.error());
+    if (!current) return Fatal(f, current.error());
     std::string family = current->empty() ? "" : deploy::FamilyOf(*current);
     if (family.empty()) {
       auto tf = deploy::TemplateFamily(s.cfg.services.at(name), se, TemplateVars(s.cfg));
-      if (!tf) return Fatal(tf.error());
+      if (!tf) return Fatal(f, tf.error());
       family = *tf;
     }
     // Families may be shared between services; show this service's releases (and revisions
     // registered outside slipway, which carry no target).
     auto revisions = deploy::ListRevisions(*s.client, family, f.limit * 4);
-    if (!revisions) return Fatal(revisions.error());
+    if (!revisions) return Fatal(f, revisions.error());
     int shown = 0;
+    const size_t before = rows.size();
     for (const auto& r : *revisions) {
       const std::string target = r.Tag("slipway:target");
       if ((!target.empty() && target != deploy::ReleaseTarget(s.env.cluster, se.service_name)) || shown == f.limit) continue;
@@ -85,11 +83,16 @@ int History(const OpsFlags& f) {
                       {"images", r.images}, {"detail", r.Tag("slipway:detail")},
                       {"restored", r.Tag("slipway:restored")}});
     }
+    if (rows.size() == before && current->empty()) never_released.push_back(se.service_name);
   }
   if (f.env.output == "json") {
     std::printf("%s\n", rows.dump(2).c_str());
     return kExitReleased;
   }
+  for (const auto& name : never_released) {
+    std::printf("service %s: does not exist yet (never released); no revision recorded\n", name.c_str());
+  }
+  if (rows.empty()) return kExitReleased;
   std::printf("  %-18s %-12s %-25s %-25s %-16s %s\n", "REVISION", "RESULT", "STARTED", "FINISHED", "BY", "IMAGES");
   for (const auto& r : rows) {
     std::string images;
@@ -112,8 +115,7 @@ struct LogSource {
 int Logs(const OpsFlags& f) {
   const long since = ParseDuration(f.since);
   if (since < 0) {
-    std::fprintf(stderr, "error: --since %s: use a number with s, m, h or d (e.g. 10m)\n", f.since.c_str());
-    return kExitUsage;
+    return PrintError(f.env, f.env.env, kExitUsage, "--since " + f.since + ": use a number with s, m, h or d (e.g. 10m)");
   }
   Session s;
   Services services;
@@ -121,17 +123,16 @@ int Logs(const OpsFlags& f) {
   std::vector<LogSource> sources;
   for (const auto& [name, se] : services) {
     auto current = CurrentTaskDefinition(*s.client, s.env, se.service_name);
-    if (!current) return Fatal(current.error());
+    if (!current) return Fatal(f, current.error());
     if (current->empty()) continue;
     auto td = s.client->Json(aws::kEcs, "DescribeTaskDefinition", {{"taskDefinition", *current}});
-    if (!td) return Fatal(td.error());
+    if (!td) return Fatal(f, td.error());
     for (const auto& def : (*td)["taskDefinition"]["containerDefinitions"]) {
       if (auto awslogs = aws::Awslogs(def, "")) sources.push_back({se.service_name, awslogs->group, awslogs->stream});
     }
   }
   if (sources.empty()) {
-    std::fprintf(stderr, "error: no running service of %s writes to CloudWatch Logs (awslogs)\n", s.env.name.c_str());
-    return kExitReleaseFailed;
+    return PrintError(f.env, f.env.env, kExitReleaseFailed, "no running service of " + s.env.name + " writes to CloudWatch Logs (awslogs)");
   }
   const bool json_out = f.env.output == "json";
   int64_t start_ms = static_cast<int64_t>(EpochSeconds(s.clock.WallNow()) - static_cast<double>(since)) * 1000;
@@ -142,7 +143,7 @@ int Logs(const OpsFlags& f) {
       json req{{"logGroupName", src.group}, {"logStreamNamePrefix", src.stream_prefix}, {"startTime", start_ms}};
       for (;;) {
         auto r = s.client->Json(aws::kLogs, "FilterLogEvents", req);
-        if (!r) return Fatal(r.error());
+        if (!r) return Fatal(f, r.error());
         for (const auto& e : (*r)["events"]) {
           const int64_t timestamp = e.value("timestamp", int64_t{0});
           if (!seen.emplace(e.value("eventId", ""), timestamp).second) continue;
@@ -178,7 +179,7 @@ int Diagnose(const OpsFlags& f) {
   std::string text;
   for (const auto& [name, se] : services) {
     auto d = deploy::DescribeService(*s.client, s.env.cluster, se.service_name);
-    if (!d) return Fatal(d.error());
+    if (!d) return Fatal(f, d.error());
     if (d->is_null()) {
       text += "service " + se.service_name + ": does not exist yet (never released)\n";
       out.push_back({{"service", se.service_name}, {"status", "MISSING"}});
@@ -186,9 +187,9 @@ int Diagnose(const OpsFlags& f) {
     }
     const json& svc = *d;
     auto running = deploy::CollectTasks(*s.client, {s.env.cluster, se.service_name, "", "RUNNING", 10, 0});
-    if (!running) return Fatal(running.error());
+    if (!running) return Fatal(f, running.error());
     auto stopped = deploy::CollectTasks(*s.client, {s.env.cluster, se.service_name, "", "STOPPED", 5, 10});
-    if (!stopped) return Fatal(stopped.error());
+    if (!stopped) return Fatal(f, stopped.error());
     json sj{{"service", se.service_name}, {"status", svc["status"]}, {"taskDefinition", svc["taskDefinition"]},
             {"desiredCount", svc["desiredCount"]}, {"runningCount", svc["runningCount"]},
             {"deployments", json::array()}, {"events", json::array()}, {"runningTasks", json::array()},

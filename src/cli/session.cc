@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "aws/credential_chain.h"
@@ -150,28 +151,53 @@ Result<void> Connect(Session& s, const EnvFlags& f, EngineStart start) {
   return {};
 }
 
+void PrintProgress(const EnvFlags& f, const std::string& line) {
+  std::FILE* out = f.output == "json" ? stderr : stdout;
+  std::fprintf(out, "%s  %s\n", Stamp().c_str(), line.c_str());
+  std::fflush(out);
+}
+
+bool Approved(const config::Environment& env, const std::string& confirm, const std::string& action) {
+  if (!env.require_approval) return true;
+  const std::string& phrase = env.approval_phrase;
+  if (!confirm.empty()) {
+    if (confirm == phrase) return true;
+    std::fprintf(stderr, "not approved: --confirm does not match the approval phrase of %s\n", env.name.c_str());
+    return false;
+  }
+  if (!::isatty(STDIN_FILENO)) {
+    std::fprintf(stderr,
+                 "not approved: %s to %s needs approval and there is no terminal to ask on.\n"
+                 "Pass --confirm %s to approve it from a script.\n",
+                 action.c_str(), env.name.c_str(), phrase.c_str());
+    return false;
+  }
+  std::fprintf(stderr, "%s to %s needs approval. Type '%s' to continue: ", action.c_str(), env.name.c_str(), phrase.c_str());
+  std::fflush(stderr);
+  std::string typed;
+  if (!std::getline(std::cin, typed) || typed != phrase) {
+    std::fprintf(stderr, "not approved: the phrase did not match; nothing was changed\n");
+    return false;
+  }
+  return true;
+}
+
 std::optional<int> OpenSession(Session& s, const EnvFlags& f, EngineStart start) {
   auto loaded = LoadEnvironment(f);
-  if (!loaded) {
-    std::fprintf(stderr, "error: %s\n", loaded.error().message.c_str());
-    return kExitUsage;
-  }
+  if (!loaded) return PrintError(f, f.env, kExitUsage, loaded.error().message);
   std::tie(s.cfg, s.env) = *loaded;
   auto c = Connect(s, f, start);
   if (!c && c.error().code == kEngineNotRunning) {
     if (f.output == "json") {
       nlohmann::json j{{"environment", s.env.name}, {"engineRunning", false}, {"dataDir", f.data_dir},
-                       {"error", c.error().message}};
+                       {"error", c.error().message}, {"exitCode", kExitNoEngine}};
       std::printf("%s\n", j.dump(2).c_str());
     } else {
       std::fprintf(stderr, "%s\n", c.error().message.c_str());
     }
     return kExitNoEngine;
   }
-  if (!c) {
-    std::fprintf(stderr, "error: %s\n", c.error().message.c_str());
-    return kExitReleaseFailed;
-  }
+  if (!c) return PrintError(f, f.env, kExitReleaseFailed, c.error().message);
   return std::nullopt;
 }
 

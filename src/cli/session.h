@@ -63,6 +63,14 @@ inline constexpr const char* kEngineNotRunning = "EngineNotRunning";
 /// $AWS_MAX_ATTEMPTS attempts (default 3).
 [[nodiscard]] Result<void> Connect(Session& s, const EnvFlags& flags, EngineStart start = EngineStart::kStart);
 
+/// Progress for the user: on stdout in text mode, on stderr when stdout carries JSON.
+void PrintProgress(const EnvFlags& flags, const std::string& line);
+
+/// The approval gate of environments with `approval:`: on a terminal the user types the phrase;
+/// elsewhere --confirm must carry it. Prints why on refusal. Run it before anything connects, so
+/// a refusal changes nothing.
+[[nodiscard]] bool Approved(const config::Environment& env, const std::string& confirm, const std::string& action);
+
 /// Loads and connects in one step; on failure prints the error and returns the exit code
 /// (2 for config errors, 1 for connection errors, 7 when `start` is kNever and no local engine
 /// runs: said on stderr, or as JSON on stdout with --output json).

@@ -37,8 +37,7 @@ int Unlock(const UnlockFlags& f) {
   if (auto rc = OpenSession(s, f.env)) return *rc;
   auto r = deploy::Unlock(*s.client, s.env, f.force);
   if (!r) {
-    std::fprintf(stderr, "error: %s\n", r.error().message.c_str());
-    return kExitReleaseFailed;
+    return PrintError(f.env, f.env.env, kExitReleaseFailed, r.error().message);
   }
   const char* result = r->locks.empty() ? "none" : r->refused ? "refused" : "unlocked";
   if (f.env.output == "json") {

@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "base/strings.h"
@@ -71,6 +72,25 @@ class Reader {
  private:
   std::string file_;
 };
+
+// yaml-cpp keeps both entries of a key given twice, and a lookup finds only one of them, so one
+// setting would be ignored without a word: refuse the second, naming where the first was.
+void RefuseDuplicateKeys(const Reader& r, const YAML::Node& n, const std::string& key) {
+  if (n.IsSequence()) {
+    for (size_t i = 0; i < n.size(); ++i) RefuseDuplicateKeys(r, n[i], key + "[" + std::to_string(i) + "]");
+    return;
+  }
+  if (!n.IsMap()) return;
+  std::map<std::string, int> seen;  // key -> its line
+  for (const auto& kv : n) {
+    if (!kv.first.IsScalar()) continue;
+    const std::string k = kv.first.as<std::string>();
+    if (auto [it, fresh] = seen.emplace(k, kv.first.Mark().line + 1); !fresh) {
+      r.Problem(kv.first, Reader::Join(key, k), "duplicate key (first given on line " + std::to_string(it->second) + ")");
+    }
+    RefuseDuplicateKeys(r, kv.second, Reader::Join(key, k));
+  }
+}
 
 HealthCheck ReadHealthCheck(const Reader& r, const YAML::Node& n, const std::string& key) {
   HealthCheck hc;
@@ -174,6 +194,37 @@ ServiceEnv ReadServiceEnv(const Reader& r, const YAML::Node& n, const std::strin
   return s;
 }
 
+// An ALB path pattern: `*` matches any run of characters, `?` exactly one, the rest itself.
+bool PathMatches(const std::string& pattern, const std::string& path) {
+  if (pattern.empty()) return path.empty();
+  if (pattern[0] == '*') {
+    for (size_t i = 0; i <= path.size(); ++i) {
+      if (PathMatches(pattern.substr(1), path.substr(i))) return true;
+    }
+    return false;
+  }
+  return !path.empty() && (pattern[0] == '?' || pattern[0] == path[0]) && PathMatches(pattern.substr(1), path.substr(1));
+}
+
+// When every service sits behind a path rule, a check whose path no rule matches reaches the
+// listener's default action, never a service: it cannot pass, so say so now.
+void CheckVerifyIsRouted(const Reader& r, const YAML::Node& v, const std::string& key, const Environment& e) {
+  std::string patterns;
+  for (const auto& [name, se] : e.services) {
+    if (se.path_pattern.empty()) return;
+    patterns += (patterns.empty() ? "" : ", ") + se.path_pattern;
+  }
+  for (size_t i = 0; i < e.verify.size(); ++i) {
+    const std::string path = e.verify[i].path.substr(0, e.verify[i].path.find('?'));
+    bool routed = false;
+    for (const auto& [name, se] : e.services) routed = routed || PathMatches(se.path_pattern, path);
+    if (!routed) {
+      r.Problem(v[i], key + ".verify[" + std::to_string(i) + "].path",
+                "'" + path + "' reaches no service: every service has a pathPattern and none matches (" + patterns + ")");
+    }
+  }
+}
+
 Environment ReadEnvironment(const Reader& r, const YAML::Node& n, const std::string& key, const std::string& name,
                             const Config& cfg) {
   r.OnlyKeys(n, key, {"provider", "region", "cluster", "loadBalancer", "services", "verify", "timeoutSeconds", "subnets",
@@ -243,11 +294,27 @@ Environment ReadEnvironment(const Reader& r, const YAML::Node& n, const std::str
       c.contains = r.Str(v[i], ck, "contains", "");
       e.verify.push_back(c);
     }
+    CheckVerifyIsRouted(r, v, key, e);
   }
   return e;
 }
 
 }  // namespace
+
+std::string ServiceForPath(const Environment& env, const std::string& path_and_query) {
+  const std::string path = path_and_query.substr(0, path_and_query.find('?'));
+  std::string routed, fallback;
+  int best = 0;
+  for (const auto& [name, se] : env.services) {
+    if (se.path_pattern.empty()) {
+      if (fallback.empty()) fallback = name;
+    } else if (PathMatches(se.path_pattern, path) && (routed.empty() || se.priority < best)) {
+      routed = name;
+      best = se.priority;
+    }
+  }
+  return routed.empty() ? fallback : routed;
+}
 
 Result<Config> LoadConfig(const std::string& path) {
   Config cfg;
@@ -264,6 +331,7 @@ Result<Config> LoadConfig(const std::string& path) {
   std::filesystem::path dir = std::filesystem::absolute(path).parent_path();
   try {
     if (!root.IsMap()) return Fail(path + ":1: the file must be a mapping with app, services and environments");
+    RefuseDuplicateKeys(r, root, "");
     r.OnlyKeys(root, "", {"app", "builder", "engine", "services", "environments"});
     cfg.app = r.Str(root, "", "app", "", true);
     cfg.builder = r.Str(root, "", "builder", "auto");

@@ -119,6 +119,10 @@ struct Config {
 /// Whether `listen` reads "host:port" with a port from 1 to 65535.
 bool ValidListenAddress(const std::string& listen);
 
+/// The config name of the service the listener sends `path` to: the lowest-priority-number
+/// pathPattern that matches, else the service without one (the default action); "" when none.
+[[nodiscard]] std::string ServiceForPath(const Environment& env, const std::string& path);
+
 /// Expands ${VAR} and ${VAR:-default} using `lookup`; an unset ${VAR} without default is an
 /// error naming `origin` (file) and the line.
 [[nodiscard]] Result<std::string> ExpandTemplate(const std::string& text, const std::string& origin,

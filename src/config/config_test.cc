@@ -203,6 +203,49 @@ TEST_F(ConfigTest, InvalidYamlReportsTheLine) {
   EXPECT_NE(cfg.error().message.find("invalid YAML"), std::string::npos);
 }
 
+TEST_F(ConfigTest, ADuplicateKeyIsRefusedWithFileAndLine) {
+  // Given desiredCount twice (lines 17 and 18), yaml-cpp would silently keep one of them.
+  std::string text = kValid;
+  text.replace(text.find("        desiredCount: 2\n"), 0, "        desiredCount: 5\n");
+  auto cfg = LoadConfig(Write("dup.yaml", text));
+  ASSERT_FALSE(cfg);
+  EXPECT_NE(cfg.error().message.find("dup.yaml:18: environments.dev.services.web.desiredCount: duplicate key (first "
+                                     "given on line 17)"),
+            std::string::npos)
+      << cfg.error().message;
+}
+
+TEST_F(ConfigTest, ADuplicateTopLevelKeyIsRefused) {
+  auto cfg = LoadConfig(Write("dup2.yaml", std::string(kValid) + "app: other\n"));
+  ASSERT_FALSE(cfg);
+  EXPECT_NE(cfg.error().message.find("dup2.yaml:21: app: duplicate key (first given on line 1)"), std::string::npos)
+      << cfg.error().message;
+}
+
+TEST_F(ConfigTest, AVerifyPathThatNoPathRuleRoutesIsRefused) {
+  // Given the only service behind /api/*, a check of / reaches the listener's default action.
+  std::string text = kValid;
+  text.replace(text.find("        desiredCount: 2\n"), 0, "        pathPattern: \"/api/*\"\n        priority: 10\n");
+  auto cfg = LoadConfig(Write("unrouted.yaml", text));
+  ASSERT_FALSE(cfg);
+  EXPECT_NE(cfg.error().message.find("environments.dev.verify[0].path: '/' reaches no service"), std::string::npos)
+      << cfg.error().message;
+  text.replace(text.find("      - path: /\n"), 15, "      - path: /api/stats\n");
+  EXPECT_TRUE(LoadConfig(Write("routed.yaml", text))) << text;
+}
+
+TEST(ServiceForPath, TheLowestPriorityRuleThatMatchesElseTheDefaultService) {
+  Environment env;
+  env.services["web"] = ServiceEnv{.service_name = "web"};
+  env.services["api"] = ServiceEnv{.service_name = "api", .path_pattern = "/api/*", .priority = 20};
+  env.services["admin"] = ServiceEnv{.service_name = "admin", .path_pattern = "/api/admin*", .priority = 10};
+  EXPECT_EQ(ServiceForPath(env, "/"), "web");
+  EXPECT_EQ(ServiceForPath(env, "/api/items?x=1"), "api");
+  EXPECT_EQ(ServiceForPath(env, "/api/admin/users"), "admin");
+  env.services.erase("web");
+  EXPECT_EQ(ServiceForPath(env, "/"), "");
+}
+
 // Every ```yaml block of the README is a config slipway loads, with the files it names beside it.
 TEST(Readme, ItsConfigExamplesLoad) {
   std::ifstream in(std::string(SLIPWAY_SOURCE_DIR) + "/README.md");

@@ -14,6 +14,28 @@ namespace {
 constexpr const char* kLoadBalancerDnsVar = "LOAD_BALANCER_DNS";
 constexpr const char* kLoadBalancerUrlVar = "LOAD_BALANCER_URL";
 
+// "line:column" of the 1-based byte offset `byte` in `text`, as editors number them.
+std::string LineColumn(const std::string& text, size_t byte) {
+  int line = 1, column = 1;
+  for (size_t i = 0; i + 1 < byte && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return std::to_string(line) + ":" + std::to_string(column);
+}
+
+// nlohmann's message without its "[json.exception…] parse error at line L, column C: " prefix,
+// since the error already names line and column.
+std::string ParseProblem(const std::string& what) {
+  const size_t column = what.find("column ");
+  const size_t colon = column == std::string::npos ? column : what.find(": ", column);
+  return colon == std::string::npos ? what : what.substr(colon + 2);
+}
+
 }  // namespace
 
 Result<json> LoadTaskDefinition(const config::ServiceSpec& svc, const config::ServiceEnv& se,
@@ -24,10 +46,13 @@ Result<json> LoadTaskDefinition(const config::ServiceSpec& svc, const config::Se
   ss << in.rdbuf();
   auto text = config::ExpandTemplate(ss.str(), svc.task_definition_path, vars);
   if (!text) return tl::unexpected(text.error());
-  json td = json::parse(*text, nullptr, false);
-  if (td.is_discarded() || !td.is_object()) {
-    return Fail(svc.task_definition_path + ": not a JSON object after expanding variables");
+  json td;
+  try {
+    td = json::parse(*text);
+  } catch (const json::parse_error& e) {
+    return Fail(svc.task_definition_path + ":" + LineColumn(*text, e.byte) + ": invalid JSON: " + ParseProblem(e.what()));
   }
+  if (!td.is_object()) return Fail(svc.task_definition_path + ":1:1: not a JSON object after expanding variables");
   if (!td.contains("family")) td["family"] = se.service_name;
   return td;
 }

@@ -38,7 +38,8 @@ Result<void> Migrate(Run& run, const config::Config& cfg, const std::map<std::st
       run.report.migration_log = progress.tail;
       run.report.outcome = Outcome::kFailed;
       run.report.failure = m->detail + "; no service was changed";
-      Record(run, kResultAborted, m->detail);
+      // Recorded as what it was, a failed release, as the report and the exit code say.
+      Record(run, kResultFailed, m->detail);
       return {};
     }
   }

@@ -152,8 +152,13 @@ Result<std::vector<ServiceStatus>> Status(aws::AwsClient& c, const config::Envir
   json names = json::array();
   for (const auto& [name, se] : env.services) names.push_back(se.service_name);
   auto r = c.Json(aws::kEcs, "DescribeServices", {{"cluster", env.cluster}, {"services", names}});
-  if (!r) return tl::unexpected(r.error());
   std::vector<ServiceStatus> out;
+  // A cluster not created yet holds no service: the environment was never released.
+  if (!r && r.error().code == "ClusterNotFoundException") {
+    for (const auto& name : names) out.push_back({name, "MISSING", "", "", 0, 0, 0, 0});
+    return out;
+  }
+  if (!r) return tl::unexpected(r.error());
   for (const auto& s : (*r)["services"]) {
     ServiceStatus st{s["serviceName"], s["status"], s["taskDefinition"], "", s["desiredCount"], s["runningCount"],
                      s["pendingCount"], static_cast<int>(s["deployments"].size())};
@@ -161,7 +166,9 @@ Result<std::vector<ServiceStatus>> Status(aws::AwsClient& c, const config::Envir
     out.push_back(st);
   }
   for (const auto& f : (*r)["failures"]) {
-    out.push_back({f.value("arn", ""), f.value("reason", "MISSING"), "", "", 0, 0, 0, 0});
+    // The failure names the service by ARN (".../cluster/name") or by the name asked for.
+    const std::string arn = f.value("arn", "");
+    out.push_back({arn.substr(arn.rfind('/') + 1), f.value("reason", "MISSING"), "", "", 0, 0, 0, 0});
   }
   return out;
 }

@@ -47,6 +47,9 @@ struct ServiceResult {
   /// endpoint has no ServiceDeployments API.
   std::string service_deployment_arn;
   int running_count = 0;
+  /// What the service runs when the run ends ("" when it does not exist), which after a failed
+  /// migration is not task_definition_arn.
+  std::string running_task_definition;
   std::string known_good_arn;  ///< what a failure returns to ("" if none)
   std::string failure;         ///< this service's own failure, if any
   std::vector<TaskFacts> stopped_tasks;  ///< of the failed deployment, newest first
@@ -82,13 +85,18 @@ struct ReleaseReport {
                                             const config::Config& cfg, const config::Environment& env,
                                             const ReleaseOptions& options);
 
+/// Error code of a rollback target that is no revision of the family, or one recorded aborted,
+/// interrupted or failed without `force` (the CLI exits 2: nothing was changed).
+inline constexpr const char* kBadRollbackTarget = "BadRollbackTarget";
+
 /// `slipway rollback`: returns `only_service` (or every service) to `to_revision` ("family:N",
-/// "N" or an ARN) or else to the newest known-good revision older than what runs now. Errors and
+/// "N" or an ARN) or else to the newest known-good revision older than what runs now. A
+/// `to_revision` recorded aborted, interrupted or failed is refused unless `force`. Errors and
 /// reports mean what they mean for Release.
 [[nodiscard]] Result<ReleaseReport> Rollback(aws::AwsClient& client, aws::HttpTransport& http, Clock& clock,
                                              const config::Environment& env,
                                              const std::string& only_service, const std::string& to_revision,
-                                             const ReleaseOptions& options);
+                                             bool force, const ReleaseOptions& options);
 
 /// Current state of the environment's services, as printed by `slipway status`.
 struct ServiceStatus {

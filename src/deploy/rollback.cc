@@ -22,14 +22,34 @@ struct Step {
 // The revision `to_revision` names ("N", "family:N" or an ARN), else the newest known-good
 // revision other than what runs now.
 Result<std::string> TargetFor(aws::AwsClient& c, const config::Environment& env, const std::string& service_name,
-                              const std::string& current, const std::string& to_revision) {
+                              const std::string& current, const std::string& to_revision, bool force) {
   const std::string family = FamilyOf(current);
   if (!to_revision.empty()) {
-    bool digits = std::all_of(to_revision.begin(), to_revision.end(),
-                              [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); });
-    auto rec = DescribeRevision(c, digits ? family + ":" + to_revision : to_revision);
+    bool digits = !to_revision.empty() && std::all_of(to_revision.begin(), to_revision.end(), [](char ch) {
+      return std::isdigit(static_cast<unsigned char>(ch));
+    });
+    const std::string named = digits ? family + ":" + to_revision : to_revision;
+    auto rec = DescribeRevision(c, named);
+    if (!rec && rec.error().code == "ClientException") {
+      return tl::unexpected(Error{"--to " + to_revision + ": there is no revision " + named + " (" + service_name +
+                                      " runs " + FamilyRevision(current) + ")",
+                                  kBadRollbackTarget});
+    }
     if (!rec) return tl::unexpected(Wrap("--to " + to_revision, rec.error()));
-    if (rec->family != family) return Fail("--to " + to_revision + " is not a revision of " + family);
+    if (rec->family != family) {
+      return tl::unexpected(Error{"--to " + to_revision + " is not a revision of " + family + " (" + service_name +
+                                      " runs " + FamilyRevision(current) + ")",
+                                  kBadRollbackTarget});
+    }
+    // A revision whose release never completed was never verified to serve.
+    const std::string result = rec->Tag("slipway:result");
+    if (!force && (result == kResultAborted || result == kResultInterrupted || result == kResultFailed)) {
+      std::string why = rec->Tag("slipway:detail");
+      return tl::unexpected(Error{"--to " + to_revision + ": " + FamilyRevision(rec->arn) + " is recorded " + result +
+                                      (why.empty() ? "" : " (" + why + ")") +
+                                      "; pass --force to roll back to it anyway",
+                                  kBadRollbackTarget});
+    }
     return rec->arn;
   }
   auto good = FindKnownGood(c, family, ReleaseTarget(env.cluster, service_name), current);
@@ -42,7 +62,7 @@ Result<std::string> TargetFor(aws::AwsClient& c, const config::Environment& env,
 }
 
 // Reads only: an error here leaves every service as it was.
-Result<std::vector<Step>> Plan(Run& run, const std::string& only_service, const std::string& to_revision) {
+Result<std::vector<Step>> Plan(Run& run, const std::string& only_service, const std::string& to_revision, bool force) {
   std::vector<Step> steps;
   for (const auto& [name, se] : run.env.services) {
     if (!only_service.empty() && only_service != name && only_service != se.service_name) continue;
@@ -50,7 +70,7 @@ Result<std::vector<Step>> Plan(Run& run, const std::string& only_service, const 
     if (!d) return tl::unexpected(d.error());
     if (d->is_null()) return Fail("service " + se.service_name + " does not exist in " + run.env.cluster);
     const std::string current = d->value("taskDefinition", "");
-    auto target = TargetFor(run.c, run.env, se.service_name, current, to_revision);
+    auto target = TargetFor(run.c, run.env, se.service_name, current, to_revision, force);
     if (!target) return tl::unexpected(target.error());
     steps.push_back({se.service_name, current, *target});
   }
@@ -110,7 +130,7 @@ void Perform(Run& run, const std::vector<Step>& steps) {
 
 Result<ReleaseReport> Rollback(aws::AwsClient& c, aws::HttpTransport& http, Clock& clock,
                                const config::Environment& env, const std::string& only_service,
-                               const std::string& to_revision, const ReleaseOptions& options) {
+                               const std::string& to_revision, bool force, const ReleaseOptions& options) {
   ReleaseReport report;
   report.release_id = NewReleaseId();
   Run run{c, http, clock, env, options, report, clock.Now()};
@@ -122,7 +142,7 @@ Result<ReleaseReport> Rollback(aws::AwsClient& c, aws::HttpTransport& http, Cloc
   auto lock = TakeLock(run, env.timeout_seconds * 2L + 600);
   if (!lock) return tl::unexpected(Error{lock.error().message + "; no service was changed", lock.error().code});
   if (!*lock) return Finish(run);
-  auto steps = Plan(run, only_service, to_revision);
+  auto steps = Plan(run, only_service, to_revision, force);
   if (!steps) return Conclude(run, **lock, tl::unexpected(steps.error()));
   Perform(run, *steps);
   // A failure before any service was touched (e.g. the endpoint stopped answering before the

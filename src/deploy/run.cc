@@ -15,12 +15,14 @@ using nlohmann::json;
 
 namespace {
 
-// Best effort: the counts are for the summary; a failed read leaves them at 0.
+// Best effort: the counts are for the summary; a failed read leaves them at 0 (and what runs, "").
 void FillRunningCounts(Run& run) {
   if (auto st = Status(run.c, run.env)) {
     for (auto& s : run.report.services) {
       for (const auto& x : *st) {
-        if (x.service_name == s.service_name) s.running_count = x.running;
+        if (x.service_name != s.service_name) continue;
+        s.running_count = x.running;
+        s.running_task_definition = x.task_definition;
       }
     }
   }
@@ -80,6 +82,13 @@ Result<ReleaseReport> Finish(Run& run) {
 std::string Verify(Run& run) {
   const config::Environment& env = run.env;
   for (const auto& check : env.verify) {
+    // A service asked to run no task serves no traffic: its check could only meet a 503.
+    const std::string service = config::ServiceForPath(env, check.path);
+    if (!service.empty() && env.services.at(service).desired_count == 0) {
+      run.Progress("verify GET " + check.path + ": skipped, " + service +
+                   " has desiredCount 0 (no task serves it)");
+      continue;
+    }
     const std::string url = "http://" + env.listener_host + ":" + std::to_string(env.listener_port) + check.path;
     const std::string what = "verify GET " + check.path + ": ";
     std::string last;

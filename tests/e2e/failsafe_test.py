@@ -190,14 +190,25 @@ class FailSafeTest(unittest.TestCase):
         self.assertIn('| applying 0002_add_price ... error: column "price" of relation "items" already exists', out.stderr)
         self.assertNotIn("rolling out", out.stdout)
         after = self.service()
+        # The summary shows the revision still running, not the one the migration ran from.
+        running = after["taskDefinition"].rsplit("/", 1)[1]
+        self.assertRegex(out.stdout, r"demo-dev-web +%s +2 running; demo-web:\d+ was not rolled out" % running)
         self.assertEqual(after["taskDefinition"], before["taskDefinition"])
         self.assertEqual([d["id"] for d in after["deployments"]], [d["id"] for d in before["deployments"]])
         self.assertEqual(set(load.bodies), {"slipway demo v2\n"})
-        # The revision was registered (the migration ran from it) and is recorded as aborted.
+        # The revision was registered (the migration ran from it) and is recorded as failed, the
+        # word --output json gives the release too.
         arns = self.engine.aws("ecs", "list-task-definitions", "--family-prefix", "demo-web", "--sort", "DESC")["taskDefinitionArns"]
         self.assertEqual(len(arns), count + 1)
         tags = self.ecs.describe_task_definition(taskDefinition=arns[0], include=["TAGS"])["tags"]
-        self.assertIn({"key": "slipway:result", "value": "aborted"}, tags)
+        self.assertIn({"key": "slipway:result", "value": "failed"}, tags)
+        out = self.engine.deploy("v4", "--output", "json", DEMO_FAIL="migration")
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        report = json.loads(out.stdout)
+        self.assertEqual(report["services"][0]["runningTaskDefinition"], after["taskDefinition"])
+        hist = {row["revision"]: row for row in json.loads(self.engine.slipway(
+            "history", "dev", "--config", self.engine.config, "--output", "json").stdout)}
+        self.assertEqual(hist[report["services"][0]["taskDefinition"].rsplit("/", 1)[1]]["result"], report["result"])
 
     def race_second_release(self, first_env, first_is_busy):
         """Starts a release with `first_env`, waits until `first_is_busy()` returns a truthy value,
