@@ -120,10 +120,8 @@ class InterruptTest(ReleasedEngineTest):
         with socket.socket() as refusing:  # bound, never listening: connections are refused
             refusing.bind(("127.0.0.1", 0))
             endpoint = "http://127.0.0.1:%d" % refusing.getsockname()[1]
-            config = self.engine.variant_config("unreachable.yaml", {"provider: local": "provider: aws\n    subnets: [subnet-a, subnet-b]"})
-            out = self.engine.slipway("deploy", "dev", "--config", config, env=dict(
-                APP_VERSION="v9", SLIPWAY_ENDPOINT_URL=endpoint, SLIPWAY_UNREACHABLE_SECONDS="1",
-                AWS_ACCESS_KEY_ID="AKIDUNREACHABLE", AWS_SECRET_ACCESS_KEY="x" * 40))
+            out = self.engine.slipway("deploy", "dev", "--config", self.engine.config, env=dict(
+                APP_VERSION="v9", SLIPWAY_ENGINE_ENDPOINT=endpoint, SLIPWAY_UNREACHABLE_SECONDS="1"))
         self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
         # The first call is the cluster's: a release makes sure it is there before it takes the lock.
         self.assertRegex(out.stderr, r"error: could not reach %s since \d\d:\d\d:\d\d: ecs DescribeClusters: "
