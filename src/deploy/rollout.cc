@@ -79,7 +79,11 @@ Result<json> DescribeServiceDeployment(aws::AwsClient& client, const std::string
     return json();
   }
   const json list = r->value("serviceDeployments", json::array());
-  return list.is_array() && !list.empty() && list[0].is_object() ? list[0] : json();
+  if (!list.is_array()) return json();
+  for (const json& sd : list) {
+    if (sd.is_object() && sd.value("serviceDeploymentArn", "") == arn) return sd;
+  }
+  return json();  // not the one asked about: judged from DescribeServices
 }
 
 }  // namespace

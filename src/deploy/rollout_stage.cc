@@ -51,6 +51,7 @@ Result<Started> RollOut(aws::AwsClient& c, const config::Environment& env, const
   auto d = DescribeService(c, env.cluster, se.service_name);
   if (!d) return tl::unexpected(d.error());
   bool exists = !d->is_null() && d->value("status", "") == "ACTIVE";
+  const std::string previous_service_deployment = exists ? d->value("currentServiceDeployment", "") : "";
   Result<json> r = Fail("");
   if (exists) {
     r = Update(c, env, se, UpdateServiceInput(env, se, td_arn, security_groups), td_arn);
@@ -65,6 +66,9 @@ Result<Started> RollOut(aws::AwsClient& c, const config::Environment& env, const
   Started started{deployments.is_array() && !deployments.empty() ? deployments[0].value("id", "") : "",
                   service.value("currentServiceDeployment", "")};
   if (auto id = DeploymentOf(service, td_arn)) started.deployment_id = *id;
+  // The service deployment that was current before the update (already judged, perhaps
+  // SUCCESSFUL) says nothing about this one: the rollout is then judged from DescribeServices.
+  if (started.service_deployment_arn == previous_service_deployment) started.service_deployment_arn.clear();
   return started;
 }
 
@@ -91,6 +95,12 @@ Result<void> StartRollouts(Run& run, const config::Config& cfg, const Infrastruc
       }
       if (!run.AnyServiceTouched()) return tl::unexpected(dep.error());
       EndUnknown(run, dep.error());
+      return {};
+    }
+    if (dep->deployment_id.empty()) {
+      // The update was sent but nothing says what carries it: never verify unwatched. The
+      // service counts as touched (in_flight), so the failure returns it to known-good.
+      run.report.failure = se.service_name + ": ECS's reply named no deployment of " + revision;
       return {};
     }
     sr.deployment_id = dep->deployment_id;

@@ -139,7 +139,9 @@ TEST(WatchRollout, TakesTheVerdictFromTheServiceDeploymentWhenTheEndpointHasTheA
     if (op == "DescribeServiceDeployments") {
       EXPECT_EQ(body["serviceDeploymentArns"], json::array({"arn:sd/1"}));
       return Reply({{"serviceDeployments",
-                     {{{"status", ++asked < 3 ? "IN_PROGRESS" : "ROLLBACK_SUCCESSFUL"}, {"statusReason", "tasks failed."}}}},
+                     {{{"serviceDeploymentArn", "arn:sd/1"},
+                       {"status", ++asked < 3 ? "IN_PROGRESS" : "ROLLBACK_SUCCESSFUL"},
+                       {"statusReason", "tasks failed."}}}},
                     {"failures", json::array()}});
     }
     return Reply({{"services", {Service("IN_PROGRESS", 1, {})}}});
@@ -167,6 +169,25 @@ TEST(WatchRollout, FallsBackToDescribeServicesWhereTheEndpointLacksTheApi) {
   ASSERT_TRUE(v) << v.error().message;
   EXPECT_EQ(v->status, RolloutStatus::kCompleted);
   EXPECT_EQ(std::count(t.ops.begin(), t.ops.end(), "DescribeServiceDeployments"), 1) << "asked again after it was refused";
+}
+
+TEST(WatchRollout, NeverTakesAnotherServiceDeploymentsVerdict) {
+  // An answer about a deployment other than the one asked for (an earlier, finished one) must not
+  // end the watch: the rollout is judged from DescribeServices instead.
+  int describes = 0;
+  FakeEcsTransport t([&](const std::string& op, const json&) -> Result<aws::HttpResponse> {
+    if (op == "DescribeServiceDeployments") {
+      return Reply({{"serviceDeployments", {{{"serviceDeploymentArn", "arn:sd/0"}, {"status", "SUCCESSFUL"}}}},
+                    {"failures", json::array()}});
+    }
+    return Reply({{"services", {Service(++describes < 3 ? "IN_PROGRESS" : "COMPLETED", 2, {})}}});
+  });
+  FakeClock clock;
+  aws::AwsClient client(t, clock, {"AKID", "SECRET", ""}, {"us-east-1", "http://x"});
+  auto v = WatchRollout(client, clock, "c", "web", "new", Millis(600'000), [](const std::string&) {}, nullptr, "arn:sd/1");
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_EQ(v->status, RolloutStatus::kCompleted);
+  EXPECT_EQ(describes, 3) << "judged complete before DescribeServices said so";
 }
 
 }  // namespace
