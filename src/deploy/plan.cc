@@ -1,6 +1,8 @@
 // The plan's decisions: what differs between what runs and what a release would set.
 #include "deploy/plan.h"
 
+#include <algorithm>
+
 #include <set>
 
 #include "deploy/provision.h"
@@ -117,6 +119,18 @@ json Subset(const json& actual, const json& like) {
   return out;
 }
 
+// An awsvpcConfiguration as ECS means it: the order of subnets and groups carries no meaning,
+// and a missing assignPublicIp is DISABLED.
+json NormalizeNetwork(json n) {
+  if (!n.is_object() || !n.contains("awsvpcConfiguration") || !n["awsvpcConfiguration"].is_object()) return n;
+  json& a = n["awsvpcConfiguration"];
+  for (const char* key : {"subnets", "securityGroups"}) {
+    if (a.contains(key) && a[key].is_array()) std::sort(a[key].begin(), a[key].end());
+  }
+  if (!a.contains("assignPublicIp")) a["assignPublicIp"] = "DISABLED";
+  return n;
+}
+
 std::vector<std::string> MissingInfrastructure(const config::Environment& env, const InfrastructureState& in) {
   std::vector<std::string> create;
   if (!in.cluster) create.push_back("cluster " + env.cluster);
@@ -167,6 +181,10 @@ ServicePlan PlanService(const config::Config& cfg, const config::Environment& en
     json now = Subset(service.value(key, json()), update[key]);
     if (now.is_null() && std::string(key) == "healthCheckGracePeriodSeconds") now = 0;  // ECS's default
     Diff(key, now, update[key], sp.settings);
+  }
+  if (const json& want = update.value("networkConfiguration", json()); !want.is_null()) {
+    Diff("networkConfiguration", NormalizeNetwork(Subset(service.value("networkConfiguration", json()), want)),
+         NormalizeNetwork(want), sp.settings);
   }
   json wiring = CreateServiceInput(env, svc, se, family, tg_arn, groups)["loadBalancers"];
   json lbs = json::array();

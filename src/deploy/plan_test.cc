@@ -240,6 +240,32 @@ TEST(Plan, ServiceSettingsThatDifferFromTheConfigAreChanges) {
   EXPECT_TRUE(plan.Changes());
 }
 
+// A release's UpdateService sends the networking settings, so a change to them is a change.
+TEST(Plan, NetworkSettingsThatDifferFromTheConfigAreChanges) {
+  Fixture f;
+  f.env.subnets = {"subnet-b", "subnet-a"};
+  f.env.security_groups = {"sg-1"};
+  json service = Service(2, 2);
+  service["networkConfiguration"] = {{"awsvpcConfiguration", {{"subnets", {"subnet-a", "subnet-b"}},
+                                                             {"securityGroups", {"sg-1"}}}}};
+  auto in = Released(Template(), Template(), service);
+  in.infrastructure.security_groups = {"sg-1"};
+  Plan same = PlanRelease(f.cfg, f.env, in);
+  EXPECT_TRUE(same.services[0].settings.empty()) << "order, or assignPublicIp left to its default, is no change";
+  EXPECT_FALSE(same.Changes());
+
+  f.env.subnets = {"subnet-a", "subnet-c"};
+  Plan moved = PlanRelease(f.cfg, f.env, in);
+  EXPECT_EQ(Paths(moved.services[0].settings), (std::vector<std::string>{"networkConfiguration.awsvpcConfiguration.subnets"}));
+  EXPECT_TRUE(moved.Changes());
+
+  f.env.subnets = {"subnet-a", "subnet-b"};
+  f.env.assign_public_ip = true;
+  Plan public_ip = PlanRelease(f.cfg, f.env, in);
+  EXPECT_EQ(Paths(public_ip.services[0].settings),
+            (std::vector<std::string>{"networkConfiguration.awsvpcConfiguration.assignPublicIp"}));
+}
+
 TEST(Plan, DifferentLoadBalancerWiringIsANoteNotAChange) {
   Fixture f;
   json service = Service(2, 2);
