@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/session.h"
 #include "deploy/plan.h"
+#include "deploy/template_check.h"
 #include "registry/resolve.h"
 
 namespace slipway::cli {
@@ -23,6 +24,10 @@ int RunPlan(const PlanFlags& f) {
   auto loaded = LoadEnvironment(f.env);
   if (!loaded) return PrintError(f.env, f.env.env, kExitUsage, loaded.error().message);
   std::tie(s.cfg, s.env) = *loaded;
+  // A mistake in a template is a config error (exit 2), found before anything is contacted.
+  if (auto checked = deploy::CheckTemplates(s.cfg, s.env, TemplateVars(s.cfg)); !checked) {
+    return PrintError(f.env, s.env.name, kExitUsage, checked.error().message);
+  }
   if (auto c = Connect(s, f.env); !c) return PrintError(f.env, s.env.name, kExitReleaseFailed, c.error().message);
   auto plan = PlanFor(s);
   if (!plan) {

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/session.h"
 #include "deploy/plan.h"
+#include "deploy/template_check.h"
 #include "registry/resolve.h"
 
 namespace slipway::cli {
@@ -30,6 +31,10 @@ int RunRender(const RenderFlags& f) {
   }
   if (!f.service.empty() && only.empty()) {
     return PrintError(f.env, s.env.name, kExitUsage, "no service '" + f.service + "' in environment " + s.env.name);
+  }
+  // A mistake in a template is a config error (exit 2), found before anything is contacted.
+  if (auto checked = deploy::CheckTemplates(s.cfg, s.env, TemplateVars(s.cfg)); !checked) {
+    return PrintError(f.env, s.env.name, kExitUsage, checked.error().message);
   }
   if (auto c = Connect(s, f.env); !c) return PrintError(f.env, s.env.name, kExitReleaseFailed, c.error().message);
   aws::CurlTransport registry_http;

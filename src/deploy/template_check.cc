@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "deploy/execution_role.h"
 #include "deploy/stages.h"
 
 namespace slipway::deploy {
@@ -70,6 +71,10 @@ Result<void> CheckTemplates(const config::Config& cfg, const config::Environment
     auto td = LoadTaskDefinition(svc, se, with_placeholders);
     if (!td) return tl::unexpected(td.error());
     if (auto checked = CheckService(svc, *td); !checked) return checked;
+    // Fargate's agent needs the execution role for these; the engine runs tasks without one.
+    if (env.provider == "aws") {
+      if (std::string problem = MissingExecutionRole(*td); !problem.empty()) return Fail(problem, kTaskDefinitionInvalid);
+    }
   }
   return {};
 }

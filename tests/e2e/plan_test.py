@@ -76,6 +76,19 @@ class PlanRenderTest(unittest.TestCase):
         self.assertEqual((out.returncode, out.stdout), (2, ""))
         self.assertIn("error:", out.stderr)
 
+    def test_0_a_template_mistake_is_a_config_error_found_before_anything_is_contacted(self):
+        broken = os.path.join(self.engine.dir, "broken.taskdef.json")
+        with open(broken, "w") as f:
+            f.write('{"family": "demo-web",\n  "containerDefinitions": [,]}\n')
+        config = self.engine.variant_config("broken.yaml", {"taskDefinition: web.taskdef.json": "taskDefinition: " + broken})
+        # Nothing answers there: an error that contacted it would be exit 1, not 2.
+        dead = dict(SLIPWAY_ENGINE_ENDPOINT="http://127.0.0.1:%d" % free_port(), SLIPWAY_UNREACHABLE_SECONDS="1",
+                    AWS_MAX_ATTEMPTS="1")
+        for command in ("plan", "render"):
+            out = self.engine.slipway(command, "dev", "--config", config, "--output", "json", env=dead)
+            self.assertEqual(out.returncode, 2, command + ": " + out.stdout + out.stderr)
+            self.assertIn("broken.taskdef.json:2:", json.loads(out.stdout)["error"])
+
     def test_1_before_the_first_release_everything_is_to_be_created(self):
         out = self.assert_plan_changes_nothing("--detailed-exitcode")
         self.assertEqual(out.returncode, 10, out.stdout + out.stderr)
