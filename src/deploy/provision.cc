@@ -7,12 +7,19 @@ namespace slipway::deploy {
 
 using nlohmann::json;
 
-Result<void> EnsureCluster(aws::AwsClient& c, const config::Environment& env) {
+Result<bool> ClusterExists(aws::AwsClient& c, const config::Environment& env) {
   auto r = c.Json(aws::kEcs, "DescribeClusters", {{"clusters", {env.cluster}}});
   if (!r) return tl::unexpected(r.error());
-  for (const auto& cl : (*r)["clusters"]) {
-    if (cl.value("status", "") == "ACTIVE") return {};
+  for (const auto& cl : r->value("clusters", json::array())) {
+    if (cl.is_object() && cl.value("status", "") == "ACTIVE") return true;
   }
+  return false;
+}
+
+Result<void> EnsureCluster(aws::AwsClient& c, const config::Environment& env) {
+  auto exists = ClusterExists(c, env);
+  if (!exists) return tl::unexpected(exists.error());
+  if (*exists) return {};
   auto created = c.Json(aws::kEcs, "CreateCluster", {{"clusterName", env.cluster}});
   if (!created) return tl::unexpected(created.error());
   return {};

@@ -24,6 +24,8 @@ struct Infrastructure {
   Network network;
 };
 
+/// Whether `env`'s cluster exists (ACTIVE).
+[[nodiscard]] Result<bool> ClusterExists(aws::AwsClient& c, const config::Environment& env);
 /// Creates `env`'s cluster when it does not exist (CreateCluster is idempotent by name). A release
 /// does this before it takes the lock, which lives on the cluster too.
 [[nodiscard]] Result<void> EnsureCluster(aws::AwsClient& c, const config::Environment& env);

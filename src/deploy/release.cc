@@ -34,16 +34,16 @@ Result<std::map<std::string, json>> CheckedDefinitions(Run& run, const config::C
   return definitions;
 }
 
-// Everything a release does while it holds the lock. Returns an error only while no service has
-// been changed; from the first change on, every end is a report.
-Result<void> ReleaseStages(Run& run, const config::Config& cfg, std::map<std::string, json> definitions) {
+// The stages that change nothing in ECS: each built image pushed, and every image pinned by
+// digest. A wrong platform or a missing image is refused here. Returns an error while nothing
+// changed; an interrupt ends the release as interrupted (run.report.outcome).
+Result<void> PrepareImages(Run& run, const config::Config& cfg, std::map<std::string, json>& definitions) {
   if (auto built = BuildImages(run, cfg, definitions); !built) {
     if (!run.cancelled()) return built;
     Abort(run, "while building images");
     return {};
   }
   if (run.env.pin_images) {
-    // Before anything is created or registered: a wrong platform or a missing image changes nothing.
     const SteadyTime since = run.clock.Now();
     // Without ECR (an engine without a registry, or no permission) images are read anonymously.
     const auto& login = run.Ecr();
@@ -52,6 +52,18 @@ Result<void> ReleaseStages(Run& run, const config::Config& cfg, std::map<std::st
       return pinned;
     }
     run.Timed("images", since);
+  }
+  return {};
+}
+
+// Everything a release does while it holds the lock (PrepareImages too, unless `prepared`).
+// Returns an error only while no service has been changed; from the first change on, every end
+// is a report.
+Result<void> ReleaseStages(Run& run, const config::Config& cfg, std::map<std::string, json> definitions, bool prepared) {
+  if (!prepared) {
+    if (auto images = PrepareImages(run, cfg, definitions); !images || run.report.outcome == Outcome::kInterrupted) {
+      return images;
+    }
   }
   SteadyTime since = run.clock.Now();
   auto infra = Provision(run.c, cfg, run.env, definitions);
@@ -127,11 +139,21 @@ Result<ReleaseReport> Release(aws::AwsClient& c, aws::HttpTransport& http, Clock
   auto definitions = CheckedDefinitions(run, cfg);
   if (!definitions) return tl::unexpected(NothingChanged(definitions.error()));
   // A first release has no service to lock yet: the lock is on the cluster too, so it must exist.
-  if (auto cluster = EnsureCluster(c, env); !cluster) return tl::unexpected(NothingChanged(cluster.error()));
+  // Creating the cluster is a change, so a first release builds and pins its images before: a
+  // failed build changes nothing. (Two first releases may both push; only one goes on.)
+  auto cluster = ClusterExists(c, env);
+  if (!cluster) return tl::unexpected(NothingChanged(cluster.error()));
+  const bool prepared = !*cluster;
+  if (prepared) {
+    auto images = PrepareImages(run, cfg, *definitions);
+    if (!images) return tl::unexpected(NothingChanged(images.error()));
+    if (run.report.outcome == Outcome::kInterrupted) return Finish(run);
+  }
+  if (auto created = EnsureCluster(c, env); !created) return tl::unexpected(NothingChanged(created.error()));
   auto lock = TakeLock(run, ttl);
   if (!lock) return tl::unexpected(NothingChanged(lock.error()));
   if (!*lock) return Finish(run);
-  auto stages = ReleaseStages(run, cfg, std::move(*definitions));
+  auto stages = ReleaseStages(run, cfg, std::move(*definitions), prepared);
   if (!stages) Record(run, kResultAborted, stages.error().message);
   return Conclude(run, **lock, stages);
 }
