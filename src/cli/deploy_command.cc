@@ -10,12 +10,10 @@
 #include "cli/commands.h"
 #include "cli/interrupt.h"
 #include "cli/session.h"
-#include "deploy/execution_role.h"
 #include "deploy/plan.h"
 #include "deploy/records.h"
 #include "deploy/release.h"
 #include "deploy/template_check.h"
-#include "registry/resolve.h"
 
 namespace slipway::cli {
 
@@ -232,14 +230,7 @@ int RunRelease(const ReleaseFlags& f, bool rollback) {
                          : deploy::Release(*s.client, verify_http, s.clock, s.cfg, s.env, options);
   if (!report) {
     // Only returned while no service was changed; the message says so.
-    // An image that cannot run on the task's platform, or a task definition Fargate cannot run,
-    // is a mistake in what was asked for. So is a rollback target that is no revision of the
-    // family, or one never verified.
-    const std::string& code = report.error().code;
-    return PrintError(f.env, f.env.env, code == registry::kPlatformMismatch || code == deploy::kTaskDefinitionInvalid ||
-                               code == deploy::kBadRollbackTarget
-                           ? kExitUsage
-                           : kExitReleaseFailed, report.error().message);
+    return PrintError(f.env, f.env.env, ExitCodeFor(report.error()), report.error().message);
   }
   PrintReport(*report, f.env, json_out, rollback ? "rolled back" : "released");
   return ExitFor(report->outcome);

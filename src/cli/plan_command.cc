@@ -8,7 +8,6 @@
 #include "cli/session.h"
 #include "deploy/plan.h"
 #include "deploy/template_check.h"
-#include "registry/resolve.h"
 
 namespace slipway::cli {
 
@@ -31,8 +30,7 @@ int RunPlan(const PlanFlags& f) {
   if (auto c = Connect(s, f.env); !c) return PrintError(f.env, s.env.name, kExitReleaseFailed, c.error().message);
   auto plan = PlanFor(s);
   if (!plan) {
-    return PrintError(f.env, s.env.name, plan.error().code == registry::kPlatformMismatch ? kExitUsage : kExitReleaseFailed,
-                      plan.error().message);
+    return PrintError(f.env, s.env.name, ExitCodeFor(plan.error()), plan.error().message);
   }
   if (f.env.output == "json") {
     nlohmann::json j = deploy::PlanJson(*plan);

@@ -9,7 +9,6 @@
 #include "cli/session.h"
 #include "deploy/plan.h"
 #include "deploy/template_check.h"
-#include "registry/resolve.h"
 
 namespace slipway::cli {
 
@@ -40,8 +39,7 @@ int RunRender(const RenderFlags& f) {
   aws::CurlTransport registry_http;
   auto r = deploy::Render(*s.client, registry_http, s.cfg, s.env, TemplateVars(s.cfg));
   if (!r) {
-    return PrintError(f.env, s.env.name, r.error().code == registry::kPlatformMismatch ? kExitUsage : kExitReleaseFailed,
-                      r.error().message);
+    return PrintError(f.env, s.env.name, ExitCodeFor(r.error()), r.error().message);
   }
   if (!only.empty()) {
     std::printf("%s\n", r->task_definitions.at(only).dump(2).c_str());

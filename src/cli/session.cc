@@ -15,7 +15,10 @@
 #include "aws/credentials.h"
 #include "base/child_process.h"
 #include "cli/commands.h"
+#include "deploy/execution_role.h"
+#include "deploy/release.h"
 #include "engine/engine.h"
+#include "registry/resolve.h"
 
 namespace slipway::cli {
 
@@ -209,6 +212,14 @@ int PrintError(const EnvFlags& f, const std::string& environment, int code, cons
     std::fprintf(stderr, "error: %s\n", message.c_str());
   }
   return code;
+}
+
+int ExitCodeFor(const Error& error) {
+  const std::string& code = error.code;
+  return code == registry::kPlatformMismatch || code == deploy::kTaskDefinitionInvalid ||
+                 code == deploy::kBadRollbackTarget
+             ? kExitUsage
+             : kExitReleaseFailed;
 }
 
 std::map<std::string, std::string> TemplateVars(const config::Config& cfg) {

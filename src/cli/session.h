@@ -81,6 +81,12 @@ void PrintProgress(const EnvFlags& flags, const std::string& line);
 /// reader of the JSON gets JSON), else as "error: …" on stderr; returns `code`.
 int PrintError(const EnvFlags& flags, const std::string& environment, int code, const std::string& message);
 
+/// The exit code of an error a release, plan or render returned while nothing was changed: 2 when
+/// it is a mistake in what was asked for (an image that cannot run on the task's platform, a task
+/// definition Fargate cannot run, a rollback target that is no verified revision of the family),
+/// else 1.
+int ExitCodeFor(const Error& error);
+
 /// Template variables: the process environment plus SLIPWAY_BIN_DIR and SLIPWAY_CONFIG_DIR.
 std::map<std::string, std::string> TemplateVars(const config::Config& cfg);
 
