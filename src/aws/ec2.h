@@ -39,10 +39,10 @@ struct GroupPair {
 struct IpPermission {
   std::string ip_protocol;  ///< "tcp", "udp", "icmp", or "-1" for every protocol
   int from_port = 0;        ///< not sent for protocol "-1"
-  int to_port = 0;
+  int to_port = 0;          ///< the range is from_port..to_port; ICMP puts type and code here
   std::vector<IpRange> ip_ranges;
   std::vector<Ipv6Range> ipv6_ranges;
-  std::vector<std::string> prefix_list_ids;
+  std::vector<std::string> prefix_list_ids;  ///< managed lists of ranges, e.g. "pl-12345678"
   std::vector<GroupPair> groups;
 };
 
@@ -51,7 +51,7 @@ struct SecurityGroup {
   std::string id;
   std::string name;
   std::string vpc_id;
-  std::vector<IpPermission> ingress;
+  std::vector<IpPermission> ingress;  ///< what it admits (egress is not read)
 };
 
 /// A Describe filter: the objects whose `name` ("group-name", "vpc-id") is one of `values`.

@@ -50,14 +50,14 @@ struct LoadBalancer {
 struct TargetGroup {
   std::string arn;
   std::string name;
-  int port = 0;
+  int port = 0;  ///< where targets receive traffic unless they register another
   std::string vpc_id;
 };
 
 /// A listener: the port a load balancer accepts on and what it does by default.
 struct Listener {
   std::string arn;
-  int port = 0;
+  int port = 0;          ///< 0 when the reply holds no number
   std::string protocol;  ///< "HTTP", "HTTPS"
   std::vector<Action> default_actions;
 };
@@ -74,8 +74,8 @@ struct Rule {
 struct LoadBalancerRequest {
   std::string name;
   std::string type = "application";
-  std::string scheme;
-  std::vector<std::string> subnets;
+  std::string scheme;                ///< "internet-facing" or "internal"
+  std::vector<std::string> subnets;  ///< at least two, in different zones
   std::vector<std::string> security_groups;
 };
 
@@ -105,13 +105,13 @@ struct ListenerRequest {
   std::string load_balancer_arn;
   std::string protocol = "HTTP";
   int port = 0;
-  std::vector<Action> default_actions;
+  std::vector<Action> default_actions;  ///< what requests no rule matches get
 };
 
 /// What CreateRule makes.
 struct RuleRequest {
   std::string listener_arn;
-  int priority = 0;
+  int priority = 0;  ///< 1..50000; a lower number is evaluated first
   std::vector<RuleCondition> conditions;
   std::vector<Action> actions;
 };
