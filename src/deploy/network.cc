@@ -6,6 +6,7 @@
 #include <string_view>
 #include <set>
 
+#include "aws/ec2.h"
 #include "base/strings.h"
 
 namespace slipway::deploy {
@@ -14,28 +15,14 @@ using nlohmann::json;
 
 namespace {
 
-// The <item> children of the EC2 list at `path` ("subnetSet", "securityGroupInfo").
-std::vector<const aws::XmlNode*> Items(const aws::XmlNode& reply, const std::string& path) {
-  std::vector<const aws::XmlNode*> out;
-  if (const aws::XmlNode* list = reply.Find(path)) {
-    for (const auto& child : list->children) {
-      if (child.name == "item") out.push_back(&child);
-    }
-  }
-  return out;
-}
-
-std::vector<IngressRule> IngressOf(const aws::XmlNode& group) {
+std::vector<IngressRule> IngressOf(const aws::SecurityGroup& group) {
   std::vector<IngressRule> rules;
-  for (const aws::XmlNode* p : Items(group, "ipPermissions")) {
-    IngressRule r{p->Text("ipProtocol"), 0, 0, false, {}};
-    r.from_port = std::atoi(p->Text("fromPort").c_str());
-    r.to_port = std::atoi(p->Text("toPort").c_str());
-    r.from_addresses = !Items(*p, "ipRanges").empty() || !Items(*p, "ipv6Ranges").empty() ||
-                       !Items(*p, "prefixListIds").empty();
-    for (const aws::XmlNode* g : Items(*p, "groups")) r.from_groups.push_back(g->Text("groupId"));
-    for (const aws::XmlNode* range : Items(*p, "ipRanges")) r.from_anywhere |= range->Text("cidrIp") == "0.0.0.0/0";
-    for (const aws::XmlNode* range : Items(*p, "ipv6Ranges")) r.from_anywhere |= range->Text("cidrIpv6") == "::/0";
+  for (const aws::IpPermission& p : group.ingress) {
+    IngressRule r{p.ip_protocol, p.from_port, p.to_port, false, {}};
+    r.from_addresses = !p.ip_ranges.empty() || !p.ipv6_ranges.empty() || !p.prefix_list_ids.empty();
+    for (const aws::GroupPair& g : p.groups) r.from_groups.push_back(g.group_id);
+    for (const aws::IpRange& range : p.ip_ranges) r.from_anywhere |= range.cidr_ip == "0.0.0.0/0";
+    for (const aws::Ipv6Range& range : p.ipv6_ranges) r.from_anywhere |= range.cidr_ipv6 == "::/0";
     rules.push_back(r);
   }
   return rules;
@@ -46,70 +33,64 @@ bool CoversTcpPort(const IngressRule& r, int port) {
   return (r.protocol == "tcp" || r.protocol == "6") && r.from_port <= port && port <= r.to_port;
 }
 
-Result<std::string> SubnetsVpc(aws::AwsClient& c, const config::Environment& env) {
-  aws::QueryParams p;
-  for (size_t i = 0; i < env.subnets.size(); ++i) p["SubnetId." + std::to_string(i + 1)] = env.subnets[i];
-  auto r = c.Query(aws::kEc2, "DescribeSubnets", p);
-  if (!r) return tl::unexpected(r.error());
+Result<std::string> SubnetsVpc(aws::Ec2& ec2, const config::Environment& env) {
+  auto subnets = ec2.DescribeSubnets(env.subnets);
+  if (!subnets) return tl::unexpected(subnets.error());
   std::map<std::string, std::string> vpc_by_subnet;
-  for (const aws::XmlNode* s : Items(*r, "subnetSet")) vpc_by_subnet[s->Text("subnetId")] = s->Text("vpcId");
+  for (const aws::Subnet& s : *subnets) vpc_by_subnet[s.id] = s.vpc_id;
   return VpcOfSubnets(env.subnets, vpc_by_subnet, env.vpc);
+}
+
+// The group slipway created for `env` in `vpc`, found by its name.
+Result<std::vector<aws::SecurityGroup>> FindCreatedGroup(aws::Ec2& ec2, const config::Environment& env,
+                                                         const std::string& vpc) {
+  return ec2.DescribeSecurityGroups({}, {{"group-name", {CreatedSecurityGroupName(env)}}, {"vpc-id", {vpc}}});
 }
 
 // Adds the rules `group_id` lacks (MissingIngress), one request each: EC2 refuses a whole
 // request when one rule in it exists already, so a rule that appeared meanwhile (a concurrent
 // release, a hand edit) must not keep the others from being added. It counts as added.
-Result<void> Authorize(aws::AwsClient& c, const std::string& group_id, const std::vector<IngressRule>& existing,
+Result<void> Authorize(aws::Ec2& ec2, const std::string& group_id, const std::vector<IngressRule>& existing,
                        int port, const std::vector<int>& self_ports) {
   for (const IngressGrant& grant : MissingIngress(existing, group_id, port, self_ports)) {
-    aws::QueryParams p{{"GroupId", group_id},
-                       {"IpPermissions.1.IpProtocol", "tcp"},
-                       {"IpPermissions.1.FromPort", std::to_string(grant.port)},
-                       {"IpPermissions.1.ToPort", std::to_string(grant.port)}};
+    aws::IpPermission permission{"tcp", grant.port, grant.port, {}, {}, {}, {}};
     if (grant.from_group.empty()) {
-      p["IpPermissions.1.IpRanges.1.CidrIp"] = "0.0.0.0/0";
-      p["IpPermissions.1.IpRanges.1.Description"] = kListenerRuleDescription;
+      permission.ip_ranges.push_back({"0.0.0.0/0", kListenerRuleDescription});
     } else {
-      p["IpPermissions.1.Groups.1.GroupId"] = grant.from_group;
+      permission.groups.push_back({grant.from_group, ""});
     }
-    auto r = c.Query(aws::kEc2, "AuthorizeSecurityGroupIngress", p);
+    auto r = ec2.AuthorizeSecurityGroupIngress(group_id, {permission});
     if (!r && r.error().code != "InvalidPermission.Duplicate") return tl::unexpected(r.error());
   }
   return {};
 }
 
 // The group slipway made for `env` in `vpc` before, or a new one, with the rules it lacks.
-Result<std::string> EnsureCreatedGroup(aws::AwsClient& c, const config::Environment& env, const std::string& vpc,
+Result<std::string> EnsureCreatedGroup(aws::Ec2& ec2, const config::Environment& env, const std::string& vpc,
                                        const std::vector<int>& task_ports) {
-  const std::string name = CreatedSecurityGroupName(env);
-  auto found = c.Query(aws::kEc2, "DescribeSecurityGroups",
-                       {{"Filter.1.Name", "group-name"}, {"Filter.1.Value.1", name},
-                        {"Filter.2.Name", "vpc-id"}, {"Filter.2.Value.1", vpc}});
+  auto found = FindCreatedGroup(ec2, env, vpc);
   if (!found) return tl::unexpected(found.error());
   std::string id;
   std::vector<IngressRule> existing;
-  if (auto groups = Items(*found, "securityGroupInfo"); !groups.empty()) {
-    id = groups[0]->Text("groupId");
-    existing = IngressOf(*groups[0]);
+  if (!found->empty()) {
+    id = found->front().id;
+    existing = IngressOf(found->front());
   } else {
-    auto created = c.Query(aws::kEc2, "CreateSecurityGroup",
-                           {{"GroupName", name}, {"VpcId", vpc}, {"GroupDescription", CreatedSecurityGroupDescription(env)}});
+    auto created = ec2.CreateSecurityGroup(CreatedSecurityGroupName(env), vpc, CreatedSecurityGroupDescription(env));
     if (!created) return tl::unexpected(created.error());
-    id = created->Text("groupId");
+    id = *created;
   }
-  if (auto r = Authorize(c, id, existing, env.listener_port, task_ports); !r) return tl::unexpected(r.error());
+  if (auto r = Authorize(ec2, id, existing, env.listener_port, task_ports); !r) return tl::unexpected(r.error());
   return id;
 }
 
 // A note when none of the named groups seems to admit the listener port. Only a note: the
 // traffic may be admitted in ways this does not read (prefix lists, another group in front).
-Result<std::vector<std::string>> CheckNamedGroups(aws::AwsClient& c, const config::Environment& env) {
-  aws::QueryParams p;
-  for (size_t i = 0; i < env.security_groups.size(); ++i) p["GroupId." + std::to_string(i + 1)] = env.security_groups[i];
-  auto r = c.Query(aws::kEc2, "DescribeSecurityGroups", p);
-  if (!r) return tl::unexpected(r.error());
-  for (const aws::XmlNode* g : Items(*r, "securityGroupInfo")) {
-    if (AdmitsTcpPort(IngressOf(*g), env.listener_port)) return std::vector<std::string>{};
+Result<std::vector<std::string>> CheckNamedGroups(aws::Ec2& ec2, const config::Environment& env) {
+  auto groups = ec2.DescribeSecurityGroups(env.security_groups);
+  if (!groups) return tl::unexpected(groups.error());
+  for (const aws::SecurityGroup& g : *groups) {
+    if (AdmitsTcpPort(IngressOf(g), env.listener_port)) return std::vector<std::string>{};
   }
   return std::vector<std::string>{"none of the security groups " + Join(env.security_groups, ", ") +
                                   " admits TCP port " + std::to_string(env.listener_port) +
@@ -182,15 +163,16 @@ std::string CreatedSecurityGroupName(const config::Environment& env) { return "s
 
 Result<Network> EnsureNetwork(aws::AwsClient& c, const config::Environment& env, const std::vector<int>& task_ports) {
   if (env.provider != "aws") return Network{env.vpc.empty() ? kLocalVpc : env.vpc, env.security_groups, {}};
-  auto vpc = SubnetsVpc(c, env);
+  aws::Ec2 ec2(c);
+  auto vpc = SubnetsVpc(ec2, env);
   if (!vpc) return tl::unexpected(vpc.error());
   Network net{*vpc, env.security_groups, {}};
   if (env.security_groups.empty()) {
-    auto id = EnsureCreatedGroup(c, env, *vpc, task_ports);
+    auto id = EnsureCreatedGroup(ec2, env, *vpc, task_ports);
     if (!id) return tl::unexpected(id.error());
     net.security_groups = {*id};
   } else {
-    auto notes = CheckNamedGroups(c, env);
+    auto notes = CheckNamedGroups(ec2, env);
     if (!notes) return tl::unexpected(notes.error());
     net.notes = *notes;
   }
@@ -199,17 +181,13 @@ Result<Network> EnsureNetwork(aws::AwsClient& c, const config::Environment& env,
 
 Result<SecurityGroupsAsRead> ReadSecurityGroups(aws::AwsClient& c, const config::Environment& env) {
   if (env.provider != "aws" || !env.security_groups.empty()) return SecurityGroupsAsRead{env.security_groups, ""};
-  auto vpc = SubnetsVpc(c, env);
+  aws::Ec2 ec2(c);
+  auto vpc = SubnetsVpc(ec2, env);
   if (!vpc) return tl::unexpected(vpc.error());
-  const std::string name = CreatedSecurityGroupName(env);
-  auto found = c.Query(aws::kEc2, "DescribeSecurityGroups",
-                       {{"Filter.1.Name", "group-name"}, {"Filter.1.Value.1", name},
-                        {"Filter.2.Name", "vpc-id"}, {"Filter.2.Value.1", *vpc}});
+  auto found = FindCreatedGroup(ec2, env, *vpc);
   if (!found) return tl::unexpected(found.error());
-  if (auto groups = Items(*found, "securityGroupInfo"); !groups.empty()) {
-    return SecurityGroupsAsRead{{groups[0]->Text("groupId")}, ""};
-  }
-  return SecurityGroupsAsRead{{}, name};
+  if (!found->empty()) return SecurityGroupsAsRead{{found->front().id}, ""};
+  return SecurityGroupsAsRead{{}, CreatedSecurityGroupName(env)};
 }
 
 json NetworkConfiguration(const config::Environment& env, const std::vector<std::string>& security_groups) {

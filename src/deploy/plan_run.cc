@@ -2,6 +2,7 @@
 // renders what a release would send.
 #include <nlohmann/json.hpp>
 
+#include "aws/elbv2.h"
 #include "deploy/ecr.h"
 #include "deploy/images.h"
 #include "deploy/network.h"
@@ -30,23 +31,23 @@ Result<bool> ClusterExists(aws::AwsClient& c, const config::Environment& env) {
 }
 
 // The listener's ARN on the environment's port ("" when none) and which services' rules exist.
-Result<void> ReadRouting(aws::AwsClient& c, const config::Environment& env, const std::string& lb_arn,
+Result<void> ReadRouting(aws::Elbv2& elb, const config::Environment& env, const std::string& lb_arn,
                          InfrastructureState& out) {
-  auto listeners = c.Query(aws::kElbv2, "DescribeListeners", {{"LoadBalancerArn", lb_arn}});
+  auto listeners = elb.DescribeListeners(lb_arn);
   if (!listeners) return tl::unexpected(listeners.error());
   std::string listener_arn;
-  for (const auto* l : listeners->Members("Listeners")) {
-    if (l->Text("Port") == std::to_string(env.listener_port)) listener_arn = l->Text("ListenerArn");
+  for (const aws::Listener& l : *listeners) {
+    if (l.port == env.listener_port) listener_arn = l.arn;
   }
   out.listener = !listener_arn.empty();
   if (!out.listener) return {};
-  auto rules = c.Query(aws::kElbv2, "DescribeRules", {{"ListenerArn", listener_arn}});
+  auto rules = elb.DescribeRules(listener_arn);
   if (!rules) return tl::unexpected(rules.error());
   for (const auto& [name, se] : env.services) {
     if (se.path_pattern.empty() || !out.target_groups.count(name)) continue;
-    for (const auto* rule : rules->Members("Rules")) {
-      for (const auto* a : rule->Members("Actions")) {
-        if (a->Text("TargetGroupArn") == out.target_groups[name]) out.rules[name] = true;
+    for (const aws::Rule& rule : *rules) {
+      for (const aws::Action& a : rule.actions) {
+        if (a.target_group_arn == out.target_groups[name]) out.rules[name] = true;
       }
     }
   }
@@ -62,23 +63,22 @@ Result<InfrastructureState> ReadInfrastructure(aws::AwsClient& c, const config::
   if (!groups) return tl::unexpected(groups.error());
   out.security_groups = groups->ids;
   out.security_group_to_create = groups->to_create;
-  auto lb = c.Query(aws::kElbv2, "DescribeLoadBalancers", {{"Names.member.1", env.load_balancer_name}});
-  if (!lb && lb.error().code != "LoadBalancerNotFound") return tl::unexpected(lb.error());
+  aws::Elbv2 elb(c);
+  auto lb = elb.FindLoadBalancer(env.load_balancer_name);
+  if (!lb) return tl::unexpected(lb.error());
   std::string lb_arn;
-  if (lb && !lb->Members("LoadBalancers").empty()) {
+  if (*lb) {
     out.load_balancer = true;
-    lb_arn = lb->Members("LoadBalancers")[0]->Text("LoadBalancerArn");
-    out.load_balancer_dns = lb->Members("LoadBalancers")[0]->Text("DNSName");
+    lb_arn = (*lb)->arn;
+    out.load_balancer_dns = (*lb)->dns_name;
   }
   for (const auto& [name, se] : env.services) {
-    auto tg = c.Query(aws::kElbv2, "DescribeTargetGroups", {{"Names.member.1", TargetGroupName(env, name)}});
-    if (!tg && tg.error().code != "TargetGroupNotFound") return tl::unexpected(tg.error());
-    if (tg && !tg->Members("TargetGroups").empty()) {
-      out.target_groups[name] = tg->Members("TargetGroups")[0]->Text("TargetGroupArn");
-    }
+    auto tg = elb.FindTargetGroup(TargetGroupName(env, name));
+    if (!tg) return tl::unexpected(tg.error());
+    if (*tg) out.target_groups[name] = (*tg)->arn;
   }
   if (out.load_balancer) {
-    if (auto r = ReadRouting(c, env, lb_arn, out); !r) return tl::unexpected(r.error());
+    if (auto r = ReadRouting(elb, env, lb_arn, out); !r) return tl::unexpected(r.error());
   }
   return out;
 }

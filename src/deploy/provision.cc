@@ -1,6 +1,7 @@
 // Provisioning over ECS, ELBv2 (Query) and CloudWatch Logs: describe first, create when missing.
 #include "deploy/provision.h"
 
+#include "aws/elbv2.h"
 #include "aws/task_definition.h"
 
 namespace slipway::deploy {
@@ -27,60 +28,56 @@ Result<void> EnsureCluster(aws::AwsClient& c, const config::Environment& env) {
 
 namespace {
 
-// Returns the load balancer's ARN and DNS name, creating it when missing.
-Result<std::pair<std::string, std::string>> EnsureLoadBalancer(aws::AwsClient& c, const config::Environment& env,
-                                                               const Network& net) {
-  auto r = c.Query(aws::kElbv2, "DescribeLoadBalancers", {{"Names.member.1", env.load_balancer_name}});
-  if (!r && r.error().code != "LoadBalancerNotFound") return tl::unexpected(r.error());
-  if (r && !r->Members("LoadBalancers").empty()) {
-    const aws::XmlNode* lb = r->Members("LoadBalancers")[0];
-    return std::make_pair(lb->Text("LoadBalancerArn"), lb->Text("DNSName"));
-  }
-  aws::QueryParams p{{"Name", env.load_balancer_name}, {"Type", "application"}, {"Scheme", env.scheme}};
-  for (size_t i = 0; i < env.subnets.size(); ++i) p["Subnets.member." + std::to_string(i + 1)] = env.subnets[i];
-  for (size_t i = 0; i < net.security_groups.size(); ++i) p["SecurityGroups.member." + std::to_string(i + 1)] = net.security_groups[i];
-  auto created = c.Query(aws::kElbv2, "CreateLoadBalancer", p);
-  if (!created) return tl::unexpected(created.error());
-  const aws::XmlNode* lb = created->Members("LoadBalancers").at(0);
-  return std::make_pair(lb->Text("LoadBalancerArn"), lb->Text("DNSName"));
+// Returns the environment's load balancer, creating it when missing.
+Result<aws::LoadBalancer> EnsureLoadBalancer(aws::Elbv2& elb, const config::Environment& env, const Network& net) {
+  auto found = elb.FindLoadBalancer(env.load_balancer_name);
+  if (!found) return tl::unexpected(found.error());
+  if (*found) return std::move(**found);
+  return elb.CreateLoadBalancer({env.load_balancer_name, "application", env.scheme, env.subnets, net.security_groups});
 }
 
-Result<std::string> EnsureTargetGroup(aws::AwsClient& c, const config::Environment& env, const config::ServiceSpec& svc,
+aws::TargetGroupRequest TargetGroupFor(const config::Environment& env, const config::ServiceSpec& svc,
+                                       const std::string& vpc_id) {
+  const auto& hc = svc.health_check;
+  aws::TargetGroupRequest r;
+  r.name = TargetGroupName(env, svc.name);
+  r.port = svc.container_port ? svc.container_port : 80;
+  r.target_type = "ip";
+  r.vpc_id = vpc_id;
+  r.health_check_path = hc.path;
+  r.health_check_interval_seconds = hc.interval_seconds;
+  r.health_check_timeout_seconds = hc.timeout_seconds;
+  r.healthy_threshold_count = hc.healthy_threshold;
+  r.unhealthy_threshold_count = hc.unhealthy_threshold;
+  r.matcher_http_code = hc.matcher;
+  return r;
+}
+
+Result<std::string> EnsureTargetGroup(aws::Elbv2& elb, const config::Environment& env, const config::ServiceSpec& svc,
                                       const std::string& vpc_id) {
-  const std::string name = TargetGroupName(env, svc.name);
   std::string arn;
-  auto r = c.Query(aws::kElbv2, "DescribeTargetGroups", {{"Names.member.1", name}});
-  if (!r && r.error().code != "TargetGroupNotFound") return tl::unexpected(r.error());
-  if (r && !r->Members("TargetGroups").empty()) {
-    arn = r->Members("TargetGroups")[0]->Text("TargetGroupArn");
+  auto found = elb.FindTargetGroup(TargetGroupName(env, svc.name));
+  if (!found) return tl::unexpected(found.error());
+  if (*found) {
+    arn = (*found)->arn;
   } else {
-    const auto& hc = svc.health_check;
-    auto created = c.Query(aws::kElbv2, "CreateTargetGroup",
-                           {{"Name", name}, {"Protocol", "HTTP"}, {"Port", std::to_string(svc.container_port ? svc.container_port : 80)},
-                            {"TargetType", "ip"}, {"VpcId", vpc_id}, {"HealthCheckPath", hc.path},
-                            {"HealthCheckIntervalSeconds", std::to_string(hc.interval_seconds)},
-                            {"HealthCheckTimeoutSeconds", std::to_string(hc.timeout_seconds)},
-                            {"HealthyThresholdCount", std::to_string(hc.healthy_threshold)},
-                            {"UnhealthyThresholdCount", std::to_string(hc.unhealthy_threshold)},
-                            {"Matcher.HttpCode", hc.matcher}});
+    auto created = elb.CreateTargetGroup(TargetGroupFor(env, svc, vpc_id));
     if (!created) return tl::unexpected(created.error());
-    arn = created->Members("TargetGroups").at(0)->Text("TargetGroupArn");
+    arn = created->arn;
   }
-  auto attrs = c.Query(aws::kElbv2, "ModifyTargetGroupAttributes",
-                       {{"TargetGroupArn", arn},
-                        {"Attributes.member.1.Key", "deregistration_delay.timeout_seconds"},
-                        {"Attributes.member.1.Value", std::to_string(svc.deregistration_delay_seconds)}});
+  auto attrs = elb.ModifyTargetGroupAttributes(
+      arn, {{"deregistration_delay.timeout_seconds", std::to_string(svc.deregistration_delay_seconds)}});
   if (!attrs) return tl::unexpected(attrs.error());
   return arn;
 }
 
 // True when a rule of `listener_arn` forwards to `tg_arn`.
-Result<bool> HasRuleFor(aws::AwsClient& c, const std::string& listener_arn, const std::string& tg_arn) {
-  auto rules = c.Query(aws::kElbv2, "DescribeRules", {{"ListenerArn", listener_arn}});
+Result<bool> HasRuleFor(aws::Elbv2& elb, const std::string& listener_arn, const std::string& tg_arn) {
+  auto rules = elb.DescribeRules(listener_arn);
   if (!rules) return tl::unexpected(rules.error());
-  for (const auto* rule : rules->Members("Rules")) {
-    for (const auto* a : rule->Members("Actions")) {
-      if (a->Text("TargetGroupArn") == tg_arn) return true;
+  for (const aws::Rule& rule : *rules) {
+    for (const aws::Action& a : rule.actions) {
+      if (a.target_group_arn == tg_arn) return true;
     }
   }
   return false;
@@ -88,58 +85,47 @@ Result<bool> HasRuleFor(aws::AwsClient& c, const std::string& listener_arn, cons
 
 // CreateRule, which is not idempotent (a repeat is refused: PriorityInUse). A lost reply is
 // resolved by looking for the rule before sending it again.
-Result<void> CreateRule(aws::AwsClient& c, const aws::QueryParams& params, const std::string& listener_arn,
-                        const std::string& tg_arn) {
+Result<void> CreateRule(aws::Elbv2& elb, const aws::RuleRequest& rule, const std::string& tg_arn) {
   constexpr int kTries = 3;
   for (int tries = 1;; ++tries) {
-    auto created = c.Query(aws::kElbv2, "CreateRule", params);
+    auto created = elb.CreateRule(rule);
     if (created || created.error().code != aws::kOutcomeUnknown || tries == kTries) {
       return created ? Result<void>() : tl::unexpected(created.error());
     }
-    auto present = HasRuleFor(c, listener_arn, tg_arn);
+    auto present = HasRuleFor(elb, rule.listener_arn, tg_arn);
     if (!present) return tl::unexpected(created.error());  // still unknown
     if (*present) return {};
   }
 }
 
-Result<void> EnsureRouting(aws::AwsClient& c, const config::Environment& env, const std::string& lb_arn,
+Result<void> EnsureRouting(aws::Elbv2& elb, const config::Environment& env, const std::string& lb_arn,
                            const std::map<std::string, std::string>& tg_by_service) {
   std::string default_tg;
   for (const auto& [name, se] : env.services) {
     if (se.path_pattern.empty()) default_tg = tg_by_service.at(name);
   }
-  auto listeners = c.Query(aws::kElbv2, "DescribeListeners", {{"LoadBalancerArn", lb_arn}});
+  auto listeners = elb.DescribeListeners(lb_arn);
   if (!listeners) return tl::unexpected(listeners.error());
   std::string listener_arn;
-  for (const auto* l : listeners->Members("Listeners")) {
-    if (l->Text("Port") == std::to_string(env.listener_port)) listener_arn = l->Text("ListenerArn");
+  for (const aws::Listener& l : *listeners) {
+    if (l.port == env.listener_port) listener_arn = l.arn;
   }
   if (listener_arn.empty()) {
-    aws::QueryParams p{{"LoadBalancerArn", lb_arn}, {"Protocol", "HTTP"}, {"Port", std::to_string(env.listener_port)}};
-    if (!default_tg.empty()) {
-      p["DefaultActions.member.1.Type"] = "forward";
-      p["DefaultActions.member.1.TargetGroupArn"] = default_tg;
-    } else {
-      p["DefaultActions.member.1.Type"] = "fixed-response";
-      p["DefaultActions.member.1.FixedResponseConfig.StatusCode"] = "404";
-      p["DefaultActions.member.1.FixedResponseConfig.ContentType"] = "text/plain";
-    }
-    auto created = c.Query(aws::kElbv2, "CreateListener", p);
+    const aws::Action fallback = default_tg.empty()
+                                     ? aws::Action{"fixed-response", "", {"404", "text/plain", ""}}
+                                     : aws::ForwardTo(default_tg);
+    auto created = elb.CreateListener({lb_arn, "HTTP", env.listener_port, {fallback}});
     if (!created) return tl::unexpected(created.error());
-    listener_arn = created->Members("Listeners").at(0)->Text("ListenerArn");
+    listener_arn = created->arn;
   }
   for (const auto& [name, se] : env.services) {
     if (se.path_pattern.empty()) continue;
     const std::string& tg = tg_by_service.at(name);
-    auto present = HasRuleFor(c, listener_arn, tg);
+    auto present = HasRuleFor(elb, listener_arn, tg);
     if (!present) return tl::unexpected(present.error());
     if (*present) continue;
-    auto created = CreateRule(c,
-                              {{"ListenerArn", listener_arn}, {"Priority", std::to_string(se.priority)},
-                               {"Conditions.member.1.Field", "path-pattern"},
-                               {"Conditions.member.1.PathPatternConfig.Values.member.1", se.path_pattern},
-                               {"Actions.member.1.Type", "forward"}, {"Actions.member.1.TargetGroupArn", tg}},
-                              listener_arn, tg);
+    auto created =
+        CreateRule(elb, {listener_arn, se.priority, {{"path-pattern", {se.path_pattern}}}, {aws::ForwardTo(tg)}}, tg);
     if (!created) return tl::unexpected(created.error());
   }
   return {};
@@ -171,17 +157,18 @@ Result<Infrastructure> Provision(aws::AwsClient& c, const config::Config& cfg, c
   for (const auto& [name, se] : env.services) task_ports.push_back(cfg.services.at(name).container_port);
   auto net = EnsureNetwork(c, env, task_ports);
   if (!net) return tl::unexpected(net.error());
-  auto lb = EnsureLoadBalancer(c, env, *net);
+  aws::Elbv2 elb(c);
+  auto lb = EnsureLoadBalancer(elb, env, *net);
   if (!lb) return tl::unexpected(lb.error());
-  Infrastructure infra{lb->first, lb->second, {}, *net};
+  Infrastructure infra{lb->arn, lb->dns_name, {}, *net};
   for (const auto& [name, se] : env.services) {
     // Fargate's awsvpc tasks register by IP: TargetType ip, in the subnets' VPC.
-    auto tg = EnsureTargetGroup(c, env, cfg.services.at(name), net->vpc_id);
+    auto tg = EnsureTargetGroup(elb, env, cfg.services.at(name), net->vpc_id);
     if (!tg) return tl::unexpected(tg.error());
     infra.target_group_by_service[name] = *tg;
     if (auto r = EnsureLogGroups(c, definitions.at(name)); !r) return tl::unexpected(r.error());
   }
-  if (auto r = EnsureRouting(c, env, infra.load_balancer_arn, infra.target_group_by_service); !r) {
+  if (auto r = EnsureRouting(elb, env, infra.load_balancer_arn, infra.target_group_by_service); !r) {
     return tl::unexpected(r.error());
   }
   return infra;

@@ -1,0 +1,162 @@
+// A typed thin client for the Elastic Load Balancing v2 calls slipway makes: load balancers,
+// target groups, listeners and rules. Names and shapes follow botocore's elbv2 2015-12-01 model.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace slipway::aws {
+
+class AwsClient;
+
+/// The answer of a fixed-response action.
+struct FixedResponse {
+  std::string status_code;   ///< "404"
+  std::string content_type;  ///< "text/plain"; empty: not set
+  std::string message_body;  ///< empty: no body
+};
+
+/// What a listener or rule does with a request it matches.
+struct Action {
+  std::string type;              ///< "forward" or "fixed-response" (the kinds slipway uses)
+  std::string target_group_arn;  ///< forward: the target group requests go to
+  FixedResponse fixed_response;  ///< fixed-response: what is answered
+};
+
+/// An action that forwards to `target_group_arn`.
+Action ForwardTo(const std::string& target_group_arn);
+
+/// A rule's condition: the request's `field` ("path-pattern", "host-header") matches one of
+/// `values`.
+struct RuleCondition {
+  std::string field;
+  std::vector<std::string> values;
+};
+
+/// A load balancer as ELBv2 describes it.
+struct LoadBalancer {
+  std::string arn;
+  std::string name;
+  std::string dns_name;  ///< where clients reach it
+  std::string scheme;    ///< "internet-facing" or "internal"
+  std::string vpc_id;
+  std::vector<std::string> security_groups;
+};
+
+/// A target group as ELBv2 describes it.
+struct TargetGroup {
+  std::string arn;
+  std::string name;
+  int port = 0;  ///< where targets receive traffic unless they register another
+  std::string vpc_id;
+};
+
+/// A listener: the port a load balancer accepts on and what it does by default.
+struct Listener {
+  std::string arn;
+  int port = 0;          ///< 0 when the reply holds no number
+  std::string protocol;  ///< "HTTP", "HTTPS"
+  std::vector<Action> default_actions;
+};
+
+/// A listener rule: requests matching every condition get the actions.
+struct Rule {
+  std::string arn;
+  std::string priority;  ///< "1".."50000", or "default" for the listener's default rule
+  std::vector<RuleCondition> conditions;
+  std::vector<Action> actions;
+};
+
+/// What CreateLoadBalancer makes. Empty members are not sent (ELBv2's defaults apply).
+struct LoadBalancerRequest {
+  std::string name;
+  std::string type = "application";
+  std::string scheme;                ///< "internet-facing" or "internal"
+  std::vector<std::string> subnets;  ///< at least two, in different zones
+  std::vector<std::string> security_groups;
+};
+
+/// What CreateTargetGroup makes. Empty strings and zero numbers are not sent.
+struct TargetGroupRequest {
+  std::string name;
+  std::string protocol = "HTTP";
+  int port = 0;
+  std::string target_type;  ///< "ip" for Fargate's awsvpc tasks
+  std::string vpc_id;
+  std::string health_check_path;
+  int health_check_interval_seconds = 0;
+  int health_check_timeout_seconds = 0;
+  int healthy_threshold_count = 0;
+  int unhealthy_threshold_count = 0;
+  std::string matcher_http_code;  ///< e.g. "200" or "200-299"
+};
+
+/// One target group attribute, e.g. {"deregistration_delay.timeout_seconds", "30"}.
+struct TargetGroupAttribute {
+  std::string key;
+  std::string value;
+};
+
+/// What CreateListener makes.
+struct ListenerRequest {
+  std::string load_balancer_arn;
+  std::string protocol = "HTTP";
+  int port = 0;
+  std::vector<Action> default_actions;  ///< what requests no rule matches get
+};
+
+/// What CreateRule makes.
+struct RuleRequest {
+  std::string listener_arn;
+  int priority = 0;  ///< 1..50000; a lower number is evaluated first
+  std::vector<RuleCondition> conditions;
+  std::vector<Action> actions;
+};
+
+/// ELBv2 over an AwsClient. Errors keep AwsClient's message and code (e.g. LoadBalancerNotFound,
+/// aws::kOutcomeUnknown); a reply without what the call must return fails with
+/// "elasticloadbalancing <Action>: unexpected reply: ...". Describe calls read every page.
+class Elbv2 {
+ public:
+  explicit Elbv2(AwsClient& client) : client_(client) {}
+
+  /// The load balancers called `names`; ELBv2 refuses a name it does not know
+  /// (LoadBalancerNotFound).
+  [[nodiscard]] Result<std::vector<LoadBalancer>> DescribeLoadBalancers(
+      const std::vector<std::string>& names);
+  /// The load balancer called `name`, or nullopt when there is none.
+  [[nodiscard]] Result<std::optional<LoadBalancer>> FindLoadBalancer(const std::string& name);
+  /// Creates a load balancer; idempotent by name with the same settings.
+  [[nodiscard]] Result<LoadBalancer> CreateLoadBalancer(const LoadBalancerRequest& request);
+
+  /// The target groups called `names`; ELBv2 refuses a name it does not know
+  /// (TargetGroupNotFound).
+  [[nodiscard]] Result<std::vector<TargetGroup>> DescribeTargetGroups(
+      const std::vector<std::string>& names);
+  /// The target group called `name`, or nullopt when there is none.
+  [[nodiscard]] Result<std::optional<TargetGroup>> FindTargetGroup(const std::string& name);
+  /// Creates a target group; idempotent by name with the same settings.
+  [[nodiscard]] Result<TargetGroup> CreateTargetGroup(const TargetGroupRequest& request);
+  /// Sets `attributes` of the target group `target_group_arn`.
+  [[nodiscard]] Result<void> ModifyTargetGroupAttributes(
+      const std::string& target_group_arn, const std::vector<TargetGroupAttribute>& attributes);
+
+  /// The listeners of the load balancer `load_balancer_arn`.
+  [[nodiscard]] Result<std::vector<Listener>> DescribeListeners(
+      const std::string& load_balancer_arn);
+  /// Creates a listener; idempotent for the same port and settings.
+  [[nodiscard]] Result<Listener> CreateListener(const ListenerRequest& request);
+
+  /// The rules of the listener `listener_arn`, its default rule included.
+  [[nodiscard]] Result<std::vector<Rule>> DescribeRules(const std::string& listener_arn);
+  /// Creates a rule. Not idempotent: a repeat is refused (PriorityInUse).
+  [[nodiscard]] Result<Rule> CreateRule(const RuleRequest& request);
+
+ private:
+  AwsClient& client_;
+};
+
+}  // namespace slipway::aws
