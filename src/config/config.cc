@@ -92,6 +92,21 @@ void RefuseDuplicateKeys(const Reader& r, const YAML::Node& n, const std::string
   }
 }
 
+// "200", "200,202", "200-299": the codes an ALB health check may accept, each 200..499.
+bool IsHealthCheckMatcher(const std::string& matcher) {
+  if (matcher.empty() || matcher.size() > 128) return false;
+  for (const std::string& part : Split(matcher, ',')) {
+    const size_t dash = part.find('-');
+    const std::string lo = part.substr(0, dash), hi = dash == std::string::npos ? lo : part.substr(dash + 1);
+    for (const std::string* code : {&lo, &hi}) {
+      if (code->size() != 3 || code->find_first_not_of("0123456789") != std::string::npos) return false;
+      if (*code < "200" || *code > "499") return false;
+    }
+    if (hi < lo) return false;
+  }
+  return true;
+}
+
 HealthCheck ReadHealthCheck(const Reader& r, const YAML::Node& n, const std::string& key) {
   HealthCheck hc;
   if (!n) return hc;
@@ -102,6 +117,13 @@ HealthCheck ReadHealthCheck(const Reader& r, const YAML::Node& n, const std::str
   hc.healthy_threshold = r.Int(n, key, "healthyThreshold", 5, 2, 10);
   hc.unhealthy_threshold = r.Int(n, key, "unhealthyThreshold", 2, 2, 10);
   hc.matcher = r.Str(n, key, "matcher", "200");
+  if (hc.path.empty() || hc.path[0] != '/' || hc.path.size() > 1024) {
+    r.Problem(n["path"], key + ".path", "must start with / and be at most 1024 characters (the ALB's HealthCheckPath)");
+  }
+  if (!IsHealthCheckMatcher(hc.matcher)) {
+    r.Problem(n["matcher"], key + ".matcher",
+              "must be HTTP codes from 200 to 499, as \"200\", \"200,202\" or \"200-299\" (the ALB's Matcher.HttpCode)");
+  }
   if (hc.timeout_seconds >= hc.interval_seconds) r.Problem(n["timeoutSeconds"] ? n["timeoutSeconds"] : n, key + ".timeoutSeconds", "must be less than intervalSeconds");
   return hc;
 }

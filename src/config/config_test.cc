@@ -52,6 +52,7 @@ TEST_F(ConfigTest, LoadsAValidFileWithDefaults) {
   EXPECT_EQ(dev.services.at("web").desired_count, 2);
   EXPECT_EQ(cfg->services.at("web").health_check.interval_seconds, 5);
   EXPECT_EQ(cfg->services.at("web").deregistration_delay_seconds, 300);
+  EXPECT_EQ(cfg->services.at("web").health_check.matcher, "200");
   EXPECT_TRUE(dev.pin_images);
   ASSERT_EQ(dev.verify.size(), 1u);
 }
@@ -74,6 +75,16 @@ TEST_F(ConfigTest, ErrorsNameFileLineAndKey) {
       {"missing template", "web.taskdef.json", "nope.json", ":4: services.web.taskDefinition: file not found"},
       {"timeout not below interval", "timeoutSeconds: 2", "timeoutSeconds: 5",
        ":9: services.web.healthCheck.timeoutSeconds: must be less than intervalSeconds"},
+      {"empty health-check path", "path: /healthz", "path: \"\"",
+       ":7: services.web.healthCheck.path: must start with /"},
+      {"relative health-check path", "path: /healthz", "path: healthz",
+       ":7: services.web.healthCheck.path: must start with /"},
+      {"empty matcher", "timeoutSeconds: 2", "timeoutSeconds: 2\n      matcher: \"\"",
+       ":10: services.web.healthCheck.matcher: must be HTTP codes from 200 to 499"},
+      {"matcher out of the ALB's range", "timeoutSeconds: 2", "timeoutSeconds: 2\n      matcher: \"200,503\"",
+       ":10: services.web.healthCheck.matcher: must be HTTP codes"},
+      {"matcher range backwards", "timeoutSeconds: 2", "timeoutSeconds: 2\n      matcher: \"299-200\"",
+       ":10: services.web.healthCheck.matcher: must be HTTP codes"},
       {"out of range", "status: 200", "status: 700", ":20: environments.dev.verify[0].status: must be between 100 and 599"},
       {"migrate command not a list", "    containerPort: 8080", "    containerPort: 8080\n    migrate:\n      command: migrate",
        ":7: services.web.migrate.command: must be a non-empty list of arguments"},
