@@ -5,6 +5,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "aws/aws_client.h"
+
 namespace slipway::aws {
 
 using nlohmann::json;

@@ -9,10 +9,11 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "aws/aws_client.h"
 #include "base/result.h"
 
 namespace slipway::aws {
+
+class AwsClient;
 
 /// A resource tag.
 struct Tag {

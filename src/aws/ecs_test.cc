@@ -7,6 +7,8 @@
 #include <deque>
 #include <nlohmann/json.hpp>
 
+#include "aws/aws_client.h"
+
 namespace slipway::aws {
 namespace {
 
