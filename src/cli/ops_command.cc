@@ -5,6 +5,7 @@
 #include <map>
 #include <thread>
 
+#include "aws/ecs.h"
 #include "aws/task_definition.h"
 #include "cli/commands.h"
 #include "cli/session.h"
@@ -46,7 +47,7 @@ std::optional<int> OpenServices(Session& s, const OpsFlags& f, Services& out) {
 Result<std::string> CurrentTaskDefinition(aws::AwsClient& c, const config::Environment& env, const std::string& service) {
   auto d = deploy::DescribeService(c, env.cluster, service);
   if (!d) return tl::unexpected(d.error());
-  return d->is_null() ? std::string() : d->value("taskDefinition", "");
+  return *d ? (*d)->task_definition : std::string();
 }
 
 int Fatal(const OpsFlags& f, const Error& e) { return PrintError(f.env, f.env.env, kExitReleaseFailed, e.message); }
@@ -125,9 +126,9 @@ int Logs(const OpsFlags& f) {
     auto current = CurrentTaskDefinition(*s.client, s.env, se.service_name);
     if (!current) return Fatal(f, current.error());
     if (current->empty()) continue;
-    auto td = s.client->Json(aws::kEcs, "DescribeTaskDefinition", {{"taskDefinition", *current}});
+    auto td = aws::Ecs(*s.client).DescribeTaskDefinition(*current);
     if (!td) return Fatal(f, td.error());
-    for (const auto& def : (*td)["taskDefinition"]["containerDefinitions"]) {
+    for (const auto& def : td->document->value("containerDefinitions", json::array())) {
       if (auto awslogs = aws::Awslogs(def, "")) sources.push_back({se.service_name, awslogs->group, awslogs->stream});
     }
   }
@@ -180,37 +181,36 @@ int Diagnose(const OpsFlags& f) {
   for (const auto& [name, se] : services) {
     auto d = deploy::DescribeService(*s.client, s.env.cluster, se.service_name);
     if (!d) return Fatal(f, d.error());
-    if (d->is_null()) {
+    if (!*d) {
       text += "service " + se.service_name + ": does not exist yet (never released)\n";
       out.push_back({{"service", se.service_name}, {"status", "MISSING"}});
       continue;
     }
-    const json& svc = *d;
+    const aws::Service& svc = **d;
     auto running = deploy::CollectTasks(*s.client, {s.env.cluster, se.service_name, "", "RUNNING", 10, 0});
     if (!running) return Fatal(f, running.error());
     auto stopped = deploy::CollectTasks(*s.client, {s.env.cluster, se.service_name, "", "STOPPED", 5, 10});
     if (!stopped) return Fatal(f, stopped.error());
-    json sj{{"service", se.service_name}, {"status", svc["status"]}, {"taskDefinition", svc["taskDefinition"]},
-            {"desiredCount", svc["desiredCount"]}, {"runningCount", svc["runningCount"]},
+    json sj{{"service", se.service_name}, {"status", svc.status}, {"taskDefinition", svc.task_definition},
+            {"desiredCount", svc.desired_count}, {"runningCount", svc.running_count},
             {"deployments", json::array()}, {"events", json::array()}, {"runningTasks", json::array()},
             {"stoppedTasks", json::array()}};
-    text += "service " + se.service_name + ": " + svc.value("status", "") + ", " +
-            std::to_string(svc.value("runningCount", 0)) + "/" + std::to_string(svc.value("desiredCount", 0)) +
-            " running, " + deploy::FamilyRevision(svc.value("taskDefinition", "")) + "\n";
-    for (const auto& dep : svc["deployments"]) {
-      sj["deployments"].push_back({{"id", dep["id"]}, {"status", dep["status"]}, {"taskDefinition", dep["taskDefinition"]},
-                                   {"rolloutState", dep["rolloutState"]}, {"rolloutStateReason", dep["rolloutStateReason"]},
-                                   {"failedTasks", dep.value("failedTasks", 0)}});
-      text += "  deployment " + dep.value("id", "") + " " + dep.value("status", "") + " " +
-              deploy::FamilyRevision(dep.value("taskDefinition", "")) + " " + dep.value("rolloutState", "") +
-              " (failed tasks " + std::to_string(dep.value("failedTasks", 0)) + "): " + dep.value("rolloutStateReason", "") + "\n";
+    text += "service " + se.service_name + ": " + svc.status + ", " + std::to_string(svc.running_count) + "/" +
+            std::to_string(svc.desired_count) + " running, " + deploy::FamilyRevision(svc.task_definition) + "\n";
+    for (const auto& dep : svc.deployments) {
+      sj["deployments"].push_back({{"id", dep.id}, {"status", dep.status}, {"taskDefinition", dep.task_definition},
+                                   {"rolloutState", dep.rollout_state}, {"rolloutStateReason", dep.rollout_state_reason},
+                                   {"failedTasks", dep.failed_tasks}});
+      text += "  deployment " + dep.id + " " + dep.status + " " + deploy::FamilyRevision(dep.task_definition) + " " +
+              dep.rollout_state + " (failed tasks " + std::to_string(dep.failed_tasks) + "): " +
+              dep.rollout_state_reason + "\n";
     }
     text += "  recent events:\n";
     int shown = 0;
-    for (const auto& e : svc["events"]) {
+    for (const auto& e : svc.events) {
       if (shown++ == 8) break;
-      sj["events"].push_back(e["message"]);
-      text += "    " + e.value("message", "") + "\n";
+      sj["events"].push_back(e.message);
+      text += "    " + e.message + "\n";
     }
     text += "  running tasks: " + std::to_string(running->size()) + "\n";
     for (const auto& t : *running) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "aws/ecs.h"
 #include "cli/commands.h"
 #include "cli/interrupt.h"
 #include "cli/session.h"
@@ -46,9 +47,9 @@ Result<std::string> WaitForCount(Session& s, const std::string& service, int cou
   for (;;) {
     auto d = deploy::DescribeService(*s.client, s.env.cluster, service);
     if (!d) return tl::unexpected(d.error());
-    if (d->is_null()) return std::string("the service is gone");
-    const int running = d->value("runningCount", 0), pending = d->value("pendingCount", 0);
-    const size_t deployments = d->value("deployments", json::array()).size();
+    if (!*d) return std::string("the service is gone");
+    const int running = (*d)->running_count, pending = (*d)->pending_count;
+    const size_t deployments = (*d)->deployments.size();
     const std::string now = service + ": " + std::to_string(running) + "/" + std::to_string(count) +
                             " running, " + std::to_string(pending) + " pending";
     if (now != last) progress(now);
@@ -110,17 +111,15 @@ int Scale(const ScaleFlags& f) {
   };
   auto d = deploy::DescribeService(*s.client, s.env.cluster, service);
   if (!d) return end(d.error().message + "; nothing was changed", kExitReleaseFailed);
-  if (d->is_null() || d->value("status", "") != "ACTIVE") {
+  if (!*d || (*d)->status != "ACTIVE") {
     return end("service " + service + " does not exist yet (never released); `slipway deploy " +
                    s.env.name + "` creates it",
                kExitReleaseFailed);
   }
-  const int before = d->value("desiredCount", 0);
+  const int before = (*d)->desired_count;
   progress("scaling " + service + " in " + s.env.name + " from " + std::to_string(before) + " to " +
            std::to_string(f.count) + " task(s)");
-  auto u =
-      s.client->Json(aws::kEcs, "UpdateService",
-                     {{"cluster", s.env.cluster}, {"service", service}, {"desiredCount", f.count}});
+  auto u = aws::Ecs(*s.client).UpdateService({.cluster = s.env.cluster, .service = service, .desired_count = f.count});
   if (!u) {
     if (u.error().code == aws::kOutcomeUnknown || aws::IsUnreachable(u.error())) {
       return end(

@@ -3,6 +3,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "aws/ecs.h"
 #include "base/clock.h"
 #include "deploy/cleanup.h"
 #include "deploy/ecr.h"
@@ -33,18 +34,10 @@ std::string Text(const json& j, const char* key) {
 Result<std::vector<std::string>> LiveTasks(aws::AwsClient& c, const std::string& cluster) {
   std::vector<std::string> tasks;
   for (const char* desired : {"RUNNING", "STOPPED"}) {
-    json request{{"cluster", cluster}, {"desiredStatus", desired}};
-    for (;;) {
-      auto listed = c.Json(aws::kEcs, "ListTasks", request);
-      if (!listed && listed.error().code == "ClusterNotFoundException") return tasks;
-      if (!listed) return tl::unexpected(listed.error());
-      for (const auto& t : listed->value("taskArns", json::array())) {
-        if (t.is_string()) tasks.push_back(t.get<std::string>());
-      }
-      const std::string next = Text(*listed, "nextToken");
-      if (next.empty()) break;
-      request["nextToken"] = next;
-    }
+    auto listed = aws::Ecs(c).ListTasks({.cluster = cluster, .desired_status = desired});
+    if (!listed && listed.error().code == "ClusterNotFoundException") return tasks;
+    if (!listed) return tl::unexpected(listed.error());
+    tasks.insert(tasks.end(), listed->begin(), listed->end());
   }
   return tasks;
 }
@@ -58,14 +51,14 @@ Result<void> InUse(aws::AwsClient& c, const config::Environment& env, std::map<s
   for (const auto& [name, se] : env.services) {
     auto s = DescribeService(c, env.cluster, se.service_name);
     if (!s) return tl::unexpected(s.error());
-    if (s->is_null()) continue;
-    const std::string current = Text(*s, "taskDefinition");
+    if (!*s) continue;
+    const std::string& current = (*s)->task_definition;
     if (!current.empty()) {
       in_use.emplace(current, "service " + where + se.service_name);
       families.push_back(FamilyOf(current));
     }
-    for (const auto& d : s->value("deployments", json::array())) {
-      in_use.emplace(Text(d, "taskDefinition"), "service " + where + se.service_name + " (deployment " + Text(d, "id") + ")");
+    for (const auto& d : (*s)->deployments) {
+      in_use.emplace(d.task_definition, "service " + where + se.service_name + " (deployment " + d.id + ")");
     }
   }
   auto tasks = LiveTasks(c, env.cluster);
@@ -73,15 +66,15 @@ Result<void> InUse(aws::AwsClient& c, const config::Environment& env, std::map<s
   for (size_t i = 0; i < tasks->size(); i += kDescribeTasksBatch) {
     const std::vector<std::string> batch(tasks->begin() + static_cast<long>(i),
                                          tasks->begin() + static_cast<long>(std::min(tasks->size(), i + kDescribeTasksBatch)));
-    auto described = c.Json(aws::kEcs, "DescribeTasks", {{"cluster", env.cluster}, {"tasks", batch}});
+    auto described = aws::Ecs(c).DescribeTasks(env.cluster, batch);
     if (!described) return tl::unexpected(described.error());
-    for (const auto& t : described->value("tasks", json::array())) {
-      if (Text(t, "lastStatus") == "STOPPED") continue;
-      in_use.emplace(Text(t, "taskDefinitionArn"), "task " + where + TaskId(Text(t, "taskArn")));
+    for (const auto& t : described->tasks) {
+      if (t.last_status == "STOPPED") continue;
+      in_use.emplace(t.task_definition_arn, "task " + where + TaskId(t.arn));
     }
-    for (const auto& f : described->value("failures", json::array())) {
+    for (const auto& f : described->failures) {
       // A task that ended and was forgotten between the two calls uses nothing.
-      if (Text(f, "reason") != "MISSING") return Fail("DescribeTasks " + Text(f, "arn") + ": " + Text(f, "reason"));
+      if (f.reason != "MISSING") return Fail("DescribeTasks " + f.arn + ": " + f.reason);
     }
   }
   in_use.erase("");
@@ -185,7 +178,7 @@ void Apply(aws::AwsClient& c, const config::Environment& env, const CleanupOptio
   std::set<std::string> going;
   for (const auto& v : report.plan.deregister) {
     if (!StillLocked(lock, report)) return;
-    auto r = c.Json(aws::kEcs, "DeregisterTaskDefinition", {{"taskDefinition", v.record.arn}});
+    auto r = aws::Ecs(c).DeregisterTaskDefinition(v.record.arn);
     if (!r) {
       report.errors.push_back("deregistering " + FamilyRevision(v.record.arn) + ": " + r.error().message);
       continue;
@@ -258,14 +251,14 @@ void Apply(aws::AwsClient& c, const config::Environment& env, const CleanupOptio
     if (!StillLocked(lock, report)) return;
     const std::vector<std::string> batch(deletable.begin() + static_cast<long>(i),
                                          deletable.begin() + static_cast<long>(std::min(deletable.size(), i + kDeleteRevisionsBatch)));
-    auto r = c.Json(aws::kEcs, "DeleteTaskDefinitions", {{"taskDefinitions", batch}});
+    auto r = aws::Ecs(c).DeleteTaskDefinitions(batch);
     if (!r) {
       report.errors.push_back("deleting deregistered revisions: " + r.error().message);
       continue;
     }
-    for (const auto& t : r->value("taskDefinitions", json::array())) report.deleted_revisions.push_back(Text(t, "taskDefinitionArn"));
-    for (const auto& f : r->value("failures", json::array())) {
-      report.errors.push_back("deleting " + FamilyRevision(Text(f, "arn")) + ": " + Text(f, "reason") + " " + Text(f, "detail"));
+    for (const auto& arn : r->arns) report.deleted_revisions.push_back(arn);
+    for (const auto& f : r->failures) {
+      report.errors.push_back("deleting " + FamilyRevision(f.arn) + ": " + f.reason + " " + f.detail);
     }
   }
 }

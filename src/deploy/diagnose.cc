@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "aws/ecs.h"
 #include "aws/task_definition.h"
 
 namespace slipway::deploy {
@@ -100,51 +101,48 @@ Result<std::vector<std::string>> TailLog(aws::AwsClient& c, const std::string& g
 }
 
 Result<std::vector<TaskFacts>> CollectTasks(aws::AwsClient& c, const TaskQuery& q) {
-  json list{{"cluster", q.cluster}, {"desiredStatus", q.desired_status}};
-  if (!q.service.empty()) list["serviceName"] = q.service;
-  if (!q.started_by.empty()) list["startedBy"] = q.started_by;
-  auto arns = c.Json(aws::kEcs, "ListTasks", list);
+  aws::Ecs ecs(c);
+  auto arns = ecs.ListTasks({.cluster = q.cluster, .service_name = q.service, .started_by = q.started_by,
+                             .desired_status = q.desired_status});
   if (!arns) return tl::unexpected(arns.error());
   std::vector<TaskFacts> out;
-  if ((*arns)["taskArns"].empty()) return out;
-  json ids = json::array();
-  for (const auto& a : (*arns)["taskArns"]) {
-    if (ids.size() < 100) ids.push_back(a);
-  }
-  auto described = c.Json(aws::kEcs, "DescribeTasks", {{"cluster", q.cluster}, {"tasks", ids}});
+  if (arns->empty()) return out;
+  if (arns->size() > 100) arns->resize(100);  // DescribeTasks takes at most 100
+  auto described = ecs.DescribeTasks(q.cluster, *arns);
   if (!described) return tl::unexpected(described.error());
-  std::vector<json> tasks((*described)["tasks"].begin(), (*described)["tasks"].end());
+  std::vector<aws::Task> tasks = std::move(described->tasks);
   // Tasks that failed come before tasks the scheduler merely replaced; newest first within each.
-  auto replaced = [](const json& t) { return t.value("stoppedReason", "").rfind("Scaling activity", 0) == 0; };
-  std::sort(tasks.begin(), tasks.end(), [&](const json& a, const json& b) {
+  auto replaced = [](const aws::Task& t) { return t.stopped_reason.rfind("Scaling activity", 0) == 0; };
+  auto when = [](const aws::Task& t) { return t.stopped_at > 0 ? t.stopped_at : t.created_at; };
+  std::sort(tasks.begin(), tasks.end(), [&](const aws::Task& a, const aws::Task& b) {
     if (replaced(a) != replaced(b)) return !replaced(a);
-    return a.value("stoppedAt", a.value("createdAt", 0.0)) > b.value("stoppedAt", b.value("createdAt", 0.0));
+    return when(a) > when(b);
   });
   if (static_cast<int>(tasks.size()) > q.max_tasks) tasks.resize(static_cast<size_t>(q.max_tasks));
   std::map<std::string, json> definitions;
   for (const auto& t : tasks) {
     TaskFacts f;
-    f.task_id = ShortId(t.value("taskArn", ""));
-    f.task_definition = t.value("taskDefinitionArn", "");
-    f.last_status = t.value("lastStatus", "");
-    f.health_status = t.value("healthStatus", "");
-    f.stopped_reason = t.value("stoppedReason", "");
-    f.stop_code = t.value("stopCode", "");
-    f.started_at = t.value("startedAt", 0.0);
-    f.stopped_at = t.value("stoppedAt", 0.0);
+    f.task_id = ShortId(t.arn);
+    f.task_definition = t.task_definition_arn;
+    f.last_status = t.last_status;
+    f.health_status = t.health_status;
+    f.stopped_reason = t.stopped_reason;
+    f.stop_code = t.stop_code;
+    f.started_at = t.started_at;
+    f.stopped_at = t.stopped_at;
     if (!definitions.count(f.task_definition)) {
-      auto td = c.Json(aws::kEcs, "DescribeTaskDefinition", {{"taskDefinition", f.task_definition}});
-      definitions[f.task_definition] = td ? (*td)["taskDefinition"] : json::object();
+      auto td = ecs.DescribeTaskDefinition(f.task_definition);
+      definitions[f.task_definition] = td ? *td->document : json::object();
     }
     const json& td = definitions[f.task_definition];
-    for (const auto& ct : t.value("containers", json::array())) {
+    for (const auto& ct : t.containers) {
       ContainerFacts cf;
-      cf.name = ct.value("name", "");
-      if (ct.contains("exitCode") && ct["exitCode"].is_number()) cf.exit_code = ct["exitCode"].get<int>();
-      for (const auto& b : ct.value("networkBindings", json::array())) {
-        if (!cf.host_port) cf.host_port = b.value("hostPort", 0);
+      cf.name = ct.name;
+      cf.exit_code = ct.exit_code;
+      for (const auto& b : ct.network_bindings) {
+        if (!cf.host_port) cf.host_port = b.host_port;
       }
-      cf.reason = ct.value("reason", "");
+      cf.reason = ct.reason;
       for (const auto& def : td.value("containerDefinitions", json::array())) {
         if (def.value("name", "") != cf.name) continue;
         for (const auto& pm : def.value("portMappings", json::array())) {

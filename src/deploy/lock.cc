@@ -1,18 +1,16 @@
 // The release lock over ECS DescribeServices, ListTasks and service tags.
 #include "deploy/lock.h"
 
-#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 #include <thread>
 
+#include "aws/ecs.h"
 #include "base/clock.h"
 #include "base/strings.h"
 #include "deploy/records.h"
 
 namespace slipway::deploy {
-
-using nlohmann::json;
 
 namespace {
 
@@ -26,36 +24,37 @@ double EpochNow() {
 }
 
 // The environment's ACTIVE services as DescribeServices returns them; none when the cluster is missing.
-Result<std::vector<json>> ActiveServices(aws::AwsClient& c, const config::Environment& env) {
-  json names = json::array();
+Result<std::vector<aws::Service>> ActiveServices(aws::AwsClient& c, const config::Environment& env) {
+  std::vector<std::string> names;
   for (const auto& [name, se] : env.services) names.push_back(se.service_name);
-  auto r = c.Json(aws::kEcs, "DescribeServices", {{"cluster", env.cluster}, {"services", names}});
+  auto r = aws::Ecs(c).DescribeServices(env.cluster, names);
   if (!r && r.error().code != "ClusterNotFoundException") return tl::unexpected(r.error());
-  std::vector<json> out;
-  for (const auto& s : r ? (*r)["services"] : json::array()) {
-    if (s.value("status", "") == "ACTIVE") out.push_back(s);
+  std::vector<aws::Service> out;
+  if (!r) return out;
+  for (auto& s : r->services) {
+    if (s.status == "ACTIVE") out.push_back(std::move(s));
   }
   return out;
 }
 
 // "service X has deployment Y in flight (...)" when the service's PRIMARY deployment is rolling
 // out, else "".
-std::string DeploymentInFlight(const json& s) {
-  for (const auto& d : s.value("deployments", json::array())) {
-    if (d.value("status", "") != "PRIMARY" || d.value("rolloutState", "") != "IN_PROGRESS") continue;
-    return "service " + s.value("serviceName", "") + " has deployment " + d.value("id", "") + " in flight (" +
-           std::to_string(s["deployments"].size()) + " deployments), started " +
-           IsoFromEpoch(d.value("createdAt", 0.0)) + " with " + FamilyRevision(d.value("taskDefinition", ""));
+std::string DeploymentInFlight(const aws::Service& s) {
+  for (const auto& d : s.deployments) {
+    if (d.status != "PRIMARY" || d.rollout_state != "IN_PROGRESS") continue;
+    return "service " + s.name + " has deployment " + d.id + " in flight (" +
+           std::to_string(s.deployments.size()) + " deployments), started " +
+           IsoFromEpoch(d.created_at) + " with " + FamilyRevision(d.task_definition);
   }
   return "";
 }
 
 // The lock tag's value on `arn`, or "" when there is none.
 Result<std::string> LockTag(aws::AwsClient& c, const std::string& arn) {
-  auto r = c.Json(aws::kEcs, "ListTagsForResource", {{"resourceArn", arn}});
+  auto r = aws::Ecs(c).ListTagsForResource(arn);
   if (!r) return tl::unexpected(r.error());
-  for (const auto& t : r->value("tags", json::array())) {
-    if (t.value("key", "") == kLockTag) return t.value("value", "");
+  for (const auto& t : *r) {
+    if (t.key == kLockTag) return t.value;
   }
   return std::string();
 }
@@ -74,17 +73,15 @@ std::string DescribeHolder(const std::string& service, const std::string& value)
 }
 
 Result<void> RemoveLockTag(aws::AwsClient& c, const std::string& arn, const std::string& key = kLockTag) {
-  auto r = c.Json(aws::kEcs, "UntagResource", {{"resourceArn", arn}, {"tagKeys", {key}}});
-  if (!r) return tl::unexpected(r.error());
-  return {};
+  return aws::Ecs(c).UntagResource(arn, {key});
 }
 
 // The cluster's ARN, or "" when it does not exist (or is not ACTIVE).
 Result<std::string> ActiveClusterArn(aws::AwsClient& c, const config::Environment& env) {
-  auto r = c.Json(aws::kEcs, "DescribeClusters", {{"clusters", {env.cluster}}});
+  auto r = aws::Ecs(c).DescribeClusters({env.cluster});
   if (!r) return tl::unexpected(r.error());
-  for (const auto& cl : r->value("clusters", json::array())) {
-    if (cl.value("status", "") == "ACTIVE") return cl.value("clusterArn", "");
+  for (const auto& cl : *r) {
+    if (cl.status == "ACTIVE") return cl.arn;
   }
   return std::string();
 }
@@ -92,12 +89,11 @@ Result<std::string> ActiveClusterArn(aws::AwsClient& c, const config::Environmen
 // The environment's lock keys on the cluster and their values.
 Result<std::vector<std::pair<std::string, std::string>>> ClusterLockTags(aws::AwsClient& c, const std::string& arn,
                                                                            const std::string& prefix) {
-  auto r = c.Json(aws::kEcs, "ListTagsForResource", {{"resourceArn", arn}});
+  auto r = aws::Ecs(c).ListTagsForResource(arn);
   if (!r) return tl::unexpected(r.error());
   std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& t : r->value("tags", json::array())) {
-    const std::string key = t.value("key", "");
-    if (key.starts_with(prefix)) out.emplace_back(key, t.value("value", ""));
+  for (const auto& t : *r) {
+    if (t.key.starts_with(prefix)) out.emplace_back(t.key, t.value);
   }
   return out;
 }
@@ -143,7 +139,7 @@ Result<std::unique_ptr<ReleaseLock>> ReleaseLock::Acquire(aws::AwsClient& c, con
   std::vector<std::pair<std::string, std::string>> services;  // name, ARN
   for (const auto& s : *active) {
     if (held_by = DeploymentInFlight(s); !held_by.empty()) return std::unique_ptr<ReleaseLock>();
-    services.emplace_back(s.value("serviceName", ""), s.value("serviceArn", ""));
+    services.emplace_back(s.name, s.arn);
   }
   for (const auto& [name, arn] : services) {
     auto tag = LockTag(c, arn);
@@ -169,7 +165,7 @@ Result<std::unique_ptr<ReleaseLock>> ReleaseLock::Acquire(aws::AwsClient& c, con
   for (const auto& [name, arn] : services) {
     // Recorded before the call: a tag whose reply was lost may still have been set.
     lock->arns_.push_back(arn);
-    auto t = c.Json(aws::kEcs, "TagResource", {{"resourceArn", arn}, {"tags", {{{"key", kLockTag}, {"value", value}}}}});
+    auto t = aws::Ecs(c).TagResource(arn, {{kLockTag, value}});
     if (!t) return tl::unexpected(t.error());
   }
   // Read back: a release that tagged at the same moment and won keeps the lock.
@@ -203,7 +199,7 @@ Result<bool> ReleaseLock::TakeClusterLock(const std::string& cluster, const std:
     // Recorded before the call: a tag whose reply was lost may still have been set.
     cluster_arn_ = arn;
     cluster_key_ = key;
-    auto t = client_.Json(aws::kEcs, "TagResource", {{"resourceArn", arn}, {"tags", {{{"key", key}, {"value", value_}}}}});
+    auto t = aws::Ecs(client_).TagResource(arn, {{key, value_}});
     if (!t) return tl::unexpected(t.error());
     auto after = ClusterLockTags(client_, arn, prefix);
     if (!after) return tl::unexpected(after.error());
@@ -250,12 +246,10 @@ Result<void> ReleaseLock::Remove() {
 Result<bool> ReleaseLock::Held() {
   if (EpochNow() >= expires_at_) return false;
   if (!cluster_arn_.empty()) {
-    auto r = client_.Json(aws::kEcs, "ListTagsForResource", {{"resourceArn", cluster_arn_}});
+    auto r = aws::Ecs(client_).ListTagsForResource(cluster_arn_);
     if (!r) return tl::unexpected(r.error());
     bool found = false;
-    for (const auto& t : r->value("tags", json::array())) {
-      found = found || (t.value("key", "") == cluster_key_ && t.value("value", "") == value_);
-    }
+    for (const auto& t : *r) found = found || (t.key == cluster_key_ && t.value == value_);
     if (!found) return false;
   }
   for (const auto& arn : arns_) {
@@ -277,10 +271,9 @@ Result<UnlockReport> Unlock(aws::AwsClient& c, const config::Environment& env, b
   UnlockReport report;
   for (const auto& s : *active) {
     if (report.in_flight.empty()) report.in_flight = DeploymentInFlight(s);
-    const std::string arn = s.value("serviceArn", "");
-    auto tag = LockTag(c, arn);
+    auto tag = LockTag(c, s.arn);
     if (!tag) return tl::unexpected(tag.error());
-    if (!tag->empty()) report.locks.push_back(ReadLock(s.value("serviceName", ""), arn, *tag));
+    if (!tag->empty()) report.locks.push_back(ReadLock(s.name, s.arn, *tag));
   }
   auto cluster = ActiveClusterArn(c, env);
   if (!cluster) return tl::unexpected(cluster.error());
@@ -296,11 +289,11 @@ Result<UnlockReport> Unlock(aws::AwsClient& c, const config::Environment& env, b
   }
   if (report.locks.empty()) return report;
   if (report.in_flight.empty()) {
-    auto migrating = c.Json(aws::kEcs, "ListTasks", {{"cluster", env.cluster}, {"startedBy", kMigrationStartedBy},
-                                                     {"desiredStatus", "RUNNING"}});
+    auto migrating = aws::Ecs(c).ListTasks(
+        {.cluster = env.cluster, .started_by = kMigrationStartedBy, .desired_status = "RUNNING"});
     if (!migrating) return tl::unexpected(migrating.error());
-    if (!(*migrating)["taskArns"].empty()) {
-      const std::string task = (*migrating)["taskArns"][0].get<std::string>();
+    if (!migrating->empty()) {
+      const std::string& task = migrating->front();
       report.in_flight = "migration task " + task.substr(task.rfind('/') + 1) + " is running in " + env.cluster;
     }
   }

@@ -3,6 +3,7 @@
 
 #include <optional>
 
+#include "aws/ecs.h"
 #include "aws/task_definition.h"
 #include "base/strings.h"
 #include "deploy/lock.h"
@@ -18,10 +19,21 @@ using Status = MigrationResult::Status;
 
 MigrationResult Failed(std::string detail) { return {Status::kFailed, std::move(detail)}; }
 
+// RunTask's failures as ECS wrote them, e.g. [{"arn":"…","reason":"RESOURCE:MEMORY"}].
+std::string FailuresJson(const std::vector<aws::EcsFailure>& failures) {
+  json out = json::array();
+  for (const auto& f : failures) {
+    json one{{"arn", f.arn}, {"reason", f.reason}};
+    if (!f.detail.empty()) one["detail"] = f.detail;
+    out.push_back(std::move(one));
+  }
+  return out.dump();
+}
+
 // Stops the migration task early; says what became of it.
 std::string StopMigration(aws::AwsClient& c, const config::Environment& env, const std::string& task_arn,
                           const std::string& task_id, const std::string& reason) {
-  auto stop = c.Json(aws::kEcs, "StopTask", {{"cluster", env.cluster}, {"task", task_arn}, {"reason", reason}});
+  auto stop = aws::Ecs(c).StopTask(env.cluster, task_arn, reason);
   return stop ? "its task " + task_id + " was stopped" : "its task " + task_id + " could not be stopped (" +
                                                              stop.error().message + ")";
 }
@@ -32,17 +44,16 @@ Result<MigrationResult> RunMigration(aws::AwsClient& c, Clock& clock, const conf
                                      const config::ServiceSpec& svc, const std::string& td_arn, const json& td,
                                      const std::string& client_token, const json& network, const Progress& progress, const CancelToken* cancel, MigrationProgress& state) {
   std::vector<std::string>& tail = state.tail;
-  json req{{"cluster", env.cluster}, {"taskDefinition", td_arn}, {"count", 1}, {"launchType", "FARGATE"},
-           {"startedBy", kMigrationStartedBy}, {"clientToken", client_token},
-           {"overrides", {{"containerOverrides", json::array({{{"name", svc.migrate_container},
-                                                               {"command", svc.migrate_command}}})}}}};
-  if (!network.is_null()) req["networkConfiguration"] = network;
-  auto run = c.Json(aws::kEcs, "RunTask", req);
+  aws::Ecs ecs(c);
+  auto run = ecs.RunTask({.cluster = env.cluster, .task_definition = td_arn, .started_by = kMigrationStartedBy,
+                          .client_token = client_token, .container = svc.migrate_container,
+                          .command = svc.migrate_command},
+                         network);
   if (!run) return tl::unexpected(run.error());
-  if ((*run)["tasks"].empty()) {
-    return Failed("migration task did not start: " + (*run)["failures"].dump());
+  if (run->tasks.empty() || run->tasks[0].arn.empty()) {
+    return Failed("migration task did not start: " + FailuresJson(run->failures));
   }
-  const std::string task_arn = (*run)["tasks"][0]["taskArn"];
+  const std::string task_arn = run->tasks[0].arn;
   const std::string task_id = state.task_id = task_arn.substr(task_arn.rfind('/') + 1);
   progress("migrating " + svc.name + ": task " + task_id + " runs " + Join(svc.migrate_command, " "));
   std::optional<aws::AwslogsLocation> log;
@@ -67,27 +78,25 @@ Result<MigrationResult> RunMigration(aws::AwsClient& c, Clock& clock, const conf
   };
   const SteadyTime deadline = clock.Now() + std::chrono::seconds(svc.migrate_timeout_seconds);
   for (;;) {
-    auto d = c.Json(aws::kEcs, "DescribeTasks", {{"cluster", env.cluster}, {"tasks", {task_arn}}});
+    auto d = ecs.DescribeTasks(env.cluster, {task_arn});
     if (!d) return tl::unexpected(d.error());
     if (auto p = pump(); !p) return tl::unexpected(p.error());
-    if ((*d)["tasks"].empty()) return Failed("migration task " + task_id + " disappeared");
-    const json& t = (*d)["tasks"][0];
-    if (t.value("lastStatus", "") == "STOPPED") {
+    if (d->tasks.empty()) return Failed("migration task " + task_id + " disappeared");
+    const aws::Task& t = d->tasks[0];
+    if (t.last_status == "STOPPED") {
       if (auto p = pump(); !p) return tl::unexpected(p.error());
-      for (const auto& ct : t["containers"]) {
-        if (ct.value("name", "") != svc.migrate_container) continue;
-        if (!ct.contains("exitCode")) {
-          return Failed("migration task " + task_id + " did not run: " + t.value("stoppedReason", ""));
-        }
-        int code = ct["exitCode"];
+      for (const auto& ct : t.containers) {
+        if (ct.name != svc.migrate_container) continue;
+        if (!ct.exit_code) return Failed("migration task " + task_id + " did not run: " + t.stopped_reason);
+        const int code = *ct.exit_code;
         if (code == 0) {
           progress("migration of " + svc.name + " finished (exit 0)");
           return MigrationResult{};
         }
         return Failed("migration of " + svc.name + " exited with code " + std::to_string(code) +
-                      (ct.value("reason", "").empty() ? "" : " (" + ct.value("reason", "") + ")"));
+                      (ct.reason.empty() ? "" : " (" + ct.reason + ")"));
       }
-      return Failed("migration task " + task_id + " stopped: " + t.value("stoppedReason", ""));
+      return Failed("migration task " + task_id + " stopped: " + t.stopped_reason);
     }
     if (clock.Now() >= deadline) {
       (void)StopMigration(c, env, task_arn, task_id, "slipway: migration timed out");

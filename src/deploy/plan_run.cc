@@ -2,6 +2,7 @@
 // renders what a release would send.
 #include <nlohmann/json.hpp>
 
+#include "aws/ecs.h"
 #include "aws/elbv2.h"
 #include "deploy/ecr.h"
 #include "deploy/images.h"
@@ -22,10 +23,10 @@ namespace {
 constexpr const char* kNoLoadBalancerYet = "load-balancer-not-yet-created.invalid";
 
 Result<bool> ClusterExists(aws::AwsClient& c, const config::Environment& env) {
-  auto r = c.Json(aws::kEcs, "DescribeClusters", {{"clusters", {env.cluster}}});
+  auto r = aws::Ecs(c).DescribeClusters({env.cluster});
   if (!r) return tl::unexpected(r.error());
-  for (const auto& cl : r->value("clusters", json::array())) {
-    if (cl.value("status", "") == "ACTIVE") return true;
+  for (const auto& cl : *r) {
+    if (cl.status == "ACTIVE") return true;
   }
   return false;
 }
@@ -128,11 +129,12 @@ Result<PlanInput> ReadForPlan(aws::AwsClient& c, aws::HttpTransport& http, const
     if (!in.infrastructure.cluster) continue;
     auto service = DescribeService(c, env.cluster, se.service_name);
     if (!service) return tl::unexpected(service.error());
-    if (service->is_null() || service->value("status", "") != "ACTIVE") continue;
-    state.service = *service;
-    auto td = c.Json(aws::kEcs, "DescribeTaskDefinition", {{"taskDefinition", service->value("taskDefinition", "")}});
+    if (!*service || (*service)->status != "ACTIVE") continue;
+    // The plan compares the service's settings with the requests a release renders, as documents.
+    state.service = *(*service)->document;
+    auto td = aws::Ecs(c).DescribeTaskDefinition((*service)->task_definition);
     if (!td) return tl::unexpected(td.error());
-    state.running_definition = td->value("taskDefinition", json());
+    state.running_definition = td->document->empty() ? json() : *td->document;
   }
   return in;
 }

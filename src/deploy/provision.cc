@@ -1,6 +1,7 @@
 // Provisioning over ECS, ELBv2 (Query) and CloudWatch Logs: describe first, create when missing.
 #include "deploy/provision.h"
 
+#include "aws/ecs.h"
 #include "aws/elbv2.h"
 #include "aws/task_definition.h"
 
@@ -9,10 +10,10 @@ namespace slipway::deploy {
 using nlohmann::json;
 
 Result<bool> ClusterExists(aws::AwsClient& c, const config::Environment& env) {
-  auto r = c.Json(aws::kEcs, "DescribeClusters", {{"clusters", {env.cluster}}});
+  auto r = aws::Ecs(c).DescribeClusters({env.cluster});
   if (!r) return tl::unexpected(r.error());
-  for (const auto& cl : r->value("clusters", json::array())) {
-    if (cl.is_object() && cl.value("status", "") == "ACTIVE") return true;
+  for (const auto& cl : *r) {
+    if (cl.status == "ACTIVE") return true;
   }
   return false;
 }
@@ -21,7 +22,7 @@ Result<void> EnsureCluster(aws::AwsClient& c, const config::Environment& env) {
   auto exists = ClusterExists(c, env);
   if (!exists) return tl::unexpected(exists.error());
   if (*exists) return {};
-  auto created = c.Json(aws::kEcs, "CreateCluster", {{"clusterName", env.cluster}});
+  auto created = aws::Ecs(c).CreateCluster(env.cluster);
   if (!created) return tl::unexpected(created.error());
   return {};
 }

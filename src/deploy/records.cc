@@ -6,14 +6,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <nlohmann/json.hpp>
-
+#include "aws/ecs.h"
 #include "base/clock.h"
 #include "base/crypto.h"
 
 namespace slipway::deploy {
-
-using nlohmann::json;
 
 std::string FamilyRevision(const std::string& arn) {
   size_t slash = arn.rfind('/');
@@ -26,17 +23,16 @@ std::string FamilyOf(const std::string& arn_or_family_revision) {
 }
 
 Result<RevisionRecord> DescribeRevision(aws::AwsClient& c, const std::string& arn) {
-  auto r = c.Json(aws::kEcs, "DescribeTaskDefinition", {{"taskDefinition", arn}, {"include", {"TAGS"}}});
-  if (!r) return tl::unexpected(r.error());
-  const json& td = (*r)["taskDefinition"];
+  auto td = aws::Ecs(c).DescribeTaskDefinition(arn, /*with_tags=*/true);
+  if (!td) return tl::unexpected(td.error());
   RevisionRecord rec;
-  rec.arn = td.value("taskDefinitionArn", arn);
-  rec.family = td.value("family", "");
-  rec.revision = td.value("revision", 0);
-  rec.registered_at = td.value("registeredAt", 0.0);
-  rec.status = td.value("status", "ACTIVE");
-  for (const auto& def : td.value("containerDefinitions", json::array())) rec.images.push_back(def.value("image", ""));
-  for (const auto& t : r->value("tags", json::array())) rec.tags[t.value("key", "")] = t.value("value", "");
+  rec.arn = td->arn.empty() ? arn : td->arn;
+  rec.family = td->family;
+  rec.revision = td->revision;
+  rec.registered_at = td->registered_at;
+  if (!td->status.empty()) rec.status = td->status;
+  rec.images = td->images;
+  for (const auto& t : td->tags) rec.tags[t.key] = t.value;
   return rec;
 }
 
@@ -47,17 +43,11 @@ namespace {
 // first" true everywhere.
 Result<std::vector<std::string>> RevisionArns(aws::AwsClient& c, const std::string& family) {
   std::vector<std::pair<int, std::string>> arns;
-  json req{{"familyPrefix", family}, {"sort", "DESC"}, {"status", "ACTIVE"}};
-  for (;;) {
-    auto r = c.Json(aws::kEcs, "ListTaskDefinitions", req);
-    if (!r) return tl::unexpected(r.error());
-    for (const auto& arn : (*r)["taskDefinitionArns"]) {
-      const std::string a = arn.get<std::string>();
-      if (FamilyOf(a) != family) continue;  // a server may match familyPrefix as a prefix
-      arns.emplace_back(std::atoi(a.substr(a.rfind(':') + 1).c_str()), a);
-    }
-    if (!r->contains("nextToken") || (*r)["nextToken"].is_null()) break;
-    req["nextToken"] = (*r)["nextToken"];
+  auto listed = aws::Ecs(c).ListTaskDefinitions({.family_prefix = family, .status = "ACTIVE", .sort = "DESC"});
+  if (!listed) return tl::unexpected(listed.error());
+  for (const auto& a : *listed) {
+    if (FamilyOf(a) != family) continue;  // a server may match familyPrefix as a prefix
+    arns.emplace_back(std::atoi(a.substr(a.rfind(':') + 1).c_str()), a);
   }
   std::sort(arns.begin(), arns.end(), std::greater<>());
   std::vector<std::string> out;
@@ -130,11 +120,9 @@ std::string TagValue(std::string_view text) {
 }
 
 Result<void> TagRevision(aws::AwsClient& c, const std::string& arn, const std::map<std::string, std::string>& tags) {
-  json list = json::array();
-  for (const auto& [k, v] : tags) list.push_back({{"key", k}, {"value", TagValue(v)}});
-  auto r = c.Json(aws::kEcs, "TagResource", {{"resourceArn", arn}, {"tags", list}});
-  if (!r) return tl::unexpected(r.error());
-  return {};
+  std::vector<aws::Tag> list;
+  for (const auto& [k, v] : tags) list.push_back({k, TagValue(v)});
+  return aws::Ecs(c).TagResource(arn, list);
 }
 
 std::string Actor() {

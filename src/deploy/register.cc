@@ -1,6 +1,7 @@
 // The register stage: a task definition revision per service, tagged with the release record.
 #include "deploy/stages.h"
 
+#include "aws/ecs.h"
 #include "deploy/records.h"
 
 namespace slipway::deploy {
@@ -17,8 +18,8 @@ Result<std::string> RegisterTaskDefinition(aws::AwsClient& c, const config::Serv
   td["tags"] = json::array({{{"key", "slipway:service"}, {"value", TagValue(svc.name)}}});
   for (const auto& [k, v] : record) td["tags"].push_back({{"key", k}, {"value", TagValue(v)}});
   for (int tries = 1;; ++tries) {
-    auto r = c.Json(aws::kEcs, "RegisterTaskDefinition", td);
-    if (r) return (*r)["taskDefinition"]["taskDefinitionArn"].get<std::string>();
+    auto r = aws::Ecs(c).RegisterTaskDefinition(td);
+    if (r) return r->arn;
     if (r.error().code != aws::kOutcomeUnknown || tries == kRegisterTries) return tl::unexpected(r.error());
     // The reply was lost, and ECS takes no client token here: a revision tagged with this
     // release and target is the one it registered. Only when there is none, register again.

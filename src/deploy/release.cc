@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "aws/ecs.h"
 #include "deploy/build_images.h"
 #include "deploy/execution_role.h"
 #include "deploy/images.h"
@@ -171,9 +172,9 @@ Result<std::string> TemplateFamily(const config::ServiceSpec& svc, const config:
 }
 
 Result<std::vector<ServiceStatus>> Status(aws::AwsClient& c, const config::Environment& env) {
-  json names = json::array();
+  std::vector<std::string> names;
   for (const auto& [name, se] : env.services) names.push_back(se.service_name);
-  auto r = c.Json(aws::kEcs, "DescribeServices", {{"cluster", env.cluster}, {"services", names}});
+  auto r = aws::Ecs(c).DescribeServices(env.cluster, names);
   std::vector<ServiceStatus> out;
   // A cluster not created yet holds no service: the environment was never released.
   if (!r && r.error().code == "ClusterNotFoundException") {
@@ -181,16 +182,15 @@ Result<std::vector<ServiceStatus>> Status(aws::AwsClient& c, const config::Envir
     return out;
   }
   if (!r) return tl::unexpected(r.error());
-  for (const auto& s : (*r)["services"]) {
-    ServiceStatus st{s["serviceName"], s["status"], s["taskDefinition"], "", s["desiredCount"], s["runningCount"],
-                     s["pendingCount"], static_cast<int>(s["deployments"].size())};
-    if (!s["deployments"].empty()) st.rollout_state = s["deployments"][0].value("rolloutState", "");
+  for (const auto& s : r->services) {
+    ServiceStatus st{s.name, s.status, s.task_definition, "", s.desired_count, s.running_count,
+                     s.pending_count, static_cast<int>(s.deployments.size())};
+    if (!s.deployments.empty()) st.rollout_state = s.deployments[0].rollout_state;
     out.push_back(st);
   }
-  for (const auto& f : (*r)["failures"]) {
+  for (const auto& f : r->failures) {
     // The failure names the service by ARN (".../cluster/name") or by the name asked for.
-    const std::string arn = f.value("arn", "");
-    out.push_back({arn.substr(arn.rfind('/') + 1), f.value("reason", "MISSING"), "", "", 0, 0, 0, 0});
+    out.push_back({f.arn.substr(f.arn.rfind('/') + 1), f.reason.empty() ? "MISSING" : f.reason, "", "", 0, 0, 0, 0});
   }
   return out;
 }

@@ -68,8 +68,8 @@ Result<std::vector<Step>> Plan(Run& run, const std::string& only_service, const 
     if (!only_service.empty() && only_service != name && only_service != se.service_name) continue;
     auto d = DescribeService(run.c, run.env.cluster, se.service_name);
     if (!d) return tl::unexpected(d.error());
-    if (d->is_null()) return Fail("service " + se.service_name + " does not exist in " + run.env.cluster);
-    const std::string current = d->value("taskDefinition", "");
+    if (!*d) return Fail("service " + se.service_name + " does not exist in " + run.env.cluster);
+    const std::string current = (*d)->task_definition;
     auto target = TargetFor(run.c, run.env, se.service_name, current, to_revision, force);
     if (!target) return tl::unexpected(target.error());
     steps.push_back({se.service_name, current, *target});

@@ -2,57 +2,54 @@
 #include "deploy/rollout.h"
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <vector>
 
 namespace slipway::deploy {
 
-using nlohmann::json;
-
-Result<json> DescribeService(aws::AwsClient& client, const std::string& cluster, const std::string& service) {
-  auto r = client.Json(aws::kEcs, "DescribeServices", {{"cluster", cluster}, {"services", {service}}});
+Result<std::optional<aws::Service>> DescribeService(aws::AwsClient& client, const std::string& cluster,
+                                                    const std::string& service) {
+  auto r = aws::Ecs(client).DescribeServices(cluster, {service});
   if (!r) {
-    if (r.error().code == "ClusterNotFoundException") return json();
+    if (r.error().code == "ClusterNotFoundException") return std::nullopt;
     return tl::unexpected(r.error());
   }
-  return (*r)["services"].empty() ? json() : (*r)["services"][0];
+  if (r->services.empty()) return std::nullopt;
+  return std::move(r->services[0]);
 }
 
-RolloutVerdict JudgeRollout(const json& service, const std::string& deployment_id) {
-  const json& deployments = service.value("deployments", json::array());
-  const json* ours = nullptr;
-  for (const auto& d : deployments) {
-    if (d.value("id", "") == deployment_id) ours = &d;
+RolloutVerdict JudgeRollout(const aws::Service& service, const std::string& deployment_id) {
+  const aws::Deployment* ours = nullptr;
+  for (const auto& d : service.deployments) {
+    if (d.id == deployment_id) ours = &d;
   }
   if (ours == nullptr) {
     // Gone already (e.g. a circuit-breaker rollback that finished at once): the events say why.
     const std::string marker = "(deployment " + deployment_id + ") deployment failed: ";
-    for (const auto& e : service.value("events", json::array())) {
-      const std::string message = e.value("message", "");
-      size_t at = message.find(marker);
+    for (const auto& e : service.events) {
+      size_t at = e.message.find(marker);
       if (at != std::string::npos) {
-        return {RolloutStatus::kFailed, "ECS deployment circuit breaker: " + message.substr(at + marker.size()) +
+        return {RolloutStatus::kFailed, "ECS deployment circuit breaker: " + e.message.substr(at + marker.size()) +
                                             " ECS rolled the service back."};
       }
     }
     return {RolloutStatus::kFailed, "deployment " + deployment_id + " is no longer on the service"};
   }
-  const std::string state = ours->value("rolloutState", "");
+  const std::string& state = ours->rollout_state;
   if (state == "FAILED") {
-    return {RolloutStatus::kFailed, ours->value("rolloutStateReason", "rollout failed")};
+    return {RolloutStatus::kFailed, ours->rollout_state_reason.empty() ? "rollout failed" : ours->rollout_state_reason};
   }
-  if (ours->value("status", "") != "PRIMARY") {
+  if (ours->status != "PRIMARY") {
     return {RolloutStatus::kFailed, "another deployment replaced " + deployment_id};
   }
-  const bool sole = deployments.size() == 1;
-  const bool counts = service.value("runningCount", -1) == service.value("desiredCount", -2);
-  if (state == "COMPLETED" && sole && counts) return {RolloutStatus::kCompleted, ours->value("rolloutStateReason", "")};
+  const bool sole = service.deployments.size() == 1;
+  const bool counts = service.running_count == service.desired_count;
+  if (state == "COMPLETED" && sole && counts) return {RolloutStatus::kCompleted, ours->rollout_state_reason};
   return {RolloutStatus::kInProgress, ""};
 }
 
-RolloutVerdict JudgeServiceDeployment(const json& sd) {
-  const std::string status = sd.value("status", "");
-  std::string reason = sd.value("statusReason", "");
+RolloutVerdict JudgeServiceDeployment(const aws::ServiceDeployment& sd) {
+  const std::string& status = sd.status;
+  std::string reason = sd.status_reason;
   if (status == "SUCCESSFUL") return {RolloutStatus::kCompleted, reason};
   if (status == "PENDING" || status == "IN_PROGRESS") return {RolloutStatus::kInProgress, ""};
   if (status.rfind("ROLLBACK_", 0) == 0) {
@@ -70,20 +67,18 @@ RolloutVerdict JudgeServiceDeployment(const json& sd) {
 
 namespace {
 
-// The service deployment `arn` as ECS describes it; null when the endpoint does not serve the
+// The service deployment `arn` as ECS describes it; nullopt when the endpoint does not serve the
 // ServiceDeployments API (or no longer knows it), so the caller judges from DescribeServices.
-Result<json> DescribeServiceDeployment(aws::AwsClient& client, const std::string& arn) {
-  auto r = client.Json(aws::kEcs, "DescribeServiceDeployments", {{"serviceDeploymentArns", {arn}}});
+Result<std::optional<aws::ServiceDeployment>> DescribeServiceDeployment(aws::AwsClient& client, const std::string& arn) {
+  auto r = aws::Ecs(client).DescribeServiceDeployments({arn});
   if (!r) {
     if (aws::IsUnreachable(r.error())) return tl::unexpected(r.error());
-    return json();
+    return std::nullopt;
   }
-  const json list = r->value("serviceDeployments", json::array());
-  if (!list.is_array()) return json();
-  for (const json& sd : list) {
-    if (sd.is_object() && sd.value("serviceDeploymentArn", "") == arn) return sd;
+  for (auto& sd : r->service_deployments) {
+    if (sd.arn == arn) return std::move(sd);
   }
-  return json();  // not the one asked about: judged from DescribeServices
+  return std::nullopt;  // not the one asked about: judged from DescribeServices
 }
 
 }  // namespace
@@ -102,24 +97,23 @@ Result<RolloutVerdict> WatchRollout(aws::AwsClient& client, Clock& clock, const 
     if (Cancelled(cancel)) return RolloutVerdict{RolloutStatus::kInProgress, kWatchInterrupted};
     auto found = DescribeService(client, cluster, service);
     if (!found) return tl::unexpected(found.error());
-    if (found->is_null()) return Fail("ecs DescribeServices " + service + ": service is MISSING");
-    const json& svc = *found;
-    const json events = svc.value("events", json::array());
-    std::vector<const json*> fresh;
-    for (const auto& e : events) {
-      if (seen.insert(e.value("id", "")).second && !first) fresh.push_back(&e);
+    if (!*found) return Fail("ecs DescribeServices " + service + ": service is MISSING");
+    const aws::Service& svc = **found;
+    std::vector<const aws::ServiceEvent*> fresh;
+    for (const auto& e : svc.events) {
+      if (seen.insert(e.id).second && !first) fresh.push_back(&e);
     }
     first = false;
     std::reverse(fresh.begin(), fresh.end());  // events arrive newest first
-    for (const json* e : fresh) on_event((*e)["message"].get<std::string>());
+    for (const aws::ServiceEvent* e : fresh) on_event(e->message);
     RolloutVerdict v = JudgeRollout(svc, deployment_id);
     if (by_service_deployment) {
       auto sd = DescribeServiceDeployment(client, service_deployment_arn);
       if (!sd) return tl::unexpected(sd.error());
-      if (sd->is_null()) {
+      if (!*sd) {
         by_service_deployment = false;  // judged from DescribeServices from now on
       } else {
-        v = JudgeServiceDeployment(*sd);
+        v = JudgeServiceDeployment(**sd);
       }
     }
     if (v.status != RolloutStatus::kInProgress) return v;

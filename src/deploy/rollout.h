@@ -5,9 +5,10 @@
 #include <set>
 #include <string>
 
-#include <nlohmann/json_fwd.hpp>
+#include <optional>
 
 #include "aws/aws_client.h"
+#include "aws/ecs.h"
 #include "base/cancel.h"
 #include "base/clock.h"
 #include "base/result.h"
@@ -24,18 +25,18 @@ struct RolloutVerdict {
 /// The reason WatchRollout gives when it stopped watching because it was cancelled.
 inline constexpr const char* kWatchInterrupted = "interrupted";
 
-/// One service as DescribeServices shows it; a null json when it (or its cluster) does not exist.
-[[nodiscard]] Result<nlohmann::json> DescribeService(aws::AwsClient& client, const std::string& cluster,
-                                                     const std::string& service);
+/// One service as DescribeServices shows it; nullopt when it (or its cluster) does not exist.
+[[nodiscard]] Result<std::optional<aws::Service>> DescribeService(aws::AwsClient& client, const std::string& cluster,
+                                                                  const std::string& service);
 
 /// Judges one service description against the deployment slipway started. Completed only when
 /// that deployment is the sole one, COMPLETED, and running == desired; failed when it is FAILED
 /// or another deployment took over (e.g. a circuit-breaker rollback) — never "stable" alone.
-RolloutVerdict JudgeRollout(const nlohmann::json& service, const std::string& deployment_id);
+RolloutVerdict JudgeRollout(const aws::Service& service, const std::string& deployment_id);
 
 /// Judges a service deployment as DescribeServiceDeployments shows it: SUCCESSFUL is completed;
 /// a stop or a rollback (requested, running or done) is a failure, with ECS's reason.
-RolloutVerdict JudgeServiceDeployment(const nlohmann::json& service_deployment);
+RolloutVerdict JudgeServiceDeployment(const aws::ServiceDeployment& service_deployment);
 
 /// Polls DescribeServices until the rollout ends or `timeout` passes, calling `on_event` for
 /// each new service event in time order. Polls every 250 ms, backing off to 2 s while quiet.

@@ -1,6 +1,7 @@
 // The rollout stage: every service updated (or created) at once, then each watched to its end.
 #include "deploy/stages.h"
 
+#include "aws/ecs.h"
 #include "deploy/records.h"
 #include "deploy/rollout.h"
 #include "deploy/service_request.h"
@@ -15,10 +16,9 @@ namespace {
 constexpr int kUpdateTries = 3;
 
 // The id of `service`'s deployment of `td_arn`, if it has one.
-std::optional<std::string> DeploymentOf(const json& service, const std::string& td_arn) {
-  if (!service.is_object()) return std::nullopt;
-  for (const auto& d : service.value("deployments", json::array())) {
-    if (d.value("taskDefinition", "") == td_arn) return d.value("id", "");
+std::optional<std::string> DeploymentOf(const aws::Service& service, const std::string& td_arn) {
+  for (const auto& d : service.deployments) {
+    if (d.task_definition == td_arn) return d.id;
   }
   return std::nullopt;
 }
@@ -26,14 +26,14 @@ std::optional<std::string> DeploymentOf(const json& service, const std::string& 
 // UpdateService to `td_arn`. A lost reply is resolved by looking: `td_arn` is a revision only
 // this release registered, so a deployment of it means the update took effect; none means it
 // did not (yet), and it is sent again. Returns the service as the reply (or the look) shows it.
-Result<json> Update(aws::AwsClient& c, const config::Environment& env, const config::ServiceEnv& se,
-                    const json& req, const std::string& td_arn) {
+Result<aws::Service> Update(aws::AwsClient& c, const config::Environment& env, const config::ServiceEnv& se,
+                            const json& req, const std::string& td_arn) {
   for (int tries = 1;; ++tries) {
-    auto r = c.Json(aws::kEcs, "UpdateService", req);
+    auto r = aws::Ecs(c).UpdateServiceWith(req);
     if (r || r.error().code != aws::kOutcomeUnknown || tries == kUpdateTries) return r;
     auto now = DescribeService(c, env.cluster, se.service_name);
     if (!now) return r;  // still unknown
-    if (DeploymentOf(*now, td_arn)) return json{{"service", *now}};
+    if (*now && DeploymentOf(**now, td_arn)) return std::move(**now);
   }
 }
 
@@ -50,21 +50,17 @@ Result<Started> RollOut(aws::AwsClient& c, const config::Environment& env, const
                             const std::string& client_token) {
   auto d = DescribeService(c, env.cluster, se.service_name);
   if (!d) return tl::unexpected(d.error());
-  bool exists = !d->is_null() && d->value("status", "") == "ACTIVE";
-  const std::string previous_service_deployment = exists ? d->value("currentServiceDeployment", "") : "";
-  Result<json> r = Fail("");
+  bool exists = *d && (*d)->status == "ACTIVE";
+  const std::string previous_service_deployment = exists ? (*d)->current_service_deployment : "";
+  Result<aws::Service> r = Fail("");
   if (exists) {
     r = Update(c, env, se, UpdateServiceInput(env, se, td_arn, security_groups), td_arn);
   } else {
-    json req = CreateServiceInput(env, svc, se, td_arn, tg_arn, security_groups);
-    req["clientToken"] = client_token;
-    r = c.Json(aws::kEcs, "CreateService", req);
+    r = aws::Ecs(c).CreateService(CreateServiceInput(env, svc, se, td_arn, tg_arn, security_groups), client_token);
   }
   if (!r) return tl::unexpected(aws::IsUnreachable(r.error()) ? r.error() : Wrap(se.service_name, r.error()));
-  const json service = r->value("service", json::object());
-  const json deployments = service.value("deployments", json::array());
-  Started started{deployments.is_array() && !deployments.empty() ? deployments[0].value("id", "") : "",
-                  service.value("currentServiceDeployment", "")};
+  const aws::Service& service = *r;
+  Started started{service.deployments.empty() ? "" : service.deployments[0].id, service.current_service_deployment};
   if (auto id = DeploymentOf(service, td_arn)) started.deployment_id = *id;
   // The service deployment that was current before the update (already judged, perhaps
   // SUCCESSFUL) says nothing about this one: the rollout is then judged from DescribeServices.

@@ -12,33 +12,42 @@ namespace {
 
 using nlohmann::json;
 
-json Dep(const std::string& id, const std::string& status, const std::string& state) {
-  return {{"id", id}, {"status", status}, {"rolloutState", state}, {"rolloutStateReason", "r-" + state}};
+aws::Deployment Dep(const std::string& id, const std::string& status, const std::string& state) {
+  return {.id = id, .status = status, .rollout_state = state, .rollout_state_reason = "r-" + state};
+}
+
+aws::Service Judged(int running, int desired, std::vector<aws::Deployment> deployments,
+                    std::vector<aws::ServiceEvent> events = {}) {
+  aws::Service s;
+  s.running_count = running;
+  s.desired_count = desired;
+  s.deployments = std::move(deployments);
+  s.events = std::move(events);
+  return s;
 }
 
 TEST(JudgeRollout, Table) {
   struct Case {
     const char* name;
-    json service;
+    aws::Service service;
     RolloutStatus want;
   };
   const std::vector<Case> cases = {
       {"in progress while old deployment remains",
-       {{"runningCount", 4}, {"desiredCount", 2},
-        {"deployments", {Dep("new", "PRIMARY", "IN_PROGRESS"), Dep("old", "ACTIVE", "COMPLETED")}}},
+       Judged(4, 2, {Dep("new", "PRIMARY", "IN_PROGRESS"), Dep("old", "ACTIVE", "COMPLETED")}),
        RolloutStatus::kInProgress},
-      {"completed, sole and counts match",
-       {{"runningCount", 2}, {"desiredCount", 2}, {"deployments", {Dep("new", "PRIMARY", "COMPLETED")}}},
+      {"completed, sole and counts match", Judged(2, 2, {Dep("new", "PRIMARY", "COMPLETED")}),
        RolloutStatus::kCompleted},
+      {"completed and sole, but fewer tasks running than desired",
+       Judged(1, 2, {Dep("new", "PRIMARY", "COMPLETED")}), RolloutStatus::kInProgress},
       {"one deployment and running == desired is not enough without COMPLETED",
-       {{"runningCount", 2}, {"desiredCount", 2}, {"deployments", {Dep("new", "PRIMARY", "IN_PROGRESS")}}},
-       RolloutStatus::kInProgress},
+       Judged(2, 2, {Dep("new", "PRIMARY", "IN_PROGRESS")}), RolloutStatus::kInProgress},
       {"circuit breaker failed our deployment",
-       {{"runningCount", 2}, {"desiredCount", 2},
-        {"deployments", {Dep("old", "PRIMARY", "IN_PROGRESS"), Dep("new", "ACTIVE", "FAILED")}}},
+       Judged(2, 2, {Dep("old", "PRIMARY", "IN_PROGRESS"), Dep("new", "ACTIVE", "FAILED")}),
        RolloutStatus::kFailed},
-      {"rolled back and stable again is still a failure",
-       {{"runningCount", 2}, {"desiredCount", 2}, {"deployments", {Dep("old", "PRIMARY", "COMPLETED")}}},
+      {"another deployment took over", Judged(2, 2, {Dep("newer", "PRIMARY", "IN_PROGRESS"), Dep("new", "ACTIVE", "IN_PROGRESS")}),
+       RolloutStatus::kFailed},
+      {"rolled back and stable again is still a failure", Judged(2, 2, {Dep("old", "PRIMARY", "COMPLETED")}),
        RolloutStatus::kFailed},
   };
   for (const auto& c : cases) {
@@ -47,18 +56,28 @@ TEST(JudgeRollout, Table) {
   }
 }
 
+TEST(JudgeRollout, AFailedDeploymentGivesECSsReason) {
+  RolloutVerdict v = JudgeRollout(Judged(2, 2, {Dep("old", "PRIMARY", "IN_PROGRESS"), Dep("new", "ACTIVE", "FAILED")}), "new");
+  EXPECT_EQ(v.status, RolloutStatus::kFailed);
+  EXPECT_EQ(v.reason, "r-FAILED");
+}
+
 TEST(JudgeRollout, AVanishedDeploymentIsExplainedFromTheServiceEvents) {
-  json service{{"runningCount", 2}, {"desiredCount", 2}, {"deployments", {Dep("old", "PRIMARY", "COMPLETED")}},
-               {"events", {{{"id", "2"}, {"message", "(service web) rolling back to deployment old."}},
-                           {{"id", "1"}, {"message", "(service web) (deployment new) deployment failed: tasks failed to start."}}}}};
+  aws::Service service = Judged(2, 2, {Dep("old", "PRIMARY", "COMPLETED")},
+                                {{.id = "2", .message = "(service web) rolling back to deployment old."},
+                                 {.id = "1", .message = "(service web) (deployment new) deployment failed: tasks failed to start."}});
   RolloutVerdict v = JudgeRollout(service, "new");
   EXPECT_EQ(v.status, RolloutStatus::kFailed);
   EXPECT_EQ(v.reason, "ECS deployment circuit breaker: tasks failed to start. ECS rolled the service back.");
 }
 
+json WireDep(const std::string& id, const std::string& status, const std::string& state) {
+  return {{"id", id}, {"status", status}, {"rolloutState", state}, {"rolloutStateReason", "r-" + state}};
+}
+
 json Service(const std::string& state, int running, std::vector<json> events) {
   return {{"serviceName", "web"}, {"status", "ACTIVE"}, {"runningCount", running}, {"desiredCount", 2},
-          {"deployments", {Dep("new", "PRIMARY", state)}}, {"events", events}};
+          {"deployments", {WireDep("new", "PRIMARY", state)}}, {"events", events}};
 }
 
 json Event(const std::string& id, const std::string& message) { return {{"id", id}, {"message", message}}; }
@@ -126,10 +145,17 @@ TEST(JudgeServiceDeployment, Table) {
       {"SOMETHING_NEW", RolloutStatus::kFailed, "the service deployment is SOMETHING_NEW"},
   };
   for (const auto& c : cases) {
-    RolloutVerdict v = JudgeServiceDeployment({{"status", c.status}, {"statusReason", "why"}});
+    RolloutVerdict v = JudgeServiceDeployment({.arn = "arn:sd/1", .status = c.status, .status_reason = "why"});
     EXPECT_EQ(v.status, c.want) << c.status;
     EXPECT_EQ(v.reason, c.reason) << c.status;
   }
+}
+
+TEST(JudgeServiceDeployment, SaysWhatHappenedWhenECSGivesNoReason) {
+  EXPECT_EQ(JudgeServiceDeployment({.status = "ROLLBACK_SUCCESSFUL"}).reason,
+            "the service deployment failed. ECS rolled the service back.");
+  EXPECT_EQ(JudgeServiceDeployment({.status = "STOPPED"}).reason, "the service deployment was stopped");
+  EXPECT_EQ(JudgeServiceDeployment({}).reason, "the service deployment is unknown");
 }
 
 TEST(WatchRollout, TakesTheVerdictFromTheServiceDeploymentWhenTheEndpointHasTheApi) {

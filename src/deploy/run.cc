@@ -5,6 +5,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "aws/ecs.h"
 #include "base/cancel.h"
 #include "base/strings.h"
 #include "deploy/records.h"
@@ -115,31 +116,33 @@ Result<RolloutVerdict> ReturnTo(Run& run, ServiceResult& s, const std::string& t
   const std::string revision = FamilyRevision(target_arn);
   auto d = DescribeService(run.c, env.cluster, s.service_name);
   if (!d) return tl::unexpected(d.error());
-  if (d->is_null() || d->value("status", "") != "ACTIVE") {
+  if (!*d || (*d)->status != "ACTIVE") {
     return RolloutVerdict{RolloutStatus::kFailed, "service " + s.service_name + " is not ACTIVE"};
   }
-  const json& svc = *d;
-  const json& primary = svc["deployments"][0];
+  const aws::Service& svc = **d;
+  const aws::Deployment primary = svc.deployments.empty() ? aws::Deployment{} : svc.deployments[0];
   std::string deployment;
   // Judged through the ServiceDeployments API only for an update of its own: ECS's own return
   // (a circuit-breaker rollback) ends as its failed service deployment's ROLLBACK_SUCCESSFUL.
   std::string service_deployment;
-  if (svc.value("taskDefinition", "") == target_arn && primary.value("taskDefinition", "") == target_arn &&
-      primary.value("rolloutState", "") != "FAILED") {
-    deployment = primary.value("id", "");
+  if (svc.task_definition == target_arn && primary.task_definition == target_arn &&
+      primary.rollout_state != "FAILED") {
+    deployment = primary.id;
     run.Progress(s.service_name + ": ECS is already returning to " + revision + " (deployment " + deployment +
                  "); waiting for it");
   } else {
     const std::string before = s.in_flight;
     s.in_flight = "UpdateService to " + revision + " was sent without a reply" + (before.empty() ? "" : "; before that: " + before);
-    auto u = run.c.Json(aws::kEcs, "UpdateService", {{"cluster", env.cluster}, {"service", s.service_name},
-                                                     {"taskDefinition", target_arn}, {"forceNewDeployment", true}});
+    auto u = aws::Ecs(run.c).UpdateService(
+        {.cluster = env.cluster, .service = s.service_name, .task_definition = target_arn, .force_new_deployment = true});
     if (!u) {
       if (u.error().code != aws::kOutcomeUnknown) s.in_flight = before;  // it never took effect
       return tl::unexpected(u.error());
     }
-    deployment = (*u)["service"]["deployments"][0]["id"];
-    service_deployment = (*u)["service"].value("currentServiceDeployment", "");
+    // The update took effect, so the service stays touched (in_flight) whatever comes next.
+    if (u->deployments.empty()) return Fail("ecs UpdateService " + s.service_name + ": the reply names no deployment");
+    deployment = u->deployments[0].id;
+    service_deployment = u->current_service_deployment;
     run.Progress(s.service_name + ": rolling back to " + revision + " (deployment " + deployment + ")");
   }
   s.rollback_deployment = deployment;
