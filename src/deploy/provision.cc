@@ -1,6 +1,7 @@
 // Provisioning over ECS, ELBv2 (Query) and CloudWatch Logs: describe first, create when missing.
 #include "deploy/provision.h"
 
+#include "aws/logs.h"
 #include "aws/task_definition.h"
 
 namespace slipway::deploy {
@@ -148,10 +149,11 @@ Result<void> EnsureRouting(aws::AwsClient& c, const config::Environment& env, co
 // Creates the awslogs groups the task definition writes to, as ECS would otherwise refuse to
 // start its tasks.
 Result<void> EnsureLogGroups(aws::AwsClient& c, const json& td) {
+  aws::Logs logs(c);
   for (const auto& def : td.value("containerDefinitions", json::array())) {
     auto awslogs = aws::Awslogs(def, "");
     if (!awslogs) continue;
-    auto r = c.Json(aws::kLogs, "CreateLogGroup", {{"logGroupName", awslogs->group}});
+    auto r = logs.CreateLogGroup(awslogs->group);
     if (!r && r.error().code != "ResourceAlreadyExistsException") return tl::unexpected(r.error());
   }
   return {};
