@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "aws/ecs.h"
+#include "aws/logs.h"
 #include "aws/task_definition.h"
 #include "cli/commands.h"
 #include "cli/session.h"
@@ -138,28 +139,23 @@ int Logs(const OpsFlags& f) {
   const bool json_out = f.env.output == "json";
   int64_t start_ms = static_cast<int64_t>(EpochSeconds(s.clock.WallNow()) - static_cast<double>(since)) * 1000;
   std::map<std::string, int64_t> seen;  // event id -> timestamp, for events at or after start_ms
+  aws::Logs logs(*s.client);
   for (;;) {
     int64_t newest = start_ms;
     for (const auto& src : sources) {
-      json req{{"logGroupName", src.group}, {"logStreamNamePrefix", src.stream_prefix}, {"startTime", start_ms}};
-      for (;;) {
-        auto r = s.client->Json(aws::kLogs, "FilterLogEvents", req);
-        if (!r) return Fatal(f, r.error());
-        for (const auto& e : (*r)["events"]) {
-          const int64_t timestamp = e.value("timestamp", int64_t{0});
-          if (!seen.emplace(e.value("eventId", ""), timestamp).second) continue;
-          newest = std::max(newest, timestamp);
-          const std::string stream = e.value("logStreamName", "");
-          const std::string task = stream.substr(stream.rfind('/') + 1);
-          if (json_out) {
-            std::printf("%s\n", json{{"service", src.service}, {"task", task}, {"timestamp", timestamp},
-                                     {"message", e["message"]}}.dump().c_str());
-          } else {
-            std::printf("%s %s | %s\n", src.service.c_str(), task.substr(0, 8).c_str(), e.value("message", "").c_str());
-          }
+      auto events = logs.FilterLogEvents(
+          {.group = src.group, .stream_prefix = src.stream_prefix, .start_time_ms = start_ms});
+      if (!events) return Fatal(f, events.error());
+      for (const auto& e : *events) {
+        if (!seen.emplace(e.event_id, e.timestamp_ms).second) continue;
+        newest = std::max(newest, e.timestamp_ms);
+        const std::string task = e.log_stream_name.substr(e.log_stream_name.rfind('/') + 1);
+        if (json_out) {
+          std::printf("%s\n", json{{"service", src.service}, {"task", task}, {"timestamp", e.timestamp_ms},
+                                   {"message", e.message}}.dump().c_str());
+        } else {
+          std::printf("%s %s | %s\n", src.service.c_str(), task.substr(0, 8).c_str(), e.message.c_str());
         }
-        if (!r->contains("nextToken")) break;
-        req["nextToken"] = (*r)["nextToken"];
       }
     }
     std::fflush(stdout);

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "aws/ecr.h"
 #include "base/strings.h"
 #include "build/builder.h"
 #include "build/streamed.h"
@@ -52,12 +53,14 @@ std::string GitCommit(const std::string& dir) {
 
 // The repository's URI, creating the repository when it is missing.
 Result<std::string> EnsureRepository(aws::AwsClient& c, const std::string& name) {
-  auto found = c.Json(aws::kEcr, "DescribeRepositories", {{"repositoryNames", json::array({name})}});
-  if (found) return (*found)["repositories"][0].value("repositoryUri", "");
+  aws::Ecr ecr(c);
+  auto found = ecr.DescribeRepositories({name});
+  if (found && found->empty()) return Fail("ecr DescribeRepositories: the reply lists no repository");
+  if (found) return found->front().uri;
   if (found.error().code != "RepositoryNotFoundException") return tl::unexpected(found.error());
-  auto created = c.Json(aws::kEcr, "CreateRepository", {{"repositoryName", name}});
+  auto created = ecr.CreateRepository(name);
   if (!created) return tl::unexpected(created.error());
-  return (*created)["repository"].value("repositoryUri", "");
+  return created->uri;
 }
 
 // A private directory for the push credentials, removed with it.

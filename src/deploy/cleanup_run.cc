@@ -1,8 +1,8 @@
 // Cleanup against ECS and ECR: gather what the plan reads, then apply it under the release lock.
 #include <algorithm>
 #include <limits>
-#include <nlohmann/json.hpp>
 
+#include "aws/ecr.h"
 #include "aws/ecs.h"
 #include "base/clock.h"
 #include "deploy/cleanup.h"
@@ -13,7 +13,6 @@
 
 namespace slipway::deploy {
 
-using nlohmann::json;
 
 namespace {
 
@@ -24,11 +23,6 @@ constexpr long kCleanupLockSeconds = 1800;
 constexpr size_t kDescribeTasksBatch = 100, kDeleteRevisionsBatch = 10, kEcrBatch = 100;
 
 std::string TaskId(const std::string& arn) { return arn.substr(arn.rfind('/') + 1); }
-
-std::string Text(const json& j, const char* key) {
-  auto it = j.is_object() ? j.find(key) : j.end();
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
 
 // Every task of `cluster` that has not stopped yet (running, starting, or stopping).
 Result<std::vector<std::string>> LiveTasks(aws::AwsClient& c, const std::string& cluster) {
@@ -101,19 +95,20 @@ Result<std::map<std::string, std::string>> ResolveTags(aws::AwsClient& c, const 
       if (!tagged.empty()) tags[tagged.substr(0, tagged.rfind(':'))].insert(tagged.substr(tagged.rfind(':') + 1));
     }
   }
+  aws::Ecr ecr(c);
   std::map<std::string, std::string> out;
   for (const auto& [repository, names] : tags) {
     const std::vector<std::string> list(names.begin(), names.end());
     for (size_t i = 0; i < list.size(); i += kEcrBatch) {
-      json ids = json::array();
-      for (size_t j = i; j < std::min(list.size(), i + kEcrBatch); ++j) ids.push_back({{"imageTag", list[j]}});
-      auto r = c.Json(aws::kEcr, "DescribeImages", {{"repositoryName", repository}, {"imageIds", ids}});
+      std::vector<aws::ImageId> ids;
+      for (size_t j = i; j < std::min(list.size(), i + kEcrBatch); ++j) ids.push_back({.tag = list[j]});
+      auto r = ecr.DescribeImages(repository, ids);
       if (!r && r.error().code == "RepositoryNotFoundException") break;
       if (!r && r.error().code == "ImageNotFoundException") continue;  // tags that name nothing keep nothing
       if (!r) return tl::unexpected(r.error());
-      for (const auto& d : r->value("imageDetails", json::array())) {
-        for (const auto& t : d.value("imageTags", json::array())) {
-          if (t.is_string() && names.count(t.get<std::string>())) out[repository + ":" + t.get<std::string>()] = Text(d, "imageDigest");
+      for (const auto& d : *r) {
+        for (const auto& t : d.tags) {
+          if (names.count(t)) out[repository + ":" + t] = d.digest;
         }
       }
     }
@@ -204,6 +199,7 @@ void Apply(aws::AwsClient& c, const config::Environment& env, const CleanupOptio
   // Images named only by revisions that did go (one that failed to deregister keeps its own).
   std::set<std::string> failed_images;  // repository@digest
   if (!in.registry.empty()) {
+    aws::Ecr ecr(c);
     std::map<std::string, std::vector<std::string>> by_repository;
     for (const auto& image : ImagesOnlyNamedBy(in, going, nullptr)) by_repository[image.repository].push_back(image.digest);
     for (const auto& [repository, digests] : by_repository) {
@@ -211,19 +207,18 @@ void Apply(aws::AwsClient& c, const config::Environment& env, const CleanupOptio
         if (!StillLocked(lock, report)) return;
         std::set<std::string> batch(digests.begin() + static_cast<long>(i),
                                     digests.begin() + static_cast<long>(std::min(digests.size(), i + kEcrBatch)));
-        json ids = json::array();
-        for (const auto& d : batch) ids.push_back({{"imageDigest", d}});
-        auto r = c.Json(aws::kEcr, "BatchDeleteImage", {{"repositoryName", repository}, {"imageIds", ids}});
+        std::vector<aws::ImageId> ids;
+        for (const auto& d : batch) ids.push_back({.digest = d});
+        auto r = ecr.BatchDeleteImage(repository, ids);
         if (!r) {
           report.errors.push_back("deleting images from " + repository + ": " + r.error().message);
           for (const auto& d : batch) failed_images.insert(repository + "@" + d);
           continue;
         }
-        for (const auto& f : r->value("failures", json::array())) {
-          const std::string digest = Text(f.value("imageId", json::object()), "imageDigest");
-          if (Text(f, "failureCode") == "ImageNotFound") continue;  // already gone is what was wanted
-          report.errors.push_back("deleting " + repository + "@" + digest + ": " + Text(f, "failureCode") + " " +
-                                  Text(f, "failureReason"));
+        for (const auto& f : r->failures) {
+          const std::string& digest = f.image.digest;
+          if (f.code == "ImageNotFound") continue;  // already gone is what was wanted
+          report.errors.push_back("deleting " + repository + "@" + digest + ": " + f.code + " " + f.reason);
           failed_images.insert(repository + "@" + digest);
           batch.erase(digest);
         }

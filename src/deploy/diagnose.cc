@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "aws/ecs.h"
+#include "aws/logs.h"
 #include "aws/task_definition.h"
 
 namespace slipway::deploy {
@@ -89,14 +90,13 @@ std::vector<std::string> Hints(const TaskFacts& t) {
 
 Result<std::vector<std::string>> TailLog(aws::AwsClient& c, const std::string& group, const std::string& stream, int n) {
   if (n <= 0) return std::vector<std::string>{};  // GetLogEvents takes a limit of 1 to 10000
-  auto r = c.Json(aws::kLogs, "GetLogEvents",
-                  {{"logGroupName", group}, {"logStreamName", stream}, {"limit", n}, {"startFromHead", false}});
+  auto r = aws::Logs(c).GetLogEvents({.group = group, .stream = stream, .limit = n, .start_from_head = false});
   if (!r) {
     if (r.error().code == "ResourceNotFoundException") return std::vector<std::string>{};
     return tl::unexpected(r.error());
   }
   std::vector<std::string> lines;
-  for (const auto& e : (*r)["events"]) lines.push_back(e.value("message", ""));
+  for (const auto& e : r->events) lines.push_back(e.message);
   return lines;
 }
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "deploy/fake_ecs_test.h"
+
 namespace slipway::deploy {
 namespace {
 
@@ -70,6 +72,37 @@ TEST(FormatTasks, ShowsTasksThatFailedAlikeOnce) {
   EXPECT_EQ(text.find("task def"), std::string::npos);
   EXPECT_NE(text.find("the same for 1 more task(s): def"), std::string::npos);
   EXPECT_NE(text.find("task ghi"), std::string::npos);
+}
+
+TEST(TailLog, ReadsTheLastLinesOfTheStream) {
+  nlohmann::json sent;
+  FakeEcsTransport t([&](const std::string& op, const nlohmann::json& body) -> Result<aws::HttpResponse> {
+    if (op != "GetLogEvents") return Fail("unexpected " + op);
+    sent = body;
+    return Reply({{"events",
+                   {{{"timestamp", 1}, {"message", "listening on :3000"}}, {{"timestamp", 2}, {"message", "killed"}}}},
+                  {"nextForwardToken", "f/2"},
+                  {"nextBackwardToken", "b/1"}});
+  });
+  FakeClock clock;
+  aws::AwsClient client(t, clock, {"AKID", "SECRET", ""}, {"us-east-1", "http://x"});
+  auto lines = TailLog(client, "/ecs/demo", "web/web/abc", 2);
+  ASSERT_TRUE(lines) << lines.error().message;
+  EXPECT_EQ(*lines, (std::vector<std::string>{"listening on :3000", "killed"}));
+  EXPECT_EQ(sent, nlohmann::json({{"logGroupName", "/ecs/demo"}, {"logStreamName", "web/web/abc"}, {"limit", 2},
+                                  {"startFromHead", false}}));
+}
+
+TEST(TailLog, AStreamThatDoesNotExistHasNoLines) {
+  FakeEcsTransport t([&](const std::string&, const nlohmann::json&) -> Result<aws::HttpResponse> {
+    return aws::HttpResponse{
+        400, R"({"__type":"ResourceNotFoundException","message":"The specified log stream does not exist."})"};
+  });
+  FakeClock clock;
+  aws::AwsClient client(t, clock, {"AKID", "SECRET", ""}, {"us-east-1", "http://x"});
+  auto lines = TailLog(client, "/ecs/demo", "web/web/abc", 20);
+  ASSERT_TRUE(lines) << lines.error().message;
+  EXPECT_TRUE(lines->empty());
 }
 
 }  // namespace

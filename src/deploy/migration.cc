@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "aws/ecs.h"
+#include "aws/logs.h"
 #include "aws/task_definition.h"
 #include "base/strings.h"
 #include "deploy/lock.h"
@@ -60,16 +61,16 @@ Result<MigrationResult> RunMigration(aws::AwsClient& c, Clock& clock, const conf
   for (const auto& def : td["containerDefinitions"]) {
     if (def.value("name", "") == svc.migrate_container) log = aws::Awslogs(def, task_id);
   }
+  aws::Logs logs(c);
   std::string token;
   auto pump = [&]() -> Result<void> {
     if (!log) return {};
-    json get{{"logGroupName", log->group}, {"logStreamName", log->stream}, {"startFromHead", true}};
-    if (!token.empty()) get["nextToken"] = token;
-    auto r = c.Json(aws::kLogs, "GetLogEvents", get);
+    auto r = logs.GetLogEvents(
+        {.group = log->group, .stream = log->stream, .next_token = token, .start_from_head = true});
     if (!r) return r.error().code == "ResourceNotFoundException" ? Result<void>() : tl::unexpected(r.error());
-    token = (*r)["nextForwardToken"];
-    for (const auto& e : (*r)["events"]) {
-      std::string line = e.value("message", "");
+    if (!r->next_token.empty()) token = r->next_token;
+    for (const auto& e : r->events) {
+      const std::string& line = e.message;
       progress("  migrate | " + line);
       tail.push_back(line);
       if (tail.size() > 20) tail.erase(tail.begin());

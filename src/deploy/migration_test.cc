@@ -48,5 +48,54 @@ TEST(RunMigration, AnInterruptStopsTheMigrationTaskAndSaysSo) {
   EXPECT_EQ(std::count(t.ops.begin(), t.ops.end(), "DescribeTasks"), 2);
 }
 
+TEST(RunMigration, StreamsItsLogFromWhereTheLastReadEnded) {
+  int describes = 0;
+  std::vector<json> reads;  // GetLogEvents bodies
+  FakeEcsTransport t([&](const std::string& op, const json& body) -> Result<aws::HttpResponse> {
+    if (op == "RunTask") return Reply({{"tasks", {{{"taskArn", "arn:task/demo-dev/abc123"}}}}});
+    if (op == "DescribeTasks") {
+      if (++describes == 1) return Reply({{"tasks", {{{"lastStatus", "RUNNING"}}}}});
+      return Reply({{"tasks", {{{"lastStatus", "STOPPED"}, {"containers", {{{"name", "web"}, {"exitCode", 0}}}}}}}});
+    }
+    if (op == "GetLogEvents") {
+      reads.push_back(body);
+      if (reads.size() == 1) {
+        return Reply({{"events", {{{"timestamp", 1}, {"message", "applying 0001"}}}}, {"nextForwardToken", "f/1"}});
+      }
+      // A reply without a forward token: the next read starts where the last one ended.
+      if (reads.size() == 2) return Reply({{"events", {{{"timestamp", 2}, {"message", "applying 0002"}}}}});
+      return Reply({{"events", json::array()}, {"nextForwardToken", "f/1"}});
+    }
+    return Fail("unexpected " + op);
+  });
+  FakeClock clock;
+  aws::AwsClient client(t, clock, {"AKID", "SECRET", ""}, {"us-east-1", "http://x"});
+  config::Environment env;
+  env.cluster = "demo-dev";
+  config::ServiceSpec svc;
+  svc.name = "web";
+  svc.migrate_command = {"migrate"};
+  svc.migrate_container = "web";
+  svc.migrate_timeout_seconds = 600;
+  const json td{{"containerDefinitions",
+                 {{{"name", "web"},
+                   {"logConfiguration",
+                    {{"logDriver", "awslogs"},
+                     {"options", {{"awslogs-group", "/ecs/demo"}, {"awslogs-stream-prefix", "web"}}}}}}}}};
+  std::vector<std::string> lines;
+  MigrationProgress progress;
+  auto m = RunMigration(client, clock, env, svc, "arn:td/demo-web:5", td, "token", json(),
+                        [&](const std::string& line) { lines.push_back(line); }, nullptr, progress);
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_EQ(m->status, MigrationResult::Status::kSucceeded);
+  EXPECT_EQ(progress.tail, (std::vector<std::string>{"applying 0001", "applying 0002"}));
+  EXPECT_NE(std::find(lines.begin(), lines.end(), "  migrate | applying 0002"), lines.end());
+  ASSERT_EQ(reads.size(), 3u);
+  EXPECT_EQ(reads[0],
+            json({{"logGroupName", "/ecs/demo"}, {"logStreamName", "web/web/abc123"}, {"startFromHead", true}}));
+  EXPECT_EQ(reads[1].value("nextToken", ""), "f/1");
+  EXPECT_EQ(reads[2].value("nextToken", ""), "f/1");
+}
+
 }  // namespace
 }  // namespace slipway::deploy

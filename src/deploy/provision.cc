@@ -3,6 +3,7 @@
 
 #include "aws/ecs.h"
 #include "aws/elbv2.h"
+#include "aws/logs.h"
 #include "aws/task_definition.h"
 
 namespace slipway::deploy {
@@ -135,10 +136,11 @@ Result<void> EnsureRouting(aws::Elbv2& elb, const config::Environment& env, cons
 // Creates the awslogs groups the task definition writes to, as ECS would otherwise refuse to
 // start its tasks.
 Result<void> EnsureLogGroups(aws::AwsClient& c, const json& td) {
+  aws::Logs logs(c);
   for (const auto& def : td.value("containerDefinitions", json::array())) {
     auto awslogs = aws::Awslogs(def, "");
     if (!awslogs) continue;
-    auto r = c.Json(aws::kLogs, "CreateLogGroup", {{"logGroupName", awslogs->group}});
+    auto r = logs.CreateLogGroup(awslogs->group);
     if (!r && r.error().code != "ResourceAlreadyExistsException") return tl::unexpected(r.error());
   }
   return {};

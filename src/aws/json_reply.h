@@ -1,0 +1,57 @@
+// Reading awsJson1.1 replies without trusting their shape, for the typed service clients.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace slipway::aws {
+
+/// Reads the fields of one reply. A missing or null field reads as its default. A field of the
+/// wrong type reads as its default too, and the first one makes Finish an error
+/// "<what>: unexpected reply: <field> is <type>, not <expected>". Nothing here throws.
+class ReplyReader {
+ public:
+  /// `what` names the call, e.g. "logs GetLogEvents".
+  explicit ReplyReader(std::string what) : what_(std::move(what)) {}
+
+  /// The string at `key` of `object`; "" when missing.
+  std::string String(const nlohmann::json& object, const char* key);
+  /// The number at `key` as a whole number (a fraction is dropped); 0 when missing.
+  int64_t Int(const nlohmann::json& object, const char* key);
+  /// The number at `key` (timestamps are epoch seconds); 0 when missing.
+  double Number(const nlohmann::json& object, const char* key);
+  /// The list at `key`; an empty list when missing.
+  const nlohmann::json& List(const nlohmann::json& object, const char* key);
+  /// The object at `key`; an empty object when missing.
+  const nlohmann::json& Object(const nlohmann::json& object, const char* key);
+  /// The strings in the list at `key`; none when missing.
+  std::vector<std::string> Strings(const nlohmann::json& object, const char* key);
+
+  /// True while every field read so far had the type the model gives it.
+  bool ok() const { return problem_.empty(); }
+  /// The error for the first field of the wrong type (meaningful only when !ok()).
+  Error error() const { return Error{what_ + ": unexpected reply: " + problem_, ""}; }
+  /// `value`, or error() when a field had the wrong type.
+  template <typename T>
+  Result<T> Finish(T value) const {
+    if (!ok()) return tl::unexpected(error());
+    return value;
+  }
+
+ private:
+  /// The field `key` of `object` when present and not null; else nullptr. Notes a non-object.
+  const nlohmann::json* Field(const nlohmann::json& object, const char* key);
+  /// Notes that `key` is not a `expected` (the first such note is kept).
+  void Mismatch(const char* key, const nlohmann::json& value, const char* expected);
+  /// Keeps `problem` unless an earlier one is kept already.
+  void Note(std::string problem);
+
+  std::string what_;
+  std::string problem_;
+};
+
+}  // namespace slipway::aws
