@@ -13,7 +13,6 @@
 
 namespace slipway::deploy {
 
-
 namespace {
 
 /// How long the release lock a cleanup takes lasts if cleanup dies holding it; it is checked
