@@ -209,6 +209,15 @@ Result<void> Elbv2::ModifyTargetGroupAttributes(
   return {};
 }
 
+Result<std::vector<TargetGroupAttribute>> Elbv2::DescribeTargetGroupAttributes(
+    const std::string& target_group_arn) {
+  auto reply = client_.Query(kElbv2, "DescribeTargetGroupAttributes", {{"TargetGroupArn", target_group_arn}});
+  if (!reply) return tl::unexpected(reply.error());
+  std::vector<TargetGroupAttribute> out;
+  for (const XmlNode* m : reply->Members("Attributes")) out.push_back({m->Text("Key"), m->Text("Value")});
+  return out;
+}
+
 Result<std::vector<Listener>> Elbv2::DescribeListeners(const std::string& load_balancer_arn) {
   std::vector<Listener> out;
   auto read = ReadPages(client_, "DescribeListeners", {{"LoadBalancerArn", load_balancer_arn}},

@@ -144,6 +144,10 @@ class Elbv2 {
   [[nodiscard]] Result<void> ModifyTargetGroupAttributes(
       const std::string& target_group_arn, const std::vector<TargetGroupAttribute>& attributes);
 
+  /// The attributes of the target group `target_group_arn` (deregistration delay, stickiness, ...).
+  [[nodiscard]] Result<std::vector<TargetGroupAttribute>> DescribeTargetGroupAttributes(
+      const std::string& target_group_arn);
+
   /// The listeners of the load balancer `load_balancer_arn`.
   [[nodiscard]] Result<std::vector<Listener>> DescribeListeners(
       const std::string& load_balancer_arn);

@@ -216,6 +216,21 @@ TEST_F(Elbv2Test, ModifyTargetGroupAttributesSendsKeyValueMembers) {
                     {"Attributes.member.2.Value", "false"}}));
 }
 
+TEST_F(Elbv2Test, DescribeTargetGroupAttributesReadsKeyValueMembers) {
+  transport_.Reply(Reply("DescribeTargetGroupAttributes",
+                         "<Attributes><member><Key>stickiness.enabled</Key><Value>false</Value></member>"
+                         "<member><Key>deregistration_delay.timeout_seconds</Key><Value>30</Value>"
+                         "</member></Attributes>"));
+  auto r = elb_.DescribeTargetGroupAttributes(kTgArn);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(transport_.sent[0], (Params{{"Action", "DescribeTargetGroupAttributes"},
+                                        {"Version", "2015-12-01"},
+                                        {"TargetGroupArn", kTgArn}}));
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ((*r)[1].key, "deregistration_delay.timeout_seconds");
+  EXPECT_EQ((*r)[1].value, "30");
+}
+
 TEST_F(Elbv2Test, CreateListenerSendsForwardOrFixedResponseDefaults) {
   const std::string listener =
       std::string(R"(<Listeners><member><ListenerArn>)") + kListenerArn +

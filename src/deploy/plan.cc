@@ -165,6 +165,11 @@ ServicePlan PlanService(const config::Config& cfg, const config::Environment& en
   const std::vector<std::string> groups = SecurityGroups(in.infrastructure);
   const std::string family = rendered.value("family", se.service_name);
   sp.family = family;
+  for (const auto& arg : svc.migrate_command) sp.migration += (sp.migration.empty() ? "" : " ") + arg;
+  if (auto delay = in.infrastructure.deregistration_delays.find(name);
+      delay != in.infrastructure.deregistration_delays.end() && delay->second != svc.deregistration_delay_seconds) {
+    Diff("targetGroup.deregistrationDelaySeconds", delay->second, svc.deregistration_delay_seconds, sp.settings);
+  }
   if (service.is_null()) {
     sp.create = true;
     json req = CreateServiceInput(env, svc, se, family, tg_arn, groups);

@@ -28,6 +28,9 @@ struct InfrastructureState {
   std::string load_balancer_dns;  ///< "" when the load balancer does not exist
   bool listener = false;          ///< on the environment's listener port
   std::map<std::string, std::string> target_groups;  ///< config service name -> ARN, existing ones only
+  /// config service name -> its target group's deregistration delay in seconds, existing groups
+  /// whose attribute was read only
+  std::map<std::string, int> deregistration_delays;
   std::map<std::string, bool> rules;  ///< config service name (with a pathPattern) -> a rule forwards to it
   std::vector<std::string> security_groups;  ///< of the load balancer and tasks, existing ones only
   std::string security_group_to_create;      ///< its name; "" when named in the config or already there
@@ -75,6 +78,9 @@ struct ServicePlan {
   /// Containers whose images the release builds, as "container (context)".
   std::vector<std::string> builds;
   std::optional<ScaleDrift> drift;
+  /// The migration command a release runs before its rollout, space-joined; "" when none. Every
+  /// release runs it, so it is shown but does not count as a change.
+  std::string migration;
   /// What differs but a release would not change (load balancer wiring of an existing service,
   /// fewer tasks running than desired).
   std::vector<std::string> notes;

@@ -42,6 +42,7 @@ std::string FormatService(const ServicePlan& s) {
   if (!s.definition.empty()) out += "    task definition:\n" + FormatChanges(s.definition);
   if (!s.settings.empty()) out += "    service settings:\n" + FormatChanges(s.settings);
   for (const auto& b : s.builds) out += "    image built at release: " + b + "\n";
+  if (!s.migration.empty()) out += "    migration run before the rollout (every release): " + s.migration + "\n";
   if (s.drift) {
     out += "    scale drift: desired " + std::to_string(s.drift->desired) + ", running " +
            std::to_string(s.drift->running) + "; the config says " + std::to_string(s.drift->configured) +
@@ -65,6 +66,7 @@ json PlanJson(const Plan& plan) {
             {"taskDefinition", ChangesJson(s.definition)},
             {"settings", ChangesJson(s.settings)},
             {"builds", s.builds},
+            {"migration", s.migration.empty() ? json() : json(s.migration)},
             {"notes", s.notes}};
     sj["scaleDrift"] = s.drift ? json{{"configured", s.drift->configured}, {"desired", s.drift->desired},
                                       {"running", s.drift->running}}

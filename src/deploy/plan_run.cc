@@ -76,7 +76,13 @@ Result<InfrastructureState> ReadInfrastructure(aws::AwsClient& c, const config::
   for (const auto& [name, se] : env.services) {
     auto tg = elb.FindTargetGroup(TargetGroupName(env, name));
     if (!tg) return tl::unexpected(tg.error());
-    if (*tg) out.target_groups[name] = (*tg)->arn;
+    if (!*tg) continue;
+    out.target_groups[name] = (*tg)->arn;
+    auto attributes = elb.DescribeTargetGroupAttributes((*tg)->arn);
+    if (!attributes) return tl::unexpected(attributes.error());
+    for (const auto& a : *attributes) {
+      if (a.key == kDeregistrationDelayKey) out.deregistration_delays[name] = std::atoi(a.value.c_str());
+    }
   }
   if (out.load_balancer) {
     if (auto r = ReadRouting(elb, env, lb_arn, out); !r) return tl::unexpected(r.error());

@@ -240,6 +240,36 @@ TEST(Plan, ServiceSettingsThatDifferFromTheConfigAreChanges) {
   EXPECT_TRUE(plan.Changes());
 }
 
+// A release sets the target group's deregistration delay on every run.
+TEST(Plan, ADeregistrationDelayOtherThanTheConfigsIsAChange) {
+  Fixture f;
+  f.cfg.services["web"].deregistration_delay_seconds = 30;
+  PlanInput in = Released(Template(), Template(), Service(2, 2));
+  in.infrastructure.deregistration_delays["web"] = 30;
+  EXPECT_FALSE(PlanRelease(f.cfg, f.env, in).Changes());
+  in.infrastructure.deregistration_delays["web"] = 300;
+  Plan plan = PlanRelease(f.cfg, f.env, in);
+  ASSERT_EQ(plan.services[0].settings.size(), 1u);
+  EXPECT_EQ(plan.services[0].settings[0].path, "targetGroup.deregistrationDelaySeconds");
+  EXPECT_EQ(plan.services[0].settings[0].before, 300);
+  EXPECT_EQ(plan.services[0].settings[0].after, 30);
+  EXPECT_TRUE(plan.Changes());
+}
+
+// Every release runs the migration, so the plan says it will without calling it a change.
+TEST(Plan, AMigrationIsShownButIsNotAChange) {
+  Fixture f;
+  f.cfg.services["web"].migrate_command = {"bin/migrate", "--up"};
+  Plan plan = PlanRelease(f.cfg, f.env, Released(Template(), Template(), Service(2, 2)));
+  EXPECT_EQ(plan.services[0].migration, "bin/migrate --up");
+  EXPECT_FALSE(plan.Changes());
+  EXPECT_NE(FormatPlan(plan, "dev").find("migration run before the rollout (every release): bin/migrate --up"),
+            std::string::npos);
+  EXPECT_EQ(PlanJson(plan)["services"][0]["migration"], "bin/migrate --up");
+  f.cfg.services["web"].migrate_command.clear();
+  EXPECT_TRUE(PlanJson(PlanRelease(f.cfg, f.env, Released(Template(), Template(), Service(2, 2))))["services"][0]["migration"].is_null());
+}
+
 // A release's UpdateService sends the networking settings, so a change to them is a change.
 TEST(Plan, NetworkSettingsThatDifferFromTheConfigAreChanges) {
   Fixture f;

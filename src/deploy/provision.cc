@@ -68,7 +68,7 @@ Result<std::string> EnsureTargetGroup(aws::Elbv2& elb, const config::Environment
     arn = created->arn;
   }
   auto attrs = elb.ModifyTargetGroupAttributes(
-      arn, {{"deregistration_delay.timeout_seconds", std::to_string(svc.deregistration_delay_seconds)}});
+      arn, {{kDeregistrationDelayKey, std::to_string(svc.deregistration_delay_seconds)}});
   if (!attrs) return tl::unexpected(attrs.error());
   return arn;
 }

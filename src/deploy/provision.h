@@ -35,6 +35,9 @@ struct Infrastructure {
                                                const config::Environment& env,
                                                const std::map<std::string, nlohmann::json>& definitions);
 
+/// The target group attribute that holds how long a deregistered target keeps draining.
+inline constexpr const char* kDeregistrationDelayKey = "deregistration_delay.timeout_seconds";
+
 /// The name of `service`'s target group: "<load balancer>-<service>", cut to ELBv2's 32 characters.
 std::string TargetGroupName(const config::Environment& env, const std::string& service);
 
