@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/strings.h"
 #include "engine/elb_wire.h"
 #include "engine/ip_cidr.h"
 
@@ -148,10 +149,16 @@ tl::expected<RuleCondition, ApiError> ParseCondition(const QueryParams& item) {
       return tl::unexpected(ElbValidation("The 'HttpHeaderName' value is too long; the limit is '" +
                                           std::to_string(kMaxHeaderNameLength) + "'"));
     }
-    if (!std::all_of(c.header_name.begin(), c.header_name.end(), IsTokenChar)) {
+    // RFC 9110 token characters, without the wildcard the ALB refuses in names.
+    if (!std::all_of(c.header_name.begin(), c.header_name.end(), IsTokenChar) ||
+        c.header_name.find('*') != std::string::npos) {
       return tl::unexpected(ElbValidation("The 'HttpHeaderName' value '" + Quotable(c.header_name) +
                                           "' is not a valid HTTP header name"));
     }
+  }
+  if (c.field == "http-header" && Lower(c.header_name) == "host") {
+    return tl::unexpected(ElbValidation(
+        "An 'http-header' condition cannot match the host header; use 'host-header'"));
   }
   if (c.values.empty()) {
     return tl::unexpected(ElbValidation(spec->legacy_values

@@ -128,6 +128,8 @@ TEST(RuleConditions, HeaderNamesAndPatternsAreBounded) {
             "The 'HttpHeaderName' value is too long; the limit is '40'");
   EXPECT_NE(header("X Bad", "v"), "");
   EXPECT_NE(header("X:Bad", "v"), "");
+  EXPECT_NE(header("X-*", "v"), "");   // no wildcards in names
+  EXPECT_NE(header("HOST", "v"), "");  // host-header matches the host
   EXPECT_NE(header("", "v"), "");
   EXPECT_EQ(header("X-Ok", std::string(129, 'v')),
             "The 'http-header' value is too long; the limit is '128'");
