@@ -9,7 +9,7 @@ namespace slipway::engine {
 namespace {
 
 // CIDR blocks are parsed here, once per routing snapshot, so requests only compare bytes. A stored
-// value that no longer parses (the store was edited) matches nothing rather than everything.
+// condition that no longer parses (the store was edited) matches nothing rather than everything.
 void AddCondition(const RuleCondition& c, RouteRule& route) {
   if (c.field == "path-pattern") {
     route.path_patterns.insert(route.path_patterns.end(), c.values.begin(), c.values.end());
@@ -22,6 +22,8 @@ void AddCondition(const RuleCondition& c, RouteRule& route) {
       if (auto block = ParseCidr(v)) route.source_blocks.push_back(*block);
     }
     if (route.source_blocks.empty()) route.matches_nothing = true;
+  } else {
+    route.matches_nothing = true;  // a field no handler stores: not read as "no condition"
   }
 }
 
