@@ -36,8 +36,8 @@ SERVED = {
     "elbv2": ("2015-12-01", [
         "CreateLoadBalancer", "DescribeLoadBalancers", "CreateTargetGroup", "DescribeTargetGroups",
         "ModifyTargetGroupAttributes", "DescribeTargetGroupAttributes", "CreateListener",
-        "DescribeListeners", "CreateRule", "DescribeRules", "DescribeTargetHealth", "RegisterTargets",
-        "DeregisterTargets",
+        "DescribeListeners", "CreateRule", "ModifyRule", "DeleteRule", "DescribeRules", "SetRulePriorities",
+        "DescribeTargetHealth", "RegisterTargets", "DeregisterTargets",
     ]),
     "ecr": ("2015-09-21", [
         "CreateRepository", "DescribeRepositories", "DeleteRepository", "GetAuthorizationToken",

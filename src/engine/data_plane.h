@@ -5,9 +5,11 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
+#include "engine/ip_cidr.h"
 
 namespace slipway::engine {
 
@@ -18,7 +20,14 @@ struct Backend {
   bool operator==(const Backend&) const = default;
 };
 
-/// A listener rule as the proxy evaluates it (lowest priority first, default last).
+/// An http-header condition: header `name` (case-insensitive) has a value matching any pattern.
+struct HeaderCondition {
+  std::string name;
+  std::vector<std::string> patterns;  ///< ALB wildcards, compared case-insensitively
+};
+
+/// A listener rule as the proxy evaluates it (lowest priority first, default last). Every
+/// condition present must match; within one, any value may.
 struct RouteRule {
   int priority = 0;
   std::vector<std::string> path_patterns;  ///< any may match; empty = no path condition
@@ -26,6 +35,9 @@ struct RouteRule {
   std::string target_group_arn;            ///< forward target, or empty for fixed response
   int fixed_status = 0;
   std::string fixed_content_type, fixed_body;
+  std::vector<Cidr> source_blocks;         ///< the peer lies in any; empty = no source-ip condition
+  std::vector<HeaderCondition> headers;    ///< each must match
+  bool matches_nothing = false;            ///< a stored condition no longer parses
 };
 
 /// Routing for one listener port.
@@ -75,9 +87,26 @@ class DataPlane {
 /// True if `code` satisfies an ELB matcher such as "200", "200,202" or "200-299".
 bool MatcherAccepts(const std::string& matcher, int code);
 /// ALB wildcard match: '*' any run, '?' one character.
-bool WildcardMatch(const std::string& pattern, const std::string& text, bool case_insensitive);
+bool WildcardMatch(std::string_view pattern, std::string_view text, bool case_insensitive);
+/// Reads a request's headers for http-header conditions.
+class RequestHeaders {
+ public:
+  virtual ~RequestHeaders() = default;
+  /// Whether any value of header `name` (compared case-insensitively) satisfies `match`.
+  virtual bool AnyValue(std::string_view name,
+                        const std::function<bool(std::string_view)>& match) const = 0;
+};
+
+/// What rule matching reads of one request. `peer` is the TCP peer of the client connection:
+/// source-ip conditions never look at X-Forwarded-For.
+struct RouteRequest {
+  std::string_view host;  ///< the Host header, port included or not
+  std::string_view path;  ///< the target without its query string
+  IpAddress peer;
+  const RequestHeaders* headers = nullptr;  ///< nullptr: no headers (http-header never matches)
+};
+
 /// The rule a request matches, or nullptr (then the listener has no route: 404-like).
-const RouteRule* MatchRoute(const ListenerRoutes& routes, const std::string& host,
-                            const std::string& path);
+const RouteRule* MatchRoute(const ListenerRoutes& routes, const RouteRequest& request);
 
 }  // namespace slipway::engine

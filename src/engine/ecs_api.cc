@@ -26,6 +26,7 @@ XmlResult ControlPlane::HandleElb(const std::string& action, const QueryParams& 
     return tl::unexpected(ApiError{"InternalFailure", "The engine could not save the change: " +
                                                           committed.error().message, 500});
   }
+  lb_.PublishIfStale();  // ...and in effect: a rule answered is a rule the proxy applies
   return result;
 }
 

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "base/strings.h"
+#include "engine/elb_wire.h"
 #include "engine/load_balancing.h"
 
 namespace slipway::engine {
@@ -12,57 +13,7 @@ ApiError TargetGroupNotFound(const std::string& message = "One or more target gr
   return {"TargetGroupNotFound", message, 400};
 }
 
-ApiError Validation(const std::string& message) { return {"ValidationError", message, 400}; }
-
-/// Reads a Query list "Prefix.member.N" (N = 1..) as strings.
-std::vector<std::string> ListParam(const QueryParams& p, const std::string& prefix) {
-  std::vector<std::string> out;
-  for (int i = 1;; ++i) {
-    auto it = p.find(prefix + ".member." + std::to_string(i));
-    if (it == p.end()) return out;
-    out.push_back(it->second);
-  }
-}
-
-/// Reads a Query list of structures "Prefix.member.N.Field" as maps of Field -> value.
-std::vector<QueryParams> StructListParam(const QueryParams& p, const std::string& prefix) {
-  std::vector<QueryParams> out;
-  for (int i = 1;; ++i) {
-    std::string base = prefix + ".member." + std::to_string(i) + ".";
-    QueryParams item;
-    for (auto it = p.lower_bound(base); it != p.end() && it->first.rfind(base, 0) == 0; ++it) {
-      item[it->first.substr(base.size())] = it->second;
-    }
-    if (item.empty()) return out;
-    out.push_back(std::move(item));
-  }
-}
-
-std::string Get(const QueryParams& p, const std::string& key, const std::string& fallback = "") {
-  auto it = p.find(key);
-  return it == p.end() ? fallback : it->second;
-}
-
-int GetInt(const QueryParams& p, const std::string& key, int fallback) {
-  auto it = p.find(key);
-  return it == p.end() ? fallback : std::atoi(it->second.c_str());
-}
-
-/// Builds XML with escaped leaves.
-class Xml {
- public:
-  Xml& Open(const std::string& tag) { out_ += "<" + tag + ">"; return *this; }
-  Xml& Close(const std::string& tag) { out_ += "</" + tag + ">"; return *this; }
-  Xml& Leaf(const std::string& tag, const std::string& value) {
-    out_ += "<" + tag + ">" + XmlEscape(value) + "</" + tag + ">";
-    return *this;
-  }
-  Xml& Raw(const std::string& xml) { out_ += xml; return *this; }
-  std::string str() const { return out_; }
-
- private:
-  std::string out_;
-};
+ApiError Validation(const std::string& message) { return ElbValidation(message); }
 
 std::string LoadBalancerXml(const LoadBalancer& lb, const std::string& zone) {
   return Xml()
@@ -83,52 +34,6 @@ std::string LoadBalancerXml(const LoadBalancer& lb, const std::string& zone) {
       .str();
 }
 
-std::string ActionsXml(const std::vector<Action>& actions) {
-  Xml x;
-  for (const auto& a : actions) {
-    x.Open("member").Leaf("Type", a.type).Leaf("Order", std::to_string(a.order));
-    if (a.type == "forward") {
-      x.Leaf("TargetGroupArn", a.target_group_arn)
-          .Open("ForwardConfig").Open("TargetGroups").Open("member")
-          .Leaf("TargetGroupArn", a.target_group_arn).Leaf("Weight", "1")
-          .Close("member").Close("TargetGroups").Close("ForwardConfig");
-    } else {
-      x.Open("FixedResponseConfig").Leaf("StatusCode", a.fixed_status);
-      if (!a.fixed_content_type.empty()) x.Leaf("ContentType", a.fixed_content_type);
-      if (!a.fixed_body.empty()) x.Leaf("MessageBody", a.fixed_body);
-      x.Close("FixedResponseConfig");
-    }
-    x.Close("member");
-  }
-  return x.str();
-}
-
-tl::expected<std::vector<Action>, ApiError> ParseActions(const QueryParams& p, const std::string& prefix,
-                                                        const State& s) {
-  std::vector<Action> out;
-  for (const auto& item : StructListParam(p, prefix)) {
-    Action a;
-    a.type = Get(item, "Type");
-    a.order = GetInt(item, "Order", static_cast<int>(out.size()) + 1);
-    if (a.type == "forward") {
-      a.target_group_arn = Get(item, "TargetGroupArn", Get(item, "ForwardConfig.TargetGroups.member.1.TargetGroupArn"));
-      if (!s.target_groups.count(a.target_group_arn)) {
-        return tl::unexpected(TargetGroupNotFound("Target group '" + a.target_group_arn + "' not found"));
-      }
-    } else if (a.type == "fixed-response") {
-      a.fixed_status = Get(item, "FixedResponseConfig.StatusCode");
-      a.fixed_content_type = Get(item, "FixedResponseConfig.ContentType");
-      a.fixed_body = Get(item, "FixedResponseConfig.MessageBody");
-    } else {
-      return tl::unexpected(ApiError{"InvalidLoadBalancerAction",
-                                     "The engine supports forward and fixed-response actions, not '" + a.type + "'", 400});
-    }
-    out.push_back(a);
-  }
-  if (out.empty()) return tl::unexpected(Validation("At least one action must be specified"));
-  return out;
-}
-
 }  // namespace
 
 XmlResult LoadBalancing::Handle(const std::string& action, const QueryParams& params) {
@@ -143,7 +48,10 @@ XmlResult LoadBalancing::Handle(const std::string& action, const QueryParams& pa
       {"CreateListener", &LoadBalancing::CreateListener},
       {"DescribeListeners", &LoadBalancing::DescribeListeners},
       {"CreateRule", &LoadBalancing::CreateRule},
+      {"ModifyRule", &LoadBalancing::ModifyRule},
+      {"DeleteRule", &LoadBalancing::DeleteRule},
       {"DescribeRules", &LoadBalancing::DescribeRules},
+      {"SetRulePriorities", &LoadBalancing::SetRulePriorities},
       {"DescribeTargetHealth", &LoadBalancing::DescribeTargetHealth},
       {"RegisterTargets", &LoadBalancing::RegisterTargets},
       {"DeregisterTargets", &LoadBalancing::DeregisterTargets},
@@ -372,86 +280,6 @@ XmlResult LoadBalancing::DescribeListeners(const QueryParams& p) {
   }
   if (found < arns.size()) return tl::unexpected(ApiError{"ListenerNotFound", "One or more listeners not found", 400});
   return x.Close("Listeners").str();
-}
-
-namespace {
-std::string RuleXml(const Rule& r) {
-  Xml x;
-  x.Open("member").Leaf("RuleArn", r.arn).Leaf("Priority", r.priority).Open("Conditions");
-  for (const auto& c : r.conditions) {
-    std::string config = c.field == "path-pattern" ? "PathPatternConfig" : "HostHeaderConfig";
-    x.Open("member").Leaf("Field", c.field).Open("Values");
-    for (const auto& v : c.values) x.Leaf("member", v);
-    x.Close("Values").Open(config).Open("Values");
-    for (const auto& v : c.values) x.Leaf("member", v);
-    x.Close("Values").Close(config).Close("member");
-  }
-  return x.Close("Conditions").Open("Actions").Raw(ActionsXml(r.actions)).Close("Actions")
-      .Leaf("IsDefault", r.priority == "default" ? "true" : "false").Close("member").str();
-}
-}  // namespace
-
-XmlResult LoadBalancing::CreateRule(const QueryParams& p) {
-  auto listener = core_.state.listeners.find(Get(p, "ListenerArn"));
-  if (listener == core_.state.listeners.end()) return tl::unexpected(ApiError{"ListenerNotFound", "One or more listeners not found", 400});
-  int priority = GetInt(p, "Priority", 0);
-  if (priority < 1 || priority > 50000) return tl::unexpected(Validation("Priority must be between 1 and 50000"));
-  for (const auto& [arn, r] : core_.state.rules) {
-    if (r.listener_arn == listener->first && r.priority == std::to_string(priority)) {
-      return tl::unexpected(ApiError{"PriorityInUse", "Priority '" + std::to_string(priority) + "' is currently in use", 400});
-    }
-  }
-  Rule rule;
-  rule.listener_arn = listener->first;
-  rule.priority = std::to_string(priority);
-  for (const auto& c : StructListParam(p, "Conditions")) {
-    RuleCondition cond;
-    cond.field = Get(c, "Field");
-    if (cond.field != "path-pattern" && cond.field != "host-header") {
-      return tl::unexpected(Validation("The engine supports path-pattern and host-header conditions, not '" + cond.field + "'"));
-    }
-    std::string config = cond.field == "path-pattern" ? "PathPatternConfig" : "HostHeaderConfig";
-    cond.values = ListParam(c, "Values");
-    for (const auto& v : ListParam(c, config + ".Values")) cond.values.push_back(v);
-    if (cond.values.empty()) return tl::unexpected(Validation("A condition value must be specified"));
-    rule.conditions.push_back(cond);
-  }
-  if (rule.conditions.empty()) return tl::unexpected(Validation("A rule must have at least one condition"));
-  auto actions = ParseActions(p, "Actions", core_.state);
-  if (!actions) return tl::unexpected(actions.error());
-  rule.actions = *actions;
-  const std::string& l = listener->first;
-  rule.arn = core_.Arn("elasticloadbalancing", "listener-rule/") + l.substr(l.find("listener/") + 9) + "/" + RandomHex(16);
-  core_.state.rules[rule.arn] = rule;
-  core_.Touch(ObjectKind::kRule, rule.arn);
-  routing_dirty_ = true;
-  return Xml().Open("Rules").Raw(RuleXml(rule)).Close("Rules").str();
-}
-
-XmlResult LoadBalancing::DescribeRules(const QueryParams& p) {
-  std::string listener_arn = Get(p, "ListenerArn");
-  auto arns = ListParam(p, "RuleArns");
-  auto listener = core_.state.listeners.find(listener_arn);
-  if (!listener_arn.empty() && listener == core_.state.listeners.end()) {
-    return tl::unexpected(ApiError{"ListenerNotFound", "One or more listeners not found", 400});
-  }
-  std::vector<Rule> rules;
-  for (const auto& [arn, r] : core_.state.rules) {
-    if (r.listener_arn == listener_arn || std::find(arns.begin(), arns.end(), arn) != arns.end()) rules.push_back(r);
-  }
-  std::sort(rules.begin(), rules.end(), [](const Rule& a, const Rule& b) { return std::stoi(a.priority) < std::stoi(b.priority); });
-  if (listener != core_.state.listeners.end()) {
-    Rule def;
-    def.arn = listener_arn + "/default";
-    def.listener_arn = listener_arn;
-    def.priority = "default";
-    def.actions = listener->second.default_actions;
-    rules.push_back(def);
-  }
-  Xml x;
-  x.Open("Rules");
-  for (const auto& r : rules) x.Raw(RuleXml(r));
-  return x.Close("Rules").str();
 }
 
 XmlResult LoadBalancing::DescribeTargetHealth(const QueryParams& p) {

@@ -30,6 +30,11 @@ class LoadBalancing {
   [[nodiscard]] Result<void> Restore(const std::set<std::string>& live_tasks);
   /// Starts due health checks, expires drained targets and publishes routing when it changed.
   void Tick();
+  /// Publishes routing at once when a committed change left it stale, so a change is in effect
+  /// by the time its caller has the answer.
+  void PublishIfStale() {
+    if (routing_dirty_) PublishRouting();
+  }
 
   bool HasTargetGroup(const std::string& tg_arn) const;
   /// Registers task `task_id`'s ip:port in the group; false when the group does not exist.
@@ -58,11 +63,18 @@ class LoadBalancing {
   XmlResult CreateListener(const QueryParams& p);
   XmlResult DescribeListeners(const QueryParams& p);
   XmlResult CreateRule(const QueryParams& p);
+  XmlResult ModifyRule(const QueryParams& p);
+  XmlResult DeleteRule(const QueryParams& p);
   XmlResult DescribeRules(const QueryParams& p);
+  XmlResult SetRulePriorities(const QueryParams& p);
   XmlResult DescribeTargetHealth(const QueryParams& p);
   XmlResult RegisterTargets(const QueryParams& p);
   XmlResult DeregisterTargets(const QueryParams& p);
 
+  /// The default rule of the listener whose default-rule ARN is `rule_arn`, or nullopt.
+  std::optional<Rule> DefaultRuleOf(const std::string& rule_arn) const;
+  /// Records the listener's load balancer on each target group the forward actions name.
+  void AssociateTargetGroups(const std::vector<Action>& actions, const std::string& listener_arn);
   void RegisterTarget(TargetGroup& tg, const std::string& ip, int port, const std::string& task_id);
   void DrainTarget(TargetGroup& tg, const std::string& key);
   /// The task's target on `port` in the group, or nullptr.

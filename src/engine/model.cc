@@ -36,7 +36,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LoadBalancer, arn, name, dns_name, scheme, ty
                                    created_at)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Action, type, target_group_arn, order, fixed_status,
                                    fixed_content_type, fixed_body)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RuleCondition, field, values)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RuleCondition, field, values, header_name)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Rule, arn, listener_arn, priority, conditions, actions)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Listener, arn, load_balancer_arn, protocol, port,
                                    default_actions)

@@ -178,9 +178,12 @@ struct Action {
   std::string fixed_status, fixed_content_type, fixed_body;
 };
 
+/// One condition of a listener rule. Values of one condition are alternatives (any may match);
+/// the conditions of a rule must all match.
 struct RuleCondition {
-  std::string field;  ///< "path-pattern" | "host-header"
-  std::vector<std::string> values;
+  std::string field;  ///< "path-pattern" | "host-header" | "source-ip" | "http-header"
+  std::vector<std::string> values;  ///< patterns, or CIDR blocks for source-ip
+  std::string header_name;          ///< the header an http-header condition reads
 };
 
 struct Rule {

@@ -51,6 +51,25 @@ bool Idempotent(http::verb v) {
 
 std::string Key(const Backend& b) { return b.host + ":" + std::to_string(b.port); }
 
+/// A parsed request's headers, for http-header rule conditions.
+class BeastHeaders final : public RequestHeaders {
+ public:
+  explicit BeastHeaders(const Request& req) : req_(req) {}
+  bool AnyValue(std::string_view name, const std::function<bool(std::string_view)>& match) const override {
+    auto [first, last] = req_.equal_range(beast::string_view(name.data(), name.size()));
+    for (auto it = first; it != last; ++it) {
+      if (match(std::string_view(it->value().data(), it->value().size()))) return true;
+    }
+    return false;
+  }
+
+ private:
+  const Request& req_;
+};
+
+/// The connection's peer as source-ip conditions match it (an address the socket reported).
+IpAddress PeerOf(const std::string& client_ip) { return ParseIp(client_ip).value_or(IpAddress{}); }
+
 class Proxy final : public ProxyServer {
  public:
   Proxy(asio::io_context& io, ProxyOptions options)
@@ -184,7 +203,10 @@ class Proxy final : public ProxyServer {
     if (!table || listener == table->listeners.end()) co_return AlbError(503, "503 Service Temporarily Unavailable", version);
     std::string target(req.target());
     std::string path = target.substr(0, target.find('?'));
-    const RouteRule* rule = MatchRoute(listener->second, std::string(req[http::field::host]), path);
+    const BeastHeaders headers(req);
+    const auto host = req[http::field::host];
+    const RouteRule* rule = MatchRoute(listener->second, {std::string_view(host.data(), host.size()), path,
+                                                          PeerOf(client_ip), &headers});
     if (rule == nullptr) co_return AlbError(404, "404 Not Found", version);
     if (rule->target_group_arn.empty()) {
       Response res{static_cast<http::status>(rule->fixed_status), version};

@@ -209,7 +209,7 @@ TEST(ApiShapes, EmbeddedShapesCoverEveryServedOperation) {
   const auto& shapes = ApiShapes::Embedded();
   EXPECT_FALSE(shapes.botocore_version().empty());
   EXPECT_EQ(shapes.ByTargetPrefix("AmazonEC2ContainerServiceV20141113")->operations.size(), 22u);
-  EXPECT_EQ(shapes.ByName("elbv2")->operations.size(), 13u);
+  EXPECT_EQ(shapes.ByName("elbv2")->operations.size(), 16u);
   EXPECT_EQ(shapes.ByTargetPrefix("Logs_20140328")->operations.size(), 9u);
 }
 

@@ -22,12 +22,12 @@ bool MatcherAccepts(const std::string& matcher, int code) {
   return false;
 }
 
-bool WildcardMatch(const std::string& pattern, const std::string& text, bool ci) {
+bool WildcardMatch(std::string_view pattern, std::string_view text, bool ci) {
   auto eq = [ci](char a, char b) {
     return ci ? std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b))
               : a == b;
   };
-  size_t p = 0, t = 0, star = std::string::npos, mark = 0;
+  size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
   while (t < text.size()) {
     if (p < pattern.size() && (pattern[p] == '?' || eq(pattern[p], text[t]))) {
       ++p;
@@ -35,7 +35,7 @@ bool WildcardMatch(const std::string& pattern, const std::string& text, bool ci)
     } else if (p < pattern.size() && pattern[p] == '*') {
       star = p++;
       mark = t;
-    } else if (star != std::string::npos) {
+    } else if (star != std::string_view::npos) {
       p = star + 1;
       t = ++mark;
     } else {
@@ -47,20 +47,42 @@ bool WildcardMatch(const std::string& pattern, const std::string& text, bool ci)
 }
 
 namespace {
-bool AnyMatches(const std::vector<std::string>& patterns, const std::string& text, bool ci) {
+
+bool AnyMatches(const std::vector<std::string>& patterns, std::string_view text, bool ci) {
   if (patterns.empty()) return true;
   for (const auto& p : patterns) {
     if (WildcardMatch(p, text, ci)) return true;
   }
   return false;
 }
+
+bool InAnyBlock(const std::vector<Cidr>& blocks, const IpAddress& peer) {
+  if (blocks.empty()) return true;
+  for (const auto& b : blocks) {
+    if (Contains(b, peer)) return true;
+  }
+  return false;
+}
+
+// Each condition needs a value of its header matching one of its patterns; a request without
+// the header does not match.
+bool HeadersMatch(const std::vector<HeaderCondition>& conditions, const RequestHeaders* headers) {
+  for (const auto& c : conditions) {
+    if (headers == nullptr) return false;
+    const auto& patterns = c.patterns;
+    auto match = [&patterns](std::string_view value) { return AnyMatches(patterns, value, true); };
+    if (!headers->AnyValue(c.name, match)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
-const RouteRule* MatchRoute(const ListenerRoutes& routes, const std::string& host,
-                            const std::string& path) {
-  std::string bare_host = host.substr(0, host.find(':'));
+const RouteRule* MatchRoute(const ListenerRoutes& routes, const RouteRequest& request) {
+  const std::string_view bare_host = request.host.substr(0, request.host.find(':'));
   for (const auto& rule : routes.rules) {
-    if (AnyMatches(rule.path_patterns, path, false) && AnyMatches(rule.host_patterns, bare_host, true)) {
+    if (!rule.matches_nothing && InAnyBlock(rule.source_blocks, request.peer) && AnyMatches(rule.path_patterns, request.path, false) &&
+        AnyMatches(rule.host_patterns, bare_host, true) && HeadersMatch(rule.headers, request.headers)) {
       return &rule;
     }
   }

@@ -8,6 +8,25 @@ namespace slipway::engine {
 
 namespace {
 
+// CIDR blocks are parsed here, once per routing snapshot, so requests only compare bytes. A stored
+// condition that no longer parses (the store was edited) matches nothing rather than everything.
+void AddCondition(const RuleCondition& c, RouteRule& route) {
+  if (c.field == "path-pattern") {
+    route.path_patterns.insert(route.path_patterns.end(), c.values.begin(), c.values.end());
+  } else if (c.field == "host-header") {
+    route.host_patterns.insert(route.host_patterns.end(), c.values.begin(), c.values.end());
+  } else if (c.field == "http-header") {
+    route.headers.push_back({c.header_name, c.values});
+  } else if (c.field == "source-ip") {
+    for (const auto& v : c.values) {
+      if (auto block = ParseCidr(v)) route.source_blocks.push_back(*block);
+    }
+    if (route.source_blocks.empty()) route.matches_nothing = true;
+  } else {
+    route.matches_nothing = true;  // a field no handler stores: not read as "no condition"
+  }
+}
+
 HealthCheckPolicy PolicyOf(const TargetGroup& tg) {
   return {static_cast<double>(tg.hc_interval), tg.healthy_threshold, tg.unhealthy_threshold};
 }
@@ -197,9 +216,7 @@ void LoadBalancing::PublishRouting() {
       if (r.listener_arn != arn) continue;
       RouteRule route;
       route.priority = std::atoi(r.priority.c_str());
-      for (const auto& c : r.conditions) {
-        (c.field == "path-pattern" ? route.path_patterns : route.host_patterns) = c.values;
-      }
+      for (const auto& c : r.conditions) AddCondition(c, route);
       to_route(r.actions, route);
       routes.rules.push_back(route);
     }

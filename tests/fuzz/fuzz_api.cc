@@ -63,6 +63,9 @@ constexpr Operation kOperations[] = {
     {"PutLogEvents", Api::kLogs},
     {"GetLogEvents", Api::kLogs},
     {"FilterLogEvents", Api::kLogs},
+    {"ModifyRule", Api::kElb},
+    {"DeleteRule", Api::kElb},
+    {"SetRulePriorities", Api::kElb},
 };
 constexpr size_t kOperationCount = sizeof(kOperations) / sizeof(kOperations[0]);
 constexpr int kMaxRequests = 16;
