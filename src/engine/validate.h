@@ -34,7 +34,7 @@ struct Violation {
 /// parsing it (strings are skipped), so it is safe on any input.
 bool NestsDeeperThan(std::string_view body, int max_depth);
 
-/// Parses the body of a JSON 1.1 request for `target_prefix`.`op` (from X-Amz-Target) and checks
+/// Parses the body of a JSON 1.1 (or CloudWatch's 1.0) request for `target_prefix`.`op` (from X-Amz-Target) and checks
 /// it against the operation's input shape and semantic rules. Returns the request with members
 /// the model does not name and null members removed (AWS ignores both), or the AWS-shaped error
 /// to answer: SerializationException for unreadable JSON, nesting past kMaxJsonDepth or a value

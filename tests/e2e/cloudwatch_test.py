@@ -170,6 +170,12 @@ class CloudWatchTest(ReleasedEngineTest):
                         "Period": 10, "Stat": "Maximum"}}]))
             return out["MetricDataResults"][0]["Values"]
         self.assertEqual(self.wait_for(running, "RunningTaskCount")[0], 2)
+        listed = self.engine.aws("cloudwatch", "list-metrics", "--namespace", "ECS/ContainerInsights",
+                                 "--metric-name", "RunningTaskCount",
+                                 "--dimensions", "Name=ServiceName,Value=demo-dev-web")["Metrics"]
+        self.assertEqual(listed, [{"Namespace": "ECS/ContainerInsights", "MetricName": "RunningTaskCount",
+                                   "Dimensions": [{"Name": "ClusterName", "Value": "demo-dev"},
+                                                  {"Name": "ServiceName", "Value": "demo-dev-web"}]}])
 
     def test_6_dashboards_survive_an_engine_restart(self):
         self.cw.put_dashboard(DashboardName="e2e-kept", DashboardBody=BODY)

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cctype>
 #include <cmath>
+#include <optional>
 #include <set>
 
 #include "base/clock.h"
@@ -30,9 +31,12 @@ std::string DashboardArn(const std::string& name) {
   return std::string("arn:aws:cloudwatch::") + kAccount + ":dashboard/" + name;
 }
 
-/// An epoch-seconds timestamp member, whole seconds (rounded down).
-int64_t Seconds(const json& r, const char* name) {
-  return static_cast<int64_t>(std::floor(r.at(name).get<double>()));
+/// An epoch-seconds timestamp member, whole seconds (rounded down); nullopt past year 5000 or
+/// before 1970, which no datapoint can have (and which would not convert to an integer safely).
+std::optional<int64_t> Seconds(const json& r, const char* name) {
+  const double t = std::floor(r.at(name).get<double>());
+  if (!(t >= 0 && t <= 95'617'584'000.0)) return std::nullopt;
+  return static_cast<int64_t>(t);
 }
 
 MetricKey KeyOf(const json& metric) {
@@ -194,7 +198,11 @@ ApiResult CloudWatchService::GetMetricData(const json& r, int64_t) {
   if (r.contains("NextToken")) {
     return tl::unexpected(ApiError{"InvalidNextToken", "The engine issued no such NextToken.", 400});
   }
-  const int64_t start = Seconds(r, "StartTime"), end = Seconds(r, "EndTime");
+  const auto start_time = Seconds(r, "StartTime"), end_time = Seconds(r, "EndTime");
+  if (!start_time || !end_time) {
+    return tl::unexpected(InvalidValue("The parameters StartTime and EndTime must lie between 1970 and 5000."));
+  }
+  const int64_t start = *start_time, end = *end_time;
   if (start >= end) {
     return tl::unexpected(InvalidValue("The parameter StartTime must be less than the parameter EndTime."));
   }

@@ -185,6 +185,10 @@ TEST_F(CloudWatchTest, GetMetricDataRefusesWhatItCannotAnswer) {
     return ErrorCode("GetMetricData", {{"MetricDataQueries", queries}, {"StartTime", start}, {"EndTime", end}});
   };
   EXPECT_EQ(call({Query("a", "Sum", 60)}, kT0, kT0), "InvalidParameterValue");  // empty range
+  EXPECT_EQ(ErrorCode("GetMetricData", {{"MetricDataQueries", {Query("a", "Sum", 60)}},
+                                        {"StartTime", 0},
+                                        {"EndTime", 1e300}}),
+            "InvalidParameterValue");
   EXPECT_EQ(call({Query("a", "Sum", 60), Query("a", "Sum", 60)}), "InvalidParameterValue");  // Ids repeat
   EXPECT_EQ(call({Query("A", "Sum", 60)}), "ValidationError");     // Id must start lowercase
   EXPECT_EQ(call({Query("a", "Sum", 45)}), "ValidationError");     // period
