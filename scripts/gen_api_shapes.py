@@ -24,8 +24,12 @@ import sys
 # Must match the operations the handlers dispatch: kOps in src/engine/ecs_api.cc, kActions in
 # src/engine/elb_api.cc, LogService::Handle in src/engine/logs.cc, SecretStore's handlers in
 # src/engine/secrets_manager_api.cc and src/engine/parameter_store_api.cc, kOps in
-# src/engine/registry/ecr_api.cc.
+# src/engine/registry/ecr_api.cc, kOps in src/engine/metrics/cloudwatch_api.cc.
 SERVED = {
+    "cloudwatch": ("2010-08-01", [
+        "PutDashboard", "GetDashboard", "ListDashboards", "DeleteDashboards", "ListMetrics",
+        "GetMetricData",
+    ]),
     "ecs": ("2014-11-13", [
         "CreateCluster", "DescribeClusters", "RegisterTaskDefinition", "DescribeTaskDefinition",
         "ListTaskDefinitions", "CreateService", "UpdateService", "DescribeServices", "ListServices",
@@ -66,6 +70,7 @@ DISPATCH = {
     "secretsmanager": ("src/engine/secrets_manager_api.cc", r'op == "([A-Za-z]+)"'),
     "ssm": ("src/engine/parameter_store_api.cc", r'op == "([A-Za-z]+)"'),
     "ecr": ("src/engine/registry/ecr_api.cc", r'\{"([A-Za-z]+)", &EcrService::'),
+    "cloudwatch": ("src/engine/metrics/cloudwatch_api.cc", r'\{"([A-Za-z]+)", &CloudWatchService::'),
 }
 # The member keys that change how a value is read; the rest (documentation, box, deprecated...) do not.
 MEMBER_KEYS_IGNORED = {"shape", "documentation", "deprecated", "deprecatedMessage", "deprecatedSince", "box",

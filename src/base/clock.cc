@@ -1,6 +1,7 @@
 // Real and fake clocks, and the timestamp formats AWS uses on the wire.
 #include "base/clock.h"
 
+#include <cctype>
 #include <cstdlib>
 #include <ctime>
 #include <thread>
@@ -71,6 +72,39 @@ bool ParseAmzDate(const std::string& s, WallTime* out) {
   const char* end = strptime(s.c_str(), "%Y%m%dT%H%M%SZ", &tm);
   if (end == nullptr || *end != '\0') return false;
   *out = std::chrono::system_clock::from_time_t(timegm(&tm));
+  return true;
+}
+
+bool ParseIsoTime(const std::string& s, double* epoch_seconds) {
+  // "YYYY-MM-DDTHH:MM:SS" is 19 characters; then [.fraction] and Z or an offset.
+  if (s.size() < 20 || s.size() > 40 || (s[10] != 'T' && s[10] != 't')) return false;
+  std::tm tm{};
+  const char* end = strptime(s.substr(0, 19).c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (end == nullptr || *end != '\0') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18}) {
+    if (s[i] < '0' || s[i] > '9') return false;  // strptime would take " 5" for "05"
+  }
+  size_t i = 19;
+  double fraction = 0;
+  if (s[i] == '.') {
+    double scale = 0.1;
+    size_t digits = 0;
+    for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, ++digits, scale /= 10) fraction += (s[i] - '0') * scale;
+    if (digits == 0 || digits > 9) return false;
+  }
+  long offset = 0;
+  const std::string zone = s.substr(i);
+  if (zone == "Z" || zone == "z") {
+    offset = 0;
+  } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':' &&
+             std::isdigit(static_cast<unsigned char>(zone[1])) && std::isdigit(static_cast<unsigned char>(zone[2])) &&
+             std::isdigit(static_cast<unsigned char>(zone[4])) && std::isdigit(static_cast<unsigned char>(zone[5]))) {
+    offset = ((zone[1] - '0') * 10 + (zone[2] - '0')) * 3600 + ((zone[4] - '0') * 10 + (zone[5] - '0')) * 60;
+    if (zone[0] == '-') offset = -offset;
+  } else {
+    return false;
+  }
+  *epoch_seconds = static_cast<double>(timegm(&tm) - offset) + fraction;
   return true;
 }
 

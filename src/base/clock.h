@@ -52,6 +52,10 @@ std::string IsoTime(WallTime t);
 std::string LocalTimeOfDay(WallTime t);
 /// Parses AmzDate's form; false if malformed.
 bool ParseAmzDate(const std::string& s, WallTime* out);
+/// Parses an ISO 8601 time as Query clients send timestamps: "2015-08-30T12:36:00Z", with
+/// optional fractional seconds and a "Z" or "+hh:mm"/"-hh:mm" offset, into epoch seconds. False
+/// if malformed.
+bool ParseIsoTime(const std::string& s, double* epoch_seconds);
 /// "90s", "10m", "2h", "7d" as seconds; -1 when malformed (no unit, a sign, or more than 9 digits).
 long ParseDuration(const std::string& text);
 

@@ -2,6 +2,7 @@
 #include "engine/api.h"
 
 #include "base/strings.h"
+#include "engine/metrics/cloudwatch_api.h"
 #include "engine/registry/ecr_api.h"
 #include "engine/validate.h"
 
@@ -10,6 +11,8 @@ namespace slipway::engine {
 namespace {
 
 constexpr const char* kElbNamespace = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/";
+constexpr const char* kCloudWatchNamespace = "http://monitoring.amazonaws.com/doc/2010-08-01/";
+constexpr const char* kJson11 = "application/x-amz-json-1.1";
 
 // Messages quote what the client sent (an X-Amz-Target, an operation name), which need not be
 // UTF-8; nlohmann throws on such strings unless told to replace the bad bytes.
@@ -17,9 +20,10 @@ std::string DumpJson(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-ApiHttpResponse JsonError(const ApiError& e) {
+ApiHttpResponse JsonError(const ApiError& e, const char* content_type = kJson11) {
   nlohmann::json body{{"__type", e.code}, {"message", e.message}};
-  return {e.status, "application/x-amz-json-1.1", DumpJson(body)};
+  if (e.members.is_object()) body.update(e.members);
+  return {e.status, content_type, DumpJson(body)};
 }
 
 std::string RequestId() {
@@ -73,16 +77,20 @@ ApiError AuthErrorFor(const aws::AuthFailure& failure, Protocol protocol) {
 
 // The X-Amz-Target prefix names the API, and with it the service a signature must be scoped to.
 const ApiFront::JsonService ApiFront::kJsonServices[] = {
-    {"AmazonEC2ContainerServiceV20141113", "ecs", &ApiFront::Ecs},
-    {"Logs_20140328", "logs", &ApiFront::Logs},
-    {"secretsmanager", "secretsmanager", &ApiFront::SecretsManager},
-    {"AmazonSSM", "ssm", &ApiFront::Ssm},
-    {"AmazonEC2ContainerRegistry_V20150921", "ecr", &ApiFront::Ecr},
+    {"AmazonEC2ContainerServiceV20141113", "ecs", kJson11, &ApiFront::Ecs},
+    {"Logs_20140328", "logs", kJson11, &ApiFront::Logs},
+    {"secretsmanager", "secretsmanager", kJson11, &ApiFront::SecretsManager},
+    {"AmazonSSM", "ssm", kJson11, &ApiFront::Ssm},
+    {"AmazonEC2ContainerRegistry_V20150921", "ecr", kJson11, &ApiFront::Ecr},
+    // CloudWatch's JSON is awsJson1.0 (botocore 1.43 picks it over Query).
+    {"GraniteServiceVersion20100801", "monitoring", "application/x-amz-json-1.0",
+     &ApiFront::CloudWatch},
 };
 
 // Query APIs all use Action=; on one endpoint their Version= tells them apart.
 const ApiFront::QueryService ApiFront::kQueryServices[] = {
-    {"2015-12-01", "elasticloadbalancing", kElbNamespace, &ApiFront::Elb},
+    {"2015-12-01", "elasticloadbalancing", kElbNamespace, "elbv2", &ApiFront::Elb},
+    {"2010-08-01", "monitoring", kCloudWatchNamespace, "cloudwatch", &ApiFront::CloudWatchQuery},
 };
 
 ApiHttpResponse ApiFront::Handle(const ApiHttpRequest& http) {
@@ -112,14 +120,15 @@ ApiHttpResponse ApiFront::HandleJson(const aws::SignableRequest& req,
     return JsonError(
         {"UnknownOperationException", "The engine does not serve " + prefix + ".", 400});
   }
+  const char* type = service->content_type;
   if (auto ok = Authenticate(req, service->signing_name); !ok) {
-    return JsonError(AuthErrorFor(ok.error(), Protocol::kJson));
+    return JsonError(AuthErrorFor(ok.error(), Protocol::kJson), type);
   }
   auto body = ParseJsonRequest(prefix, op, req.body);
-  if (!body) return JsonError(body.error());
+  if (!body) return JsonError(body.error(), type);
   ApiResult result = (this->*service->handle)(op, *body);
-  if (!result) return JsonError(result.error());
-  return {200, "application/x-amz-json-1.1", DumpJson(*result)};
+  if (!result) return JsonError(result.error(), type);
+  return {200, type, DumpJson(*result)};
 }
 
 ApiHttpResponse ApiFront::HandleQuery(const aws::SignableRequest& req) {
@@ -143,8 +152,9 @@ ApiHttpResponse ApiFront::HandleQuery(const aws::SignableRequest& req) {
   if (action.empty()) return XmlError({"MissingAction", "Missing Action parameter.", 400}, xmlns);
   params.erase("Action");
   params.erase("Version");
-  if (auto valid = CheckQueryRequest(action, params); !valid) return XmlError(valid.error(), xmlns);
-  auto result = (this->*service->handle)(action, params);
+  auto request = ParseQueryRequest(service->shapes, action, params);
+  if (!request) return XmlError(request.error(), xmlns);
+  auto result = (this->*service->handle)(action, params, *request);
   if (!result) return XmlError(result.error(), xmlns);
   return {200, "text/xml",
           "<" + action + "Response xmlns=\"" + xmlns + "\"><" + action + "Result>" + *result +
@@ -175,8 +185,22 @@ ApiResult ApiFront::Ecr(const std::string& op, const nlohmann::json& body) {
   return ecr_->Handle(op, body, EpochSeconds(clock_.WallNow()));
 }
 
-XmlResult ApiFront::Elb(const std::string& action, const QueryParams& params) {
+XmlResult ApiFront::Elb(const std::string& action, const QueryParams& params, const nlohmann::json&) {
   return control_.HandleElb(action, params);
+}
+
+ApiResult ApiFront::CloudWatch(const std::string& op, const nlohmann::json& body) {
+  if (cloudwatch_ == nullptr) {
+    return tl::unexpected(ApiError{"InternalServiceError", "This engine serves no CloudWatch.", 500});
+  }
+  return cloudwatch_->Handle(op, body, static_cast<int64_t>(EpochSeconds(clock_.WallNow()) * 1000));
+}
+
+XmlResult ApiFront::CloudWatchQuery(const std::string& action, const QueryParams&,
+                                    const nlohmann::json& request) {
+  auto result = CloudWatch(action, request);
+  if (!result) return tl::unexpected(result.error());
+  return CloudWatchXml(*result);
 }
 
 }  // namespace slipway::engine

@@ -12,6 +12,7 @@
 
 namespace slipway::engine {
 
+class CloudWatchService;
 class EcrService;
 
 /// An HTTP request as the API front sees it.
@@ -39,13 +40,16 @@ ApiError AuthErrorFor(const aws::AuthFailure& failure, Protocol protocol);
 /// to that service and the engine's region, as an AWS regional endpoint requires.
 class ApiFront {
  public:
-  /// `ecr` may be null: ECR requests then get a ServerException saying the engine serves none.
+  /// `ecr` and `cloudwatch` may be null: their requests then get an error saying the engine serves
+  /// no such service.
   ApiFront(ControlPlane& control, LogService& logs, SecretStore& secrets, Clock& clock,
-           aws::Credentials credentials, std::string region, EcrService* ecr = nullptr)
+           aws::Credentials credentials, std::string region, EcrService* ecr = nullptr,
+           CloudWatchService* cloudwatch = nullptr)
       : control_(control),
         logs_(logs),
         secrets_(secrets),
         ecr_(ecr),
+        cloudwatch_(cloudwatch),
         clock_(clock),
         credentials_(std::move(credentials)),
         region_(std::move(region)) {}
@@ -53,18 +57,23 @@ class ApiFront {
   ApiHttpResponse Handle(const ApiHttpRequest& request);
 
  private:
-  /// A JSON 1.1 service: its X-Amz-Target prefix, SigV4 name and handler.
+  /// A JSON service: its X-Amz-Target prefix, SigV4 name, content type (JSON 1.1 or 1.0) and
+  /// handler.
   struct JsonService {
     const char* target_prefix;
     const char* signing_name;
+    const char* content_type;
     ApiResult (ApiFront::*handle)(const std::string& op, const nlohmann::json& body);
   };
-  /// A Query service: its Version=, SigV4 name, reply XML namespace and handler.
+  /// A Query service: its Version=, SigV4 name, reply XML namespace, botocore service name (for
+  /// its input shapes) and handler, which gets the parameters both as sent and read into JSON.
   struct QueryService {
     const char* version;
     const char* signing_name;
     const char* xml_namespace;
-    XmlResult (ApiFront::*handle)(const std::string& action, const QueryParams& params);
+    const char* shapes;
+    XmlResult (ApiFront::*handle)(const std::string& action, const QueryParams& params,
+                                  const nlohmann::json& request);
   };
   static const JsonService kJsonServices[];
   static const QueryService kQueryServices[];
@@ -79,12 +88,16 @@ class ApiFront {
   ApiResult SecretsManager(const std::string& op, const nlohmann::json& body);
   ApiResult Ssm(const std::string& op, const nlohmann::json& body);
   ApiResult Ecr(const std::string& op, const nlohmann::json& body);
-  XmlResult Elb(const std::string& action, const QueryParams& params);
+  ApiResult CloudWatch(const std::string& op, const nlohmann::json& body);
+  XmlResult Elb(const std::string& action, const QueryParams& params, const nlohmann::json& request);
+  XmlResult CloudWatchQuery(const std::string& action, const QueryParams& params,
+                            const nlohmann::json& request);
 
   ControlPlane& control_;
   LogService& logs_;
   SecretStore& secrets_;
   EcrService* ecr_;
+  CloudWatchService* cloudwatch_;
   Clock& clock_;
   aws::Credentials credentials_;
   std::string region_;

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "engine/metrics/cloudwatch_api.h"
 #include "engine/testing/inert_data_plane.h"
 
 namespace slipway::engine {
@@ -83,6 +84,40 @@ TEST_F(ApiFrontTest, AQueryParameterThatIsNotUtf8IsRefusedAndTheEngineKeepsSavin
        "Action=CreateLoadBalancer&Version=2015-12-01&Name=demo"},
       "elasticloadbalancing");
   EXPECT_EQ(created.status, 200) << created.body;
+}
+
+TEST_F(ApiFrontTest, CloudWatchAnswersJson10AndQueryInItsOwnNamespaceAndScope) {
+  auto dashboards = DashboardStore::Open((dir_ / "cloudwatch.db").string());
+  ASSERT_TRUE(dashboards) << dashboards.error().message;
+  MetricStore metrics;
+  CloudWatchService cloudwatch(**dashboards, metrics);
+  front_ = std::make_unique<ApiFront>(*control_, *logs_, *secrets_, clock_, kCredentials, "us-east-1", nullptr,
+                                      &cloudwatch);
+  const ApiHttpRequest put{"POST", "/",
+                           {{"X-Amz-Target", "GraniteServiceVersion20100801.PutDashboard"},
+                            {"Content-Type", "application/x-amz-json-1.0"}},
+                           R"({"DashboardName":"d","DashboardBody":"{\"widgets\":[]}"})"};
+  // Given a request signed for another service's scope, it is refused as AWS refuses it.
+  ApiHttpResponse wrong_scope = SendSigned(put, "ecs");
+  EXPECT_EQ(wrong_scope.status, 403) << wrong_scope.body;
+  ApiHttpResponse ok = SendSigned(put, "monitoring");
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.content_type, "application/x-amz-json-1.0");
+  ApiHttpResponse got = SendSigned({"POST", "/", {{"Content-Type", "application/x-www-form-urlencoded"}},
+                                    "Action=GetDashboard&Version=2010-08-01&DashboardName=d"},
+                                   "monitoring");
+  EXPECT_EQ(got.status, 200) << got.body;
+  EXPECT_NE(got.body.find("<GetDashboardResponse xmlns=\"http://monitoring.amazonaws.com/doc/2010-08-01/\">"
+                          "<GetDashboardResult>"),
+            std::string::npos)
+      << got.body;
+  EXPECT_NE(got.body.find("<DashboardBody>{&quot;widgets&quot;:[]}</DashboardBody>"), std::string::npos) << got.body;
+  ApiHttpResponse missing = SendSigned({"POST", "/", {{"Content-Type", "application/x-www-form-urlencoded"}},
+                                        "Action=GetDashboard&Version=2010-08-01&DashboardName=none"},
+                                       "monitoring");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_NE(missing.body.find("<Code>ResourceNotFound</Code>"), std::string::npos) << missing.body;
+  front_.reset();  // before the CloudWatch service it points to
 }
 
 }  // namespace

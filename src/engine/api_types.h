@@ -16,6 +16,9 @@ struct ApiError {
   std::string code;
   std::string message;
   int status = 400;
+  /// Members the error's shape carries besides its message (CloudWatch's
+  /// dashboardValidationMessages), added to a JSON error's body; null for none.
+  nlohmann::json members;
 };
 
 using ApiResult = tl::expected<nlohmann::json, ApiError>;

@@ -48,6 +48,12 @@ struct LoadSummary {
   bool migrated = false;  ///< the store was converted from an older engine's format
 };
 
+/// One service's task counts, which the engine publishes as ECS/ContainerInsights metrics.
+struct ServiceTaskCounts {
+  std::string cluster, service;  ///< names, not ARNs
+  int desired = 0, running = 0, pending = 0;
+};
+
 /// The circuit breaker's failure threshold: clamp(ceil(0.5 x desiredCount), 3, 200).
 int CircuitBreakerThreshold(int desired_count);
 
@@ -76,6 +82,8 @@ class ControlPlane {
   bool Unfreeze();
   /// Tasks alive now (not STOPPED), for `engine status`.
   int LiveTasks();
+  /// Every active service's desired, running and pending task counts (task_counts.cc).
+  std::vector<ServiceTaskCounts> TaskCounts();
 
  private:
   // ECS operations (ecs_api.cc; task definitions in task_definitions_api.cc).

@@ -44,6 +44,7 @@ struct RouteRule {
 struct ListenerRoutes {
   int port = 0;
   std::vector<RouteRule> rules;  ///< sorted, default rule last
+  std::string load_balancer_arn;  ///< the listener's load balancer, which its metrics name
 };
 
 /// An immutable routing snapshot: listeners and the backends each target group may receive.

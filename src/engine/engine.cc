@@ -24,6 +24,8 @@
 #include "engine/api.h"
 #include "engine/handoff.h"
 #include "engine/http_server.h"
+#include "engine/metrics/cloudwatch_api.h"
+#include "engine/metrics/collector.h"
 #include "engine/proxy.h"
 #include "engine/registry/ecr_api.h"
 #include "engine/runtime/podman_runtime.h"
@@ -212,6 +214,11 @@ Result<void> RunEngine(const EngineOptions& options) {
   if (!store) return tl::unexpected(store.error());
   auto logs = LogService::Open(options.data_dir + "/logs.db", options.region);
   if (!logs) return tl::unexpected(logs.error());
+  auto dashboards = DashboardStore::Open(options.data_dir + "/cloudwatch.db");
+  if (!dashboards) return tl::unexpected(dashboards.error());
+  MetricStore metrics;
+  RequestMeter meter;
+  CloudWatchService cloudwatch(**dashboards, metrics);
 
   // The image registry: started here, or adopted from the engine this one replaces (or that died).
   // Without docker-registry the engine serves on, and ECR requests say what to install.
@@ -236,6 +243,7 @@ Result<void> RunEngine(const EngineOptions& options) {
     podman->SetRegistryCredentials(registry->Endpoint(), "AWS", registry->Password());
   }
   ProxyOptions proxy_options;
+  proxy_options.meter = &meter;
   if (chosen->network) proxy_options.task_namespace = &chosen->network->Namespace();
   auto proxy = MakeProxy(io, proxy_options);
   std::map<int, UniqueFd> listeners;
@@ -251,7 +259,8 @@ Result<void> RunEngine(const EngineOptions& options) {
   ControlPlane control(clock, runtime, *proxy, **store, **logs, cp);
   auto loaded = control.Load();
   if (!loaded) return tl::unexpected(loaded.error());
-  ApiFront front(control, **logs, **secrets, clock, *creds, options.region, ecr->get());
+  ApiFront front(control, **logs, **secrets, clock, *creds, options.region, ecr->get(), &cloudwatch);
+  MetricCollector collector(metrics, meter, control, clock);
   ApiServer api(io, [&front](const ApiHttpRequest& r) { return front.Handle(r); });
   auto port = api.Listen(options.listen_host, options.listen_port,
                          inherited.count("api") ? std::move(inherited["api"]) : UniqueFd());
@@ -318,6 +327,7 @@ Result<void> RunEngine(const EngineOptions& options) {
   SteadyTime next_sweep = clock.Now();
   while (!stopping && !handoff.done()) {
     control.Tick();
+    collector.Tick();
     if (clock.Now() >= next_sweep) {
       // Log events past retention go, so logs.db does not grow without bound.
       if (auto r = (*logs)->Sweep(static_cast<int64_t>(EpochSeconds(clock.WallNow()) * 1000)); !r) {

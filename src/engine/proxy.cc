@@ -18,6 +18,7 @@
 
 #include "base/netns.h"
 #include "engine/listen.h"
+#include "engine/metrics/request_meter.h"
 
 namespace slipway::engine {
 
@@ -69,6 +70,17 @@ class BeastHeaders final : public RequestHeaders {
 
 /// The connection's peer as source-ip conditions match it (an address the socket reported).
 IpAddress PeerOf(const std::string& client_ip) { return ParseIp(client_ip).value_or(IpAddress{}); }
+
+const std::string kNoTargetGroup;
+
+/// Where Route sent a request, for its metrics. `table` keeps the strings alive.
+struct RouteOutcome {
+  std::shared_ptr<const RoutingTable> table;
+  const std::string* load_balancer_arn = nullptr;  ///< null: no listener, nothing to count
+  const std::string* target_group_arn = &kNoTargetGroup;
+  bool from_target = false;  ///< the response came from a target, not the load balancer
+  double seconds = 0;        ///< how long the target took, when it answered
+};
 
 class Proxy final : public ProxyServer {
  public:
@@ -187,7 +199,12 @@ class Proxy final : public ProxyServer {
       // Winding down after a handoff: this answer is the connection's last; the client's next
       // connection reaches the new engine through the same listening socket.
       const bool keep_alive = req.keep_alive() && !connections_->closing;
-      Response res = co_await Route(req, port, client_ip);
+      RouteOutcome outcome;
+      Response res = co_await Route(req, port, client_ip, outcome);
+      if (options_.meter != nullptr && outcome.load_balancer_arn != nullptr) {
+        options_.meter->Record(*outcome.load_balancer_arn, *outcome.target_group_arn, res.result_int(),
+                               outcome.from_target, outcome.seconds);
+      }
       res.keep_alive(keep_alive);
       client.expires_after(std::chrono::milliseconds(options_.idle_timeout_ms));
       co_await http::async_write(client, res, asio::redirect_error(use_awaitable, ec));
@@ -196,11 +213,13 @@ class Proxy final : public ProxyServer {
     client.socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 
-  awaitable<Response> Route(Request& req, int port, const std::string& client_ip) {
+  awaitable<Response> Route(Request& req, int port, const std::string& client_ip, RouteOutcome& outcome) {
     auto table = std::atomic_load(&table_);
     const unsigned version = req.version();
     auto listener = table ? table->listeners.find(port) : decltype(table->listeners.end()){};
     if (!table || listener == table->listeners.end()) co_return AlbError(503, "503 Service Temporarily Unavailable", version);
+    outcome.table = table;
+    outcome.load_balancer_arn = &listener->second.load_balancer_arn;
     std::string target(req.target());
     std::string path = target.substr(0, target.find('?'));
     const BeastHeaders headers(req);
@@ -216,12 +235,13 @@ class Proxy final : public ProxyServer {
       res.prepare_payload();
       co_return res;
     }
+    outcome.target_group_arn = &rule->target_group_arn;
     auto backends = table->backends.find(rule->target_group_arn);
     if (backends == table->backends.end() || backends->second.empty()) {
       co_return AlbError(503, "503 Service Temporarily Unavailable", version);
     }
     AddForwardedHeaders(req, client_ip, port);
-    co_return co_await Forward(req, backends->second);
+    co_return co_await Forward(req, backends->second, outcome);
   }
 
   static void AddForwardedHeaders(Request& req, const std::string& client_ip, int port) {
@@ -283,7 +303,9 @@ class Proxy final : public ProxyServer {
   // Sends to one backend after another. A request is retried on another target only when it
   // cannot have reached an app: the connection failed, or a reused keep-alive connection was
   // closed before any response byte (then only for idempotent methods).
-  awaitable<Response> Forward(Request& req, const std::vector<Backend>& backends) {
+  // Sets outcome.from_target and outcome.seconds when a target answers: the time from sending the
+  // request to it until its whole response was read, as ALB's TargetResponseTime counts it.
+  awaitable<Response> Forward(Request& req, const std::vector<Backend>& backends, RouteOutcome& outcome) {
     const unsigned version = req.version();
     req.version(11);
     std::set<std::string> failed;
@@ -299,6 +321,7 @@ class Proxy final : public ProxyServer {
         continue;
       }
       boost::system::error_code ec;
+      const auto sent = std::chrono::steady_clock::now();
       up.stream->expires_after(std::chrono::milliseconds(options_.idle_timeout_ms));
       co_await http::async_write(*up.stream, req, asio::redirect_error(use_awaitable, ec));
       if (ec) {
@@ -318,6 +341,8 @@ class Proxy final : public ProxyServer {
         if (ec == beast::error::timeout) co_return AlbError(504, "504 Gateway Time-out", version);
         co_return AlbError(502, "502 Bad Gateway", version);
       }
+      outcome.from_target = true;
+      outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
       Response res = parser.release();
       res.version(version);
       if (res.keep_alive()) Release(b, std::move(up.stream));

@@ -17,6 +17,8 @@ class NetNamespace;
 
 namespace slipway::engine {
 
+class RequestMeter;
+
 /// Tunables of the proxy, with ALB-like defaults.
 struct ProxyOptions {
   int connect_timeout_ms = 10'000;  ///< ALB: 10 s to connect to a target
@@ -25,6 +27,8 @@ struct ProxyOptions {
   /// The task network's namespace: targets outside 127.0.0.0/8 are reached from inside it (their
   /// addresses exist only there). Null when tasks share the host's network.
   const NetNamespace* task_namespace = nullptr;
+  /// Counts every answered request (AWS/ApplicationELB metrics); null counts none.
+  RequestMeter* meter = nullptr;
 };
 
 /// The proxy as the engine's wiring sees it: a data plane whose listening sockets can be handed to

@@ -1,9 +1,10 @@
 // Reads the flat parameters of a Query request into JSON shaped by the action's input shape, so
-// ELBv2 requests are validated by the same walk as JSON ones.
+// ELBv2 and CloudWatch requests are validated by the same walk as JSON ones.
 #include <charconv>
 #include <cmath>
 #include <set>
 
+#include "base/clock.h"
 #include "base/strings.h"
 #include "engine/validate.h"
 
@@ -173,7 +174,13 @@ class QueryReader {
         if (!v) return tl::unexpected(WrongType(shape, path, text));
         return json(*v);
       }
-      default:  // strings, and timestamps and blobs as their text
+      case Shape::Type::kTimestamp: {
+        // Query clients send ISO 8601; the JSON walk and the handlers read epoch seconds.
+        double seconds = 0;
+        if (!ParseIsoTime(text, &seconds)) return tl::unexpected(WrongType(shape, path, text));
+        return json(seconds);
+      }
+      default:  // strings, and blobs as their text
         if (!IsUtf8(text))
           return tl::unexpected(Violation{path, "(not UTF-8)", "Member must be valid UTF-8", ""});
         return json(text);

@@ -212,6 +212,7 @@ void LoadBalancing::PublishRouting() {
   for (const auto& [arn, l] : core_.state.listeners) {
     ListenerRoutes routes;
     routes.port = l.port;
+    routes.load_balancer_arn = l.load_balancer_arn;
     for (const auto& [rarn, r] : core_.state.rules) {
       if (r.listener_arn != arn) continue;
       RouteRule route;

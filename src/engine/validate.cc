@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/strings.h"
+#include "engine/metrics/statistics.h"
 #include "engine/shape_checker.h"
 
 namespace slipway::engine {
@@ -122,6 +123,55 @@ std::optional<std::string> ClientToken(const json& v) {
   return std::nullopt;
 }
 
+/// A CloudWatch dashboard name: "The maximum length is 255, and valid characters are A-Z, a-z,
+/// 0-9, "-", and "_"" (PutDashboard). A DashboardNamePrefix may be empty.
+template <size_t kMinLength>
+std::optional<std::string> DashboardName(const json& v) {
+  const std::string& s = v.get_ref<const std::string&>();
+  bool ok = s.size() >= kMinLength && s.size() <= 255 &&
+            std::all_of(s.begin(), s.end(), [](char c) { return IsNameChar(c, true); });
+  if (ok) return std::nullopt;
+  return "Member must satisfy regular expression pattern: [a-zA-Z0-9_-]{" + std::to_string(kMinLength) +
+         ",255}";
+}
+
+/// A list of at most kMax items.
+template <size_t kMax>
+std::optional<std::string> AtMost(const json& v) {
+  if (!v.is_array() || v.size() <= kMax) return std::nullopt;
+  return "Member must have length less than or equal to " + std::to_string(kMax);
+}
+
+/// A dashboard body of at most 1 MiB: the engine's bound on what one dashboard may cost.
+std::optional<std::string> DashboardBodySize(const json& v) {
+  if (v.get_ref<const std::string&>().size() <= 1024 * 1024) return std::nullopt;
+  return "Member must have length less than or equal to 1048576 bytes";
+}
+
+/// A MetricDataQuery Id: "must start with a lowercase letter" and hold letters, digits and
+/// underscores.
+std::optional<std::string> MetricQueryId(const json& v) {
+  const std::string& s = v.get_ref<const std::string&>();
+  bool ok = !s.empty() && s[0] >= 'a' && s[0] <= 'z' &&
+            std::all_of(s.begin(), s.end(), [](char c) { return IsNameChar(c, true) && c != '-'; });
+  if (ok) return std::nullopt;
+  return "Member must satisfy regular expression pattern: ^[a-z][a-zA-Z0-9_]*$";
+}
+
+/// A MetricStat period: 1, 5, 10 or 30 (high resolution) or a multiple of 60 seconds.
+std::optional<std::string> MetricPeriod(const json& v) {
+  const int64_t p = v.get<int64_t>();
+  if (p == 1 || p == 5 || p == 10 || p == 30 || (p > 0 && p % 60 == 0)) return std::nullopt;
+  return "Member must be 1, 5, 10, 30 or a multiple of 60";
+}
+
+/// A statistic the engine computes: Sum, Average, Minimum, Maximum, SampleCount or pNN.NN.
+std::optional<std::string> MetricStatistic(const json& v) {
+  if (ParseStatistic(v.get_ref<const std::string&>())) return std::nullopt;
+  return "Member must be one of SampleCount, Average, Sum, Minimum, Maximum, or a percentile p0 to "
+         "p100";
+}
+
 /// One rule on the members at `path` (the model's names; "[]" = each element of a list) of the
 /// input of each operation named in `operations` (space-separated).
 struct SemanticRule {
@@ -155,6 +205,16 @@ constexpr SemanticRule kRules[] = {
     {"elbv2", "CreateTargetGroup", "HealthCheckPort", HealthCheckPort},
     {"elbv2", "ModifyTargetGroupAttributes", "Attributes[]", TargetGroupAttribute},
     {"elbv2", "RegisterTargets DeregisterTargets", "Targets[].Id", TargetIp},
+    {"cloudwatch", "PutDashboard GetDashboard", "DashboardName", DashboardName<1>},
+    {"cloudwatch", "PutDashboard", "DashboardBody", DashboardBodySize},
+    {"cloudwatch", "ListDashboards", "DashboardNamePrefix", DashboardName<0>},
+    {"cloudwatch", "DeleteDashboards", "DashboardNames", AtMost<100>},
+    {"cloudwatch", "DeleteDashboards", "DashboardNames[]", DashboardName<1>},
+    {"cloudwatch", "GetMetricData", "MetricDataQueries", AtMost<500>},
+    {"cloudwatch", "GetMetricData", "MetricDataQueries[].Id", MetricQueryId},
+    {"cloudwatch", "GetMetricData", "MetricDataQueries[].MetricStat.Period", MetricPeriod},
+    {"cloudwatch", "GetMetricData", "MetricDataQueries[].MetricStat.Stat", MetricStatistic},
+    {"cloudwatch", "GetMetricData", "MaxDatapoints", InRange<1>},
 };
 
 bool NamesOperation(std::string_view operations, std::string_view op) {
@@ -240,13 +300,18 @@ std::string DisplayName(const ServiceShapes& service) {
   if (service.name == "secretsmanager") return "Secrets Manager";
   if (service.name == "ssm") return "SSM";
   if (service.name == "ecr") return "ECR";
+  if (service.name == "cloudwatch") return "CloudWatch";
   return service.name;
 }
 
-/// Secrets Manager and SSM answer a violated constraint with ValidationException and name members
-/// lowerCamel ("Value at 'secretString'"); ECS and CloudWatch Logs with InvalidParameterException.
-bool SaysValidationException(const ServiceShapes& service) {
-  return service.name == "secretsmanager" || service.name == "ssm";
+/// How a service answers a violated constraint: Secrets Manager and SSM with ValidationException,
+/// CloudWatch with its Query code ValidationError (in JSON too: it is query-compatible), each
+/// naming members lowerCamel ("Value at 'secretString'"); ECS and CloudWatch Logs with
+/// InvalidParameterException and the model's member names.
+std::string ConstraintCode(const ServiceShapes& service) {
+  if (service.name == "secretsmanager" || service.name == "ssm") return "ValidationException";
+  if (service.name == "cloudwatch") return "ValidationError";
+  return "InvalidParameterException";
 }
 
 }  // namespace
@@ -305,14 +370,19 @@ tl::expected<json, ApiError> ParseJsonRequest(std::string_view target_prefix, st
                                           "': " + v.constraint + ", not " + v.wrong_type + "."));
     }
   }
-  const bool validation = SaysValidationException(*service);
-  return tl::unexpected(ConstraintError(validation ? "ValidationException" : "InvalidParameterException",
-                                        violations, validation));
+  const std::string code = ConstraintCode(*service);
+  return tl::unexpected(ConstraintError(code, violations, code != "InvalidParameterException"));
 }
 
 tl::expected<void, ApiError> CheckQueryRequest(std::string_view action, const QueryParams& params) {
-  const ServiceShapes* service =
-      ApiShapes::Embedded().ByName("elbv2");  // the one Query service served
+  auto request = ParseQueryRequest("elbv2", action, params);
+  if (!request) return tl::unexpected(request.error());
+  return {};
+}
+
+tl::expected<json, ApiError> ParseQueryRequest(std::string_view service_name, std::string_view action,
+                                               const QueryParams& params) {
+  const ServiceShapes* service = ApiShapes::Embedded().ByName(service_name);
   const Shape* input = nullptr;
   if (service != nullptr) {
     auto it = service->operations.find(action);
@@ -328,7 +398,7 @@ tl::expected<void, ApiError> CheckQueryRequest(std::string_view action, const Qu
   auto violations = Violations(*service, action, *input, *request);
   if (!violations.empty())
     return tl::unexpected(ConstraintError("ValidationError", violations, true));
-  return {};
+  return *request;
 }
 
 }  // namespace slipway::engine

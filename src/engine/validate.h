@@ -34,19 +34,24 @@ struct Violation {
 /// parsing it (strings are skipped), so it is safe on any input.
 bool NestsDeeperThan(std::string_view body, int max_depth);
 
-/// Parses the body of a JSON 1.1 request for `target_prefix`.`op` (from X-Amz-Target) and checks
+/// Parses the body of a JSON 1.1 (or CloudWatch's 1.0) request for `target_prefix`.`op` (from X-Amz-Target) and checks
 /// it against the operation's input shape and semantic rules. Returns the request with members
 /// the model does not name and null members removed (AWS ignores both), or the AWS-shaped error
 /// to answer: SerializationException for unreadable JSON, nesting past kMaxJsonDepth or a value
 /// of the wrong type; for violated constraints InvalidParameterException (ECS, CloudWatch Logs) or
-/// ValidationException with lowerCamel member paths (Secrets Manager, SSM), as each service words
-/// it; UnknownOperationException for an operation the engine does not serve.
+/// ValidationException (Secrets Manager, SSM) or ValidationError (CloudWatch) with lowerCamel
+/// member paths, as each service words it; UnknownOperationException for an operation the engine does not serve.
 [[nodiscard]] tl::expected<nlohmann::json, ApiError> ParseJsonRequest(
     std::string_view target_prefix, std::string_view op, std::string_view body);
 
-/// Checks the parameters of a Query request (Action and Version removed) for `action` against its
+/// Reads the parameters of a Query request (Action and Version removed) for `action` of
+/// `service` ("elbv2", "cloudwatch") into JSON (QueryToJson) and checks it against the action's
 /// input shape and semantic rules. Errors are ValidationError, or InvalidAction for an action the
 /// engine does not serve.
+[[nodiscard]] tl::expected<nlohmann::json, ApiError> ParseQueryRequest(std::string_view service,
+                                                                       std::string_view action,
+                                                                       const QueryParams& params);
+/// ParseQueryRequest for an ELBv2 action, whose handlers read the parameters themselves.
 [[nodiscard]] tl::expected<void, ApiError> CheckQueryRequest(std::string_view action,
                                                              const QueryParams& params);
 
