@@ -188,6 +188,25 @@ TEST(Sso, ReadsTheCachedTokenAndGetsRoleCredentials) {
             "/federation/credentials?account_id=123456789012&role_name=Deployer");
 }
 
+TEST(Sso, RoleCredentialsOfTheWrongTypeAreAnUnexpectedReply) {
+  TempDir dir;
+  SsoRole role{"dev",       "corp",         "https://corp.awsapps.com/start",
+               "eu-west-1", "123456789012", "Deployer"};
+  dir.Write(Sha1Hex("corp") + ".json",
+            R"({"accessToken": "bearer-1", "expiresAt": "2023-11-15T00:00:00Z"})");
+  LoopbackHttpServer portal([](const ReceivedRequest&) {
+    return Reply{
+        200,
+        R"({"roleCredentials":{"accessKeyId":7,"secretAccessKey":"s","expiration":1700003600000}})"};
+  });
+  CurlTransport transport;
+  auto got = FetchSsoCredentials(transport, role, dir.path(), portal.url(), kNow);
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().message,
+            "sso GetRoleCredentials 123456789012/Deployer: unexpected reply: accessKeyId is a "
+            "number, not a string");
+}
+
 TEST(Sso, AnExpiredTokenSaysToRunAwsSsoLogin) {
   TempDir dir;
   SsoRole role{"dev",          "",        "https://corp.awsapps.com/start", "eu-west-1",
