@@ -159,6 +159,24 @@ TEST(CredentialProcess, ParsesVersionOneOutputWithExpiration) {
   EXPECT_FALSE(ParseProcessCredentials(R"({"Version": 1, "AccessKeyId": "a"})"));
 }
 
+TEST(CredentialProcess, AFieldOfTheWrongTypeIsNamed) {
+  auto got = ParseProcessCredentials(R"({"Version": 1, "AccessKeyId": "a", "SecretAccessKey": 5})");
+  ASSERT_FALSE(got);
+  EXPECT_EQ(
+      got.error().message,
+      "credential_process output: unexpected reply: SecretAccessKey is a number, not a string");
+}
+
+TEST(CredentialDocument, AFieldOfTheWrongTypeIsNamedAndAFailedCodeComesFirst) {
+  auto odd = ParseCredentialDocument(R"({"AccessKeyId": ["a"], "SecretAccessKey": "s"})", "imds");
+  ASSERT_FALSE(odd);
+  EXPECT_EQ(odd.error().message, "imds: unexpected reply: AccessKeyId is a list, not a string");
+  auto failed =
+      ParseCredentialDocument(R"({"Code": "Failure", "Message": "no role", "Token": 1})", "imds");
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().message, "imds: Failure: no role");
+}
+
 TEST(CredentialProcess, AFailingCommandReportsItsExitCodeAndStderr) {
   auto got = RunCredentialProcess("echo 'token expired, log in again' >&2; exit 3");
   ASSERT_FALSE(got);
