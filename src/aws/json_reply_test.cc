@@ -67,13 +67,16 @@ TEST(ReplyReader, ReadsOptionalAnd32BitWholeNumbers) {
 
 TEST(ReplyReader, ANumberBeyondItsFieldsSizeIsOfTheWrongType) {
   ReplyReader read32("ecs Op");
-  EXPECT_EQ(read32.OptionalInt32(json::parse(R"({"exitCode":4294967296})"), "exitCode"), std::nullopt);
-  EXPECT_EQ(read32.error().message, "ecs Op: unexpected reply: exitCode is 4294967296, beyond a 32-bit number");
+  EXPECT_EQ(read32.OptionalInt32(json::parse(R"({"exitCode":4294967296})"), "exitCode"),
+            std::nullopt);
+  EXPECT_EQ(read32.error().message,
+            "ecs Op: unexpected reply: exitCode is 4294967296, beyond a 32-bit number");
   ReplyReader read64("logs Op");
   EXPECT_EQ(read64.Int(json::parse(R"({"timestamp":1e300})"), "timestamp"), 0);
   EXPECT_EQ(read64.Int(json::parse(R"({"size":18446744073709551615})"), "size"), 0);
   EXPECT_FALSE(read64.ok());
-  EXPECT_EQ(read64.error().message, "logs Op: unexpected reply: timestamp is 1e+300, beyond a 64-bit number");
+  EXPECT_EQ(read64.error().message,
+            "logs Op: unexpected reply: timestamp is 1e+300, beyond a 64-bit number");
 }
 
 TEST(ReplyReader, ReadsEachObjectOfAListWithTheGivenFunction) {
@@ -85,7 +88,8 @@ TEST(ReplyReader, ReadsEachObjectOfAListWithTheGivenFunction) {
   EXPECT_TRUE(read.ok());
   EXPECT_EQ(read.Objects(json::parse(R"({"tags":[{"key":"a"},"b"]})"), "tags", key),
             (std::vector<std::string>{"a"}));
-  EXPECT_EQ(read.error().message, "ecs Op: unexpected reply: tags is a string, not a list of objects");
+  EXPECT_EQ(read.error().message,
+            "ecs Op: unexpected reply: tags is a string, not a list of objects");
 }
 
 }  // namespace
