@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "aws/json_reply.h"
 #include "base/strings.h"
 
 namespace slipway::aws {
@@ -44,11 +45,14 @@ ApiError DecodeJsonError(const std::string& body) {
   ApiError e{"UnknownError", body};
   auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return e;
-  std::string type = j.value("__type", "");
+  // The reply is already an error: a field of another type is left out, not reported on its own.
+  ReplyReader read("error reply");
+  const std::string type = read.String(j, "__type");
   size_t hash = type.rfind('#');
   if (!type.empty()) e.code = hash == std::string::npos ? type : type.substr(hash + 1);
-  if (j.contains("message")) e.message = j["message"].get<std::string>();
-  else if (j.contains("Message")) e.message = j["Message"].get<std::string>();
+  std::string message = read.String(j, "message");
+  if (message.empty()) message = read.String(j, "Message");
+  if (!message.empty()) e.message = std::move(message);
   return e;
 }
 

@@ -59,6 +59,22 @@ TEST(AwsClient, JsonErrorNamesServiceOperationAndCode) {
   EXPECT_EQ(r.error().code, "ClientException");
 }
 
+TEST(AwsClient, AnErrorReplyWithFieldsOfTheWrongTypeIsStillAnError) {
+  ScriptedTransport t;
+  FakeClock clock;
+  const std::string odd = R"({"__type":7,"message":{"text":"bad"}})";
+  t.replies.push_back(HttpResponse{400, odd});
+  t.replies.push_back(HttpResponse{400, R"({"__type":"ClientException","Message":null})"});
+  AwsClient client(t, clock, {"AKID", "SECRET", ""}, {"us-east-1", "http://x"});
+  auto r = client.Json(kEcs, "UpdateService", nlohmann::json::object());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "UnknownError");
+  EXPECT_EQ(r.error().message, "ecs UpdateService: UnknownError: " + odd);
+  auto null_message = client.Json(kEcs, "UpdateService", nlohmann::json::object());
+  ASSERT_FALSE(null_message);
+  EXPECT_EQ(null_message.error().code, "ClientException");
+}
+
 // Jitter draws that are always one half: backoffs of 0.5 s, 1 s, 2 s, ...
 RetryPolicy Attempts(int n) { return RetryPolicy{n, [] { return 0.5; }}; }
 

@@ -159,6 +159,24 @@ TEST(CredentialProcess, ParsesVersionOneOutputWithExpiration) {
   EXPECT_FALSE(ParseProcessCredentials(R"({"Version": 1, "AccessKeyId": "a"})"));
 }
 
+TEST(CredentialProcess, AFieldOfTheWrongTypeIsNamed) {
+  auto got = ParseProcessCredentials(R"({"Version": 1, "AccessKeyId": "a", "SecretAccessKey": 5})");
+  ASSERT_FALSE(got);
+  EXPECT_EQ(
+      got.error().message,
+      "credential_process output: unexpected reply: SecretAccessKey is a number, not a string");
+}
+
+TEST(CredentialDocument, AFieldOfTheWrongTypeIsNamedAndAFailedCodeComesFirst) {
+  auto odd = ParseCredentialDocument(R"({"AccessKeyId": ["a"], "SecretAccessKey": "s"})", "imds");
+  ASSERT_FALSE(odd);
+  EXPECT_EQ(odd.error().message, "imds: unexpected reply: AccessKeyId is a list, not a string");
+  auto failed =
+      ParseCredentialDocument(R"({"Code": "Failure", "Message": "no role", "Token": 1})", "imds");
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().message, "imds: Failure: no role");
+}
+
 TEST(CredentialProcess, AFailingCommandReportsItsExitCodeAndStderr) {
   auto got = RunCredentialProcess("echo 'token expired, log in again' >&2; exit 3");
   ASSERT_FALSE(got);
@@ -186,6 +204,25 @@ TEST(Sso, ReadsTheCachedTokenAndGetsRoleCredentials) {
   EXPECT_EQ(got->expiration, kNow + std::chrono::hours(1));
   EXPECT_EQ(portal.requests().at(0).target,
             "/federation/credentials?account_id=123456789012&role_name=Deployer");
+}
+
+TEST(Sso, RoleCredentialsOfTheWrongTypeAreAnUnexpectedReply) {
+  TempDir dir;
+  SsoRole role{"dev",       "corp",         "https://corp.awsapps.com/start",
+               "eu-west-1", "123456789012", "Deployer"};
+  dir.Write(Sha1Hex("corp") + ".json",
+            R"({"accessToken": "bearer-1", "expiresAt": "2023-11-15T00:00:00Z"})");
+  LoopbackHttpServer portal([](const ReceivedRequest&) {
+    return Reply{
+        200,
+        R"({"roleCredentials":{"accessKeyId":7,"secretAccessKey":"s","expiration":1700003600000}})"};
+  });
+  CurlTransport transport;
+  auto got = FetchSsoCredentials(transport, role, dir.path(), portal.url(), kNow);
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().message,
+            "sso GetRoleCredentials 123456789012/Deployer: unexpected reply: accessKeyId is a "
+            "number, not a string");
 }
 
 TEST(Sso, AnExpiredTokenSaysToRunAwsSsoLogin) {

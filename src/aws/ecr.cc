@@ -26,6 +26,16 @@ ImageId ReadImageId(ReplyReader& read, const json& id) {
   return {read.String(id, "imageDigest"), read.String(id, "imageTag")};
 }
 
+ImageDetail ReadImageDetail(ReplyReader& read, const json& d) {
+  return {read.String(d, "imageDigest"), read.Strings(d, "imageTags"),
+          read.Number(d, "imagePushedAt"), read.Int(d, "imageSizeInBytes")};
+}
+
+ImageFailure ReadImageFailure(ReplyReader& read, const json& f) {
+  return {ReadImageId(read, read.Object(f, "imageId")), read.String(f, "failureCode"),
+          read.String(f, "failureReason")};
+}
+
 Repository ReadRepository(ReplyReader& read, const json& r) {
   return {read.String(r, "repositoryName"), read.String(r, "repositoryUri"),
           read.String(r, "repositoryArn")};
@@ -56,8 +66,8 @@ Result<std::vector<Repository>> Ecr::DescribeRepositories(const std::vector<std:
     auto r = client_.Json(kEcr, "DescribeRepositories", body);
     if (!r) return tl::unexpected(r.error());
     ReplyReader read("ecr DescribeRepositories");
-    for (const json& repo : read.List(*r, "repositories"))
-      out.push_back(ReadRepository(read, repo));
+    for (Repository& repo : read.Objects(*r, "repositories", ReadRepository))
+      out.push_back(std::move(repo));
     const std::string next = read.String(*r, "nextToken");
     if (!read.ok()) return tl::unexpected(read.error());
     // A token that comes back as sent would be asked for again for ever.
@@ -82,12 +92,7 @@ Result<std::vector<ImageDetail>> Ecr::DescribeImages(const std::string& reposito
                         {{"repositoryName", repository}, {"imageIds", IdsJson(ids)}});
   if (!r) return tl::unexpected(r.error());
   ReplyReader read("ecr DescribeImages");
-  std::vector<ImageDetail> out;
-  for (const json& d : read.List(*r, "imageDetails")) {
-    out.push_back({read.String(d, "imageDigest"), read.Strings(d, "imageTags"),
-                   read.Number(d, "imagePushedAt"), read.Int(d, "imageSizeInBytes")});
-  }
-  return read.Finish(std::move(out));
+  return read.Finish(read.Objects(*r, "imageDetails", ReadImageDetail));
 }
 
 Result<DeletedImages> Ecr::BatchDeleteImage(const std::string& repository,
@@ -97,11 +102,8 @@ Result<DeletedImages> Ecr::BatchDeleteImage(const std::string& repository,
   if (!r) return tl::unexpected(r.error());
   ReplyReader read("ecr BatchDeleteImage");
   DeletedImages out;
-  for (const json& id : read.List(*r, "imageIds")) out.deleted.push_back(ReadImageId(read, id));
-  for (const json& f : read.List(*r, "failures")) {
-    out.failures.push_back({ReadImageId(read, read.Object(f, "imageId")),
-                            read.String(f, "failureCode"), read.String(f, "failureReason")});
-  }
+  out.deleted = read.Objects(*r, "imageIds", ReadImageId);
+  out.failures = read.Objects(*r, "failures", ReadImageFailure);
   return read.Finish(std::move(out));
 }
 

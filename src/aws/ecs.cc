@@ -1,11 +1,11 @@
-// ECS requests built from arguments, and replies read defensively: a field that is missing or of
-// another type reads as its default, so that no reply can throw.
+// ECS requests built from arguments, and replies read through ReplyReader: a missing field reads
+// as its default, a field of another type is the call's error, and no reply can throw.
 #include "aws/ecs.h"
 
-#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "aws/aws_client.h"
+#include "aws/json_reply.h"
 
 namespace slipway::aws {
 
@@ -16,154 +16,107 @@ namespace {
 /// A reply that pages on past this many pages is taken as looping, not as that large.
 constexpr int kMaxPages = 1000;
 
-const json* Field(const json& j, const char* key) {
-  if (!j.is_object()) return nullptr;
-  auto it = j.find(key);
-  return it == j.end() ? nullptr : &*it;
+Tag ReadTag(ReplyReader& read, const json& j) { return {read.String(j, "key"), read.String(j, "value")}; }
+
+EcsFailure ReadFailure(ReplyReader& read, const json& j) {
+  return {read.String(j, "arn"), read.String(j, "reason"), read.String(j, "detail")};
 }
 
-std::string Text(const json& j, const char* key) {
-  const json* v = Field(j, key);
-  return v != nullptr && v->is_string() ? v->get<std::string>() : "";
+Cluster ReadCluster(ReplyReader& read, const json& j) {
+  return {read.String(j, "clusterArn"), read.String(j, "clusterName"), read.String(j, "status")};
 }
 
-std::optional<int> OptionalInt(const json& j, const char* key) {
-  const json* v = Field(j, key);
-  if (v == nullptr || !v->is_number_integer()) return std::nullopt;
-  // Unsigned values above INT_MAX read as negative through a signed type: compare as unsigned.
-  if (v->is_number_unsigned()) {
-    const auto u = v->get<unsigned long long>();
-    if (u > static_cast<unsigned long long>(std::numeric_limits<int>::max())) return std::nullopt;
-    return static_cast<int>(u);
-  }
-  const auto n = v->get<long long>();
-  if (n < std::numeric_limits<int>::min() || n > std::numeric_limits<int>::max()) return std::nullopt;
-  return static_cast<int>(n);
+// ECS's JSON timestamps are epoch seconds, with a fraction: read as Number.
+Deployment ReadDeployment(ReplyReader& read, const json& j) {
+  return {read.String(j, "id"),
+          read.String(j, "status"),
+          read.String(j, "taskDefinition"),
+          read.String(j, "rolloutState"),
+          read.String(j, "rolloutStateReason"),
+          read.Int32(j, "failedTasks"),
+          read.Number(j, "createdAt")};
 }
 
-int Int(const json& j, const char* key) { return OptionalInt(j, key).value_or(0); }
-
-// ECS's JSON timestamps are epoch seconds, with a fraction.
-double Seconds(const json& j, const char* key) {
-  const json* v = Field(j, key);
-  return v != nullptr && v->is_number() ? v->get<double>() : 0;
+ServiceEvent ReadEvent(ReplyReader& read, const json& j) {
+  return {read.String(j, "id"), read.String(j, "message"), read.Number(j, "createdAt")};
 }
 
-// The objects of the list `key`; other elements are skipped.
-template <typename T>
-std::vector<T> Objects(const json& j, const char* key, T (*read)(const json&)) {
-  std::vector<T> out;
-  const json* list = Field(j, key);
-  if (list == nullptr || !list->is_array()) return out;
-  for (const json& e : *list) {
-    if (e.is_object()) out.push_back(read(e));
-  }
-  return out;
-}
-
-std::vector<std::string> Strings(const json& j, const char* key) {
-  std::vector<std::string> out;
-  const json* list = Field(j, key);
-  if (list == nullptr || !list->is_array()) return out;
-  for (const json& e : *list) {
-    if (e.is_string()) out.push_back(e.get<std::string>());
-  }
-  return out;
-}
-
-Tag ReadTag(const json& j) { return {Text(j, "key"), Text(j, "value")}; }
-
-EcsFailure ReadFailure(const json& j) { return {Text(j, "arn"), Text(j, "reason"), Text(j, "detail")}; }
-
-Cluster ReadCluster(const json& j) { return {Text(j, "clusterArn"), Text(j, "clusterName"), Text(j, "status")}; }
-
-Deployment ReadDeployment(const json& j) {
-  return {Text(j, "id"),
-          Text(j, "status"),
-          Text(j, "taskDefinition"),
-          Text(j, "rolloutState"),
-          Text(j, "rolloutStateReason"),
-          Int(j, "failedTasks"),
-          Seconds(j, "createdAt")};
-}
-
-ServiceEvent ReadEvent(const json& j) { return {Text(j, "id"), Text(j, "message"), Seconds(j, "createdAt")}; }
-
-Service ReadService(const json& j) {
+// `j` is an object: the reader hands out only objects.
+Service ReadService(ReplyReader& read, const json& j) {
   Service s;
-  s.arn = Text(j, "serviceArn");
-  s.name = Text(j, "serviceName");
-  s.status = Text(j, "status");
-  s.task_definition = Text(j, "taskDefinition");
-  s.desired_count = Int(j, "desiredCount");
-  s.running_count = Int(j, "runningCount");
-  s.pending_count = Int(j, "pendingCount");
-  s.current_service_deployment = Text(j, "currentServiceDeployment");
-  s.deployments = Objects(j, "deployments", ReadDeployment);
-  s.events = Objects(j, "events", ReadEvent);
-  s.tags = Objects(j, "tags", ReadTag);
-  s.document = std::make_shared<const json>(j.is_object() ? j : json::object());
+  s.arn = read.String(j, "serviceArn");
+  s.name = read.String(j, "serviceName");
+  s.status = read.String(j, "status");
+  s.task_definition = read.String(j, "taskDefinition");
+  s.desired_count = read.Int32(j, "desiredCount");
+  s.running_count = read.Int32(j, "runningCount");
+  s.pending_count = read.Int32(j, "pendingCount");
+  s.current_service_deployment = read.String(j, "currentServiceDeployment");
+  s.deployments = read.Objects(j, "deployments", ReadDeployment);
+  s.events = read.Objects(j, "events", ReadEvent);
+  s.tags = read.Objects(j, "tags", ReadTag);
+  s.document = std::make_shared<const json>(j);
   return s;
 }
 
 // The service of a CreateService or UpdateService reply; its defaults when the reply has none.
-Service ServiceOf(const json& reply) {
-  const json* s = Field(reply, "service");
-  return ReadService(s != nullptr ? *s : json::object());
+Service ServiceOf(ReplyReader& read, const json& reply) {
+  return ReadService(read, read.Object(reply, "service"));
 }
 
-TaskDefinition ReadTaskDefinition(const json& j) {
+std::string ReadImage(ReplyReader& read, const json& container) { return read.String(container, "image"); }
+
+TaskDefinition ReadTaskDefinition(ReplyReader& read, const json& j) {
   TaskDefinition td;
-  td.arn = Text(j, "taskDefinitionArn");
-  td.family = Text(j, "family");
-  td.revision = Int(j, "revision");
-  td.status = Text(j, "status");
-  td.registered_at = Seconds(j, "registeredAt");
-  if (const json* defs = Field(j, "containerDefinitions"); defs != nullptr && defs->is_array()) {
-    for (const json& def : *defs) {
-      if (def.is_object()) td.images.push_back(Text(def, "image"));
-    }
-  }
-  td.document = std::make_shared<const json>(j.is_object() ? j : json::object());
+  td.arn = read.String(j, "taskDefinitionArn");
+  td.family = read.String(j, "family");
+  td.revision = read.Int32(j, "revision");
+  td.status = read.String(j, "status");
+  td.registered_at = read.Number(j, "registeredAt");
+  td.images = read.Objects(j, "containerDefinitions", ReadImage);
+  td.document = std::make_shared<const json>(j);
   return td;
 }
 
 // The revision of a reply's `taskDefinition`, with the reply's tags.
-TaskDefinition TaskDefinitionOf(const json& reply) {
-  const json* td = Field(reply, "taskDefinition");
-  TaskDefinition out = ReadTaskDefinition(td != nullptr ? *td : json::object());
-  out.tags = Objects(reply, "tags", ReadTag);
+TaskDefinition TaskDefinitionOf(ReplyReader& read, const json& reply) {
+  TaskDefinition out = ReadTaskDefinition(read, read.Object(reply, "taskDefinition"));
+  out.tags = read.Objects(reply, "tags", ReadTag);
   return out;
 }
 
-NetworkBinding ReadBinding(const json& j) { return {Int(j, "containerPort"), Int(j, "hostPort")}; }
-
-TaskContainer ReadContainer(const json& j) {
-  return {Text(j, "name"), Text(j, "lastStatus"), OptionalInt(j, "exitCode"), Text(j, "reason"),
-          Objects(j, "networkBindings", ReadBinding)};
+NetworkBinding ReadBinding(ReplyReader& read, const json& j) {
+  return {read.Int32(j, "containerPort"), read.Int32(j, "hostPort")};
 }
 
-Task ReadTask(const json& j) {
+TaskContainer ReadContainer(ReplyReader& read, const json& j) {
+  return {read.String(j, "name"), read.String(j, "lastStatus"), read.OptionalInt32(j, "exitCode"),
+          read.String(j, "reason"), read.Objects(j, "networkBindings", ReadBinding)};
+}
+
+Task ReadTask(ReplyReader& read, const json& j) {
   Task t;
-  t.arn = Text(j, "taskArn");
-  t.task_definition_arn = Text(j, "taskDefinitionArn");
-  t.last_status = Text(j, "lastStatus");
-  t.desired_status = Text(j, "desiredStatus");
-  t.health_status = Text(j, "healthStatus");
-  t.stopped_reason = Text(j, "stoppedReason");
-  t.stop_code = Text(j, "stopCode");
-  t.started_by = Text(j, "startedBy");
-  t.created_at = Seconds(j, "createdAt");
-  t.started_at = Seconds(j, "startedAt");
-  t.stopped_at = Seconds(j, "stoppedAt");
-  t.containers = Objects(j, "containers", ReadContainer);
+  t.arn = read.String(j, "taskArn");
+  t.task_definition_arn = read.String(j, "taskDefinitionArn");
+  t.last_status = read.String(j, "lastStatus");
+  t.desired_status = read.String(j, "desiredStatus");
+  t.health_status = read.String(j, "healthStatus");
+  t.stopped_reason = read.String(j, "stoppedReason");
+  t.stop_code = read.String(j, "stopCode");
+  t.started_by = read.String(j, "startedBy");
+  t.created_at = read.Number(j, "createdAt");
+  t.started_at = read.Number(j, "startedAt");
+  t.stopped_at = read.Number(j, "stoppedAt");
+  t.containers = read.Objects(j, "containers", ReadContainer);
   return t;
 }
 
-Tasks ReadTasks(const json& reply) { return {Objects(reply, "tasks", ReadTask), Objects(reply, "failures", ReadFailure)}; }
+Tasks ReadTasks(ReplyReader& read, const json& reply) {
+  return {read.Objects(reply, "tasks", ReadTask), read.Objects(reply, "failures", ReadFailure)};
+}
 
-ServiceDeployment ReadServiceDeployment(const json& j) {
-  return {Text(j, "serviceDeploymentArn"), Text(j, "status"), Text(j, "statusReason")};
+ServiceDeployment ReadServiceDeployment(ReplyReader& read, const json& j) {
+  return {read.String(j, "serviceDeploymentArn"), read.String(j, "status"), read.String(j, "statusReason")};
 }
 
 json TagList(const std::vector<Tag>& tags) {
@@ -193,14 +146,15 @@ Result<json> Ecs::Call(const std::string& op, const json& body) {
 Result<std::vector<Cluster>> Ecs::DescribeClusters(const std::vector<std::string>& clusters) {
   auto r = Call("DescribeClusters", {{"clusters", clusters}});
   if (!r) return tl::unexpected(r.error());
-  return Objects(*r, "clusters", ReadCluster);
+  ReplyReader read("ecs DescribeClusters");
+  return read.Finish(read.Objects(*r, "clusters", ReadCluster));
 }
 
 Result<Cluster> Ecs::CreateCluster(const std::string& name) {
   auto r = Call("CreateCluster", {{"clusterName", name}});
   if (!r) return tl::unexpected(r.error());
-  const json* c = Field(*r, "cluster");
-  return ReadCluster(c != nullptr ? *c : json::object());
+  ReplyReader read("ecs CreateCluster");
+  return read.Finish(ReadCluster(read, read.Object(*r, "cluster")));
 }
 
 Result<Services> Ecs::DescribeServices(const std::string& cluster, const std::vector<std::string>& services,
@@ -209,7 +163,8 @@ Result<Services> Ecs::DescribeServices(const std::string& cluster, const std::ve
   if (with_tags) body["include"] = json::array({"TAGS"});
   auto r = Call("DescribeServices", body);
   if (!r) return tl::unexpected(r.error());
-  return Services{Objects(*r, "services", ReadService), Objects(*r, "failures", ReadFailure)};
+  ReplyReader read("ecs DescribeServices");
+  return read.Finish(Services{read.Objects(*r, "services", ReadService), read.Objects(*r, "failures", ReadFailure)});
 }
 
 Result<Service> Ecs::CreateService(const json& input, const std::string& client_token) {
@@ -218,14 +173,16 @@ Result<Service> Ecs::CreateService(const json& input, const std::string& client_
   if (!client_token.empty()) body["clientToken"] = client_token;
   auto r = Call("CreateService", body);
   if (!r) return tl::unexpected(r.error());
-  return ServiceOf(*r);
+  ReplyReader read("ecs CreateService");
+  return read.Finish(ServiceOf(read, *r));
 }
 
 Result<Service> Ecs::UpdateServiceWith(const json& input) {
   if (!input.is_object()) return Fail("ecs UpdateService: the input is not a JSON object");
   auto r = Call("UpdateService", input);
   if (!r) return tl::unexpected(r.error());
-  return ServiceOf(*r);
+  ReplyReader read("ecs UpdateService");
+  return read.Finish(ServiceOf(read, *r));
 }
 
 Result<Service> Ecs::UpdateService(const ServiceUpdate& update) {
@@ -239,8 +196,9 @@ Result<Service> Ecs::UpdateService(const ServiceUpdate& update) {
 Result<ServiceDeployments> Ecs::DescribeServiceDeployments(const std::vector<std::string>& arns) {
   auto r = Call("DescribeServiceDeployments", {{"serviceDeploymentArns", arns}});
   if (!r) return tl::unexpected(r.error());
-  return ServiceDeployments{Objects(*r, "serviceDeployments", ReadServiceDeployment),
-                            Objects(*r, "failures", ReadFailure)};
+  ReplyReader read("ecs DescribeServiceDeployments");
+  return read.Finish(ServiceDeployments{read.Objects(*r, "serviceDeployments", ReadServiceDeployment),
+                                        read.Objects(*r, "failures", ReadFailure)});
 }
 
 Result<TaskDefinition> Ecs::DescribeTaskDefinition(const std::string& task_definition, bool with_tags) {
@@ -248,14 +206,17 @@ Result<TaskDefinition> Ecs::DescribeTaskDefinition(const std::string& task_defin
   if (with_tags) body["include"] = json::array({"TAGS"});
   auto r = Call("DescribeTaskDefinition", body);
   if (!r) return tl::unexpected(r.error());
-  return TaskDefinitionOf(*r);
+  ReplyReader read("ecs DescribeTaskDefinition");
+  return read.Finish(TaskDefinitionOf(read, *r));
 }
 
 Result<TaskDefinition> Ecs::RegisterTaskDefinition(const json& document) {
   if (!document.is_object()) return Fail("ecs RegisterTaskDefinition: the task definition is not a JSON object");
   auto r = Call("RegisterTaskDefinition", document);
   if (!r) return tl::unexpected(r.error());
-  TaskDefinition td = TaskDefinitionOf(*r);
+  ReplyReader read("ecs RegisterTaskDefinition");
+  TaskDefinition td = TaskDefinitionOf(read, *r);
+  if (!read.ok()) return tl::unexpected(read.error());
   // Everything after registration names the revision by its ARN.
   if (td.arn.empty()) return tl::unexpected(UnexpectedReply("RegisterTaskDefinition", "no taskDefinitionArn"));
   return td;
@@ -270,8 +231,10 @@ Result<std::vector<std::string>> Ecs::ListTaskDefinitions(const TaskDefinitionQu
   for (int page = 0; page < kMaxPages; ++page) {
     auto r = Call("ListTaskDefinitions", body);
     if (!r) return tl::unexpected(r.error());
-    for (auto& arn : Strings(*r, "taskDefinitionArns")) out.push_back(std::move(arn));
-    const std::string next = Text(*r, "nextToken");
+    ReplyReader read("ecs ListTaskDefinitions");
+    for (auto& arn : read.Strings(*r, "taskDefinitionArns")) out.push_back(std::move(arn));
+    const std::string next = read.String(*r, "nextToken");
+    if (!read.ok()) return tl::unexpected(read.error());
     if (next.empty()) return out;
     body["nextToken"] = next;
   }
@@ -281,16 +244,18 @@ Result<std::vector<std::string>> Ecs::ListTaskDefinitions(const TaskDefinitionQu
 Result<TaskDefinition> Ecs::DeregisterTaskDefinition(const std::string& task_definition) {
   auto r = Call("DeregisterTaskDefinition", {{"taskDefinition", task_definition}});
   if (!r) return tl::unexpected(r.error());
-  return TaskDefinitionOf(*r);
+  ReplyReader read("ecs DeregisterTaskDefinition");
+  return read.Finish(TaskDefinitionOf(read, *r));
 }
 
 Result<DeletedTaskDefinitions> Ecs::DeleteTaskDefinitions(const std::vector<std::string>& arns) {
   auto r = Call("DeleteTaskDefinitions", {{"taskDefinitions", arns}});
   if (!r) return tl::unexpected(r.error());
+  ReplyReader read("ecs DeleteTaskDefinitions");
   DeletedTaskDefinitions out;
-  for (const TaskDefinition& td : Objects(*r, "taskDefinitions", ReadTaskDefinition)) out.arns.push_back(td.arn);
-  out.failures = Objects(*r, "failures", ReadFailure);
-  return out;
+  for (const TaskDefinition& td : read.Objects(*r, "taskDefinitions", ReadTaskDefinition)) out.arns.push_back(td.arn);
+  out.failures = read.Objects(*r, "failures", ReadFailure);
+  return read.Finish(std::move(out));
 }
 
 Result<std::vector<std::string>> Ecs::ListTasks(const TaskQuery& query) {
@@ -302,8 +267,10 @@ Result<std::vector<std::string>> Ecs::ListTasks(const TaskQuery& query) {
   for (int page = 0; page < kMaxPages; ++page) {
     auto r = Call("ListTasks", body);
     if (!r) return tl::unexpected(r.error());
-    for (auto& arn : Strings(*r, "taskArns")) out.push_back(std::move(arn));
-    const std::string next = Text(*r, "nextToken");
+    ReplyReader read("ecs ListTasks");
+    for (auto& arn : read.Strings(*r, "taskArns")) out.push_back(std::move(arn));
+    const std::string next = read.String(*r, "nextToken");
+    if (!read.ok()) return tl::unexpected(read.error());
     if (next.empty()) return out;
     body["nextToken"] = next;
   }
@@ -313,7 +280,8 @@ Result<std::vector<std::string>> Ecs::ListTasks(const TaskQuery& query) {
 Result<Tasks> Ecs::DescribeTasks(const std::string& cluster, const std::vector<std::string>& tasks) {
   auto r = Call("DescribeTasks", {{"cluster", cluster}, {"tasks", tasks}});
   if (!r) return tl::unexpected(r.error());
-  return ReadTasks(*r);
+  ReplyReader read("ecs DescribeTasks");
+  return read.Finish(ReadTasks(read, *r));
 }
 
 Result<Tasks> Ecs::RunTask(const TaskRun& run, const json& network_configuration) {
@@ -327,14 +295,15 @@ Result<Tasks> Ecs::RunTask(const TaskRun& run, const json& network_configuration
   if (!network_configuration.is_null()) body["networkConfiguration"] = network_configuration;
   auto r = Call("RunTask", body);
   if (!r) return tl::unexpected(r.error());
-  return ReadTasks(*r);
+  ReplyReader read("ecs RunTask");
+  return read.Finish(ReadTasks(read, *r));
 }
 
 Result<Task> Ecs::StopTask(const std::string& cluster, const std::string& task, const std::string& reason) {
   auto r = Call("StopTask", {{"cluster", cluster}, {"task", task}, {"reason", reason}});
   if (!r) return tl::unexpected(r.error());
-  const json* t = Field(*r, "task");
-  return ReadTask(t != nullptr ? *t : json::object());
+  ReplyReader read("ecs StopTask");
+  return read.Finish(ReadTask(read, read.Object(*r, "task")));
 }
 
 Result<void> Ecs::TagResource(const std::string& arn, const std::vector<Tag>& tags) {
@@ -352,7 +321,8 @@ Result<void> Ecs::UntagResource(const std::string& arn, const std::vector<std::s
 Result<std::vector<Tag>> Ecs::ListTagsForResource(const std::string& arn) {
   auto r = Call("ListTagsForResource", {{"resourceArn", arn}});
   if (!r) return tl::unexpected(r.error());
-  return Objects(*r, "tags", ReadTag);
+  ReplyReader read("ecs ListTagsForResource");
+  return read.Finish(read.Objects(*r, "tags", ReadTag));
 }
 
 }  // namespace slipway::aws

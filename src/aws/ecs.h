@@ -188,8 +188,8 @@ struct ServiceDeployments {
 /// The ECS operations slipway calls, over an AwsClient (which signs, retries and waits for the
 /// endpoint). Errors are the client's ("ecs <Op>: <Code>: <message>", with the code, and
 /// kEndpointUnreachable or kOutcomeUnknown when no reply came), or "ecs <Op>: unexpected reply:
-/// …" for a reply that is not a JSON object or lacks what the operation must return. A reply
-/// missing a field, or with a field of the wrong type, gives that field's default. Never throws.
+/// …" for a reply that is not a JSON object, lacks what the operation must return, or has a field
+/// of the wrong type (ReplyReader). A missing or null field gives its default. Never throws.
 class Ecs {
  public:
   /// Sends every call through `client`, which must outlive this.

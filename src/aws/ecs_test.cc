@@ -157,32 +157,49 @@ TEST_F(EcsTest, AReplyThatIsNotAnObjectIsAnUnexpectedReply) {
   EXPECT_EQ(l.error().message, "ecs ListTagsForResource: malformed JSON reply");
 }
 
-TEST_F(EcsTest, FieldsOfTheWrongTypeReadAsTheirDefaults) {
+TEST_F(EcsTest, NullFieldsReadAsTheirDefaults) {
   t.Reply({{"services",
-            {5, "x", nullptr,
-             {{"serviceName", 7}, {"status", json::array({"ACTIVE"})}, {"desiredCount", "2"}, {"runningCount", 2.5},
-              {"pendingCount", 1e300}, {"deployments", "none"}, {"taskDefinition", nullptr},
-              {"events", {1, {{"id", 3}, {"message", {{"text", "x"}}}}, {{"id", "ok"}, {"message", "m"}}}},
-              {"tags", {{{"key", "k"}, {"value", 9}}}}}}},
-           {"failures", "none"}});
+            {{{"serviceName", nullptr}, {"desiredCount", nullptr}, {"runningCount", 2.5}, {"deployments", nullptr},
+              {"taskDefinition", nullptr}, {"events", {{{"id", "ok"}, {"message", nullptr}}}}}}},
+           {"failures", nullptr}});
   auto r = ecs.DescribeServices("c", {"web"});
   ASSERT_TRUE(r) << r.error().message;
-  ASSERT_EQ(r->services.size(), 1u) << "only objects are services";
+  ASSERT_EQ(r->services.size(), 1u);
   const Service& s = r->services[0];
   EXPECT_EQ(s.name, "");
-  EXPECT_EQ(s.status, "");
   EXPECT_EQ(s.desired_count, 0);
-  EXPECT_EQ(s.running_count, 0);
-  EXPECT_EQ(s.pending_count, 0);
+  EXPECT_EQ(s.running_count, 2) << "a fraction is dropped";
   EXPECT_EQ(s.task_definition, "");
   EXPECT_TRUE(s.deployments.empty());
-  ASSERT_EQ(s.events.size(), 2u);
-  EXPECT_EQ(s.events[0].id, "");
+  ASSERT_EQ(s.events.size(), 1u);
   EXPECT_EQ(s.events[0].message, "");
-  EXPECT_EQ(s.events[1].message, "m");
-  ASSERT_EQ(s.tags.size(), 1u);
-  EXPECT_EQ(s.tags[0].value, "");
   EXPECT_TRUE(r->failures.empty());
+}
+
+TEST_F(EcsTest, AFieldOfTheWrongTypeIsAnUnexpectedReply) {
+  const json service = BotocoreService();
+  auto with = [&](const char* key, const json& value) {
+    json s = service;
+    s[key] = value;
+    return json{{"services", {s}}};
+  };
+  const std::vector<std::pair<json, std::string>> cases = {
+      {{{"services", {5, service}}}, "services is a number, not a list of objects"},
+      {{{"services", {service}}, {"failures", "none"}}, "failures is a string, not a list"},
+      {with("serviceName", 7), "serviceName is a number, not a string"},
+      {with("status", json::array({"ACTIVE"})), "status is a list, not a string"},
+      {with("desiredCount", "2"), "desiredCount is a string, not a number"},
+      {with("pendingCount", 1e300), "pendingCount is 1e+300, beyond a 32-bit number"},
+      {with("deployments", "none"), "deployments is a string, not a list"},
+      {with("events", {{{"id", "e"}, {"message", {{"text", "x"}}}}}), "message is an object, not a string"},
+      {with("tags", {{{"key", "k"}, {"value", 9}}}), "value is a number, not a string"},
+  };
+  for (const auto& [reply, problem] : cases) {
+    t.Reply(reply);
+    auto r = ecs.DescribeServices("c", {"web"});
+    ASSERT_FALSE(r) << "accepted " << reply.dump();
+    EXPECT_EQ(r.error().message, "ecs DescribeServices: unexpected reply: " + problem);
+  }
 }
 
 TEST_F(EcsTest, MissingListsAndAnEmptyReplyReadAsEmpty) {
@@ -197,22 +214,29 @@ TEST_F(EcsTest, MissingListsAndAnEmptyReplyReadAsEmpty) {
   EXPECT_TRUE(tasks->tasks.empty());
 }
 
-TEST_F(EcsTest, IntegersOutOfRangeReadAsUnset) {
-  t.Reply({{"tasks",
-            {{{"taskArn", "arn:task/1"},
-              {"containers",
-               {{{"name", "a"}, {"exitCode", 4294967296LL}},
-                {{"name", "b"}, {"exitCode", -1}},
-                {{"name", "c"}, {"exitCode", 18446744073709551615ULL}},
-                {{"name", "d"}, {"exitCode", 1.5}}}}}}}});
+TEST_F(EcsTest, AnExitCodeBeyond32BitsIsAnUnexpectedReply) {
+  auto task_with = [](const json& exit_code) {
+    return json{{"tasks",
+                 {{{"taskArn", "arn:task/1"},
+                   {"containers", {{{"name", "a"}, {"exitCode", -1}}, {{"name", "b"}, {"exitCode", exit_code}}}}}}}};
+  };
+  t.Reply(task_with(nullptr));
   auto r = ecs.DescribeTasks("c", {"arn:task/1"});
   ASSERT_TRUE(r) << r.error().message;
   const auto& cs = r->tasks.at(0).containers;
-  ASSERT_EQ(cs.size(), 4u);
-  EXPECT_FALSE(cs[0].exit_code);
-  EXPECT_EQ(cs[1].exit_code, -1);
-  EXPECT_FALSE(cs[2].exit_code);
-  EXPECT_FALSE(cs[3].exit_code);
+  ASSERT_EQ(cs.size(), 2u);
+  EXPECT_EQ(cs[0].exit_code, -1);
+  EXPECT_FALSE(cs[1].exit_code);
+
+  t.Reply(task_with(4294967296LL));
+  auto big = ecs.DescribeTasks("c", {"arn:task/1"});
+  ASSERT_FALSE(big);
+  EXPECT_EQ(big.error().message, "ecs DescribeTasks: unexpected reply: exitCode is 4294967296, beyond a 32-bit number");
+  t.Reply(task_with(18446744073709551615ULL));
+  auto huge = ecs.DescribeTasks("c", {"arn:task/1"});
+  ASSERT_FALSE(huge);
+  EXPECT_EQ(huge.error().message,
+            "ecs DescribeTasks: unexpected reply: exitCode is 18446744073709551615, beyond a 32-bit number");
 }
 
 TEST_F(EcsTest, DescribeClustersAndCreateCluster) {
@@ -264,12 +288,19 @@ TEST_F(EcsTest, UpdateServiceSendsOnlyWhatIsSet) {
 }
 
 TEST_F(EcsTest, UpdateServiceWithoutAServiceInTheReplyGivesDefaults) {
-  t.Reply({{"service", "gone"}});
+  t.Reply(json::object());
   auto r = ecs.UpdateServiceWith({{"cluster", "c"}, {"service", "web"}});
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_TRUE(r->deployments.empty());
   ASSERT_NE(r->document, nullptr);
-  EXPECT_TRUE(r->document->is_object());
+  EXPECT_EQ(*r->document, json::object());
+}
+
+TEST_F(EcsTest, UpdateServiceWithAServiceThatIsNotAnObjectIsAnUnexpectedReply) {
+  t.Reply({{"service", "gone"}});
+  auto r = ecs.UpdateServiceWith({{"cluster", "c"}, {"service", "web"}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "ecs UpdateService: unexpected reply: service is a string, not an object");
 }
 
 TEST_F(EcsTest, DescribeTaskDefinitionWithTags) {
@@ -305,7 +336,7 @@ TEST_F(EcsTest, DescribeTaskDefinitionWithTags) {
 }
 
 TEST_F(EcsTest, ADescribedTaskDefinitionWithoutItsDocumentIsAnEmptyObject) {
-  t.Reply({{"taskDefinition", 3}, {"tags", "x"}});
+  t.Reply({{"taskDefinition", nullptr}});
   auto r = ecs.DescribeTaskDefinition("arn:td");
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->family, "");
@@ -313,6 +344,18 @@ TEST_F(EcsTest, ADescribedTaskDefinitionWithoutItsDocumentIsAnEmptyObject) {
   EXPECT_TRUE(r->tags.empty());
   ASSERT_NE(r->document, nullptr);
   EXPECT_EQ(*r->document, json::object());
+}
+
+TEST_F(EcsTest, ATaskDefinitionOrTagsOfTheWrongTypeAreAnUnexpectedReply) {
+  t.Reply({{"taskDefinition", 3}});
+  auto td = ecs.DescribeTaskDefinition("arn:td");
+  ASSERT_FALSE(td);
+  EXPECT_EQ(td.error().message,
+            "ecs DescribeTaskDefinition: unexpected reply: taskDefinition is a number, not an object");
+  t.Reply({{"taskDefinition", {{"family", "web"}}}, {"tags", "x"}});
+  auto tags = ecs.DescribeTaskDefinition("arn:td");
+  ASSERT_FALSE(tags);
+  EXPECT_EQ(tags.error().message, "ecs DescribeTaskDefinition: unexpected reply: tags is a string, not a list");
 }
 
 TEST_F(EcsTest, RegisterTaskDefinitionSendsTheDocumentAndNeedsAnArnBack) {
@@ -336,13 +379,23 @@ TEST_F(EcsTest, RegisterTaskDefinitionSendsTheDocumentAndNeedsAnArnBack) {
 
 TEST_F(EcsTest, ListTaskDefinitionsFollowsEveryPage) {
   t.Reply({{"taskDefinitionArns", {"arn:td/web:3", "arn:td/web:2"}}, {"nextToken", "page2"}});
-  t.Reply({{"taskDefinitionArns", {"arn:td/web:1", 5}}, {"nextToken", nullptr}});
+  t.Reply({{"taskDefinitionArns", {"arn:td/web:1"}}, {"nextToken", nullptr}});
   auto r = ecs.ListTaskDefinitions({.family_prefix = "web", .status = "ACTIVE", .sort = "DESC"});
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(*r, (std::vector<std::string>{"arn:td/web:3", "arn:td/web:2", "arn:td/web:1"}));
   ASSERT_EQ(t.bodies.size(), 2u);
   EXPECT_EQ(t.bodies[0], (json{{"familyPrefix", "web"}, {"sort", "DESC"}, {"status", "ACTIVE"}}));
   EXPECT_EQ(t.bodies[1], (json{{"familyPrefix", "web"}, {"sort", "DESC"}, {"status", "ACTIVE"}, {"nextToken", "page2"}}));
+}
+
+TEST_F(EcsTest, ListTaskDefinitionsStopsAtAnArnThatIsNotAString) {
+  t.Reply({{"taskDefinitionArns", {"arn:td/web:3"}}, {"nextToken", "page2"}});
+  t.Reply({{"taskDefinitionArns", {"arn:td/web:1", 5}}, {"nextToken", "page3"}});
+  auto r = ecs.ListTaskDefinitions({.family_prefix = "web"});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message,
+            "ecs ListTaskDefinitions: unexpected reply: taskDefinitionArns is a number, not a list of strings");
+  EXPECT_EQ(t.bodies.size(), 2u) << "no page is asked for after a garbled one";
 }
 
 TEST_F(EcsTest, ListTaskDefinitionsStopsAtAnErrorOnALaterPage) {

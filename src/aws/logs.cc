@@ -34,7 +34,7 @@ Result<LogEventsPage> Logs::GetLogEvents(const GetLogEventsRequest& request) {
   if (!r) return tl::unexpected(r.error());
   ReplyReader read("logs GetLogEvents");
   LogEventsPage page;
-  for (const json& e : read.List(*r, "events")) page.events.push_back(ReadEvent(read, e));
+  page.events = read.Objects(*r, "events", ReadEvent);
   page.next_token = read.String(*r, "nextForwardToken");
   return read.Finish(std::move(page));
 }
@@ -49,7 +49,7 @@ Result<std::vector<LogEvent>> Logs::FilterLogEvents(const FilterLogEventsRequest
     auto r = client_.Json(kLogs, "FilterLogEvents", body);
     if (!r) return tl::unexpected(r.error());
     ReplyReader read("logs FilterLogEvents");
-    for (const json& e : read.List(*r, "events")) events.push_back(ReadEvent(read, e));
+    for (LogEvent& e : read.Objects(*r, "events", ReadEvent)) events.push_back(std::move(e));
     const std::string next = read.String(*r, "nextToken");
     if (!read.ok()) return tl::unexpected(read.error());
     if (next.empty() || (body.contains("nextToken") && body["nextToken"] == next)) break;

@@ -110,7 +110,7 @@ TEST(Logs, GetLogEventsSaysWhatIsWrongWithAGarbledReply) {
       {R"({"events":[{"timestamp":1,"message":7}]})",
        "logs GetLogEvents: unexpected reply: message is a number, not a string"},
       {R"({"events":["line"]})",
-       "logs GetLogEvents: unexpected reply: a string where an object with timestamp belongs"},
+       "logs GetLogEvents: unexpected reply: events is a string, not a list of objects"},
       {R"({"events":[],"nextForwardToken":{}})",
        "logs GetLogEvents: unexpected reply: nextForwardToken is an object, not a string"},
       {"<html>busy</html>", "logs GetLogEvents: malformed JSON reply"},

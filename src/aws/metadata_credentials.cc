@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "aws/json_reply.h"
 #include "base/strings.h"
 
 namespace slipway::aws {
@@ -132,18 +133,19 @@ Result<IssuedCredentials> ParseCredentialDocument(const std::string& body,
                                                   const std::string& what) {
   auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return Fail(what + ": reply is not a JSON object");
-  auto text = [&j](const char* key) {
-    auto it = j.find(key);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
-  if (!text("Code").empty() && text("Code") != "Success")
-    return Fail(what + ": " + text("Code") + ": " + text("Message"));
-  IssuedCredentials out{{text("AccessKeyId"), text("SecretAccessKey"), text("Token")},
-                        std::nullopt};
+  ReplyReader read(what);
+  // A failed request's Code says more than whatever else the document holds.
+  if (const std::string code = read.String(j, "Code"); !code.empty() && code != "Success")
+    return Fail(what + ": " + code + ": " + read.String(j, "Message"));
+  IssuedCredentials out{
+      {read.String(j, "AccessKeyId"), read.String(j, "SecretAccessKey"), read.String(j, "Token")},
+      std::nullopt};
+  const std::string expiration = read.String(j, "Expiration");
+  if (!read.ok()) return tl::unexpected(read.error());
   if (out.creds.access_key_id.empty() || out.creds.secret_access_key.empty()) {
     return Fail(what + ": reply lacks AccessKeyId or SecretAccessKey");
   }
-  if (const std::string expiration = text("Expiration"); !expiration.empty()) {
+  if (!expiration.empty()) {
     out.expiration = ParseIsoTime(expiration);
     if (!out.expiration) return Fail(what + ": malformed Expiration '" + expiration + "'");
   }

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "aws/json_reply.h"
 #include "base/child_process.h"
 #include "base/strings.h"
 #include "base/unique_fd.h"
@@ -23,16 +24,16 @@ Result<IssuedCredentials> ParseProcessCredentials(const std::string& output) {
   if (version == j.end() || !version->is_number_integer() || version->get<int>() != 1) {
     return Fail(what + ": \"Version\" must be 1");
   }
-  auto text = [&j](const char* key) {
-    auto it = j.find(key);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
-  IssuedCredentials out{{text("AccessKeyId"), text("SecretAccessKey"), text("SessionToken")},
+  ReplyReader read(what);
+  IssuedCredentials out{{read.String(j, "AccessKeyId"), read.String(j, "SecretAccessKey"),
+                         read.String(j, "SessionToken")},
                         std::nullopt};
+  const std::string expiration = read.String(j, "Expiration");
+  if (!read.ok()) return tl::unexpected(read.error());
   if (out.creds.access_key_id.empty() || out.creds.secret_access_key.empty()) {
     return Fail(what + ": lacks AccessKeyId or SecretAccessKey");
   }
-  if (const std::string expiration = text("Expiration"); !expiration.empty()) {
+  if (!expiration.empty()) {
     out.expiration = ParseIsoTime(expiration);
     if (!out.expiration) return Fail(what + ": malformed Expiration '" + expiration + "'");
   }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "aws/json_reply.h"
 #include "base/crypto.h"
 #include "base/strings.h"
 
@@ -77,16 +78,18 @@ Result<IssuedCredentials> FetchSsoCredentials(HttpTransport& transport, const Ss
   if (!j.is_object() || !j.contains("roleCredentials") || !j["roleCredentials"].is_object()) {
     return Fail(what + ": reply lacks roleCredentials");
   }
-  const auto& rc = j["roleCredentials"];
-  IssuedCredentials out{
-      {rc.value("accessKeyId", ""), rc.value("secretAccessKey", ""), rc.value("sessionToken", "")},
-      std::nullopt};
-  if (out.creds.access_key_id.empty() || out.creds.secret_access_key.empty() ||
-      !rc.contains("expiration") || !rc["expiration"].is_number()) {
+  ReplyReader read(what);
+  const auto& rc = read.Object(j, "roleCredentials");
+  IssuedCredentials out{{read.String(rc, "accessKeyId"), read.String(rc, "secretAccessKey"),
+                         read.String(rc, "sessionToken")},
+                        std::nullopt};
+  // GetRoleCredentials gives the expiry in milliseconds since the epoch.
+  const std::optional<int64_t> expiration_ms = read.OptionalInt(rc, "expiration");
+  if (!read.ok()) return tl::unexpected(read.error());
+  if (out.creds.access_key_id.empty() || out.creds.secret_access_key.empty() || !expiration_ms) {
     return Fail(what + ": reply lacks accessKeyId, secretAccessKey or expiration");
   }
-  // GetRoleCredentials gives the expiry in milliseconds since the epoch.
-  out.expiration = WallTime(std::chrono::milliseconds(rc["expiration"].get<int64_t>()));
+  out.expiration = WallTime(std::chrono::milliseconds(*expiration_ms));
   return out;
 }
 

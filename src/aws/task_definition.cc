@@ -3,19 +3,23 @@
 
 #include <nlohmann/json.hpp>
 
+#include "aws/json_reply.h"
+
 namespace slipway::aws {
 
 std::optional<AwslogsLocation> Awslogs(const nlohmann::json& def, const std::string& task_id) {
-  using nlohmann::json;
-  const json config = def.value("logConfiguration", json::object());
-  if (config.value("logDriver", "") != "awslogs") return std::nullopt;
-  const json opts = config.value("options", json::object());
+  // Any definition may come here, a caller's or ECS's: one of another shape names no location.
+  ReplyReader read("container definition");
+  const nlohmann::json& config = read.Object(def, "logConfiguration");
+  const nlohmann::json& opts = read.Object(config, "options");
   AwslogsLocation out;
-  out.group = opts.value("awslogs-group", "");
-  if (out.group.empty()) return std::nullopt;
-  const std::string prefix = opts.value("awslogs-stream-prefix", "");
-  out.stream = (prefix.empty() ? "" : prefix + "/") + def.value("name", "") + "/" + task_id;
-  out.create_group = opts.value("awslogs-create-group", "false") == "true";
+  out.group = read.String(opts, "awslogs-group");
+  const std::string prefix = read.String(opts, "awslogs-stream-prefix");
+  out.stream = (prefix.empty() ? "" : prefix + "/") + read.String(def, "name") + "/" + task_id;
+  out.create_group = read.String(opts, "awslogs-create-group") == "true";
+  if (read.String(config, "logDriver") != "awslogs" || out.group.empty() || !read.ok()) {
+    return std::nullopt;
+  }
   return out;
 }
 

@@ -17,7 +17,7 @@ struct AwslogsLocation {
 
 /// The container definition's awslogs destination for task `task_id`; with an empty task id,
 /// `stream` is the prefix every task's stream of that container starts with. nullopt when the
-/// container does not log with awslogs (or names no group).
+/// container does not log with awslogs (or names no group, or has a field of another type).
 std::optional<AwslogsLocation> Awslogs(const nlohmann::json& container_definition, const std::string& task_id);
 
 /// The container's hard memory limit in MiB: its own `memory`, else the task's (either may be a

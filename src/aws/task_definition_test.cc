@@ -31,6 +31,16 @@ TEST(Awslogs, NothingWithoutTheAwslogsDriverOrAGroup) {
   EXPECT_FALSE(Awslogs(json{{"name", "web"}, {"logConfiguration", {{"logDriver", "awslogs"}, {"options", json::object()}}}}, "t"));
 }
 
+TEST(Awslogs, NothingFromADefinitionOfAnotherShape) {
+  EXPECT_FALSE(Awslogs(json{{"name", "web"}, {"logConfiguration", "awslogs"}}, "t"));
+  EXPECT_FALSE(Awslogs(json{{"name", "web"}, {"logConfiguration", {{"logDriver", 1}}}}, "t"));
+  EXPECT_FALSE(Awslogs(json{{"name", 7},
+                            {"logConfiguration",
+                             {{"logDriver", "awslogs"}, {"options", {{"awslogs-group", "/ecs/demo"}}}}}},
+                       "t"));
+  EXPECT_FALSE(Awslogs(json("web"), "t"));
+}
+
 TEST(ContainerMemoryMib, ContainerLimitElseTaskLimitNumbersOrStrings) {
   EXPECT_EQ(ContainerMemoryMib(json{{"memory", "512"}}, json{{"memory", 128}}), 128);
   EXPECT_EQ(ContainerMemoryMib(json{{"memory", "512"}}, json{{"name", "web"}}), 512);
