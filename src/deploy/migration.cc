@@ -58,8 +58,9 @@ Result<MigrationResult> RunMigration(aws::AwsClient& c, Clock& clock, const conf
   const std::string task_id = state.task_id = task_arn.substr(task_arn.rfind('/') + 1);
   progress("migrating " + svc.name + ": task " + task_id + " runs " + Join(svc.migrate_command, " "));
   std::optional<aws::AwslogsLocation> log;
-  for (const auto& def : td["containerDefinitions"]) {
-    if (def.value("name", "") == svc.migrate_container) log = aws::Awslogs(def, task_id);
+  const json defs = td.is_object() ? td.value("containerDefinitions", json::array()) : json::array();
+  for (const auto& def : defs.is_array() ? defs : json::array()) {
+    if (def.is_object() && def.value("name", json()) == json(svc.migrate_container)) log = aws::Awslogs(def, task_id);
   }
   aws::Logs logs(c);
   std::string token;
