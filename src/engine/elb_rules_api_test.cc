@@ -174,5 +174,58 @@ TEST_F(ElbRulesApiTest, RulesAndTheirHeaderConditionsSurviveARestart) {
   EXPECT_EQ(Routes().rules[0].headers[0].name, "X-Channel");
 }
 
+TEST_F(ElbRulesApiTest, AForwardToTwoWeightedTargetGroupsIsRefusedNotNarrowedToTheFirst) {
+  const std::string other =
+      Text(Elb("CreateTargetGroup", {{"Name", "tg2"}, {"Port", "80"}, {"VpcId", "vpc-local"}}),
+           "TargetGroupArn");
+  QueryParams weighted = {
+      {"ListenerArn", listener_},
+      {"Priority", "5"},
+      {"Conditions.member.1.Field", "path-pattern"},
+      {"Conditions.member.1.PathPatternConfig.Values.member.1", "/x"},
+      {"Actions.member.1.Type", "forward"},
+      {"Actions.member.1.ForwardConfig.TargetGroups.member.1.TargetGroupArn", tg_},
+      {"Actions.member.1.ForwardConfig.TargetGroups.member.1.Weight", "0"},
+      {"Actions.member.1.ForwardConfig.TargetGroups.member.2.TargetGroupArn", other},
+      {"Actions.member.1.ForwardConfig.TargetGroups.member.2.Weight", "100"}};
+  auto r = control_->HandleElb("CreateRule", weighted);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "ValidationError");
+  EXPECT_NE(r.error().message.find("one target group per action"), std::string::npos);
+  // The listener's default actions read the same way.
+  const std::string def = Text(Elb("DescribeRules", {{"ListenerArn", listener_}}), "RuleArn");
+  EXPECT_EQ(
+      Refusal("ModifyRule",
+              {{"RuleArn", def},
+               {"Actions.member.1.Type", "forward"},
+               {"Actions.member.1.ForwardConfig.TargetGroups.member.1.TargetGroupArn", tg_},
+               {"Actions.member.1.ForwardConfig.TargetGroups.member.2.TargetGroupArn", other}}),
+      "ValidationError");
+  EXPECT_EQ(Priorities(), (std::vector<std::string>{"default"}));
+}
+
+TEST_F(ElbRulesApiTest, ATargetGroupArnMustBeTheSameGroupAsItsForwardConfig) {
+  const std::string other =
+      Text(Elb("CreateTargetGroup", {{"Name", "tg2"}, {"Port", "80"}, {"VpcId", "vpc-local"}}),
+           "TargetGroupArn");
+  QueryParams p = {{"ListenerArn", listener_},
+                   {"Priority", "5"},
+                   {"Conditions.member.1.Field", "path-pattern"},
+                   {"Conditions.member.1.PathPatternConfig.Values.member.1", "/x"},
+                   {"Actions.member.1.Type", "forward"},
+                   {"Actions.member.1.TargetGroupArn", tg_},
+                   {"Actions.member.1.ForwardConfig.TargetGroups.member.1.TargetGroupArn", other}};
+  EXPECT_EQ(Refusal("CreateRule", p), "ValidationError");
+  // The same group both ways is only redundant, and a lone ForwardConfig group is the target.
+  p["Actions.member.1.TargetGroupArn"] = other;
+  Elb("CreateRule", p);
+  p.erase("Actions.member.1.TargetGroupArn");
+  p["Priority"] = "6";
+  Elb("CreateRule", p);
+  ASSERT_EQ(Routes().rules.size(), 3u);
+  EXPECT_EQ(Routes().rules[0].target_group_arn, other);
+  EXPECT_EQ(Routes().rules[1].target_group_arn, other);
+}
+
 }  // namespace
 }  // namespace slipway::engine
