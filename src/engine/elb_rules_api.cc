@@ -19,6 +19,12 @@ ApiError RuleNotFound() { return {"RuleNotFound", "One or more rules not found",
 ApiError PriorityInUse(int priority) {
   return {"PriorityInUse", "Priority '" + std::to_string(priority) + "' is currently in use", 400};
 }
+/// The rules a listener holds besides its default one, as an ALB's quota allows.
+constexpr size_t kMaxRulesPerListener = 100;
+
+ApiError TooManyRules() {
+  return {"TooManyRules", "You've reached the limit on the number of rules per listener", 400};
+}
 ApiError DefaultRuleNotPermitted(const std::string& what) {
   return {"OperationNotPermitted", what, 400};
 }
@@ -119,10 +125,14 @@ XmlResult LoadBalancing::CreateRule(const QueryParams& p) {
     return tl::unexpected(ElbValidation("A rule must have at least one condition"));
   auto actions = ParseActions(p, "Actions", core_.state);
   if (!actions) return tl::unexpected(actions.error());
+  size_t listener_rules = 0;
   for (const auto& [arn, r] : core_.state.rules) {
-    if (r.listener_arn == listener->first && PriorityOf(r) == priority)
-      return tl::unexpected(PriorityInUse(priority));
+    if (r.listener_arn != listener->first) continue;
+    if (PriorityOf(r) == priority) return tl::unexpected(PriorityInUse(priority));
+    ++listener_rules;
   }
+  // The ALB's quota; it also bounds what the proxy evaluates per request.
+  if (listener_rules >= kMaxRulesPerListener) return tl::unexpected(TooManyRules());
   Rule rule;
   rule.listener_arn = listener->first;
   rule.priority = std::to_string(priority);

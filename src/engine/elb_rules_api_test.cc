@@ -227,5 +227,18 @@ TEST_F(ElbRulesApiTest, ATargetGroupArnMustBeTheSameGroupAsItsForwardConfig) {
   EXPECT_EQ(Routes().rules[1].target_group_arn, other);
 }
 
+TEST_F(ElbRulesApiTest, AListenerHoldsAtMostOneHundredRulesBesidesItsDefault) {
+  for (int i = 1; i <= 100; ++i) SourceRule(i, "10.0.0.1/32");
+  EXPECT_EQ(
+      Refusal("CreateRule", {{"ListenerArn", listener_},
+                             {"Priority", "101"},
+                             {"Conditions.member.1.Field", "source-ip"},
+                             {"Conditions.member.1.SourceIpConfig.Values.member.1", "10.0.0.1/32"},
+                             {"Actions.member.1.Type", "forward"},
+                             {"Actions.member.1.TargetGroupArn", tg_}}),
+      "TooManyRules");
+  EXPECT_EQ(Routes().rules.size(), 101u);
+}
+
 }  // namespace
 }  // namespace slipway::engine
