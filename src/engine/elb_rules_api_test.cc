@@ -240,5 +240,12 @@ TEST_F(ElbRulesApiTest, AListenerHoldsAtMostOneHundredRulesBesidesItsDefault) {
   EXPECT_EQ(Routes().rules.size(), 101u);
 }
 
+TEST_F(ElbRulesApiTest, AMappedIpv4SourceBlockMatchesIpv4Peers) {
+  SourceRule(10, "::ffff:127.0.0.0/104");
+  EXPECT_EQ(MatchRoute(Routes(), {"h", "/", *ParseIp("127.0.0.2"), nullptr})->target_group_arn,
+            tg_);
+  EXPECT_EQ(MatchRoute(Routes(), {"h", "/", *ParseIp("10.0.0.2"), nullptr})->fixed_status, 403);
+}
+
 }  // namespace
 }  // namespace slipway::engine

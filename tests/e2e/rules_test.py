@@ -256,6 +256,16 @@ class RulesTest(unittest.TestCase):
         self.assertEqual(rule["Actions"][0]["TargetGroupArn"], self.tg)
         self.elb.delete_rule(RuleArn=rule["RuleArn"])
 
+    def test_5b_an_ipv4_mapped_source_block_admits_its_ipv4_peers(self):
+        self.elb.modify_rule(RuleArn=self.allow, Conditions=[
+            {"Field": "source-ip", "SourceIpConfig": {"Values": ["::ffff:%s/128" % ALLOWED]}}])
+        try:
+            self.assertEqual(get(self.port, source=ALLOWED)[0], 200)
+            self.assertEqual(get(self.port, source=OTHER)[0], 403)
+        finally:
+            self.elb.modify_rule(RuleArn=self.allow, Conditions=[
+                {"Field": "source-ip", "SourceIpConfig": {"Values": [ALLOWED + "/32"]}}])
+
     def test_6_rules_survive_an_engine_restart(self):
         before = self.rules()
         self.assertEqual(self.engine.slipway("engine", "stop").returncode, 0)
