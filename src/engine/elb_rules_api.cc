@@ -19,11 +19,15 @@ ApiError RuleNotFound() { return {"RuleNotFound", "One or more rules not found",
 ApiError PriorityInUse(int priority) {
   return {"PriorityInUse", "Priority '" + std::to_string(priority) + "' is currently in use", 400};
 }
-/// The rules a listener holds besides its default one, as an ALB's quota allows.
-constexpr size_t kMaxRulesPerListener = 100;
+/// The rules a load balancer's listeners hold besides their default ones, as an ALB's quota
+/// allows.
+constexpr size_t kMaxRulesPerLoadBalancer = 100;
 
-ApiError TooManyRules() {
-  return {"TooManyRules", "You've reached the limit on the number of rules per listener", 400};
+ApiError TooManyRules(const std::string& load_balancer_arn) {
+  return {
+      "TooManyRules",
+      "The maximum number of rules on load balancer '" + load_balancer_arn + "' has been reached",
+      400};
 }
 ApiError DefaultRuleNotPermitted(const std::string& what) {
   return {"OperationNotPermitted", what, 400};
@@ -125,14 +129,19 @@ XmlResult LoadBalancing::CreateRule(const QueryParams& p) {
     return tl::unexpected(ElbValidation("A rule must have at least one condition"));
   auto actions = ParseActions(p, "Actions", core_.state);
   if (!actions) return tl::unexpected(actions.error());
-  size_t listener_rules = 0;
   for (const auto& [arn, r] : core_.state.rules) {
-    if (r.listener_arn != listener->first) continue;
-    if (PriorityOf(r) == priority) return tl::unexpected(PriorityInUse(priority));
-    ++listener_rules;
+    if (r.listener_arn == listener->first && PriorityOf(r) == priority)
+      return tl::unexpected(PriorityInUse(priority));
   }
-  // The ALB's quota; it also bounds what the proxy evaluates per request.
-  if (listener_rules >= kMaxRulesPerListener) return tl::unexpected(TooManyRules());
+  // The ALB's quota; it also bounds the rules the proxy evaluates for each request.
+  const std::string& lb = listener->second.load_balancer_arn;
+  const auto on_lb =
+      std::count_if(core_.state.rules.begin(), core_.state.rules.end(), [&](auto& r) {
+        auto l = core_.state.listeners.find(r.second.listener_arn);
+        return l != core_.state.listeners.end() && l->second.load_balancer_arn == lb;
+      });
+  if (static_cast<size_t>(on_lb) >= kMaxRulesPerLoadBalancer)
+    return tl::unexpected(TooManyRules(lb));
   Rule rule;
   rule.listener_arn = listener->first;
   rule.priority = std::to_string(priority);

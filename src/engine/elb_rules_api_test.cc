@@ -227,17 +227,31 @@ TEST_F(ElbRulesApiTest, ATargetGroupArnMustBeTheSameGroupAsItsForwardConfig) {
   EXPECT_EQ(Routes().rules[1].target_group_arn, other);
 }
 
-TEST_F(ElbRulesApiTest, AListenerHoldsAtMostOneHundredRulesBesidesItsDefault) {
-  for (int i = 1; i <= 100; ++i) SourceRule(i, "10.0.0.1/32");
-  EXPECT_EQ(
-      Refusal("CreateRule", {{"ListenerArn", listener_},
-                             {"Priority", "101"},
-                             {"Conditions.member.1.Field", "source-ip"},
-                             {"Conditions.member.1.SourceIpConfig.Values.member.1", "10.0.0.1/32"},
-                             {"Actions.member.1.Type", "forward"},
-                             {"Actions.member.1.TargetGroupArn", tg_}}),
-      "TooManyRules");
-  EXPECT_EQ(Routes().rules.size(), 101u);
+TEST_F(ElbRulesApiTest, ALoadBalancerHoldsAtMostOneHundredRulesBesidesItsDefaults) {
+  // Given 99 rules on one listener and one on a second listener of the same load balancer.
+  const std::string lb =
+      Text(Elb("DescribeListeners", {{"ListenerArns.member.1", listener_}}), "LoadBalancerArn");
+  const std::string second = Text(
+      Elb("CreateListener", {{"LoadBalancerArn", lb},
+                             {"Port", "18081"},
+                             {"DefaultActions.member.1.Type", "fixed-response"},
+                             {"DefaultActions.member.1.FixedResponseConfig.StatusCode", "403"}}),
+      "ListenerArn");
+  for (int i = 1; i <= 99; ++i) SourceRule(i, "10.0.0.1/32");
+  QueryParams rule = {{"ListenerArn", second},
+                      {"Priority", "1"},
+                      {"Conditions.member.1.Field", "source-ip"},
+                      {"Conditions.member.1.SourceIpConfig.Values.member.1", "10.0.0.1/32"},
+                      {"Actions.member.1.Type", "forward"},
+                      {"Actions.member.1.TargetGroupArn", tg_}};
+  Elb("CreateRule", rule);
+  // Then a 101st is refused on either listener.
+  rule["Priority"] = "2";
+  EXPECT_EQ(Refusal("CreateRule", rule), "TooManyRules");
+  rule["ListenerArn"] = listener_;
+  rule["Priority"] = "100";
+  EXPECT_EQ(Refusal("CreateRule", rule), "TooManyRules");
+  EXPECT_EQ(Routes().rules.size(), 100u);
 }
 
 TEST_F(ElbRulesApiTest, AMappedIpv4SourceBlockMatchesIpv4Peers) {
