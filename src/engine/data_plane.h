@@ -87,8 +87,10 @@ class DataPlane {
 
 /// True if `code` satisfies an ELB matcher such as "200", "200,202" or "200-299".
 bool MatcherAccepts(const std::string& matcher, int code);
-/// ALB wildcard match: '*' any run, '?' one character.
-bool WildcardMatch(std::string_view pattern, std::string_view text, bool case_insensitive);
+/// ALB wildcard match: '*' any run, '?' one character. Costs one pass over the text for patterns
+/// of up to 128 characters; `steps`, when given, is increased by the characters compared.
+bool WildcardMatch(std::string_view pattern, std::string_view text, bool case_insensitive,
+                   size_t* steps = nullptr);
 /// Reads a request's headers for http-header conditions.
 class RequestHeaders {
  public:

@@ -19,6 +19,16 @@ ApiError RuleNotFound() { return {"RuleNotFound", "One or more rules not found",
 ApiError PriorityInUse(int priority) {
   return {"PriorityInUse", "Priority '" + std::to_string(priority) + "' is currently in use", 400};
 }
+/// The rules a load balancer's listeners hold besides their default ones, as an ALB's quota
+/// allows.
+constexpr size_t kMaxRulesPerLoadBalancer = 100;
+
+ApiError TooManyRules(const std::string& load_balancer_arn) {
+  return {
+      "TooManyRules",
+      "The maximum number of rules on load balancer '" + load_balancer_arn + "' has been reached",
+      400};
+}
 ApiError DefaultRuleNotPermitted(const std::string& what) {
   return {"OperationNotPermitted", what, 400};
 }
@@ -123,6 +133,15 @@ XmlResult LoadBalancing::CreateRule(const QueryParams& p) {
     if (r.listener_arn == listener->first && PriorityOf(r) == priority)
       return tl::unexpected(PriorityInUse(priority));
   }
+  // The ALB's quota; it also bounds the rules the proxy evaluates for each request.
+  const std::string& lb = listener->second.load_balancer_arn;
+  const auto on_lb =
+      std::count_if(core_.state.rules.begin(), core_.state.rules.end(), [&](auto& r) {
+        auto l = core_.state.listeners.find(r.second.listener_arn);
+        return l != core_.state.listeners.end() && l->second.load_balancer_arn == lb;
+      });
+  if (static_cast<size_t>(on_lb) >= kMaxRulesPerLoadBalancer)
+    return tl::unexpected(TooManyRules(lb));
   Rule rule;
   rule.listener_arn = listener->first;
   rule.priority = std::to_string(priority);

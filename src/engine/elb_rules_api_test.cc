@@ -174,5 +174,92 @@ TEST_F(ElbRulesApiTest, RulesAndTheirHeaderConditionsSurviveARestart) {
   EXPECT_EQ(Routes().rules[0].headers[0].name, "X-Channel");
 }
 
+TEST_F(ElbRulesApiTest, AForwardToTwoWeightedTargetGroupsIsRefusedNotNarrowedToTheFirst) {
+  const std::string other =
+      Text(Elb("CreateTargetGroup", {{"Name", "tg2"}, {"Port", "80"}, {"VpcId", "vpc-local"}}),
+           "TargetGroupArn");
+  QueryParams weighted = {
+      {"ListenerArn", listener_},
+      {"Priority", "5"},
+      {"Conditions.member.1.Field", "path-pattern"},
+      {"Conditions.member.1.PathPatternConfig.Values.member.1", "/x"},
+      {"Actions.member.1.Type", "forward"},
+      {"Actions.member.1.ForwardConfig.TargetGroups.member.1.TargetGroupArn", tg_},
+      {"Actions.member.1.ForwardConfig.TargetGroups.member.1.Weight", "0"},
+      {"Actions.member.1.ForwardConfig.TargetGroups.member.2.TargetGroupArn", other},
+      {"Actions.member.1.ForwardConfig.TargetGroups.member.2.Weight", "100"}};
+  auto r = control_->HandleElb("CreateRule", weighted);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "ValidationError");
+  EXPECT_NE(r.error().message.find("one target group per action"), std::string::npos);
+  // The listener's default actions read the same way.
+  const std::string def = Text(Elb("DescribeRules", {{"ListenerArn", listener_}}), "RuleArn");
+  EXPECT_EQ(
+      Refusal("ModifyRule",
+              {{"RuleArn", def},
+               {"Actions.member.1.Type", "forward"},
+               {"Actions.member.1.ForwardConfig.TargetGroups.member.1.TargetGroupArn", tg_},
+               {"Actions.member.1.ForwardConfig.TargetGroups.member.2.TargetGroupArn", other}}),
+      "ValidationError");
+  EXPECT_EQ(Priorities(), (std::vector<std::string>{"default"}));
+}
+
+TEST_F(ElbRulesApiTest, ATargetGroupArnMustBeTheSameGroupAsItsForwardConfig) {
+  const std::string other =
+      Text(Elb("CreateTargetGroup", {{"Name", "tg2"}, {"Port", "80"}, {"VpcId", "vpc-local"}}),
+           "TargetGroupArn");
+  QueryParams p = {{"ListenerArn", listener_},
+                   {"Priority", "5"},
+                   {"Conditions.member.1.Field", "path-pattern"},
+                   {"Conditions.member.1.PathPatternConfig.Values.member.1", "/x"},
+                   {"Actions.member.1.Type", "forward"},
+                   {"Actions.member.1.TargetGroupArn", tg_},
+                   {"Actions.member.1.ForwardConfig.TargetGroups.member.1.TargetGroupArn", other}};
+  EXPECT_EQ(Refusal("CreateRule", p), "ValidationError");
+  // The same group both ways is only redundant, and a lone ForwardConfig group is the target.
+  p["Actions.member.1.TargetGroupArn"] = other;
+  Elb("CreateRule", p);
+  p.erase("Actions.member.1.TargetGroupArn");
+  p["Priority"] = "6";
+  Elb("CreateRule", p);
+  ASSERT_EQ(Routes().rules.size(), 3u);
+  EXPECT_EQ(Routes().rules[0].target_group_arn, other);
+  EXPECT_EQ(Routes().rules[1].target_group_arn, other);
+}
+
+TEST_F(ElbRulesApiTest, ALoadBalancerHoldsAtMostOneHundredRulesBesidesItsDefaults) {
+  // Given 99 rules on one listener and one on a second listener of the same load balancer.
+  const std::string lb =
+      Text(Elb("DescribeListeners", {{"ListenerArns.member.1", listener_}}), "LoadBalancerArn");
+  const std::string second = Text(
+      Elb("CreateListener", {{"LoadBalancerArn", lb},
+                             {"Port", "18081"},
+                             {"DefaultActions.member.1.Type", "fixed-response"},
+                             {"DefaultActions.member.1.FixedResponseConfig.StatusCode", "403"}}),
+      "ListenerArn");
+  for (int i = 1; i <= 99; ++i) SourceRule(i, "10.0.0.1/32");
+  QueryParams rule = {{"ListenerArn", second},
+                      {"Priority", "1"},
+                      {"Conditions.member.1.Field", "source-ip"},
+                      {"Conditions.member.1.SourceIpConfig.Values.member.1", "10.0.0.1/32"},
+                      {"Actions.member.1.Type", "forward"},
+                      {"Actions.member.1.TargetGroupArn", tg_}};
+  Elb("CreateRule", rule);
+  // Then a 101st is refused on either listener.
+  rule["Priority"] = "2";
+  EXPECT_EQ(Refusal("CreateRule", rule), "TooManyRules");
+  rule["ListenerArn"] = listener_;
+  rule["Priority"] = "100";
+  EXPECT_EQ(Refusal("CreateRule", rule), "TooManyRules");
+  EXPECT_EQ(Routes().rules.size(), 100u);
+}
+
+TEST_F(ElbRulesApiTest, AMappedIpv4SourceBlockMatchesIpv4Peers) {
+  SourceRule(10, "::ffff:127.0.0.0/104");
+  EXPECT_EQ(MatchRoute(Routes(), {"h", "/", *ParseIp("127.0.0.2"), nullptr})->target_group_arn,
+            tg_);
+  EXPECT_EQ(MatchRoute(Routes(), {"h", "/", *ParseIp("10.0.0.2"), nullptr})->fixed_status, 403);
+}
+
 }  // namespace
 }  // namespace slipway::engine

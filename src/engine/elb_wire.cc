@@ -17,6 +17,28 @@ bool IsFixedResponseContentType(const std::string& type) {
   return std::find(kContentTypes.begin(), kContentTypes.end(), type) != kContentTypes.end();
 }
 
+/// The one target group a forward action sends to, read from its TargetGroupArn and every
+/// ForwardConfig member. Weighted forwarding across groups is not served, so more than one group
+/// is refused rather than reduced to the first.
+tl::expected<std::string, ApiError> ForwardTarget(const QueryParams& item) {
+  const std::string direct = Get(item, "TargetGroupArn");
+  std::vector<std::string> configured;
+  for (const auto& member : StructListParam(item, "ForwardConfig.TargetGroups"))
+    configured.push_back(Get(member, "TargetGroupArn"));
+  if (configured.size() > 1) {
+    return tl::unexpected(
+        ElbValidation("The engine forwards to one target group per action; ForwardConfig lists " +
+                      std::to_string(configured.size())));
+  }
+  if (configured.empty()) return direct;
+  if (!direct.empty() && direct != configured[0]) {
+    return tl::unexpected(ElbValidation(
+        "When TargetGroupArn and ForwardConfig are both specified, ForwardConfig must hold only "
+        "that target group"));
+  }
+  return configured[0];
+}
+
 }  // namespace
 
 std::string Quotable(const std::string& value) {
@@ -100,8 +122,9 @@ tl::expected<std::vector<Action>, ApiError> ParseActions(const QueryParams& p,
     a.type = Get(item, "Type");
     a.order = GetInt(item, "Order", static_cast<int>(out.size()) + 1);
     if (a.type == "forward") {
-      a.target_group_arn = Get(item, "TargetGroupArn",
-                               Get(item, "ForwardConfig.TargetGroups.member.1.TargetGroupArn"));
+      auto arn = ForwardTarget(item);
+      if (!arn) return tl::unexpected(arn.error());
+      a.target_group_arn = std::move(*arn);
       if (!s.target_groups.count(a.target_group_arn)) {
         return tl::unexpected(
             ApiError{"TargetGroupNotFound",

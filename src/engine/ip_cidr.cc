@@ -53,14 +53,19 @@ std::optional<Cidr> ParseCidr(std::string_view text) {
   }
   if (bits.size() > 1 && bits[0] == '0') return std::nullopt;  // "10.0.0.0/08" is no prefix
   auto ip = ParseIp(text.substr(0, slash));
-  // A block written as IPv6 stays one, even when its address maps an IPv4 one.
   const bool v4_text = ip && text.substr(0, slash).find(':') == std::string_view::npos;
   if (!ip || prefix > (v4_text ? 32 : 128)) return std::nullopt;
   Cidr block;
   block.network = *ip;
-  block.network.v4 = v4_text;
   block.prefix = prefix;
-  const int first_bit = (v4_text ? 96 : 0) + prefix;  // bits before this one are the network's
+  // Peers that map an IPv4 address are compared as IPv4, so a mapped block that covers only such
+  // addresses (::ffff:a.b.c.d/96 and longer) is the IPv4 block it spells; a shorter one also
+  // covers IPv6 addresses and stays IPv6.
+  const bool mapped_v4 = !v4_text && ip->v4 && prefix >= 96;
+  if (mapped_v4) block.prefix = prefix - 96;
+  block.network.v4 = v4_text || mapped_v4;
+  // Bits before this one are the network's.
+  const int first_bit = (block.network.v4 ? 96 : 0) + block.prefix;
   for (int bit = first_bit; bit < 128; ++bit) {
     block.network.bytes[static_cast<size_t>(bit / 8)] &=
         static_cast<uint8_t>(~(0x80u >> (bit % 8)));

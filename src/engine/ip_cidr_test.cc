@@ -98,6 +98,22 @@ TEST(IpCidr, GarbageIsRefused) {
   EXPECT_FALSE(ParseIp(std::string(60, ':')));
 }
 
+TEST(IpCidr, AMappedBlockOfSlash96OrLongerIsTheIpv4BlockItSpells) {
+  // ::ffff:a.b.c.d/N with N >= 96 covers only mapped addresses: a.b.c.d/(N-96).
+  EXPECT_EQ(ParseCidr("::ffff:10.1.0.0/112"), ParseCidr("10.1.0.0/16"));
+  EXPECT_TRUE(In("::ffff:10.0.0.0/104", "10.200.3.4"));
+  EXPECT_TRUE(In("::ffff:10.0.0.0/104", "::ffff:10.200.3.4"));
+  EXPECT_FALSE(In("::ffff:10.0.0.0/104", "11.0.0.1"));
+  EXPECT_TRUE(In("::ffff:10.0.0.7/128", "10.0.0.7"));
+  EXPECT_FALSE(In("::ffff:10.0.0.7/128", "10.0.0.8"));
+  EXPECT_TRUE(In("::ffff:10.0.0.7/96", "192.168.1.1"));
+  EXPECT_FALSE(In("::ffff:10.0.0.7/96", "2001:db8::1"));
+  // A /95 reaches past the mapped range into IPv6 space, so it stays an IPv6 block and, like ::/0,
+  // holds no IPv4 peer.
+  EXPECT_TRUE(In("::ffff:0.0.0.0/95", "::fffe:1:2"));
+  EXPECT_FALSE(In("::ffff:0.0.0.0/95", "10.0.0.7"));
+}
+
 TEST(IpCidr, PrefixLimitsFollowTheFamilyTheBlockIsWrittenIn) {
   EXPECT_TRUE(ParseCidr("1.2.3.4/32"));
   EXPECT_TRUE(ParseCidr("::ffff:1.2.3.4/128"));

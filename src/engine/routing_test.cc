@@ -58,6 +58,59 @@ TEST(Routing, WildcardsMatchLikeAlbPathPatterns) {
   EXPECT_TRUE(WildcardMatch("*.example.com", "WWW.Example.com", true));
 }
 
+TEST(Routing, WildcardsAnchorBothEndsAndPlaceEveryRunBetween) {
+  struct Case {
+    const char* pattern;
+    const char* text;
+    bool ci;
+    bool match;
+  };
+  const Case cases[] = {
+      {"", "", false, true},
+      {"", "a", false, false},
+      {"*", "", false, true},
+      {"**", "abc", false, true},
+      {"abc", "abc", false, true},
+      {"abc", "abcd", false, false},
+      {"a*c", "ac", false, true},
+      {"a*c", "abxc", false, true},
+      {"a*c", "abcx", false, false},
+      {"a*b*c", "axbyc", false, true},
+      {"a*b*c", "acb", false, false},
+      {"*ab*ab*", "xabyab", false, true},
+      {"*ab*ab*", "xaab", false, false},
+      {"*aab*", "aaab", false, true},
+      {"*a?c*", "xxabcxx", false, true},
+      {"*a?c*", "xxacxx", false, false},
+      {"ab*ba", "aba", false, false},  // the anchored ends may not share a character
+      {"*X-y*", "aax-Ybb", true, true},
+      {"*X-y*", "aax-Ybb", false, false},
+      {"*?", "", false, false},
+      {"?*?", "ab", false, true},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(WildcardMatch(c.pattern, c.text, c.ci), c.match)
+        << "'" << c.pattern << "' against '" << c.text << "'";
+  }
+}
+
+TEST(Routing, AWorstCasePatternCostsOnePassOverALongHeader) {
+  // Given the longest condition value, built to defeat backtracking, and an 8 KB header of the
+  // character it repeats: each pattern is compared in at most one pass over the text.
+  const std::string header(8192, 'a');
+  const std::string ending = "*" + std::string(126, 'a') + "b";
+  const std::string inside = "*" + std::string(125, 'a') + "b*";
+  const std::string many = "*a?*a?*a?*a?*a?*a?*a?*a?*a?*a?*a?*a?*a?*a?*a?*a?*a?*a?*a?*a?*b";
+  for (const std::string& pattern : {ending, inside, many}) {
+    size_t steps = 0;
+    EXPECT_FALSE(WildcardMatch(pattern, header, true, &steps));
+    EXPECT_LE(steps, header.size() + pattern.size()) << pattern;
+  }
+  size_t steps = 0;
+  EXPECT_TRUE(WildcardMatch(inside, header + "b", true, &steps));
+  EXPECT_LE(steps, header.size() + 1 + inside.size());
+}
+
 TEST(Routing, LowestPriorityMatchingRuleWinsAndDefaultIsLast) {
   ListenerRoutes routes{8080,
                         {{10, {"/api/*"}, {}, "tg-api"},

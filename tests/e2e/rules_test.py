@@ -236,6 +236,36 @@ class RulesTest(unittest.TestCase):
         self.assertEqual(get(self.port, source=ALLOWED)[0], 200)
         self.assertEqual(get(self.port, source=OTHER)[0], 403)
 
+    def test_5a_a_weighted_forward_is_refused_rather_than_sent_to_its_first_group(self):
+        other = self.elb.create_target_group(Name="rules-other", Protocol="HTTP", Port=self.backend.port,
+                                             VpcId="vpc-local", TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+        path = [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/weighted"]}}]
+        weighted = [{"Type": "forward", "ForwardConfig": {"TargetGroups": [
+            {"TargetGroupArn": self.tg, "Weight": 0}, {"TargetGroupArn": other, "Weight": 100}]}}]
+        message = self.assertRefused("ValidationError", self.raw.create_rule, ListenerArn=self.listener, Priority=30,
+                                     Conditions=path, Actions=weighted)
+        self.assertIn("one target group per action", message)
+        self.assertRefused("ValidationError", self.raw.modify_rule, RuleArn=self.rules()[-1]["RuleArn"],
+                           Actions=weighted)
+        self.assertRefused("ValidationError", self.raw.create_rule, ListenerArn=self.listener, Priority=30,
+                           Conditions=path, Actions=[{"Type": "forward", "TargetGroupArn": self.tg, "ForwardConfig": {
+                               "TargetGroups": [{"TargetGroupArn": other}]}}])
+        # One group in ForwardConfig alone is that group.
+        rule = self.elb.create_rule(ListenerArn=self.listener, Priority=30, Conditions=path, Actions=[
+            {"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": self.tg}]}}])["Rules"][0]
+        self.assertEqual(rule["Actions"][0]["TargetGroupArn"], self.tg)
+        self.elb.delete_rule(RuleArn=rule["RuleArn"])
+
+    def test_5b_an_ipv4_mapped_source_block_admits_its_ipv4_peers(self):
+        self.elb.modify_rule(RuleArn=self.allow, Conditions=[
+            {"Field": "source-ip", "SourceIpConfig": {"Values": ["::ffff:%s/128" % ALLOWED]}}])
+        try:
+            self.assertEqual(get(self.port, source=ALLOWED)[0], 200)
+            self.assertEqual(get(self.port, source=OTHER)[0], 403)
+        finally:
+            self.elb.modify_rule(RuleArn=self.allow, Conditions=[
+                {"Field": "source-ip", "SourceIpConfig": {"Values": [ALLOWED + "/32"]}}])
+
     def test_6_rules_survive_an_engine_restart(self):
         before = self.rules()
         self.assertEqual(self.engine.slipway("engine", "stop").returncode, 0)
