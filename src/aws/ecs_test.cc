@@ -157,6 +157,15 @@ TEST_F(EcsTest, AReplyThatIsNotAnObjectIsAnUnexpectedReply) {
   EXPECT_EQ(l.error().message, "ecs ListTagsForResource: malformed JSON reply");
 }
 
+TEST_F(EcsTest, AServiceNestedHundredsOfThousandsDeepIsAnUnexpectedReply) {
+  const int levels = 300'000;
+  t.ReplyText(R"({"services":[{"serviceName":"web","deep":)" + std::string(levels, '[') +
+              std::string(levels, ']') + "}]}");
+  auto r = ecs.DescribeServices("c", {"web"});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "ecs DescribeServices: unexpected reply: nested deeper than 64 levels");
+}
+
 TEST_F(EcsTest, NullFieldsReadAsTheirDefaults) {
   t.Reply({{"services",
             {{{"serviceName", nullptr}, {"desiredCount", nullptr}, {"runningCount", 2.5}, {"deployments", nullptr},
