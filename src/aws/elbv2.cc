@@ -2,17 +2,13 @@
 // read here only.
 #include "aws/elbv2.h"
 
-#include <set>
-
 #include "aws/aws_client.h"
+#include "aws/pages.h"
 #include "aws/query_lists.h"
 
 namespace slipway::aws {
 
 namespace {
-
-// Enough pages for any listener's rules; a reply whose markers never end is not followed forever.
-constexpr int kMaxPages = 1000;
 
 tl::unexpected<Error> Unexpected(const std::string& action, const std::string& what) {
   return Fail(kElbv2.endpoint_prefix + " " + action + ": unexpected reply: " + what);
@@ -98,16 +94,15 @@ Rule RuleOf(const XmlNode& m) {
 template <typename Read>
 Result<void> ReadPages(AwsClient& client, const std::string& action, QueryParams params,
                        const std::string& list, Read read) {
-  std::set<std::string> seen;
-  for (int page = 1;; ++page) {
+  PageGuard pages(kElbv2.endpoint_prefix + " " + action, "NextMarker");
+  for (;;) {
     auto reply = client.Query(kElbv2, action, params);
     if (!reply) return tl::unexpected(reply.error());
     for (const XmlNode* m : reply->Members(list)) read(*m);
     const std::string next = reply->Text("NextMarker");
-    if (next.empty()) return {};
-    if (!seen.insert(next).second) return Unexpected(action, "NextMarker " + next + " came twice");
-    if (page == kMaxPages)
-      return Unexpected(action, "more than " + std::to_string(kMaxPages) + " pages");
+    auto more = pages.Follow(next);
+    if (!more) return tl::unexpected(more.error());
+    if (!*more) return {};
     params["Marker"] = next;
   }
 }
