@@ -179,12 +179,15 @@ TEST(AwsClientLoopback, AReplyPastTheSizeBoundIsAnErrorNotAnAnswer) {
   });
   CurlTransport transport;
   FakeClock clock;
-  AwsClient client(transport, clock, {"AKID", "SECRET", ""}, {"us-east-1", server.url()}, {}, NoJitter(3));
+  AwsClient client(transport, clock, {"AKID", "SECRET", ""}, {"us-east-1", server.url()}, {},
+                   NoJitter(3));
   auto r = client.Json(kLogs, "GetLogEvents", nlohmann::json::object());
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().message.find("logs GetLogEvents: the reply from " + server.url()), std::string::npos)
+  EXPECT_NE(r.error().message.find("logs GetLogEvents: the reply from " + server.url()),
+            std::string::npos)
       << r.error().message;
-  EXPECT_NE(r.error().message.find("is larger than 16777216 bytes"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("is larger than 16777216 bytes"), std::string::npos)
+      << r.error().message;
   EXPECT_EQ(server.requests().size(), 1u);
 }
 

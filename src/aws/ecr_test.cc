@@ -98,7 +98,8 @@ TEST(Ecr, DescribeRepositoriesFailsOnTokensThatAlternate) {
   }
   auto repos = f.ecr.DescribeRepositories({});
   ASSERT_FALSE(repos);
-  EXPECT_EQ(repos.error().message, "ecr DescribeRepositories: unexpected reply: nextToken A came twice");
+  EXPECT_EQ(repos.error().message,
+            "ecr DescribeRepositories: unexpected reply: nextToken A came twice");
   EXPECT_EQ(f.transport.calls.size(), 3u);
 }
 

@@ -163,7 +163,8 @@ TEST_F(EcsTest, AServiceNestedHundredsOfThousandsDeepIsAnUnexpectedReply) {
               std::string(levels, ']') + "}]}");
   auto r = ecs.DescribeServices("c", {"web"});
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().message, "ecs DescribeServices: unexpected reply: nested deeper than 64 levels");
+  EXPECT_EQ(r.error().message,
+            "ecs DescribeServices: unexpected reply: nested deeper than 64 levels");
 }
 
 TEST_F(EcsTest, NullFieldsReadAsTheirDefaults) {

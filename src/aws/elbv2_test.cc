@@ -270,10 +270,13 @@ TEST_F(Elbv2Test, CreateListenerSendsForwardOrFixedResponseDefaults) {
   EXPECT_EQ(fixed->default_actions[0].fixed_response.content_type, "text/plain");
 }
 
+// A CreateRule reply: the rule arn:rule/1 at priority 10.
+const std::string kCreatedRule =
+    Reply("CreateRule",
+          "<Rules><member><RuleArn>arn:rule/1</RuleArn><Priority>10</Priority></member></Rules>");
+
 TEST_F(Elbv2Test, CreateRuleSendsAPathPatternCondition) {
-  transport_.Reply(Reply("CreateRule",
-                         "<Rules><member><RuleArn>arn:rule/1</RuleArn><Priority>10</Priority>"
-                         "</member></Rules>"));
+  transport_.Reply(kCreatedRule);
   auto rule = elb_.CreateRule(
       {kListenerArn, 10, {{"path-pattern", {"/api/*", "/v2/*"}}}, {ForwardTo(kTgArn)}});
   ASSERT_TRUE(rule) << rule.error().message;
@@ -292,9 +295,7 @@ TEST_F(Elbv2Test, CreateRuleSendsAPathPatternCondition) {
 }
 
 TEST_F(Elbv2Test, CreateRuleSendsEachConditionInItsConfig) {
-  transport_.Reply(Reply("CreateRule",
-                         "<Rules><member><RuleArn>arn:rule/1</RuleArn><Priority>10</Priority>"
-                         "</member></Rules>"));
+  transport_.Reply(kCreatedRule);
   RuleCondition header{"http-header", {"beta", "canary"}, "X-Channel", {}};
   RuleCondition ip{"source-ip", {"10.0.0.0/8"}, "", {}};
   RuleCondition query{"query-string", {}, "", {{"version", "2"}, {"", "debug"}}};
@@ -320,9 +321,7 @@ TEST_F(Elbv2Test, CreateRuleSendsEachConditionInItsConfig) {
 }
 
 TEST_F(Elbv2Test, AForwardConfigIsSentWithItsWeights) {
-  transport_.Reply(Reply("CreateRule",
-                         "<Rules><member><RuleArn>arn:rule/1</RuleArn><Priority>10</Priority>"
-                         "</member></Rules>"));
+  transport_.Reply(kCreatedRule);
   Action split{"forward", "", {}, {{"arn:tg/blue", 9}, {"arn:tg/green", std::nullopt}}};
   auto rule = elb_.CreateRule({kListenerArn, 10, {{"path-pattern", {"/*"}}}, {split}});
   ASSERT_TRUE(rule) << rule.error().message;

@@ -156,7 +156,8 @@ TEST(Logs, FilterLogEventsFailsWhenTheSameTokenComesBack) {
   f.transport.Answer(R"({"events":[],"nextToken":"n1"})");
   auto events = f.logs.FilterLogEvents({.group = "g"});
   ASSERT_FALSE(events);
-  EXPECT_EQ(events.error().message, "logs FilterLogEvents: unexpected reply: nextToken n1 came twice");
+  EXPECT_EQ(events.error().message,
+            "logs FilterLogEvents: unexpected reply: nextToken n1 came twice");
   EXPECT_EQ(f.transport.calls.size(), 2u);
   // No prefix: every stream of the group.
   EXPECT_FALSE(f.transport.calls[0].body.contains("logStreamNamePrefix"));
@@ -171,7 +172,8 @@ TEST(Logs, FilterLogEventsFailsOnTokensThatAlternate) {
   }
   auto events = f.logs.FilterLogEvents({.group = "g"});
   ASSERT_FALSE(events);
-  EXPECT_EQ(events.error().message, "logs FilterLogEvents: unexpected reply: nextToken A came twice");
+  EXPECT_EQ(events.error().message,
+            "logs FilterLogEvents: unexpected reply: nextToken A came twice");
   EXPECT_EQ(f.transport.calls.size(), 3u);
 }
 

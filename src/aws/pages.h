@@ -16,7 +16,8 @@ inline constexpr int kMaxPages = 1000;
 class PageGuard {
  public:
   /// `what` names the call ("logs FilterLogEvents"), `token` the reply's field ("nextToken").
-  PageGuard(std::string what, std::string token) : what_(std::move(what)), token_(std::move(token)) {}
+  PageGuard(std::string what, std::string token)
+      : what_(std::move(what)), token_(std::move(token)) {}
 
   /// Whether to ask for the page `next` names: false when it is empty (that was the last page);
   /// "<what>: unexpected reply: ..." when it came before or the listing passed kMaxPages pages.

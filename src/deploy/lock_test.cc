@@ -45,12 +45,17 @@ config::Environment OneService() {
 
 // A service locked by a release that died, optionally with a deployment still rolling out.
 // `created_at` is when the deployment began, in epoch seconds.
-FakeEcsTransport LockedService(bool rolling_out, std::vector<std::string>& untagged, double created_at = 1.7e9) {
-  return FakeEcsTransport([rolling_out, &untagged, created_at](const std::string& op,
-                                                               const json& body) -> Result<aws::HttpResponse> {
+FakeEcsTransport LockedService(bool rolling_out, std::vector<std::string>& untagged,
+                               double created_at = 1.7e9) {
+  return FakeEcsTransport([rolling_out, &untagged, created_at](
+                              const std::string& op,
+                              const json& body) -> Result<aws::HttpResponse> {
     if (op == "DescribeServices") {
-      json dep{{"id", "ecs-svc/1"}, {"status", "PRIMARY"}, {"rolloutState", rolling_out ? "IN_PROGRESS" : "COMPLETED"},
-               {"taskDefinition", "arn:aws:ecs:us-east-1:0:task-definition/demo-web:5"}, {"createdAt", created_at}};
+      json dep{{"id", "ecs-svc/1"},
+               {"status", "PRIMARY"},
+               {"rolloutState", rolling_out ? "IN_PROGRESS" : "COMPLETED"},
+               {"taskDefinition", "arn:aws:ecs:us-east-1:0:task-definition/demo-web:5"},
+               {"createdAt", created_at}};
       return Reply({{"services", {{{"serviceName", "demo-dev-web"}, {"serviceArn", "arn:svc/demo-dev-web"},
                                    {"status", "ACTIVE"}, {"deployments", {dep}}}}}});
     }
@@ -103,7 +108,8 @@ TEST(Unlock, ADeploymentStartedAtATimeOutOfRangeIsShownAsItCame) {
     ASSERT_TRUE(r) << r.error().message;
     std::ostringstream number;
     number << created_at;
-    EXPECT_NE(r->in_flight.find("started a time out of range (" + number.str() + " s from 1970) with demo-web:5"),
+    EXPECT_NE(r->in_flight.find("started a time out of range (" + number.str() +
+                                " s from 1970) with demo-web:5"),
               std::string::npos)
         << r->in_flight;
   }
