@@ -26,6 +26,10 @@ constexpr Millis kMaxReachWait{2'000};
 // API calls answer in milliseconds (the engine) to a few seconds (AWS). A reply that has not come
 // by then is treated as a lost connection rather than waited for.
 constexpr long kRequestTimeoutMs = 20'000;
+// The largest replies are log pages: at most 1 MB of events, which JSON escaping can make about
+// six times longer. Every other reply slipway asks for is far under 1 MB. A reply past this bound
+// is not an answer to the call, and is not read into memory whole.
+constexpr size_t kMaxReplyBytes = size_t{16} << 20;
 
 bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
@@ -43,6 +47,7 @@ struct ApiError {
 
 ApiError DecodeJsonError(const std::string& body) {
   ApiError e{"UnknownError", body};
+  if (NestsDeeperThan(body, kMaxReplyDepth)) return e;
   auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return e;
   // The reply is already an error: a field of another type is left out, not reported on its own.
@@ -147,7 +152,7 @@ Result<HttpResponse> AwsClient::Send(const ServiceSpec& service, const std::stri
     Result<Credentials> creds = credentials_->Get();
     if (!creds) return tl::unexpected(Wrap(what, creds.error()));
     Sign(req, *creds, {endpoint_.region, service.signing_name}, clock_.WallNow());
-    HttpRequest request{"POST", url, req.headers, body, kRequestTimeoutMs};
+    HttpRequest request{"POST", url, req.headers, body, kRequestTimeoutMs, kMaxReplyBytes};
     request.fresh_connection = !safe_to_repeat;
     Result<HttpResponse> sent = transport_.Send(request);
     Failure failure = Failure::kNone;
@@ -204,6 +209,11 @@ Result<nlohmann::json> AwsClient::Json(const ServiceSpec& service, const std::st
   if (resp->status >= 400) {
     ApiError e = DecodeJsonError(resp->body);
     return Fail(service.endpoint_prefix + " " + op + ": " + e.code + ": " + e.message, e.code);
+  }
+  // A value nested past the bound would exhaust the stack of whatever copies or walks it.
+  if (NestsDeeperThan(resp->body, kMaxReplyDepth)) {
+    return Fail(service.endpoint_prefix + " " + op + ": unexpected reply: nested deeper than " +
+                std::to_string(kMaxReplyDepth) + " levels");
   }
   auto j = nlohmann::json::parse(resp->body.empty() ? "{}" : resp->body, nullptr, false);
   if (j.is_discarded()) return Fail(service.endpoint_prefix + " " + op + ": malformed JSON reply");

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "aws/aws_client.h"
+#include "aws/testing/loopback_http_server.h"
 #include "base/unique_fd.h"
 
 namespace slipway::aws {
@@ -169,6 +170,25 @@ TEST(AwsClientLoopback, ACreateWithAClientTokenIsSentAgainUntilItIsAnswered) {
   const auto bodies = server.bodies();
   ASSERT_EQ(bodies.size(), 3u);
   EXPECT_EQ(bodies[0], bodies[2]);
+}
+
+TEST(AwsClientLoopback, AReplyPastTheSizeBoundIsAnErrorNotAnAnswer) {
+  // Given an endpoint that answers with 20 MiB, more than any API reply slipway asks for.
+  testing::LoopbackHttpServer server([](const testing::ReceivedRequest&) {
+    return testing::Reply{200, R"({"events":[{"message":")" + std::string(20 << 20, 'x') + "\"}]}"};
+  });
+  CurlTransport transport;
+  FakeClock clock;
+  AwsClient client(transport, clock, {"AKID", "SECRET", ""}, {"us-east-1", server.url()}, {},
+                   NoJitter(3));
+  auto r = client.Json(kLogs, "GetLogEvents", nlohmann::json::object());
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("logs GetLogEvents: the reply from " + server.url()),
+            std::string::npos)
+      << r.error().message;
+  EXPECT_NE(r.error().message.find("is larger than 16777216 bytes"), std::string::npos)
+      << r.error().message;
+  EXPECT_EQ(server.requests().size(), 1u);
 }
 
 }  // namespace

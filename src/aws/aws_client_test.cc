@@ -6,6 +6,8 @@
 #include <deque>
 #include <nlohmann/json.hpp>
 
+#include "aws/json_reply.h"
+
 namespace slipway::aws {
 namespace {
 
@@ -73,6 +75,36 @@ TEST(AwsClient, AnErrorReplyWithFieldsOfTheWrongTypeIsStillAnError) {
   auto null_message = client.Json(kEcs, "UpdateService", nlohmann::json::object());
   ASSERT_FALSE(null_message);
   EXPECT_EQ(null_message.error().code, "ClientException");
+}
+
+// `levels` arrays, one inside the other, holding 1.
+std::string Nested(int levels) { return std::string(levels, '[') + "1" + std::string(levels, ']'); }
+
+TEST(AwsClient, AReplyNestedPastTheBoundIsRefusedBeforeItIsParsed) {
+  ScriptedTransport t;
+  FakeClock clock;
+  const std::string deep = R"({"services":[{"deep":)" + Nested(300'000) + "}]}";
+  t.replies.push_back(HttpResponse{200, deep});
+  t.replies.push_back(HttpResponse{200, R"({"a":)" + Nested(kMaxReplyDepth - 1) + "}"});
+  t.replies.push_back(HttpResponse{200, R"({"a":)" + Nested(kMaxReplyDepth) + "}"});
+  t.replies.push_back(HttpResponse{400, deep});
+  AwsClient client(t, clock, {"AKID", "SECRET", ""}, {"us-east-1", "http://x"});
+  auto r = client.Json(kEcs, "DescribeServices", nlohmann::json::object());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "ecs DescribeServices: unexpected reply: nested deeper than " +
+                                   std::to_string(kMaxReplyDepth) + " levels");
+  EXPECT_TRUE(client.Json(kEcs, "DescribeServices", nlohmann::json::object()));
+  EXPECT_FALSE(client.Json(kEcs, "DescribeServices", nlohmann::json::object()));
+  // An error reply that deep is reported without being read.
+  auto refused = client.Json(kEcs, "DescribeServices", nlohmann::json::object());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, "UnknownError");
+}
+
+TEST(JsonDepth, CountsNestingOutsideStringsOnly) {
+  EXPECT_FALSE(NestsDeeperThan(R"({"a":"[[[[[[[[[[[[\"[[[["})", 2));
+  EXPECT_TRUE(NestsDeeperThan(R"({"a":[[1]]})", 2));
+  EXPECT_FALSE(NestsDeeperThan(R"({"a":[1],"b":{"c":2}})", 2));
 }
 
 // Jitter draws that are always one half: backoffs of 0.5 s, 1 s, 2 s, ...

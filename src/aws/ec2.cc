@@ -2,17 +2,13 @@
 // written and read here only.
 #include "aws/ec2.h"
 
-#include <set>
-
 #include "aws/aws_client.h"
+#include "aws/pages.h"
 #include "aws/query_lists.h"
 
 namespace slipway::aws {
 
 namespace {
-
-// A reply whose tokens never end is not followed forever.
-constexpr int kMaxPages = 1000;
 
 tl::unexpected<Error> Unexpected(const std::string& action, const std::string& what) {
   return Fail(kEc2.endpoint_prefix + " " + action + ": unexpected reply: " + what);
@@ -91,16 +87,15 @@ void AddPermissions(QueryParams& params, const std::vector<IpPermission>& permis
 template <typename Read>
 Result<void> ReadPages(AwsClient& client, const std::string& action, QueryParams params,
                        const std::string& list, Read read) {
-  std::set<std::string> seen;
-  for (int page = 1;; ++page) {
+  PageGuard pages(kEc2.endpoint_prefix + " " + action, "nextToken");
+  for (;;) {
     auto reply = client.Query(kEc2, action, params);
     if (!reply) return tl::unexpected(reply.error());
     for (const XmlNode* item : Items(*reply, list)) read(*item);
     const std::string next = reply->Text("nextToken");
-    if (next.empty()) return {};
-    if (!seen.insert(next).second) return Unexpected(action, "nextToken " + next + " came twice");
-    if (page == kMaxPages)
-      return Unexpected(action, "more than " + std::to_string(kMaxPages) + " pages");
+    auto more = pages.Follow(next);
+    if (!more) return tl::unexpected(more.error());
+    if (!*more) return {};
     params["NextToken"] = next;
   }
 }

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "aws/json_reply.h"
+#include "aws/pages.h"
 
 namespace slipway::aws {
 
@@ -62,6 +63,7 @@ Result<std::vector<Repository>> Ecr::DescribeRepositories(const std::vector<std:
   json body = json::object();
   if (!names.empty()) body["repositoryNames"] = names;
   std::vector<Repository> out;
+  PageGuard pages("ecr DescribeRepositories", "nextToken");
   for (;;) {
     auto r = client_.Json(kEcr, "DescribeRepositories", body);
     if (!r) return tl::unexpected(r.error());
@@ -70,11 +72,11 @@ Result<std::vector<Repository>> Ecr::DescribeRepositories(const std::vector<std:
       out.push_back(std::move(repo));
     const std::string next = read.String(*r, "nextToken");
     if (!read.ok()) return tl::unexpected(read.error());
-    // A token that comes back as sent would be asked for again for ever.
-    if (next.empty() || (body.contains("nextToken") && body["nextToken"] == next)) break;
+    auto more = pages.Follow(next);
+    if (!more) return tl::unexpected(more.error());
+    if (!*more) return out;
     body["nextToken"] = next;
   }
-  return out;
 }
 
 Result<Repository> Ecr::CreateRepository(const std::string& name) {

@@ -89,6 +89,20 @@ TEST(Ecr, DescribeRepositoriesFollowsNextToken) {
   EXPECT_EQ(f.transport.calls[1].body, json({{"nextToken", "1"}}));
 }
 
+TEST(Ecr, DescribeRepositoriesFailsOnTokensThatAlternate) {
+  EcrFixture f;
+  // Given a service that answers A, B, A, B, ...
+  for (int i = 0; i < 2000; ++i) {
+    f.transport.Answer(R"({"repositories":[{"repositoryName":"a"}],"nextToken":")" +
+                       std::string(i % 2 == 0 ? "A" : "B") + "\"}");
+  }
+  auto repos = f.ecr.DescribeRepositories({});
+  ASSERT_FALSE(repos);
+  EXPECT_EQ(repos.error().message,
+            "ecr DescribeRepositories: unexpected reply: nextToken A came twice");
+  EXPECT_EQ(f.transport.calls.size(), 3u);
+}
+
 TEST(Ecr, DescribeRepositoriesKeepsTheCodeOfAMissingRepository) {
   EcrFixture f;
   f.transport.Refuse(

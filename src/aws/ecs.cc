@@ -6,15 +6,13 @@
 
 #include "aws/aws_client.h"
 #include "aws/json_reply.h"
+#include "aws/pages.h"
 
 namespace slipway::aws {
 
 using nlohmann::json;
 
 namespace {
-
-/// A reply that pages on past this many pages is taken as looping, not as that large.
-constexpr int kMaxPages = 1000;
 
 Tag ReadTag(ReplyReader& read, const json& j) { return {read.String(j, "key"), read.String(j, "value")}; }
 
@@ -228,17 +226,19 @@ Result<std::vector<std::string>> Ecs::ListTaskDefinitions(const TaskDefinitionQu
   if (!query.sort.empty()) body["sort"] = query.sort;
   if (!query.status.empty()) body["status"] = query.status;
   std::vector<std::string> out;
-  for (int page = 0; page < kMaxPages; ++page) {
+  PageGuard pages("ecs ListTaskDefinitions", "nextToken");
+  for (;;) {
     auto r = Call("ListTaskDefinitions", body);
     if (!r) return tl::unexpected(r.error());
     ReplyReader read("ecs ListTaskDefinitions");
     for (auto& arn : read.Strings(*r, "taskDefinitionArns")) out.push_back(std::move(arn));
     const std::string next = read.String(*r, "nextToken");
     if (!read.ok()) return tl::unexpected(read.error());
-    if (next.empty()) return out;
+    auto more = pages.Follow(next);
+    if (!more) return tl::unexpected(more.error());
+    if (!*more) return out;
     body["nextToken"] = next;
   }
-  return tl::unexpected(UnexpectedReply("ListTaskDefinitions", "more than " + std::to_string(kMaxPages) + " pages"));
 }
 
 Result<TaskDefinition> Ecs::DeregisterTaskDefinition(const std::string& task_definition) {
@@ -264,17 +264,19 @@ Result<std::vector<std::string>> Ecs::ListTasks(const TaskQuery& query) {
   if (!query.started_by.empty()) body["startedBy"] = query.started_by;
   if (!query.desired_status.empty()) body["desiredStatus"] = query.desired_status;
   std::vector<std::string> out;
-  for (int page = 0; page < kMaxPages; ++page) {
+  PageGuard pages("ecs ListTasks", "nextToken");
+  for (;;) {
     auto r = Call("ListTasks", body);
     if (!r) return tl::unexpected(r.error());
     ReplyReader read("ecs ListTasks");
     for (auto& arn : read.Strings(*r, "taskArns")) out.push_back(std::move(arn));
     const std::string next = read.String(*r, "nextToken");
     if (!read.ok()) return tl::unexpected(read.error());
-    if (next.empty()) return out;
+    auto more = pages.Follow(next);
+    if (!more) return tl::unexpected(more.error());
+    if (!*more) return out;
     body["nextToken"] = next;
   }
-  return tl::unexpected(UnexpectedReply("ListTasks", "more than " + std::to_string(kMaxPages) + " pages"));
 }
 
 Result<Tasks> Ecs::DescribeTasks(const std::string& cluster, const std::vector<std::string>& tasks) {

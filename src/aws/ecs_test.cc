@@ -157,6 +157,16 @@ TEST_F(EcsTest, AReplyThatIsNotAnObjectIsAnUnexpectedReply) {
   EXPECT_EQ(l.error().message, "ecs ListTagsForResource: malformed JSON reply");
 }
 
+TEST_F(EcsTest, AServiceNestedHundredsOfThousandsDeepIsAnUnexpectedReply) {
+  const int levels = 300'000;
+  t.ReplyText(R"({"services":[{"serviceName":"web","deep":)" + std::string(levels, '[') +
+              std::string(levels, ']') + "}]}");
+  auto r = ecs.DescribeServices("c", {"web"});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message,
+            "ecs DescribeServices: unexpected reply: nested deeper than 64 levels");
+}
+
 TEST_F(EcsTest, NullFieldsReadAsTheirDefaults) {
   t.Reply({{"services",
             {{{"serviceName", nullptr}, {"desiredCount", nullptr}, {"runningCount", 2.5}, {"deployments", nullptr},
@@ -407,10 +417,23 @@ TEST_F(EcsTest, ListTaskDefinitionsStopsAtAnErrorOnALaterPage) {
 }
 
 TEST_F(EcsTest, APaginationThatNeverEndsIsAnError) {
-  for (int i = 0; i < 1001; ++i) t.Reply({{"taskArns", json::array()}, {"nextToken", "again"}});
+  for (int i = 0; i < 1001; ++i) {
+    t.Reply({{"taskArns", json::array()}, {"nextToken", "t" + std::to_string(i)}});
+  }
   auto r = ecs.ListTasks({.cluster = "c"});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "ecs ListTasks: unexpected reply: more than 1000 pages");
+  EXPECT_EQ(t.ops.size(), 1000u);
+}
+
+TEST_F(EcsTest, ATokenThatComesBackIsAnError) {
+  t.Reply({{"taskDefinitionArns", {"arn:td:1"}}, {"nextToken", "A"}});
+  t.Reply({{"taskDefinitionArns", {"arn:td:2"}}, {"nextToken", "B"}});
+  t.Reply({{"taskDefinitionArns", {"arn:td:1"}}, {"nextToken", "A"}});
+  auto r = ecs.ListTaskDefinitions({});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "ecs ListTaskDefinitions: unexpected reply: nextToken A came twice");
+  EXPECT_EQ(t.ops.size(), 3u);
 }
 
 TEST_F(EcsTest, ListTasksSendsTheQueryAndFollowsEveryPage) {

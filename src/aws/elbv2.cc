@@ -2,17 +2,13 @@
 // read here only.
 #include "aws/elbv2.h"
 
-#include <set>
-
 #include "aws/aws_client.h"
+#include "aws/pages.h"
 #include "aws/query_lists.h"
 
 namespace slipway::aws {
 
 namespace {
-
-// Enough pages for any listener's rules; a reply whose markers never end is not followed forever.
-constexpr int kMaxPages = 1000;
 
 tl::unexpected<Error> Unexpected(const std::string& action, const std::string& what) {
   return Fail(kElbv2.endpoint_prefix + " " + action + ": unexpected reply: " + what);
@@ -22,7 +18,9 @@ tl::unexpected<Error> Unexpected(const std::string& action, const std::string& w
 std::string ConditionConfig(const std::string& field) {
   if (field == "path-pattern") return "PathPatternConfig";
   if (field == "host-header") return "HostHeaderConfig";
+  if (field == "http-header") return "HttpHeaderConfig";
   if (field == "http-request-method") return "HttpRequestMethodConfig";
+  if (field == "query-string") return "QueryStringConfig";
   if (field == "source-ip") return "SourceIpConfig";
   return "";
 }
@@ -36,6 +34,12 @@ void AddActions(QueryParams& p, const std::string& list, const std::vector<Actio
     AddIfSet(p, at + "FixedResponseConfig.StatusCode", a.fixed_response.status_code);
     AddIfSet(p, at + "FixedResponseConfig.ContentType", a.fixed_response.content_type);
     AddIfSet(p, at + "FixedResponseConfig.MessageBody", a.fixed_response.message_body);
+    for (size_t j = 0; j < a.forward_target_groups.size(); ++j) {
+      const WeightedTargetGroup& group = a.forward_target_groups[j];
+      const std::string in = ListKey(ListStyle::kQuery, at + "ForwardConfig.TargetGroups", j) + ".";
+      p[in + "TargetGroupArn"] = group.arn;
+      if (group.weight) p[in + "Weight"] = std::to_string(*group.weight);
+    }
   }
 }
 
@@ -45,7 +49,20 @@ void AddConditions(QueryParams& p, const std::vector<RuleCondition>& conditions)
     const std::string at = ListKey(ListStyle::kQuery, "Conditions", i) + ".";
     p[at + "Field"] = c.field;
     const std::string config = ConditionConfig(c.field);
-    AddList(p, ListStyle::kQuery, at + (config.empty() ? "Values" : config + ".Values"), c.values);
+    // Each field goes in its config: the ALB takes the legacy Values for path-pattern and
+    // host-header only. A field with no config known here can only go in Values.
+    if (config.empty()) {
+      AddList(p, ListStyle::kQuery, at + "Values", c.values);
+      continue;
+    }
+    const std::string in = at + config + ".";
+    AddIfSet(p, in + "HttpHeaderName", c.http_header_name);
+    AddList(p, ListStyle::kQuery, in + "Values", c.values);
+    for (size_t j = 0; j < c.query_strings.size(); ++j) {
+      const std::string pair = ListKey(ListStyle::kQuery, in + "Values", j) + ".";
+      AddIfSet(p, pair + "Key", c.query_strings[j].key);
+      p[pair + "Value"] = c.query_strings[j].value;
+    }
   }
 }
 
@@ -53,14 +70,42 @@ std::vector<std::string> MemberTexts(const XmlNode& node, const std::string& pat
   return TextsAt(node, path, "member");
 }
 
+Action ActionOf(const XmlNode& a) {
+  Action out{a.Text("Type"),
+             a.Text("TargetGroupArn"),
+             {a.Text("FixedResponseConfig/StatusCode"), a.Text("FixedResponseConfig/ContentType"),
+              a.Text("FixedResponseConfig/MessageBody")},
+             {}};
+  for (const XmlNode* group : a.Members("ForwardConfig/TargetGroups")) {
+    const std::string weight = group->Text("Weight");
+    out.forward_target_groups.push_back(
+        {group->Text("TargetGroupArn"),
+         weight.empty() ? std::nullopt : std::optional<int>(IntOr(weight, 0))});
+  }
+  if (out.target_group_arn.empty() && out.forward_target_groups.size() == 1)
+    out.target_group_arn = out.forward_target_groups[0].arn;
+  return out;
+}
+
 std::vector<Action> ActionsOf(const XmlNode& node, const std::string& list) {
   std::vector<Action> out;
-  for (const XmlNode* a : node.Members(list)) {
-    out.push_back(
-        {a->Text("Type"),
-         a->Text("TargetGroupArn"),
-         {a->Text("FixedResponseConfig/StatusCode"), a->Text("FixedResponseConfig/ContentType"),
-          a->Text("FixedResponseConfig/MessageBody")}});
+  for (const XmlNode* a : node.Members(list)) out.push_back(ActionOf(*a));
+  return out;
+}
+
+// A condition as DescribeRules shows it: in the field's config, and for path-pattern and
+// host-header in the legacy Values too.
+RuleCondition ConditionOf(const XmlNode& c) {
+  RuleCondition out{c.Text("Field"), MemberTexts(c, "Values"), "", {}};
+  const std::string name = ConditionConfig(out.field);
+  const XmlNode* config = name.empty() ? nullptr : c.Child(name);
+  if (config == nullptr) return out;
+  out.http_header_name = config->Text("HttpHeaderName");
+  if (out.field == "query-string") {
+    for (const XmlNode* pair : config->Members("Values"))
+      out.query_strings.push_back({pair->Text("Key"), pair->Text("Value")});
+  } else if (out.values.empty()) {
+    out.values = MemberTexts(*config, "Values");
   }
   return out;
 }
@@ -83,13 +128,7 @@ Listener ListenerOf(const XmlNode& m) {
 
 Rule RuleOf(const XmlNode& m) {
   Rule rule{m.Text("RuleArn"), m.Text("Priority"), {}, ActionsOf(m, "Actions")};
-  for (const XmlNode* c : m.Members("Conditions")) {
-    RuleCondition condition{c->Text("Field"), MemberTexts(*c, "Values")};
-    const std::string config = ConditionConfig(condition.field);
-    if (condition.values.empty() && !config.empty())
-      condition.values = MemberTexts(*c, config + "/Values");
-    rule.conditions.push_back(std::move(condition));
-  }
+  for (const XmlNode* c : m.Members("Conditions")) rule.conditions.push_back(ConditionOf(*c));
   return rule;
 }
 
@@ -98,16 +137,15 @@ Rule RuleOf(const XmlNode& m) {
 template <typename Read>
 Result<void> ReadPages(AwsClient& client, const std::string& action, QueryParams params,
                        const std::string& list, Read read) {
-  std::set<std::string> seen;
-  for (int page = 1;; ++page) {
+  PageGuard pages(kElbv2.endpoint_prefix + " " + action, "NextMarker");
+  for (;;) {
     auto reply = client.Query(kElbv2, action, params);
     if (!reply) return tl::unexpected(reply.error());
     for (const XmlNode* m : reply->Members(list)) read(*m);
     const std::string next = reply->Text("NextMarker");
-    if (next.empty()) return {};
-    if (!seen.insert(next).second) return Unexpected(action, "NextMarker " + next + " came twice");
-    if (page == kMaxPages)
-      return Unexpected(action, "more than " + std::to_string(kMaxPages) + " pages");
+    auto more = pages.Follow(next);
+    if (!more) return tl::unexpected(more.error());
+    if (!*more) return {};
     params["Marker"] = next;
   }
 }
@@ -124,7 +162,18 @@ Result<const XmlNode*> Created(const XmlNode& reply, const std::string& action,
 
 }  // namespace
 
-Action ForwardTo(const std::string& target_group_arn) { return {"forward", target_group_arn, {}}; }
+Action ForwardTo(const std::string& target_group_arn) {
+  return {"forward", target_group_arn, {}, {}};
+}
+
+bool Action::ForwardsTo(const std::string& arn) const {
+  if (arn.empty()) return false;
+  if (target_group_arn == arn) return true;
+  for (const WeightedTargetGroup& group : forward_target_groups) {
+    if (group.arn == arn) return true;
+  }
+  return false;
+}
 
 Result<std::vector<LoadBalancer>> Elbv2::DescribeLoadBalancers(
     const std::vector<std::string>& names) {

@@ -19,21 +19,43 @@ struct FixedResponse {
   std::string message_body;  ///< empty: no body
 };
 
+/// One target group of a forward action's ForwardConfig.
+struct WeightedTargetGroup {
+  std::string arn;
+  std::optional<int> weight;  ///< its share of requests, 0..999; nullopt: not stated
+};
+
 /// What a listener or rule does with a request it matches.
 struct Action {
-  std::string type;              ///< "forward" or "fixed-response" (the kinds slipway uses)
-  std::string target_group_arn;  ///< forward: the target group requests go to
+  std::string type;  ///< "forward" or "fixed-response" (the kinds slipway uses)
+  /// forward: the target group requests go to. Read from the ForwardConfig when that names one
+  /// group and the reply has no TargetGroupArn (AWS may describe a forward either way).
+  std::string target_group_arn;
   FixedResponse fixed_response;  ///< fixed-response: what is answered
+  /// forward: the ForwardConfig's target groups, sent as a ForwardConfig when not empty.
+  std::vector<WeightedTargetGroup> forward_target_groups;
+
+  /// Whether requests can go to the target group `arn`: as TargetGroupArn or in the ForwardConfig.
+  bool ForwardsTo(const std::string& arn) const;
 };
 
 /// An action that forwards to `target_group_arn`.
 Action ForwardTo(const std::string& target_group_arn);
 
-/// A rule's condition: the request's `field` ("path-pattern", "host-header") matches one of
-/// `values`.
+/// One pair a query-string condition matches; an empty key matches a value under any key.
+struct QueryStringPair {
+  std::string key;
+  std::string value;
+};
+
+/// A rule's condition: the request's `field` ("path-pattern", "host-header", "http-header",
+/// "http-request-method", "source-ip", "query-string") matches one of `values`, each sent and
+/// read in the field's own config (PathPatternConfig, HttpHeaderConfig, ...).
 struct RuleCondition {
   std::string field;
-  std::vector<std::string> values;
+  std::vector<std::string> values;  ///< patterns, methods or CIDR blocks; none for query-string
+  std::string http_header_name;     ///< http-header: the header whose value is matched
+  std::vector<QueryStringPair> query_strings;  ///< query-string: what it matches in place of values
 };
 
 /// A load balancer as ELBv2 describes it.

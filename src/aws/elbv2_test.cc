@@ -270,10 +270,13 @@ TEST_F(Elbv2Test, CreateListenerSendsForwardOrFixedResponseDefaults) {
   EXPECT_EQ(fixed->default_actions[0].fixed_response.content_type, "text/plain");
 }
 
+// A CreateRule reply: the rule arn:rule/1 at priority 10.
+const std::string kCreatedRule =
+    Reply("CreateRule",
+          "<Rules><member><RuleArn>arn:rule/1</RuleArn><Priority>10</Priority></member></Rules>");
+
 TEST_F(Elbv2Test, CreateRuleSendsAPathPatternCondition) {
-  transport_.Reply(Reply("CreateRule",
-                         "<Rules><member><RuleArn>arn:rule/1</RuleArn><Priority>10</Priority>"
-                         "</member></Rules>"));
+  transport_.Reply(kCreatedRule);
   auto rule = elb_.CreateRule(
       {kListenerArn, 10, {{"path-pattern", {"/api/*", "/v2/*"}}}, {ForwardTo(kTgArn)}});
   ASSERT_TRUE(rule) << rule.error().message;
@@ -289,6 +292,115 @@ TEST_F(Elbv2Test, CreateRuleSendsAPathPatternCondition) {
                     {"Actions.member.1.TargetGroupArn", kTgArn}}));
   EXPECT_EQ(rule->arn, "arn:rule/1");
   EXPECT_EQ(rule->priority, "10");
+}
+
+TEST_F(Elbv2Test, CreateRuleSendsEachConditionInItsConfig) {
+  transport_.Reply(kCreatedRule);
+  RuleCondition header{"http-header", {"beta", "canary"}, "X-Channel", {}};
+  RuleCondition ip{"source-ip", {"10.0.0.0/8"}, "", {}};
+  RuleCondition query{"query-string", {}, "", {{"version", "2"}, {"", "debug"}}};
+  auto rule = elb_.CreateRule({kListenerArn, 10, {header, ip, query}, {ForwardTo(kTgArn)}});
+  ASSERT_TRUE(rule) << rule.error().message;
+  EXPECT_EQ(transport_.sent[0],
+            (Params{{"Action", "CreateRule"},
+                    {"Version", "2015-12-01"},
+                    {"ListenerArn", kListenerArn},
+                    {"Priority", "10"},
+                    {"Conditions.member.1.Field", "http-header"},
+                    {"Conditions.member.1.HttpHeaderConfig.HttpHeaderName", "X-Channel"},
+                    {"Conditions.member.1.HttpHeaderConfig.Values.member.1", "beta"},
+                    {"Conditions.member.1.HttpHeaderConfig.Values.member.2", "canary"},
+                    {"Conditions.member.2.Field", "source-ip"},
+                    {"Conditions.member.2.SourceIpConfig.Values.member.1", "10.0.0.0/8"},
+                    {"Conditions.member.3.Field", "query-string"},
+                    {"Conditions.member.3.QueryStringConfig.Values.member.1.Key", "version"},
+                    {"Conditions.member.3.QueryStringConfig.Values.member.1.Value", "2"},
+                    {"Conditions.member.3.QueryStringConfig.Values.member.2.Value", "debug"},
+                    {"Actions.member.1.Type", "forward"},
+                    {"Actions.member.1.TargetGroupArn", kTgArn}}));
+}
+
+TEST_F(Elbv2Test, AForwardConfigIsSentWithItsWeights) {
+  transport_.Reply(kCreatedRule);
+  Action split{"forward", "", {}, {{"arn:tg/blue", 9}, {"arn:tg/green", std::nullopt}}};
+  auto rule = elb_.CreateRule({kListenerArn, 10, {{"path-pattern", {"/*"}}}, {split}});
+  ASSERT_TRUE(rule) << rule.error().message;
+  const Params& sent = transport_.sent[0];
+  EXPECT_EQ(sent.at("Actions.member.1.ForwardConfig.TargetGroups.member.1.TargetGroupArn"),
+            "arn:tg/blue");
+  EXPECT_EQ(sent.at("Actions.member.1.ForwardConfig.TargetGroups.member.1.Weight"), "9");
+  EXPECT_EQ(sent.at("Actions.member.1.ForwardConfig.TargetGroups.member.2.TargetGroupArn"),
+            "arn:tg/green");
+  EXPECT_FALSE(sent.count("Actions.member.1.ForwardConfig.TargetGroups.member.2.Weight"));
+  EXPECT_FALSE(sent.count("Actions.member.1.TargetGroupArn"));
+}
+
+TEST_F(Elbv2Test, DescribeRulesReadsHeaderSourceIpAndQueryConditionsAndForwardConfigs) {
+  // Given rules as botocore's model shapes them: conditions in their configs only, and forwards
+  // described by a ForwardConfig without a TargetGroupArn.
+  transport_.Reply(Reply("DescribeRules", R"(
+    <Rules>
+      <member>
+        <RuleArn>arn:rule/beta</RuleArn><Priority>5</Priority><IsDefault>false</IsDefault>
+        <Conditions>
+          <member><Field>http-header</Field>
+            <HttpHeaderConfig><HttpHeaderName>X-Channel</HttpHeaderName>
+              <Values><member>beta</member></Values></HttpHeaderConfig></member>
+          <member><Field>source-ip</Field>
+            <SourceIpConfig><Values><member>10.0.0.0/8</member><member>2001:db8::/32</member></Values>
+            </SourceIpConfig></member>
+          <member><Field>query-string</Field>
+            <QueryStringConfig><Values>
+              <member><Key>version</Key><Value>2</Value></member>
+              <member><Value>debug</Value></member>
+            </Values></QueryStringConfig></member>
+        </Conditions>
+        <Actions><member><Type>forward</Type><Order>1</Order>
+          <ForwardConfig><TargetGroups><member><TargetGroupArn>arn:tg/beta</TargetGroupArn><Weight>1</Weight></member>
+          </TargetGroups><TargetGroupStickinessConfig><Enabled>false</Enabled></TargetGroupStickinessConfig>
+          </ForwardConfig></member></Actions>
+      </member>
+      <member>
+        <RuleArn>arn:rule/split</RuleArn><Priority>6</Priority><IsDefault>false</IsDefault>
+        <Conditions><member><Field>path-pattern</Field><Values><member>/shop/*</member></Values>
+          <PathPatternConfig><Values><member>/shop/*</member></Values></PathPatternConfig></member></Conditions>
+        <Actions><member><Type>forward</Type><Order>1</Order>
+          <ForwardConfig><TargetGroups>
+            <member><TargetGroupArn>arn:tg/blue</TargetGroupArn><Weight>90</Weight></member>
+            <member><TargetGroupArn>arn:tg/green</TargetGroupArn><Weight>10</Weight></member>
+          </TargetGroups></ForwardConfig></member></Actions>
+      </member>
+    </Rules>)"));
+  auto rules = elb_.DescribeRules(kListenerArn);
+  ASSERT_TRUE(rules) << rules.error().message;
+  ASSERT_EQ(rules->size(), 2u);
+  const Rule& beta = (*rules)[0];
+  ASSERT_EQ(beta.conditions.size(), 3u);
+  EXPECT_EQ(beta.conditions[0].field, "http-header");
+  EXPECT_EQ(beta.conditions[0].http_header_name, "X-Channel");
+  EXPECT_EQ(beta.conditions[0].values, std::vector<std::string>{"beta"});
+  EXPECT_EQ(beta.conditions[1].field, "source-ip");
+  EXPECT_EQ(beta.conditions[1].values, (std::vector<std::string>{"10.0.0.0/8", "2001:db8::/32"}));
+  EXPECT_EQ(beta.conditions[2].field, "query-string");
+  ASSERT_EQ(beta.conditions[2].query_strings.size(), 2u);
+  EXPECT_EQ(beta.conditions[2].query_strings[0].key, "version");
+  EXPECT_EQ(beta.conditions[2].query_strings[0].value, "2");
+  EXPECT_EQ(beta.conditions[2].query_strings[1].key, "");
+  EXPECT_EQ(beta.conditions[2].query_strings[1].value, "debug");
+  // A ForwardConfig of one group is that group's forward.
+  ASSERT_EQ(beta.actions.size(), 1u);
+  EXPECT_EQ(beta.actions[0].target_group_arn, "arn:tg/beta");
+  EXPECT_TRUE(beta.actions[0].ForwardsTo("arn:tg/beta"));
+  // One of several groups is forwarded to too, with its weight.
+  const Action& split = (*rules)[1].actions.at(0);
+  EXPECT_EQ(split.target_group_arn, "");
+  ASSERT_EQ(split.forward_target_groups.size(), 2u);
+  EXPECT_EQ(split.forward_target_groups[1].arn, "arn:tg/green");
+  EXPECT_EQ(split.forward_target_groups[1].weight, 10);
+  EXPECT_TRUE(split.ForwardsTo("arn:tg/green"));
+  EXPECT_FALSE(split.ForwardsTo("arn:tg/beta"));
+  EXPECT_FALSE(split.ForwardsTo(""));
+  EXPECT_EQ((*rules)[1].conditions.at(0).values, std::vector<std::string>{"/shop/*"});
 }
 
 TEST_F(Elbv2Test, ACreateRuleThatMayHaveArrivedReportsOutcomeUnknown) {

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "aws/json_reply.h"
+#include "aws/pages.h"
 
 namespace slipway::aws {
 
@@ -43,8 +44,8 @@ Result<std::vector<LogEvent>> Logs::FilterLogEvents(const FilterLogEventsRequest
   json body{{"logGroupName", request.group}, {"startTime", request.start_time_ms}};
   if (!request.stream_prefix.empty()) body["logStreamNamePrefix"] = request.stream_prefix;
   std::vector<LogEvent> events;
-  // Pages may hold no events while the search goes on; only a missing token ends it, or one that
-  // comes back as sent (which would otherwise be asked for again for ever).
+  // Pages may hold no events while the search goes on: only a missing token ends it.
+  PageGuard pages("logs FilterLogEvents", "nextToken");
   for (;;) {
     auto r = client_.Json(kLogs, "FilterLogEvents", body);
     if (!r) return tl::unexpected(r.error());
@@ -52,10 +53,11 @@ Result<std::vector<LogEvent>> Logs::FilterLogEvents(const FilterLogEventsRequest
     for (LogEvent& e : read.Objects(*r, "events", ReadEvent)) events.push_back(std::move(e));
     const std::string next = read.String(*r, "nextToken");
     if (!read.ok()) return tl::unexpected(read.error());
-    if (next.empty() || (body.contains("nextToken") && body["nextToken"] == next)) break;
+    auto more = pages.Follow(next);
+    if (!more) return tl::unexpected(more.error());
+    if (!*more) return events;
     body["nextToken"] = next;
   }
-  return events;
 }
 
 }  // namespace slipway::aws

@@ -149,17 +149,43 @@ TEST(Logs, FilterLogEventsFollowsNextTokenToTheLastPage) {
   EXPECT_EQ(f.transport.calls[2].body.value("nextToken", ""), "n2");
 }
 
-TEST(Logs, FilterLogEventsStopsWhenTheSameTokenComesBack) {
+TEST(Logs, FilterLogEventsFailsWhenTheSameTokenComesBack) {
   LogsFixture f;
   f.transport.Answer(
       R"({"events":[{"timestamp":1,"message":"a","eventId":"e1"}],"nextToken":"n1"})");
   f.transport.Answer(R"({"events":[],"nextToken":"n1"})");
   auto events = f.logs.FilterLogEvents({.group = "g"});
-  ASSERT_TRUE(events) << events.error().message;
-  EXPECT_EQ(events->size(), 1u);
+  ASSERT_FALSE(events);
+  EXPECT_EQ(events.error().message,
+            "logs FilterLogEvents: unexpected reply: nextToken n1 came twice");
   EXPECT_EQ(f.transport.calls.size(), 2u);
   // No prefix: every stream of the group.
   EXPECT_FALSE(f.transport.calls[0].body.contains("logStreamNamePrefix"));
+}
+
+TEST(Logs, FilterLogEventsFailsOnTokensThatAlternate) {
+  LogsFixture f;
+  // Given a service that answers A, B, A, B, ... each page with an event.
+  for (int i = 0; i < 2000; ++i) {
+    f.transport.Answer(R"({"events":[{"timestamp":1,"message":"a","eventId":"e1"}],"nextToken":")" +
+                       std::string(i % 2 == 0 ? "A" : "B") + "\"}");
+  }
+  auto events = f.logs.FilterLogEvents({.group = "g"});
+  ASSERT_FALSE(events);
+  EXPECT_EQ(events.error().message,
+            "logs FilterLogEvents: unexpected reply: nextToken A came twice");
+  EXPECT_EQ(f.transport.calls.size(), 3u);
+}
+
+TEST(Logs, FilterLogEventsStopsPastTheLastPageThereCanBe) {
+  LogsFixture f;
+  for (int i = 0; i < 1001; ++i) {
+    f.transport.Answer(R"({"events":[],"nextToken":"n)" + std::to_string(i) + "\"}");
+  }
+  auto events = f.logs.FilterLogEvents({.group = "g"});
+  ASSERT_FALSE(events);
+  EXPECT_EQ(events.error().message, "logs FilterLogEvents: unexpected reply: more than 1000 pages");
+  EXPECT_EQ(f.transport.calls.size(), 1000u);
 }
 
 TEST(Logs, FilterLogEventsFailsOnAGarbledPage) {

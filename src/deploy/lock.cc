@@ -1,6 +1,7 @@
 // The release lock over ECS DescribeServices, ListTasks and service tags.
 #include "deploy/lock.h"
 
+#include <cmath>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -14,7 +15,17 @@ namespace slipway::deploy {
 
 namespace {
 
+// WallTime counts nanoseconds in 64 bits, about 292 years either side of 1970; converting a time
+// beyond that (a reply may say 1e300) is undefined, so it is shown as the number it came as.
+constexpr double kMaxEpochSeconds = 9e9;
+
+// Epoch seconds from a reply or a lock tag as ISO 8601.
 std::string IsoFromEpoch(double seconds) {
+  if (!std::isfinite(seconds) || std::abs(seconds) > kMaxEpochSeconds) {
+    std::ostringstream out;
+    out << "a time out of range (" << seconds << " s from 1970)";
+    return out.str();
+  }
   return IsoTime(WallTime(std::chrono::duration_cast<WallTime::duration>(std::chrono::duration<double>(seconds))));
 }
 

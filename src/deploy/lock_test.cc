@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <sstream>
 
 #include "deploy/fake_ecs_test.h"
 
@@ -43,11 +44,18 @@ config::Environment OneService() {
 }
 
 // A service locked by a release that died, optionally with a deployment still rolling out.
-FakeEcsTransport LockedService(bool rolling_out, std::vector<std::string>& untagged) {
-  return FakeEcsTransport([rolling_out, &untagged](const std::string& op, const json& body) -> Result<aws::HttpResponse> {
+// `created_at` is when the deployment began, in epoch seconds.
+FakeEcsTransport LockedService(bool rolling_out, std::vector<std::string>& untagged,
+                               double created_at = 1.7e9) {
+  return FakeEcsTransport([rolling_out, &untagged, created_at](
+                              const std::string& op,
+                              const json& body) -> Result<aws::HttpResponse> {
     if (op == "DescribeServices") {
-      json dep{{"id", "ecs-svc/1"}, {"status", "PRIMARY"}, {"rolloutState", rolling_out ? "IN_PROGRESS" : "COMPLETED"},
-               {"taskDefinition", "arn:aws:ecs:us-east-1:0:task-definition/demo-web:5"}, {"createdAt", 1.7e9}};
+      json dep{{"id", "ecs-svc/1"},
+               {"status", "PRIMARY"},
+               {"rolloutState", rolling_out ? "IN_PROGRESS" : "COMPLETED"},
+               {"taskDefinition", "arn:aws:ecs:us-east-1:0:task-definition/demo-web:5"},
+               {"createdAt", created_at}};
       return Reply({{"services", {{{"serviceName", "demo-dev-web"}, {"serviceArn", "arn:svc/demo-dev-web"},
                                    {"status", "ACTIVE"}, {"deployments", {dep}}}}}});
     }
@@ -88,6 +96,23 @@ TEST(Unlock, RemovesALockAndNamesItsHolder) {
   EXPECT_FALSE(r->refused);
   EXPECT_EQ(untagged, (std::vector<std::string>{"arn:svc/demo-dev-web slipway:lock",
                                                 "arn:cluster/demo-dev slipway:lock:demo-dev-web/r1-aa"}));
+}
+
+TEST(Unlock, ADeploymentStartedAtATimeOutOfRangeIsShownAsItCame) {
+  for (double created_at : {1e300, -1e300, 9.3e9}) {
+    std::vector<std::string> untagged;
+    auto t = LockedService(true, untagged, created_at);
+    FakeClock clock;
+    aws::AwsClient client(t, clock, {"AKID", "SECRET", ""}, {"us-east-1", "http://x"});
+    auto r = Unlock(client, OneService(), false);
+    ASSERT_TRUE(r) << r.error().message;
+    std::ostringstream number;
+    number << created_at;
+    EXPECT_NE(r->in_flight.find("started a time out of range (" + number.str() +
+                                " s from 1970) with demo-web:5"),
+              std::string::npos)
+        << r->in_flight;
+  }
 }
 
 TEST(Unlock, RefusesWhileADeploymentIsInProgressUnlessForced) {

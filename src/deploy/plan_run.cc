@@ -48,7 +48,7 @@ Result<void> ReadRouting(aws::Elbv2& elb, const config::Environment& env, const 
     if (se.path_pattern.empty() || !out.target_groups.count(name)) continue;
     for (const aws::Rule& rule : *rules) {
       for (const aws::Action& a : rule.actions) {
-        if (a.target_group_arn == out.target_groups[name]) out.rules[name] = true;
+        if (a.ForwardsTo(out.target_groups[name])) out.rules[name] = true;
       }
     }
   }

@@ -79,7 +79,7 @@ Result<bool> HasRuleFor(aws::Elbv2& elb, const std::string& listener_arn, const 
   if (!rules) return tl::unexpected(rules.error());
   for (const aws::Rule& rule : *rules) {
     for (const aws::Action& a : rule.actions) {
-      if (a.target_group_arn == tg_arn) return true;
+      if (a.ForwardsTo(tg_arn)) return true;
     }
   }
   return false;
