@@ -120,5 +120,40 @@ TEST_F(ApiFrontTest, CloudWatchAnswersJson10AndQueryInItsOwnNamespaceAndScope) {
   front_.reset();  // before the CloudWatch service it points to
 }
 
+TEST_F(ApiFrontTest, AWrongTypePastTheTenthViolationGetsAnAwsShapedRefusal) {
+  auto dashboards = DashboardStore::Open((dir_ / "cloudwatch.db").string());
+  ASSERT_TRUE(dashboards) << dashboards.error().message;
+  MetricStore metrics;
+  CloudWatchService cloudwatch(**dashboards, metrics);
+  front_ = std::make_unique<ApiFront>(*control_, *logs_, *secrets_, clock_, kCredentials, "us-east-1", nullptr,
+                                      &cloudwatch);
+  // Ten violations fill the checker's list; the eleventh query's Period is a string.
+  json queries = json::array();
+  for (int i = 0; i < 10; ++i) queries.push_back({{"Id", ""}});
+  queries.push_back({{"Id", "q"},
+                     {"MetricStat",
+                      {{"Metric", {{"Namespace", "n"}, {"MetricName", "m"}}}, {"Period", "x"}, {"Stat", "Sum"}}}});
+  const json metric_data{{"StartTime", 1}, {"EndTime", 2}, {"MetricDataQueries", queries}};
+  ApiHttpResponse cw = SendSigned({"POST", "/",
+                                   {{"X-Amz-Target", "GraniteServiceVersion20100801.GetMetricData"},
+                                    {"Content-Type", "application/x-amz-json-1.0"}},
+                                   metric_data.dump()},
+                                  "monitoring");
+  EXPECT_EQ(cw.status, 400) << cw.body;
+  EXPECT_EQ(json::parse(cw.body, nullptr, false).value("__type", ""), "ValidationError") << cw.body;
+  // Ten bad placement constraints, and a serviceName that is a number.
+  json constraints = json::array();
+  for (int i = 0; i < 10; ++i) constraints.push_back({{"type", "bad"}});
+  const json create{{"serviceName", 123}, {"taskDefinition", "x"}, {"placementConstraints", constraints}};
+  ApiHttpResponse ecs = SendSigned({"POST", "/",
+                                    {{"X-Amz-Target", "AmazonEC2ContainerServiceV20141113.CreateService"},
+                                     {"Content-Type", "application/x-amz-json-1.1"}},
+                                    create.dump()},
+                                   "ecs");
+  EXPECT_EQ(ecs.status, 400) << ecs.body;
+  EXPECT_EQ(json::parse(ecs.body, nullptr, false).value("__type", ""), "InvalidParameterException") << ecs.body;
+  front_.reset();  // before the CloudWatch service it points to
+}
+
 }  // namespace
 }  // namespace slipway::engine

@@ -305,6 +305,21 @@ class ValidationTest(unittest.TestCase):
         self.assertIn({"key": "owner", "value": "val"}, tagged["tags"])
         self.assertStillServing()
 
+    def test_12_a_wrong_type_past_the_tenth_violation_is_answered_not_dropped(self):
+        # The validator lists ten violations, then stops looking: the wrong type after them must
+        # still get an AWS-shaped answer, never a closed connection.
+        queries = [{"Id": ""}] * 10 + [{"Id": "q", "MetricStat": {
+            "Metric": {"Namespace": "n", "MetricName": "m"}, "Period": "x", "Stat": "Sum"}}]
+        status, text = self.api.send(
+            "monitoring", {"Content-Type": "application/x-amz-json-1.0",
+                           "X-Amz-Target": "GraniteServiceVersion20100801.GetMetricData"},
+            json.dumps({"StartTime": 1, "EndTime": 2, "MetricDataQueries": queries}))
+        self.assertAnswered(status, text, 400, "ValidationError")
+        body = {"serviceName": 123, "taskDefinition": "x", "placementConstraints": [{"type": "bad"}] * 10}
+        status, text = self.api.json(ECS, "CreateService", json.dumps(body))
+        self.assertAnswered(status, text, 400, "InvalidParameterException")
+        self.assertStillServing()
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

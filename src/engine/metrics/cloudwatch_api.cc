@@ -94,7 +94,15 @@ const CloudWatchService::Op CloudWatchService::kOps[] = {
 
 ApiResult CloudWatchService::Handle(const std::string& op, const json& request, int64_t now_ms) {
   for (const auto& o : kOps) {
-    if (op == o.name) return (this->*o.handle)(request, now_ms);
+    if (op != o.name) continue;
+    try {
+      return (this->*o.handle)(request, now_ms);
+    } catch (const json::exception&) {
+      // Last resort, as in LogService::Handle: the validator has checked every member's type, so
+      // this is a handler reading one it should not. Answer as CloudWatch would, with no library
+      // text.
+      return tl::unexpected(Internal("A member of the request has an unexpected type."));
+    }
   }
   return tl::unexpected(ApiError{"InvalidAction", "The engine does not implement CloudWatch operation " + op + ".", 400});
 }

@@ -198,6 +198,17 @@ TEST_F(CloudWatchTest, GetMetricDataRefusesWhatItCannotAnswer) {
   EXPECT_EQ(call(json::array({Query("a", "Sum", 60)}), kT0, kT0 + 60), "(no error)");
 }
 
+TEST_F(CloudWatchTest, AHandlerReadingAMemberOfAnotherTypeAnswersAnErrorInsteadOfThrowing) {
+  // Given a request that skipped validation: the handler's reads are not the last line of defence.
+  const json unchecked{{"StartTime", "x"}, {"EndTime", kT0}, {"MetricDataQueries", json::array()}};
+  ApiResult r;
+  ASSERT_NO_THROW(r = service_->Handle("GetMetricData", unchecked, kT0 * 1000));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "InternalServiceError");
+  EXPECT_EQ(r.error().status, 500);
+  EXPECT_EQ(r.error().message.find("json.exception"), std::string::npos) << r.error().message;
+}
+
 TEST_F(CloudWatchTest, ListMetricsFindsRecordedSeries) {
   Statistics one;
   one.Add(1);
