@@ -128,12 +128,21 @@ ApiResult CloudWatchService::PutDashboard(const json& r, int64_t now_ms) {
   if (!*existing) {
     auto count = dashboards_.Count();
     if (!count) return tl::unexpected(Internal(count.error().message));
-    if (*count >= kMaxDashboards) {
+    if (*count >= limits_.dashboards) {
       return tl::unexpected(ApiError{"LimitExceeded",
-                                     "The engine keeps at most " + std::to_string(kMaxDashboards) +
+                                     "The engine keeps at most " + std::to_string(limits_.dashboards) +
                                          " dashboards; delete some first.",
                                      400});
     }
+  }
+  auto total = dashboards_.TotalSize();
+  if (!total) return tl::unexpected(Internal(total.error().message));
+  const auto replaced = static_cast<int64_t>(*existing ? (*existing)->body.size() : 0);
+  if (*total - replaced + static_cast<int64_t>(body.size()) > limits_.bytes) {
+    return tl::unexpected(ApiError{"LimitExceeded",
+                                   "The engine keeps at most " + std::to_string(limits_.bytes) +
+                                       " bytes of dashboard bodies in all; delete some first.",
+                                   400});
   }
   if (auto put = dashboards_.Put(name, body, now_ms); !put) return tl::unexpected(Internal(put.error().message));
   return json{{"DashboardValidationMessages", json::array()}};
@@ -159,10 +168,10 @@ ApiResult CloudWatchService::ListDashboards(const json& r, int64_t) {
   if (!page) return tl::unexpected(Internal(page.error().message));
   json entries = json::array();
   for (size_t i = 0; i < std::min(page->size(), kDashboardPage); ++i) {
-    const Dashboard& d = (*page)[i];
+    const DashboardEntry& d = (*page)[i];
     entries.push_back({{"DashboardName", d.name}, {"DashboardArn", DashboardArn(d.name)},
                        {"LastModified", static_cast<double>(d.modified_ms) / 1000.0},
-                       {"Size", static_cast<int64_t>(d.body.size())}});
+                       {"Size", d.size}});
   }
   json out{{"DashboardEntries", entries}};
   if (page->size() > kDashboardPage) out["NextToken"] = (*page)[kDashboardPage - 1].name;

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "engine/sqlite_util.h"
 #include "engine/validate.h"
 
 namespace slipway::engine {
@@ -24,13 +25,13 @@ class CloudWatchTest : public ::testing::Test {
     Open();
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
-  void Open() {
+  void Open(DashboardLimits limits = {}) {
     service_.reset();
     dashboards_.reset();
     auto opened = DashboardStore::Open((dir_ / "cloudwatch.db").string());
     ASSERT_TRUE(opened) << opened.error().message;
     dashboards_ = std::move(*opened);
-    service_ = std::make_unique<CloudWatchService>(*dashboards_, metrics_);
+    service_ = std::make_unique<CloudWatchService>(*dashboards_, metrics_, limits);
   }
 
   /// The request as the JSON front would hand it over: validated first.
@@ -70,6 +71,45 @@ TEST_F(CloudWatchTest, ADashboardIsPutReadListedAndSurvivesReopening) {
   ASSERT_EQ(listed["DashboardEntries"].size(), 1u);
   EXPECT_EQ(listed["DashboardEntries"][0]["Size"], kBody.size());
   EXPECT_EQ(listed["DashboardEntries"][0]["LastModified"], kT0);
+}
+
+TEST_F(CloudWatchTest, ADatabaseFromBeforeTheSizeColumnListsEachBodysSize) {
+  service_.reset();
+  dashboards_.reset();
+  std::filesystem::remove(dir_ / "cloudwatch.db");
+  {
+    // Given a cloudwatch.db as engines wrote it before they kept sizes.
+    auto old = OpenDatabase((dir_ / "cloudwatch.db").string(),
+                            "CREATE TABLE dashboards (name TEXT PRIMARY KEY, body TEXT NOT NULL,"
+                            "  modified INTEGER NOT NULL) WITHOUT ROWID;");
+    ASSERT_TRUE(old) << old.error().message;
+    auto insert = Prepare(old->get(), "INSERT INTO dashboards VALUES('old', ?1, 5000)");
+    ASSERT_TRUE(insert);
+    Bind(insert->get(), 1, kBody + "\u00e9");  // sizes count bytes, not characters
+    ASSERT_EQ(sqlite3_step(insert->get()), SQLITE_DONE);
+  }
+  Open();
+  json listed = Ok("ListDashboards", json::object());
+  ASSERT_EQ(listed["DashboardEntries"].size(), 1u);
+  EXPECT_EQ(listed["DashboardEntries"][0]["Size"], kBody.size() + 2);
+  Ok("PutDashboard", {{"DashboardName", "new"}, {"DashboardBody", kBody}});
+  Open();  // upgraded once: opening again changes nothing
+  EXPECT_EQ(Names(Ok("ListDashboards", json::object())), (std::vector<std::string>{"new", "old"}));
+}
+
+TEST_F(CloudWatchTest, DashboardBodiesAreBoundedInAll) {
+  Open({.dashboards = 10, .bytes = static_cast<int64_t>(3 * kBody.size())});
+  for (const char* name : {"a", "b", "c"}) Ok("PutDashboard", {{"DashboardName", name}, {"DashboardBody", kBody}});
+  auto refused = Call("PutDashboard", {{"DashboardName", "d"}, {"DashboardBody", kBody}});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, "LimitExceeded");
+  EXPECT_EQ(refused.error().status, 400);
+  EXPECT_EQ(ErrorCode("GetDashboard", {{"DashboardName", "d"}}), "ResourceNotFound");  // not kept
+  // Replacing a body counts only the difference; deleting frees room.
+  Ok("PutDashboard", {{"DashboardName", "c"}, {"DashboardBody", kBody}});
+  EXPECT_EQ(ErrorCode("PutDashboard", {{"DashboardName", "c"}, {"DashboardBody", kBody + " "}}), "LimitExceeded");
+  Ok("DeleteDashboards", {{"DashboardNames", {"a"}}});
+  Ok("PutDashboard", {{"DashboardName", "d"}, {"DashboardBody", kBody}});
 }
 
 TEST_F(CloudWatchTest, ListDashboardsFiltersByPrefixTakenLiterally) {
