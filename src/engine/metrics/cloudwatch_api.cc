@@ -31,12 +31,12 @@ std::string DashboardArn(const std::string& name) {
   return std::string("arn:aws:cloudwatch::") + kAccount + ":dashboard/" + name;
 }
 
-/// An epoch-seconds timestamp member, whole seconds (rounded down); nullopt past year 5000 or
-/// before 1970, which no datapoint can have (and which would not convert to an integer safely).
-std::optional<int64_t> Seconds(const json& r, const char* name) {
-  const double t = std::floor(r.at(name).get<double>());
+/// An epoch-seconds timestamp member; nullopt past year 5000 or before 1970, which no datapoint
+/// can have (and which would not convert to an integer safely).
+std::optional<double> Seconds(const json& r, const char* name) {
+  const double t = r.at(name).get<double>();
   if (!(t >= 0 && t <= 95'617'584'000.0)) return std::nullopt;
-  return static_cast<int64_t>(t);
+  return t;
 }
 
 MetricKey KeyOf(const json& metric) {
@@ -219,10 +219,13 @@ ApiResult CloudWatchService::GetMetricData(const json& r, int64_t) {
   if (!start_time || !end_time) {
     return tl::unexpected(InvalidValue("The parameters StartTime and EndTime must lie between 1970 and 5000."));
   }
-  const int64_t start = *start_time, end = *end_time;
-  if (start >= end) {
+  if (*start_time >= *end_time) {
     return tl::unexpected(InvalidValue("The parameter StartTime must be less than the parameter EndTime."));
   }
+  // Datapoints lie on whole seconds: widen the range to them, so that one within a second stays
+  // a range (EndTime is exclusive, so rounding it up loses no point before it).
+  const auto start = static_cast<int64_t>(std::floor(*start_time));
+  const auto end = static_cast<int64_t>(std::ceil(*end_time));
   const auto& queries = r.at("MetricDataQueries");
   std::set<std::string> ids;
   for (size_t i = 0; i < queries.size(); ++i) {

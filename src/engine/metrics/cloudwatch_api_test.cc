@@ -147,6 +147,9 @@ TEST_F(CloudWatchTest, ABadDashboardBodyIsInvalidParameterInputWithValidationMes
       {R"({"widgets":[{}]})", "/widgets/0", "Should have required property 'type'"},
       {R"({"widgets":[{"type":"chart"}]})", "/widgets/0/type", "Should be equal to one of the allowed values"},
       {R"({"widgets":[{"type":"metric","width":25}]})", "/widgets/0/width", "Should be <= 24"},
+      // 2**63 and 2**64-1 are too large, not negative.
+      {R"({"widgets":[{"type":"text","height":9223372036854775808}]})", "/widgets/0/height", "Should be <= 1000"},
+      {R"({"widgets":[{"type":"text","x":18446744073709551615}]})", "/widgets/0/x", "Should be <= 23"},
       {std::string(100, '[') + std::string(100, ']'), "", ""},
   };
   for (const auto& c : cases) {
@@ -236,6 +239,22 @@ TEST_F(CloudWatchTest, GetMetricDataRefusesWhatItCannotAnswer) {
   EXPECT_EQ(call({{{"Id", "m"}, {"Expression", "SUM(METRICS())"}}}), "InvalidParameterValue");
   EXPECT_EQ(call({{{"Id", "m"}}}), "InvalidParameterValue");
   EXPECT_EQ(call(json::array({Query("a", "Sum", 60)}), kT0, kT0 + 60), "(no error)");
+}
+
+TEST_F(CloudWatchTest, GetMetricDataTakesARangeWithinOneSecond) {
+  const MetricKey key{"AWS/ApplicationELB", "RequestCount", {{"LoadBalancer", "app/demo/1"}}};
+  Statistics five;
+  five.Add(5);
+  metrics_.Add(key, kT0, five);
+  auto range = [&](double start, double end) {
+    return Call("GetMetricData", {{"MetricDataQueries", {Query("a", "Sum", 60)}}, {"StartTime", start}, {"EndTime", end}});
+  };
+  auto within = range(kT0 + 0.2, kT0 + 0.7);
+  ASSERT_TRUE(within) << within.error().message;
+  EXPECT_EQ((*within)["MetricDataResults"][0]["Values"], json({5.0}));
+  // The end is exclusive, and compared as sent.
+  EXPECT_FALSE(range(kT0 + 0.7, kT0 + 0.7));
+  EXPECT_FALSE(range(kT0 + 0.7, kT0 + 0.2));
 }
 
 TEST_F(CloudWatchTest, AHandlerReadingAMemberOfAnotherTypeAnswersAnErrorInsteadOfThrowing) {

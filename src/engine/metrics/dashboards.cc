@@ -30,10 +30,12 @@ void CheckPlacement(const nlohmann::json& widget, const char* name, int64_t min,
   const std::string where = path + "/" + name;
   if (!it->is_number_integer()) {
     out.push_back({where, "Should be integer"});
+  } else if (it->is_number_unsigned() ? it->get<uint64_t>() > static_cast<uint64_t>(max)
+                                      : it->get<int64_t>() > max) {
+    // Past INT64_MAX an unsigned number would wrap negative as int64_t: compare it unsigned.
+    out.push_back({where, "Should be <= " + std::to_string(max)});
   } else if (it->get<int64_t>() < min) {
     out.push_back({where, "Should be >= " + std::to_string(min)});
-  } else if (it->get<int64_t>() > max) {
-    out.push_back({where, "Should be <= " + std::to_string(max)});
   }
 }
 
