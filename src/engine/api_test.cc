@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "base/strings.h"
+#include "engine/elb_wire.h"
 #include "engine/metrics/cloudwatch_api.h"
 #include "engine/testing/inert_data_plane.h"
 
@@ -209,6 +210,15 @@ TEST_F(ApiFrontTest, QueryRepliesStayParseableWhateverTheRequestQuotes) {
   EXPECT_NE(listener.body.find("<Code>TargetGroupNotFound</Code>"), std::string::npos) << listener.body;
   EXPECT_TRUE(IsXmlText(listener.body)) << listener.body;
   front_.reset();  // before the CloudWatch service it points to
+}
+
+TEST(Quotable, CutsALongValueBetweenCharacters) {
+  std::string value = "a";
+  for (int i = 0; i < 200; ++i) value += "\xc3\xa9";  // é: byte 256 is the first half of one
+  const std::string quoted = Quotable(value);
+  EXPECT_EQ(quoted, value.substr(0, 255) + "...");
+  EXPECT_TRUE(IsUtf8(quoted));
+  EXPECT_EQ(Quotable("a\x01" "b"), "a?b");
 }
 
 }  // namespace
