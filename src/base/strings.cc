@@ -172,16 +172,34 @@ size_t Utf8CutLength(std::string_view s) {
 }
 
 std::string XmlEscape(std::string_view s) {
+  constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
   std::string out;
   out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = Utf8SequenceAt(s, i);
+    const std::string_view ch = s.substr(i, n == 0 ? 1 : n);
+    i += ch.size();
+    // XML 1.0 has no way to write these, not even as character references: a parser refuses the
+    // whole document.
+    if (n == 0 || ch == "\xEF\xBF\xBE" || ch == "\xEF\xBF\xBF") {
+      out += kReplacement;
+      continue;
+    }
+    switch (ch[0]) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
       case '"': out += "&quot;"; break;
       case '\'': out += "&apos;"; break;
-      default: out += c;
+      case '\r': out += "&#13;"; break;  // a literal CR would reach the reader as LF
+      case '\t':
+      case '\n': out += ch; break;
+      default:
+        if (static_cast<unsigned char>(ch[0]) < 0x20) {
+          out += kReplacement;
+        } else {
+          out += ch;
+        }
     }
   }
   return out;

@@ -40,7 +40,8 @@ std::string Base64Encode(std::string_view bytes);
 /// The bytes `text` encodes in padded standard base64, or nullopt when it is anything else: a
 /// character outside the alphabet (whitespace too), a length not a multiple of 4, misplaced '='.
 std::optional<std::string> Base64Decode(std::string_view text);
-/// Escapes &, <, >, " and ' for XML text and attributes.
+/// `s` as well-formed XML 1.0 text or attribute value: &, <, >, " and ' escaped, CR as &#13;, and
+/// U+FFFD for what XML cannot carry (bytes that are not UTF-8, other control characters, U+FFFE/F).
 std::string XmlEscape(std::string_view s);
 
 }  // namespace slipway

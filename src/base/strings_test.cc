@@ -61,6 +61,21 @@ TEST(Strings, ToValidUtf8ReplacesOnlyTheBytesThatAreNotUtf8) {
   EXPECT_TRUE(IsUtf8(ToValidUtf8("\xff\xfe\xed\xa0\x80 text")));
 }
 
+TEST(Strings, XmlEscapeWritesOnlyWhatAnXmlParserAccepts) {
+  EXPECT_EQ(XmlEscape("a<b & \"c\" 'd'>"), "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;");
+  EXPECT_EQ(XmlEscape("caf\xc3\xa9 \xf0\x9f\x98\x80"), "caf\xc3\xa9 \xf0\x9f\x98\x80");  // UTF-8 kept
+  EXPECT_EQ(XmlEscape("tab\tline\n"), "tab\tline\n");
+  EXPECT_EQ(XmlEscape("cr\r"), "cr&#13;");
+  // Control characters XML 1.0 cannot carry, even as references, become U+FFFD.
+  EXPECT_EQ(XmlEscape("x\x01y"), "x\xef\xbf\xbdy");
+  EXPECT_EQ(XmlEscape(std::string("\0\x1f", 2)), "\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(XmlEscape("\xef\xbf\xbe\xef\xbf\xbf"), "\xef\xbf\xbd\xef\xbf\xbd");  // U+FFFE, U+FFFF
+  // Bytes that are not UTF-8, one U+FFFD each.
+  EXPECT_EQ(XmlEscape("caf\xe9!"), "caf\xef\xbf\xbd!");
+  EXPECT_EQ(XmlEscape("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");  // a surrogate
+  EXPECT_TRUE(IsUtf8(XmlEscape("\xff\xfe\xc3")));
+}
+
 TEST(Strings, Base64RoundTripsAndMatchesRfc4648Vectors) {
   const std::pair<const char*, const char*> kVectors[] = {
       {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},

@@ -39,6 +39,11 @@ ApiHttpResponse XmlError(const ApiError& e, const std::string& xml_namespace = k
               "</Message></Error><RequestId>" + RequestId() + "</RequestId></ErrorResponse>"};
 }
 
+/// The answer to a request the engine failed on itself (a handler threw): AWS's common 500.
+ApiError InternalFailure() {
+  return {"InternalFailure", "The engine failed to process the request; the fault is the engine's.", 500};
+}
+
 QueryParams ParseForm(const std::string& body) {
   QueryParams out;
   for (const auto& piece : Split(body, '&')) {
@@ -121,14 +126,20 @@ ApiHttpResponse ApiFront::HandleJson(const aws::SignableRequest& req,
         {"UnknownOperationException", "The engine does not serve " + prefix + ".", 400});
   }
   const char* type = service->content_type;
-  if (auto ok = Authenticate(req, service->signing_name); !ok) {
-    return JsonError(AuthErrorFor(ok.error(), Protocol::kJson), type);
+  // Whatever a handler throws, the client gets an answer: a coroutine that lets an exception out
+  // closes the connection with none.
+  try {
+    if (auto ok = Authenticate(req, service->signing_name); !ok) {
+      return JsonError(AuthErrorFor(ok.error(), Protocol::kJson), type);
+    }
+    auto body = ParseJsonRequest(prefix, op, req.body);
+    if (!body) return JsonError(body.error(), type);
+    ApiResult result = (this->*service->handle)(op, *body);
+    if (!result) return JsonError(result.error(), type);
+    return {200, type, DumpJson(*result)};
+  } catch (const std::exception&) {
+    return JsonError(InternalFailure(), type);
   }
-  auto body = ParseJsonRequest(prefix, op, req.body);
-  if (!body) return JsonError(body.error(), type);
-  ApiResult result = (this->*service->handle)(op, *body);
-  if (!result) return JsonError(result.error(), type);
-  return {200, type, DumpJson(*result)};
 }
 
 ApiHttpResponse ApiFront::HandleQuery(const aws::SignableRequest& req) {
@@ -145,21 +156,26 @@ ApiHttpResponse ApiFront::HandleQuery(const aws::SignableRequest& req) {
     return XmlError({"InvalidAction",
                      "Could not find operation " + action + " for version " + version + ".", 400});
   }
-  if (auto ok = Authenticate(req, service->signing_name); !ok) {
-    return XmlError(AuthErrorFor(ok.error(), Protocol::kQuery), service->xml_namespace);
-  }
   const std::string xmlns = service->xml_namespace;
-  if (action.empty()) return XmlError({"MissingAction", "Missing Action parameter.", 400}, xmlns);
-  params.erase("Action");
-  params.erase("Version");
-  auto request = ParseQueryRequest(service->shapes, action, params);
-  if (!request) return XmlError(request.error(), xmlns);
-  auto result = (this->*service->handle)(action, params, *request);
-  if (!result) return XmlError(result.error(), xmlns);
-  return {200, "text/xml",
-          "<" + action + "Response xmlns=\"" + xmlns + "\"><" + action + "Result>" + *result +
-              "</" + action + "Result><ResponseMetadata><RequestId>" + RequestId() +
-              "</RequestId></ResponseMetadata></" + action + "Response>"};
+  try {  // as in HandleJson: never a connection closed without an answer
+    if (auto ok = Authenticate(req, service->signing_name); !ok) {
+      return XmlError(AuthErrorFor(ok.error(), Protocol::kQuery), xmlns);
+    }
+    if (action.empty()) return XmlError({"MissingAction", "Missing Action parameter.", 400}, xmlns);
+    params.erase("Action");
+    params.erase("Version");
+    auto request = ParseQueryRequest(service->shapes, action, params);
+    if (!request) return XmlError(request.error(), xmlns);
+    auto result = (this->*service->handle)(action, params, *request);
+    if (!result) return XmlError(result.error(), xmlns);
+    // ParseQueryRequest found `action` among the served operations, so it is a plain XML name.
+    return {200, "text/xml",
+            "<" + action + "Response xmlns=\"" + xmlns + "\"><" + action + "Result>" + *result +
+                "</" + action + "Result><ResponseMetadata><RequestId>" + RequestId() +
+                "</RequestId></ResponseMetadata></" + action + "Response>"};
+  } catch (const std::exception&) {
+    return XmlError(InternalFailure(), xmlns);
+  }
 }
 
 ApiResult ApiFront::Ecs(const std::string& op, const nlohmann::json& body) {

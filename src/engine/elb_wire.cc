@@ -43,7 +43,8 @@ tl::expected<std::string, ApiError> ForwardTarget(const QueryParams& item) {
 
 std::string Quotable(const std::string& value) {
   constexpr size_t kMaxQuoted = 256;
-  std::string out = value.substr(0, kMaxQuoted);
+  // Cut on a character boundary: half a character is not UTF-8, and XML readers refuse the reply.
+  std::string out = value.substr(0, Utf8CutLength(std::string_view(value).substr(0, kMaxQuoted)));
   for (char& c : out) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
   }

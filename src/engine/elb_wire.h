@@ -20,7 +20,7 @@ std::string Get(const QueryParams& p, const std::string& key, const std::string&
 int GetInt(const QueryParams& p, const std::string& key, int fallback);
 
 /// A client's value as an error message may quote it: control characters, which XML 1.0 cannot
-/// carry, become '?', and long values are cut at 256 bytes.
+/// carry, become '?', and long values are cut to at most 256 bytes, between characters.
 std::string Quotable(const std::string& value);
 
 /// ELBv2's ValidationError.

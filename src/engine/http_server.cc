@@ -2,6 +2,7 @@
 #include "engine/http_server.h"
 
 #include <array>
+#include <optional>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -32,20 +33,41 @@ constexpr auto kIdleTimeout = std::chrono::seconds(60);
 constexpr auto kLingerTime = std::chrono::seconds(10);
 constexpr size_t kMaxLingerBytes = 64 * 1024 * 1024;
 
-/// The 413 for a body over kMaxRequestBodyBytes, shaped by the request's protocol like every
-/// other API error: JSON 1.1 when it names an X-Amz-Target, the Query XML ErrorResponse otherwise.
-ApiHttpResponse TooLarge(const http::fields& head) {
-  const std::string message =
-      "Request body is larger than the limit of " + std::to_string(kMaxRequestBodyBytes) + " bytes.";
+/// An error the server answers before any handler sees the request, shaped by the request's
+/// protocol like every other API error: JSON 1.1 (code + "Exception") when the header read so far
+/// names an X-Amz-Target, the Query XML ErrorResponse otherwise.
+ApiHttpResponse FramingError(const http::fields& head, int status, const std::string& code,
+                             const std::string& message) {
   if (head.find("X-Amz-Target") != head.end()) {
-    nlohmann::json body{{"__type", "RequestEntityTooLargeException"}, {"message", message}};
-    return {413, "application/x-amz-json-1.1", body.dump()};
+    nlohmann::json body{{"__type", code + "Exception"}, {"message", message}};
+    return {status, "application/x-amz-json-1.1", body.dump()};
   }
-  return {413, "text/xml",
+  return {status, "text/xml",
           "<ErrorResponse xmlns=\"http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/\"><Error>"
-          "<Type>Sender</Type><Code>RequestEntityTooLarge</Code><Message>" + XmlEscape(message) +
+          "<Type>Sender</Type><Code>" + code + "</Code><Message>" + XmlEscape(message) +
               "</Message></Error><RequestId>" + RandomHex(8) + "-" + RandomHex(4) + "-" + RandomHex(4) + "-" +
               RandomHex(4) + "-" + RandomHex(12) + "</RequestId></ErrorResponse>"};
+}
+
+/// The answer to a request the parser refused (`ec`), or nullopt when there is nobody to answer:
+/// the client closed the connection or went quiet.
+std::optional<ApiHttpResponse> RefusedRequest(const http::fields& head, boost::system::error_code ec) {
+  if (ec == http::error::body_limit) {
+    return FramingError(head, 413, "RequestEntityTooLarge",
+                        "Request body is larger than the limit of " + std::to_string(kMaxRequestBodyBytes) +
+                            " bytes.");
+  }
+  if (ec == http::error::header_limit) {
+    return FramingError(head, 431, "RequestHeaderSectionTooLarge",
+                        "Request header is larger than the limit of " + std::to_string(kMaxRequestHeaderBytes) +
+                            " bytes.");
+  }
+  const bool malformed = ec.category() == http::make_error_code(http::error::bad_value).category() &&
+                         ec != http::error::end_of_stream && ec != http::error::partial_message;
+  if (malformed) {
+    return FramingError(head, 400, "BadRequest", "The request is not well-formed HTTP/1.1: " + ec.message() + ".");
+  }
+  return std::nullopt;
 }
 
 // `out` is a reference to the caller's named local (its body moves into the reply): GCC 12
@@ -88,6 +110,7 @@ asio::awaitable<void> Session(tcp::socket socket, std::shared_ptr<ApiHandler> ha
     // Beast refuses a Content-Length over the limit as soon as the header is read, and a chunked
     // body as soon as it crosses the limit: either way before the body is kept.
     parser.body_limit(kMaxRequestBodyBytes);
+    parser.header_limit(kMaxRequestHeaderBytes);
     // Idle between requests for up to a minute (a new connection must begin its first request
     // within seconds); once a request begins, its header must arrive within seconds: a client that
     // connects and trickles bytes holds no connection slot for long.
@@ -102,14 +125,14 @@ asio::awaitable<void> Session(tcp::socket socket, std::shared_ptr<ApiHandler> ha
     stream.expires_after(kRequestTimeout);
     co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (!ec) co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == http::error::body_limit) {
-      ApiHttpResponse too_large = TooLarge(parser.get().base());
-      if (co_await Reply(stream, too_large, parser.get().version(), false)) {
-        co_await DrainBeforeClose(stream);
+    if (ec) {
+      // A refused request is answered, then the connection closes: the parser cannot tell where
+      // the next request would begin.
+      if (auto refused = RefusedRequest(parser.get().base(), ec)) {
+        if (co_await Reply(stream, *refused, 11, false)) co_await DrainBeforeClose(stream);
       }
       break;
     }
-    if (ec) break;
     auto req = parser.release();
     ApiHttpRequest in{std::string(req.method_string()), std::string(req.target()), {}, req.body()};
     for (const auto& f : req) in.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));

@@ -22,6 +22,10 @@ using ApiHandler = std::function<ApiHttpResponse(const ApiHttpRequest&)>;
 /// The largest request body the API server reads. A larger one is answered with an AWS-shaped
 /// 413 (RequestEntityTooLarge) without being kept, and the connection is then closed.
 inline constexpr size_t kMaxRequestBodyBytes = 10 * 1024 * 1024;
+/// The largest request header the API server reads (Beast's default). A larger one is answered
+/// with 431, and a header that is not HTTP/1.1 (a control byte in a value) with 400, each
+/// AWS-shaped; the connection is then closed.
+inline constexpr size_t kMaxRequestHeaderBytes = 8 * 1024;
 
 /// Serves `handler` over HTTP/1.1 keep-alive connections on one listening socket.
 class ApiServer {

@@ -12,7 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr size_t kMaxViolations = 10;
 constexpr size_t kMaxQuotedBytes = 200;
 
 std::string Join(const std::string& path, const std::string& name) {

@@ -25,6 +25,11 @@ class ShapeChecker {
   void Add(Violation v);
   /// What was found, in order.
   const std::vector<Violation>& violations() const { return violations_; }
+  /// Whether every value was checked: false once the checker has stopped looking.
+  bool checked_all() const { return violations_.size() < kMaxViolations; }
+
+  /// Violations collected at most.
+  static constexpr size_t kMaxViolations = 10;
 
  private:
   void CheckValue(const Shape& shape, nlohmann::json& value, const std::string& path);

@@ -25,12 +25,15 @@ std::string Join(const std::string& path, const std::string& name) {
 
 // ---- Semantic rules: what the models leave to the service's own checks. ----
 
-/// A violated rule's constraint text, or nullopt. Values have the modelled type by then.
+/// A violated rule's constraint text, or nullopt. Rules run only on requests that fit their shape,
+/// but each still answers nullopt for a value of another type rather than throw.
 using RuleCheck = std::optional<std::string> (*)(const json& value);
 
 template <int64_t kMin, int64_t kMax = INT64_MAX>
 std::optional<std::string> InRange(const json& v) {
   if (!v.is_number_integer()) return std::nullopt;
+  if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t{INT64_MAX})
+    return "Member must have value less than or equal to " + std::to_string(kMax);
   if (v.get<int64_t>() < kMin)
     return "Member must have value greater than or equal to " + std::to_string(kMin);
   if (v.get<int64_t>() > kMax)
@@ -45,6 +48,7 @@ bool IsNameChar(char c, bool underscore) {
 
 /// ECS cluster, service, family and container names.
 std::optional<std::string> EcsName(const json& v) {
+  if (!v.is_string()) return std::nullopt;
   const std::string& s = v.get_ref<const std::string&>();
   bool ok = !s.empty() && s.size() <= 255 &&
             std::all_of(s.begin(), s.end(), [](char c) { return IsNameChar(c, true); });
@@ -54,6 +58,7 @@ std::optional<std::string> EcsName(const json& v) {
 
 /// ELBv2 load balancer and target group names.
 std::optional<std::string> ElbName(const json& v) {
+  if (!v.is_string()) return std::nullopt;
   const std::string& s = v.get_ref<const std::string&>();
   bool ok = !s.empty() && s.size() <= 32 && s.front() != '-' && s.back() != '-' &&
             std::all_of(s.begin(), s.end(), [](char c) { return IsNameChar(c, false); });
@@ -64,12 +69,13 @@ std::optional<std::string> ElbName(const json& v) {
 
 std::optional<std::string> LoadBalancerName(const json& v) {
   if (auto bad = ElbName(v)) return bad;
-  if (v.get_ref<const std::string&>().starts_with("internal-"))
+  if (v.is_string() && v.get_ref<const std::string&>().starts_with("internal-"))
     return "Member must not begin with \"internal-\"";
   return std::nullopt;
 }
 
 std::optional<std::string> HealthCheckPort(const json& v) {
+  if (!v.is_string()) return std::nullopt;
   const std::string& s = v.get_ref<const std::string&>();
   if (s == "traffic-port") return std::nullopt;
   bool digits =
@@ -80,8 +86,10 @@ std::optional<std::string> HealthCheckPort(const json& v) {
 
 /// The one target group attribute the engine reads as a number.
 std::optional<std::string> TargetGroupAttribute(const json& v) {
-  if (v.value("Key", "") != "deregistration_delay.timeout_seconds") return std::nullopt;
-  const std::string s = v.value("Value", "");
+  if (!v.is_object() || v.value("Key", json()) != "deregistration_delay.timeout_seconds") return std::nullopt;
+  const json value = v.value("Value", json(""));
+  if (!value.is_string()) return std::nullopt;
+  const std::string& s = value.get_ref<const std::string&>();
   bool digits =
       !s.empty() && s.size() <= 4 && s.find_first_not_of("0123456789") == std::string::npos;
   if (digits && std::stoi(s) <= 3600) return std::nullopt;
@@ -105,6 +113,7 @@ std::optional<std::string> ContainerList(const json& v) {
 
 /// A target's Id: the engine's targets are of type ip, so an IPv4 or IPv6 address.
 std::optional<std::string> TargetIp(const json& v) {
+  if (!v.is_string()) return std::nullopt;
   const std::string& s = v.get_ref<const std::string&>();
   unsigned char addr[16];
   if (::inet_pton(AF_INET, s.c_str(), addr) == 1 || ::inet_pton(AF_INET6, s.c_str(), addr) == 1) return std::nullopt;
@@ -115,6 +124,7 @@ std::optional<std::string> TargetIp(const json& v) {
 /// RunTask (64) document it.
 template <size_t max>
 std::optional<std::string> ClientToken(const json& v) {
+  if (!v.is_string()) return std::nullopt;
   const std::string& s = v.get_ref<const std::string&>();
   if (s.empty() || s.size() > max) return "Member must have length between 1 and " + std::to_string(max);
   for (unsigned char c : s) {
@@ -127,6 +137,7 @@ std::optional<std::string> ClientToken(const json& v) {
 /// 0-9, "-", and "_"" (PutDashboard). A DashboardNamePrefix may be empty.
 template <size_t kMinLength>
 std::optional<std::string> DashboardName(const json& v) {
+  if (!v.is_string()) return std::nullopt;
   const std::string& s = v.get_ref<const std::string&>();
   bool ok = s.size() >= kMinLength && s.size() <= 255 &&
             std::all_of(s.begin(), s.end(), [](char c) { return IsNameChar(c, true); });
@@ -144,13 +155,14 @@ std::optional<std::string> AtMost(const json& v) {
 
 /// A dashboard body of at most 1 MiB: the engine's bound on what one dashboard may cost.
 std::optional<std::string> DashboardBodySize(const json& v) {
-  if (v.get_ref<const std::string&>().size() <= 1024 * 1024) return std::nullopt;
+  if (!v.is_string() || v.get_ref<const std::string&>().size() <= 1024 * 1024) return std::nullopt;
   return "Member must have length less than or equal to 1048576 bytes";
 }
 
 /// A MetricDataQuery Id: "must start with a lowercase letter" and hold letters, digits and
 /// underscores.
 std::optional<std::string> MetricQueryId(const json& v) {
+  if (!v.is_string()) return std::nullopt;
   const std::string& s = v.get_ref<const std::string&>();
   bool ok = !s.empty() && s[0] >= 'a' && s[0] <= 'z' &&
             std::all_of(s.begin(), s.end(), [](char c) { return IsNameChar(c, true) && c != '-'; });
@@ -160,6 +172,10 @@ std::optional<std::string> MetricQueryId(const json& v) {
 
 /// A MetricStat period: 1, 5, 10 or 30 (high resolution) or a multiple of 60 seconds.
 std::optional<std::string> MetricPeriod(const json& v) {
+  if (!v.is_number_integer()) return std::nullopt;
+  if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t{INT64_MAX}) {
+    return "Member must be 1, 5, 10, 30 or a multiple of 60";
+  }
   const int64_t p = v.get<int64_t>();
   if (p == 1 || p == 5 || p == 10 || p == 30 || (p > 0 && p % 60 == 0)) return std::nullopt;
   return "Member must be 1, 5, 10, 30 or a multiple of 60";
@@ -167,6 +183,7 @@ std::optional<std::string> MetricPeriod(const json& v) {
 
 /// A statistic the engine computes: Sum, Average, Minimum, Maximum, SampleCount or pNN.NN.
 std::optional<std::string> MetricStatistic(const json& v) {
+  if (!v.is_string()) return std::nullopt;
   if (ParseStatistic(v.get_ref<const std::string&>())) return std::nullopt;
   return "Member must be one of SampleCount, Average, Sum, Minimum, Maximum, or a percentile p0 to "
          "p100";
@@ -242,12 +259,14 @@ void ForEachAt(const json& node, std::string_view rule_path, const std::string& 
   }
 }
 
-/// All violations of `request` for `service`.`op`: the shape first, then (when every value has
-/// its modelled type) the semantic rules.
+/// All violations of `request` for `service`.`op`: the shape first, then (when every value was
+/// checked and has its modelled type) the semantic rules. Past ten violations the checker stops
+/// looking, and the values it did not reach may be of any type.
 std::vector<Violation> Violations(const ServiceShapes& service, std::string_view op,
                                   const Shape& input, json& request) {
   ShapeChecker checker;
   checker.Check(input, request, "");
+  if (!checker.checked_all()) return checker.violations();
   for (const auto& v : checker.violations()) {
     if (!v.wrong_type.empty()) return checker.violations();
   }

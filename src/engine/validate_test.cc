@@ -255,6 +255,37 @@ TEST(ValidateJson, AcceptsGoodRequestsAtTheirLimits) {
   }
 }
 
+/// Ten violations the shape checker counts before it stops looking, then `tail`: a value of the
+/// wrong type it never reaches, where a semantic rule expects another type.
+std::string TenViolationsThen(const std::string& list, const std::string& item, const std::string& tail) {
+  std::string body = "\"" + list + "\":[";
+  for (int i = 0; i < 10; ++i) body += item + ",";
+  return body + tail + "]";
+}
+
+TEST(ValidateJson, AWrongTypePastTheTenthViolationIsRefusedNotThrown) {
+  const std::string metric = R"({"Namespace":"n","MetricName":"m"})";
+  const std::string queries = TenViolationsThen(
+      "MetricDataQueries", R"({"Id":""})",
+      R"({"Id":"q","MetricStat":{"Metric":)" + metric + R"(,"Period":"x","Stat":"Sum"}})");
+  const std::vector<std::pair<std::string, std::string>> requests = {
+      {"GraniteServiceVersion20100801.GetMetricData",
+       R"({"StartTime":1,"EndTime":2,)" + queries + "}"},
+      {kEcs + ".CreateService",
+       R"({"serviceName":123,"taskDefinition":"x",)" +
+           TenViolationsThen("placementConstraints", R"({"type":"bad"})", R"({"type":"bad"})") + "}"},
+  };
+  for (const auto& [target, body] : requests) {
+    const size_t dot = target.rfind('.');
+    tl::expected<json, ApiError> got;
+    ASSERT_NO_THROW(got = ParseJsonRequest(target.substr(0, dot), target.substr(dot + 1), body)) << target;
+    ASSERT_FALSE(got.has_value()) << target;
+    EXPECT_EQ(got.error().status, 400) << target;
+    EXPECT_NE(got.error().message.find("10 validation errors detected"), std::string::npos)
+        << target << ": " << got.error().message;
+  }
+}
+
 TEST(ValidateJson, DropsMembersTheModelDoesNotNameAndNullMembers) {
   auto got =
       ParseJsonRequest(kEcs, "DescribeServices",

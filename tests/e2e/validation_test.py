@@ -6,6 +6,7 @@ import json
 import socket
 import time
 import unittest
+import urllib.parse
 from xml.etree import ElementTree
 
 from botocore.auth import SigV4Auth
@@ -303,6 +304,63 @@ class ValidationTest(unittest.TestCase):
         self.ecs.tag_resource(resourceArn=service["serviceArn"], tags=[{"key": "owner", "value": "val"}])
         tagged = self.ecs.describe_services(cluster=CLUSTER, services=[SERVICE], include=["TAGS"])["services"][0]
         self.assertIn({"key": "owner", "value": "val"}, tagged["tags"])
+        self.assertStillServing()
+
+    def test_12_a_wrong_type_past_the_tenth_violation_is_answered_not_dropped(self):
+        # The validator lists ten violations, then stops looking: the wrong type after them must
+        # still get an AWS-shaped answer, never a closed connection.
+        queries = [{"Id": ""}] * 10 + [{"Id": "q", "MetricStat": {
+            "Metric": {"Namespace": "n", "MetricName": "m"}, "Period": "x", "Stat": "Sum"}}]
+        status, text = self.api.send(
+            "monitoring", {"Content-Type": "application/x-amz-json-1.0",
+                           "X-Amz-Target": "GraniteServiceVersion20100801.GetMetricData"},
+            json.dumps({"StartTime": 1, "EndTime": 2, "MetricDataQueries": queries}))
+        self.assertAnswered(status, text, 400, "ValidationError")
+        body = {"serviceName": 123, "taskDefinition": "x", "placementConstraints": [{"type": "bad"}] * 10}
+        status, text = self.api.json(ECS, "CreateService", json.dumps(body))
+        self.assertAnswered(status, text, 400, "InvalidParameterException")
+        self.assertStillServing()
+
+    def test_13_query_replies_parse_whatever_the_request_quotes(self):
+        form = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+        label = ("Action=GetMetricData&Version=2010-08-01&StartTime=2023-11-14T22:13:00Z"
+                 "&EndTime=2023-11-14T23:13:00Z&MetricDataQueries.member.1.Id=m"
+                 "&MetricDataQueries.member.1.Label=x%01y&MetricDataQueries.member.1.MetricStat.Period=60"
+                 "&MetricDataQueries.member.1.MetricStat.Metric.Namespace=n"
+                 "&MetricDataQueries.member.1.MetricStat.Metric.MetricName=m"
+                 "&MetricDataQueries.member.1.MetricStat.Stat=Sum")
+        status, text = self.api.send("monitoring", form, label)
+        self.assertEqual(status, 200, text)
+        ElementTree.fromstring(text)
+        for body in ("Action=GetDashboard&Version=2010-08-01&DashboardName=a%02b",
+                     "Action=Get%01Dashboard&Version=2010-08-01"):
+            with self.subTest(body=body):
+                status, text = self.api.send("monitoring", form, body)
+                self.assertEqual(status, 400, text)
+                ElementTree.fromstring(text)
+        arn = self.elbv2.create_load_balancer(Name="val-xml", Subnets=["subnet-local"])[
+            "LoadBalancers"][0]["LoadBalancerArn"]
+        status, text = self.api.query(
+            "Action=CreateListener&Version=2015-12-01&Port=%d&LoadBalancerArn=%s"
+            "&DefaultActions.member.1.Type=forward&DefaultActions.member.1.TargetGroupArn=a%s"
+            % (free_port(), urllib.parse.quote(arn, safe=""), "%C3%A9" * 200))
+        self.assertAnswered(status, text, 400, "TargetGroupNotFound", xml=True)
+
+    def raw_http(self, head):
+        """Sends `head` (request line and header) as is; returns (status, body) of the answer."""
+        with socket.create_connection(("127.0.0.1", self.engine.api_port), timeout=30) as s:
+            s.sendall(head)
+            response = http.client.HTTPResponse(s)
+            response.begin()
+            return response.status, response.read().decode()
+
+    def test_14_headers_over_8_kib_or_with_control_bytes_are_answered(self):
+        status, text = self.raw_http(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: " + ECS.encode()
+                                     + b".ListClusters\r\nX-Pad: " + b"p" * 9000 + b"\r\n\r\n")
+        self.assertAnswered(status, text, 431, "RequestHeaderSectionTooLargeException")
+        status, text = self.raw_http(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: Amazon\x01.Op\r\n"
+                                     b"Content-Length: 0\r\n\r\n")
+        self.assertAnswered(status, text, 400, "BadRequest", xml=True)
         self.assertStillServing()
 
 

@@ -31,12 +31,12 @@ std::string DashboardArn(const std::string& name) {
   return std::string("arn:aws:cloudwatch::") + kAccount + ":dashboard/" + name;
 }
 
-/// An epoch-seconds timestamp member, whole seconds (rounded down); nullopt past year 5000 or
-/// before 1970, which no datapoint can have (and which would not convert to an integer safely).
-std::optional<int64_t> Seconds(const json& r, const char* name) {
-  const double t = std::floor(r.at(name).get<double>());
+/// An epoch-seconds timestamp member; nullopt past year 5000 or before 1970, which no datapoint
+/// can have (and which would not convert to an integer safely).
+std::optional<double> Seconds(const json& r, const char* name) {
+  const double t = r.at(name).get<double>();
   if (!(t >= 0 && t <= 95'617'584'000.0)) return std::nullopt;
-  return static_cast<int64_t>(t);
+  return t;
 }
 
 MetricKey KeyOf(const json& metric) {
@@ -94,7 +94,15 @@ const CloudWatchService::Op CloudWatchService::kOps[] = {
 
 ApiResult CloudWatchService::Handle(const std::string& op, const json& request, int64_t now_ms) {
   for (const auto& o : kOps) {
-    if (op == o.name) return (this->*o.handle)(request, now_ms);
+    if (op != o.name) continue;
+    try {
+      return (this->*o.handle)(request, now_ms);
+    } catch (const json::exception&) {
+      // Last resort, as in LogService::Handle: the validator has checked every member's type, so
+      // this is a handler reading one it should not. Answer as CloudWatch would, with no library
+      // text.
+      return tl::unexpected(Internal("A member of the request has an unexpected type."));
+    }
   }
   return tl::unexpected(ApiError{"InvalidAction", "The engine does not implement CloudWatch operation " + op + ".", 400});
 }
@@ -120,12 +128,21 @@ ApiResult CloudWatchService::PutDashboard(const json& r, int64_t now_ms) {
   if (!*existing) {
     auto count = dashboards_.Count();
     if (!count) return tl::unexpected(Internal(count.error().message));
-    if (*count >= kMaxDashboards) {
+    if (*count >= limits_.dashboards) {
       return tl::unexpected(ApiError{"LimitExceeded",
-                                     "The engine keeps at most " + std::to_string(kMaxDashboards) +
+                                     "The engine keeps at most " + std::to_string(limits_.dashboards) +
                                          " dashboards; delete some first.",
                                      400});
     }
+  }
+  auto total = dashboards_.TotalSize();
+  if (!total) return tl::unexpected(Internal(total.error().message));
+  const auto replaced = static_cast<int64_t>(*existing ? (*existing)->body.size() : 0);
+  if (*total - replaced + static_cast<int64_t>(body.size()) > limits_.bytes) {
+    return tl::unexpected(ApiError{"LimitExceeded",
+                                   "The engine keeps at most " + std::to_string(limits_.bytes) +
+                                       " bytes of dashboard bodies in all; delete some first.",
+                                   400});
   }
   if (auto put = dashboards_.Put(name, body, now_ms); !put) return tl::unexpected(Internal(put.error().message));
   return json{{"DashboardValidationMessages", json::array()}};
@@ -151,10 +168,10 @@ ApiResult CloudWatchService::ListDashboards(const json& r, int64_t) {
   if (!page) return tl::unexpected(Internal(page.error().message));
   json entries = json::array();
   for (size_t i = 0; i < std::min(page->size(), kDashboardPage); ++i) {
-    const Dashboard& d = (*page)[i];
+    const DashboardEntry& d = (*page)[i];
     entries.push_back({{"DashboardName", d.name}, {"DashboardArn", DashboardArn(d.name)},
                        {"LastModified", static_cast<double>(d.modified_ms) / 1000.0},
-                       {"Size", static_cast<int64_t>(d.body.size())}});
+                       {"Size", d.size}});
   }
   json out{{"DashboardEntries", entries}};
   if (page->size() > kDashboardPage) out["NextToken"] = (*page)[kDashboardPage - 1].name;
@@ -202,10 +219,13 @@ ApiResult CloudWatchService::GetMetricData(const json& r, int64_t) {
   if (!start_time || !end_time) {
     return tl::unexpected(InvalidValue("The parameters StartTime and EndTime must lie between 1970 and 5000."));
   }
-  const int64_t start = *start_time, end = *end_time;
-  if (start >= end) {
+  if (*start_time >= *end_time) {
     return tl::unexpected(InvalidValue("The parameter StartTime must be less than the parameter EndTime."));
   }
+  // Datapoints lie on whole seconds: widen the range to them, so that one within a second stays
+  // a range (EndTime is exclusive, so rounding it up loses no point before it).
+  const auto start = static_cast<int64_t>(std::floor(*start_time));
+  const auto end = static_cast<int64_t>(std::ceil(*end_time));
   const auto& queries = r.at("MetricDataQueries");
   std::set<std::string> ids;
   for (size_t i = 0; i < queries.size(); ++i) {

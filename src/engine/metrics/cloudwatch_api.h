@@ -11,6 +11,18 @@
 
 namespace slipway::engine {
 
+/// Dashboards one engine keeps at most.
+inline constexpr int64_t kMaxDashboards = 5000;
+/// Bytes of dashboard bodies one engine keeps at most, all together: a few hundred dashboards
+/// of the 1 MiB each may have, far more than a release's few small ones.
+inline constexpr int64_t kMaxDashboardBytes = int64_t{256} << 20;
+
+/// How much a CloudWatchService keeps at most.
+struct DashboardLimits {
+  int64_t dashboards = kMaxDashboards;
+  int64_t bytes = kMaxDashboardBytes;
+};
+
 /// Serves PutDashboard, GetDashboard, ListDashboards, DeleteDashboards, ListMetrics and
 /// GetMetricData. Requests arrive as JSON whatever their protocol (the Query front converts
 /// them, timestamps as epoch seconds), already checked against botocore's input shapes; answers
@@ -18,8 +30,8 @@ namespace slipway::engine {
 class CloudWatchService {
  public:
   /// Dashboard ARNs carry no region: CloudWatch dashboards are global.
-  CloudWatchService(DashboardStore& dashboards, MetricStore& metrics)
-      : dashboards_(dashboards), metrics_(metrics) {}
+  CloudWatchService(DashboardStore& dashboards, MetricStore& metrics, DashboardLimits limits = {})
+      : dashboards_(dashboards), metrics_(metrics), limits_(limits) {}
 
   /// Serves `op` at wall time `now_ms` (epoch milliseconds).
   ApiResult Handle(const std::string& op, const nlohmann::json& request, int64_t now_ms);
@@ -41,13 +53,11 @@ class CloudWatchService {
 
   DashboardStore& dashboards_;
   MetricStore& metrics_;
+  DashboardLimits limits_;
 };
 
 /// The Query protocol's XML for a CloudWatch result (the inner XML of <ActionResult>): members
 /// as elements, lists as <member> items, and timestamps (LastModified, Timestamps) in ISO 8601.
 std::string CloudWatchXml(const nlohmann::json& result);
-
-/// Dashboards one engine keeps at most.
-inline constexpr int64_t kMaxDashboards = 5000;
 
 }  // namespace slipway::engine

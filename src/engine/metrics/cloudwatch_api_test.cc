@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "engine/sqlite_util.h"
 #include "engine/validate.h"
 
 namespace slipway::engine {
@@ -24,13 +25,13 @@ class CloudWatchTest : public ::testing::Test {
     Open();
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
-  void Open() {
+  void Open(DashboardLimits limits = {}) {
     service_.reset();
     dashboards_.reset();
     auto opened = DashboardStore::Open((dir_ / "cloudwatch.db").string());
     ASSERT_TRUE(opened) << opened.error().message;
     dashboards_ = std::move(*opened);
-    service_ = std::make_unique<CloudWatchService>(*dashboards_, metrics_);
+    service_ = std::make_unique<CloudWatchService>(*dashboards_, metrics_, limits);
   }
 
   /// The request as the JSON front would hand it over: validated first.
@@ -72,6 +73,45 @@ TEST_F(CloudWatchTest, ADashboardIsPutReadListedAndSurvivesReopening) {
   EXPECT_EQ(listed["DashboardEntries"][0]["LastModified"], kT0);
 }
 
+TEST_F(CloudWatchTest, ADatabaseFromBeforeTheSizeColumnListsEachBodysSize) {
+  service_.reset();
+  dashboards_.reset();
+  std::filesystem::remove(dir_ / "cloudwatch.db");
+  {
+    // Given a cloudwatch.db as engines wrote it before they kept sizes.
+    auto old = OpenDatabase((dir_ / "cloudwatch.db").string(),
+                            "CREATE TABLE dashboards (name TEXT PRIMARY KEY, body TEXT NOT NULL,"
+                            "  modified INTEGER NOT NULL) WITHOUT ROWID;");
+    ASSERT_TRUE(old) << old.error().message;
+    auto insert = Prepare(old->get(), "INSERT INTO dashboards VALUES('old', ?1, 5000)");
+    ASSERT_TRUE(insert);
+    Bind(insert->get(), 1, kBody + "\u00e9");  // sizes count bytes, not characters
+    ASSERT_EQ(sqlite3_step(insert->get()), SQLITE_DONE);
+  }
+  Open();
+  json listed = Ok("ListDashboards", json::object());
+  ASSERT_EQ(listed["DashboardEntries"].size(), 1u);
+  EXPECT_EQ(listed["DashboardEntries"][0]["Size"], kBody.size() + 2);
+  Ok("PutDashboard", {{"DashboardName", "new"}, {"DashboardBody", kBody}});
+  Open();  // upgraded once: opening again changes nothing
+  EXPECT_EQ(Names(Ok("ListDashboards", json::object())), (std::vector<std::string>{"new", "old"}));
+}
+
+TEST_F(CloudWatchTest, DashboardBodiesAreBoundedInAll) {
+  Open({.dashboards = 10, .bytes = static_cast<int64_t>(3 * kBody.size())});
+  for (const char* name : {"a", "b", "c"}) Ok("PutDashboard", {{"DashboardName", name}, {"DashboardBody", kBody}});
+  auto refused = Call("PutDashboard", {{"DashboardName", "d"}, {"DashboardBody", kBody}});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, "LimitExceeded");
+  EXPECT_EQ(refused.error().status, 400);
+  EXPECT_EQ(ErrorCode("GetDashboard", {{"DashboardName", "d"}}), "ResourceNotFound");  // not kept
+  // Replacing a body counts only the difference; deleting frees room.
+  Ok("PutDashboard", {{"DashboardName", "c"}, {"DashboardBody", kBody}});
+  EXPECT_EQ(ErrorCode("PutDashboard", {{"DashboardName", "c"}, {"DashboardBody", kBody + " "}}), "LimitExceeded");
+  Ok("DeleteDashboards", {{"DashboardNames", {"a"}}});
+  Ok("PutDashboard", {{"DashboardName", "d"}, {"DashboardBody", kBody}});
+}
+
 TEST_F(CloudWatchTest, ListDashboardsFiltersByPrefixTakenLiterally) {
   for (const char* name : {"demo-dev", "demo-prod", "demoXdev", "other"}) {
     Ok("PutDashboard", {{"DashboardName", name}, {"DashboardBody", kBody}});
@@ -107,6 +147,9 @@ TEST_F(CloudWatchTest, ABadDashboardBodyIsInvalidParameterInputWithValidationMes
       {R"({"widgets":[{}]})", "/widgets/0", "Should have required property 'type'"},
       {R"({"widgets":[{"type":"chart"}]})", "/widgets/0/type", "Should be equal to one of the allowed values"},
       {R"({"widgets":[{"type":"metric","width":25}]})", "/widgets/0/width", "Should be <= 24"},
+      // 2**63 and 2**64-1 are too large, not negative.
+      {R"({"widgets":[{"type":"text","height":9223372036854775808}]})", "/widgets/0/height", "Should be <= 1000"},
+      {R"({"widgets":[{"type":"text","x":18446744073709551615}]})", "/widgets/0/x", "Should be <= 23"},
       {std::string(100, '[') + std::string(100, ']'), "", ""},
   };
   for (const auto& c : cases) {
@@ -196,6 +239,33 @@ TEST_F(CloudWatchTest, GetMetricDataRefusesWhatItCannotAnswer) {
   EXPECT_EQ(call({{{"Id", "m"}, {"Expression", "SUM(METRICS())"}}}), "InvalidParameterValue");
   EXPECT_EQ(call({{{"Id", "m"}}}), "InvalidParameterValue");
   EXPECT_EQ(call(json::array({Query("a", "Sum", 60)}), kT0, kT0 + 60), "(no error)");
+}
+
+TEST_F(CloudWatchTest, GetMetricDataTakesARangeWithinOneSecond) {
+  const MetricKey key{"AWS/ApplicationELB", "RequestCount", {{"LoadBalancer", "app/demo/1"}}};
+  Statistics five;
+  five.Add(5);
+  metrics_.Add(key, kT0, five);
+  auto range = [&](double start, double end) {
+    return Call("GetMetricData", {{"MetricDataQueries", {Query("a", "Sum", 60)}}, {"StartTime", start}, {"EndTime", end}});
+  };
+  auto within = range(kT0 + 0.2, kT0 + 0.7);
+  ASSERT_TRUE(within) << within.error().message;
+  EXPECT_EQ((*within)["MetricDataResults"][0]["Values"], json({5.0}));
+  // The end is exclusive, and compared as sent.
+  EXPECT_FALSE(range(kT0 + 0.7, kT0 + 0.7));
+  EXPECT_FALSE(range(kT0 + 0.7, kT0 + 0.2));
+}
+
+TEST_F(CloudWatchTest, AHandlerReadingAMemberOfAnotherTypeAnswersAnErrorInsteadOfThrowing) {
+  // Given a request that skipped validation: the handler's reads are not the last line of defence.
+  const json unchecked{{"StartTime", "x"}, {"EndTime", kT0}, {"MetricDataQueries", json::array()}};
+  ApiResult r;
+  ASSERT_NO_THROW(r = service_->Handle("GetMetricData", unchecked, kT0 * 1000));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "InternalServiceError");
+  EXPECT_EQ(r.error().status, 500);
+  EXPECT_EQ(r.error().message.find("json.exception"), std::string::npos) << r.error().message;
 }
 
 TEST_F(CloudWatchTest, ListMetricsFindsRecordedSeries) {

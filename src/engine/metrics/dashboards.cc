@@ -12,7 +12,7 @@ namespace {
 
 constexpr const char* kSchema =
     "CREATE TABLE IF NOT EXISTS dashboards (name TEXT PRIMARY KEY, body TEXT NOT NULL,"
-    "  modified INTEGER NOT NULL) WITHOUT ROWID;";
+    "  modified INTEGER NOT NULL, size INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;";
 
 constexpr size_t kMaxWidgets = 500;
 constexpr const char* kWidgetTypes[] = {"metric", "text", "log", "alarm", "explorer", "custom"};
@@ -30,11 +30,28 @@ void CheckPlacement(const nlohmann::json& widget, const char* name, int64_t min,
   const std::string where = path + "/" + name;
   if (!it->is_number_integer()) {
     out.push_back({where, "Should be integer"});
+  } else if (it->is_number_unsigned() ? it->get<uint64_t>() > static_cast<uint64_t>(max)
+                                      : it->get<int64_t>() > max) {
+    // Past INT64_MAX an unsigned number would wrap negative as int64_t: compare it unsigned.
+    out.push_back({where, "Should be <= " + std::to_string(max)});
   } else if (it->get<int64_t>() < min) {
     out.push_back({where, "Should be >= " + std::to_string(min)});
-  } else if (it->get<int64_t>() > max) {
-    out.push_back({where, "Should be <= " + std::to_string(max)});
   }
+}
+
+/// Gives a database from before the size column one, measuring each body once, in one
+/// transaction: a failure leaves the database as it was.
+Result<void> AddSizeColumn(sqlite3* db) {
+  auto columns = Prepare(db, "SELECT 1 FROM pragma_table_info('dashboards') WHERE name = 'size'");
+  if (!columns) return tl::unexpected(columns.error());
+  if (sqlite3_step(columns->get()) == SQLITE_ROW) return {};
+  Transaction tx(db);
+  if (!tx.began()) return Fail(sqlite3_errmsg(db));
+  for (const char* sql : {"ALTER TABLE dashboards ADD COLUMN size INTEGER NOT NULL DEFAULT 0",
+                          "UPDATE dashboards SET size = length(CAST(body AS BLOB))"}) {
+    if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) return Fail(sqlite3_errmsg(db));
+  }
+  return tx.Commit();
 }
 
 }  // namespace
@@ -42,18 +59,23 @@ void CheckPlacement(const nlohmann::json& widget, const char* name, int64_t min,
 Result<std::unique_ptr<DashboardStore>> DashboardStore::Open(const std::string& path) {
   auto db = OpenDatabase(path, kSchema);
   if (!db) return tl::unexpected(db.error());
+  if (auto upgraded = AddSizeColumn(db->get()); !upgraded) {
+    return Fail("upgrade " + path + ": " + upgraded.error().message);
+  }
   return std::unique_ptr<DashboardStore>(new DashboardStore(std::move(*db)));
 }
 
 Result<void> DashboardStore::Put(const std::string& name, const std::string& body, int64_t now_ms) {
   std::lock_guard lock(mu_);
   auto s = Prepare(db_.get(),
-                   "INSERT INTO dashboards(name, body, modified) VALUES(?1, ?2, ?3) ON CONFLICT(name) "
-                   "DO UPDATE SET body = excluded.body, modified = excluded.modified");
+                   "INSERT INTO dashboards(name, body, modified, size) VALUES(?1, ?2, ?3, ?4) "
+                   "ON CONFLICT(name) DO UPDATE SET body = excluded.body, modified = excluded.modified, "
+                   "size = excluded.size");
   if (!s) return tl::unexpected(s.error());
   Bind(s->get(), 1, name);
   Bind(s->get(), 2, body);
   Bind(s->get(), 3, now_ms);
+  Bind(s->get(), 4, static_cast<int64_t>(body.size()));
   return Step(db_.get(), s->get());
 }
 
@@ -68,24 +90,22 @@ Result<std::optional<Dashboard>> DashboardStore::Get(const std::string& name) {
   return Dashboard{name, ColumnText(s->get(), 0), sqlite3_column_int64(s->get(), 1)};
 }
 
-Result<std::vector<Dashboard>> DashboardStore::List(const std::string& prefix, const std::string& after,
+Result<std::vector<DashboardEntry>> DashboardStore::List(const std::string& prefix, const std::string& after,
                                                     size_t limit) {
   std::lock_guard lock(mu_);
   // substr() rather than LIKE: names may hold '_', which LIKE reads as a wildcard.
   auto s = Prepare(db_.get(),
-                   "SELECT name, length(CAST(body AS BLOB)), modified FROM dashboards WHERE name > ?1 "
+                   "SELECT name, size, modified FROM dashboards WHERE name > ?1 "
                    "AND substr(name, 1, ?2) = ?3 ORDER BY name LIMIT ?4");
   if (!s) return tl::unexpected(s.error());
   Bind(s->get(), 1, after);
   Bind(s->get(), 2, static_cast<int64_t>(prefix.size()));
   Bind(s->get(), 3, prefix);
   Bind(s->get(), 4, static_cast<int64_t>(limit));
-  std::vector<Dashboard> out;
+  std::vector<DashboardEntry> out;
   int rc;
   while ((rc = sqlite3_step(s->get())) == SQLITE_ROW) {
-    // List answers carry the body's size, not the body.
-    out.push_back({ColumnText(s->get(), 0), std::string(), sqlite3_column_int64(s->get(), 2)});
-    out.back().body.resize(static_cast<size_t>(sqlite3_column_int64(s->get(), 1)));
+    out.push_back({ColumnText(s->get(), 0), sqlite3_column_int64(s->get(), 1), sqlite3_column_int64(s->get(), 2)});
   }
   if (rc != SQLITE_DONE) return Fail(std::string("cloudwatch.db: ") + sqlite3_errmsg(db_.get()));
   return out;
@@ -113,6 +133,14 @@ Result<std::vector<std::string>> DashboardStore::Delete(const std::vector<std::s
 Result<int64_t> DashboardStore::Count() {
   std::lock_guard lock(mu_);
   auto s = Prepare(db_.get(), "SELECT count(*) FROM dashboards");
+  if (!s) return tl::unexpected(s.error());
+  if (sqlite3_step(s->get()) != SQLITE_ROW) return Fail(std::string("cloudwatch.db: ") + sqlite3_errmsg(db_.get()));
+  return sqlite3_column_int64(s->get(), 0);
+}
+
+Result<int64_t> DashboardStore::TotalSize() {
+  std::lock_guard lock(mu_);
+  auto s = Prepare(db_.get(), "SELECT coalesce(sum(size), 0) FROM dashboards");
   if (!s) return tl::unexpected(s.error());
   if (sqlite3_step(s->get()) != SQLITE_ROW) return Fail(std::string("cloudwatch.db: ") + sqlite3_errmsg(db_.get()));
   return sqlite3_column_int64(s->get(), 0);

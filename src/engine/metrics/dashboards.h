@@ -23,10 +23,19 @@ struct Dashboard {
   int64_t modified_ms = 0;  ///< when it was last put, epoch milliseconds
 };
 
-/// Dashboards by name. Thread-safe: one lock guards the database.
+/// What ListDashboards tells of a dashboard: everything but its body.
+struct DashboardEntry {
+  std::string name;
+  int64_t size = 0;         ///< the body's length in bytes
+  int64_t modified_ms = 0;  ///< when it was last put, epoch milliseconds
+};
+
+/// Dashboards by name, each with its body's size kept beside it so that listing never reads a
+/// body. Thread-safe: one lock guards the database.
 class DashboardStore {
  public:
-  /// Opens (creating if needed) the database at `path`.
+  /// Opens (creating if needed) the database at `path`, adding the size column to one written
+  /// before it had one.
   [[nodiscard]] static Result<std::unique_ptr<DashboardStore>> Open(const std::string& path);
 
   /// Creates or replaces the dashboard `name`.
@@ -34,12 +43,14 @@ class DashboardStore {
   /// The dashboard `name`, or nullopt.
   [[nodiscard]] Result<std::optional<Dashboard>> Get(const std::string& name);
   /// Up to `limit` dashboards whose names start with `prefix` and sort after `after`, by name.
-  [[nodiscard]] Result<std::vector<Dashboard>> List(const std::string& prefix, const std::string& after,
+  [[nodiscard]] Result<std::vector<DashboardEntry>> List(const std::string& prefix, const std::string& after,
                                                     size_t limit);
   /// Deletes all of `names`, or none: when some do not exist, returns them and deletes nothing.
   [[nodiscard]] Result<std::vector<std::string>> Delete(const std::vector<std::string>& names);
   /// How many dashboards there are.
   [[nodiscard]] Result<int64_t> Count();
+  /// The bytes all bodies hold together.
+  [[nodiscard]] Result<int64_t> TotalSize();
 
  private:
   explicit DashboardStore(Database db) : db_(std::move(db)) {}
