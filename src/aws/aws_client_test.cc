@@ -101,12 +101,6 @@ TEST(AwsClient, AReplyNestedPastTheBoundIsRefusedBeforeItIsParsed) {
   EXPECT_EQ(refused.error().code, "UnknownError");
 }
 
-TEST(JsonDepth, CountsNestingOutsideStringsOnly) {
-  EXPECT_FALSE(NestsDeeperThan(R"({"a":"[[[[[[[[[[[[\"[[[["})", 2));
-  EXPECT_TRUE(NestsDeeperThan(R"({"a":[[1]]})", 2));
-  EXPECT_FALSE(NestsDeeperThan(R"({"a":[1],"b":{"c":2}})", 2));
-}
-
 // Jitter draws that are always one half: backoffs of 0.5 s, 1 s, 2 s, ...
 RetryPolicy Attempts(int n) { return RetryPolicy{n, [] { return 0.5; }}; }
 

@@ -22,30 +22,6 @@ const char* Kind(const json& v) {
 
 }  // namespace
 
-// Depth is counted on the text because building the tree first is what a deep reply breaks:
-// copying or walking a parsed value recurses once per level.
-bool NestsDeeperThan(std::string_view body, int max_depth) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : body) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return true;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return false;
-}
 
 const json* ReplyReader::Field(const json& object, const char* key) {
   if (!object.is_object()) {

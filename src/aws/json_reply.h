@@ -18,9 +18,6 @@ namespace slipway::aws {
 /// (a task definition's container definitions) nest under ten levels.
 inline constexpr int kMaxReplyDepth = 64;
 
-/// Whether the JSON text `body` nests arrays and objects deeper than `max_depth`. Scans the text
-/// without parsing it (strings are skipped), so it is safe on any input however deep.
-bool NestsDeeperThan(std::string_view body, int max_depth);
 
 /// Reads the fields of one reply. A missing or null field reads as its default. A field of the
 /// wrong type reads as its default too, and the first one makes Finish an error

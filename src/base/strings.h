@@ -44,4 +44,8 @@ std::optional<std::string> Base64Decode(std::string_view text);
 /// U+FFFD for what XML cannot carry (bytes that are not UTF-8, other control characters, U+FFFE/F).
 std::string XmlEscape(std::string_view s);
 
+/// Whether the JSON text `body` nests arrays and objects deeper than `max_depth`. Scans the text
+/// without parsing it (strings are skipped), so it is safe on any input however deep.
+bool NestsDeeperThan(std::string_view body, int max_depth);
+
 }  // namespace slipway

@@ -106,4 +106,13 @@ TEST(Durations, UnitsAreSecondsMinutesHoursAndDaysAndAnythingElseIsMalformed) {
   }
 }
 
+TEST(Strings, NestingIsMeasuredOutsideStringsOnly) {
+  EXPECT_FALSE(NestsDeeperThan(R"({"a":"[[[[[[[[[[[[\"[[[["})", 2));
+  EXPECT_TRUE(NestsDeeperThan(R"({"a":[[1]]})", 2));
+  EXPECT_FALSE(NestsDeeperThan(R"({"a":[1],"b":{"c":2}})", 2));
+  EXPECT_FALSE(NestsDeeperThan(R"({"a":[[1]]})", 3));
+  // Deep input is scanned, never recursed into.
+  EXPECT_TRUE(NestsDeeperThan(std::string(100000, '[') + std::string(100000, ']'), 64));
+}
+
 }  // namespace slipway

@@ -335,28 +335,6 @@ std::string ConstraintCode(const ServiceShapes& service) {
 
 }  // namespace
 
-bool NestsDeeperThan(std::string_view body, int max_depth) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : body) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return true;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return false;
-}
 
 tl::expected<json, ApiError> ParseJsonRequest(std::string_view target_prefix, std::string_view op,
                                               std::string_view body) {

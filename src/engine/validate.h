@@ -30,9 +30,6 @@ struct Violation {
   bool sensitive = false;
 };
 
-/// Whether `body` nests arrays and objects deeper than `max_depth`. Scans the text without
-/// parsing it (strings are skipped), so it is safe on any input.
-bool NestsDeeperThan(std::string_view body, int max_depth);
 
 /// Parses the body of a JSON 1.1 (or CloudWatch's 1.0) request for `target_prefix`.`op` (from X-Amz-Target) and checks
 /// it against the operation's input shape and semantic rules. Returns the request with members

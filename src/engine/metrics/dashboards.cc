@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "base/strings.h"
 #include "engine/validate.h"
 
 namespace slipway::engine {
