@@ -79,7 +79,8 @@ bool ParseIsoTime(const std::string& s, double* epoch_seconds) {
   // "YYYY-MM-DDTHH:MM:SS" is 19 characters; then [.fraction] and Z or an offset.
   if (s.size() < 20 || s.size() > 40 || (s[10] != 'T' && s[10] != 't')) return false;
   std::tm tm{};
-  const char* end = strptime(s.substr(0, 19).c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  const std::string date_time = s.substr(0, 19);  // `end` points into it, so it must outlive the call
+  const char* end = strptime(date_time.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
   if (end == nullptr || *end != '\0') return false;
   for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18}) {
     if (s[i] < '0' || s[i] > '9') return false;  // strptime would take " 5" for "05"
