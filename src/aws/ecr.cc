@@ -4,7 +4,6 @@
 #include <nlohmann/json.hpp>
 
 #include "aws/json_reply.h"
-#include "aws/pages.h"
 
 namespace slipway::aws {
 
@@ -63,20 +62,14 @@ Result<std::vector<Repository>> Ecr::DescribeRepositories(const std::vector<std:
   json body = json::object();
   if (!names.empty()) body["repositoryNames"] = names;
   std::vector<Repository> out;
-  PageGuard pages("ecr DescribeRepositories", "nextToken");
-  for (;;) {
-    auto r = client_.Json(kEcr, "DescribeRepositories", body);
-    if (!r) return tl::unexpected(r.error());
-    ReplyReader read("ecr DescribeRepositories");
-    for (Repository& repo : read.Objects(*r, "repositories", ReadRepository))
-      out.push_back(std::move(repo));
-    const std::string next = read.String(*r, "nextToken");
-    if (!read.ok()) return tl::unexpected(read.error());
-    auto more = pages.Follow(next);
-    if (!more) return tl::unexpected(more.error());
-    if (!*more) return out;
-    body["nextToken"] = next;
-  }
+  auto read = ReadJsonPages(
+      "ecr DescribeRepositories", body,
+      [&](const json& page) { return client_.Json(kEcr, "DescribeRepositories", page); },
+      [&](ReplyReader& reader, const json& reply) {
+        for (Repository& repo : reader.Objects(reply, "repositories", ReadRepository)) out.push_back(std::move(repo));
+      });
+  if (!read) return tl::unexpected(read.error());
+  return out;
 }
 
 Result<Repository> Ecr::CreateRepository(const std::string& name) {

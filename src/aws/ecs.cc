@@ -6,7 +6,6 @@
 
 #include "aws/aws_client.h"
 #include "aws/json_reply.h"
-#include "aws/pages.h"
 
 namespace slipway::aws {
 
@@ -226,19 +225,13 @@ Result<std::vector<std::string>> Ecs::ListTaskDefinitions(const TaskDefinitionQu
   if (!query.sort.empty()) body["sort"] = query.sort;
   if (!query.status.empty()) body["status"] = query.status;
   std::vector<std::string> out;
-  PageGuard pages("ecs ListTaskDefinitions", "nextToken");
-  for (;;) {
-    auto r = Call("ListTaskDefinitions", body);
-    if (!r) return tl::unexpected(r.error());
-    ReplyReader read("ecs ListTaskDefinitions");
-    for (auto& arn : read.Strings(*r, "taskDefinitionArns")) out.push_back(std::move(arn));
-    const std::string next = read.String(*r, "nextToken");
-    if (!read.ok()) return tl::unexpected(read.error());
-    auto more = pages.Follow(next);
-    if (!more) return tl::unexpected(more.error());
-    if (!*more) return out;
-    body["nextToken"] = next;
-  }
+  auto read = ReadJsonPages(
+      "ecs ListTaskDefinitions", body, [&](const json& page) { return Call("ListTaskDefinitions", page); },
+      [&](ReplyReader& reader, const json& reply) {
+        for (auto& arn : reader.Strings(reply, "taskDefinitionArns")) out.push_back(std::move(arn));
+      });
+  if (!read) return tl::unexpected(read.error());
+  return out;
 }
 
 Result<TaskDefinition> Ecs::DeregisterTaskDefinition(const std::string& task_definition) {
@@ -264,19 +257,13 @@ Result<std::vector<std::string>> Ecs::ListTasks(const TaskQuery& query) {
   if (!query.started_by.empty()) body["startedBy"] = query.started_by;
   if (!query.desired_status.empty()) body["desiredStatus"] = query.desired_status;
   std::vector<std::string> out;
-  PageGuard pages("ecs ListTasks", "nextToken");
-  for (;;) {
-    auto r = Call("ListTasks", body);
-    if (!r) return tl::unexpected(r.error());
-    ReplyReader read("ecs ListTasks");
-    for (auto& arn : read.Strings(*r, "taskArns")) out.push_back(std::move(arn));
-    const std::string next = read.String(*r, "nextToken");
-    if (!read.ok()) return tl::unexpected(read.error());
-    auto more = pages.Follow(next);
-    if (!more) return tl::unexpected(more.error());
-    if (!*more) return out;
-    body["nextToken"] = next;
-  }
+  auto read = ReadJsonPages(
+      "ecs ListTasks", body, [&](const json& page) { return Call("ListTasks", page); },
+      [&](ReplyReader& reader, const json& reply) {
+        for (auto& arn : reader.Strings(reply, "taskArns")) out.push_back(std::move(arn));
+      });
+  if (!read) return tl::unexpected(read.error());
+  return out;
 }
 
 Result<Tasks> Ecs::DescribeTasks(const std::string& cluster, const std::vector<std::string>& tasks) {

@@ -5,6 +5,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "aws/pages.h"
+
 namespace slipway::aws {
 
 using nlohmann::json;
@@ -148,6 +150,25 @@ void ReplyReader::EachObject(const json& object, const char* key,
       return;
     }
     each(v);
+  }
+}
+
+Result<void> ReadJsonPages(const std::string& what, const json& first,
+                           const std::function<Result<json>(const json&)>& call,
+                           const std::function<void(ReplyReader&, const json&)>& take) {
+  json body = first;
+  PageGuard pages(what, "nextToken");
+  for (;;) {
+    auto r = call(body);
+    if (!r) return tl::unexpected(r.error());
+    ReplyReader read(what);
+    take(read, *r);
+    const std::string next = read.String(*r, "nextToken");
+    if (!read.ok()) return tl::unexpected(read.error());
+    auto more = pages.Follow(next);
+    if (!more) return tl::unexpected(more.error());
+    if (!*more) return {};
+    body["nextToken"] = next;
   }
 }
 

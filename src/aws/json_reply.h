@@ -83,4 +83,12 @@ class ReplyReader {
   std::string problem_;
 };
 
+/// Reads an awsJson listing page by page: `call` sends `first`, then the same request with the
+/// reply's "nextToken", until a reply has none (PageGuard's bounds apply); `take` reads each
+/// page's items. `what` names the call in errors ("ecs ListTasks").
+[[nodiscard]] Result<void> ReadJsonPages(
+    const std::string& what, const nlohmann::json& first,
+    const std::function<Result<nlohmann::json>(const nlohmann::json&)>& call,
+    const std::function<void(ReplyReader&, const nlohmann::json&)>& take);
+
 }  // namespace slipway::aws

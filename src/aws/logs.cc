@@ -4,7 +4,6 @@
 #include <nlohmann/json.hpp>
 
 #include "aws/json_reply.h"
-#include "aws/pages.h"
 
 namespace slipway::aws {
 
@@ -45,19 +44,14 @@ Result<std::vector<LogEvent>> Logs::FilterLogEvents(const FilterLogEventsRequest
   if (!request.stream_prefix.empty()) body["logStreamNamePrefix"] = request.stream_prefix;
   std::vector<LogEvent> events;
   // Pages may hold no events while the search goes on: only a missing token ends it.
-  PageGuard pages("logs FilterLogEvents", "nextToken");
-  for (;;) {
-    auto r = client_.Json(kLogs, "FilterLogEvents", body);
-    if (!r) return tl::unexpected(r.error());
-    ReplyReader read("logs FilterLogEvents");
-    for (LogEvent& e : read.Objects(*r, "events", ReadEvent)) events.push_back(std::move(e));
-    const std::string next = read.String(*r, "nextToken");
-    if (!read.ok()) return tl::unexpected(read.error());
-    auto more = pages.Follow(next);
-    if (!more) return tl::unexpected(more.error());
-    if (!*more) return events;
-    body["nextToken"] = next;
-  }
+  auto read = ReadJsonPages(
+      "logs FilterLogEvents", body,
+      [&](const json& page) { return client_.Json(kLogs, "FilterLogEvents", page); },
+      [&](ReplyReader& reader, const json& reply) {
+        for (LogEvent& e : reader.Objects(reply, "events", ReadEvent)) events.push_back(std::move(e));
+      });
+  if (!read) return tl::unexpected(read.error());
+  return events;
 }
 
 }  // namespace slipway::aws
