@@ -64,17 +64,26 @@ Result<MigrationResult> RunMigration(aws::AwsClient& c, Clock& clock, const conf
   }
   aws::Logs logs(c);
   std::string token;
-  auto pump = [&]() -> Result<void> {
+  // Reads the log on from where the last read ended: one page per poll while the task runs, and
+  // once it stopped, page after page to the end of the stream (CloudWatch Logs answers the same
+  // forward token, or no events, there), so that a chatty migration's last lines, which say why it
+  // failed, are never cut off. At most kDrainPages pages, in case a stream never ends.
+  constexpr int kDrainPages = 200;
+  auto pump = [&](bool to_end) -> Result<void> {
     if (!log) return {};
-    auto r = logs.GetLogEvents(
-        {.group = log->group, .stream = log->stream, .next_token = token, .start_from_head = true});
-    if (!r) return r.error().code == "ResourceNotFoundException" ? Result<void>() : tl::unexpected(r.error());
-    if (!r->next_token.empty()) token = r->next_token;
-    for (const auto& e : r->events) {
-      const std::string& line = e.message;
-      progress("  migrate | " + line);
-      tail.push_back(line);
-      if (tail.size() > 20) tail.erase(tail.begin());
+    for (int page = 0; page < (to_end ? kDrainPages : 1); ++page) {
+      auto r = logs.GetLogEvents(
+          {.group = log->group, .stream = log->stream, .next_token = token, .start_from_head = true});
+      if (!r) return r.error().code == "ResourceNotFoundException" ? Result<void>() : tl::unexpected(r.error());
+      const bool moved = !r->next_token.empty() && r->next_token != token;
+      if (!r->next_token.empty()) token = r->next_token;
+      for (const auto& e : r->events) {
+        const std::string& line = e.message;
+        progress("  migrate | " + line);
+        tail.push_back(line);
+        if (tail.size() > 20) tail.erase(tail.begin());
+      }
+      if (r->events.empty() || !moved) break;
     }
     return {};
   };
@@ -82,11 +91,11 @@ Result<MigrationResult> RunMigration(aws::AwsClient& c, Clock& clock, const conf
   for (;;) {
     auto d = ecs.DescribeTasks(env.cluster, {task_arn});
     if (!d) return tl::unexpected(d.error());
-    if (auto p = pump(); !p) return tl::unexpected(p.error());
+    if (auto p = pump(false); !p) return tl::unexpected(p.error());
     if (d->tasks.empty()) return Failed("migration task " + task_id + " disappeared");
     const aws::Task& t = d->tasks[0];
     if (t.last_status == "STOPPED") {
-      if (auto p = pump(); !p) return tl::unexpected(p.error());
+      if (auto p = pump(true); !p) return tl::unexpected(p.error());
       for (const auto& ct : t.containers) {
         if (ct.name != svc.migrate_container) continue;
         if (!ct.exit_code) return Failed("migration task " + task_id + " did not run: " + t.stopped_reason);

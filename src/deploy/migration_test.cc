@@ -97,5 +97,46 @@ TEST(RunMigration, StreamsItsLogFromWhereTheLastReadEnded) {
   EXPECT_EQ(reads[2].value("nextToken", ""), "f/1");
 }
 
+TEST(RunMigration, ReadsTheWholeLogOnceTheTaskStopped) {
+  // The task stops at once, leaving three pages of log: all of them are read, and the reads stop
+  // where CloudWatch Logs hands back the same forward token.
+  int reads = 0;
+  FakeEcsTransport t([&](const std::string& op, const json& body) -> Result<aws::HttpResponse> {
+    if (op == "RunTask") return Reply({{"tasks", {{{"taskArn", "arn:task/demo-dev/abc123"}}}}});
+    if (op == "DescribeTasks") {
+      return Reply({{"tasks", {{{"lastStatus", "STOPPED"}, {"containers", {{{"name", "web"}, {"exitCode", 1}}}}}}}});
+    }
+    if (op == "GetLogEvents") {
+      ++reads;
+      const std::string from = body.value("nextToken", "");
+      const int page = from.empty() ? 0 : std::stoi(from.substr(2));
+      if (page >= 4) return Reply({{"events", json::array()}, {"nextForwardToken", from}});
+      return Reply({{"events", {{{"timestamp", page}, {"message", "line " + std::to_string(page)}}}},
+                    {"nextForwardToken", "f/" + std::to_string(page + 1)}});
+    }
+    return Fail("unexpected " + op);
+  });
+  FakeClock clock;
+  aws::AwsClient client(t, clock, {"AKID", "SECRET", ""}, {"us-east-1", "http://x"});
+  config::Environment env;
+  env.cluster = "demo-dev";
+  config::ServiceSpec svc;
+  svc.name = "web";
+  svc.migrate_command = {"migrate"};
+  svc.migrate_container = "web";
+  const json td{{"containerDefinitions",
+                 {{{"name", "web"},
+                   {"logConfiguration",
+                    {{"logDriver", "awslogs"},
+                     {"options", {{"awslogs-group", "/ecs/demo"}, {"awslogs-stream-prefix", "web"}}}}}}}}};
+  MigrationProgress progress;
+  auto m = RunMigration(client, clock, env, svc, "arn:td/demo-web:5", td, "token", json(),
+                        [](const std::string&) {}, nullptr, progress);
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_EQ(m->status, MigrationResult::Status::kFailed);
+  EXPECT_EQ(progress.tail, (std::vector<std::string>{"line 0", "line 1", "line 2", "line 3"}));
+  EXPECT_EQ(reads, 5);  // one while polling, then pages 1 to 3 and the empty end
+}
+
 }  // namespace
 }  // namespace slipway::deploy
