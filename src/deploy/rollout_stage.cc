@@ -109,7 +109,10 @@ Result<void> StartRollouts(Run& run, const config::Config& cfg, const Infrastruc
     }
     sr.deployment_id = dep->deployment_id;
     sr.desired_count = dep->desired_count;
-    if (dep->kept) {
+    if (dep->kept && se.on_demand && dep->kept->count > 0) {
+      run.Progress(se.service_name + ": on demand and started: keeps " + std::to_string(dep->kept->count) +
+                   " task(s) until `slipway service stop " + run.env.name + " " + name + "`");
+    } else if (dep->kept) {
       run.Progress(se.service_name + ": keeps desiredCount " + dep->kept->Describe() + " rather than slipway.yaml's " +
                    std::to_string(DefaultDesiredCount(se)) + "; `slipway env up " + run.env.name +
                    "` or `slipway scale " + run.env.name + " " + name + " --reset` returns to it");
