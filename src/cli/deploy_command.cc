@@ -264,7 +264,7 @@ int ShowStatus(const EnvFlags& f) {
                   x.rollout_state.c_str(), x.task_definition.c_str());
       // A count set by `scale`, `env down` or `service start`: releases keep it, so say whose it is.
       if (!x.count_override.empty()) {
-        std::printf("  desiredCount override: %s (releases keep it until `env up` or `scale --reset`)\n",
+        std::printf("  desiredCount override: %s; releases keep it until `env up` or `scale --reset`\n",
                     x.count_override.c_str());
       }
     }

@@ -32,9 +32,16 @@ int ErrorCode(const Error& e) {
   return e.code == aws::kOutcomeUnknown || aws::IsUnreachable(e) ? kExitOutcomeUnknown : kExitReleaseFailed;
 }
 
-std::string Money(double dollars) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "$%.4f", dollars);
+std::string Money(double dollars, int decimals = 4) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "$%.*f", decimals, dollars);
+  return buf;
+}
+
+// A price as given, without trailing zeros: "$0.04048".
+std::string Price(double dollars) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "$%.10g", dollars);
   return buf;
 }
 
@@ -233,8 +240,8 @@ int EnvStatus(const EnvCommandFlags& f) {
     rows.push_back(*row);
   }
   const config::Pricing& p = s.env.pricing;
-  const std::string basis = "estimate: Fargate Linux/x86 on-demand prices of $" + std::to_string(p.vcpu_hour) +
-                            " per vCPU-hour and $" + std::to_string(p.gb_hour) +
+  const std::string basis = "estimate: Fargate Linux/x86 on-demand prices of " + Price(p.vcpu_hour) +
+                            " per vCPU-hour and " + Price(p.gb_hour) +
                             " per GB-hour (defaults: us-east-1; `pricing:` in slipway.yaml sets yours) times each "
                             "running task's size; not a bill: load balancer, storage, data transfer, logs and "
                             "discounts are not counted";
@@ -266,7 +273,7 @@ int EnvStatus(const EnvCommandFlags& f) {
                 r["hourlyCost"].is_null() ? "?" : Money(r["hourlyCost"].get<double>()).c_str(), override_.c_str());
   }
   std::printf("%s: %d task(s) running, about %s per hour (%s per 30 days)\n", s.env.name.c_str(), tasks,
-              Money(total).c_str(), Money(total * 24 * 30).c_str());
+              Money(total).c_str(), Money(total * 24 * 30, 2).c_str());
   std::printf("%s\n", basis.c_str());
   return kExitReleased;
 }
@@ -371,9 +378,11 @@ void AddEnvCommands(CLI::App& app, int& exit_code) {
   for (const bool start : {true, false}) {
     CLI::App* cmd = service->add_subcommand(
         start ? "start" : "stop",
-        start ? "Set the service's desiredCount to slipway.yaml's (default 1) and wait until that many tasks run "
-                "and, behind the load balancer, are healthy"
-              : "Set the service's desiredCount to 0 and wait until its tasks have stopped");
+        start ? "Set the service's desiredCount to slipway.yaml's (default 1), recorded as its override so that "
+                "releases keep it running, and wait until that many tasks run and, behind the load balancer, are "
+                "healthy.\n  slipway service start dev pgadmin --output json"
+              : "Set the service's desiredCount to 0 (an on-demand service's override is removed) and wait until its "
+                "tasks have stopped.\n  slipway service stop dev pgadmin");
     AddEnvFlags(cmd, flags->env);
     cmd->add_option("service", flags->service, "Service (config name or ECS service name)")->required();
     cmd->add_option("--confirm", flags->confirm, "Approval phrase for environments with `approval:`");
