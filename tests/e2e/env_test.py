@@ -139,7 +139,18 @@ class EnvTest(unittest.TestCase):
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertIn("2 task(s) running, about $0.0247 per hour", out.stdout)
         self.assertIn("0.25 vCPU, 0.5 GB", out.stdout)
-        self.assertIn("estimate", out.stdout)
+        self.assertIn("estimate: Fargate Linux/x86 on-demand prices of $0.04048 per vCPU-hour and $0.004445 per "
+                      "GB-hour", out.stdout)
+        # The environment's own prices.
+        priced = os.path.join(self.engine.dir, "priced.yaml")
+        with open(self.config) as f:
+            text = f.read().replace("    timeoutSeconds: 300\n  prod:",
+                                    "    timeoutSeconds: 300\n    pricing: {vcpuHour: 0.1, gbHour: 0.01}\n  prod:", 1)
+        with open(priced, "w") as f:
+            f.write(text)
+        out = self.engine.slipway("env", "status", "dev", "--config", priced, "--output", "json")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertAlmostEqual(json.loads(out.stdout)["hourlyCost"], 2 * (0.25 * 0.1 + 0.5 * 0.01), places=9)
 
     def test_3_env_up_fails_when_verify_fails(self):
         # A config whose check cannot pass: the counts are restored, but exit 1 names verify.
