@@ -43,7 +43,10 @@ std::string FormatService(const ServicePlan& s) {
   if (!s.settings.empty()) out += "    service settings:\n" + FormatChanges(s.settings);
   for (const auto& b : s.builds) out += "    image built at release: " + b + "\n";
   if (!s.migration.empty()) out += "    migration run before the rollout (every release): " + s.migration + "\n";
-  if (s.override_) {
+  if (s.override_ && s.on_demand && s.override_->count > 0) {
+    out += "    on demand and started: desiredCount " + s.override_->description +
+           "; a release keeps it until `slipway service stop`\n";
+  } else if (s.override_) {
     out += "    desiredCount override: " + s.override_->description + "; the config says " +
            std::to_string(s.override_->configured) +
            "; a release keeps the override (`slipway env up` or `slipway scale --reset` removes it)\n";

@@ -211,6 +211,8 @@ class EnvTest(unittest.TestCase):
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
         self.assertIn("verify GET /env/ADMIN_ROLE: 200 ok", out.stdout + out.stderr)
         self.assertEqual(self.service("demo-dev-admin")["desiredCount"], 1)
+        out = self.slipway("plan", "dev")
+        self.assertIn("on demand and started: desiredCount 1 (set by service start; was 0)", out.stdout)
 
         out = self.slipway("service", "stop", "dev", "admin")
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
