@@ -122,6 +122,14 @@ struct TargetGroupAttribute {
   std::string value;
 };
 
+/// One registered target and its health, as DescribeTargetHealth shows it.
+struct TargetHealth {
+  std::string id;     ///< the target's IP address (target type ip) or instance id
+  int port = 0;
+  std::string state;  ///< initial, healthy, unhealthy, unused, draining or unavailable
+  std::string reason; ///< e.g. Target.FailedHealthChecks; "" when healthy
+};
+
 /// What CreateListener makes.
 struct ListenerRequest {
   std::string load_balancer_arn;
@@ -169,6 +177,9 @@ class Elbv2 {
   /// The attributes of the target group `target_group_arn` (deregistration delay, stickiness, ...).
   [[nodiscard]] Result<std::vector<TargetGroupAttribute>> DescribeTargetGroupAttributes(
       const std::string& target_group_arn);
+
+  /// The targets registered in `target_group_arn` and their health.
+  [[nodiscard]] Result<std::vector<TargetHealth>> DescribeTargetHealth(const std::string& target_group_arn);
 
   /// The listeners of the load balancer `load_balancer_arn`.
   [[nodiscard]] Result<std::vector<Listener>> DescribeListeners(

@@ -248,7 +248,8 @@ int ShowStatus(const EnvFlags& f) {
     for (const auto& x : *st) {
       j.push_back({{"service", x.service_name}, {"status", x.status}, {"taskDefinition", x.task_definition},
                    {"desiredCount", x.desired}, {"runningCount", x.running}, {"pendingCount", x.pending},
-                   {"deployments", x.deployments}, {"rolloutState", x.rollout_state}});
+                   {"deployments", x.deployments}, {"rolloutState", x.rollout_state},
+                   {"desiredCountOverride", x.count_override.empty() ? nlohmann::json() : nlohmann::json(x.count_override)}});
       if (x.status == "MISSING") j.back()["note"] = kNeverReleased;
     }
     std::printf("%s\n", j.dump(2).c_str());
@@ -261,6 +262,11 @@ int ShowStatus(const EnvFlags& f) {
       }
       std::printf("%-24s %-8s %d/%-6d %-12s %s\n", x.service_name.c_str(), x.status.c_str(), x.running, x.desired,
                   x.rollout_state.c_str(), x.task_definition.c_str());
+      // A count set by `scale`, `env down` or `service start`: releases keep it, so say whose it is.
+      if (!x.count_override.empty()) {
+        std::printf("  desiredCount override: %s; releases keep it until `env up` or `scale --reset`\n",
+                    x.count_override.c_str());
+      }
     }
   }
   return kExitReleased;

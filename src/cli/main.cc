@@ -49,7 +49,11 @@ int main(int argc, char** argv) {
       "  slipway logs dev web --since 10m     task output from CloudWatch Logs\n"
       "  slipway diagnose dev --config F      why tasks stopped, with log tails and hints\n"
       "  slipway unlock dev --config F        remove a release lock left by a release that did not end\n"
-      "  slipway scale dev web 4              set a service's desiredCount and wait for it\n"
+      "  slipway scale dev web 4              set a service's desiredCount (kept by releases) and wait for it\n"
+      "  slipway scale dev web --reset        back to slipway.yaml's desiredCount\n"
+      "  slipway env down dev                 every service to 0 tasks (and back: env up dev, which verifies)\n"
+      "  slipway env status dev               tasks per service and an hourly Fargate cost estimate\n"
+      "  slipway service start dev pgadmin    run an onDemand service until `service stop`\n"
       "  slipway cleanup dev --keep 5         deregister old revisions and delete images only they name\n"
       "  slipway validate [dev] --config F    check the config and templates, contacting nothing\n"
       "  slipway version                      print the version (also --version)\n\n"
@@ -73,6 +77,7 @@ int main(int argc, char** argv) {
   slipway::cli::AddScaleCommand(app, exit_code);
   slipway::cli::AddPlanCommand(app, exit_code);
   slipway::cli::AddRenderCommand(app, exit_code);
+  slipway::cli::AddEnvCommands(app, exit_code);
   if (auto rc = RefuseUnknownCommand(app, argc, argv)) return *rc;
   try {
     app.parse(argc, argv);

@@ -13,6 +13,7 @@
 #include "deploy/records.h"
 #include "deploy/rollout.h"
 #include "deploy/run.h"
+#include "deploy/scaling.h"
 
 namespace slipway::cli {
 
@@ -23,7 +24,8 @@ using nlohmann::json;
 struct ScaleFlags {
   EnvFlags env;
   std::string service;
-  int count = 0;
+  int count = -1;  ///< -1: not given (only with --reset)
+  bool reset = false;
   std::string confirm;
 };
 
@@ -35,33 +37,6 @@ std::string ServiceNames(const config::Environment& env) {
              (name == se.service_name ? "" : " (" + se.service_name + ")");
   }
   return names;
-}
-
-// Polls the service until it runs `count` tasks with none pending in one deployment. Returns ""
-// when it does, else why not ("interrupted" once cancelled).
-Result<std::string> WaitForCount(Session& s, const std::string& service, int count,
-                                 const CancelToken& cancel,
-                                 const std::function<void(const std::string&)>& progress) {
-  const auto deadline = s.clock.Now() + std::chrono::seconds(s.env.timeout_seconds);
-  std::string last;
-  for (;;) {
-    auto d = deploy::DescribeService(*s.client, s.env.cluster, service);
-    if (!d) return tl::unexpected(d.error());
-    if (!*d) return std::string("the service is gone");
-    const int running = (*d)->running_count, pending = (*d)->pending_count;
-    const size_t deployments = (*d)->deployments.size();
-    const std::string now = service + ": " + std::to_string(running) + "/" + std::to_string(count) +
-                            " running, " + std::to_string(pending) + " pending";
-    if (now != last) progress(now);
-    last = now;
-    if (running == count && pending == 0 && deployments <= 1) return std::string();
-    if (s.clock.Now() >= deadline) {
-      return "it did not reach " + std::to_string(count) + " running within timeoutSeconds (" +
-             std::to_string(s.env.timeout_seconds) + " s): " + now + "; see slipway diagnose " +
-             s.env.name;
-    }
-    if (!SleepUnlessCancelled(s.clock, Millis(1000), &cancel)) return std::string("interrupted");
-  }
 }
 
 int Scale(const ScaleFlags& f) {
@@ -79,6 +54,11 @@ int Scale(const ScaleFlags& f) {
                           " (its services: " + ServiceNames(s.env) + ")");
   }
   const std::string service = se->service_name;
+  if (f.reset == (f.count >= 0)) {
+    return PrintError(f.env, f.env.env, kExitUsage,
+                      "give either a count or --reset (back to slipway.yaml's desiredCount)");
+  }
+  const int count = f.reset ? deploy::DefaultDesiredCount(*se) : f.count;
   if (!Approved(s.env, f.confirm, "scaling " + service)) {
     if (f.env.output == "json")
       PrintError(f.env, f.env.env, kExitNotApproved, "not approved; nothing was changed");
@@ -109,55 +89,66 @@ int Scale(const ScaleFlags& f) {
     }
     return message.empty() ? code : PrintError(f.env, f.env.env, code, message);
   };
-  auto d = deploy::DescribeService(*s.client, s.env.cluster, service);
-  if (!d) return end(d.error().message + "; nothing was changed", kExitReleaseFailed);
-  if (!*d || (*d)->status != "ACTIVE") {
+  std::string config_name;
+  for (const auto& [name, spec] : s.env.services) {
+    if (&spec == se) config_name = name;
+  }
+  auto now = deploy::ReadServiceCounts(*s.client, s.env, config_name);
+  if (!now) return end(now.error().message + "; nothing was changed", kExitReleaseFailed);
+  if (!now->exists) {
     return end("service " + service + " does not exist yet (never released); `slipway deploy " +
                    s.env.name + "` creates it",
                kExitReleaseFailed);
   }
-  const int before = (*d)->desired_count;
+  const int before = now->desired;
   progress("scaling " + service + " in " + s.env.name + " from " + std::to_string(before) + " to " +
-           std::to_string(f.count) + " task(s)");
-  auto u = aws::Ecs(*s.client).UpdateService({.cluster = s.env.cluster, .service = service, .desired_count = f.count});
-  if (!u) {
+           std::to_string(count) + " task(s)" + (f.reset ? " (slipway.yaml's desiredCount)" : ""));
+  if (auto u = deploy::SetDesiredCount(*s.client, s.env, *now, count, "scale"); !u) {
     if (u.error().code == aws::kOutcomeUnknown || aws::IsUnreachable(u.error())) {
       return end(
           "outcome unknown: " + u.error().message + "; check with slipway status " + s.env.name,
           kExitOutcomeUnknown);
     }
-    return end(u.error().message + "; nothing was changed", kExitReleaseFailed);
+    return end(u.error().message + "; desiredCount was not changed", kExitReleaseFailed);
   }
-  auto waited = WaitForCount(s, service, f.count, interrupts.token(), progress);
+  auto waited = deploy::WaitForCount(*s.client, s.clock, s.env.cluster, service, count,
+                                     Millis(s.env.timeout_seconds * 1000L), &interrupts.token(), progress);
   if (!waited) {
-    return end("desiredCount is " + std::to_string(f.count) +
+    return end("desiredCount is " + std::to_string(count) +
                    " but its tasks could not be watched: " + waited.error().message,
                aws::IsUnreachable(waited.error()) ? kExitOutcomeUnknown : kExitReleaseFailed);
   }
-  if (*waited == "interrupted") {
-    return end("interrupted while waiting; desiredCount stays " + std::to_string(f.count),
+  if (*waited == deploy::kWaitInterrupted) {
+    return end("interrupted while waiting; desiredCount stays " + std::to_string(count),
                kExitInterrupted);
   }
-  if (!waited->empty())
-    return end("desiredCount is " + std::to_string(f.count) + " but " + *waited,
+  if (!waited->empty()) {
+    return end("desiredCount is " + std::to_string(count) + " but " + *waited + " (timeoutSeconds); see slipway diagnose " +
+                   s.env.name,
                kExitReleaseFailed);
+  }
   const double seconds = std::chrono::duration<double>(s.clock.Now() - started).count();
-  const int configured = se->desired_count;
+  const int configured = deploy::DefaultDesiredCount(*se);
+  const bool kept = count != configured;
   if (f.env.output == "json") {
     std::printf("%s\n", json{{"environment", s.env.name},
                              {"service", service},
                              {"previousCount", before},
-                             {"desiredCount", f.count},
-                             {"runningCount", f.count},
+                             {"desiredCount", count},
+                             {"runningCount", count},
+                             {"configuredCount", configured},
+                             {"override", kept},
                              {"seconds", seconds},
                              {"exitCode", kExitReleased}}
                             .dump(2)
                             .c_str());
   } else {
     std::printf("scaled %s in %s from %d to %d task(s) in %.1f s\n", service.c_str(),
-                s.env.name.c_str(), before, f.count, seconds);
-    if (configured != f.count) {
-      std::printf("note: the next deploy sets it to slipway.yaml's desiredCount (%d) again\n",
+                s.env.name.c_str(), before, count, seconds);
+    if (kept) {
+      std::printf("releases keep %d (recorded as the service's %s tag) until `slipway scale %s %s --reset` "
+                  "or `slipway env up %s` returns it to slipway.yaml's %d\n",
+                  count, deploy::kDesiredCountTag, s.env.name.c_str(), config_name.c_str(), s.env.name.c_str(),
                   configured);
     }
   }
@@ -171,18 +162,19 @@ void AddScaleCommand(CLI::App& app, int& exit_code) {
   CLI::App* scale =
       app.add_subcommand("scale",
                          "Set one service's desiredCount (UpdateService, nothing else changes) and "
-                         "wait until it runs that many "
-                         "tasks. The next deploy sets slipway.yaml's desiredCount again.\n"
+                         "wait until it runs that many tasks. The count is recorded on the service (tag "
+                         "slipway:desiredCount) and releases keep it until --reset or `env up`.\n"
                          "  slipway scale dev web 4\n"
+                         "  slipway scale dev web --reset      back to slipway.yaml's desiredCount\n"
                          "Exit: 0 scaled; 1 failed (the message says what runs); 2 usage or an "
                          "unknown service; 4 not approved; "
                          "5 a release is in flight; 6 outcome unknown; 130 interrupted.");
   AddEnvFlags(scale, flags->env);
   scale->add_option("service", flags->service, "Service (config name or ECS service name)")
       ->required();
-  scale->add_option("count", flags->count, "Tasks to run (0-1000)")
-      ->required()
-      ->check(CLI::Range(0, 1000));
+  scale->add_option("count", flags->count, "Tasks to run (0-1000)")->check(CLI::Range(0, 1000));
+  scale->add_flag("--reset", flags->reset,
+                  "Remove the override: back to slipway.yaml's desiredCount (0 for an on-demand service)");
   scale->add_option("--confirm", flags->confirm,
                     "Approval phrase for environments with `approval:`");
   scale->callback([flags, &exit_code] { exit_code = Scale(*flags); });

@@ -3,6 +3,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -57,6 +59,26 @@ class Reader {
       Problem(n, Join(key, name), "must be between " + std::to_string(min) + " and " + std::to_string(max));
     }
     return v;
+  }
+
+  double Number(const YAML::Node& map, const std::string& key, const std::string& name, double fallback,
+                double min, double max) const {
+    YAML::Node n = map[name];
+    if (!n) return fallback;
+    double v = 0;
+    if (!n.IsScalar() || !YAML::convert<double>::decode(n, v) || !std::isfinite(v)) {
+      Problem(n, Join(key, name), "must be a number");
+    }
+    if (v < min || v > max) {
+      Problem(n, Join(key, name), "must be between " + FormatNumber(min) + " and " + FormatNumber(max));
+    }
+    return v;
+  }
+
+  static std::string FormatNumber(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
   }
 
   bool Bool(const YAML::Node& map, const std::string& key, const std::string& name, bool fallback) const {
@@ -198,7 +220,8 @@ ServiceSpec ReadService(const Reader& r, const YAML::Node& n, const std::string&
 }
 
 ServiceEnv ReadServiceEnv(const Reader& r, const YAML::Node& n, const std::string& key, const std::string& default_name) {
-  r.OnlyKeys(n, key, {"serviceName", "desiredCount", "pathPattern", "priority", "deployment", "healthCheckGracePeriodSeconds"});
+  r.OnlyKeys(n, key, {"serviceName", "desiredCount", "pathPattern", "priority", "deployment", "healthCheckGracePeriodSeconds",
+                      "onDemand"});
   ServiceEnv s;
   s.service_name = r.Str(n, key, "serviceName", default_name);
   s.desired_count = r.Int(n, key, "desiredCount", 1, 0, 1000);
@@ -206,6 +229,11 @@ ServiceEnv ReadServiceEnv(const Reader& r, const YAML::Node& n, const std::strin
   s.priority = r.Int(n, key, "priority", 0, 0, 50000);
   if (!s.path_pattern.empty() && s.priority == 0) r.Problem(n, key + ".priority", "is required with pathPattern (1-50000)");
   s.health_check_grace_period_seconds = r.Int(n, key, "healthCheckGracePeriodSeconds", 0, 0, 7200);
+  s.on_demand = r.Bool(n, key, "onDemand", false);
+  // A started on-demand service runs desiredCount tasks: 0 would make `service start` a no-op.
+  if (s.on_demand && s.desired_count == 0) {
+    r.Problem(n["desiredCount"], key + ".desiredCount", "must be at least 1 with onDemand: true (what `slipway service start` runs)");
+  }
   if (YAML::Node d = n["deployment"]) {
     std::string dk = key + ".deployment";
     r.OnlyKeys(d, dk, {"maximumPercent", "minimumHealthyPercent", "circuitBreaker"});
@@ -250,7 +278,7 @@ void CheckVerifyIsRouted(const Reader& r, const YAML::Node& v, const std::string
 Environment ReadEnvironment(const Reader& r, const YAML::Node& n, const std::string& key, const std::string& name,
                             const Config& cfg) {
   r.OnlyKeys(n, key, {"provider", "region", "cluster", "loadBalancer", "services", "verify", "timeoutSeconds", "subnets",
-                      "securityGroups", "vpc", "assignPublicIp", "approval", "pinImages"});
+                      "securityGroups", "vpc", "assignPublicIp", "approval", "pinImages", "pricing"});
   Environment e;
   e.name = name;
   e.provider = r.Str(n, key, "provider", "local");
@@ -287,6 +315,12 @@ Environment ReadEnvironment(const Reader& r, const YAML::Node& n, const std::str
   e.vpc = r.Str(n, key, "vpc", "");
   if (!e.vpc.empty() && e.vpc.rfind("vpc-", 0) != 0) r.Problem(n["vpc"], key + ".vpc", "must be a VPC id (vpc-…)");
   e.assign_public_ip = r.Bool(n, key, "assignPublicIp", false);
+  if (YAML::Node p = n["pricing"]) {
+    const std::string pk = key + ".pricing";
+    r.OnlyKeys(p, pk, {"vcpuHour", "gbHour"});
+    e.pricing.vcpu_hour = r.Number(p, pk, "vcpuHour", e.pricing.vcpu_hour, 0, 100);
+    e.pricing.gb_hour = r.Number(p, pk, "gbHour", e.pricing.gb_hour, 0, 100);
+  }
   YAML::Node lb = n["loadBalancer"];
   if (!lb) r.Problem(n, key + ".loadBalancer", "is required");
   r.OnlyKeys(lb, key + ".loadBalancer", {"name", "listenerPort", "host", "scheme"});

@@ -55,6 +55,16 @@ struct ServiceEnv {
   int minimum_healthy_percent = 100;
   bool circuit_breaker = true;
   int health_check_grace_period_seconds = 0;
+  /// `onDemand: true`: runs no task unless started (`slipway service start`), which runs
+  /// desired_count; releases keep it at 0 while stopped.
+  bool on_demand = false;
+};
+
+/// Fargate prices (USD per hour) that `slipway env status` estimates costs with; defaults are
+/// us-east-1 Linux/x86 on-demand prices.
+struct Pricing {
+  double vcpu_hour = 0.04048;
+  double gb_hour = 0.004445;
 };
 
 /// One HTTP check run after the rollout.
@@ -99,6 +109,7 @@ struct Environment {
   /// A release must be approved by typing (or passing --confirm) this phrase.
   bool require_approval = false;
   std::string approval_phrase;  ///< default "deploy-<env>"
+  Pricing pricing;  ///< `pricing: {vcpuHour, gbHour}`
 };
 
 struct Config {

@@ -112,6 +112,16 @@ TEST_F(ConfigTest, ErrorsNameFileLineAndKey) {
        ":15: environments.dev.loadBalancer.scheme: must be internet-facing or internal"},
       {"vpc not an id", "    provider: local", "    provider: local\n    vpc: main",
        ":13: environments.dev.vpc: must be a VPC id"},
+      {"onDemand not a boolean", "desiredCount: 2", "desiredCount: 2\n        onDemand: later",
+       ":18: environments.dev.services.web.onDemand: must be true or false"},
+      {"onDemand with nothing to start", "desiredCount: 2", "desiredCount: 0\n        onDemand: true",
+       ":17: environments.dev.services.web.desiredCount: must be at least 1 with onDemand: true"},
+      {"pricing not a number", "    provider: local", "    provider: local\n    pricing:\n      vcpuHour: cheap",
+       ":14: environments.dev.pricing.vcpuHour: must be a number"},
+      {"negative price", "    provider: local", "    provider: local\n    pricing: {gbHour: -1}",
+       ":13: environments.dev.pricing.gbHour: must be between 0 and 100"},
+      {"unknown pricing key", "    provider: local", "    provider: local\n    pricing:\n      vcpu: 1",
+       ":14: environments.dev.pricing.vcpu: unknown key"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.what);
@@ -124,6 +134,25 @@ TEST_F(ConfigTest, ErrorsNameFileLineAndKey) {
     ASSERT_FALSE(cfg);
     EXPECT_NE(cfg.error().message.find(path + c.expected), std::string::npos) << c.what << ": " << cfg.error().message;
   }
+}
+
+TEST_F(ConfigTest, OnDemandAndPricingDefaultsAndOverrides) {
+  auto plain = LoadConfig(Write("plain.yaml", kValid));
+  ASSERT_TRUE(plain) << plain.error().message;
+  const Environment& dev = plain->environments.at("dev");
+  EXPECT_FALSE(dev.services.at("web").on_demand);
+  EXPECT_DOUBLE_EQ(dev.pricing.vcpu_hour, 0.04048);
+  EXPECT_DOUBLE_EQ(dev.pricing.gb_hour, 0.004445);
+  std::string text = kValid;
+  text.replace(text.find("desiredCount: 2"), 15, "onDemand: true");
+  text.replace(text.find("    provider: local"), 19, "    provider: local\n    pricing: {vcpuHour: 0.05, gbHour: 0.005}");
+  auto cfg = LoadConfig(Write("ondemand.yaml", text));
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  const Environment& e = cfg->environments.at("dev");
+  EXPECT_TRUE(e.services.at("web").on_demand);
+  EXPECT_EQ(e.services.at("web").desired_count, 1);  // what `service start` runs by default
+  EXPECT_DOUBLE_EQ(e.pricing.vcpu_hour, 0.05);
+  EXPECT_DOUBLE_EQ(e.pricing.gb_hour, 0.005);
 }
 
 TEST_F(ConfigTest, MigrationAndApprovalSettings) {

@@ -5,6 +5,8 @@
 
 #include <set>
 
+#include "aws/ecs.h"
+#include "deploy/desired_count.h"
 #include "deploy/provision.h"
 #include "deploy/records.h"
 #include "deploy/service_request.h"
@@ -156,6 +158,7 @@ ServicePlan PlanService(const config::Config& cfg, const config::Environment& en
   ServicePlan sp;
   sp.name = name;
   sp.service_name = se.service_name;
+  sp.on_demand = se.on_demand;
   for (const auto& [container, build] : svc.builds) sp.builds.push_back(container + " (" + build.context + ")");
   const json rendered = NormalizeDefinition(in.definitions.at(name), json());
   auto state = in.services.find(name);
@@ -181,7 +184,16 @@ ServicePlan PlanService(const config::Config& cfg, const config::Environment& en
   sp.running_revision = FamilyRevision(service.value("taskDefinition", ""));
   const json& running = state->second.running_definition;
   Diff("", NormalizeDefinition(running, rendered), rendered, sp.definition);
-  json update = UpdateServiceInput(env, se, family, groups);
+  std::vector<aws::Tag> tags;
+  for (const auto& t : service.value("tags", json::array())) {
+    if (t.is_object() && t.value("key", json()).is_string() && t.value("value", json()).is_string()) {
+      tags.push_back({t["key"].get<std::string>(), t["value"].get<std::string>()});
+    }
+  }
+  const std::optional<CountOverride> kept = FindCountOverride(tags);
+  const int release_count = ReleaseDesiredCount(se, kept);
+  if (kept) sp.override_ = ScaleOverride{kept->count, DefaultDesiredCount(se), kept->Describe()};
+  json update = UpdateServiceInput(env, se, family, groups, release_count);
   for (const char* key : {"deploymentConfiguration", "healthCheckGracePeriodSeconds"}) {
     json now = Subset(service.value(key, json()), update[key]);
     if (now.is_null() && std::string(key) == "healthCheckGracePeriodSeconds") now = 0;  // ECS's default
@@ -199,10 +211,11 @@ ServicePlan PlanService(const config::Config& cfg, const config::Environment& en
                        "; a release does not change it (UpdateService keeps a service's load balancers)");
   }
   const int desired = service.value("desiredCount", 0), running_count = service.value("runningCount", 0);
-  // A release sets desiredCount back to the config's; how many tasks run is the scheduler's
-  // business (a deployment in flight, tasks failing to start) and not something it changes.
-  if (desired != se.desired_count) {
-    sp.drift = ScaleDrift{se.desired_count, desired, running_count};  // its line shows the running count too
+  // A release sets desiredCount back to the config's (or keeps the override); how many tasks run
+  // is the scheduler's business (a deployment in flight, tasks failing to start) and not
+  // something it changes.
+  if (desired != release_count) {
+    sp.drift = ScaleDrift{release_count, desired, running_count};  // its line shows the running count too
   } else if (running_count != desired) {
     sp.notes.push_back(std::to_string(running_count) + " of " + std::to_string(desired) +
                        " desired tasks are running (a deployment in flight, or tasks failing to start)");

@@ -58,10 +58,17 @@ struct FieldChange {
   nlohmann::json before, after;
 };
 
-/// A service whose desired count differs from the config's desiredCount (changed out of band,
-/// or by autoscaling): a release sets it back.
+/// A service whose desired count differs from what a release sets (the config's desiredCount, or
+/// its override): changed out of band, or by autoscaling. A release sets it back.
 struct ScaleDrift {
   int configured = 0, desired = 0, running = 0;
+};
+
+/// A desiredCount override (deploy/desired_count.h) that a release keeps.
+struct ScaleOverride {
+  int count = 0;
+  int configured = 0;       ///< what the config says (0 for an on-demand service)
+  std::string description;  ///< e.g. "0 (set by env down; was 2)"
 };
 
 /// What a release would do to one service.
@@ -78,6 +85,9 @@ struct ServicePlan {
   /// Containers whose images the release builds, as "container (context)".
   std::vector<std::string> builds;
   std::optional<ScaleDrift> drift;
+  /// The service's desiredCount override; not a change (a release keeps it).
+  std::optional<ScaleOverride> override_;
+  bool on_demand = false;  ///< `onDemand: true` in the config
   /// The migration command a release runs before its rollout, space-joined; "" when none. Every
   /// release runs it, so it is shown but does not count as a change.
   std::string migration;

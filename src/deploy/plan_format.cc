@@ -43,10 +43,20 @@ std::string FormatService(const ServicePlan& s) {
   if (!s.settings.empty()) out += "    service settings:\n" + FormatChanges(s.settings);
   for (const auto& b : s.builds) out += "    image built at release: " + b + "\n";
   if (!s.migration.empty()) out += "    migration run before the rollout (every release): " + s.migration + "\n";
+  if (s.override_ && s.on_demand && s.override_->count > 0) {
+    out += "    on demand and started: desiredCount " + s.override_->description +
+           "; a release keeps it until `slipway service stop`\n";
+  } else if (s.override_) {
+    out += "    desiredCount override: " + s.override_->description + "; the config says " +
+           std::to_string(s.override_->configured) +
+           "; a release keeps the override (`slipway env up` or `slipway scale --reset` removes it)\n";
+  } else if (s.on_demand) {
+    out += "    on demand: stopped unless started (`slipway service start`); a release keeps 0 tasks\n";
+  }
   if (s.drift) {
     out += "    scale drift: desired " + std::to_string(s.drift->desired) + ", running " +
-           std::to_string(s.drift->running) + "; the config says " + std::to_string(s.drift->configured) +
-           " (a release sets " + std::to_string(s.drift->configured) + ")\n";
+           std::to_string(s.drift->running) + "; " + (s.override_ ? "the override says " : "the config says ") +
+           std::to_string(s.drift->configured) + " (a release sets " + std::to_string(s.drift->configured) + ")\n";
   }
   for (const auto& n : s.notes) out += "    note: " + n + "\n";
   return out;
@@ -71,6 +81,11 @@ json PlanJson(const Plan& plan) {
     sj["scaleDrift"] = s.drift ? json{{"configured", s.drift->configured}, {"desired", s.drift->desired},
                                       {"running", s.drift->running}}
                                : json();
+    sj["desiredCountOverride"] =
+        s.override_ ? json{{"count", s.override_->count}, {"configured", s.override_->configured},
+                           {"description", s.override_->description}}
+                    : json();
+    sj["onDemand"] = s.on_demand;
     j["services"].push_back(sj);
   }
   return j;

@@ -133,7 +133,8 @@ Result<PlanInput> ReadForPlan(aws::AwsClient& c, aws::HttpTransport& http, const
   for (const auto& [name, se] : env.services) {
     ServiceState& state = in.services[name];
     if (!in.infrastructure.cluster) continue;
-    auto service = DescribeService(c, env.cluster, se.service_name);
+    // With tags: a desiredCount override is shown as one, not as drift.
+    auto service = DescribeService(c, env.cluster, se.service_name, /*with_tags=*/true);
     if (!service) return tl::unexpected(service.error());
     if (!*service || (*service)->status != "ACTIVE") continue;
     // The plan compares the service's settings with the requests a release renders, as documents.

@@ -228,6 +228,41 @@ TEST(Plan, ScaleDriftIsADesiredCountOtherThanTheConfigs) {
   }
 }
 
+TEST(Plan, ADesiredCountOverrideIsShownAndKeptNotDrift) {
+  Fixture f;
+  json service = Service(0, 0);
+  service["tags"] = json::array({{{"key", "slipway:desiredCount"}, {"value", "0 by=env-down was=2"}}});
+  Plan plan = PlanRelease(f.cfg, f.env, Released(Template(), Template(), service));
+  ASSERT_TRUE(plan.services[0].override_);
+  EXPECT_EQ(plan.services[0].override_->count, 0);
+  EXPECT_FALSE(plan.services[0].drift);
+  EXPECT_FALSE(plan.Changes());
+  const std::string text = FormatPlan(plan, "dev");
+  EXPECT_NE(text.find("desiredCount override: 0 (set by env down; was 2); the config says 2; a release keeps"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(PlanJson(plan)["services"][0]["desiredCountOverride"]["count"], 0);
+  // Scaled by hand past the override: drift from the override, which a release sets back.
+  service["desiredCount"] = 1;
+  plan = PlanRelease(f.cfg, f.env, Released(Template(), Template(), service));
+  ASSERT_TRUE(plan.services[0].drift);
+  EXPECT_EQ(plan.services[0].drift->configured, 0);
+  EXPECT_NE(FormatPlan(plan, "dev").find("the override says 0 (a release sets 0)"), std::string::npos);
+}
+
+TEST(Plan, AStoppedOnDemandServiceIsNoDrift) {
+  Fixture f;
+  f.env.services["web"].on_demand = true;
+  Plan plan = PlanRelease(f.cfg, f.env, Released(Template(), Template(), Service(0, 0)));
+  EXPECT_FALSE(plan.services[0].drift);
+  EXPECT_TRUE(plan.services[0].on_demand);
+  EXPECT_NE(FormatPlan(plan, "dev").find("on demand: stopped unless started"), std::string::npos);
+  // Running without the start's override: a release stops it.
+  plan = PlanRelease(f.cfg, f.env, Released(Template(), Template(), Service(2, 2)));
+  ASSERT_TRUE(plan.services[0].drift);
+  EXPECT_EQ(plan.services[0].drift->configured, 0);
+}
+
 TEST(Plan, ServiceSettingsThatDifferFromTheConfigAreChanges) {
   Fixture f;
   f.env.services["web"].minimum_healthy_percent = 50;

@@ -6,6 +6,7 @@
 
 #include "aws/ecs.h"
 #include "deploy/build_images.h"
+#include "deploy/desired_count.h"
 #include "deploy/execution_role.h"
 #include "deploy/images.h"
 #include "deploy/lock.h"
@@ -174,23 +175,24 @@ Result<std::string> TemplateFamily(const config::ServiceSpec& svc, const config:
 Result<std::vector<ServiceStatus>> Status(aws::AwsClient& c, const config::Environment& env) {
   std::vector<std::string> names;
   for (const auto& [name, se] : env.services) names.push_back(se.service_name);
-  auto r = aws::Ecs(c).DescribeServices(env.cluster, names);
+  auto r = aws::Ecs(c).DescribeServices(env.cluster, names, /*with_tags=*/true);
   std::vector<ServiceStatus> out;
   // A cluster not created yet holds no service: the environment was never released.
   if (!r && r.error().code == "ClusterNotFoundException") {
-    for (const auto& name : names) out.push_back({name, "MISSING", "", "", 0, 0, 0, 0});
+    for (const auto& name : names) out.push_back({name, "MISSING", "", "", 0, 0, 0, 0, ""});
     return out;
   }
   if (!r) return tl::unexpected(r.error());
   for (const auto& s : r->services) {
     ServiceStatus st{s.name, s.status, s.task_definition, "", s.desired_count, s.running_count,
-                     s.pending_count, static_cast<int>(s.deployments.size())};
+                     s.pending_count, static_cast<int>(s.deployments.size()), ""};
     if (!s.deployments.empty()) st.rollout_state = s.deployments[0].rollout_state;
+    if (auto o = FindCountOverride(s.tags)) st.count_override = o->Describe();
     out.push_back(st);
   }
   for (const auto& f : r->failures) {
     // The failure names the service by ARN (".../cluster/name") or by the name asked for.
-    out.push_back({f.arn.substr(f.arn.rfind('/') + 1), f.reason.empty() ? "MISSING" : f.reason, "", "", 0, 0, 0, 0});
+    out.push_back({f.arn.substr(f.arn.rfind('/') + 1), f.reason.empty() ? "MISSING" : f.reason, "", "", 0, 0, 0, 0, ""});
   }
   return out;
 }

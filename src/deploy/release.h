@@ -58,6 +58,9 @@ struct ServiceResult {
   /// kUnknown), e.g. "rolling out demo-web:5 (deployment ecs-svc/123)"; "" when nothing.
   std::string in_flight;
   std::string rollback_deployment;  ///< the deployment that returns it to known-good, if started
+  /// The desiredCount the run gave it (an override or an on-demand service's 0 included); -1 when
+  /// the run did not set one: then the config's desiredCount is what it runs.
+  int desired_count = -1;
 };
 
 /// The release's outcome.
@@ -102,6 +105,8 @@ inline constexpr const char* kBadRollbackTarget = "BadRollbackTarget";
 struct ServiceStatus {
   std::string service_name, status, task_definition, rollout_state;
   int desired = 0, running = 0, pending = 0, deployments = 0;
+  /// Its desiredCount override, as CountOverride::Describe says it; "" when none.
+  std::string count_override = "";
 };
 [[nodiscard]] Result<std::vector<ServiceStatus>> Status(aws::AwsClient& client, const config::Environment& env);
 

@@ -17,6 +17,7 @@ namespace {
 // One service to roll back: where it is and where it goes.
 struct Step {
   std::string service_name, current, target;
+  int desired_count = -1;  ///< what it runs; a rollback keeps it
 };
 
 // The revision `to_revision` names ("N", "family:N" or an ARN), else the newest known-good
@@ -72,7 +73,7 @@ Result<std::vector<Step>> Plan(Run& run, const std::string& only_service, const 
     const std::string current = (*d)->task_definition;
     auto target = TargetFor(run.c, run.env, se.service_name, current, to_revision, force);
     if (!target) return tl::unexpected(target.error());
-    steps.push_back({se.service_name, current, *target});
+    steps.push_back({se.service_name, current, *target, (*d)->desired_count});
   }
   if (steps.empty()) return Fail("no service '" + only_service + "' in environment " + run.env.name);
   return steps;
@@ -89,7 +90,8 @@ void Perform(Run& run, const std::vector<Step>& steps) {
     }
     report.services.push_back({.service_name = step.service_name,
                                .task_definition_arn = step.target,
-                               .known_good_arn = step.target});
+                               .known_good_arn = step.target,
+                               .desired_count = step.desired_count});
     ServiceResult& sr = report.services.back();
     run.Progress(step.service_name + ": " + FamilyRevision(step.current) + " -> " + FamilyRevision(step.target));
     auto v = ReturnTo(run, sr, step.target);

@@ -7,8 +7,8 @@
 namespace slipway::deploy {
 
 Result<std::optional<aws::Service>> DescribeService(aws::AwsClient& client, const std::string& cluster,
-                                                    const std::string& service) {
-  auto r = aws::Ecs(client).DescribeServices(cluster, {service});
+                                                    const std::string& service, bool with_tags) {
+  auto r = aws::Ecs(client).DescribeServices(cluster, {service}, with_tags);
   if (!r) {
     if (r.error().code == "ClusterNotFoundException") return std::nullopt;
     return tl::unexpected(r.error());

@@ -25,9 +25,10 @@ struct RolloutVerdict {
 /// The reason WatchRollout gives when it stopped watching because it was cancelled.
 inline constexpr const char* kWatchInterrupted = "interrupted";
 
-/// One service as DescribeServices shows it; nullopt when it (or its cluster) does not exist.
+/// One service as DescribeServices shows it (with its tags when `with_tags`); nullopt when it (or
+/// its cluster) does not exist.
 [[nodiscard]] Result<std::optional<aws::Service>> DescribeService(aws::AwsClient& client, const std::string& cluster,
-                                                                  const std::string& service);
+                                                                  const std::string& service, bool with_tags = false);
 
 /// Judges one service description against the deployment slipway started. Completed only when
 /// that deployment is the sole one, COMPLETED, and running == desired; failed when it is FAILED

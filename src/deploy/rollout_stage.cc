@@ -2,6 +2,7 @@
 #include "deploy/stages.h"
 
 #include "aws/ecs.h"
+#include "deploy/desired_count.h"
 #include "deploy/records.h"
 #include "deploy/rollout.h"
 #include "deploy/service_request.h"
@@ -37,9 +38,12 @@ Result<aws::Service> Update(aws::AwsClient& c, const config::Environment& env, c
   }
 }
 
-/// The deployment that carries a release's revision, and the service deployment it began.
+/// The deployment that carries a release's revision, the service deployment it began, and the
+/// desiredCount it set.
 struct Started {
   std::string deployment_id, service_deployment_arn;
+  int desired_count = 0;
+  std::optional<CountOverride> kept;  ///< the override it kept, if any
 };
 
 // Creates or updates the service; returns the deployment that carries `td_arn`.
@@ -48,19 +52,23 @@ Result<Started> RollOut(aws::AwsClient& c, const config::Environment& env, const
                             const config::ServiceEnv& se, const std::string& td_arn, const std::string& tg_arn,
                             const std::vector<std::string>& security_groups,
                             const std::string& client_token) {
-  auto d = DescribeService(c, env.cluster, se.service_name);
+  // With its tags: an override (scale, env down, a started on-demand service) is kept.
+  auto d = DescribeService(c, env.cluster, se.service_name, /*with_tags=*/true);
   if (!d) return tl::unexpected(d.error());
   bool exists = *d && (*d)->status == "ACTIVE";
   const std::string previous_service_deployment = exists ? (*d)->current_service_deployment : "";
+  const std::optional<CountOverride> kept = exists ? FindCountOverride((*d)->tags) : std::nullopt;
+  const int count = exists ? ReleaseDesiredCount(se, kept) : DefaultDesiredCount(se);
   Result<aws::Service> r = Fail("");
   if (exists) {
-    r = Update(c, env, se, UpdateServiceInput(env, se, td_arn, security_groups), td_arn);
+    r = Update(c, env, se, UpdateServiceInput(env, se, td_arn, security_groups, count), td_arn);
   } else {
     r = aws::Ecs(c).CreateService(CreateServiceInput(env, svc, se, td_arn, tg_arn, security_groups), client_token);
   }
   if (!r) return tl::unexpected(aws::IsUnreachable(r.error()) ? r.error() : Wrap(se.service_name, r.error()));
   const aws::Service& service = *r;
-  Started started{service.deployments.empty() ? "" : service.deployments[0].id, service.current_service_deployment};
+  Started started{service.deployments.empty() ? "" : service.deployments[0].id, service.current_service_deployment,
+                  count, kept};
   if (auto id = DeploymentOf(service, td_arn)) started.deployment_id = *id;
   // The service deployment that was current before the update (already judged, perhaps
   // SUCCESSFUL) says nothing about this one: the rollout is then judged from DescribeServices.
@@ -100,6 +108,18 @@ Result<void> StartRollouts(Run& run, const config::Config& cfg, const Infrastruc
       return {};
     }
     sr.deployment_id = dep->deployment_id;
+    sr.desired_count = dep->desired_count;
+    if (dep->kept && se.on_demand && dep->kept->count > 0) {
+      run.Progress(se.service_name + ": on demand and started: keeps " + std::to_string(dep->kept->count) +
+                   " task(s) until `slipway service stop " + run.env.name + " " + name + "`");
+    } else if (dep->kept) {
+      run.Progress(se.service_name + ": keeps desiredCount " + dep->kept->Describe() + " rather than slipway.yaml's " +
+                   std::to_string(DefaultDesiredCount(se)) + "; `slipway env up " + run.env.name +
+                   "` or `slipway scale " + run.env.name + " " + name + " --reset` returns to it");
+    } else if (se.on_demand) {
+      run.Progress(se.service_name + ": on demand and stopped: 0 tasks (`slipway service start " + run.env.name + " " +
+                   name + "` starts it)");
+    }
     sr.service_deployment_arn = dep->service_deployment_arn;
     sr.in_flight = "rolling out " + revision + " (deployment " + sr.deployment_id + ")";
     run.Progress("rolling out " + se.service_name + " (deployment " + sr.deployment_id + ")");

@@ -83,12 +83,20 @@ Result<ReleaseReport> Finish(Run& run) {
 std::string Verify(Run& run) {
   const config::Environment& env = run.env;
   for (const auto& check : env.verify) {
-    // A service asked to run no task serves no traffic: its check could only meet a 503.
+    // A service asked to run no task serves no traffic: its check could only meet a 503. That is
+    // the config's desiredCount 0, an on-demand service that is stopped, or an override of 0.
     const std::string service = config::ServiceForPath(env, check.path);
-    if (!service.empty() && env.services.at(service).desired_count == 0) {
-      run.Progress("verify GET " + check.path + ": skipped, " + service +
-                   " has desiredCount 0 (no task serves it)");
-      continue;
+    if (!service.empty()) {
+      const config::ServiceEnv& se = env.services.at(service);
+      int desired = se.desired_count;
+      for (const auto& s : run.report.services) {
+        if (s.service_name == se.service_name && s.desired_count >= 0) desired = s.desired_count;
+      }
+      if (desired == 0) {
+        run.Progress("verify GET " + check.path + ": skipped, " + service +
+                     (se.on_demand ? " is on demand and stopped" : " has desiredCount 0") + " (no task serves it)");
+        continue;
+      }
     }
     const std::string url = "http://" + env.listener_host + ":" + std::to_string(env.listener_port) + check.path;
     const std::string what = "verify GET " + check.path + ": ";

@@ -219,7 +219,8 @@ class StartedEngineTest(unittest.TestCase):
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
         self.assertIn("demo-dev-web: 3/3 running, 0 pending", out.stdout)
         self.assertIn("scaled demo-dev-web in dev from 2 to 3 task(s)", out.stdout)
-        self.assertIn("the next deploy sets it to slipway.yaml's desiredCount (2) again", out.stdout)
+        self.assertIn("releases keep 3 (recorded as the service's slipway:desiredCount tag) until "
+                      "`slipway scale dev web --reset`", out.stdout)
         after = self.service()
         self.assertEqual((after["desiredCount"], after["runningCount"]), (3, 3))
         # Nothing else changed: same revision, same deployment, no release lock left.
@@ -227,12 +228,13 @@ class StartedEngineTest(unittest.TestCase):
         self.assertEqual([d["id"] for d in after["deployments"]], [d["id"] for d in before["deployments"]])
         tags = self.ecs.list_tags_for_resource(resourceArn=after["serviceArn"])["tags"]
         self.assertNotIn("slipway:lock", [t["key"] for t in tags])
+        self.assertIn({"key": "slipway:desiredCount", "value": "3 by=scale was=2"}, tags)
 
         out = scale("demo-dev-web", "1", "--output", "json")
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
         self.assertEqual({k: v for k, v in json.loads(out.stdout).items() if k != "seconds"},
                          {"environment": "dev", "service": "demo-dev-web", "previousCount": 3, "desiredCount": 1,
-                          "runningCount": 1, "exitCode": 0})
+                          "runningCount": 1, "configuredCount": 2, "override": True, "exitCode": 0})
         self.assertIn("demo-dev-web: 1/1 running", out.stderr)
         self.assertEqual(self.service()["runningCount"], 1)
 
