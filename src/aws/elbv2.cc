@@ -2,6 +2,8 @@
 // read here only.
 #include "aws/elbv2.h"
 
+#include <cstdlib>
+
 #include "aws/aws_client.h"
 #include "aws/pages.h"
 #include "aws/query_lists.h"
@@ -264,6 +266,16 @@ Result<std::vector<TargetGroupAttribute>> Elbv2::DescribeTargetGroupAttributes(
   if (!reply) return tl::unexpected(reply.error());
   std::vector<TargetGroupAttribute> out;
   for (const XmlNode* m : reply->Members("Attributes")) out.push_back({m->Text("Key"), m->Text("Value")});
+  return out;
+}
+
+Result<std::vector<TargetHealth>> Elbv2::DescribeTargetHealth(const std::string& target_group_arn) {
+  auto reply = client_.Query(kElbv2, "DescribeTargetHealth", {{"TargetGroupArn", target_group_arn}});
+  if (!reply) return tl::unexpected(reply.error());
+  std::vector<TargetHealth> out;
+  for (const XmlNode* m : reply->Members("TargetHealthDescriptions")) {
+    out.push_back({m->Text("Target/Id"), std::atoi(m->Text("Target/Port").c_str()), m->Text("TargetHealth/State")});
+  }
   return out;
 }
 

@@ -122,6 +122,13 @@ struct TargetGroupAttribute {
   std::string value;
 };
 
+/// One target of a target group and its health, as DescribeTargetHealth shows it.
+struct TargetHealth {
+  std::string id;     ///< the target's IP address (or instance id)
+  int port = 0;
+  std::string state;  ///< initial, healthy, unhealthy, unused, draining or unavailable
+};
+
 /// What CreateListener makes.
 struct ListenerRequest {
   std::string load_balancer_arn;
@@ -169,6 +176,9 @@ class Elbv2 {
   /// The attributes of the target group `target_group_arn` (deregistration delay, stickiness, ...).
   [[nodiscard]] Result<std::vector<TargetGroupAttribute>> DescribeTargetGroupAttributes(
       const std::string& target_group_arn);
+
+  /// Every target registered with the target group `target_group_arn`, with its health.
+  [[nodiscard]] Result<std::vector<TargetHealth>> DescribeTargetHealth(const std::string& target_group_arn);
 
   /// The listeners of the load balancer `load_balancer_arn`.
   [[nodiscard]] Result<std::vector<Listener>> DescribeListeners(
