@@ -103,6 +103,7 @@ Result<void> StartRollouts(Run& run, const config::Config& cfg, const Infrastruc
     sr.service_deployment_arn = dep->service_deployment_arn;
     sr.in_flight = "rolling out " + revision + " (deployment " + sr.deployment_id + ")";
     run.Progress("rolling out " + se.service_name + " (deployment " + sr.deployment_id + ")");
+    ShowPhase(run, se.service_name, revision, "rolling out");
   }
   return {};
 }
@@ -112,21 +113,29 @@ void WatchRollouts(Run& run) {
   const Millis timeout{static_cast<long>(run.env.timeout_seconds) * 1000};
   for (auto& s : run.report.services) {
     if (s.deployment_id.empty() || !run.report.failure.empty()) continue;
+    const std::string revision = FamilyRevision(s.task_definition_arn);
     auto v = WatchRollout(run.c, run.clock, run.env.cluster, s.service_name, s.deployment_id, timeout,
                           [&](const std::string& event) { run.Progress(event); }, run.options.cancel,
-                          s.service_deployment_arn);
+                          s.service_deployment_arn,
+                          [&](const aws::Service& look) { ShowLook(run, s.deployment_id, look); });
     if (!v) {
+      ShowPhase(run, s.service_name, revision, "not watched", true);
       if (aws::IsUnreachable(v.error())) return EndUnknown(run, v.error());
       s.failure = v.error().message;
       run.report.failure = s.service_name + ": " + v.error().message;
       continue;
     }
-    if (v->status == RolloutStatus::kInProgress) return Interrupt(run, "while watching the rollout");
+    if (v->status == RolloutStatus::kInProgress) {
+      ShowPhase(run, s.service_name, revision, "interrupted", true);
+      return Interrupt(run, "while watching the rollout");
+    }
     if (v->status == RolloutStatus::kFailed) {
+      ShowPhase(run, s.service_name, revision, "failed", true);
       s.failure = v->reason;
       run.report.failure = s.service_name + ": " + v->reason;
       continue;
     }
+    ShowPhase(run, s.service_name, revision, "completed", true);
     s.in_flight = "on " + FamilyRevision(s.task_definition_arn) + " (deployment " + s.deployment_id +
                   " completed), not verified";
   }
