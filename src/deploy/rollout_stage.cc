@@ -40,6 +40,7 @@ Result<aws::Service> Update(aws::AwsClient& c, const config::Environment& env, c
 /// The deployment that carries a release's revision, and the service deployment it began.
 struct Started {
   std::string deployment_id, service_deployment_arn;
+  aws::Service service;  ///< as the update's reply shows it
 };
 
 // Creates or updates the service; returns the deployment that carries `td_arn`.
@@ -60,7 +61,8 @@ Result<Started> RollOut(aws::AwsClient& c, const config::Environment& env, const
   }
   if (!r) return tl::unexpected(aws::IsUnreachable(r.error()) ? r.error() : Wrap(se.service_name, r.error()));
   const aws::Service& service = *r;
-  Started started{service.deployments.empty() ? "" : service.deployments[0].id, service.current_service_deployment};
+  Started started{service.deployments.empty() ? "" : service.deployments[0].id, service.current_service_deployment,
+                  service};
   if (auto id = DeploymentOf(service, td_arn)) started.deployment_id = *id;
   // The service deployment that was current before the update (already judged, perhaps
   // SUCCESSFUL) says nothing about this one: the rollout is then judged from DescribeServices.
@@ -104,6 +106,7 @@ Result<void> StartRollouts(Run& run, const config::Config& cfg, const Infrastruc
     sr.in_flight = "rolling out " + revision + " (deployment " + sr.deployment_id + ")";
     run.Progress("rolling out " + se.service_name + " (deployment " + sr.deployment_id + ")");
     ShowPhase(run, se.service_name, revision, "rolling out");
+    ShowLook(run, sr.deployment_id, dep->service);  // its line shows the desired count before its watch begins
   }
   return {};
 }
