@@ -6,8 +6,8 @@
 namespace slipway::deploy {
 
 void Observe(const aws::Service& service, const std::string& deployment_id, ServiceProgress& p) {
-  p.running = service.running_count;
-  p.desired = service.desired_count;
+  // A deployment gone (replaced, or rolled back by ECS) keeps the counts it was last seen with:
+  // the service's own would be another revision's tasks.
   for (const auto& d : service.deployments) {
     if (d.id != deployment_id) continue;
     p.running = d.running_count;

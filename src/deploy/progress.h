@@ -28,7 +28,7 @@ struct ServiceProgress {
 };
 
 /// Updates `p` from a DescribeServices look at the service: the counts of `deployment_id`'s
-/// deployment (the service's own when it has none by that id) and the latest event.
+/// deployment (unchanged when the service no longer has it) and the latest event.
 void Observe(const aws::Service& service, const std::string& deployment_id, ServiceProgress& p);
 
 /// Counts `health` into `p`: healthy targets, of all but those draining or unused.

@@ -35,10 +35,15 @@ TEST(Observe, KeepsTheNewestEvent) {
   EXPECT_EQ(p.event, "(service web) has started 1 tasks: (task b).");
 }
 
-TEST(Observe, FallsBackToTheServicesCountsWhenTheDeploymentIsGone) {
+TEST(Observe, KeepsTheLastCountsWhenTheDeploymentIsGone) {
+  // Given a deployment seen with 1 of 2 tasks, that ECS then rolled back.
   ServiceProgress p;
-  Observe(Rolling(), "gone", p);
-  EXPECT_EQ(p.running, 3);
+  Observe(Rolling(), "new", p);
+  aws::Service after = Rolling();
+  after.deployments.erase(after.deployments.begin());
+  Observe(after, "new", p);
+  // Then the line still shows its 1 of 2, not the old revision's 2 running.
+  EXPECT_EQ(p.running, 1);
   EXPECT_EQ(p.desired, 2);
 }
 

@@ -6,6 +6,7 @@ import os
 import pty
 import re
 import select
+import signal
 import struct
 import subprocess
 import termios
@@ -19,9 +20,10 @@ ESC = "\x1b"
 LIVE_LINE = re.compile(r"demo-dev-web\s+demo-web:\d+\s+(\S+(?: \S+)?)\s+(\d+)/(\d+) running")
 
 
-def run_on_terminal(engine, args, env=None, columns=160, timeout=300):
+def run_on_terminal(engine, args, env=None, columns=160, timeout=300, interrupt_when=None):
     """Runs slipway with stdout and stderr on a pseudo-terminal `columns` wide; returns
-    (exit code, everything it wrote)."""
+    (exit code, everything it wrote). Once the output matches the regex `interrupt_when`, slipway
+    gets one SIGINT, as from Ctrl-C."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
     e = dict(engine.env, TERM="xterm-256color")
@@ -44,6 +46,9 @@ def run_on_terminal(engine, args, env=None, columns=160, timeout=300):
                 if not chunk:
                     break
                 out += chunk
+                if interrupt_when and re.search(interrupt_when, out.decode("utf-8", "replace")):
+                    proc.send_signal(signal.SIGINT)
+                    interrupt_when = None
             elif proc.poll() is not None:
                 break
         code = proc.wait(timeout=max(1, deadline - time.monotonic()))
@@ -135,6 +140,31 @@ class LiveProgressTest(unittest.TestCase):
         self.assertEqual(seen[-1].group(1), "rolled back", out)
         self.assertEqual((seen[-1].group(2), seen[-1].group(3)), ("2", "2"))
         self.assertIn(ESC + "[J", out)
+
+
+    def test_6_a_failed_release_leaves_its_last_frame_and_the_reason_under_it(self):
+        code, out = run_on_terminal(self.engine, self.deploy_args(), env=dict(APP_VERSION="v7", DEMO_FAIL="crash"))
+        self.assertEqual(code, 1, out)
+        phases = [m.group(1) for m in frames(out)]
+        self.assertIn("failed", phases, out)
+        self.assertEqual(phases[-1], "rolled back", out)
+        # The report and its reason come under the final frame, as plain text.
+        failed = out.rindex("\nrelease failed:")
+        self.assertGreater(failed, frames(out)[-1].start())
+        self.assertNotIn(ESC, out[failed:])
+
+    def test_7_ctrl_c_leaves_the_line_interrupted_under_the_handlers_message(self):
+        # Tasks that never pass the health check keep the rollout going until it is interrupted.
+        code, out = run_on_terminal(self.engine, self.deploy_args(), env=dict(APP_VERSION="v8", DEMO_FAIL="unhealthy"),
+                                    interrupt_when=r"rolling out\s+\d/2 running")
+        self.assertEqual(code, 130, out)
+        handler = out.index("interrupted: stopping at the next safe point")
+        after = [m for m in frames(out) if m.start() > handler]
+        self.assertTrue(after, out)
+        self.assertEqual(after[-1].group(1), "interrupted", out)
+        # The frame after the handler's message is drawn under it, not over it.
+        self.assertNotIn(ESC + "[1A", out[handler:after[0].start()])
+        self.assertIn("still in flight:", out[after[-1].end():])
 
 
 if __name__ == "__main__":
