@@ -46,8 +46,9 @@ TEST(LiveLines, PrintedLinesScrollAboveTheBlock) {
   block.Print("12:00:01  (service web) has started 2 tasks");
   block.Draw({"web  2/2 running"});
   block.Print("12:00:05  verify GET /: 200 ok");
-  EXPECT_EQ(t.rows(), (Rows{"12:00:00  releasing demo", "12:00:01  (service web) has started 2 tasks",
-                            "12:00:05  verify GET /: 200 ok", "web  2/2 running", ""}));
+  EXPECT_EQ(t.rows(),
+            (Rows{"12:00:00  releasing demo", "12:00:01  (service web) has started 2 tasks",
+                  "12:00:05  verify GET /: 200 ok", "web  2/2 running", ""}));
 }
 
 TEST(LiveLines, AShorterBlockLeavesNoStaleRows) {
@@ -113,7 +114,7 @@ TEST(FitToColumns, ControlCharactersCannotMoveTheCursor) {
 }
 
 TEST(FitToColumns, BytesThatAreNotUtf8BecomeReplacementCharacters) {
-  EXPECT_EQ(FitToColumns("a\xff" "b", 40), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(FitToColumns(std::string("a\xff") + "b", 40), std::string("a\xEF\xBF\xBD") + "b");
 }
 
 TEST(LiveLines, AnUnknownWidthIsTakenAsEightyColumns) {

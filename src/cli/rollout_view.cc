@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <string_view>
 
@@ -38,9 +39,11 @@ std::string Padded(std::string s, size_t width) {
 }  // namespace
 
 std::string FormatServiceLine(const deploy::ServiceProgress& p, Millis elapsed, size_t name_width) {
-  std::string line = Padded(p.service, name_width) + "  " + Padded(p.revision, 12) + "  " + Padded(p.phase, 11) +
-                     "  " + std::to_string(p.running) + "/" + std::to_string(p.desired) + " running";
-  if (p.targets >= 0) line += "  " + std::to_string(p.healthy) + "/" + std::to_string(p.targets) + " healthy";
+  std::string line = Padded(p.service, name_width) + "  " + Padded(p.revision, 12) + "  " +
+                     Padded(p.phase, 11) + "  " + std::to_string(p.running) + "/" +
+                     std::to_string(p.desired) + " running";
+  if (p.targets >= 0)
+    line += "  " + std::to_string(p.healthy) + "/" + std::to_string(p.targets) + " healthy";
   line += "  " + Elapsed(elapsed);
   if (!p.event.empty()) line += "  " + WithoutServicePrefix(p.event, p.service);
   return line;
@@ -52,7 +55,8 @@ bool WantsLiveView(int fd, bool json_output) {
   if (term == nullptr || *term == '\0' || std::string_view(term) == "dumb") return false;
   // CI services set CI; their logs are files, where redrawn lines would be noise.
   const char* ci = std::getenv("CI");
-  return ci == nullptr || *ci == '\0' || std::string_view(ci) == "false" || std::string_view(ci) == "0";
+  return ci == nullptr || *ci == '\0' || std::string_view(ci) == "false" ||
+         std::string_view(ci) == "0";
 }
 
 RolloutView::RolloutView(Terminal& terminal, Clock& clock, const CancelToken* cancel)
@@ -68,7 +72,8 @@ void RolloutView::Show(const deploy::ServiceProgress& p) {
   std::lock_guard lock(mu_);
   NoticeInterrupt();
   const SteadyTime now = clock_.Now();
-  auto row = std::find_if(rows_.begin(), rows_.end(), [&](const Row& r) { return r.progress.service == p.service; });
+  auto row = std::find_if(rows_.begin(), rows_.end(),
+                          [&](const Row& r) { return r.progress.service == p.service; });
   if (row == rows_.end()) {
     rows_.push_back({p, now, now});
     row = rows_.end() - 1;
@@ -95,7 +100,8 @@ void RolloutView::Redraw() {
   std::vector<std::string> lines;
   for (const auto& r : rows_) {
     const SteadyTime until = r.progress.done ? r.ended : now;
-    lines.push_back("  " + FormatServiceLine(r.progress, std::chrono::duration_cast<Millis>(until - r.began),
+    lines.push_back("  " + FormatServiceLine(r.progress,
+                                             std::chrono::duration_cast<Millis>(until - r.began),
                                              name_width));
   }
   lines_.Draw(std::move(lines));

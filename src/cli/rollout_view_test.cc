@@ -31,7 +31,8 @@ deploy::ServiceProgress Web(int running, const std::string& phase = "rolling out
 
 TEST(FormatServiceLine, SaysRunningOfDesiredHealthElapsedAndTheLatestEvent) {
   EXPECT_EQ(FormatServiceLine(Web(1), Millis(75'000), 12),
-            "demo-dev-web  demo-web:5    rolling out  1/2 running  1/3 healthy  1:15  has started 2 tasks: (task 1a2b).");
+            "demo-dev-web  demo-web:5    rolling out  1/2 running  1/3 healthy  1:15  has started "
+            "2 tasks: (task 1a2b).");
 }
 
 TEST(FormatServiceLine, AServiceWithoutALoadBalancerHasNoHealth) {
@@ -40,7 +41,8 @@ TEST(FormatServiceLine, AServiceWithoutALoadBalancerHasNoHealth) {
   p.revision = "demo-worker:2";
   p.phase = "completed";
   p.running = p.desired = 1;
-  EXPECT_EQ(FormatServiceLine(p, Millis(3'723'000), 8), "worker    demo-worker:2  completed    1/1 running  1:02:03");
+  EXPECT_EQ(FormatServiceLine(p, Millis(3'723'000), 8),
+            "worker    demo-worker:2  completed    1/1 running  1:02:03");
 }
 
 TEST(RolloutView, DrawsOneLinePerServiceUnderTheProgressLines) {
@@ -61,7 +63,11 @@ TEST(RolloutView, DrawsOneLinePerServiceUnderTheProgressLines) {
   ASSERT_EQ(rows.size(), 5u);
   EXPECT_EQ(rows[0], "12:00:00  releasing demo in dev");
   EXPECT_EQ(rows[1], "12:00:05  rolling out demo-dev-api");
-  EXPECT_EQ(rows[2].rfind("  demo-dev-web  demo-web:5    rolling out  1/2 running  1/3 healthy  0:05  has started", 0), 0u)
+  EXPECT_EQ(
+      rows[2].rfind(
+          "  demo-dev-web  demo-web:5    rolling out  1/2 running  1/3 healthy  0:05  has started",
+          0),
+      0u)
       << rows[2];
   EXPECT_EQ(rows[3], "  demo-dev-api  demo-web:5    rolling out  0/2 running  0:05");
   EXPECT_EQ(rows[4], "");
@@ -78,7 +84,8 @@ TEST(RolloutView, ADoneServiceKeepsTheTimeItTook) {
   view.Show(done);
   clock.Advance(seconds(30));
   view.Print("verify GET /: 200 ok");
-  EXPECT_NE(t.rows()[1].find("completed    2/2 running  2/4 healthy  0:12  "), std::string::npos) << t.rows()[1];
+  EXPECT_NE(t.rows()[1].find("completed    2/2 running  2/4 healthy  0:12  "), std::string::npos)
+      << t.rows()[1];
 }
 
 TEST(RolloutView, FinishLeavesTheFinalFrameAndTheCursorUnderIt) {

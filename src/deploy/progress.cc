@@ -27,8 +27,8 @@ void CountTargets(const std::vector<aws::TargetHealth>& health, ServiceProgress&
   }
 }
 
-void ShowPhase(Run& run, const std::string& service, const std::string& revision, const std::string& phase,
-               bool done) {
+void ShowPhase(Run& run, const std::string& service, const std::string& revision,
+               const std::string& phase, bool done) {
   if (!run.options.watch) return;
   ServiceProgress& p = run.shown[service];
   p.service = service;

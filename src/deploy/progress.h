@@ -36,8 +36,8 @@ void CountTargets(const std::vector<aws::TargetHealth>& health, ServiceProgress&
 
 /// Tells options.watch (when set) that `service`'s rollout of `revision` is in `phase`; `done`
 /// once it has ended. The counts, health and event shown before stay as they were.
-void ShowPhase(Run& run, const std::string& service, const std::string& revision, const std::string& phase,
-               bool done = false);
+void ShowPhase(Run& run, const std::string& service, const std::string& revision,
+               const std::string& phase, bool done = false);
 /// Tells options.watch (when set) what a look at the service shows of deployment `deployment_id`,
 /// with its targets' health when it is routed (unknown health leaves what was shown).
 void ShowLook(Run& run, const std::string& deployment_id, const aws::Service& service);

@@ -49,8 +49,12 @@ TEST(Observe, KeepsTheLastCountsWhenTheDeploymentIsGone) {
 
 TEST(CountTargets, CountsHealthyOfThoseNotLeaving) {
   ServiceProgress p;
-  CountTargets({{"a", 1, "healthy"}, {"b", 2, "initial"}, {"c", 3, "draining"}, {"d", 4, "healthy"},
-                {"e", 5, "unused"}, {"f", 6, "unhealthy"}},
+  CountTargets({{"a", 1, "healthy"},
+                {"b", 2, "initial"},
+                {"c", 3, "draining"},
+                {"d", 4, "healthy"},
+                {"e", 5, "unused"},
+                {"f", 6, "unhealthy"}},
                p);
   EXPECT_EQ(p.healthy, 2);
   EXPECT_EQ(p.targets, 4);
