@@ -31,7 +31,10 @@ Deployment ReadDeployment(ReplyReader& read, const json& j) {
           read.String(j, "rolloutState"),
           read.String(j, "rolloutStateReason"),
           read.Int32(j, "failedTasks"),
-          read.Number(j, "createdAt")};
+          read.Number(j, "createdAt"),
+          read.Int32(j, "desiredCount"),
+          read.Int32(j, "runningCount"),
+          read.Int32(j, "pendingCount")};
 }
 
 ServiceEvent ReadEvent(ReplyReader& read, const json& j) {
@@ -52,6 +55,10 @@ Service ReadService(ReplyReader& read, const json& j) {
   s.deployments = read.Objects(j, "deployments", ReadDeployment);
   s.events = read.Objects(j, "events", ReadEvent);
   s.tags = read.Objects(j, "tags", ReadTag);
+  for (const std::string& arn :
+       read.Objects(j, "loadBalancers", [](ReplyReader& r, const json& lb) { return r.String(lb, "targetGroupArn"); })) {
+    if (!arn.empty()) s.target_group_arns.push_back(arn);
+  }
   s.document = std::make_shared<const json>(j);
   return s;
 }

@@ -44,6 +44,9 @@ struct Deployment {
   std::string rollout_state_reason;  ///< ECS's words for the rollout state
   int failed_tasks = 0;              ///< tasks that failed to start in this deployment
   double created_at = 0;             ///< epoch seconds; 0 when not shown
+  int desired_count = 0;             ///< the tasks this deployment wants
+  int running_count = 0;             ///< its tasks that run
+  int pending_count = 0;             ///< its tasks that are starting
 };
 
 /// One service event, e.g. "(service web) has reached a steady state."
@@ -67,6 +70,8 @@ struct Service {
   std::vector<Deployment> deployments;  ///< newest (PRIMARY) first
   std::vector<ServiceEvent> events;     ///< newest first
   std::vector<Tag> tags;                ///< only when described with tags
+  /// The target groups of its loadBalancers[], in order; empty when it has none.
+  std::vector<std::string> target_group_arns;
   /// The service as ECS described it (a JSON object, never null): `slipway plan` compares its
   /// settings with the CreateService and UpdateService input slipway renders.
   std::shared_ptr<const nlohmann::json> document;

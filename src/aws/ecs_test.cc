@@ -110,6 +110,10 @@ TEST_F(EcsTest, DescribeServicesReadsEveryFieldSlipwayUses) {
   EXPECT_EQ(s.deployments[0].rollout_state_reason, "ECS deployment ecs-svc/2 in progress.");
   EXPECT_EQ(s.deployments[0].failed_tasks, 3);
   EXPECT_DOUBLE_EQ(s.deployments[0].created_at, 1764950400.5);
+  EXPECT_EQ(s.deployments[0].desired_count, 2);
+  EXPECT_EQ(s.deployments[0].running_count, 1);
+  EXPECT_EQ(s.deployments[0].pending_count, 1);
+  EXPECT_EQ(s.target_group_arns, std::vector<std::string>{"arn:tg/web"});
   EXPECT_EQ(s.deployments[1].rollout_state_reason, "");
   ASSERT_EQ(s.events.size(), 2u);
   EXPECT_EQ(s.events[0].id, "e2");

@@ -231,6 +231,25 @@ TEST_F(Elbv2Test, DescribeTargetGroupAttributesReadsKeyValueMembers) {
   EXPECT_EQ((*r)[1].value, "30");
 }
 
+TEST_F(Elbv2Test, DescribeTargetHealthReadsEachTargetAndItsState) {
+  transport_.Reply(Reply("DescribeTargetHealth",
+                         "<TargetHealthDescriptions><member><Target><Id>10.0.0.1</Id><Port>8080</Port></Target>"
+                         "<TargetHealth><State>healthy</State></TargetHealth></member>"
+                         "<member><Target><Id>10.0.0.2</Id><Port>8081</Port></Target>"
+                         "<TargetHealth><State>initial</State><Reason>Elb.RegistrationInProgress</Reason>"
+                         "</TargetHealth></member></TargetHealthDescriptions>"));
+  auto r = elb_.DescribeTargetHealth(kTgArn);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(transport_.sent[0],
+            (Params{{"Action", "DescribeTargetHealth"}, {"Version", "2015-12-01"}, {"TargetGroupArn", kTgArn}}));
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ((*r)[0].id, "10.0.0.1");
+  EXPECT_EQ((*r)[0].state, "healthy");
+  EXPECT_EQ((*r)[1].port, 8081);
+  EXPECT_EQ((*r)[1].state, "initial");
+  EXPECT_EQ((*r)[1].reason, "Elb.RegistrationInProgress");
+}
+
 TEST_F(Elbv2Test, CreateListenerSendsForwardOrFixedResponseDefaults) {
   const std::string listener =
       std::string(R"(<Listeners><member><ListenerArn>)") + kListenerArn +

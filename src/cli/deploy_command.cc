@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/interrupt.h"
+#include "cli/rollout_view.h"
 #include "cli/session.h"
 #include "deploy/plan.h"
 #include "deploy/records.h"
@@ -222,12 +223,22 @@ int RunRelease(const ReleaseFlags& f, bool rollback) {
   InterruptScope interrupts;
   auto options = Options(s, f.env);
   options.cancel = &interrupts.token();
+  // On a terminal, each service's rollout is a line redrawn in place under the progress lines;
+  // elsewhere (a pipe, a CI log, JSON) the progress lines are all there is.
+  FdTerminal terminal(STDOUT_FILENO);
+  RolloutView view(terminal, s.clock, options.cancel);
+  if (WantsLiveView(STDOUT_FILENO, json_out)) {
+    std::fflush(stdout);  // what printf buffered goes out before the view writes to the terminal
+    options.progress = [&view](const std::string& line) { view.Print(Stamp() + "  " + line); };
+    options.watch = [&view](const deploy::ServiceProgress& p) { view.Show(p); };
+  }
   // Waits for an unreachable endpoint are part of the story, told where the progress goes.
   ReportUnreachable(s, options.progress, options.cancel);
   options.progress(std::string(rollback ? "rolling back " : "releasing ") + s.cfg.app + " in " + s.env.name + " (" +
                    s.env.provider + ", " + s.endpoint + ") as " + options.actor);
   auto report = rollback ? deploy::Rollback(*s.client, verify_http, s.clock, s.env, f.service, f.to, f.force, options)
                          : deploy::Release(*s.client, verify_http, s.clock, s.cfg, s.env, options);
+  view.Finish();  // the last frame stays; the report and any error come under it
   if (!report) {
     // Only returned while no service was changed; the message says so.
     return PrintError(f.env, f.env.env, ExitCodeFor(report.error()), report.error().message);

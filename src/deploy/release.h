@@ -12,6 +12,7 @@
 #include "base/clock.h"
 #include "config/config.h"
 #include "deploy/diagnose.h"
+#include "deploy/progress.h"
 
 namespace slipway::deploy {
 
@@ -21,6 +22,9 @@ struct ReleaseOptions {
   std::map<std::string, std::string> vars;
   /// Progress lines for the user.
   std::function<void(const std::string&)> progress = [](const std::string&) {};
+  /// When set, hears how each service's rollout stands at every look while the run waits for it
+  /// (a live view on a terminal); the run then also asks for routed services' target health.
+  std::function<void(const ServiceProgress&)> watch;
   /// Who runs it, recorded on the revisions it registers.
   std::string actor;
   /// Once set (the CLI sets it on SIGINT/SIGTERM), the release stops at its next safe point,

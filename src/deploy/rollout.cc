@@ -86,7 +86,8 @@ Result<std::optional<aws::ServiceDeployment>> DescribeServiceDeployment(aws::Aws
 Result<RolloutVerdict> WatchRollout(aws::AwsClient& client, Clock& clock, const std::string& cluster,
                                     const std::string& service, const std::string& deployment_id,
                                     Millis timeout, const std::function<void(const std::string&)>& on_event,
-                                    const CancelToken* cancel, const std::string& service_deployment_arn) {
+                                    const CancelToken* cancel, const std::string& service_deployment_arn,
+                                    const std::function<void(const aws::Service&)>& on_look) {
   bool by_service_deployment = !service_deployment_arn.empty();
   constexpr Millis kFastPoll{250}, kSlowPoll{2000};
   const SteadyTime deadline = clock.Now() + timeout;
@@ -106,6 +107,7 @@ Result<RolloutVerdict> WatchRollout(aws::AwsClient& client, Clock& clock, const 
     first = false;
     std::reverse(fresh.begin(), fresh.end());  // events arrive newest first
     for (const aws::ServiceEvent* e : fresh) on_event(e->message);
+    if (on_look) on_look(svc);
     RolloutVerdict v = JudgeRollout(svc, deployment_id);
     if (by_service_deployment) {
       auto sd = DescribeServiceDeployment(client, service_deployment_arn);

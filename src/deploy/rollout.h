@@ -46,12 +46,14 @@ RolloutVerdict JudgeServiceDeployment(const aws::ServiceDeployment& service_depl
 /// account of the rollout; an endpoint without that API is judged from DescribeServices.
 /// Once `cancel` is set it stops watching and returns kInProgress: the rollout goes on without
 /// it. An endpoint that stops answering is waited for by the client (ReachPolicy); when it gives
-/// up, so does the watch, with the client's error.
+/// up, so does the watch, with the client's error. `on_look`, when set, hears every description
+/// of the service, after its events.
 [[nodiscard]] Result<RolloutVerdict> WatchRollout(aws::AwsClient& client, Clock& clock,
                                                   const std::string& cluster, const std::string& service,
                                                   const std::string& deployment_id, Millis timeout,
                                                   const std::function<void(const std::string&)>& on_event,
                                                   const CancelToken* cancel = nullptr,
-                                                  const std::string& service_deployment_arn = "");
+                                                  const std::string& service_deployment_arn = "",
+                                                  const std::function<void(const aws::Service&)>& on_look = {});
 
 }  // namespace slipway::deploy

@@ -44,6 +44,7 @@ struct Started {
   std::string deployment_id, service_deployment_arn;
   int desired_count = 0;
   std::optional<CountOverride> kept;  ///< the override it kept, if any
+  aws::Service service;               ///< as the update's reply shows it
 };
 
 // Creates or updates the service; returns the deployment that carries `td_arn`.
@@ -68,7 +69,7 @@ Result<Started> RollOut(aws::AwsClient& c, const config::Environment& env, const
   if (!r) return tl::unexpected(aws::IsUnreachable(r.error()) ? r.error() : Wrap(se.service_name, r.error()));
   const aws::Service& service = *r;
   Started started{service.deployments.empty() ? "" : service.deployments[0].id, service.current_service_deployment,
-                  count, kept};
+                  count, kept, service};
   if (auto id = DeploymentOf(service, td_arn)) started.deployment_id = *id;
   // The service deployment that was current before the update (already judged, perhaps
   // SUCCESSFUL) says nothing about this one: the rollout is then judged from DescribeServices.
@@ -123,6 +124,8 @@ Result<void> StartRollouts(Run& run, const config::Config& cfg, const Infrastruc
     sr.service_deployment_arn = dep->service_deployment_arn;
     sr.in_flight = "rolling out " + revision + " (deployment " + sr.deployment_id + ")";
     run.Progress("rolling out " + se.service_name + " (deployment " + sr.deployment_id + ")");
+    ShowPhase(run, se.service_name, revision, "rolling out");
+    ShowLook(run, sr.deployment_id, dep->service);  // its line shows the desired count before its watch begins
   }
   return {};
 }
@@ -132,21 +135,29 @@ void WatchRollouts(Run& run) {
   const Millis timeout{static_cast<long>(run.env.timeout_seconds) * 1000};
   for (auto& s : run.report.services) {
     if (s.deployment_id.empty() || !run.report.failure.empty()) continue;
+    const std::string revision = FamilyRevision(s.task_definition_arn);
     auto v = WatchRollout(run.c, run.clock, run.env.cluster, s.service_name, s.deployment_id, timeout,
                           [&](const std::string& event) { run.Progress(event); }, run.options.cancel,
-                          s.service_deployment_arn);
+                          s.service_deployment_arn,
+                          [&](const aws::Service& look) { ShowLook(run, s.deployment_id, look); });
     if (!v) {
+      ShowPhase(run, s.service_name, revision, "not watched", true);
       if (aws::IsUnreachable(v.error())) return EndUnknown(run, v.error());
       s.failure = v.error().message;
       run.report.failure = s.service_name + ": " + v.error().message;
       continue;
     }
-    if (v->status == RolloutStatus::kInProgress) return Interrupt(run, "while watching the rollout");
+    if (v->status == RolloutStatus::kInProgress) {
+      ShowPhase(run, s.service_name, revision, "interrupted", true);
+      return Interrupt(run, "while watching the rollout");
+    }
     if (v->status == RolloutStatus::kFailed) {
+      ShowPhase(run, s.service_name, revision, "failed", true);
       s.failure = v->reason;
       run.report.failure = s.service_name + ": " + v->reason;
       continue;
     }
+    ShowPhase(run, s.service_name, revision, "completed", true);
     s.in_flight = "on " + FamilyRevision(s.task_definition_arn) + " (deployment " + s.deployment_id +
                   " completed), not verified";
   }

@@ -101,6 +101,22 @@ TEST(WatchRollout, KeepsWatchingWhileTheEndpointRestartsAndReportsTheEnd) {
   EXPECT_EQ(events, std::vector<std::string>{"steady"});
 }
 
+TEST(WatchRollout, ShowsEveryLookAtTheServiceAfterItsEvents) {
+  int describes = 0;
+  FakeEcsTransport t([&](const std::string&, const json&) -> Result<aws::HttpResponse> {
+    if (++describes == 1) return Reply({{"services", {Service("IN_PROGRESS", 1, {Event("1", "started")})}}});
+    return Reply({{"services", {Service("COMPLETED", 2, {Event("2", "steady"), Event("1", "started")})}}});
+  });
+  FakeClock clock;
+  aws::AwsClient client(t, clock, {"AKID", "SECRET", ""}, {"us-east-1", "http://x"});
+  std::vector<std::string> heard;
+  auto v = WatchRollout(
+      client, clock, "c", "web", "new", Millis(600'000), [&](const std::string& e) { heard.push_back("event " + e); },
+      nullptr, "", [&](const aws::Service& s) { heard.push_back("look " + std::to_string(s.running_count)); });
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_EQ(heard, (std::vector<std::string>{"look 1", "event steady", "look 2"}));
+}
+
 TEST(WatchRollout, GivesUpWithTheClientsErrorWhenTheEndpointStaysDown) {
   FakeEcsTransport t([&](const std::string&, const json&) { return Refused(); });
   FakeClock clock;

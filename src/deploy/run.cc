@@ -155,11 +155,17 @@ Result<RolloutVerdict> ReturnTo(Run& run, ServiceResult& s, const std::string& t
   }
   s.rollback_deployment = deployment;
   s.in_flight = "rolling back to " + revision + " (deployment " + deployment + ")";
+  ShowPhase(run, s.service_name, revision, "rolling back");
   auto v = WatchRollout(run.c, run.clock, env.cluster, s.service_name, deployment,
                         Millis(static_cast<long>(env.timeout_seconds) * 1000),
                         [&](const std::string& event) { run.Progress(event); }, run.options.cancel,
-                        service_deployment);
+                        service_deployment, [&](const aws::Service& look) { ShowLook(run, deployment, look); });
   if (v && v->status != RolloutStatus::kInProgress) s.in_flight.clear();
+  const char* phase = !v                                          ? "not watched"
+                      : v->status == RolloutStatus::kCompleted   ? "rolled back"
+                      : v->status == RolloutStatus::kInProgress  ? "interrupted"
+                                                                 : "rollback failed";
+  ShowPhase(run, s.service_name, revision, phase, true);
   return v;
 }
 

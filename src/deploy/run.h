@@ -2,6 +2,7 @@
 // revision, verification, and how a run ends (recorded, unlocked, reported).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -40,6 +41,8 @@ struct Run {
   }
 
   std::optional<Result<EcrLogin>> ecr_login = std::nullopt;
+  /// What options.watch was last told about each service, by ECS service name.
+  std::map<std::string, ServiceProgress> shown = {};
 };
 
 /// A fresh release id, "r<yyyymmddhhmmss>-<hex>".
