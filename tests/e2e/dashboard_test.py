@@ -219,7 +219,7 @@ class EngineDashboardTest(ReleasedEngineTest):
         # And the tasks' CPU and memory, from their cgroups, are above zero.
         cpu = self.metric("AWS/ECS", "CPUUtilization", service, "Maximum", start, end)
         memory = self.metric("AWS/ECS", "MemoryUtilization", service, "Maximum", start, end)
-        print("CPUUtilization max %s, MemoryUtilization max %s" % (max(cpu, default=0), max(memory, default=0)))
+        print("CPUUtilization %s, MemoryUtilization max %s" % ([round(v, 1) for v in cpu], max(memory, default=0)))
         self.assertTrue(cpu and max(cpu) > 0, cpu)
         self.assertTrue(memory and max(memory) > 0, memory)
         # And both targets count as healthy.

@@ -48,6 +48,7 @@ TEST(UtilizationMeter, ALowerReadingIsNoUseAndGoneTasksAreForgotten) {
   UtilizationMeter meter;
   (void)meter.Sample({Task("a", 5.0, 0)}, 100);
   auto samples = meter.Sample({Task("a", 4.0, 0)}, 110);
+  ASSERT_NE(Find(samples, "CPUUtilization"), nullptr);
   EXPECT_DOUBLE_EQ(Find(samples, "CPUUtilization")->max, 0.0);
   (void)meter.Sample({}, 120);  // "a" stopped
   samples = meter.Sample({Task("a", 9.0, 0)}, 130);
