@@ -5,7 +5,8 @@ namespace slipway::aws {
 
 Result<std::vector<DashboardValidationMessage>> CloudWatch::PutDashboard(const std::string& name,
                                                                          const std::string& body) {
-  auto reply = client_.Query(kCloudWatch, "PutDashboard", {{"DashboardName", name}, {"DashboardBody", body}});
+  auto reply = client_.Query(kCloudWatch, "PutDashboard",
+                             {{"DashboardName", name}, {"DashboardBody", body}});
   if (!reply) return tl::unexpected(reply.error());
   std::vector<DashboardValidationMessage> out;
   for (const XmlNode* m : reply->Members("DashboardValidationMessages")) {
@@ -17,7 +18,8 @@ Result<std::vector<DashboardValidationMessage>> CloudWatch::PutDashboard(const s
 Result<Dashboard> CloudWatch::GetDashboard(const std::string& name) {
   auto reply = client_.Query(kCloudWatch, "GetDashboard", {{"DashboardName", name}});
   if (!reply) return tl::unexpected(reply.error());
-  Dashboard d{reply->Text("DashboardArn"), reply->Text("DashboardName"), reply->Text("DashboardBody")};
+  Dashboard d{reply->Text("DashboardArn"), reply->Text("DashboardName"),
+              reply->Text("DashboardBody")};
   if (d.name.empty()) {
     return Fail(kCloudWatch.endpoint_prefix + " GetDashboard: unexpected reply: no DashboardName");
   }

@@ -30,8 +30,8 @@ class CloudWatch {
 
   /// Creates or replaces dashboard `name` with `body`; returns the warnings CloudWatch gave while
   /// storing it. A body CloudWatch refuses is an error (InvalidParameterInput).
-  [[nodiscard]] Result<std::vector<DashboardValidationMessage>> PutDashboard(const std::string& name,
-                                                                             const std::string& body);
+  [[nodiscard]] Result<std::vector<DashboardValidationMessage>> PutDashboard(
+      const std::string& name, const std::string& body);
   /// Dashboard `name`; code ResourceNotFound when there is none.
   [[nodiscard]] Result<Dashboard> GetDashboard(const std::string& name);
 

@@ -38,16 +38,22 @@ int Dashboard(const DashboardFlags& f) {
   const size_t widgets = body["widgets"].size();
   if (f.env.output == "json") {
     json warnings = json::array();
-    for (const auto& m : *put) warnings.push_back({{"dataPath", m.data_path}, {"message", m.message}});
-    std::printf("%s\n", json{{"environment", s.env.name}, {"dashboard", name}, {"region", source->region},
-                             {"widgets", widgets}, {"warnings", warnings}, {"exitCode", kExitReleased}}
+    for (const auto& m : *put)
+      warnings.push_back({{"dataPath", m.data_path}, {"message", m.message}});
+    std::printf("%s\n", json{{"environment", s.env.name},
+                             {"dashboard", name},
+                             {"region", source->region},
+                             {"widgets", widgets},
+                             {"warnings", warnings},
+                             {"exitCode", kExitReleased}}
                             .dump(2)
                             .c_str());
     return kExitReleased;
   }
-  std::printf("dashboard %s applied in %s: %zu graphs for %zu services\n", name.c_str(), source->region.c_str(),
-              widgets, source->services.size());
-  for (const auto& m : *put) std::printf("warning: %s: %s\n", m.data_path.c_str(), m.message.c_str());
+  std::printf("dashboard %s applied in %s: %zu graphs for %zu services\n", name.c_str(),
+              source->region.c_str(), widgets, source->services.size());
+  for (const auto& m : *put)
+    std::printf("warning: %s: %s\n", m.data_path.c_str(), m.message.c_str());
   return kExitReleased;
 }
 
@@ -58,8 +64,10 @@ void AddDashboardCommand(CLI::App& app, int& exit_code) {
   CLI::App* dashboard = app.add_subcommand(
       "dashboard",
       "Generate the environment's CloudWatch dashboard from slipway.yaml: per service, the load "
-      "balancer's requests, 5XX counts, response time p50/p99 and healthy targets, ECS's CPU, memory "
-      "and running tasks, and a marker per release. Prints the dashboard body JSON; --apply stores it "
+      "balancer's requests, 5XX counts, response time p50/p99 and healthy targets, ECS's CPU, "
+      "memory "
+      "and running tasks, and a marker per release. Prints the dashboard body JSON; --apply stores "
+      "it "
       "with PutDashboard as <app>-<env>. Works on the engine and on AWS alike.\n"
       "  slipway dashboard dev              # print the body\n"
       "  slipway dashboard prod --apply     # create or replace dashboard <app>-prod\n"

@@ -43,11 +43,12 @@ struct Grid {
   }
 };
 
-json Graph(const DashboardSource& src, const DashboardService& s, const std::string& title, json metrics,
-           const std::string& stat) {
-  json properties{{"title", s.name + ": " + title}, {"view", "timeSeries"}, {"region", src.region},
-                  {"period", kPeriodSeconds}, {"stat", stat}, {"metrics", std::move(metrics)},
-                  {"annotations", Annotations(s)}};
+json Graph(const DashboardSource& src, const DashboardService& s, const std::string& title,
+           json metrics, const std::string& stat) {
+  json properties{
+      {"title", s.name + ": " + title}, {"view", "timeSeries"}, {"region", src.region},
+      {"period", kPeriodSeconds},       {"stat", stat},         {"metrics", std::move(metrics)},
+      {"annotations", Annotations(s)}};
   return {{"type", "metric"}, {"properties", std::move(properties)}};
 }
 
@@ -67,13 +68,17 @@ json DashboardBody(const DashboardSource& src) {
     grid.NewRow();
     if (!s.target_group.empty()) {
       auto group = [&](const char* name, json options) {
-        return json{kElb, name, "LoadBalancer", src.load_balancer, "TargetGroup", s.target_group, options};
+        return json{kElb,          name,           "LoadBalancer", src.load_balancer,
+                    "TargetGroup", s.target_group, options};
       };
       grid.Place(Graph(src, s, "requests and 5XX",
                        {group("RequestCount", {{"label", "requests"}}),
                         group("HTTPCode_Target_5XX_Count", {{"label", "target 5XX"}}),
                         // ALB counts its own 5XX per load balancer only.
-                        {kElb, "HTTPCode_ELB_5XX_Count", "LoadBalancer", src.load_balancer,
+                        {kElb,
+                         "HTTPCode_ELB_5XX_Count",
+                         "LoadBalancer",
+                         src.load_balancer,
                          {{"label", "load balancer 5XX (all services)"}}}},
                        "Sum"));
       grid.Place(Graph(src, s, "response time (s)",
@@ -93,7 +98,8 @@ json DashboardBody(const DashboardSource& src) {
                       ecs("AWS/ECS", "MemoryUtilization", {{"label", "memory"}})},
                      "Average"));
     grid.Place(Graph(src, s, "running tasks",
-                     {ecs("ECS/ContainerInsights", "RunningTaskCount", {{"label", "running"}})}, "Average"));
+                     {ecs("ECS/ContainerInsights", "RunningTaskCount", {{"label", "running"}})},
+                     "Average"));
   }
   return {{"widgets", grid.widgets}};
 }

@@ -3,10 +3,9 @@
 #pragma once
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "aws/aws_client.h"
 #include "base/result.h"
@@ -51,8 +50,8 @@ nlohmann::json DashboardBody(const DashboardSource& source);
 /// Reads what the body needs: the load balancer's and target groups' ARN suffixes (ELBv2), and
 /// each service's releases (the release records). Fails naming what is missing when the
 /// environment was never released (its load balancer does not exist).
-[[nodiscard]] Result<DashboardSource> ReadDashboardSource(aws::AwsClient& client, const config::Config& cfg,
-                                                          const config::Environment& env,
-                                                          const std::map<std::string, std::string>& vars);
+[[nodiscard]] Result<DashboardSource> ReadDashboardSource(
+    aws::AwsClient& client, const config::Config& cfg, const config::Environment& env,
+    const std::map<std::string, std::string>& vars);
 
 }  // namespace slipway::deploy

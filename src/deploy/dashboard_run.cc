@@ -17,7 +17,9 @@ namespace {
 // LoadBalancer and TargetGroup dimensions hold.
 std::string ArnSuffix(const std::string& arn, const std::string& kind) {
   const size_t at = arn.find(":" + kind + "/");
-  return at == std::string::npos ? arn : arn.substr(at + 1 + (kind == "loadbalancer" ? kind.size() + 1 : 0));
+  return at == std::string::npos
+             ? arn
+             : arn.substr(at + 1 + (kind == "loadbalancer" ? kind.size() + 1 : 0));
 }
 
 // The service's releases, oldest first: one marker per revision slipway released to it.
@@ -47,10 +49,12 @@ Result<DashboardSource> ReadDashboardSource(aws::AwsClient& client, const config
   auto lb = elb.FindLoadBalancer(env.load_balancer_name);
   if (!lb) return tl::unexpected(lb.error());
   if (!*lb) {
-    return Fail("environment " + env.name + " was never released: its load balancer " + env.load_balancer_name +
-                " does not exist; `slipway deploy " + env.name + "` creates it");
+    return Fail("environment " + env.name + " was never released: its load balancer " +
+                env.load_balancer_name + " does not exist; `slipway deploy " + env.name +
+                "` creates it");
   }
-  DashboardSource src{client.endpoint().region, env.cluster, ArnSuffix((*lb)->arn, "loadbalancer"), {}};
+  DashboardSource src{
+      client.endpoint().region, env.cluster, ArnSuffix((*lb)->arn, "loadbalancer"), {}};
   for (const auto& [name, se] : env.services) {
     DashboardService s{se.service_name, "", {}};
     auto tg = elb.FindTargetGroup(TargetGroupName(env, name));

@@ -13,8 +13,10 @@ using nlohmann::json;
 
 DashboardSource Source() {
   DashboardSource src{"eu-west-1", "shop-prod", "app/shop-prod/50dc6c495c0c9188", {}};
-  src.services.push_back({"shop-prod-web", "targetgroup/shop-prod-web/73e2d6bc24d8a067",
-                          {{"2026-12-01T10:00:00Z", "shop-web:6 released"}, {"2026-12-02T11:00:00Z", "shop-web:7 failed"}}});
+  src.services.push_back({"shop-prod-web",
+                          "targetgroup/shop-prod-web/73e2d6bc24d8a067",
+                          {{"2026-12-01T10:00:00Z", "shop-web:6 released"},
+                           {"2026-12-02T11:00:00Z", "shop-web:7 failed"}}});
   src.services.push_back({"shop-prod-worker", "", {}});
   return src;
 }
@@ -25,9 +27,11 @@ std::set<std::string> MetricLines(const json& body) {
   for (const auto& w : body["widgets"]) {
     const json& p = w["properties"];
     for (const auto& m : p["metrics"]) {
-      std::string line = p["title"].get<std::string>() + " | " + m[0].get<std::string>() + " " + m[1].get<std::string>();
+      std::string line = p["title"].get<std::string>() + " | " + m[0].get<std::string>() + " " +
+                         m[1].get<std::string>();
       size_t i = 2;
-      for (; i + 1 < m.size() && m[i].is_string(); i += 2) line += " " + m[i].get<std::string>() + "=" + m[i + 1].get<std::string>();
+      for (; i + 1 < m.size() && m[i].is_string(); i += 2)
+        line += " " + m[i].get<std::string>() + "=" + m[i + 1].get<std::string>();
       if (i < m.size() && m[i].contains("stat")) line += " " + m[i]["stat"].get<std::string>();
       out.insert(line);
     }
@@ -42,10 +46,13 @@ TEST(DashboardBody, DrawsEachServicesLoadBalancerAndEcsMetricsByCloudWatchsDimen
   const std::string web = "ClusterName=shop-prod ServiceName=shop-prod-web";
   for (const std::string& want : {
            "shop-prod-web: requests and 5XX | AWS/ApplicationELB RequestCount " + group,
-           "shop-prod-web: requests and 5XX | AWS/ApplicationELB HTTPCode_Target_5XX_Count " + group,
+           "shop-prod-web: requests and 5XX | AWS/ApplicationELB HTTPCode_Target_5XX_Count " +
+               group,
            "shop-prod-web: requests and 5XX | AWS/ApplicationELB HTTPCode_ELB_5XX_Count " + lb,
-           "shop-prod-web: response time (s) | AWS/ApplicationELB TargetResponseTime " + group + " p50",
-           "shop-prod-web: response time (s) | AWS/ApplicationELB TargetResponseTime " + group + " p99",
+           "shop-prod-web: response time (s) | AWS/ApplicationELB TargetResponseTime " + group +
+               " p50",
+           "shop-prod-web: response time (s) | AWS/ApplicationELB TargetResponseTime " + group +
+               " p99",
            "shop-prod-web: targets | AWS/ApplicationELB HealthyHostCount " + group,
            "shop-prod-web: CPU and memory (%) | AWS/ECS CPUUtilization " + web,
            "shop-prod-web: CPU and memory (%) | AWS/ECS MemoryUtilization " + web,
@@ -62,7 +69,9 @@ TEST(DashboardBody, AServiceWithoutATargetGroupGetsOnlyItsEcsGraphs) {
     const std::string title = w["properties"]["title"];
     if (title.rfind("shop-prod-worker: ", 0) != 0) continue;
     ++worker_graphs;
-    EXPECT_EQ(w["properties"]["metrics"][0][0].get<std::string>().rfind("AWS/ApplicationELB", 0), std::string::npos) << title;
+    EXPECT_EQ(w["properties"]["metrics"][0][0].get<std::string>().rfind("AWS/ApplicationELB", 0),
+              std::string::npos)
+        << title;
   }
   EXPECT_EQ(worker_graphs, 2);
 }
@@ -91,7 +100,8 @@ TEST(DashboardBody, WidgetsFitTheGridWithoutOverlapping) {
     const int x = w["x"], y = w["y"], width = w["width"], height = w["height"];
     EXPECT_LE(x + width, 24);
     for (int i = x; i < x + width; ++i) {
-      for (int j = y; j < y + height; ++j) EXPECT_TRUE(cells.insert({i, j}).second) << "overlap at " << i << "," << j;
+      for (int j = y; j < y + height; ++j)
+        EXPECT_TRUE(cells.insert({i, j}).second) << "overlap at " << i << "," << j;
     }
   }
 }

@@ -11,7 +11,8 @@ constexpr double kBytesPerMib = 1024.0 * 1024.0;
 
 }  // namespace
 
-std::vector<MetricSample> UtilizationMeter::Sample(const std::vector<ServiceTaskUse>& tasks, double now) {
+std::vector<MetricSample> UtilizationMeter::Sample(const std::vector<ServiceTaskUse>& tasks,
+                                                   double now) {
   std::map<MetricKey, Statistics> samples;
   std::map<std::string, Reading> seen;
   for (const auto& t : tasks) {

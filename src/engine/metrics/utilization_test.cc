@@ -6,8 +6,8 @@
 namespace slipway::engine {
 namespace {
 
-ServiceTaskUse Task(const std::string& id, double cpu_seconds, int64_t memory_bytes, double cpu_units = 256,
-                    double memory_mib = 512) {
+ServiceTaskUse Task(const std::string& id, double cpu_seconds, int64_t memory_bytes,
+                    double cpu_units = 256, double memory_mib = 512) {
   return {"demo-dev", "web", id, cpu_units, memory_mib, ResourceUse{cpu_seconds, memory_bytes}};
 }
 
@@ -15,8 +15,8 @@ const Statistics* Find(const std::vector<MetricSample>& samples, const std::stri
   for (const auto& s : samples) {
     if (s.key.name == name) {
       EXPECT_EQ(s.key.name_space, "AWS/ECS");
-      EXPECT_EQ(s.key.dimensions,
-                (std::vector<std::pair<std::string, std::string>>{{"ClusterName", "demo-dev"}, {"ServiceName", "web"}}));
+      EXPECT_EQ(s.key.dimensions, (std::vector<std::pair<std::string, std::string>>{
+                                      {"ClusterName", "demo-dev"}, {"ServiceName", "web"}}));
       return &s.samples;
     }
   }

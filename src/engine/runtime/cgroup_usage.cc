@@ -70,7 +70,8 @@ std::optional<double> MembersCpuSeconds(const std::string& dir, const std::strin
     // A member may end between the two reads: it then counts nothing.
     if (auto t = ProcessTicks(proc + "/" + std::to_string(pid) + "/stat")) ticks += *t;
   }
-  return static_cast<double>(ticks) / static_cast<double>(kTicksPerSecond > 0 ? kTicksPerSecond : 100);
+  return static_cast<double>(ticks) /
+         static_cast<double>(kTicksPerSecond > 0 ? kTicksPerSecond : 100);
 }
 
 std::optional<int64_t> MemoryBytesV2(const std::string& dir) {

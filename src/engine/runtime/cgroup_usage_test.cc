@@ -14,12 +14,15 @@ namespace fs = std::filesystem;
 
 class FakeCgroup {
  public:
-  FakeCgroup() : path_(fs::temp_directory_path() / ("slipway-cgroup-" + std::to_string(::getpid()) + "-" +
-                                                    std::to_string(counter_++))) {
+  FakeCgroup()
+      : path_(fs::temp_directory_path() /
+              ("slipway-cgroup-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++))) {
     fs::create_directories(path_);
   }
   ~FakeCgroup() { fs::remove_all(path_); }
-  void Write(const std::string& file, const std::string& text) const { std::ofstream(path_ / file) << text; }
+  void Write(const std::string& file, const std::string& text) const {
+    std::ofstream(path_ / file) << text;
+  }
   std::string str() const { return path_.string(); }
 
  private:
@@ -31,7 +34,8 @@ TEST(CgroupUsage, ReadsV2CpuAndMemoryWithoutInactiveFiles) {
   FakeCgroup g;
   g.Write("cpu.stat", "usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000\n");
   g.Write("memory.current", "104857600\n");
-  g.Write("memory.stat", "anon 80000000\nfile 24857600\nactive_file 4857600\ninactive_file 20000000\n");
+  g.Write("memory.stat",
+          "anon 80000000\nfile 24857600\nactive_file 4857600\ninactive_file 20000000\n");
   EXPECT_DOUBLE_EQ(*CpuSecondsV2(g.str()), 2.5);
   EXPECT_EQ(*MemoryBytesV2(g.str()), 104857600 - 20000000);
 }
@@ -65,8 +69,8 @@ TEST(CgroupUsage, MembersCpuSumsTheListedProcessesTimes) {
   // utime stime cutime cstime ...
   proc.Write("11/stat", "11 (app) S 1 11 11 0 -1 4194560 100 0 0 0 " + std::to_string(hz) + " " +
                             std::to_string(hz) + " 0 0 20 0 1 0\n");
-  proc.Write("12/stat", "12 (odd) (name x) R 1 11 11 0 -1 4194560 100 0 0 0 0 0 " + std::to_string(hz) +
-                            " 0 20 0 1 0\n");
+  proc.Write("12/stat", "12 (odd) (name x) R 1 11 11 0 -1 4194560 100 0 0 0 0 0 " +
+                            std::to_string(hz) + " 0 20 0 1 0\n");
   EXPECT_DOUBLE_EQ(*MembersCpuSeconds(g.str(), proc.str()), 3.0);
 }
 
@@ -75,7 +79,8 @@ TEST(CgroupUsage, MembersCpuOfThisProcessGrowsAsItWorks) {
   g.Write("cgroup.procs", std::to_string(::getpid()) + "\n");
   const double before = *MembersCpuSeconds(g.str());
   volatile double x = 0;
-  for (long i = 0; MembersCpuSeconds(g.str()).value_or(0) <= before && i < 1'000'000L; ++i) x = x + 1;
+  for (long i = 0; MembersCpuSeconds(g.str()).value_or(0) <= before && i < 1'000'000L; ++i)
+    x = x + 1;
   EXPECT_GT(*MembersCpuSeconds(g.str()), before);
 }
 
