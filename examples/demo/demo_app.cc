@@ -25,6 +25,7 @@
 // and GET /env/NAME answers the value of environment variable NAME, GET /whoami the user and
 // group it runs as and whether it may write to its root file system. A sidecar told to stop
 // makes one last request first, as a sidecar that flushes to its app would.
+// GET /burn?ms=N spins the CPU for N ms (at most 100), for CPU metrics under load.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -33,7 +34,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -185,6 +188,17 @@ std::string WhoAmI() {
          " rootfs=" + (writable ? "writable" : "read-only") + "\n";
 }
 
+// `/burn?ms=N`: spins the CPU for N ms (at most 100), so that a load run shows in the task's
+// CPUUtilization.
+std::string Burn(const std::string& path) {
+  const size_t at = path.find("ms=");
+  const long ms = std::clamp(at == std::string::npos ? 10L : std::atol(path.c_str() + at + 3), 0L, 100L);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  volatile unsigned long spins = 0;
+  while (std::chrono::steady_clock::now() < until) spins = spins + 1;
+  return "burned " + std::to_string(ms) + " ms\n";
+}
+
 void Serve(int fd, std::string version) {
   std::string buffer, line;
   bool keep_alive = true;
@@ -201,6 +215,8 @@ void Serve(int fd, std::string version) {
       else status = "404 Not Found";
     } else if (path == "/whoami") {
       body = WhoAmI();
+    } else if (path.rfind("/burn", 0) == 0) {
+      body = Burn(path);
     } else if (g_role == "backend" && path == "/api/stats") {
       body = "{\"service\":\"backend\",\"version\":\"" + version + "\",\"items\":3}\n";
     } else if (g_role == "frontend" && (path == "/" || path.rfind("/?", 0) == 0)) {

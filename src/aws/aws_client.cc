@@ -16,6 +16,7 @@ const ServiceSpec kElbv2{"elasticloadbalancing", "elasticloadbalancing", "", "20
 const ServiceSpec kLogs{"logs", "logs", "Logs_20140328", ""};
 const ServiceSpec kEcr{"api.ecr", "ecr", "AmazonEC2ContainerRegistry_V20150921", ""};
 const ServiceSpec kEc2{"ec2", "ec2", "", "2016-11-15"};
+const ServiceSpec kCloudWatch{"monitoring", "monitoring", "", "2010-08-01"};
 
 namespace {
 
@@ -97,7 +98,7 @@ bool SafeToRepeat(const std::string& op) {
       "TagResource",    "UntagResource",      "AddTags",           "RemoveTags",
       "ModifyTargetGroupAttributes", "PutRetentionPolicy", "CreateCluster", "CreateLoadBalancer",
       "CreateTargetGroup", "CreateListener",  "CreateLogGroup",    "CreateRepository",
-      "StopTask",       "AuthorizeSecurityGroupIngress"};
+      "StopTask",       "AuthorizeSecurityGroupIngress", "PutDashboard"};
   if (OnlyReads(op)) return true;
   return std::find(std::begin(kIdempotent), std::end(kIdempotent), op) != std::end(kIdempotent);
 }

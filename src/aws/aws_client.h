@@ -33,6 +33,8 @@ extern const ServiceSpec kEcs;
 extern const ServiceSpec kElbv2;
 extern const ServiceSpec kLogs;
 extern const ServiceSpec kEcr;
+/// CloudWatch over Query (Version 2010-08-01), which AWS, the engine and moto all serve.
+extern const ServiceSpec kCloudWatch;
 /// EC2 (the "ec2" protocol: Query requests; replies without an <OpResult> wrapper, lists of
 /// <item>, errors under <Errors>). Used for subnets and security groups on provider aws.
 extern const ServiceSpec kEc2;
@@ -64,7 +66,7 @@ inline bool IsUnreachable(const Error& e) { return e.code == kEndpointUnreachabl
 /// Operations that only read (Describe*, List*, Get*, Filter*).
 bool OnlyReads(const std::string& op);
 /// Operations that doing twice is the same as doing once: reads; calls that set a value
-/// outright (TagResource, ModifyTargetGroupAttributes, ...); creates that are idempotent by name
+/// outright (TagResource, ModifyTargetGroupAttributes, PutDashboard, ...); creates that are idempotent by name
 /// with the same settings (CreateCluster, CreateLoadBalancer, CreateTargetGroup, CreateListener);
 /// creates whose repeat is refused as already done (CreateLogGroup, CreateRepository,
 /// AuthorizeSecurityGroupIngress); StopTask.

@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
   slipway::cli::AddPlanCommand(app, exit_code);
   slipway::cli::AddRenderCommand(app, exit_code);
   slipway::cli::AddEnvCommands(app, exit_code);
+  slipway::cli::AddDashboardCommand(app, exit_code);
   if (auto rc = RefuseUnknownCommand(app, argc, argv)) return *rc;
   try {
     app.parse(argc, argv);

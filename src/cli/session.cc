@@ -43,7 +43,7 @@ Millis UnreachableBound() {
 // SigV4 signing names (as AwsClient's Endpoint::service_urls keys them).
 constexpr std::pair<const char*, const char*> kDeployerServices[] = {
     {"ECS", "ecs"}, {"Elastic Load Balancing v2", "elasticloadbalancing"}, {"CloudWatch Logs", "logs"}, {"ECR", "ecr"},
-    {"EC2", "ec2"}};
+    {"EC2", "ec2"}, {"CloudWatch", "monitoring"}};
 
 // Credentials, region and endpoints for provider aws, found as the AWS SDKs find them.
 Result<std::shared_ptr<aws::CredentialProvider>> ConnectAws(Session& s, const EnvFlags& f, aws::Endpoint& endpoint) {

@@ -54,6 +54,22 @@ struct ServiceTaskCounts {
   int desired = 0, running = 0, pending = 0;
 };
 
+/// A running service task, what its task definition reserves, and what it uses: the engine
+/// publishes these as AWS/ECS CPUUtilization and MemoryUtilization, as Fargate does.
+struct ServiceTaskUse {
+  std::string cluster, service, task_id;  ///< names, not ARNs
+  double cpu_units = 0;                   ///< the task's cpu (1024 per vCPU); 0 when unset
+  double memory_mib = 0;                  ///< the task's memory; 0 when unset
+  std::optional<ResourceUse> use;         ///< nullopt when the runtime cannot measure the task
+};
+
+/// A target group's targets by health, per load balancer it serves, which the engine publishes as
+/// HealthyHostCount and UnHealthyHostCount.
+struct TargetHealthCounts {
+  std::string load_balancer_arn, target_group_arn;
+  int healthy = 0, unhealthy = 0;  ///< draining and initial targets count in neither
+};
+
 /// The circuit breaker's failure threshold: clamp(ceil(0.5 x desiredCount), 3, 200).
 int CircuitBreakerThreshold(int desired_count);
 
@@ -84,6 +100,11 @@ class ControlPlane {
   int LiveTasks();
   /// Every active service's desired, running and pending task counts (task_counts.cc).
   std::vector<ServiceTaskCounts> TaskCounts();
+  /// Every running service task with what it reserves and uses (task_counts.cc). Reads the
+  /// tasks' cgroups outside the lock.
+  std::vector<ServiceTaskUse> TaskUse();
+  /// Every target group's health counts per load balancer (task_counts.cc).
+  std::vector<TargetHealthCounts> TargetHealth();
 
  private:
   // ECS operations (ecs_api.cc; task definitions in task_definitions_api.cc).

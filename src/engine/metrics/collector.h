@@ -1,5 +1,6 @@
 // Moves what the engine counted into its metric store every 10 seconds of wall time: the proxy's
-// request counters and the services' task counts.
+// request counters, the services' task counts and their tasks' CPU and memory, and the target
+// groups' health counts.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include "engine/control_plane.h"
 #include "engine/metrics/request_meter.h"
 #include "engine/metrics/time_series.h"
+#include "engine/metrics/utilization.h"
 
 namespace slipway::engine {
 
@@ -24,7 +26,8 @@ class MetricCollector {
   /// cheap otherwise, so call it often. What was counted over the interval just ended is
   /// stored at that interval's start, and the task counts as sampled then:
   /// ECS/ContainerInsights RunningTaskCount, PendingTaskCount and DesiredTaskCount per
-  /// ClusterName and ServiceName.
+  /// ClusterName and ServiceName; AWS/ECS CPUUtilization and MemoryUtilization (UtilizationMeter);
+  /// AWS/ApplicationELB HealthyHostCount and UnHealthyHostCount per LoadBalancer and TargetGroup.
   void Tick();
 
  private:
@@ -32,6 +35,7 @@ class MetricCollector {
   RequestMeter& meter_;
   ControlPlane& control_;
   Clock& clock_;
+  UtilizationMeter utilization_;
   int64_t last_boundary_ = 0;
 };
 

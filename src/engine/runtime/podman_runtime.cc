@@ -463,6 +463,19 @@ std::string PodmanRuntime::CgroupParent(const std::string& task_id) const {
   return "/slipway-podman-" + network_.EngineId() + "/" + task_id;
 }
 
+std::map<std::string, ResourceUse> PodmanRuntime::Usage(const std::set<std::string>& task_ids) const {
+  std::map<std::string, ResourceUse> out;
+  std::error_code ec;
+  const bool v2 = std::filesystem::exists("/sys/fs/cgroup/cgroup.controllers", ec);
+  for (const auto& id : task_ids) {
+    const std::string dir = CgroupParent(id);
+    auto cpu = v2 ? CpuSecondsV2("/sys/fs/cgroup" + dir) : CpuSecondsV1("/sys/fs/cgroup/cpuacct" + dir);
+    auto memory = v2 ? MemoryBytesV2("/sys/fs/cgroup" + dir) : MemoryBytesV1("/sys/fs/cgroup/memory" + dir);
+    if (cpu && memory) out[id] = {*cpu, *memory};
+  }
+  return out;
+}
+
 bool PodmanRuntime::OomKilled(const std::string& task_id, const std::string& container_id) const {
   const std::string dir = CgroupParent(task_id) + "/libpod-" + container_id;
   auto count = [](const std::string& path) {

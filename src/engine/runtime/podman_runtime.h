@@ -42,6 +42,9 @@ class PodmanRuntime final : public TaskRuntime {
   void CancelStarts(const std::string& task_id) override;
   std::vector<ContainerExit> Reap() override;
   std::string MemoryEnforcement() const override;
+  /// From each task's cgroup (the --cgroup-parent of its containers): v2's cpu.stat and
+  /// memory.current, or v1's cpuacct and memory hierarchies.
+  std::map<std::string, ResourceUse> Usage(const std::set<std::string>& task_ids) const override;
   bool StartsInBackground() const override { return true; }
   std::vector<ContainerRunning> Running() override;
   std::string TaskSubnet() const override { return TaskNetwork::kSubnet; }

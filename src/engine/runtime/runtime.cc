@@ -97,6 +97,29 @@ std::string ExecRuntime::MemoryEnforcement() const {
   return "resident-set watchdog (no writable cgroup memory controller)";
 }
 
+std::map<std::string, ResourceUse> ExecRuntime::Usage(const std::set<std::string>& task_ids) const {
+  std::map<std::string, ResourceUse> out;
+  if (mode_ == CgroupMode::kNone || task_ids.empty()) return out;
+  // Containers' cgroups are "<task id>-<container>" under the cgroup of the engine that started
+  // them: this one's, or (for adopted tasks) a predecessor's.
+  constexpr size_t kTaskIdLength = 32;
+  std::error_code ec;
+  for (const auto& engine : fs::directory_iterator(cgroup_parent_, ec)) {
+    if (engine.path().filename().string().rfind(kCgroupPrefix, 0) != 0) continue;
+    for (const auto& container : fs::directory_iterator(engine.path(), ec)) {
+      const std::string name = container.path().filename().string();
+      if (name.size() <= kTaskIdLength || name[kTaskIdLength] != '-' || !container.is_directory(ec)) continue;
+      const std::string task_id = name.substr(0, kTaskIdLength);
+      if (!task_ids.count(task_id)) continue;
+      const std::string dir = container.path().string();
+      auto cpu = mode_ == CgroupMode::kV2 ? CpuSecondsV2(dir) : MembersCpuSeconds(dir);
+      auto memory = mode_ == CgroupMode::kV2 ? MemoryBytesV2(dir) : MemoryBytesV1(dir);
+      if (cpu && memory) out[task_id] += ResourceUse{*cpu, *memory};
+    }
+  }
+  return out;
+}
+
 int ExecRuntime::RemoveStaleCgroups() {
   if (cgroup_parent_.empty()) return 0;
   int removed = 0;

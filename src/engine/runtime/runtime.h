@@ -5,12 +5,14 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "base/child_process.h"
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "engine/runtime/cgroup_usage.h"
 
 namespace slipway::engine {
 
@@ -112,6 +114,12 @@ class TaskRuntime {
   }
   /// The environment HealthCheckArgv() runs with (added to the engine's).
   virtual std::map<std::string, std::string> HealthCheckEnv() const { return {}; }
+  /// What the containers of each of `task_ids` use now, read from their cgroups; a task whose
+  /// containers have no cgroup to read is absent. Safe from any thread.
+  virtual std::map<std::string, ResourceUse> Usage(const std::set<std::string>& task_ids) const {
+    (void)task_ids;
+    return {};
+  }
 };
 
 /// Host processes: argv without a shell, an explicit environment, output to the task's log, each
@@ -138,6 +146,10 @@ class ExecRuntime final : public TaskRuntime {
   void SignalContainer(const std::string& task_id, const std::string& name, int sig) override;
   std::vector<ContainerExit> Reap() override;
   std::string MemoryEnforcement() const override;
+  /// From each container's memory cgroup (made when the container has a memory limit), this
+  /// engine's and those of the engines whose containers it adopted. On v1 the CPU time is that of
+  /// the cgroup's member processes, as a v1 memory cgroup counts none.
+  std::map<std::string, ResourceUse> Usage(const std::set<std::string>& task_ids) const override;
 
   /// Removes the empty cgroups that engines no longer running left behind (containers of adopted
   /// tasks keep theirs). Returns how many it removed.
