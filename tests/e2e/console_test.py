@@ -93,6 +93,7 @@ class ConsoleTest(ReleasedEngineTest):
 
     def page_state(self, browser):
         return browser.evaluate("""(() => {
+          if (!document.getElementById('live')) return null;  // still loading
           const rows = (sel) => [...document.querySelectorAll(sel)];
           const chart = document.getElementById('chart-requests');
           return {
@@ -125,7 +126,7 @@ class ConsoleTest(ReleasedEngineTest):
                 # Given the page open during request traffic: services, tasks and a request graph.
                 def shown():
                     s = self.page_state(browser)
-                    ok = (any(x["name"] == "demo-dev-web" and x["taskdef"] == v1 for x in s["services"])
+                    ok = s and (any(x["name"] == "demo-dev-web" and x["taskdef"] == v1 for x in s["services"])
                           and sum(t["status"] == "RUNNING" and t["taskdef"] == v1 for t in s["tasks"]) == 2
                           and s["targets"].count("healthy") == 2 and s["requestPoints"] > 0
                           and s["requestTotal"] > 0 and s["live"] == "live")
@@ -150,7 +151,7 @@ class ConsoleTest(ReleasedEngineTest):
                 try:
                     def updated():
                         s = self.page_state(browser)
-                        ok = (any(x["name"] == "demo-dev-web" and x["taskdef"] == v2 and "COMPLETED" in x["text"]
+                        ok = s and (any(x["name"] == "demo-dev-web" and x["taskdef"] == v2 and "COMPLETED" in x["text"]
                                   and v1 not in x["text"] for x in s["services"])
                               and sum(t["status"] == "RUNNING" and t["taskdef"] == v2 for t in s["tasks"]) == 2
                               and not any(t["status"] == "RUNNING" and t["taskdef"] == v1 for t in s["tasks"]))
