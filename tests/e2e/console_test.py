@@ -107,6 +107,7 @@ class ConsoleTest(ReleasedEngineTest):
             releases: rows('#releases li.release').length,
             requestPoints: chart ? Number(chart.dataset.points) : 0,
             requestTotal: chart ? Number(chart.dataset.total) : 0,
+            requestShownUntil: chart ? Number(chart.dataset.shownUntil || 0) : 0,
             live: document.getElementById('live').textContent,
             marker: window.slipwayTestMarker || null,
             sawRollout: window.slipwaySawRollout || false,
@@ -131,7 +132,7 @@ class ConsoleTest(ReleasedEngineTest):
                           and s["targets"].count("healthy") == 2 and s["requestPoints"] > 0
                           and s["requestTotal"] > 0 and s["live"] == "live")
                     return s if ok else None
-                poll("services, tasks, targets and a non-empty request graph shown", shown, SHOWN_WITHIN)
+                first = poll("services, tasks, targets and a non-empty request graph shown", shown, SHOWN_WITHIN)
                 first_navigations = browser.navigations()
                 # The token left the address bar: the page now sits at the bare /console.
                 self.assertEqual(first_navigations[-1], self.engine.endpoint + "/console")
@@ -167,6 +168,10 @@ class ConsoleTest(ReleasedEngineTest):
             self.assertEqual(final["marker"], "no reload")
             self.assertTrue(final["sawRollout"], "the page never showed the rollout IN_PROGRESS")
             self.assertGreaterEqual(final["releases"], 2)
+            # The graph's time axis moves on with the clock (a 10-second step).
+            poll("the request graph's time axis moving on",
+                 lambda: self.page_state(browser)["requestShownUntil"] > first["requestShownUntil"], SHOWN_WITHIN)
+            self.assertEqual(browser.navigations(), first_navigations)
             self.assertGreater(final["events"], 0)
             self.assertGreater(load.total, 0)
             shot = os.environ.get("SLIPWAY_CONSOLE_SCREENSHOT", os.path.join(self.engine.dir, "..", "console.png"))

@@ -150,22 +150,25 @@
       entry.labels = "";
       return;
     }
+    entry.range = [start, end];  // read by the x scale on every redraw, so the window moves with time
     const width = Math.max(300, entry.element.clientWidth || 420);
     if (!entry.plot || entry.labels !== labels) {
       if (entry.plot) entry.plot.destroy();
       entry.plotArea.replaceChildren();
       entry.plot = new uPlot({
         width, height: 180,
-        scales: { x: { time: true, range: () => [start, end] }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
+        scales: { x: { time: true, range: () => entry.range }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
+        axes: [{}, { size: 64 }],
         series: [{}, ...chart.series.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: false }))],
         plugins: [releaseMarkers],
+        // What the time axis reaches, for the browser test.
+        hooks: { setScale: [(u, key) => { if (key === "x") entry.element.dataset.shownUntil = String(u.scales.x.max); }] },
       }, data, entry.plotArea);
       entry.labels = labels;
     } else {
       entry.plot.batch(() => {
         if (entry.plot.width !== width) entry.plot.setSize({ width, height: 180 });
         entry.plot.setData(data);
-        entry.plot.setScale("x", { min: start, max: end });
       });
     }
   }
