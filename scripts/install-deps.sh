@@ -16,6 +16,8 @@ packages=(
   podman runc netavark iptables catatonit buildah docker-registry apache2-utils
   # The container tests compare the host's addresses and routes before and after (ip).
   iproute2
+  # The console's browser test drives headless chromium over its DevTools pipe.
+  chromium
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs, builds and runs every test (unit and end-to-end) through CTest, then the unit and
 # API-level end-to-end tests again on an AddressSanitizer/UndefinedBehaviorSanitizer build (the
-# load and crash-recovery test, label `load`, and the container tests, label `containers`, run
-# once; skip the pass with SLIPWAY_SANITIZE=0), then
+# load and crash-recovery test, label `load`, the container tests, label `containers`, and the
+# browser test, label `browser`, run once; skip the pass with SLIPWAY_SANITIZE=0), then
 # runs each fuzz target for 30 s on its corpus (skip with SLIPWAY_FUZZ=0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +18,7 @@ if [ "${SLIPWAY_SANITIZE:-1}" != "0" ]; then
   # Reports from every process (CLI, engine daemon, demo apps) land in $reports; any is a failure.
   ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1" \
   UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1" \
-    ctest --test-dir build-asan --output-on-failure --timeout 1200 --label-exclude "load|containers"
+    ctest --test-dir build-asan --output-on-failure --timeout 1200 --label-exclude "load|containers|browser"
   if [ -n "$(ls -A "$reports")" ]; then
     echo "sanitizer reports:"; cat "$reports"/*
     exit 1

@@ -1,4 +1,4 @@
-// `slipway engine start|run|status|stop|restart`.
+// `slipway engine start|run|status|stop|restart|console`.
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +16,7 @@
 #include "base/strings.h"
 #include "cli/commands.h"
 #include "config/config.h"
+#include "engine/console/console.h"
 #include "engine/engine.h"
 
 namespace slipway::cli {
@@ -169,6 +170,31 @@ int Status(const EngineFlags& f) {
   return alive ? 0 : 3;
 }
 
+/// Prints the console's URL, token included, as Jupyter prints its own.
+int PrintConsoleUrl(const EngineFlags& f) {
+  auto info = engine::ReadEngineInfo(f.data_dir);
+  if (!info || !engine::EngineAlive(*info)) {
+    std::fprintf(stderr, "error: no engine runs with data dir %s; start one with `slipway engine start`\n",
+                 f.data_dir.c_str());
+    return kExitNoEngine;
+  }
+  auto token = engine::ReadConsoleToken(f.data_dir);
+  if (!token) {
+    std::fprintf(stderr, "error: %s; restart the engine (`slipway engine restart`) to serve the console\n",
+                 token.error().message.c_str());
+    return kExitNoEngine;
+  }
+  const std::string url = info->endpoint + "/console?token=" + *token;
+  if (f.output == "json") {
+    std::printf("%s\n", nlohmann::json{{"url", url}, {"endpoint", info->endpoint}, {"token", *token}}.dump(2).c_str());
+  } else {
+    std::printf("%s\n", url.c_str());
+    std::fprintf(stderr, "Open it in a browser on this machine. The token is a secret: anyone holding it sees the "
+                         "engine's services, tasks and metrics.\n");
+  }
+  return 0;
+}
+
 int Stop(const EngineFlags& f) {
   auto info = engine::ReadEngineInfo(f.data_dir);
   if (!info || !engine::EngineAlive(*info)) {
@@ -232,9 +258,23 @@ void AddEngineCommands(CLI::App& app, int& exit_code) {
   CLI::App* status = eng->add_subcommand("status", "Show endpoint, pid, region, task limit and credentials "
                                                    "(exit 3 if not running)");
   CLI::App* stop = eng->add_subcommand("stop", "Stop every task, then the engine");
+  CLI::App* console = eng->add_subcommand(
+      "console",
+      "Print the URL of the engine's live web console (services, tasks, targets, releases and graphs), with the "
+      "token that opens it");
+  console->footer(
+      "Examples:\n"
+      "  slipway engine console                 # http://127.0.0.1:4580/console?token=...\n"
+      "  xdg-open \"$(slipway engine console)\"  # open it in the default browser\n"
+      "  slipway engine console --output json   # {\"url\": ..., \"endpoint\": ..., \"token\": ...}\n"
+      "\n"
+      "The page reads only through the token (never the SigV4 key) and updates every second. A new token is made\n"
+      "each time the engine starts; `engine restart` keeps it. Exit 7 when no engine runs.");
   common(status);
   common(stop);
+  common(console);
   status->add_option("--output", flags->output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  console->add_option("--output", flags->output, "text or json")->check(CLI::IsMember({"text", "json"}));
   // $SLIPWAY_RUNTIME picks the runtime when --runtime does not (a test suite or a demo that runs
   // host processes sets it once).
   // $SLIPWAY_ENGINE_LISTEN likewise picks the address when --listen does not.
@@ -272,6 +312,7 @@ void AddEngineCommands(CLI::App& app, int& exit_code) {
   restart->callback([flags, &exit_code] { exit_code = Restart(*flags); });
   status->callback([flags, &exit_code] { exit_code = Status(*flags); });
   stop->callback([flags, &exit_code] { exit_code = Stop(*flags); });
+  console->callback([flags, &exit_code] { exit_code = PrintConsoleUrl(*flags); });
 }
 
 }  // namespace slipway::cli

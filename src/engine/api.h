@@ -26,6 +26,8 @@ struct ApiHttpResponse {
   int status = 200;
   std::string content_type;
   std::string body;
+  /// More header fields to send (the console's security headers, cookies, redirects).
+  std::vector<std::pair<std::string, std::string>> headers = {};
 };
 
 /// The wire protocol a request arrived in; it decides error codes and the reply's format.

@@ -70,6 +70,15 @@ struct TargetHealthCounts {
   int healthy = 0, unhealthy = 0;  ///< draining and initial targets count in neither
 };
 
+/// How much of the state the web console's snapshot holds at most.
+struct ConsoleLimits {
+  size_t services = 100;
+  size_t events_per_service = 20;
+  size_t releases_per_service = 10;
+  size_t tasks = 200;
+  size_t targets = 200;
+};
+
 /// The circuit breaker's failure threshold: clamp(ceil(0.5 x desiredCount), 3, 200).
 int CircuitBreakerThreshold(int desired_count);
 
@@ -105,6 +114,10 @@ class ControlPlane {
   std::vector<ServiceTaskUse> TaskUse();
   /// Every target group's health counts per load balancer (task_counts.cc).
   std::vector<TargetHealthCounts> TargetHealth();
+  /// What the web console shows, within `limits` (console_snapshot.cc): {services (as
+  /// DescribeServices, with their newest events), tasks (as DescribeTasks, live ones first),
+  /// targets (group, address, health), releases (service deployments, newest first), truncated}.
+  nlohmann::json ConsoleSnapshot(const ConsoleLimits& limits);
 
  private:
   // ECS operations (ecs_api.cc; task definitions in task_definitions_api.cc).

@@ -22,6 +22,8 @@
 #include "base/strings.h"
 #include "base/unix_socket.h"
 #include "engine/api.h"
+#include "engine/console/console.h"
+#include "engine/console/console_metrics.h"
 #include "engine/handoff.h"
 #include "engine/http_server.h"
 #include "engine/metrics/cloudwatch_api.h"
@@ -261,7 +263,18 @@ Result<void> RunEngine(const EngineOptions& options) {
   if (!loaded) return tl::unexpected(loaded.error());
   ApiFront front(control, **logs, **secrets, clock, *creds, options.region, ecr->get(), &cloudwatch);
   MetricCollector collector(metrics, meter, control, clock);
-  ApiServer api(io, [&front](const ApiHttpRequest& r) { return front.Handle(r); });
+  // The console's token is new at every start; a planned restart keeps the one open pages hold.
+  auto console_token = IssueConsoleToken(options.data_dir, !options.inherited_sockets.empty());
+  if (!console_token) return tl::unexpected(console_token.error());
+  Console console(*console_token,
+                  {.state = [&control] { return control.ConsoleSnapshot({}); },
+                   .metrics = [&cloudwatch, &clock](int minutes) {
+                     return ConsoleMetrics(cloudwatch, static_cast<int64_t>(EpochSeconds(clock.WallNow()) * 1000),
+                                           minutes);
+                   }});
+  ApiServer api(io, [&front, &console](const ApiHttpRequest& r) {
+    return Console::Serves(r.target) ? console.Handle(r) : front.Handle(r);
+  });
   auto port = api.Listen(options.listen_host, options.listen_port,
                          inherited.count("api") ? std::move(inherited["api"]) : UniqueFd());
   if (!port) return tl::unexpected(port.error());

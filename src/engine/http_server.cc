@@ -77,6 +77,7 @@ asio::awaitable<bool> Reply(beast::tcp_stream& stream, ApiHttpResponse& out, uns
   res.set(http::field::server, "slipway-engine");
   res.set(http::field::content_type, out.content_type);
   res.set("x-amzn-RequestId", "00000000-0000-0000-0000-000000000000");
+  for (const auto& [name, value] : out.headers) res.insert(name, value);
   res.body() = std::move(out.body);
   res.keep_alive(keep_alive);
   res.prepare_payload();

@@ -672,5 +672,34 @@ TEST_F(ReconcilerTest, ServiceDeploymentsRecordEachDeploymentAndHowItEnded) {
   EXPECT_EQ(after["clusterArns"], json::array({clusters["clusterArns"][1]}));
 }
 
+TEST_F(ReconcilerTest, TheConsoleSnapshotShowsLiveTasksFirstAndStaysWithinItsLimits) {
+  const std::string td = Register("sleep 60");
+  Ecs("CreateService", {{"cluster", "c"}, {"serviceName", "s"}, {"taskDefinition", td}, {"desiredCount", 3}});
+  ASSERT_TRUE(TickUntil([&] { return Steady(); }));
+  // One task stops and is replaced, so there are live and stopped tasks to order.
+  const std::string stopped = Ecs("ListTasks", {{"cluster", "c"}})["taskArns"][0];
+  Ecs("StopTask", {{"cluster", "c"}, {"task", stopped}});
+  ASSERT_TRUE(TickUntil([&] {
+    return Steady() && !Ecs("ListTasks", {{"cluster", "c"}, {"desiredStatus", "STOPPED"}})["taskArns"].empty() &&
+           Ecs("DescribeTasks", {{"cluster", "c"}, {"tasks", {stopped}}})["tasks"][0]["lastStatus"] == "STOPPED";
+  }));
+
+  ConsoleLimits limits;
+  limits.tasks = 3;
+  limits.events_per_service = 2;
+  const json snapshot = control_->ConsoleSnapshot(limits);
+
+  ASSERT_EQ(snapshot["services"].size(), 1u);
+  EXPECT_EQ(snapshot["services"][0]["serviceName"], "s");
+  EXPECT_EQ(snapshot["services"][0]["events"].size(), 2u);
+  ASSERT_EQ(snapshot["tasks"].size(), 3u);
+  for (const auto& t : snapshot["tasks"]) EXPECT_EQ(t["lastStatus"], "RUNNING");
+  EXPECT_EQ(control_->ConsoleSnapshot({})["tasks"].size(), 4u);
+  EXPECT_EQ(control_->ConsoleSnapshot({})["tasks"][3]["taskArn"], stopped);
+  ASSERT_EQ(snapshot["releases"].size(), 1u);
+  EXPECT_EQ(snapshot["releases"][0]["taskDefinition"], td);
+  EXPECT_EQ(snapshot["releases"][0]["status"], "SUCCESSFUL");
+}
+
 }  // namespace
 }  // namespace slipway::engine
