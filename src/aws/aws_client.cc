@@ -97,7 +97,7 @@ bool SafeToRepeat(const std::string& op) {
       "TagResource",    "UntagResource",      "AddTags",           "RemoveTags",
       "ModifyTargetGroupAttributes", "PutRetentionPolicy", "CreateCluster", "CreateLoadBalancer",
       "CreateTargetGroup", "CreateListener",  "CreateLogGroup",    "CreateRepository",
-      "StopTask",       "AuthorizeSecurityGroupIngress"};
+      "StopTask",       "AuthorizeSecurityGroupIngress", "ModifyRule"};
   if (OnlyReads(op)) return true;
   return std::find(std::begin(kIdempotent), std::end(kIdempotent), op) != std::end(kIdempotent);
 }

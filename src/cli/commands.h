@@ -46,6 +46,7 @@ void AddValidateCommand(CLI::App& app, int& exit_code);
 void AddScaleCommand(CLI::App& app, int& exit_code);
 void AddPlanCommand(CLI::App& app, int& exit_code);
 void AddRenderCommand(CLI::App& app, int& exit_code);
+void AddAllowlistCommands(CLI::App& app, int& exit_code);
 
 struct Session;
 /// What a release of the session's environment would change (reads only); the approval gate

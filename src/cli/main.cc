@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
       "  slipway scale dev web 4              set a service's desiredCount and wait for it\n"
       "  slipway cleanup dev --keep 5         deregister old revisions and delete images only they name\n"
       "  slipway validate [dev] --config F    check the config and templates, contacting nothing\n"
+      "  slipway allowlist show|sync dev      listener rules for allow: against the config, or apply them\n"
       "  slipway version                      print the version (also --version)\n\n"
       "Exit codes: 0 released; 1 failed, back on the last known-good revision; 2 usage or config error,\n"
       "or an image with no variant for the task's platform; 3 failed and the rollback failed too;\n"
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
   slipway::cli::AddScaleCommand(app, exit_code);
   slipway::cli::AddPlanCommand(app, exit_code);
   slipway::cli::AddRenderCommand(app, exit_code);
+  slipway::cli::AddAllowlistCommands(app, exit_code);
   if (auto rc = RefuseUnknownCommand(app, argc, argv)) return *rc;
   try {
     app.parse(argc, argv);
