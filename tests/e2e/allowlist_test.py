@@ -153,6 +153,14 @@ class AllowlistTest(unittest.TestCase):
         out = self.slipway("allowlist", "show", "dev", "--config", config, "--detailed-exitcode")
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
 
+    def test_5_a_release_warns_before_any_change_when_verify_would_be_blocked(self):
+        out = self.engine.deploy("v2", config=self.config("blocked-release.yaml", ["203.0.113.7/32"]))
+        self.assertNotEqual(out.returncode, 0, out.stdout + out.stderr)
+        warning = out.stdout.find("warning: the allowlist blocks verify")
+        self.assertGreaterEqual(warning, 0, out.stdout)
+        self.assertLess(warning, out.stdout.find("listener: "), out.stdout)
+        self.assertLess(warning, out.stdout.find("infrastructure ready"), out.stdout)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
