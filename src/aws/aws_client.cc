@@ -98,7 +98,8 @@ bool SafeToRepeat(const std::string& op) {
       "TagResource",    "UntagResource",      "AddTags",           "RemoveTags",
       "ModifyTargetGroupAttributes", "PutRetentionPolicy", "CreateCluster", "CreateLoadBalancer",
       "CreateTargetGroup", "CreateListener",  "CreateLogGroup",    "CreateRepository",
-      "StopTask",       "AuthorizeSecurityGroupIngress", "PutDashboard"};
+      "StopTask",       "AuthorizeSecurityGroupIngress", "PutDashboard",
+      "ModifyRule"};
   if (OnlyReads(op)) return true;
   return std::find(std::begin(kIdempotent), std::end(kIdempotent), op) != std::end(kIdempotent);
 }

@@ -100,6 +100,9 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, std::min(request.timeout_ms, 5000L));
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   if (request.fresh_connection) curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+  // "host!" makes libcurl take it as an address, never an interface name.
+  const std::string local = "host!" + request.local_address;
+  if (!request.local_address.empty()) curl_easy_setopt(c, CURLOPT_INTERFACE, local.c_str());
   CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(headers);
   if (sink.overflowed) {

@@ -320,4 +320,22 @@ Result<Rule> Elbv2::CreateRule(const RuleRequest& request) {
   return RuleOf(**rule);
 }
 
+Result<Rule> Elbv2::ModifyRule(const std::string& rule_arn, const std::vector<RuleCondition>& conditions,
+                               const std::vector<Action>& actions) {
+  QueryParams p{{"RuleArn", rule_arn}};
+  AddConditions(p, conditions);
+  AddActions(p, "Actions", actions);
+  auto reply = client_.Query(kElbv2, "ModifyRule", p);
+  if (!reply) return tl::unexpected(reply.error());
+  auto rule = Created(*reply, "ModifyRule", "Rules", "RuleArn");
+  if (!rule) return tl::unexpected(rule.error());
+  return RuleOf(**rule);
+}
+
+Result<void> Elbv2::DeleteRule(const std::string& rule_arn) {
+  auto reply = client_.Query(kElbv2, "DeleteRule", {{"RuleArn", rule_arn}});
+  if (!reply) return tl::unexpected(reply.error());
+  return {};
+}
+
 }  // namespace slipway::aws

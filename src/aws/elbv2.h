@@ -191,6 +191,11 @@ class Elbv2 {
   [[nodiscard]] Result<std::vector<Rule>> DescribeRules(const std::string& listener_arn);
   /// Creates a rule. Not idempotent: a repeat is refused (PriorityInUse).
   [[nodiscard]] Result<Rule> CreateRule(const RuleRequest& request);
+  /// Replaces the conditions and actions of the rule `rule_arn` (its priority stays).
+  [[nodiscard]] Result<Rule> ModifyRule(const std::string& rule_arn, const std::vector<RuleCondition>& conditions,
+                                        const std::vector<Action>& actions);
+  /// Deletes the rule `rule_arn`; a rule already gone is RuleNotFound.
+  [[nodiscard]] Result<void> DeleteRule(const std::string& rule_arn);
 
  private:
   AwsClient& client_;

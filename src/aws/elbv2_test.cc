@@ -313,6 +313,31 @@ TEST_F(Elbv2Test, CreateRuleSendsAPathPatternCondition) {
   EXPECT_EQ(rule->priority, "10");
 }
 
+TEST_F(Elbv2Test, ModifyRuleReplacesConditionsAndActions) {
+  transport_.Reply(Reply("ModifyRule", "<Rules><member><RuleArn>arn:rule/1</RuleArn><Priority>47001</Priority>"
+                                       "</member></Rules>"));
+  auto rule = elb_.ModifyRule("arn:rule/1", {{"source-ip", {"127.0.0.2/32"}, "", {}}},
+                              {{"fixed-response", "", {"403", "text/plain", "Forbidden"}}});
+  ASSERT_TRUE(rule) << rule.error().message;
+  EXPECT_EQ(transport_.sent[0],
+            (Params{{"Action", "ModifyRule"},
+                    {"Version", "2015-12-01"},
+                    {"RuleArn", "arn:rule/1"},
+                    {"Conditions.member.1.Field", "source-ip"},
+                    {"Conditions.member.1.SourceIpConfig.Values.member.1", "127.0.0.2/32"},
+                    {"Actions.member.1.Type", "fixed-response"},
+                    {"Actions.member.1.FixedResponseConfig.StatusCode", "403"},
+                    {"Actions.member.1.FixedResponseConfig.ContentType", "text/plain"},
+                    {"Actions.member.1.FixedResponseConfig.MessageBody", "Forbidden"}}));
+  EXPECT_EQ(rule->priority, "47001");
+}
+
+TEST_F(Elbv2Test, DeleteRuleNamesTheRule) {
+  transport_.Reply(Reply("DeleteRule", ""));
+  ASSERT_TRUE(elb_.DeleteRule("arn:rule/1"));
+  EXPECT_EQ(transport_.sent[0], (Params{{"Action", "DeleteRule"}, {"Version", "2015-12-01"}, {"RuleArn", "arn:rule/1"}}));
+}
+
 TEST_F(Elbv2Test, CreateRuleSendsEachConditionInItsConfig) {
   transport_.Reply(kCreatedRule);
   RuleCondition header{"http-header", {"beta", "canary"}, "X-Channel", {}};

@@ -24,6 +24,9 @@ struct HttpRequest {
   /// when a reused connection closes before any reply byte, which a request that must not be
   /// applied twice cannot allow: on a fresh connection it does not.
   bool fresh_connection = false;
+  /// The local address to send from (e.g. "127.0.0.2", so a loopback client is a listed source);
+  /// empty: the system's choice.
+  std::string local_address;
 };
 
 struct HttpResponse {

@@ -49,6 +49,7 @@ void AddRenderCommand(CLI::App& app, int& exit_code);
 /// `env status|up|down` and `service start|stop`.
 void AddEnvCommands(CLI::App& app, int& exit_code);
 void AddDashboardCommand(CLI::App& app, int& exit_code);
+void AddAllowlistCommands(CLI::App& app, int& exit_code);
 
 struct Session;
 /// What a release of the session's environment would change (reads only); the approval gate

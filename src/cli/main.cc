@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
       "  slipway service start dev pgadmin    run an onDemand service until `service stop`\n"
       "  slipway cleanup dev --keep 5         deregister old revisions and delete images only they name\n"
       "  slipway validate [dev] --config F    check the config and templates, contacting nothing\n"
+      "  slipway allowlist show|sync dev      listener rules for allow: against the config, or apply them\n"
       "  slipway version                      print the version (also --version)\n\n"
       "Exit codes: 0 released; 1 failed, back on the last known-good revision; 2 usage or config error,\n"
       "or an image with no variant for the task's platform; 3 failed and the rollback failed too;\n"
@@ -79,6 +80,7 @@ int main(int argc, char** argv) {
   slipway::cli::AddRenderCommand(app, exit_code);
   slipway::cli::AddEnvCommands(app, exit_code);
   slipway::cli::AddDashboardCommand(app, exit_code);
+  slipway::cli::AddAllowlistCommands(app, exit_code);
   if (auto rc = RefuseUnknownCommand(app, argc, argv)) return *rc;
   try {
     app.parse(argc, argv);

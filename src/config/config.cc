@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "base/cidr.h"
 #include "base/strings.h"
 
 namespace slipway::config {
@@ -219,9 +220,31 @@ ServiceSpec ReadService(const Reader& r, const YAML::Node& n, const std::string&
   return s;
 }
 
+// `allow: [CIDR, …]`: each block checked and kept in its canonical form; a block given twice is
+// a mistake worth naming (it would only cost a rule's condition value).
+std::optional<std::vector<std::string>> ReadAllow(const Reader& r, const YAML::Node& map, const std::string& key) {
+  YAML::Node n = map["allow"];
+  if (!n) return std::nullopt;
+  const std::string k = Reader::Join(key, "allow");
+  if (!n.IsSequence()) r.Problem(n, k, "must be a list of CIDR blocks, e.g. [203.0.113.7/32, 10.0.0.0/8]");
+  std::vector<std::string> out;
+  std::map<std::string, size_t> seen;
+  for (size_t i = 0; i < n.size(); ++i) {
+    const std::string ik = k + "[" + std::to_string(i) + "]";
+    if (!n[i].IsScalar()) r.Problem(n[i], ik, "must be a CIDR block such as 203.0.113.7/32");
+    auto block = ParseCidrBlock(n[i].as<std::string>());
+    if (!block) r.Problem(n[i], ik, block.error().message);
+    if (auto [it, fresh] = seen.emplace(block->Text(), i); !fresh) {
+      r.Problem(n[i], ik, block->Text() + " is already given as " + k + "[" + std::to_string(it->second) + "]");
+    }
+    out.push_back(block->Text());
+  }
+  return out;
+}
+
 ServiceEnv ReadServiceEnv(const Reader& r, const YAML::Node& n, const std::string& key, const std::string& default_name) {
   r.OnlyKeys(n, key, {"serviceName", "desiredCount", "pathPattern", "priority", "deployment", "healthCheckGracePeriodSeconds",
-                      "onDemand"});
+                      "onDemand", "allow"});
   ServiceEnv s;
   s.service_name = r.Str(n, key, "serviceName", default_name);
   s.desired_count = r.Int(n, key, "desiredCount", 1, 0, 1000);
@@ -234,6 +257,7 @@ ServiceEnv ReadServiceEnv(const Reader& r, const YAML::Node& n, const std::strin
   if (s.on_demand && s.desired_count == 0) {
     r.Problem(n["desiredCount"], key + ".desiredCount", "must be at least 1 with onDemand: true (what `slipway service start` runs)");
   }
+  s.allow = ReadAllow(r, n, key);
   if (YAML::Node d = n["deployment"]) {
     std::string dk = key + ".deployment";
     r.OnlyKeys(d, dk, {"maximumPercent", "minimumHealthyPercent", "circuitBreaker"});
@@ -275,10 +299,25 @@ void CheckVerifyIsRouted(const Reader& r, const YAML::Node& v, const std::string
   }
 }
 
+// An environment with an allowlist keeps listener priorities kAllowlistFirstPriority and up for its
+// allowlist rules, so a path rule there would collide with them.
+void CheckAllowlistPriorities(const Reader& r, const YAML::Node& services, const std::string& key, const Environment& e) {
+  bool any = e.allow.has_value();
+  for (const auto& [name, se] : e.services) any = any || se.allow.has_value();
+  if (!any) return;
+  for (const auto& [name, se] : e.services) {
+    if (se.path_pattern.empty() || se.priority < kAllowlistFirstPriority) continue;
+    r.Problem(services[name]["priority"], key + ".services." + name + ".priority",
+              "must be below " + std::to_string(kAllowlistFirstPriority) + " in an environment with allow: (priorities " +
+                  std::to_string(kAllowlistFirstPriority) + "-" + std::to_string(kAllowlistLastPriority) +
+                  " hold slipway's allowlist rules)");
+  }
+}
+
 Environment ReadEnvironment(const Reader& r, const YAML::Node& n, const std::string& key, const std::string& name,
                             const Config& cfg) {
   r.OnlyKeys(n, key, {"provider", "region", "cluster", "loadBalancer", "services", "verify", "timeoutSeconds", "subnets",
-                      "securityGroups", "vpc", "assignPublicIp", "approval", "pinImages", "pricing"});
+                      "securityGroups", "vpc", "assignPublicIp", "approval", "pinImages", "pricing", "allow"});
   Environment e;
   e.name = name;
   e.provider = r.Str(n, key, "provider", "local");
@@ -321,6 +360,7 @@ Environment ReadEnvironment(const Reader& r, const YAML::Node& n, const std::str
     e.pricing.vcpu_hour = r.Number(p, pk, "vcpuHour", e.pricing.vcpu_hour, 0, 100);
     e.pricing.gb_hour = r.Number(p, pk, "gbHour", e.pricing.gb_hour, 0, 100);
   }
+  e.allow = ReadAllow(r, n, key);
   YAML::Node lb = n["loadBalancer"];
   if (!lb) r.Problem(n, key + ".loadBalancer", "is required");
   r.OnlyKeys(lb, key + ".loadBalancer", {"name", "listenerPort", "host", "scheme"});
@@ -338,6 +378,7 @@ Environment ReadEnvironment(const Reader& r, const YAML::Node& n, const std::str
     if (!cfg.services.count(svc)) r.Problem(kv.first, key + ".services." + svc, "is not a service declared under services:");
     e.services[svc] = ReadServiceEnv(r, kv.second, key + ".services." + svc, cfg.app + "-" + name + "-" + svc);
   }
+  CheckAllowlistPriorities(r, services, key, e);
   if (YAML::Node v = n["verify"]) {
     if (!v.IsSequence()) r.Problem(v, key + ".verify", "must be a list of checks");
     for (size_t i = 0; i < v.size(); ++i) {
@@ -370,6 +411,12 @@ std::string ServiceForPath(const Environment& env, const std::string& path_and_q
     }
   }
   return routed.empty() ? fallback : routed;
+}
+
+std::optional<std::vector<std::string>> AllowFor(const Environment& env, const std::string& service) {
+  auto it = env.services.find(service);
+  if (it != env.services.end() && it->second.allow) return it->second.allow;
+  return env.allow;
 }
 
 Result<Config> LoadConfig(const std::string& path) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,9 @@ struct ServiceEnv {
   /// `onDemand: true`: runs no task unless started (`slipway service start`), which runs
   /// desired_count; releases keep it at 0 while stopped.
   bool on_demand = false;
+  /// `allow:` for this service: the CIDR blocks (canonical form) whose requests reach it. Unset:
+  /// the environment's list applies. Set, it replaces the environment's; empty admits no one.
+  std::optional<std::vector<std::string>> allow;
 };
 
 /// Fargate prices (USD per hour) that `slipway env status` estimates costs with; defaults are
@@ -110,6 +114,9 @@ struct Environment {
   bool require_approval = false;
   std::string approval_phrase;  ///< default "deploy-<env>"
   Pricing pricing;  ///< `pricing: {vcpuHour, gbHour}`
+  /// `allow:`: the CIDR blocks (canonical form) whose requests reach the services. Unset: no
+  /// allowlist, everyone is admitted. Empty: no one is (every request gets 403).
+  std::optional<std::vector<std::string>> allow;
 };
 
 struct Config {
@@ -126,6 +133,15 @@ struct Config {
 
 /// Reads and validates `path`. Errors read "<file>:<line>: <key.path>: <problem>".
 [[nodiscard]] Result<Config> LoadConfig(const std::string& path);
+
+/// The allowlist that applies to `service` of `env`: the service's own `allow:`, else the
+/// environment's; nullopt when neither sets one (everyone is admitted).
+[[nodiscard]] std::optional<std::vector<std::string>> AllowFor(const Environment& env, const std::string& service);
+
+/// Listener rule priorities slipway keeps for allowlist rules; a pathPattern's priority must lie
+/// below them in an environment with an allowlist.
+inline constexpr int kAllowlistFirstPriority = 47001;
+inline constexpr int kAllowlistLastPriority = 50000;
 
 /// Whether `listen` reads "host:port" with a port from 1 to 65535.
 bool ValidListenAddress(const std::string& listen);

@@ -142,8 +142,15 @@ std::vector<std::string> MissingInfrastructure(const config::Environment& env, c
     if (!in.target_groups.count(name)) create.push_back("target group " + TargetGroupName(env, name) + " for " + name);
   }
   if (!in.listener) create.push_back("listener on port " + std::to_string(env.listener_port));
+  if (HasAllowlist(env) && !in.listener) {
+    if (auto wanted = WantedRules(env, in.target_groups); wanted) {
+      create.push_back("listener rules for the allowlist: " + std::to_string(wanted->size()) + " (priorities " +
+                       std::to_string(config::kAllowlistFirstPriority) + "-" +
+                       std::to_string(config::kAllowlistLastPriority) + ")");
+    }
+  }
   for (const auto& [name, se] : env.services) {
-    if (se.path_pattern.empty()) continue;
+    if (se.path_pattern.empty() || HasAllowlist(env)) continue;
     auto rule = in.rules.find(name);
     if (rule == in.rules.end() || !rule->second) {
       create.push_back("rule " + se.path_pattern + " (priority " + std::to_string(se.priority) + ") to " + name);
@@ -247,7 +254,7 @@ std::vector<FieldChange> DiffJson(const json& before, const json& after) {
 }
 
 bool Plan::Changes() const {
-  if (!create.empty()) return true;
+  if (!create.empty() || !listener_rules.empty()) return true;
   for (const auto& s : services) {
     if (s.Changes()) return true;
   }
@@ -258,6 +265,16 @@ Plan PlanRelease(const config::Config& cfg, const config::Environment& env, cons
   Plan plan;
   plan.create = MissingInfrastructure(env, in.infrastructure);
   for (const auto& [name, se] : env.services) plan.services.push_back(PlanService(cfg, env, in, name, se));
+  if (const auto& drift = in.infrastructure.rule_drift) {
+    RuleDrift shown = *drift;
+    // A missing path rule of open routing is already under "infrastructure to create".
+    std::erase_if(shown.missing, [](const WantedRule& w) { return w.role == "path"; });
+    shown.matching.clear();
+    shown.foreign.clear();
+    plan.listener_rules = DriftLines(shown);
+    plan.allowlist = DriftJson(*drift);
+  }
+  plan.warnings = VerifyAccessFor(env).warnings;
   return plan;
 }
 

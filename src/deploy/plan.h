@@ -12,6 +12,7 @@
 #include "aws/aws_client.h"
 #include "aws/http_transport.h"
 #include "config/config.h"
+#include "deploy/allowlist.h"
 
 namespace slipway::deploy {
 
@@ -34,6 +35,8 @@ struct InfrastructureState {
   std::map<std::string, bool> rules;  ///< config service name (with a pathPattern) -> a rule forwards to it
   std::vector<std::string> security_groups;  ///< of the load balancer and tasks, existing ones only
   std::string security_group_to_create;      ///< its name; "" when named in the config or already there
+  /// The listener's rules against the config's path and allowlist rules; unset without a listener.
+  std::optional<RuleDrift> rule_drift;
 };
 
 /// One service as read: its DescribeServices entry and the revision it runs.
@@ -103,6 +106,12 @@ struct ServicePlan {
 struct Plan {
   std::vector<std::string> create;  ///< infrastructure to create, e.g. "cluster demo-dev"
   std::vector<ServicePlan> services;
+  /// Listener rules a release would create ("+"), modify ("~") or delete ("-"), or could not
+  /// create ("!"): the allowlist's drift (path rules to create are in `create`).
+  std::vector<std::string> listener_rules;
+  nlohmann::json allowlist;  ///< DriftJson of the listener's rules; null without a listener
+  /// Said before any change: e.g. an allowlist that would block the release's own verify.
+  std::vector<std::string> warnings;
 
   /// True when a release would change anything (exit 10 with --detailed-exitcode).
   bool Changes() const;

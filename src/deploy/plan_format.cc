@@ -65,7 +65,8 @@ std::string FormatService(const ServicePlan& s) {
 }  // namespace
 
 json PlanJson(const Plan& plan) {
-  json j{{"changes", plan.Changes()}, {"create", plan.create}, {"services", json::array()}};
+  json j{{"changes", plan.Changes()}, {"create", plan.create},          {"services", json::array()},
+         {"listenerRules", plan.listener_rules}, {"allowlist", plan.allowlist}, {"warnings", plan.warnings}};
   for (const auto& s : plan.services) {
     json sj{{"service", s.name},
             {"serviceName", s.service_name},
@@ -92,10 +93,16 @@ json PlanJson(const Plan& plan) {
 }
 
 std::string FormatPlan(const Plan& plan, const std::string& environment) {
-  std::string out = "plan for " + environment + ":\n";
+  std::string out;
+  for (const auto& w : plan.warnings) out += "warning: " + w + "\n";
+  out += "plan for " + environment + ":\n";
   if (!plan.create.empty()) {
     out += "  infrastructure to create:\n";
     for (const auto& c : plan.create) out += "    + " + c + "\n";
+  }
+  if (!plan.listener_rules.empty()) {
+    out += "  listener rules (allowlist drift; `slipway allowlist sync " + environment + "` or a release applies it):\n";
+    for (const auto& line : plan.listener_rules) out += "    " + line + "\n";
   }
   for (const auto& s : plan.services) out += FormatService(s);
   out += plan.Changes() ? "a release would change the above\n" : "nothing would change\n";

@@ -4,6 +4,7 @@
 
 #include "aws/ecs.h"
 #include "aws/elbv2.h"
+#include "deploy/allowlist_sync.h"
 #include "deploy/ecr.h"
 #include "deploy/images.h"
 #include "deploy/network.h"
@@ -44,6 +45,9 @@ Result<void> ReadRouting(aws::Elbv2& elb, const config::Environment& env, const 
   if (!out.listener) return {};
   auto rules = elb.DescribeRules(listener_arn);
   if (!rules) return tl::unexpected(rules.error());
+  auto drift = RuleDriftOf(env, {lb_arn, listener_arn, out.target_groups, *rules});
+  if (!drift) return tl::unexpected(drift.error());
+  out.rule_drift = std::move(*drift);
   for (const auto& [name, se] : env.services) {
     if (se.path_pattern.empty() || !out.target_groups.count(name)) continue;
     for (const aws::Rule& rule : *rules) {

@@ -5,6 +5,7 @@
 #include "aws/elbv2.h"
 #include "aws/logs.h"
 #include "aws/task_definition.h"
+#include "deploy/allowlist_sync.h"
 
 namespace slipway::deploy {
 
@@ -73,35 +74,9 @@ Result<std::string> EnsureTargetGroup(aws::Elbv2& elb, const config::Environment
   return arn;
 }
 
-// True when a rule of `listener_arn` forwards to `tg_arn`.
-Result<bool> HasRuleFor(aws::Elbv2& elb, const std::string& listener_arn, const std::string& tg_arn) {
-  auto rules = elb.DescribeRules(listener_arn);
-  if (!rules) return tl::unexpected(rules.error());
-  for (const aws::Rule& rule : *rules) {
-    for (const aws::Action& a : rule.actions) {
-      if (a.ForwardsTo(tg_arn)) return true;
-    }
-  }
-  return false;
-}
-
-// CreateRule, which is not idempotent (a repeat is refused: PriorityInUse). A lost reply is
-// resolved by looking for the rule before sending it again.
-Result<void> CreateRule(aws::Elbv2& elb, const aws::RuleRequest& rule, const std::string& tg_arn) {
-  constexpr int kTries = 3;
-  for (int tries = 1;; ++tries) {
-    auto created = elb.CreateRule(rule);
-    if (created || created.error().code != aws::kOutcomeUnknown || tries == kTries) {
-      return created ? Result<void>() : tl::unexpected(created.error());
-    }
-    auto present = HasRuleFor(elb, rule.listener_arn, tg_arn);
-    if (!present) return tl::unexpected(created.error());  // still unknown
-    if (*present) return {};
-  }
-}
-
-Result<void> EnsureRouting(aws::Elbv2& elb, const config::Environment& env, const std::string& lb_arn,
-                           const std::map<std::string, std::string>& tg_by_service) {
+Result<std::vector<std::string>> EnsureRouting(aws::AwsClient& c, aws::Elbv2& elb, const config::Environment& env,
+                                               const std::string& lb_arn,
+                                               const std::map<std::string, std::string>& tg_by_service) {
   std::string default_tg;
   for (const auto& [name, se] : env.services) {
     if (se.path_pattern.empty()) default_tg = tg_by_service.at(name);
@@ -120,17 +95,15 @@ Result<void> EnsureRouting(aws::Elbv2& elb, const config::Environment& env, cons
     if (!created) return tl::unexpected(created.error());
     listener_arn = created->arn;
   }
-  for (const auto& [name, se] : env.services) {
-    if (se.path_pattern.empty()) continue;
-    const std::string& tg = tg_by_service.at(name);
-    auto present = HasRuleFor(elb, listener_arn, tg);
-    if (!present) return tl::unexpected(present.error());
-    if (*present) continue;
-    auto created =
-        CreateRule(elb, {listener_arn, se.priority, {{"path-pattern", {se.path_pattern}}}, {aws::ForwardTo(tg)}}, tg);
-    if (!created) return tl::unexpected(created.error());
-  }
-  return {};
+  // The path rules, and the allowlist's rules when the config has one (allowlist.h): the listener
+  // is brought to what the config wants, touching only rules slipway owns.
+  ListenerRules read{lb_arn, listener_arn, tg_by_service, {}};
+  auto rules = elb.DescribeRules(listener_arn);
+  if (!rules) return tl::unexpected(rules.error());
+  read.rules = std::move(*rules);
+  auto drift = RuleDriftOf(env, read);
+  if (!drift) return tl::unexpected(drift.error());
+  return ApplyRuleDrift(c, listener_arn, *drift);
 }
 
 // Creates the awslogs groups the task definition writes to, as ECS would otherwise refuse to
@@ -171,9 +144,9 @@ Result<Infrastructure> Provision(aws::AwsClient& c, const config::Config& cfg, c
     infra.target_group_by_service[name] = *tg;
     if (auto r = EnsureLogGroups(c, definitions.at(name)); !r) return tl::unexpected(r.error());
   }
-  if (auto r = EnsureRouting(elb, env, infra.load_balancer_arn, infra.target_group_by_service); !r) {
-    return tl::unexpected(r.error());
-  }
+  auto routed = EnsureRouting(c, elb, env, infra.load_balancer_arn, infra.target_group_by_service);
+  if (!routed) return tl::unexpected(routed.error());
+  infra.rule_changes = std::move(*routed);
   return infra;
 }
 

@@ -1,11 +1,13 @@
 // What a release needs in place before it registers anything: the cluster, the network (the VPC
 // and security groups, network.h), the load balancer, one target group per service, the listener
 // and its rules, and the CloudWatch Logs groups.
-// Missing pieces are created; nothing is ever deleted.
+// Missing pieces are created; nothing is ever deleted, except listener rules slipway owns that the
+// config no longer wants (allowlist.h).
 #pragma once
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +24,8 @@ struct Infrastructure {
   std::map<std::string, std::string> target_group_by_service;  ///< config service name -> ARN
   /// The VPC of the target groups; the security groups of the load balancer and the tasks.
   Network network;
+  /// The listener rules this release created, modified or deleted (path and allowlist rules).
+  std::vector<std::string> rule_changes;
 };
 
 /// Whether `env`'s cluster exists (ACTIVE).

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "aws/ecs.h"
+#include "deploy/allowlist.h"
 #include "deploy/build_images.h"
 #include "deploy/desired_count.h"
 #include "deploy/execution_role.h"
@@ -72,6 +73,7 @@ Result<void> ReleaseStages(Run& run, const config::Config& cfg, std::map<std::st
   if (!infra) return tl::unexpected(infra.error());
   run.Timed("provision", since);
   for (const auto& note : infra->network.notes) run.Progress("note: " + note);
+  for (const auto& change : infra->rule_changes) run.Progress("listener: " + change);
   if (auto final = LoadDefinitions(run, cfg, infra->load_balancer_dns); !final) {
     return tl::unexpected(final.error());
   } else {
@@ -140,6 +142,8 @@ Result<ReleaseReport> Release(aws::AwsClient& c, aws::HttpTransport& http, Clock
   for (const auto& [name, spec] : cfg.services) ttl += spec.migrate_timeout_seconds;
   auto definitions = CheckedDefinitions(run, cfg);
   if (!definitions) return tl::unexpected(NothingChanged(definitions.error()));
+  // Said before any change, not found out by a failing verify after the rollout.
+  for (const auto& warning : VerifyAccessFor(env).warnings) run.Progress("warning: " + warning);
   // A first release has no service to lock yet: the lock is on the cluster too, so it must exist.
   // Creating the cluster is a change, so a first release builds and pins its images before: a
   // failed build changes nothing. (Two first releases may both push; only one goes on.)

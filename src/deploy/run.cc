@@ -8,6 +8,7 @@
 #include "aws/ecs.h"
 #include "base/cancel.h"
 #include "base/strings.h"
+#include "deploy/allowlist.h"
 #include "deploy/records.h"
 
 namespace slipway::deploy {
@@ -82,6 +83,9 @@ Result<ReleaseReport> Finish(Run& run) {
 
 std::string Verify(Run& run) {
   const config::Environment& env = run.env;
+  // Verify is a client like any other: behind an allowlist it sends from a listed loopback address.
+  const VerifyAccess access = VerifyAccessFor(env);
+  if (!access.source.empty()) run.Progress("verify sends from " + access.source + ", an address the allowlist admits");
   for (const auto& check : env.verify) {
     // A service asked to run no task serves no traffic: its check could only meet a 503. That is
     // the config's desiredCount 0, an on-demand service that is stopped, or an override of 0.
@@ -104,7 +108,9 @@ std::string Verify(Run& run) {
     bool passed = false;
     for (int attempt = 1; attempt <= env.verify_attempts && !passed; ++attempt) {
       if (run.cancelled()) return what + "interrupted";
-      auto r = run.http.Send({"GET", url, {}, "", 5000});
+      aws::HttpRequest request{"GET", url, {}, "", 5000};
+      request.local_address = access.source;
+      auto r = run.http.Send(request);
       if (!r) last = r.error().message;
       else if (r->status != check.status) last = "got HTTP " + std::to_string(r->status) + ", want " + std::to_string(check.status);
       else if (!check.contains.empty() && r->body.find(check.contains) == std::string::npos) {
