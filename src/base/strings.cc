@@ -160,6 +160,31 @@ std::string ToValidUtf8(std::string_view s) {
   return out;
 }
 
+std::string TerminalSafe(std::string_view s) {
+  constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = Utf8SequenceAt(s, i);
+    const std::string_view ch = s.substr(i, n == 0 ? 1 : n);
+    i += ch.size();
+    const auto b0 = static_cast<unsigned char>(ch[0]);
+    const auto b1 = ch.size() > 1 ? static_cast<unsigned char>(ch[1]) : 0;
+    const auto b2 = ch.size() > 2 ? static_cast<unsigned char>(ch[2]) : 0;
+    const bool c0 = ch.size() == 1 && (b0 < 0x20 || b0 == 0x7F) && b0 != '\t' && b0 != '\n';
+    const bool c1 = ch.size() == 2 && b0 == 0xC2 && b1 < 0xA0;                        // U+0080-U+009F
+    const bool bidi = ch.size() == 3 && b0 == 0xE2 &&
+                      ((b1 == 0x80 && b2 >= 0xAA && b2 <= 0xAE) ||                    // U+202A-U+202E
+                       (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9));                     // U+2066-U+2069
+    if (n == 0 || c0 || c1 || bidi) {
+      out += kReplacement;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
 size_t Utf8CutLength(std::string_view s) {
   // Back over at most three continuation bytes to the last lead byte: if its sequence runs past
   // the end, cut before it.

@@ -35,6 +35,11 @@ std::string ToValidUtf8(std::string_view s);
 /// The length of the longest prefix of `s` that does not end inside a UTF-8 sequence, for cutting
 /// text into pieces without splitting a character (bytes that are not UTF-8 count as whole).
 size_t Utf8CutLength(std::string_view s);
+/// `s` safe to write to a terminal: U+FFFD for bytes that are not UTF-8, for control characters
+/// other than tab and newline (ESC, CR, BEL, DEL and the C1 range, which start or end terminal
+/// control sequences) and for the bidirectional overrides and isolates (U+202A-U+202E,
+/// U+2066-U+2069), which would make text read in another order than it runs.
+std::string TerminalSafe(std::string_view s);
 /// Standard base64 (RFC 4648 section 4) with padding.
 std::string Base64Encode(std::string_view bytes);
 /// The bytes `text` encodes in padded standard base64, or nullopt when it is anything else: a

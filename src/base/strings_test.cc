@@ -61,6 +61,21 @@ TEST(Strings, ToValidUtf8ReplacesOnlyTheBytesThatAreNotUtf8) {
   EXPECT_TRUE(IsUtf8(ToValidUtf8("\xff\xfe\xed\xa0\x80 text")));
 }
 
+TEST(Strings, TerminalSafeLeavesNoWayToStartAControlSequence) {
+  const std::string r = "\xef\xbf\xbd";  // U+FFFD
+  EXPECT_EQ(TerminalSafe("caf\xc3\xa9 \xe2\x9c\x93\tok\n"), "caf\xc3\xa9 \xe2\x9c\x93\tok\n");
+  // A title change (OSC ... BEL), a screen clear (CSI), colour, a carriage return that would
+  // write over the line, DEL, and an 8-bit CSI (U+009B).
+  EXPECT_EQ(TerminalSafe("a\x1b]0;title\x07" "b"), "a" + r + "]0;title" + r + "b");
+  EXPECT_EQ(TerminalSafe("\x1b[2J\x1b[31mred"), r + "[2J" + r + "[31mred");
+  EXPECT_EQ(TerminalSafe("ok\rfake\x7f"), "ok" + r + "fake" + r);
+  EXPECT_EQ(TerminalSafe("\xc2\x9b" "31m \xc2\xa0"), r + "31m \xc2\xa0");  // NBSP stays
+  // Right-to-left override and a first-strong isolate; bytes that are not UTF-8.
+  EXPECT_EQ(TerminalSafe("x\xe2\x80\xaey\xe2\x81\xa8z"), "x" + r + "y" + r + "z");
+  EXPECT_EQ(TerminalSafe("\xe2\x80\xa9\xe2\x81\xa5"), "\xe2\x80\xa9\xe2\x81\xa5");  // neighbours stay
+  EXPECT_EQ(TerminalSafe("\xff"), r);
+}
+
 TEST(Strings, XmlEscapeWritesOnlyWhatAnXmlParserAccepts) {
   EXPECT_EQ(XmlEscape("a<b & \"c\" 'd'>"), "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;");
   EXPECT_EQ(XmlEscape("caf\xc3\xa9 \xf0\x9f\x98\x80"), "caf\xc3\xa9 \xf0\x9f\x98\x80");  // UTF-8 kept

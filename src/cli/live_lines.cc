@@ -93,7 +93,7 @@ void LiveLines::Draw(std::vector<std::string> lines) {
 
 void LiveLines::Print(std::string_view text) {
   std::string out = Erase();
-  out += text;
+  out += TerminalSafe(text);  // quotes container logs and events: nothing in it drives the terminal
   out += '\n';
   terminal_.Write(out + Rows());
   rows_ = lines_.size();

@@ -51,6 +51,20 @@ TEST(LiveLines, PrintedLinesScrollAboveTheBlock) {
                   "12:00:05  verify GET /: 200 ok", "web  2/2 running", ""}));
 }
 
+TEST(LiveLines, PrintedLinesCannotDriveTheTerminal) {
+  // A migration's log line quoted in progress: a title change, a screen clear and colour.
+  ScreenTerminal t;
+  LiveLines block(t);
+  block.Draw({"web  0/2 running"});
+  block.Print("  migrate | hi \x1b]0;PWNED\x07\x1b[2J\x1b[31mRED");
+  const std::string& bytes = t.bytes();
+  const std::string printed = bytes.substr(bytes.find("migrate"));
+  EXPECT_EQ(printed.find('\x07'), std::string::npos);
+  EXPECT_EQ(printed.find("\x1b]"), std::string::npos);
+  EXPECT_EQ(printed.find("\x1b[2J"), std::string::npos);
+  EXPECT_EQ(printed.find("\x1b[31m"), std::string::npos);
+}
+
 TEST(LiveLines, AShorterBlockLeavesNoStaleRows) {
   ScreenTerminal t;
   LiveLines block(t);

@@ -14,6 +14,7 @@
 #include "aws/credential_chain.h"
 #include "aws/credentials.h"
 #include "base/child_process.h"
+#include "base/strings.h"
 #include "cli/commands.h"
 #include "deploy/execution_role.h"
 #include "deploy/release.h"
@@ -156,7 +157,9 @@ Result<void> Connect(Session& s, const EnvFlags& f, EngineStart start) {
 
 void PrintProgress(const EnvFlags& f, const std::string& line) {
   std::FILE* out = f.output == "json" ? stderr : stdout;
-  std::fprintf(out, "%s  %s\n", Stamp().c_str(), line.c_str());
+  // Progress quotes text from elsewhere (container logs, ECS events): nothing in it may drive the
+  // terminal.
+  std::fprintf(out, "%s  %s\n", Stamp().c_str(), TerminalSafe(line).c_str());
   std::fflush(out);
 }
 
