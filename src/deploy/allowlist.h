@@ -30,6 +30,8 @@ namespace slipway::deploy {
 inline constexpr int kAllowlistBlock = 100;
 /// An ALB rule holds at most this many condition values, all its conditions together.
 inline constexpr int kConditionValuesPerRule = 5;
+/// Rules an application load balancer holds besides its listeners' default rules (its quota).
+inline constexpr int kMaxRulesPerLoadBalancer = 100;
 /// The status the listener answers a source no list admits with.
 inline constexpr const char* kForbiddenStatus = "403";
 

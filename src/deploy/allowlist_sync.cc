@@ -1,7 +1,10 @@
 // The allowlist's driver: DescribeRules, then CreateRule, ModifyRule and DeleteRule as the drift says.
 #include "deploy/allowlist_sync.h"
 
+#include <algorithm>
+
 #include "aws/elbv2.h"
+#include "base/strings.h"
 #include "deploy/provision.h"
 
 namespace slipway::deploy {
@@ -57,7 +60,20 @@ Result<ListenerRules> ReadListenerRules(aws::AwsClient& c, const config::Environ
 Result<RuleDrift> RuleDriftOf(const config::Environment& env, const ListenerRules& read) {
   auto wanted = WantedRules(env, read.target_groups);
   if (!wanted) return tl::unexpected(wanted.error());
-  return DiffRules(*wanted, read.rules, env, read.target_groups);
+  RuleDrift drift = DiffRules(*wanted, read.rules, env, read.target_groups);
+  // Refused before anything changes: a sync that ran into the quota halfway would leave some of
+  // a list's rules and not others.
+  const auto live = std::count_if(read.rules.begin(), read.rules.end(),
+                                  [](const aws::Rule& r) { return r.priority != "default"; });
+  const auto after = live - static_cast<long>(drift.extra.size()) + static_cast<long>(drift.missing.size());
+  if (after > kMaxRulesPerLoadBalancer) {
+    return Fail("the listener would hold " + std::to_string(after) + " rules (" + std::to_string(live) + " now, " +
+                std::to_string(drift.missing.size()) + " to create, " + std::to_string(drift.extra.size()) +
+                " to delete), past the load balancer's limit of " + std::to_string(kMaxRulesPerLoadBalancer) +
+                "; every " + std::to_string(kConditionValuesPerRule) +
+                " allow: blocks (fewer with a pathPattern) take a rule, so use fewer or wider CIDR blocks; nothing was changed");
+  }
+  return drift;
 }
 
 Result<std::vector<std::string>> ApplyRuleDrift(aws::AwsClient& c, const std::string& listener_arn,
@@ -68,19 +84,28 @@ Result<std::vector<std::string>> ApplyRuleDrift(aws::AwsClient& c, const std::st
   }
   aws::Elbv2 elb(c);
   std::vector<std::string> done;
-  for (const WantedRule& w : drift.missing) {
-    if (auto r = CreateWanted(elb, listener_arn, w); !r) return tl::unexpected(r.error());
-    done.push_back("created rule " + DescribeWanted(w));
+  // A failure part way names what was already applied: the listener then differs from both the
+  // old and the new config, and `slipway allowlist sync` finishes the job.
+  auto failed = [&done](const Error& e) -> Result<std::vector<std::string>> {
+    if (done.empty()) return tl::unexpected(e);
+    return Fail(e.message + "; already applied: " + Join(done, ", ") + "; `slipway allowlist sync` applies the rest", e.code);
+  };
+  // The 403s first: until a list's allow rules are all in place its sources may meet a 403 for a
+  // moment, but a sync cut short never leaves a service open to sources its list does not admit.
+  std::vector<const WantedRule*> order;
+  for (const WantedRule& w : drift.missing) if (w.role == "deny") order.push_back(&w);
+  for (const WantedRule& w : drift.missing) if (w.role != "deny") order.push_back(&w);
+  for (const WantedRule* w : order) {
+    if (auto r = CreateWanted(elb, listener_arn, *w); !r) return failed(r.error());
+    done.push_back("created rule " + DescribeWanted(*w));
   }
   for (const ChangedRule& ch : drift.changed) {
-    if (auto r = elb.ModifyRule(ch.live.arn, ch.wanted.conditions, {ch.wanted.action}); !r) {
-      return tl::unexpected(r.error());
-    }
+    if (auto r = elb.ModifyRule(ch.live.arn, ch.wanted.conditions, {ch.wanted.action}); !r) return failed(r.error());
     done.push_back("modified rule " + DescribeWanted(ch.wanted));
   }
   for (const aws::Rule& r : drift.extra) {
     auto deleted = elb.DeleteRule(r.arn);
-    if (!deleted && deleted.error().code != "RuleNotFound") return tl::unexpected(deleted.error());
+    if (!deleted && deleted.error().code != "RuleNotFound") return failed(deleted.error());
     done.push_back("deleted rule " + DescribeLive(r));
   }
   return done;

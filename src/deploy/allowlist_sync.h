@@ -23,12 +23,14 @@ struct ListenerRules {
 /// Reads the environment's load balancer, target groups, listener and rules (Describe calls only).
 [[nodiscard]] Result<ListenerRules> ReadListenerRules(aws::AwsClient& c, const config::Environment& env);
 
-/// The drift of `read` against the config (WantedRules, DiffRules).
+/// The drift of `read` against the config (WantedRules, DiffRules). Fails, before anything
+/// changes, when applying it would put more rules on the listener than a load balancer holds.
 [[nodiscard]] Result<RuleDrift> RuleDriftOf(const config::Environment& env, const ListenerRules& read);
 
-/// Applies `drift` to the listener: creates and modifies first, deletes last, so that a source
-/// the new rules admit is never refused in between. Refuses, before any change, a wanted priority
-/// held by a rule slipway does not own. Returns one line per change made.
+/// Applies `drift` to the listener: creates (each list's 403 before its allow rules, so that a
+/// sync cut short never leaves a service open to sources its list does not admit) and modifies
+/// first, deletes last. Refuses, before any change, a wanted priority held by a rule slipway does
+/// not own. Returns one line per change made; a failure part way names what was applied.
 [[nodiscard]] Result<std::vector<std::string>> ApplyRuleDrift(aws::AwsClient& c, const std::string& listener_arn,
                                                               const RuleDrift& drift);
 

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include "aws/aws_client.h"
+#include "aws/testing/query_transport.h"
+#include "deploy/allowlist_sync.h"
+
 namespace slipway::deploy {
 namespace {
 
@@ -215,6 +219,53 @@ TEST(VerifyAccess, OnAwsSaysItCannotKnowItsOwnAddress) {
   EXPECT_NE(VerifyAccessFor(env).warnings[0].find("cannot know"), std::string::npos);
   env.allow = std::vector<std::string>{"0.0.0.0/0"};
   EXPECT_TRUE(VerifyAccessFor(env).warnings.empty());
+}
+
+TEST(RuleDriftOf, RefusesUpFrontWhatTheLoadBalancerCannotHold) {
+  // 495 blocks: 99 rules of five and the 403, on a listener that already holds a rule of its own.
+  config::Environment env = Env();
+  env.services.erase("api");
+  std::vector<std::string> blocks;
+  for (int i = 0; i < 495; ++i) blocks.push_back("10." + std::to_string(i / 250) + "." + std::to_string(i % 250) + ".0/24");
+  env.allow = blocks;
+  const std::map<std::string, std::string> tgs{{"web", "arn:tg/web"}};
+  ListenerRules read{"arn:lb", "arn:listener", tgs,
+                     {{"arn:rule/default", "default", {}, {aws::ForwardTo("arn:tg/web")}},
+                      {"arn:rule/mine", "1", {{"path-pattern", {"/old"}}}, {aws::ForwardTo("arn:tg/other")}}}};
+  auto drift = RuleDriftOf(env, read);
+  ASSERT_FALSE(drift);
+  EXPECT_NE(drift.error().message.find("would hold 101 rules"), std::string::npos) << drift.error().message;
+  EXPECT_NE(drift.error().message.find("nothing was changed"), std::string::npos);
+  // Without the rule of its own, the same list fits exactly.
+  read.rules.pop_back();
+  auto fits = RuleDriftOf(env, read);
+  ASSERT_TRUE(fits) << fits.error().message;
+  EXPECT_EQ(fits->missing.size(), 100u);
+}
+
+TEST(ApplyRuleDrift, CreatesEachListsForbiddenRuleFirstAndNamesWhatItAppliedWhenCutShort) {
+  config::Environment env = Env();
+  env.services.erase("api");
+  env.allow = Cidrs(7);
+  const std::map<std::string, std::string> tgs{{"web", "arn:tg/web"}};
+  auto drift = RuleDriftOf(env, {"arn:lb", "arn:listener", tgs, {}});
+  ASSERT_TRUE(drift) << drift.error().message;
+  ASSERT_EQ(drift->missing.size(), 3u);  // two allow rules, then the 403
+  aws::testing::QueryTransport t;
+  t.Reply("<CreateRuleResponse><CreateRuleResult><Rules><member><RuleArn>arn:rule/1</RuleArn>"
+          "<Priority>50000</Priority></member></Rules></CreateRuleResult></CreateRuleResponse>");
+  t.Reply("<ErrorResponse><Error><Type>Sender</Type><Code>TooManyRules</Code><Message>too many rules</Message>"
+          "</Error><RequestId>r</RequestId></ErrorResponse>", 400);
+  FakeClock clock;
+  aws::AwsClient client(t, clock, {"AKID", "SECRET", ""}, {"us-east-1", "http://x"});
+  auto done = ApplyRuleDrift(client, "arn:listener", *drift);
+  ASSERT_FALSE(done);
+  ASSERT_GE(t.sent.size(), 2u);
+  EXPECT_EQ(t.sent[0]["Action"], "CreateRule");
+  EXPECT_EQ(t.sent[0]["Actions.member.1.Type"], "fixed-response");  // the 403 before any allow rule
+  EXPECT_EQ(t.sent[1]["Actions.member.1.Type"], "forward");
+  EXPECT_EQ(done.error().code, "TooManyRules");
+  EXPECT_NE(done.error().message.find("already applied: created rule"), std::string::npos) << done.error().message;
 }
 
 }  // namespace
