@@ -49,6 +49,16 @@ int StatusForRequestHead(const http::request_header<>& req) {
   return 0;
 }
 
+void FitBodyToClient(http::response<http::string_body>& res, http::verb method, unsigned client_version) {
+  if (method == http::verb::head) return;  // its length describes a body not sent
+  const unsigned status = res.result_int();
+  if (status < 200 || status == 204 || status == 304) return;
+  if (res.chunked() ? client_version < 11 : !res.has_content_length()) {
+    res.chunked(false);
+    res.content_length(res.body().size());
+  }
+}
+
 const char* ErrorTitle(int status) {
   switch (status) {
     case 400: return "400 Bad Request";

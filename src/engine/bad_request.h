@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <boost/system/error_code.hpp>
 
 namespace slipway::engine {
@@ -15,6 +16,12 @@ int StatusForUnreadableRequest(const boost::system::error_code& ec);
 /// HTTP/1.0 or 1.1, HTTP/1.1 without a Host, several Host fields, or a Transfer-Encoding that
 /// does not end in chunked (its body length would be ambiguous). 0 when it may be forwarded.
 int StatusForRequestHead(const boost::beast::http::request_header<>& req);
+
+/// Frames a whole response body for the client with a Content-Length: an HTTP/1.0 client cannot
+/// read chunks, and a body the target ended by closing could not be delimited otherwise. Leaves
+/// answers to HEAD, 1xx, 204 and 304 alone.
+void FitBodyToClient(boost::beast::http::response<boost::beast::http::string_body>& res,
+                     boost::beast::http::verb method, unsigned client_version);
 
 /// The reason phrase the answer's page shows, "400 Bad Request" for 400.
 const char* ErrorTitle(int status);

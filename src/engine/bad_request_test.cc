@@ -58,6 +58,30 @@ TEST(BadRequestTest, VersionsHostAndTransferEncoding) {
   EXPECT_EQ(StatusForRequestHead(req), 0);
 }
 
+TEST(BadRequestTest, WholeBodiesReachTheClientWithAContentLength) {
+  http::response<http::string_body> res{http::status::ok, 11};
+  res.chunked(true);
+  res.body() = "hello";
+  FitBodyToClient(res, http::verb::get, 11);
+  EXPECT_TRUE(res.chunked());  // an HTTP/1.1 client reads chunks
+  FitBodyToClient(res, http::verb::get, 10);
+  EXPECT_FALSE(res.chunked());
+  EXPECT_EQ(res[http::field::content_length], "5");
+
+  http::response<http::string_body> closed{http::status::ok, 10};  // the target ended it by closing
+  closed.body() = "abc";
+  FitBodyToClient(closed, http::verb::get, 11);
+  EXPECT_EQ(closed[http::field::content_length], "3");
+
+  http::response<http::string_body> head{http::status::ok, 11};
+  head.chunked(true);
+  FitBodyToClient(head, http::verb::head, 10);
+  EXPECT_TRUE(head.chunked());
+  http::response<http::string_body> none{http::status::no_content, 11};
+  FitBodyToClient(none, http::verb::get, 10);
+  EXPECT_FALSE(none.has_content_length());
+}
+
 TEST(BadRequestTest, Titles) {
   EXPECT_STREQ(ErrorTitle(400), "400 Bad Request");
   EXPECT_STREQ(ErrorTitle(431), "431 Request Header Fields Too Large");

@@ -219,25 +219,13 @@ class Proxy final : public ProxyServer {
         options_.meter->Record(*outcome.load_balancer_arn, *outcome.target_group_arn, res.result_int(),
                                outcome.from_target, outcome.seconds);
       }
-      FitToClient(res, req);
+      FitBodyToClient(res, req.method(), req.version());
       res.keep_alive(keep_alive);
       client.expires_after(std::chrono::milliseconds(options_.idle_timeout_ms));
       co_await http::async_write(client, res, asio::redirect_error(use_awaitable, ec));
       if (ec || !keep_alive) break;
     }
     client.socket().shutdown(tcp::socket::shutdown_send, ec);
-  }
-
-  // The whole body is in hand, so the client gets it with a Content-Length: an HTTP/1.0 client
-  // cannot read chunks, and a body the target ended by closing could not be delimited otherwise.
-  static void FitToClient(Response& res, const Request& req) {
-    if (req.method() == http::verb::head) return;  // its length describes a body not sent
-    const unsigned status = res.result_int();
-    if (status < 200 || status == 204 || status == 304) return;
-    if (res.chunked() ? req.version() < 11 : !res.has_content_length()) {
-      res.chunked(false);
-      res.content_length(res.body().size());
-    }
   }
 
   // Answers a request the load balancer will not forward, as ALB does: a small page,

@@ -2,7 +2,9 @@
 requests get an answer (400, 413 or 431 with a small awselb page and `Connection: close`) before
 the connection closes, never a silent close; HTTP/1.0 and `Connection: close` are honoured.
 Requests go over raw sockets to the demo's listener on loopback."""
+import datetime
 import socket
+import time
 import unittest
 
 from harness import ReleasedEngineTest
@@ -145,6 +147,26 @@ class ProxyHttpTest(ReleasedEngineTest):
         status, headers, _ = conn.response()
         self.assertEqual((status, headers.get("connection")), (200, "close"))
         self.assertTrue(conn.closed())
+
+    def test_6_refused_requests_count_as_the_load_balancers_own_4xx(self):
+        elb = self.engine.client("elbv2")
+        lb_arn = elb.describe_load_balancers(Names=["demo-dev"])["LoadBalancers"][0]["LoadBalancerArn"]
+        query = {"Id": "elb4xx", "MetricStat": {"Metric": {
+            "Namespace": "AWS/ApplicationELB", "MetricName": "HTTPCode_ELB_4XX_Count",
+            "Dimensions": [{"Name": "LoadBalancer", "Value": lb_arn.split(":")[-1][len("loadbalancer/"):]}]},
+            "Period": 10, "Stat": "Sum"}}
+        cw = self.engine.client("cloudwatch")
+        refused = len(REFUSED) + 1  # test_1's and test_2's
+        deadline = time.time() + 60  # the engine folds its counters every 10 s
+        while True:
+            now = datetime.datetime.now(datetime.timezone.utc)
+            result = cw.get_metric_data(MetricDataQueries=[query], StartTime=now - datetime.timedelta(minutes=30),
+                                        EndTime=now + datetime.timedelta(minutes=1))["MetricDataResults"][0]
+            counted = sum(result["Values"])
+            if counted >= refused or time.time() > deadline:
+                break
+            time.sleep(1)
+        self.assertGreaterEqual(counted, refused)
 
 
 if __name__ == "__main__":
