@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -17,6 +18,7 @@
 #include <set>
 
 #include "base/netns.h"
+#include "engine/bad_request.h"
 #include "engine/listen.h"
 #include "engine/metrics/request_meter.h"
 
@@ -34,6 +36,10 @@ namespace {
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 constexpr size_t kBodyLimit = 64 * 1024 * 1024;
+constexpr uint32_t kHeaderLimit = 64 * 1024;  ///< ALB: 64 KB for the request line and headers
+/// After refusing a request, how long the proxy keeps reading what the client still sends, so
+/// that closing with unread bytes does not reset the connection before the answer arrives.
+constexpr auto kLingerTime = std::chrono::seconds(2);
 
 Response AlbError(int status, const std::string& title, unsigned version) {
   Response res{static_cast<http::status>(status), version};
@@ -191,9 +197,17 @@ class Proxy final : public ProxyServer {
     beast::flat_buffer buffer;
     for (;;) {
       http::request_parser<http::string_body> parser;
+      parser.header_limit(kHeaderLimit);
       parser.body_limit(kBodyLimit);
       client.expires_after(std::chrono::milliseconds(options_.idle_timeout_ms));
       co_await http::async_read(client, buffer, parser, asio::redirect_error(use_awaitable, ec));
+      // Nothing of an answer to this request has been written yet: the previous one was
+      // written whole before this read began.
+      const int refused = ec ? StatusForUnreadableRequest(ec) : StatusForRequestHead(parser.get());
+      if (refused != 0) {
+        co_await Refuse(client, port, refused);
+        co_return;
+      }
       if (ec) break;
       Request req = parser.release();
       // Winding down after a handoff: this answer is the connection's last; the client's next
@@ -205,12 +219,39 @@ class Proxy final : public ProxyServer {
         options_.meter->Record(*outcome.load_balancer_arn, *outcome.target_group_arn, res.result_int(),
                                outcome.from_target, outcome.seconds);
       }
+      FitBodyToClient(res, req.method(), req.version());
       res.keep_alive(keep_alive);
       client.expires_after(std::chrono::milliseconds(options_.idle_timeout_ms));
       co_await http::async_write(client, res, asio::redirect_error(use_awaitable, ec));
       if (ec || !keep_alive) break;
     }
     client.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  // Answers a request the load balancer will not forward, as ALB does: a small page,
+  // `Connection: close`, and the connection closed after it. It counts as the load balancer's
+  // own 4XX on the listener's load balancer.
+  awaitable<void> Refuse(beast::tcp_stream& client, int port, int status) {
+    if (options_.meter != nullptr) {
+      auto table = std::atomic_load(&table_);
+      auto listener = table ? table->listeners.find(port) : decltype(table->listeners.end()){};
+      if (table && listener != table->listeners.end()) {
+        options_.meter->Record(listener->second.load_balancer_arn, kNoTargetGroup, status, false, 0);
+      }
+    }
+    Response res = AlbError(status, ErrorTitle(status), 11);
+    res.keep_alive(false);
+    boost::system::error_code ec;
+    client.expires_after(std::chrono::milliseconds(options_.idle_timeout_ms));
+    co_await http::async_write(client, res, asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return;
+    client.socket().shutdown(tcp::socket::shutdown_send, ec);
+    // Reads and drops what the client still sends (an upload past the limit), for a bounded time.
+    client.expires_after(kLingerTime);
+    std::array<char, 16 * 1024> sink;
+    while (!ec) {
+      co_await client.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, ec));
+    }
   }
 
   awaitable<Response> Route(Request& req, int port, const std::string& client_ip, RouteOutcome& outcome) {

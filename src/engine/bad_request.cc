@@ -1,0 +1,75 @@
+#include "engine/bad_request.h"
+
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/rfc7230.hpp>
+
+namespace slipway::engine {
+
+namespace http = boost::beast::http;
+
+int StatusForUnreadableRequest(const boost::system::error_code& ec) {
+  if (ec == http::error::header_limit) return 431;
+  if (ec == http::error::body_limit) return 413;
+  if (ec.category() != http::make_error_code(http::error::bad_method).category()) return 0;  // socket, timeout
+  switch (static_cast<http::error>(ec.value())) {
+    case http::error::end_of_stream:    // closed between requests
+    case http::error::partial_message:  // closed in the middle of one
+    case http::error::need_more:
+    case http::error::need_buffer:
+    case http::error::end_of_chunk:
+    case http::error::stale_parser:
+    case http::error::short_read:
+    case http::error::buffer_overflow:
+      return 0;
+    default:  // bad method, target, version, field, value, Content-Length, Transfer-Encoding, chunk...
+      return 400;
+  }
+}
+
+namespace {
+
+/// Whether the last transfer coding the request names is chunked.
+bool EndsInChunked(const http::request_header<>& req) {
+  boost::beast::string_view last;
+  auto [first, end] = req.equal_range(http::field::transfer_encoding);
+  for (auto it = first; it != end; ++it) {
+    for (auto coding : http::token_list{it->value()}) last = coding;
+  }
+  return boost::beast::iequals(last, "chunked");
+}
+
+}  // namespace
+
+int StatusForRequestHead(const http::request_header<>& req) {
+  if (req.version() != 10 && req.version() != 11) return 400;
+  const size_t hosts = req.count(http::field::host);
+  if (hosts > 1 || (hosts == 0 && req.version() == 11)) return 400;
+  if (req.count(http::field::transfer_encoding) > 0 && !EndsInChunked(req)) return 400;
+  return 0;
+}
+
+void FitBodyToClient(http::response<http::string_body>& res, http::verb method, unsigned client_version) {
+  if (method == http::verb::head) return;  // its length describes a body not sent
+  const unsigned status = res.result_int();
+  if (status < 200 || status == 204 || status == 304) return;
+  if (res.chunked() ? client_version < 11 : !res.has_content_length()) {
+    res.chunked(false);
+    res.content_length(res.body().size());
+  }
+}
+
+const char* ErrorTitle(int status) {
+  switch (status) {
+    case 400: return "400 Bad Request";
+    case 404: return "404 Not Found";
+    case 413: return "413 Request Entity Too Large";
+    case 431: return "431 Request Header Fields Too Large";
+    case 502: return "502 Bad Gateway";
+    case 503: return "503 Service Temporarily Unavailable";
+    case 504: return "504 Gateway Time-out";
+    default: return "Error";
+  }
+}
+
+}  // namespace slipway::engine
