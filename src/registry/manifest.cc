@@ -45,7 +45,9 @@ Result<Platform> PlatformForTask(const std::string& operating_system_family, con
 Result<Manifest> ParseManifest(const std::string& body) {
   const json j = json::parse(body, nullptr, false);
   if (!j.is_object()) return Fail("the manifest is not a JSON object");
-  if (j.value("schemaVersion", 0) == 1) return Fail("the manifest is Docker schema 1, which no current registry serves for new images");
+  // Read only as a number: value() throws on any other type, and the body is the registry's.
+  const auto version = j.find("schemaVersion");
+  if (version != j.end() && version->is_number_integer() && *version == 1) return Fail("the manifest is Docker schema 1, which no current registry serves for new images");
   const std::string type = String(j, "mediaType");
   Manifest m;
   if (type == kOciIndex || type == kDockerList || (type.empty() && j.contains("manifests"))) {

@@ -52,7 +52,10 @@ TEST(ParseManifest, RefusesWhatItCannotTrust) {
                              R"({"mediaType":"text/html"})",
                              R"({"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"digest":"sha256:x"}]})",
                              R"({"mediaType":"application/vnd.oci.image.index.v1+json","manifests":{}})",
-                             R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"digest":5}})"};
+                             R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"digest":5}})",
+                             // A schemaVersion of another type (found by fuzz_registry: it threw).
+                             R"({"schemaVersion":{"digest":"x"},"layers":[]})",
+                             R"({"schemaVersion":"1","mediaType":"text/html"})"};
   for (const auto& body : bad) EXPECT_FALSE(ParseManifest(body)) << body;
 }
 
