@@ -12,6 +12,31 @@ namespace {
 
 using nlohmann::json;
 
+// The demo-dev cluster, and its web service whose migration runs `migrate` in the web container.
+config::Environment Env() {
+  config::Environment env;
+  env.cluster = "demo-dev";
+  return env;
+}
+
+config::ServiceSpec Web() {
+  config::ServiceSpec svc;
+  svc.name = "web";
+  svc.migrate_command = {"migrate"};
+  svc.migrate_container = "web";
+  svc.migrate_timeout_seconds = 600;
+  return svc;
+}
+
+// A task definition whose web container logs to CloudWatch Logs (/ecs/demo, prefix web).
+json WebLoggingToAwslogs() {
+  return {{"containerDefinitions",
+           {{{"name", "web"},
+             {"logConfiguration",
+              {{"logDriver", "awslogs"},
+               {"options", {{"awslogs-group", "/ecs/demo"}, {"awslogs-stream-prefix", "web"}}}}}}}}};
+}
+
 TEST(RunMigration, AnInterruptStopsTheMigrationTaskAndSaysSo) {
   CancelToken cancel;
   int describes = 0;
@@ -30,13 +55,8 @@ TEST(RunMigration, AnInterruptStopsTheMigrationTaskAndSaysSo) {
   });
   FakeClock clock;
   aws::AwsClient client(t, clock, {"AKID", "SECRET", ""}, {"us-east-1", "http://x"});
-  config::Environment env;
-  env.cluster = "demo-dev";
-  config::ServiceSpec svc;
-  svc.name = "web";
-  svc.migrate_command = {"migrate"};
-  svc.migrate_container = "web";
-  svc.migrate_timeout_seconds = 600;
+  const config::Environment env = Env();
+  const config::ServiceSpec svc = Web();
   MigrationProgress progress;
   auto m = RunMigration(client, clock, env, svc, "arn:td/demo-web:5", {{"containerDefinitions", json::array()}}, "token",
                         json(), [](const std::string&) {}, &cancel, progress);
@@ -70,18 +90,9 @@ TEST(RunMigration, StreamsItsLogFromWhereTheLastReadEnded) {
   });
   FakeClock clock;
   aws::AwsClient client(t, clock, {"AKID", "SECRET", ""}, {"us-east-1", "http://x"});
-  config::Environment env;
-  env.cluster = "demo-dev";
-  config::ServiceSpec svc;
-  svc.name = "web";
-  svc.migrate_command = {"migrate"};
-  svc.migrate_container = "web";
-  svc.migrate_timeout_seconds = 600;
-  const json td{{"containerDefinitions",
-                 {{{"name", "web"},
-                   {"logConfiguration",
-                    {{"logDriver", "awslogs"},
-                     {"options", {{"awslogs-group", "/ecs/demo"}, {"awslogs-stream-prefix", "web"}}}}}}}}};
+  const config::Environment env = Env();
+  const config::ServiceSpec svc = Web();
+  const json td = WebLoggingToAwslogs();
   std::vector<std::string> lines;
   MigrationProgress progress;
   auto m = RunMigration(client, clock, env, svc, "arn:td/demo-web:5", td, "token", json(),
@@ -118,17 +129,9 @@ TEST(RunMigration, ReadsTheWholeLogOnceTheTaskStopped) {
   });
   FakeClock clock;
   aws::AwsClient client(t, clock, {"AKID", "SECRET", ""}, {"us-east-1", "http://x"});
-  config::Environment env;
-  env.cluster = "demo-dev";
-  config::ServiceSpec svc;
-  svc.name = "web";
-  svc.migrate_command = {"migrate"};
-  svc.migrate_container = "web";
-  const json td{{"containerDefinitions",
-                 {{{"name", "web"},
-                   {"logConfiguration",
-                    {{"logDriver", "awslogs"},
-                     {"options", {{"awslogs-group", "/ecs/demo"}, {"awslogs-stream-prefix", "web"}}}}}}}}};
+  const config::Environment env = Env();
+  const config::ServiceSpec svc = Web();
+  const json td = WebLoggingToAwslogs();
   MigrationProgress progress;
   auto m = RunMigration(client, clock, env, svc, "arn:td/demo-web:5", td, "token", json(),
                         [](const std::string&) {}, nullptr, progress);
