@@ -67,29 +67,30 @@ ExecRuntime::ExecRuntime(bool use_cgroups, std::string supervisor, std::string c
   std::error_code ec;
   std::ifstream controllers("/sys/fs/cgroup/cgroup.controllers");
   std::string all((std::istreambuf_iterator<char>(controllers)), {});
+  // Whether the controller is there and writable, by making the cgroup once. It is made again by
+  // Start() when a container first needs it, so an engine that never starts one (or fails to
+  // start itself) leaves none behind.
   if (all.find("memory") != std::string::npos) {
-    fs::create_directory("/sys/fs/cgroup/" + name, ec);
-    if (!ec && fs::is_directory("/sys/fs/cgroup/" + name, ec)) {
+    const std::string dir = "/sys/fs/cgroup/" + name;
+    const bool made = fs::create_directory(dir, ec);
+    if (!ec && WriteFile(dir + "/cgroup.subtree_control", "+memory")) {
+      mode_ = CgroupMode::kV2;
       cgroup_parent_ = "/sys/fs/cgroup";
-      cgroup_root_ = cgroup_parent_ + "/" + name;
-      if (WriteFile(cgroup_root_ + "/cgroup.subtree_control", "+memory")) {
-        mode_ = CgroupMode::kV2;
-        janitor_ = std::make_unique<CgroupJanitor>(name);
-        return;
-      }
-      ::rmdir(cgroup_root_.c_str());
-      cgroup_root_.clear();
     }
+    if (made) ::rmdir(dir.c_str());
   }
-  if (fs::exists("/sys/fs/cgroup/memory/memory.limit_in_bytes", ec)) {
-    fs::create_directory("/sys/fs/cgroup/memory/" + name, ec);
-    if (!ec && fs::is_directory("/sys/fs/cgroup/memory/" + name, ec)) {
-      cgroup_parent_ = "/sys/fs/cgroup/memory";
-      cgroup_root_ = cgroup_parent_ + "/" + name;
+  if (mode_ == CgroupMode::kNone && fs::exists("/sys/fs/cgroup/memory/memory.limit_in_bytes", ec)) {
+    const std::string dir = "/sys/fs/cgroup/memory/" + name;
+    const bool made = fs::create_directory(dir, ec);
+    if (!ec && fs::is_directory(dir, ec)) {
       mode_ = CgroupMode::kV1;
-      janitor_ = std::make_unique<CgroupJanitor>(name);
+      cgroup_parent_ = "/sys/fs/cgroup/memory";
     }
+    if (made) ::rmdir(dir.c_str());
   }
+  if (mode_ == CgroupMode::kNone) return;
+  cgroup_root_ = cgroup_parent_ + "/" + name;
+  janitor_ = std::make_unique<CgroupJanitor>(name);
 }
 
 ExecRuntime::~ExecRuntime() {
