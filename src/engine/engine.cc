@@ -195,7 +195,10 @@ Result<ChosenRuntime> ChooseRuntime(const EngineOptions& options) {
   } else if (options.runtime != "exec") {
     return Fail("unknown runtime '" + options.runtime + "': want podman, exec or auto");
   }
-  auto exec = std::make_unique<ExecRuntime>();
+  // The exec runtime's cgroup is the data dir's, so that engines on other data dirs never touch it.
+  auto id = DataDirEngineId(options.data_dir);
+  if (!id) return tl::unexpected(id.error());
+  auto exec = std::make_unique<ExecRuntime>(true, "", "slipway-exec-" + *id);
   if (int removed = exec->RemoveStaleCgroups(); removed > 0) {
     std::fprintf(stderr, "slipway engine: removed %d empty cgroups that stopped engines left\n", removed);
   }
@@ -374,6 +377,11 @@ Result<void> RunEngine(const EngineOptions& options) {
     chosen->runtime.reset();
     if (auto r = chosen->network->Remove(); !r) {
       std::fprintf(stderr, "slipway engine: removing the task network: %s\n", r.error().message.c_str());
+    }
+  } else if (!handoff.done()) {
+    // Every task has stopped: their cgroups go, and the engine's own.
+    if (auto left = chosen->runtime->RemoveAllCgroups(); !left.empty()) {
+      std::fprintf(stderr, "slipway engine: removing cgroups: %s\n", left.c_str());
     }
   }
   // engine.json is this engine's only while it names this process (a successor rewrote it).

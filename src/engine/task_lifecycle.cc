@@ -4,6 +4,7 @@
 #include <linux/falloc.h>
 
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -149,6 +150,11 @@ Result<LoadSummary> ControlPlane::Load() {
       supervised = supervised || (f.path().extension() == ".lock" && LockHeld(f.path().string()));
     }
     if (!supervised) std::filesystem::remove_all(dir.path(), ec);
+  }
+  // Likewise the cgroups of this data dir's tasks that no longer run (an engine killed before it
+  // could remove them); only empty ones ever go.
+  if (int removed = runtime_.RemoveLeftoverCgroups(live); removed > 0) {
+    std::fprintf(stderr, "slipway engine: removed the cgroups of %d tasks that no longer run\n", removed);
   }
   if (auto r = Commit(); !r) return tl::unexpected(r.error());
   return summary;

@@ -8,7 +8,7 @@ import http.client
 import json
 import unittest
 
-from harness import Engine
+from harness import EngineTest
 
 ALLOWED, OTHER = "127.0.0.2", "127.0.0.1"
 SEVEN = ["127.0.0.2/32"] + ["10.0.0.%d/32" % i for i in range(1, 7)]
@@ -25,21 +25,11 @@ def get(port, source=OTHER, headers=None):
         conn.close()
 
 
-class AllowlistTest(unittest.TestCase):
+class AllowlistTest(EngineTest):
     @classmethod
-    def setUpClass(cls):
-        cls.engine = Engine()
-        try:
-            cls.engine.start()
-        except BaseException:
-            cls.engine.stop()
-            raise
+    def setUpEngine(cls):
         cls.elb = cls.engine.client("elbv2")
         cls.port = cls.engine.listener_port
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.engine.stop()
 
     def config(self, name, allow):
         """The demo config with dev's `allow:` set to `allow` (None: no allow: at all)."""

@@ -249,7 +249,12 @@ class ContainerReleaseTest(unittest.TestCase):
             time.sleep(0.05)
         # The containers run on without the engine.
         self.assertEqual(podman_containers(self.engine, self.engine_id), containers)
+        # A task that no longer exists left its cgroup: the next engine on the data dir removes it.
+        hierarchy = "/sys/fs/cgroup/memory" if os.path.isdir("/sys/fs/cgroup/memory") else "/sys/fs/cgroup"
+        gone = "%s/slipway-podman-%s/%s" % (hierarchy, self.engine_id, "0" * 32)
+        os.makedirs(gone)
         self.engine.start()
+        self.assertFalse(os.path.exists(gone), "a leftover cgroup of a task that no longer runs was kept")
         now = self.running_tasks()
         after = sorted((t["taskArn"], t["attachments"][0]["details"][2]["value"] if t["attachments"] else None)
                        for t in now)

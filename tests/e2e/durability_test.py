@@ -12,7 +12,7 @@ import unittest
 import botocore.config
 import botocore.exceptions
 
-from harness import Engine, process_gone
+from harness import EngineTest, process_gone
 
 CONFIG = botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=2, read_timeout=10)
 
@@ -76,16 +76,7 @@ class Killer(threading.Thread):
                 self.done.set()
 
 
-class DurabilityTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.engine = Engine()
-        cls.engine.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.engine.stop()
-
+class DurabilityTest(EngineTest):
     def clients(self):
         return {name: self.engine.client(name, config=CONFIG) for name in ("ecs", "elbv2", "logs")}
 

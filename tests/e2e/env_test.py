@@ -5,32 +5,22 @@ import os
 import unittest
 import urllib.request
 
-from harness import Engine
+from harness import EngineTest
 
 # The demo task: 256 CPU units and 512 MiB, at us-east-1's $0.04048 per vCPU-hour and $0.004445
 # per GB-hour.
 TASK_HOUR = 0.25 * 0.04048 + 0.5 * 0.004445
 
 
-class EnvTest(unittest.TestCase):
+class EnvTest(EngineTest):
     @classmethod
-    def setUpClass(cls):
-        cls.engine = Engine()
-        try:
-            cls.engine.start()
-            cls.config = cls.write_config()
-            out = cls.deploy()
-            assert out.returncode == 0, out.stdout + out.stderr
-            cls.first_release = out.stdout + out.stderr
-        except BaseException:
-            cls.engine.stop()
-            raise
+    def setUpEngine(cls):
+        cls.config = cls.write_config()
+        out = cls.deploy()
+        assert out.returncode == 0, out.stdout + out.stderr
+        cls.first_release = out.stdout + out.stderr
         cls.ecs = cls.engine.client("ecs")
         cls.elb = cls.engine.client("elbv2")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.engine.stop()
 
     @classmethod
     def write_config(cls):

@@ -9,26 +9,20 @@ import time
 import unittest
 import urllib.request
 
-from harness import SLIPWAY, Engine, Load, free_port
+from harness import SLIPWAY, EngineTest, Load, free_port
 
 CLUSTER, SERVICE = "demo-dev", "demo-dev-web"
 
 
-class FailSafeTest(unittest.TestCase):
+class FailSafeTest(EngineTest):
     @classmethod
-    def setUpClass(cls):
-        cls.engine = Engine()
-        cls.engine.start()
+    def setUpEngine(cls):
         for version in ("v1", "v2"):
             out = cls.engine.deploy(version)
             assert out.returncode == 0, out.stdout + out.stderr
         cls.good = cls.service()["taskDefinition"]
         cls.good_definition = cls.definition(cls.good)
         cls.ecs = cls.engine.client("ecs")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.engine.stop()
 
     @classmethod
     def service(cls, cluster=CLUSTER, name=SERVICE):

@@ -115,8 +115,9 @@ class Engine:
     def endpoint(self):
         return "http://127.0.0.1:%d" % self.api_port
 
-    def start(self):
-        out = self.slipway("engine", "start", "--listen", "127.0.0.1:%d" % self.api_port)
+    def start(self, *args):
+        """`slipway engine start` on the API port, with `args` added (e.g. "--region", "eu-west-1")."""
+        out = self.slipway("engine", "start", "--listen", "127.0.0.1:%d" % self.api_port, *args)
         assert out.returncode == 0, out.stderr + out.stdout
 
     def stop(self):
@@ -177,24 +178,41 @@ class Engine:
         return json.loads(out.stdout) if out.stdout.strip() else {}
 
 
-class ReleasedEngineTest(unittest.TestCase):
-    """Tests sharing one engine on which the demo's v1 is released to dev (`ecs` is a client)."""
+class EngineTest(unittest.TestCase):
+    """Tests sharing one private engine, `cls.engine`: started before the first test (with
+    `engine_args` added to `slipway engine start`) and stopped after the last. What the tests share
+    besides is made in setUpEngine(), with the engine running; when starting or that fails, the
+    engine is stopped before the error goes on (tearDownClass does not run when setUpClass fails)."""
+
+    engine_args = ()
 
     @classmethod
     def setUpClass(cls):
         cls.engine = Engine()
         try:
-            cls.engine.start()
-            out = cls.engine.deploy("v1")
-            assert out.returncode == 0, out.stdout + out.stderr
+            cls.engine.start(*cls.engine_args)
+            cls.setUpEngine()
         except BaseException:
-            cls.engine.stop()  # tearDownClass does not run when setUpClass fails
+            cls.engine.stop()
             raise
-        cls.ecs = cls.engine.client("ecs")
+
+    @classmethod
+    def setUpEngine(cls):
+        pass
 
     @classmethod
     def tearDownClass(cls):
         cls.engine.stop()
+
+
+class ReleasedEngineTest(EngineTest):
+    """Tests sharing one engine on which the demo's v1 is released to dev (`ecs` is a client)."""
+
+    @classmethod
+    def setUpEngine(cls):
+        out = cls.engine.deploy("v1")
+        assert out.returncode == 0, out.stdout + out.stderr
+        cls.ecs = cls.engine.client("ecs")
 
 
 class Load:

@@ -13,7 +13,7 @@ import termios
 import time
 import unittest
 
-from harness import SLIPWAY, Engine
+from harness import SLIPWAY, EngineTest
 
 ESC = "\x1b"
 # A service's live line: name, revision, phase, running/desired (and health, elapsed, event).
@@ -65,20 +65,7 @@ def frames(text):
     return [m for m in LIVE_LINE.finditer(text)]
 
 
-class LiveProgressTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.engine = Engine()
-        try:
-            cls.engine.start()
-        except BaseException:
-            cls.engine.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.engine.stop()
-
+class LiveProgressTest(EngineTest):
     def deploy_args(self, *extra):
         return ["deploy", "dev", "--config", self.engine.config, *extra]
 

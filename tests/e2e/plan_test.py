@@ -4,25 +4,15 @@ import os
 import shutil
 import unittest
 
-from harness import BIN, Engine, free_port
+from harness import BIN, EngineTest, free_port
 
 SHOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../examples/shop")
 
 
-class PlanRenderTest(unittest.TestCase):
+class PlanRenderTest(EngineTest):
     @classmethod
-    def setUpClass(cls):
-        cls.engine = Engine()
-        try:
-            cls.engine.start()
-        except BaseException:
-            cls.engine.stop()
-            raise
+    def setUpEngine(cls):
         cls.ecs = cls.engine.client("ecs")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.engine.stop()
 
     def plan(self, *args, config=None, env=None):
         return self.engine.slipway("plan", "dev", "--config", config or self.engine.config, *args, env=env)

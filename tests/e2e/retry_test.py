@@ -3,26 +3,16 @@ engine applied the call) still succeed with AWS_MAX_ATTEMPTS=6, and create nothi
 import unittest
 
 from fault_proxy import DROP, SERVER_ERROR, THROTTLE, FaultProxy
-from harness import Engine
+from harness import EngineTest
 
 MIGRATION_STARTED_BY = "slipway-migrate"
 
 
-class FaultyEndpointTest(unittest.TestCase):
+class FaultyEndpointTest(EngineTest):
     @classmethod
-    def setUpClass(cls):
-        cls.engine = Engine()
-        try:
-            cls.engine.start()
-        except BaseException:
-            cls.engine.stop()
-            raise
+    def setUpEngine(cls):
         cls.ecs = cls.engine.client("ecs")
         cls.elb = cls.engine.client("elbv2")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.engine.stop()
 
     def deploy_through(self, proxy, version):
         return self.engine.deploy(version, SLIPWAY_ENGINE_ENDPOINT=proxy.url, AWS_MAX_ATTEMPTS="6")

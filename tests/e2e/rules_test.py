@@ -13,7 +13,7 @@ import unittest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from harness import Engine, free_port
+from harness import EngineTest, free_port
 
 ALLOWED, OTHER = "127.0.0.2", "127.0.0.1"
 
@@ -50,20 +50,14 @@ def get(port, source=OTHER, headers=None, path="/"):
         conn.close()
 
 
-class RulesTest(unittest.TestCase):
+class RulesTest(EngineTest):
     @classmethod
     def setUpClass(cls):
         cls.backend = Backend()
-        cls.engine = Engine()
-        cls.engine.start()
-        try:
-            cls.setUpListener()
-        except BaseException:
-            cls.engine.stop()
-            raise
+        super().setUpClass()
 
     @classmethod
-    def setUpListener(cls):
+    def setUpEngine(cls):
         elb = cls.elb = cls.engine.client("elbv2")
         cls.raw = cls.engine.client("elbv2", config=Config(parameter_validation=False))
         lb = elb.create_load_balancer(Name="rules", Subnets=["subnet-local"])["LoadBalancers"][0]["LoadBalancerArn"]
@@ -94,7 +88,7 @@ class RulesTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.engine.stop()
+        super().tearDownClass()
         cls.backend.shutdown()
 
     def rules(self):

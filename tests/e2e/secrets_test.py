@@ -12,7 +12,7 @@ import uuid
 
 from botocore.exceptions import ClientError
 
-from harness import AWS, Engine
+from harness import AWS, EngineTest
 
 # Unique values, so finding one in the data dir can only mean it was stored in clear.
 MARK = uuid.uuid4().hex
@@ -23,21 +23,11 @@ SECURE = "secure-" + MARK
 PLAIN_PARAM = "plain-" + MARK
 
 
-class SecretsTest(unittest.TestCase):
+class SecretsTest(EngineTest):
     @classmethod
-    def setUpClass(cls):
-        cls.engine = Engine()
-        try:
-            cls.engine.start()
-        except BaseException:
-            cls.engine.stop()
-            raise
+    def setUpEngine(cls):
         cls.sm = cls.engine.client("secretsmanager")
         cls.ssm = cls.engine.client("ssm")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.engine.stop()
 
     def assertClientError(self, call, code, message=None, **kwargs):
         with self.assertRaises(ClientError) as caught:

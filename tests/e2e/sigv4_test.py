@@ -17,7 +17,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from harness import AWS, Engine
+from harness import AWS, EngineTest
 
 ECS_TARGET = "AmazonEC2ContainerServiceV20141113."
 JSON_TYPE = "application/x-amz-json-1.1"
@@ -67,19 +67,13 @@ def xml_error(text):
             root.find("%sError/%sMessage" % (prefix, prefix), ns).text)
 
 
-class SigV4Test(unittest.TestCase):
+class SigV4Test(EngineTest):
     @classmethod
-    def setUpClass(cls):
-        cls.engine = Engine()
-        cls.engine.start()
+    def setUpEngine(cls):
         cls.creds = engine_credentials(cls.engine)
         ecs = cls.engine.client("ecs")
         cls.cluster_arn = ecs.create_cluster(clusterName="sigv4")["cluster"]["clusterArn"]
         cls.other_arn = ecs.create_cluster(clusterName="sigv4-other")["cluster"]["clusterArn"]
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.engine.stop()
 
     def tag_body(self, arn, value):
         return json.dumps({"resourceArn": arn, "tags": [{"key": "who", "value": value}]}).encode()
@@ -183,20 +177,14 @@ class SigV4Test(unittest.TestCase):
         self.assertEqual([c["clusterArn"] for c in json.loads(served.stdout)["clusters"]], [self.cluster_arn])
 
 
-class EngineRegionTest(unittest.TestCase):
+class EngineRegionTest(EngineTest):
     """An engine started with --region serves that region only, and slipway signs for it."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.engine = Engine()
-        out = cls.engine.slipway("engine", "start", "--listen", "127.0.0.1:%d" % cls.engine.api_port,
-                                 "--region", "eu-west-1")
-        assert out.returncode == 0, out.stdout + out.stderr
-        cls.creds = engine_credentials(cls.engine)
+    engine_args = ("--region", "eu-west-1")
 
     @classmethod
-    def tearDownClass(cls):
-        cls.engine.stop()
+    def setUpEngine(cls):
+        cls.creds = engine_credentials(cls.engine)
 
     def client(self, service, region):
         return boto3.client(service, endpoint_url=self.engine.endpoint, region_name=region,

@@ -13,7 +13,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from harness import Engine, free_port
+from harness import EngineTest, free_port
 
 ECS = "AmazonEC2ContainerServiceV20141113"
 LOGS = "Logs_20140328"
@@ -72,11 +72,9 @@ def nested(levels):
     return "[" * levels + "]" * levels
 
 
-class ValidationTest(unittest.TestCase):
+class ValidationTest(EngineTest):
     @classmethod
-    def setUpClass(cls):
-        cls.engine = Engine()
-        cls.engine.start()
+    def setUpEngine(cls):
         cls.api = RawApi(cls.engine)
         cls.ecs = cls.engine.client("ecs")
         cls.elbv2 = cls.engine.client("elbv2")
@@ -87,10 +85,6 @@ class ValidationTest(unittest.TestCase):
             containerDefinitions=[{"name": "sleep", "image": "busybox", "entryPoint": ["/bin/sleep", "600"]}])
         cls.ecs.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition=FAMILY, desiredCount=1)
         cls.logs.create_log_group(logGroupName="/val/group")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.engine.stop()
 
     def service(self):
         return self.ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]

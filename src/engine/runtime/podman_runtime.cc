@@ -39,8 +39,6 @@ namespace {
 constexpr size_t kTaskIdLength = 32;
 /// Images whose facts (present, STOPSIGNAL) the runtime remembers, at most.
 constexpr size_t kMaxCachedImages = 1024;
-/// Tasks whose cgroups are remembered for another removal attempt, at most.
-constexpr size_t kMaxCgroupsLeft = 1000;
 
 // What podman said went wrong: its error lines (logged ones first, which name the cause, then the
 // final "Error: …"), bounded.
@@ -146,7 +144,7 @@ bool Readable(int fd) {
 
 }  // namespace
 
-PodmanRuntime::PodmanRuntime(TaskNetwork& network) : network_(network) {
+PodmanRuntime::PodmanRuntime(TaskNetwork& network) : network_(network), janitor_(network.CgroupRoot()) {
   launches_.thread = std::thread([this] { Serve(launches_); });
   control_.thread = std::thread([this] { Serve(control_); });
 }
@@ -425,6 +423,8 @@ std::vector<ContainerRunning> PodmanRuntime::Running() {
 }
 
 std::vector<ContainerExit> PodmanRuntime::Reap() {
+  // A task's conmon may still have been leaving its cgroup as the pod went.
+  janitor_.Retry(std::chrono::steady_clock::now());
   std::lock_guard lock(mu_);
   for (auto& [task_id, task] : tasks_) {
     for (auto& [name, c] : task.containers) {
@@ -491,23 +491,9 @@ bool PodmanRuntime::OomKilled(const std::string& task_id, const std::string& con
          count("/sys/fs/cgroup" + dir + "/memory.events") > 0;
 }
 
-void PodmanRuntime::RemoveCgroups(const std::string& task_id) {
-  // A task's conmon may still be leaving its cgroup as the pod goes: one that cannot be removed
-  // yet is tried again with the next task's, so none piles up on a long-running engine.
-  const std::string root = network_.CgroupRoot();
-  std::vector<std::string> tasks;
-  {
-    std::lock_guard lock(mu_);
-    cgroups_left_.insert(task_id);
-    tasks.assign(cgroups_left_.begin(), cgroups_left_.end());
-  }
-  std::vector<std::string> removed;
-  for (const auto& task : tasks) {
-    if (RemoveCgroupTree(root + "/" + task)) removed.push_back(task);
-  }
-  std::lock_guard lock(mu_);
-  for (const auto& task : removed) cgroups_left_.erase(task);
-  while (cgroups_left_.size() > kMaxCgroupsLeft) cgroups_left_.erase(cgroups_left_.begin());
+int PodmanRuntime::RemoveLeftoverCgroups(const std::set<std::string>& live_task_ids) {
+  return janitor_.RemoveLeftovers([&live_task_ids](const std::string& name) { return live_task_ids.count(name) > 0; },
+                                  std::chrono::steady_clock::now());
 }
 
 void PodmanRuntime::ListContainers() {
@@ -608,7 +594,7 @@ void PodmanRuntime::Release(const std::string& task_id) {
   if (tasks_.erase(task_id) == 0) return;
   control_.jobs.push_back([this, task_id] {
     (void)RunCommand(Podman({"pod", "rm", "-f", "-t", "0", PodName(task_id)}), network_.Env());
-    RemoveCgroups(task_id);
+    janitor_.Remove(task_id, std::chrono::steady_clock::now());
   });
   cv_.notify_all();
 }

@@ -51,6 +51,10 @@ class PodmanRuntime final : public TaskRuntime {
   void Release(const std::string& task_id) override;
   std::vector<std::string> HealthCheckArgv(const std::string& task_id, const std::string& name) const override;
   std::map<std::string, std::string> HealthCheckEnv() const override { return network_.Env(); }
+  /// Task cgroups are "<task id>" under the engine's "slipway-podman-<id>".
+  int RemoveLeftoverCgroups(const std::set<std::string>& live_task_ids) override;
+  /// The cgroup removals in progress.
+  const CgroupJanitor& Janitor() const { return janitor_; }
 
   /// podman's name for container `name` of task `task_id`.
   static std::string ContainerName(const std::string& task_id, const std::string& name);
@@ -92,8 +96,6 @@ class PodmanRuntime final : public TaskRuntime {
   std::string CgroupParent(const std::string& task_id) const;
   /// Whether the kernel OOM-killed a process of the container.
   bool OomKilled(const std::string& task_id, const std::string& container_id) const;
-  /// Removes the task's cgroups (and those of earlier tasks that were still busy). Control queue.
-  void RemoveCgroups(const std::string& task_id);
   /// Queues `podman kill` of a running container on the control queue. Called with mu_ held.
   void QueueKill(const std::string& task_id, const std::string& name, const Container& c, int sig);
   /// The container's STOPSIGNAL as podman reports it, or empty when it cannot tell.
@@ -113,7 +115,7 @@ class PodmanRuntime final : public TaskRuntime {
     int exit_code = 0;
   };
   std::set<std::string> present_;                    ///< digests pulled (or found) here
-  std::set<std::string> cgroups_left_;               ///< tasks whose cgroups were still busy
+  CgroupJanitor janitor_;                            ///< tasks' cgroups, busy ones retried by Reap()
   std::map<std::string, std::string> stop_signals_;  ///< image -> its STOPSIGNAL
   bool listed_ = false;
   std::map<std::string, Found> found_;

@@ -57,35 +57,61 @@ void KillOrphanedContainer(const std::string& dir, const std::string& name) {
 
 }  // namespace
 
-ExecRuntime::ExecRuntime(bool use_cgroups, std::string supervisor) : supervisor_(std::move(supervisor)) {
+ExecRuntime::ExecRuntime(bool use_cgroups, std::string supervisor, std::string cgroup_name)
+    : supervisor_(std::move(supervisor)) {
   if (supervisor_.empty()) supervisor_ = SelfDir() + "/slipway-supervisor";
   if (const char* w = std::getenv("SLIPWAY_MEMORY_WATCHDOG"); w && std::string(w) == "1") use_cgroups = false;
   if (!use_cgroups) return;
-  const std::string name = kCgroupPrefix + std::to_string(::getpid());
+  pid_named_ = cgroup_name.empty();
+  const std::string name = pid_named_ ? kCgroupPrefix + std::to_string(::getpid()) : cgroup_name;
   std::error_code ec;
   std::ifstream controllers("/sys/fs/cgroup/cgroup.controllers");
   std::string all((std::istreambuf_iterator<char>(controllers)), {});
-  if (all.find("memory") != std::string::npos && fs::create_directory("/sys/fs/cgroup/" + name, ec)) {
-    cgroup_parent_ = "/sys/fs/cgroup";
-    cgroup_root_ = cgroup_parent_ + "/" + name;
-    if (WriteFile(cgroup_root_ + "/cgroup.subtree_control", "+memory")) {
+  // Whether the controller is there and writable, by making the cgroup once. It is made again by
+  // Start() when a container first needs it, so an engine that never starts one (or fails to
+  // start itself) leaves none behind.
+  if (all.find("memory") != std::string::npos) {
+    const std::string dir = "/sys/fs/cgroup/" + name;
+    const bool made = fs::create_directory(dir, ec);
+    if (!ec && WriteFile(dir + "/cgroup.subtree_control", "+memory")) {
       mode_ = CgroupMode::kV2;
-      return;
+      cgroup_parent_ = "/sys/fs/cgroup";
     }
-    fs::remove(cgroup_root_, ec);
-    cgroup_root_.clear();
+    if (made) ::rmdir(dir.c_str());
   }
-  if (fs::exists("/sys/fs/cgroup/memory/memory.limit_in_bytes", ec) &&
-      fs::create_directory("/sys/fs/cgroup/memory/" + name, ec)) {
-    cgroup_parent_ = "/sys/fs/cgroup/memory";
-    cgroup_root_ = cgroup_parent_ + "/" + name;
-    mode_ = CgroupMode::kV1;
+  if (mode_ == CgroupMode::kNone && fs::exists("/sys/fs/cgroup/memory/memory.limit_in_bytes", ec)) {
+    const std::string dir = "/sys/fs/cgroup/memory/" + name;
+    const bool made = fs::create_directory(dir, ec);
+    if (!ec && fs::is_directory(dir, ec)) {
+      mode_ = CgroupMode::kV1;
+      cgroup_parent_ = "/sys/fs/cgroup/memory";
+    }
+    if (made) ::rmdir(dir.c_str());
   }
+  if (mode_ == CgroupMode::kNone) return;
+  cgroup_root_ = cgroup_parent_ + "/" + name;
+  janitor_ = std::make_unique<CgroupJanitor>(name);
 }
 
 ExecRuntime::~ExecRuntime() {
-  // Containers keep running (they belong to their supervisors); only an empty cgroup goes.
-  if (!cgroup_root_.empty()) ::rmdir(cgroup_root_.c_str());
+  // Containers keep running (they belong to their supervisors); only an empty cgroup goes. A
+  // data dir's shared cgroup stays: a successor may be using it (engine stop removes it).
+  if (pid_named_ && !cgroup_root_.empty()) ::rmdir(cgroup_root_.c_str());
+}
+
+int ExecRuntime::RemoveLeftoverCgroups(const std::set<std::string>& live_task_ids) {
+  if (!janitor_) return 0;
+  constexpr size_t kTaskIdLength = 32;
+  return janitor_->RemoveLeftovers(
+      [&live_task_ids](const std::string& name) { return live_task_ids.count(name.substr(0, kTaskIdLength)) > 0; },
+      std::chrono::steady_clock::now());
+}
+
+std::string ExecRuntime::RemoveAllCgroups() {
+  if (!janitor_) return "";
+  // A supervisor that has just been reaped may still be removing its container's cgroup.
+  if (janitor_->RemoveAll(30, Millis(100))) return "";
+  return "some cgroups under " + cgroup_root_ + " are still in use";
 }
 
 std::string ExecRuntime::MemoryEnforcement() const {
@@ -105,7 +131,7 @@ std::map<std::string, ResourceUse> ExecRuntime::Usage(const std::set<std::string
   constexpr size_t kTaskIdLength = 32;
   std::error_code ec;
   for (const auto& engine : fs::directory_iterator(cgroup_parent_, ec)) {
-    if (engine.path().filename().string().rfind(kCgroupPrefix, 0) != 0) continue;
+    if (engine.path().filename().string().rfind(kCgroupPrefix, 0) != 0 && engine.path() != cgroup_root_) continue;
     for (const auto& container : fs::directory_iterator(engine.path(), ec)) {
       const std::string name = container.path().filename().string();
       if (name.size() <= kTaskIdLength || name[kTaskIdLength] != '-' || !container.is_directory(ec)) continue;
@@ -145,6 +171,10 @@ Result<void> ExecRuntime::Start(const ContainerLaunch& launch) {
   if (launch.memory_limit_bytes > 0 && mode_ != CgroupMode::kNone) {
     cgroup = cgroup_root_ + "/" + launch.task_id + "-" + launch.name;
     std::error_code ec;
+    // The data dir's cgroup may have been removed since (an engine stopped on it meanwhile).
+    if (fs::create_directory(cgroup_root_, ec) && mode_ == CgroupMode::kV2) {
+      (void)WriteFile(cgroup_root_ + "/cgroup.subtree_control", "+memory");
+    }
     fs::create_directory(cgroup, ec);
     const std::string limit = std::to_string(launch.memory_limit_bytes);
     const bool ok = WriteFile(cgroup + (mode_ == CgroupMode::kV2 ? "/memory.max" : "/memory.limit_in_bytes"), limit);
@@ -207,6 +237,9 @@ Adoption ExecRuntime::Adopt(const std::string& task_id, const std::string& name,
 
 ContainerExit ExecRuntime::Ended(const std::string& task_id, const std::string& name, const Container& c) {
   ContainerExit out{task_id, name, {}, false, "", false};
+  // The supervisor removes the container's cgroup as it ends; one a process still leaves is
+  // retried by later Reap()s.
+  if (janitor_) janitor_->Remove(task_id + "-" + name, std::chrono::steady_clock::now());
   if (auto exit = ReadExitRecord(ExitPath(c.dir, name))) {
     out.status = {exit->code, exit->signal};
     out.out_of_memory = exit->out_of_memory;
@@ -241,6 +274,7 @@ void ExecRuntime::SignalContainer(const std::string& task_id, const std::string&
 std::vector<ContainerExit> ExecRuntime::Reap() {
   std::vector<ContainerExit> out = std::move(ended_);
   ended_.clear();
+  if (janitor_) janitor_->Retry(std::chrono::steady_clock::now());
   for (auto task = tasks_.begin(); task != tasks_.end();) {
     for (auto it = task->second.begin(); it != task->second.end();) {
       Container& c = it->second;

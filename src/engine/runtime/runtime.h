@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -12,6 +13,7 @@
 #include "base/child_process.h"
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "engine/runtime/cgroup_janitor.h"
 #include "engine/runtime/cgroup_usage.h"
 
 namespace slipway::engine {
@@ -120,6 +122,15 @@ class TaskRuntime {
     (void)task_ids;
     return {};
   }
+  /// At start, once tasks are adopted: removes this data dir's cgroups of tasks other than
+  /// `live_task_ids` (those that may still run). Returns how many went.
+  virtual int RemoveLeftoverCgroups(const std::set<std::string>& live_task_ids) {
+    (void)live_task_ids;
+    return 0;
+  }
+  /// At engine stop, after every task stopped: removes the engine's cgroups (retrying busy ones
+  /// for a few seconds). Empty when none is left, else what stayed.
+  virtual std::string RemoveAllCgroups() { return ""; }
 };
 
 /// Host processes: argv without a shell, an explicit environment, output to the task's log, each
@@ -135,7 +146,10 @@ class ExecRuntime final : public TaskRuntime {
  public:
   /// `supervisor` is the slipway-supervisor executable (default: next to this program).
   /// `use_cgroups` false forces the resident-set watchdog (also: SLIPWAY_MEMORY_WATCHDOG=1).
-  explicit ExecRuntime(bool use_cgroups = true, std::string supervisor = "");
+  /// `cgroup_name` is the engine's cgroup, "slipway-exec-<data dir's engine id>", which every
+  /// engine on that data dir shares and which only engine stop removes; empty means
+  /// "slipway-engine-<pid>", this process's own, removed (when empty) as the runtime goes.
+  explicit ExecRuntime(bool use_cgroups = true, std::string supervisor = "", std::string cgroup_name = "");
   ~ExecRuntime() override;
   ExecRuntime(const ExecRuntime&) = delete;
   ExecRuntime& operator=(const ExecRuntime&) = delete;
@@ -151,9 +165,14 @@ class ExecRuntime final : public TaskRuntime {
   /// the cgroup's member processes, as a v1 memory cgroup counts none.
   std::map<std::string, ResourceUse> Usage(const std::set<std::string>& task_ids) const override;
 
-  /// Removes the empty cgroups that engines no longer running left behind (containers of adopted
-  /// tasks keep theirs). Returns how many it removed.
+  /// Removes the empty "slipway-engine-<pid>" cgroups that engines no longer running left behind
+  /// (containers of adopted tasks keep theirs). Returns how many it removed.
   int RemoveStaleCgroups();
+  /// Container cgroups are "<task id>-<container>" under the engine's.
+  int RemoveLeftoverCgroups(const std::set<std::string>& live_task_ids) override;
+  std::string RemoveAllCgroups() override;
+  /// The cgroup removals in progress (null without cgroups).
+  const CgroupJanitor* Janitor() const { return janitor_.get(); }
 
  private:
   struct Container {
@@ -166,6 +185,8 @@ class ExecRuntime final : public TaskRuntime {
   enum class CgroupMode { kNone, kV1, kV2 } mode_ = CgroupMode::kNone;
   std::string cgroup_parent_;  ///< where engines' cgroups live (v1 memory or v2 root)
   std::string cgroup_root_;    ///< this engine's cgroup under the parent
+  bool pid_named_ = true;      ///< cgroup_root_ is this process's alone
+  std::unique_ptr<CgroupJanitor> janitor_;
   std::string supervisor_;
   std::map<std::string, std::map<std::string, Container>> tasks_;
   std::vector<ContainerExit> ended_;  ///< found ended by Adopt(), reported by the next Reap()

@@ -139,6 +139,13 @@ std::vector<std::string> ContainerUlimits(const std::vector<Ulimit>& wanted, std
   return result;
 }
 
+Result<std::string> DataDirEngineId(const std::string& data_dir) {
+  std::error_code ec;
+  fs::create_directories(data_dir + "/podman", ec);
+  if (ec) return Fail("create " + data_dir + "/podman: " + ec.message());
+  return ReadOrCreateId(data_dir + "/podman/engine-id");
+}
+
 Result<std::unique_ptr<TaskNetwork>> TaskNetwork::Open(const std::string& data_dir) {
   std::unique_ptr<TaskNetwork> n(new TaskNetwork);
   n->dir_ = fs::absolute(data_dir + "/podman").string();
@@ -147,7 +154,7 @@ Result<std::unique_ptr<TaskNetwork>> TaskNetwork::Open(const std::string& data_d
   fs::create_directories(ns_dir, ec);
   fs::create_directories(n->dir_ + "/networks", ec);
   if (ec) return Fail("create " + ns_dir + ": " + ec.message());
-  auto id = ReadOrCreateId(n->dir_ + "/engine-id");
+  auto id = DataDirEngineId(data_dir);
   if (!id) return tl::unexpected(id.error());
   n->engine_id_ = *id;
   n->network_ = "slipway-" + *id;
@@ -244,32 +251,6 @@ Result<void> TaskNetwork::Remove() {
   // own may have outlived its conmon's last moments: every one of them goes now.
   if (!RemoveCgroupTree(CgroupRoot())) note(Fail("some cgroups under " + CgroupRoot() + " are still in use"));
   return first;
-}
-
-bool RemoveCgroupTree(const std::string& relative) {
-  std::vector<fs::path> roots{fs::path("/sys/fs/cgroup") / relative};
-  std::error_code ec;
-  for (const auto& hierarchy : fs::directory_iterator("/sys/fs/cgroup", ec)) {
-    if (hierarchy.is_directory(ec) && !hierarchy.is_symlink(ec)) roots.push_back(hierarchy.path() / relative);
-  }
-  bool clean = true;
-  for (const auto& root : roots) {
-    if (!fs::is_directory(root, ec)) continue;
-    std::vector<fs::path> dirs;
-    for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
-      if (it->is_directory(ec) && !it->is_symlink(ec)) dirs.push_back(it->path());
-    }
-    // Deepest first: a cgroup with children cannot go.
-    std::sort(dirs.begin(), dirs.end(), [](const fs::path& a, const fs::path& b) {
-      return std::distance(a.begin(), a.end()) > std::distance(b.begin(), b.end());
-    });
-    dirs.push_back(root);
-    for (const auto& dir : dirs) {
-      if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) clean = false;
-    }
-  }
-  return clean;
 }
 
 }  // namespace slipway::engine

@@ -10,6 +10,7 @@
 
 #include "base/netns.h"
 #include "base/result.h"
+#include "engine/runtime/cgroup_janitor.h"
 
 namespace slipway::engine {
 
@@ -53,10 +54,10 @@ class TaskNetwork {
   NetNamespace ns_;
 };
 
-/// Removes the cgroup directories at `relative` (e.g. "slipway-podman-<id>/<task>") and below,
-/// deepest first, in every hierarchy under /sys/fs/cgroup (v1 controllers and v2). Only empty
-/// ones go; true when none is left.
-bool RemoveCgroupTree(const std::string& relative);
+/// The data dir's engine id: 8 hex digits, random, made once and kept in <data-dir>/podman/engine-id.
+/// Every engine on that data dir uses it, and only they: it names the data dir's cgroups
+/// ("slipway-podman-<id>", "slipway-exec-<id>"), its podman network and its labels.
+[[nodiscard]] Result<std::string> DataDirEngineId(const std::string& data_dir);
 
 /// The ulimits podman needs on every container here: both nofile and nproc, each at most the host's
 /// hard limit (podman fails otherwise), as "name=soft:hard".
