@@ -237,11 +237,15 @@ class ContainerReleaseTest(unittest.TestCase):
         deadline = time.time() + 120
         while time.time() < deadline:
             tasks = self.running_tasks()
-            if len(tasks) == 2 and all(t["lastStatus"] == "RUNNING" for t in tasks):
+            # The previous release's tasks may still be stopping: wait until podman runs only the
+            # containers of the two running tasks, so the snapshot below cannot change on its own.
+            ids = [t["taskArn"].rsplit("/", 1)[-1] for t in tasks]
+            containers = podman_containers(self.engine, self.engine_id)
+            if (len(tasks) == 2 and all(t["lastStatus"] == "RUNNING" for t in tasks) and containers
+                    and all(any(i in name for i in ids) for name in containers)):
                 break
             time.sleep(0.5)
         before = sorted((t["taskArn"], t["attachments"][0]["details"][2]["value"]) for t in tasks)
-        containers = podman_containers(self.engine, self.engine_id)
         pid = self.engine.pid
         os.kill(pid, signal.SIGKILL)
         deadline = time.time() + 10
