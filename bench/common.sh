@@ -1,7 +1,7 @@
 # Shared set-up for benchmarks: a private engine with the demo released on a free listener port.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BIN="$ROOT/build/bin"
+BIN="${SLIPWAY_BENCH_BIN:-$ROOT/build/bin}"  # another build: SLIPWAY_BENCH_BIN=/path/to/build/bin
 WORK="$(mktemp -d /tmp/slipway-bench.XXXXXX)"
 export SLIPWAY_DATA_DIR="$WORK/data"
 export SLIPWAY_RUNTIME="${SLIPWAY_RUNTIME:-exec}"  # the demo task definition runs host processes
