@@ -78,7 +78,7 @@ printf 'backend direct: %.0f req/s, p99 %s ms\n' "$DIRECT_RPS" "$(wrk_stat "$WOR
 # One second through each proxy first, so every run starts with its upstream connections open.
 for name in slipway nginx haproxy; do wrk -t1 -c"$CONNECTIONS" -d1s "${URL[$name]}" >/dev/null; done
 
-printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' proxy round rps p99_ms requests errors proxy_us machine_us > "$WORK/results.tsv"
+printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' proxy round rps p99_ms requests non2xx socket_errors proxy_us machine_us > "$WORK/results.tsv"
 echo "== through each proxy (wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, interleaved)"
 for round in 1 2; do
   for name in slipway nginx haproxy; do
@@ -88,13 +88,13 @@ for round in 1 2; do
     p1=$(cpu_ticks $pids); m1=$(machine_busy_ticks)
     f="$WORK/$name$round.txt"
     req=$(wrk_stat "$f" requests)
-    errors=$(( $(wrk_stat "$f" non2xx) + $(wrk_stat "$f" socket_errors) ))
+    non2xx=$(wrk_stat "$f" non2xx); socket_errors=$(wrk_stat "$f" socket_errors)
     read -r proxy_us machine_us < <(awk -v p=$((p1 - p0)) -v m=$((m1 - m0)) -v r="$req" -v hz="$CLK_TCK" \
       'BEGIN {r = r > 0 ? r : 1; printf "%.2f %.2f\n", p * 1e6 / hz / r, m * 1e6 / hz / r}')
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$round" "$(wrk_stat "$f" rps)" "$(wrk_stat "$f" p99_ms)" \
-      "$req" "$errors" "$proxy_us" "$machine_us" >> "$WORK/results.tsv"
-    printf 'round %d %-8s %9.0f req/s  p99 %7s ms  proxy CPU %6.1f us/req  machine CPU %6.1f us/req  errors %d\n' \
-      "$round" "$name" "$(wrk_stat "$f" rps)" "$(wrk_stat "$f" p99_ms)" "$proxy_us" "$machine_us" "$errors"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$round" "$(wrk_stat "$f" rps)" "$(wrk_stat "$f" p99_ms)" \
+      "$req" "$non2xx" "$socket_errors" "$proxy_us" "$machine_us" >> "$WORK/results.tsv"
+    printf 'round %d %-8s %9.0f req/s  p99 %8s ms  proxy CPU %6.1f us/req  machine CPU %6.1f us/req  non-2xx %d  socket errors %d\n' \
+      "$round" "$name" "$(wrk_stat "$f" rps)" "$(wrk_stat "$f" p99_ms)" "$proxy_us" "$machine_us" "$non2xx" "$socket_errors"
   done
 done
 
@@ -103,7 +103,7 @@ import csv, json, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 for r in rows:
     for k in ("rps", "proxy_us", "machine_us"): r[k] = float(r[k])
-    for k in ("round", "requests", "errors"): r[k] = int(r[k])
+    for k in ("round", "requests", "non2xx", "socket_errors"): r[k] = int(r[k])
     r["p99_ms"] = None if r["p99_ms"] == "null" else float(r["p99_ms"])
 direct = float(sys.argv[2])
 by = {(r["proxy"], r["round"]): r for r in rows}
