@@ -92,8 +92,11 @@ wrk_stat() {
 # use_fixed_backend: this run's slipway.yaml deploys slipway-bench-backend (service "backend",
 # target group bench-dev-backend, two tasks) instead of the demo, with `deploy v1` as before.
 use_fixed_backend() {
-  [ -x "$BIN/slipway-bench-backend" ] || { echo "bench: build slipway-bench-backend first (ninja -C build)" >&2; exit 2; }
-  cat > "$WORK/backend.taskdef.json" <<'JSON'
+  # From this tree's build when SLIPWAY_BENCH_BIN names a build without it.
+  local backend="$BIN/slipway-bench-backend"
+  [ -x "$backend" ] || backend="$ROOT/build/bin/slipway-bench-backend"
+  [ -x "$backend" ] || { echo "bench: build slipway-bench-backend first (ninja -C build slipway-bench-backend)" >&2; exit 2; }
+  cat > "$WORK/backend.taskdef.json" <<JSON
 {
   "family": "bench-backend",
   "requiresCompatibilities": ["FARGATE"],
@@ -103,10 +106,10 @@ use_fixed_backend() {
   "containerDefinitions": [
     {
       "name": "backend",
-      "image": "slipway/bench-backend:${APP_VERSION:-v1}",
+      "image": "slipway/bench-backend:v1",
       "essential": true,
       "memory": 128,
-      "entryPoint": ["${SLIPWAY_BIN_DIR}/slipway-bench-backend"],
+      "entryPoint": ["$backend"],
       "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
       "environment": [{"name": "BENCH_BACKEND_THREADS", "value": "${BENCH_BACKEND_THREADS:-1}"}],
       "stopTimeout": 2
