@@ -23,6 +23,11 @@ PORT=$PROBE_PORT "$BIN/slipway-demo-app" > "$WORK/probe.log" 2>&1 & PROBE=$!
 BENCH_PIDS="$PROBE"
 probe="http://127.0.0.1:$PROBE_PORT"
 for _ in $(seq 50); do curl -sf -o /dev/null "$probe/healthz" && break; sleep 0.1; done
+if ! curl -sf -o /dev/null "$probe/healthz"; then
+  echo "bench: $BIN/slipway-demo-app did not answer /healthz on port $PROBE_PORT:" >&2
+  cat "$WORK/probe.log" >&2
+  exit 1
+fi
 missing=""
 [ "$(curl -s -m 5 "$probe/download?bytes=16" | wc -c)" = 16 ] || missing="$missing /download"
 curl -s -m 5 --data-binary 0123456789 "$probe/upload" | grep -q '"bytes": *10' || missing="$missing /upload"
