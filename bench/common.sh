@@ -36,7 +36,7 @@ need_tools() {
   local cmd pkgs=()
   for cmd in "$@"; do
     command -v "$cmd" >/dev/null 2>&1 && continue
-    case "$cmd" in ss) pkgs+=(iproute2) ;; *) pkgs+=("$cmd") ;; esac
+    case "$cmd" in ss) pkgs+=(iproute2) ;; aws) pkgs+=(awscli) ;; *) pkgs+=("$cmd") ;; esac
   done
   [ ${#pkgs[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ]; then echo "bench: missing ${pkgs[*]}: apt-get install -y ${pkgs[*]}" >&2; exit 2; fi

@@ -12,7 +12,7 @@ DURATION=${DURATION:-45}
 KILLS=${KILLS:-5}
 TASKS=${TASKS:-3}
 CONNECTIONS=${CONNECTIONS:-32}
-need_tools ss
+need_tools ss aws
 sed -i "0,/desiredCount: 2/s//desiredCount: $TASKS/" "$WORK/slipway.yaml"  # the dev environment's
 deploy v1
 TG=$(aws_local elbv2 describe-target-groups --names demo-dev-web --query 'TargetGroups[0].TargetGroupArn' --output text)

@@ -11,7 +11,7 @@ source "$(dirname "$0")/common.sh"
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
-need_tools nginx haproxy ss
+need_tools nginx haproxy ss aws
 use_fixed_backend
 deploy v1
 PORTS=$(healthy_ports bench-dev-backend)
