@@ -58,6 +58,24 @@ non2xx=$(wrk_stat "$WORK/wrk.txt" non2xx)
 socket_errors=$(wrk_stat "$WORK/wrk.txt" socket_errors)
 sleep 2
 echo "after the run: healthy targets on ports $(healthy | tr '\n' ' ')"
+if [ "$non2xx" -ne 0 ]; then
+  # Who answered them: the engine's ALB metrics (collected every 10 s) tell the load balancer's own
+  # 4xx/5xx from the targets'.
+  sleep 11
+  lb=$(aws_local elbv2 describe-load-balancers --names demo-dev --query 'LoadBalancers[0].LoadBalancerArn' --output text)
+  lb_dim="{\"Name\":\"LoadBalancer\",\"Value\":\"${lb#*:loadbalancer/}\"}"
+  tg_dim="{\"Name\":\"TargetGroup\",\"Value\":\"targetgroup/${TG#*:targetgroup/}\"}"
+  queries="" i=0
+  for m in HTTPCode_ELB_5XX_Count HTTPCode_ELB_4XX_Count HTTPCode_Target_5XX_Count HTTPCode_Target_4XX_Count; do
+    case $m in *ELB*) dims="[$lb_dim]" ;; *) dims="[$lb_dim,$tg_dim]" ;; esac
+    i=$((i + 1))
+    queries="$queries{\"Id\":\"m$i\",\"Label\":\"$m\",\"MetricStat\":{\"Metric\":{\"Namespace\":\"AWS/ApplicationELB\",\"MetricName\":\"$m\",\"Dimensions\":$dims},\"Period\":60,\"Stat\":\"Sum\"}},"
+  done
+  aws_local cloudwatch get-metric-data --metric-data-queries "[${queries%,}]" --output json \
+    --start-time "$(date -u -d "@$((${start%.*} - 120))" +%Y-%m-%dT%H:%M:%SZ)" --end-time "$(date -u -d '+2 min' +%Y-%m-%dT%H:%M:%SZ)" |
+    python3 -c 'import json, sys; d = json.load(sys.stdin); print("answered by: " + ", ".join("%s %d" % (r["Label"], sum(r["Values"])) for r in d["MetricDataResults"]))' ||
+    echo "(the engine's metrics could not be read)"
+fi
 printf 'requests %s, non-2xx/3xx %s, socket errors %s, kills %d of %d\n' "$requests" "$non2xx" "$socket_errors" "$killed" "$KILLS"
 rc=0
 if [ "$non2xx" -ne 0 ] || [ "$socket_errors" -ne 0 ]; then echo "RESULT: requests failed while tasks were killed"; rc=1
