@@ -6,7 +6,7 @@
 #  (b) a 1 GiB upload (POST /upload, which counts and discards it) and a 1 GiB download
 #      (GET /download?bytes=N), checking the byte counts, while the engine's VmRSS is sampled
 #      every 50 ms: baseline, peak and growth (goal: under 16 MiB, so bodies stream rather than
-#      sit in memory) and throughput.
+#      sit in memory) and throughput, then the same transfers straight to one task for reference.
 # Exits 2 when this build's demo app has no such endpoints, 1 when a count is wrong, an event is
 # missing or the RSS goal is missed.
 #   BYTES=1073741824 SSE_EVENTS=50 TRANSFER_TIMEOUT=300 bench/proxy_streaming.sh
@@ -42,11 +42,12 @@ if [ -n "$missing" ]; then
 fi
 
 deploy v1
-echo "== through the listener 127.0.0.1:$LISTENER_PORT (engine pid $(engine_pid))"
-python3 - "$LISTENER_PORT" "$(engine_pid)" "$BYTES" "$SSE_EVENTS" "$TRANSFER_TIMEOUT" <<'EOF'
+TASK_PORT=$(healthy_ports demo-dev-web | head -1)
+echo "== through the listener 127.0.0.1:$LISTENER_PORT (engine pid $(engine_pid)); one task direct on $TASK_PORT for reference"
+python3 - "$LISTENER_PORT" "$(engine_pid)" "$BYTES" "$SSE_EVENTS" "$TRANSFER_TIMEOUT" "$TASK_PORT" <<'EOF'
 import http.client, json, re, statistics, sys, threading, time
 
-port, engine, size, events, limit = (int(a) for a in sys.argv[1:6])
+port, engine, size, events, limit, task_port = (int(a) for a in sys.argv[1:7])
 GOAL_MIB = 16
 MIB = 1 << 20
 failures = []
@@ -129,7 +130,7 @@ def transfer(name, run):
         failures.append(f"{name}: the engine's RSS grew {growth:.1f} MiB")
     return out
 
-def upload(start):
+def upload(start, port=port):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     conn.putrequest("POST", "/upload")
     conn.putheader("Content-Type", "application/octet-stream")
@@ -157,7 +158,7 @@ def upload(start):
         counted = -1
     return resp.status, counted
 
-def download(start):
+def download(start, port=port):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     conn.request("GET", f"/download?bytes={size}")
     resp = conn.getresponse()
@@ -175,6 +176,19 @@ def download(start):
 results = {"bench": "proxy_streaming", "bytes": size, "sse": sse,
            "upload": transfer("upload", upload), "download": transfer("download", download),
            "rss_goal_mib": GOAL_MIB}
+
+# The same transfers straight to one task: what the app and this client manage without the proxy.
+def direct(name, run):
+    start = time.time()
+    try:
+        status, got = run(start, task_port)
+    except Exception as e:
+        status, got = f"error: {e!r}", -1
+    seconds = time.time() - start
+    rate = round(max(got, 0) / MIB / seconds, 1) if seconds > 0 else None
+    print(f"{name} direct to a task: status {status}, {got} bytes in {seconds:.2f} s ({rate} MiB/s)")
+    return {"status": status, "bytes": got, "seconds": round(seconds, 2), "mib_per_s": rate}
+results["direct"] = {"upload": direct("upload", upload), "download": direct("download", download)}
 print("RESULT: " + ("; ".join(failures) if failures else "all bytes and events arrived, RSS growth under the goal"))
 results["failures"] = failures
 print(json.dumps(results))
