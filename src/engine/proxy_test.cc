@@ -3,8 +3,6 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <thread>
 
 #include "aws/http_transport.h"
@@ -14,25 +12,18 @@ namespace slipway::engine {
 namespace {
 
 int FreePort() {
-  boost::asio::io_context io;
-  auto probe = MakeProxy(io);
+  auto probe = MakeProxy({.event_loops = 1});
   for (int port = 20000 + (getpid() % 20000);; ++port) {
-    if (probe->OpenListener("127.0.0.1", port)) return port;  // closed when `io` is destroyed
+    if (probe->OpenListener("127.0.0.1", port)) return port;  // closed when `probe` is destroyed
   }
 }
 
 class ProxyTest : public testing::Test {
  protected:
   void SetUp() override {
-    proxy_ = MakeProxy(io_);
-    for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
+    proxy_ = MakeProxy({.event_loops = 2});
     listener_ = FreePort();
     ASSERT_TRUE(proxy_->OpenListener("127.0.0.1", listener_));
-  }
-  void TearDown() override {
-    work_.reset();
-    io_.stop();
-    for (auto& t : threads_) t.join();
   }
 
   // Starts the demo app answering "slipway demo <version>" on a free port.
@@ -66,9 +57,6 @@ class ProxyTest : public testing::Test {
     return seen;
   }
 
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ = boost::asio::make_work_guard(io_);
-  std::vector<std::thread> threads_;
   std::unique_ptr<DataPlane> proxy_;
   std::vector<ChildProcess> apps_;
   aws::CurlTransport client_;
