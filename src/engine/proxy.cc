@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -16,7 +17,6 @@
 #include <boost/beast/http.hpp>
 #include <map>
 #include <mutex>
-#include <set>
 #include <thread>
 
 #include "base/netns.h"
@@ -57,8 +57,6 @@ bool Idempotent(http::verb v) {
   return v == http::verb::get || v == http::verb::head || v == http::verb::options ||
          v == http::verb::put || v == http::verb::delete_ || v == http::verb::trace;
 }
-
-std::string Key(const Backend& b) { return b.host + ":" + std::to_string(b.port); }
 
 /// A parsed request's headers, for http-header rule conditions.
 class BeastHeaders final : public RequestHeaders {
@@ -332,8 +330,8 @@ class Proxy final : public ProxyServer {
     if (!table || listener == table->listeners.end()) co_return AlbError(503, "503 Service Temporarily Unavailable", version);
     outcome.table = table;
     outcome.load_balancer_arn = &listener->second.load_balancer_arn;
-    std::string target(req.target());
-    std::string path = target.substr(0, target.find('?'));
+    const std::string_view target(req.target().data(), req.target().size());
+    const std::string_view path = target.substr(0, target.find('?'));
     const BeastHeaders headers(req);
     const auto host = req[http::field::host];
     const RouteRule* rule = MatchRoute(listener->second, {std::string_view(host.data(), host.size()), path,
@@ -461,15 +459,15 @@ class Proxy final : public ProxyServer {
   awaitable<Response> Forward(Request& req, const std::vector<Backend>& backends, RouteOutcome& outcome) {
     const unsigned version = req.version();
     req.version(11);
-    std::set<std::string> failed;
+    std::vector<Backend> failed;  // rarely more than empty: no allocation per request
     const size_t start = next_++;
     int attempts = 0;
     for (size_t i = 0; attempts < options_.max_attempts && failed.size() < backends.size(); ++i) {
       const Backend& b = backends[(start + i) % backends.size()];
-      if (failed.count(Key(b))) continue;
+      if (std::find(failed.begin(), failed.end(), b) != failed.end()) continue;
       Upstream up = co_await Connect(b);
       if (!up.stream) {
-        failed.insert(Key(b));
+        failed.push_back(b);
         ++attempts;
         continue;
       }
@@ -479,7 +477,7 @@ class Proxy final : public ProxyServer {
       co_await http::async_write(*up.stream, req, asio::redirect_error(use_awaitable, ec));
       if (ec) {
         if (up.reused) continue;  // stale pooled connection: try a fresh one
-        failed.insert(Key(b));
+        failed.push_back(b);
         ++attempts;
         continue;
       }
