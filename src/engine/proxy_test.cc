@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "aws/http_transport.h"
@@ -101,6 +104,50 @@ TEST_F(ProxyTest, ATargetStoppedAfterDrainingCausesNoFailure) {
   apps_[0].Wait();
   auto after = Get(20);
   EXPECT_EQ(after["200 slipway demo b\n"], 20);
+}
+
+// Established connections from this process to 127.0.0.1:`port` (the proxy's upstream side).
+int ConnectionsTo(int port) {
+  char remote_wanted[16];
+  std::snprintf(remote_wanted, sizeof remote_wanted, "0100007F:%04X", port);
+  std::ifstream in("/proc/self/net/tcp");
+  std::string line;
+  std::getline(in, line);  // the header
+  int n = 0;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state;
+    fields >> slot >> local >> remote >> state;
+    n += remote == remote_wanted && state == "01";  // 01: ESTABLISHED
+  }
+  return n;
+}
+
+TEST_F(ProxyTest, IdleConnectionsToATargetThatLeftRoutingCloseOnEveryLoop) {
+  Backend a = StartApp("a");
+  Route({a});
+  // Four keep-alive clients at once: the listeners deal them to both loops, and each loop pools
+  // its own upstream connections to a.
+  std::atomic<int> answered{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([this, &answered] {
+      aws::CurlTransport client;
+      for (int i = 0; i < 5; ++i) {
+        answered += client.Send({"GET", "http://127.0.0.1:" + std::to_string(listener_) + "/", {}, "", 5000}).has_value();
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  ASSERT_EQ(answered, 20);
+  ASSERT_GT(ConnectionsTo(a.port), 0);
+  Route({StartApp("b")});  // a leaves routing, and no request comes after
+  int open = ConnectionsTo(a.port);
+  for (int i = 0; i < 250 && open > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    open = ConnectionsTo(a.port);
+  }
+  EXPECT_EQ(open, 0) << "idle connections to a target that left routing stay open";
 }
 
 }  // namespace
