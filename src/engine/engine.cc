@@ -41,7 +41,7 @@ namespace {
 constexpr Millis kTickInterval{100};
 constexpr Millis kLogSweepInterval{60'000};
 constexpr Millis kShutdownGrace{10'000};
-constexpr int kIoThreads = 2;
+constexpr int kIoThreads = 2;  ///< the API server's; the proxy runs its own loops
 /// How long a handed-over engine keeps finishing its connections' requests.
 constexpr Millis kWindDownLimit{10'000};
 }  // namespace
@@ -250,7 +250,7 @@ Result<void> RunEngine(const EngineOptions& options) {
   ProxyOptions proxy_options;
   proxy_options.meter = &meter;
   if (chosen->network) proxy_options.task_namespace = &chosen->network->Namespace();
-  auto proxy = MakeProxy(io, proxy_options);
+  auto proxy = MakeProxy(proxy_options);  // on event loops of its own, one per core
   std::map<int, UniqueFd> listeners;
   for (auto& [name, fd] : inherited) {
     if (name != "api") listeners[std::atoi(name.c_str())] = std::move(fd);
@@ -371,6 +371,7 @@ Result<void> RunEngine(const EngineOptions& options) {
   work.reset();
   io.stop();
   for (auto& t : threads) t.join();
+  proxy->Stop();
   if (!handoff.done() && chosen->network) {
     // Every task has stopped: the pods, the bridge and the namespaces go too, so the engine leaves
     // nothing behind on the host.

@@ -84,11 +84,11 @@ void ListenerSet::Accept(std::shared_ptr<tcp::acceptor> acceptor, int port) {
       [this, acceptor, port]() -> asio::awaitable<void> {
         for (;;) {
           boost::system::error_code ec;
-          // Each connection gets its own strand: a Beast stream's timer and its reads and writes
-          // must never run on two of the io threads at once.
+          // Each connection gets its own strand unless a single-threaded loop was picked for it: a
+          // Beast stream's timer and its reads and writes must never run on two threads at once.
           // A named local, not a temporary inside the co_await (GCC 12 coroutine bug).
-          auto strand = asio::make_strand(io_);
-          tcp::socket socket = co_await acceptor->async_accept(strand, asio::redirect_error(asio::use_awaitable, ec));
+          asio::any_io_executor executor = socket_executor_ ? socket_executor_() : asio::make_strand(io_);
+          tcp::socket socket = co_await acceptor->async_accept(executor, asio::redirect_error(asio::use_awaitable, ec));
           // A connection accepted before a pause took effect is served: dropping it would reset a
           // client that did nothing wrong.
           if (!ec) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <functional>
 #include <map>
@@ -32,8 +33,15 @@ class ListenerSet {
  public:
   /// Called (on an io thread) for each accepted connection, with the listener's port.
   using OnAccept = std::function<void(boost::asio::ip::tcp::socket, int port)>;
+  /// Picks the executor an accepted connection runs on (its socket is bound to it).
+  using SocketExecutor = std::function<boost::asio::any_io_executor()>;
 
+  /// Accepts on `io`; each connection gets its own strand on `io`.
   ListenerSet(boost::asio::io_context& io, OnAccept on_accept) : io_(io), on_accept_(std::move(on_accept)) {}
+  /// Accepts on `io`; each connection runs on the executor `socket_executor` picks (another
+  /// event loop's, say).
+  ListenerSet(boost::asio::io_context& io, OnAccept on_accept, SocketExecutor socket_executor)
+      : io_(io), on_accept_(std::move(on_accept)), socket_executor_(std::move(socket_executor)) {}
 
   /// Listens on host:port (taking over `inherited[port]` when present) and starts accepting;
   /// returns the bound port.
@@ -52,6 +60,7 @@ class ListenerSet {
 
   boost::asio::io_context& io_;
   OnAccept on_accept_;
+  SocketExecutor socket_executor_;  ///< empty: a new strand on io_
   mutable std::mutex mu_;
   std::map<int, std::shared_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::atomic<bool> accepting_{true};

@@ -1,11 +1,13 @@
-// Reverse proxy and health checker on Boost.Beast coroutines. Routing comes from immutable
-// snapshots swapped atomically, so a target-set change never blocks or drops a request.
+// Reverse proxy and health checker on Boost.Beast coroutines, on one single-threaded event loop
+// per core. Routing comes from immutable snapshots swapped atomically, so a target-set change
+// never blocks or drops a request; each loop reads its own copy of the latest one without a lock.
 #include "engine/proxy.h"
 
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -15,7 +17,7 @@
 #include <boost/beast/http.hpp>
 #include <map>
 #include <mutex>
-#include <set>
+#include <thread>
 
 #include "base/netns.h"
 #include "engine/bad_request.h"
@@ -56,8 +58,6 @@ bool Idempotent(http::verb v) {
          v == http::verb::put || v == http::verb::delete_ || v == http::verb::trace;
 }
 
-std::string Key(const Backend& b) { return b.host + ":" + std::to_string(b.port); }
-
 /// A parsed request's headers, for http-header rule conditions.
 class BeastHeaders final : public RequestHeaders {
  public:
@@ -79,6 +79,41 @@ IpAddress PeerOf(const std::string& client_ip) { return ParseIp(client_ip).value
 
 const std::string kNoTargetGroup;
 
+/// Idle keep-alive connections to one backend, on one event loop.
+struct IdleConnections {
+  Backend backend;
+  std::vector<std::unique_ptr<beast::tcp_stream>> streams;
+};
+
+IdleConnections* FindIdle(std::vector<IdleConnections>& idle, const Backend& b) {
+  for (auto& entry : idle) {
+    if (entry.backend.port == b.port && entry.backend.host == b.host) return &entry;
+  }
+  return nullptr;
+}
+
+/// One event loop of the proxy: a single-threaded io_context, and what only its own thread
+/// touches: the routing snapshot it last took and its idle upstream connections. A client
+/// connection and the upstream connections it uses live on one loop, so none needs a strand.
+struct EventLoop {
+  explicit EventLoop(const void* owner) : owner(owner) {}
+
+  const void* const owner;  ///< the proxy this loop belongs to
+  asio::io_context io{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(io);
+  std::thread thread;
+  uint64_t generation = 0;  ///< the published snapshot `table` is; 0: none taken yet
+  /// The snapshot, under a control block of this loop's own, so that the requests' copies of it do
+  /// not bounce one reference count between cores.
+  std::shared_ptr<const RoutingTable> table;
+  /// One entry per backend of `table`: an upstream connection to a target that left routing has
+  /// no entry to return to, and closes.
+  std::vector<IdleConnections> idle;
+};
+
+/// The event loop whose thread this is; null on other threads.
+thread_local EventLoop* this_thread_loop = nullptr;
+
 /// Where Route sent a request, for its metrics. `table` keeps the strings alive.
 struct RouteOutcome {
   std::shared_ptr<const RoutingTable> table;
@@ -90,11 +125,47 @@ struct RouteOutcome {
 
 class Proxy final : public ProxyServer {
  public:
-  Proxy(asio::io_context& io, ProxyOptions options)
-      : io_(io),
-        options_(options),
-        listeners_(io, [this](tcp::socket socket, int port) { Admit(std::move(socket), port); }),
-        inside_(io, [this](tcp::socket socket, int port) { Admit(std::move(socket), port); }) {}
+  // The listeners accept on the first loop (one kernel queue per listening socket, so a handoff
+  // passes one descriptor per port) and deal the connections out to all loops in turn.
+  explicit Proxy(ProxyOptions options)
+      : options_(options),
+        loops_(MakeLoops(this, options.event_loops)),
+        listeners_(
+            loops_[0]->io, [this](tcp::socket socket, int port) { Admit(std::move(socket), port); },
+            [this] { return asio::any_io_executor(NextLoop().io.get_executor()); }),
+        inside_(
+            loops_[0]->io, [this](tcp::socket socket, int port) { Admit(std::move(socket), port); },
+            [this] { return asio::any_io_executor(NextLoop().io.get_executor()); }) {
+    for (auto& loop : loops_) {
+      loop->thread = std::thread([l = loop.get()] {
+        this_thread_loop = l;
+        l->io.run();
+      });
+    }
+  }
+
+  ~Proxy() override { Stop(); }
+  Proxy(const Proxy&) = delete;
+  Proxy& operator=(const Proxy&) = delete;
+
+  void Stop() override {
+    for (auto& loop : loops_) {
+      loop->work.reset();
+      loop->io.stop();
+    }
+    for (auto& loop : loops_) {
+      if (loop->thread.joinable()) loop->thread.join();
+    }
+  }
+
+  static std::vector<std::unique_ptr<EventLoop>> MakeLoops(const Proxy* owner, int count) {
+    if (count <= 0) count = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+    std::vector<std::unique_ptr<EventLoop>> loops;
+    for (int i = 0; i < count; ++i) loops.push_back(std::make_unique<EventLoop>(owner));
+    return loops;
+  }
+
+  EventLoop& NextLoop() { return *loops_[next_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()]; }
 
   void Admit(tcp::socket socket, int port) {
     boost::system::error_code ec;
@@ -106,7 +177,7 @@ class Proxy final : public ProxyServer {
       return;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    auto executor = socket.get_executor();  // the connection's strand
+    auto executor = socket.get_executor();  // the connection's event loop
     asio::co_spawn(executor, Serve(std::move(socket), port, std::move(*open)), asio::detached);
   }
 
@@ -172,21 +243,19 @@ class Proxy final : public ProxyServer {
   }
 
   void Publish(std::shared_ptr<const RoutingTable> table) override {
-    std::set<std::string> live;
-    for (const auto& [tg, backends] : table->backends) {
-      for (const auto& b : backends) live.insert(Key(b));
+    {
+      std::lock_guard lock(published_mu_);
+      published_ = std::move(table);
+      generation_.fetch_add(1, std::memory_order_release);
     }
-    std::atomic_store(&table_, std::shared_ptr<const RoutingTable>(std::move(table)));
-    // Idle connections to targets that left routing are closed, so draining apps can exit.
-    std::lock_guard lock(pool_mu_);
-    for (auto it = pool_.begin(); it != pool_.end();) {
-      it = live.count(it->first) ? std::next(it) : pool_.erase(it);
-    }
+    // Each loop takes the snapshot at its next request anyway; this closes its idle connections
+    // to targets that left routing now, so draining apps can exit.
+    for (auto& loop : loops_) asio::post(loop->io, [this, l = loop.get()] { Refresh(*l); });
   }
 
   void Check(const HealthCheckSpec& spec, std::function<void(HealthCheckResult)> done) override {
     if (connections_->closing) return;  // handed over: the new engine checks
-    asio::co_spawn(asio::make_strand(io_), RunCheck(spec, std::move(done)), asio::detached);
+    asio::co_spawn(NextLoop().io, RunCheck(spec, std::move(done)), asio::detached);
   }
 
  private:
@@ -233,7 +302,7 @@ class Proxy final : public ProxyServer {
   // own 4XX on the listener's load balancer.
   awaitable<void> Refuse(beast::tcp_stream& client, int port, int status) {
     if (options_.meter != nullptr) {
-      auto table = std::atomic_load(&table_);
+      auto table = Table();
       auto listener = table ? table->listeners.find(port) : decltype(table->listeners.end()){};
       if (table && listener != table->listeners.end()) {
         options_.meter->Record(listener->second.load_balancer_arn, kNoTargetGroup, status, false, 0);
@@ -255,14 +324,14 @@ class Proxy final : public ProxyServer {
   }
 
   awaitable<Response> Route(Request& req, int port, const std::string& client_ip, RouteOutcome& outcome) {
-    auto table = std::atomic_load(&table_);
+    auto table = Table();
     const unsigned version = req.version();
     auto listener = table ? table->listeners.find(port) : decltype(table->listeners.end()){};
     if (!table || listener == table->listeners.end()) co_return AlbError(503, "503 Service Temporarily Unavailable", version);
     outcome.table = table;
     outcome.load_balancer_arn = &listener->second.load_balancer_arn;
-    std::string target(req.target());
-    std::string path = target.substr(0, target.find('?'));
+    const std::string_view target(req.target().data(), req.target().size());
+    const std::string_view path = target.substr(0, target.find('?'));
     const BeastHeaders headers(req);
     const auto host = req[http::field::host];
     const RouteRule* rule = MatchRoute(listener->second, {std::string_view(host.data(), host.size()), path,
@@ -309,17 +378,61 @@ class Proxy final : public ProxyServer {
     return !ec;
   }
 
-  awaitable<Upstream> Connect(const Backend& b) {
+  // The latest routing snapshot. On an event loop, the loop's own copy, which it takes again only
+  // when a newer one was published: no lock, no shared reference count.
+  std::shared_ptr<const RoutingTable> Table() {
+    if (EventLoop* loop = ThisThreadsLoop()) {
+      Refresh(*loop);
+      return loop->table;
+    }
+    std::lock_guard lock(published_mu_);
+    return published_;
+  }
+
+  EventLoop* ThisThreadsLoop() const {
+    return this_thread_loop != nullptr && this_thread_loop->owner == this ? this_thread_loop : nullptr;
+  }
+
+  // Brings `loop` (on its own thread) to the latest published snapshot: the loop keeps idle
+  // connections only to the snapshot's backends, and closes the rest.
+  void Refresh(EventLoop& loop) {
+    if (generation_.load(std::memory_order_acquire) == loop.generation) return;
+    std::shared_ptr<const RoutingTable> table;
     {
-      std::lock_guard lock(pool_mu_);
-      auto it = pool_.find(Key(b));
-      if (it != pool_.end() && !it->second.empty()) {
-        Upstream u{std::move(it->second.back()), true};
-        it->second.pop_back();
+      std::lock_guard lock(published_mu_);
+      table = published_;
+      loop.generation = generation_.load(std::memory_order_relaxed);
+    }
+    std::vector<IdleConnections> idle;
+    if (table) {
+      for (const auto& [tg, backends] : table->backends) {
+        for (const auto& b : backends) {
+          if (FindIdle(idle, b) != nullptr) continue;
+          IdleConnections* kept = FindIdle(loop.idle, b);
+          idle.push_back(kept != nullptr ? std::move(*kept) : IdleConnections{b, {}});
+        }
+      }
+      auto holder = std::make_shared<std::shared_ptr<const RoutingTable>>(std::move(table));
+      loop.table = std::shared_ptr<const RoutingTable>(holder, holder->get());
+    } else {
+      loop.table = nullptr;
+    }
+    loop.idle = std::move(idle);  // connections to targets that left routing close here
+  }
+
+  awaitable<Upstream> Connect(const Backend& b) {
+    if (EventLoop* loop = ThisThreadsLoop()) {
+      Refresh(*loop);
+      IdleConnections* idle = FindIdle(loop->idle, b);
+      if (idle != nullptr && !idle->streams.empty()) {
+        Upstream u{std::move(idle->streams.back()), true};
+        idle->streams.pop_back();
         co_return u;
       }
     }
-    auto stream = std::make_unique<beast::tcp_stream>(asio::make_strand(io_));
+    // On the connection's own loop, like the client connection it serves.
+    auto executor = co_await asio::this_coro::executor;
+    auto stream = std::make_unique<beast::tcp_stream>(executor);
     boost::system::error_code ec;
     tcp::endpoint ep(asio::ip::make_address(b.host, ec), static_cast<unsigned short>(b.port));
     if (!OpenIn(stream->socket(), ep)) co_return Upstream{};
@@ -331,14 +444,11 @@ class Proxy final : public ProxyServer {
   }
 
   void Release(const Backend& b, std::unique_ptr<beast::tcp_stream> stream) {
-    auto table = std::atomic_load(&table_);
-    bool live = false;
-    for (const auto& [tg, backends] : table->backends) {
-      for (const auto& x : backends) live = live || x == b;
-    }
-    if (!live) return;  // the target is draining: let the connection close
-    std::lock_guard lock(pool_mu_);
-    pool_[Key(b)].push_back(std::move(stream));
+    EventLoop* loop = ThisThreadsLoop();
+    if (loop == nullptr) return;
+    Refresh(*loop);
+    // A target that left routing (it is draining) has no entry: the connection closes.
+    if (IdleConnections* idle = FindIdle(loop->idle, b)) idle->streams.push_back(std::move(stream));
   }
 
   // Sends to one backend after another. A request is retried on another target only when it
@@ -349,15 +459,15 @@ class Proxy final : public ProxyServer {
   awaitable<Response> Forward(Request& req, const std::vector<Backend>& backends, RouteOutcome& outcome) {
     const unsigned version = req.version();
     req.version(11);
-    std::set<std::string> failed;
+    std::vector<Backend> failed;  // rarely more than empty: no allocation per request
     const size_t start = next_++;
     int attempts = 0;
     for (size_t i = 0; attempts < options_.max_attempts && failed.size() < backends.size(); ++i) {
       const Backend& b = backends[(start + i) % backends.size()];
-      if (failed.count(Key(b))) continue;
+      if (std::find(failed.begin(), failed.end(), b) != failed.end()) continue;
       Upstream up = co_await Connect(b);
       if (!up.stream) {
-        failed.insert(Key(b));
+        failed.push_back(b);
         ++attempts;
         continue;
       }
@@ -367,7 +477,7 @@ class Proxy final : public ProxyServer {
       co_await http::async_write(*up.stream, req, asio::redirect_error(use_awaitable, ec));
       if (ec) {
         if (up.reused) continue;  // stale pooled connection: try a fresh one
-        failed.insert(Key(b));
+        failed.push_back(b);
         ++attempts;
         continue;
       }
@@ -432,8 +542,10 @@ class Proxy final : public ProxyServer {
     done(result);
   }
 
-  asio::io_context& io_;
   ProxyOptions options_;
+  /// Declared before the listeners, whose sockets are on the first loop, so destroyed after them.
+  std::vector<std::unique_ptr<EventLoop>> loops_;
+  std::atomic<size_t> next_loop_{0};
   ListenerSet listeners_;
   ListenerSet inside_;  ///< the same listeners inside the task namespace, for tasks
   std::mutex inherited_mu_;
@@ -441,16 +553,16 @@ class Proxy final : public ProxyServer {
   std::shared_ptr<ConnectionCount> connections_ = std::make_shared<ConnectionCount>();
   /// Read once: the engine has raised its descriptor limit before it makes the proxy.
   const int max_connections_ = MaxClientConnections();
-  std::shared_ptr<const RoutingTable> table_;
+  std::mutex published_mu_;
+  std::shared_ptr<const RoutingTable> published_;  ///< the latest snapshot; loops copy it
+  std::atomic<uint64_t> generation_{0};            ///< counts Publish calls
   std::atomic<size_t> next_{0};
-  std::mutex pool_mu_;
-  std::map<std::string, std::vector<std::unique_ptr<beast::tcp_stream>>> pool_;
 };
 
 }  // namespace
 
-std::unique_ptr<ProxyServer> MakeProxy(asio::io_context& io, ProxyOptions options) {
-  return std::make_unique<Proxy>(io, options);
+std::unique_ptr<ProxyServer> MakeProxy(ProxyOptions options) {
+  return std::make_unique<Proxy>(options);
 }
 
 }  // namespace slipway::engine

@@ -7,10 +7,6 @@
 #include "base/unique_fd.h"
 #include "engine/data_plane.h"
 
-namespace boost::asio {
-class io_context;
-}
-
 namespace slipway {
 class NetNamespace;
 }
@@ -24,6 +20,9 @@ struct ProxyOptions {
   int connect_timeout_ms = 10'000;  ///< ALB: 10 s to connect to a target
   int idle_timeout_ms = 60'000;     ///< ALB: 60 s idle timeout
   int max_attempts = 3;             ///< targets tried for a request that never reached an app
+  /// Event loops (threads) the proxy runs: each client connection, with its upstream connections,
+  /// lives on one. 0: one per core.
+  int event_loops = 0;
   /// The task network's namespace: targets outside 127.0.0.0/8 are reached from inside it (their
   /// addresses exist only there). Null when tasks share the host's network.
   const NetNamespace* task_namespace = nullptr;
@@ -47,9 +46,13 @@ class ProxyServer : public DataPlane {
   virtual void WindDown() = 0;
   /// Client connections still open.
   virtual int OpenConnections() const = 0;
+  /// Stops the event loops and waits for their threads: no health check reports after it, and
+  /// nothing is served. The destructor does it too.
+  virtual void Stop() = 0;
 };
 
-/// Creates the proxy; its coroutines run on `io`.
-std::unique_ptr<ProxyServer> MakeProxy(boost::asio::io_context& io, ProxyOptions options = {});
+/// Creates the proxy and starts its event loops, which are its own (the API server's io_context
+/// never runs a proxy connection).
+std::unique_ptr<ProxyServer> MakeProxy(ProxyOptions options = {});
 
 }  // namespace slipway::engine

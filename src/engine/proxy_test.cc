@@ -3,8 +3,9 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/executor_work_guard.hpp>
+#include <atomic>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "aws/http_transport.h"
@@ -14,25 +15,18 @@ namespace slipway::engine {
 namespace {
 
 int FreePort() {
-  boost::asio::io_context io;
-  auto probe = MakeProxy(io);
+  auto probe = MakeProxy({.event_loops = 1});
   for (int port = 20000 + (getpid() % 20000);; ++port) {
-    if (probe->OpenListener("127.0.0.1", port)) return port;  // closed when `io` is destroyed
+    if (probe->OpenListener("127.0.0.1", port)) return port;  // closed when `probe` is destroyed
   }
 }
 
 class ProxyTest : public testing::Test {
  protected:
   void SetUp() override {
-    proxy_ = MakeProxy(io_);
-    for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
+    proxy_ = MakeProxy({.event_loops = 2});
     listener_ = FreePort();
     ASSERT_TRUE(proxy_->OpenListener("127.0.0.1", listener_));
-  }
-  void TearDown() override {
-    work_.reset();
-    io_.stop();
-    for (auto& t : threads_) t.join();
   }
 
   // Starts the demo app answering "slipway demo <version>" on a free port.
@@ -66,9 +60,6 @@ class ProxyTest : public testing::Test {
     return seen;
   }
 
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ = boost::asio::make_work_guard(io_);
-  std::vector<std::thread> threads_;
   std::unique_ptr<DataPlane> proxy_;
   std::vector<ChildProcess> apps_;
   aws::CurlTransport client_;
@@ -113,6 +104,50 @@ TEST_F(ProxyTest, ATargetStoppedAfterDrainingCausesNoFailure) {
   apps_[0].Wait();
   auto after = Get(20);
   EXPECT_EQ(after["200 slipway demo b\n"], 20);
+}
+
+// Established connections from this process to 127.0.0.1:`port` (the proxy's upstream side).
+int ConnectionsTo(int port) {
+  char remote_wanted[16];
+  std::snprintf(remote_wanted, sizeof remote_wanted, "0100007F:%04X", port);
+  std::ifstream in("/proc/self/net/tcp");
+  std::string line;
+  std::getline(in, line);  // the header
+  int n = 0;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state;
+    fields >> slot >> local >> remote >> state;
+    n += remote == remote_wanted && state == "01";  // 01: ESTABLISHED
+  }
+  return n;
+}
+
+TEST_F(ProxyTest, IdleConnectionsToATargetThatLeftRoutingCloseOnEveryLoop) {
+  Backend a = StartApp("a");
+  Route({a});
+  // Four keep-alive clients at once: the listeners deal them to both loops, and each loop pools
+  // its own upstream connections to a.
+  std::atomic<int> answered{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([this, &answered] {
+      aws::CurlTransport client;
+      for (int i = 0; i < 5; ++i) {
+        answered += client.Send({"GET", "http://127.0.0.1:" + std::to_string(listener_) + "/", {}, "", 5000}).has_value();
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  ASSERT_EQ(answered, 20);
+  ASSERT_GT(ConnectionsTo(a.port), 0);
+  Route({StartApp("b")});  // a leaves routing, and no request comes after
+  int open = ConnectionsTo(a.port);
+  for (int i = 0; i < 250 && open > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    open = ConnectionsTo(a.port);
+  }
+  EXPECT_EQ(open, 0) << "idle connections to a target that left routing stay open";
 }
 
 }  // namespace
