@@ -1,5 +1,6 @@
 // Reverse proxy and health checker on Boost.Beast coroutines. Routing comes from immutable
-// snapshots swapped atomically, so a target-set change never blocks or drops a request.
+// snapshots swapped atomically, so a target-set change never blocks or drops a request. Bodies
+// stream through in pieces (proxy_stream.h), and a WebSocket becomes a tunnel.
 #include "engine/proxy.h"
 
 #include <netinet/in.h>
@@ -222,6 +223,13 @@ class Proxy final : public ProxyServer {
     }
   };
 
+  /// Whether `buffer` holds a whole request line and headers (up to the header limit).
+  static bool HeaderBuffered(const beast::flat_buffer& buffer) {
+    const auto data = buffer.data();
+    const std::string_view text(static_cast<const char*>(data.data()), std::min<size_t>(data.size(), kHeaderLimit));
+    return text.find("\r\n\r\n") != std::string_view::npos;
+  }
+
   std::chrono::milliseconds Idle() const { return std::chrono::milliseconds(options_.idle_timeout_ms); }
 
   awaitable<void> Serve(tcp::socket socket, int port, [[maybe_unused]] ConnectionCount::Open open) {
@@ -256,16 +264,20 @@ class Proxy final : public ProxyServer {
       parser.header_limit(kHeaderLimit);
       parser.body_limit(kNoBodyLimit);
       // From its first byte, a request's line and headers must arrive within the header timeout.
+      // Usually they came whole in the first read, and no timer is needed.
       c.stream.expires_never();
       watch->fired = false;
-      deadline.expires_after(std::chrono::milliseconds(options_.header_timeout_ms));
-      deadline.async_wait([watch](boost::system::error_code e) {
-        if (e || watch->socket == nullptr) return;
-        watch->fired = true;
-        watch->socket->cancel(e);
-      });
+      const bool whole = HeaderBuffered(c.buffer);
+      if (!whole) {
+        deadline.expires_after(std::chrono::milliseconds(options_.header_timeout_ms));
+        deadline.async_wait([watch](boost::system::error_code e) {
+          if (e || watch->socket == nullptr) return;
+          watch->fired = true;
+          watch->socket->cancel(e);
+        });
+      }
       co_await http::async_read_header(c.stream, c.buffer, parser, asio::redirect_error(use_awaitable, ec));
-      deadline.cancel();
+      if (!whole) deadline.cancel();
       // Nothing of an answer to this request has been written yet: the previous one was
       // written whole before this read began.
       int refused = 0;
