@@ -215,11 +215,16 @@ class Proxy final : public ProxyServer {
     beast::flat_buffer buffer;     ///< read from the client, not parsed yet
     beast::flat_buffer up_buffer;  ///< read from the target, not parsed yet
     std::unique_ptr<char[]> piece;  ///< the relay buffer, made for the first body
+    size_t piece_size = 0;
     std::string held;              ///< a small request body, held whole so that it can be sent again
     bool keep_alive = false;       ///< the client's connection may stay open after this request
-    char* Piece() {
-      if (!piece) piece = std::make_unique_for_overwrite<char[]>(kRelayPiece);
-      return piece.get();
+    /// The relay buffer for a body of `length` bytes (none: unknown). It grows to kRelayPiece only
+    /// for a body that needs it, so connections that carry small bodies keep 4 KiB.
+    void FitPiece(const boost::optional<uint64_t>& length) {
+      const size_t want = length ? static_cast<size_t>(std::min<uint64_t>(*length, kRelayPiece)) : kRelayPiece;
+      if (piece_size >= want) return;
+      piece_size = want <= 4096 ? 4096 : kRelayPiece;
+      piece = std::make_unique_for_overwrite<char[]>(piece_size);
     }
   };
 
@@ -527,8 +532,9 @@ class Proxy final : public ProxyServer {
           co_await http::async_write_header(*up.stream, to_target, asio::redirect_error(use_awaitable, ec));
           if (!ec) {
             boost::system::error_code body_ec;
-            const RelayEnd end = co_await RelayBody(c.stream, c.buffer, parser, *up.stream, to_target, c.Piece(),
-                                                    Idle(), [] {}, body_ec);
+            c.FitPiece(parser.content_length());
+            const RelayEnd end = co_await RelayBody(c.stream, c.buffer, parser, *up.stream, to_target, c.piece.get(),
+                                                    c.piece_size, Idle(), [] {}, body_ec);
             if (end == RelayEnd::kReadFailed) {
               // A malformed body is refused as its header would have been; a client that stopped
               // sending gets nothing. The target's connection, with half a request, is dropped.
@@ -595,8 +601,9 @@ class Proxy final : public ProxyServer {
         if (ec) co_return false;
         if (has_body) {
           boost::system::error_code body_ec;
+          c.FitPiece(from_target->content_length());
           const RelayEnd end = co_await RelayBody(*up.stream, c.up_buffer, *from_target, c.stream, to_client,
-                                                  c.Piece(), Idle(), read_whole, body_ec);
+                                                  c.piece.get(), c.piece_size, Idle(), read_whole, body_ec);
           // Cut short: the client's connection ends with it, and the target's is not kept.
           if (end != RelayEnd::kDone) co_return false;
         } else {

@@ -38,7 +38,7 @@ bool PeerClosed(boost::asio::ip::tcp::socket& socket);
 enum class RelayEnd { kDone, kReadFailed, kWriteFailed };
 
 /// Moves the body `parser` reads from `from` (its bytes already read in `buffer`) to `to` through
-/// `serializer`, whose header was written, one piece of up to kRelayPiece bytes in `piece` at a
+/// `serializer`, whose header was written, one piece of up to `piece_size` bytes in `piece` at a
 /// time, each written as soon as it arrives. Each read and write must complete within `idle`: a
 /// body still moving is not idle. `on_read_done` runs when the whole body was read; `read_error`
 /// tells why reading it failed.
@@ -47,7 +47,7 @@ boost::asio::awaitable<RelayEnd> RelayBody(
     boost::beast::tcp_stream& from, boost::beast::flat_buffer& buffer,
     boost::beast::http::parser<isRequest, boost::beast::http::buffer_body>& parser, boost::beast::tcp_stream& to,
     boost::beast::http::serializer<isRequest, boost::beast::http::buffer_body>& serializer, char* piece,
-    std::chrono::milliseconds idle, OnReadDone on_read_done, boost::system::error_code& read_error) {
+    size_t piece_size, std::chrono::milliseconds idle, OnReadDone on_read_done, boost::system::error_code& read_error) {
   namespace http = boost::beast::http;
   using boost::asio::redirect_error;
   using boost::asio::use_awaitable;
@@ -55,7 +55,7 @@ boost::asio::awaitable<RelayEnd> RelayBody(
   auto& body = parser.get().body();
   while (!parser.is_done()) {
     body.data = piece;
-    body.size = kRelayPiece;
+    body.size = piece_size;
     from.expires_after(idle);
     co_await http::async_read_some(from, buffer, parser, redirect_error(use_awaitable, ec));
     if (ec == http::error::need_buffer) ec = {};
@@ -63,7 +63,7 @@ boost::asio::awaitable<RelayEnd> RelayBody(
       read_error = ec;
       co_return RelayEnd::kReadFailed;
     }
-    const size_t got = kRelayPiece - body.size;
+    const size_t got = piece_size - body.size;
     body.data = got > 0 ? piece : nullptr;
     body.size = got;
     body.more = !parser.is_done();

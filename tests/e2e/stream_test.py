@@ -319,6 +319,14 @@ class StreamTest(unittest.TestCase):
         conn.send(b"GET / HTTP/1.1\r\nHost: demo\r\n\r\n")
         self.assertEqual(conn.response()[0], 200)
 
+    def test_expect_100_continue_is_answered_before_the_body_is_sent(self):
+        conn = self.connect()
+        conn.send(b"POST /upload HTTP/1.1\r\nHost: demo\r\nExpect: 100-continue\r\nContent-Length: 100000\r\n\r\n")
+        self.assertEqual(conn.head()[0], 100)
+        conn.send(b"e" * 100000)
+        status, _, body = conn.response()
+        self.assertEqual((status, body), (200, b'{"bytes":100000}\n'))
+
     def test_head_on_a_chunked_response_gets_its_header_and_nothing_else(self):
         conn = self.connect(timeout=10)
         conn.send(b"HEAD /sse HTTP/1.1\r\nHost: demo\r\n\r\n")
@@ -437,6 +445,14 @@ class LimitsTest(unittest.TestCase):
             except (EOFError, OSError) as e:
                 answers.append(repr(e))
         self.assertEqual(answers, [408] * len(slow))
+
+    def test_4_a_restarted_engine_keeps_the_limits(self):
+        out = self.env.engine.slipway("engine", "restart")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        conn = Conn(self.port)
+        self.addCleanup(conn.close)
+        self.get(conn)
+        self.assertTrue(conn.closed())  # the 3 s idle timeout, not the default 60 s (the socket's 30 s)
 
 
 if __name__ == "__main__":
