@@ -26,6 +26,15 @@
 // group it runs as and whether it may write to its root file system. A sidecar told to stop
 // makes one last request first, as a sidecar that flushes to its app would.
 // GET /burn?ms=N spins the CPU for N ms (at most 100), for CPU metrics under load.
+//
+// Streaming, for the load balancer's data plane:
+//   GET /ws                  a WebSocket that echoes text and binary frames, answers pings and
+//                            honours a close
+//   GET /sse?count=K         text/event-stream, chunked: K events (default 50) 100 ms apart, each
+//                            "id: N\ndata: N <epoch-milliseconds>\n\n" with N from 1
+//   POST /upload             reads the whole body (Content-Length or chunked), dropping it as it
+//                            comes, and answers {"bytes":N}
+//   GET /download?bytes=N    N bytes (Content-Length), made as they are written
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -35,6 +44,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <atomic>
 #include <chrono>
 #include <cerrno>
@@ -62,37 +72,98 @@ std::string Env(const char* name, const char* fallback) {
   return v && *v ? v : fallback;
 }
 
-// Reads one request head (and a Content-Length body) from `fd`; false on EOF or error.
-bool ReadRequest(int fd, std::string& buffer, std::string& line, bool& keep_alive) {
+// Reads more of `fd` into `buffer`; false on EOF or error. Waiting for a request, it wakes every
+// 100 ms so that a stopping app can close an idle connection.
+bool ReadMore(int fd, std::string& buffer, bool between_requests) {
   for (;;) {
-    size_t end = buffer.find("\r\n\r\n");
-    if (end != std::string::npos) {
-      std::string head = buffer.substr(0, end);
-      size_t body_len = 0;
-      keep_alive = head.find("HTTP/1.1") != std::string::npos;
-      std::string lower = head;
-      for (char& c : lower) c = static_cast<char>(tolower(c));
-      if (lower.find("connection: close") != std::string::npos) keep_alive = false;
-      if (lower.find("connection: keep-alive") != std::string::npos) keep_alive = true;
-      size_t cl = lower.find("content-length:");
-      if (cl != std::string::npos) body_len = std::strtoul(lower.c_str() + cl + 15, nullptr, 10);
-      if (buffer.size() < end + 4 + body_len) goto need_more;
-      line = head.substr(0, head.find("\r\n"));
-      buffer.erase(0, end + 4 + body_len);
-      return true;
-    }
-  need_more:
-    // Idle connections wake every 100 ms so a stopping app can close them.
     pollfd p{fd, POLLIN, 0};
-    int r = poll(&p, 1, 100);
-    if (r == 0) {
-      if (g_stopping && buffer.empty()) return false;
+    if (poll(&p, 1, 100) == 0) {
+      if (between_requests && g_stopping && buffer.empty()) return false;
       continue;
     }
-    char chunk[8192];
+    char chunk[65536];
     ssize_t n = read(fd, chunk, sizeof chunk);
     if (n <= 0) return false;
     buffer.append(chunk, static_cast<size_t>(n));
+    return true;
+  }
+}
+
+bool WriteAll(int fd, const char* data, size_t size) {
+  while (size > 0) {
+    ssize_t n = write(fd, data, size);
+    if (n <= 0) return false;
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+bool WriteAll(int fd, const std::string& s) { return WriteAll(fd, s.data(), s.size()); }
+
+// Reads one request head from `fd` (its body stays in `buffer`, for ReadBody); false on EOF or
+// error. `lower` is the head in lower case, to look headers up in.
+bool ReadRequest(int fd, std::string& buffer, std::string& head, std::string& lower, bool& keep_alive) {
+  size_t end;
+  while ((end = buffer.find("\r\n\r\n")) == std::string::npos) {
+    if (buffer.size() > 64 * 1024 || !ReadMore(fd, buffer, true)) return false;
+  }
+  head = buffer.substr(0, end + 2);
+  buffer.erase(0, end + 4);
+  lower = head;
+  for (char& c : lower) c = static_cast<char>(tolower(c));
+  keep_alive = head.find("HTTP/1.1") != std::string::npos;
+  if (lower.find("connection: close") != std::string::npos) keep_alive = false;
+  if (lower.find("connection: keep-alive") != std::string::npos) keep_alive = true;
+  return true;
+}
+
+// The value of header `name` (lower case) in `head`, as sent; empty when absent.
+std::string Header(const std::string& head, const std::string& lower, const std::string& name) {
+  size_t at = lower.find("\r\n" + name + ":");
+  if (at == std::string::npos) return "";
+  at += name.size() + 3;
+  while (at < head.size() && head[at] == ' ') ++at;
+  return head.substr(at, head.find("\r\n", at) - at);
+}
+
+// Drops the next `n` bytes of the connection, read as they come.
+bool Skip(int fd, std::string& buffer, unsigned long long n) {
+  while (n > 0) {
+    if (buffer.empty() && !ReadMore(fd, buffer, false)) return false;
+    const size_t take = static_cast<size_t>(std::min<unsigned long long>(n, buffer.size()));
+    buffer.erase(0, take);
+    n -= take;
+  }
+  return true;
+}
+
+bool ReadLine(int fd, std::string& buffer, std::string& line) {
+  size_t end;
+  while ((end = buffer.find("\r\n")) == std::string::npos) {
+    if (buffer.size() > 4096 || !ReadMore(fd, buffer, false)) return false;
+  }
+  line = buffer.substr(0, end);
+  buffer.erase(0, end + 2);
+  return true;
+}
+
+// Reads the request's body (Content-Length or chunked) and drops it: its size, -1 on error.
+long long ReadBody(int fd, std::string& buffer, const std::string& head, const std::string& lower) {
+  if (Header(head, lower, "transfer-encoding").find("chunked") == std::string::npos) {
+    const unsigned long long n = std::strtoull(Header(head, lower, "content-length").c_str(), nullptr, 10);
+    return Skip(fd, buffer, n) ? static_cast<long long>(n) : -1;
+  }
+  long long total = 0;
+  for (std::string line;;) {
+    if (!ReadLine(fd, buffer, line)) return -1;
+    const unsigned long long size = std::strtoull(line.c_str(), nullptr, 16);
+    if (size == 0) break;
+    if (!Skip(fd, buffer, size + 2)) return -1;
+    total += static_cast<long long>(size);
+  }
+  for (std::string trailer;;) {  // trailers, up to the empty line
+    if (!ReadLine(fd, buffer, trailer)) return -1;
+    if (trailer.empty()) return total;
   }
 }
 
@@ -199,14 +270,169 @@ std::string Burn(const std::string& path) {
   return "burned " + std::to_string(ms) + " ms\n";
 }
 
+// SHA-1 of `data`, for the WebSocket handshake's Sec-WebSocket-Accept.
+std::string Sha1(const std::string& data) {
+  uint32_t h[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
+  std::string m = data + '\x80';
+  while (m.size() % 64 != 56) m += '\0';
+  const uint64_t bits = static_cast<uint64_t>(data.size()) * 8;
+  for (int i = 7; i >= 0; --i) m += static_cast<char>((bits >> (i * 8)) & 0xff);
+  auto rol = [](uint32_t x, int n) { return (x << n) | (x >> (32 - n)); };
+  for (size_t block = 0; block < m.size(); block += 64) {
+    uint32_t w[80];
+    for (int i = 0; i < 16; ++i) {
+      const auto* b = reinterpret_cast<const unsigned char*>(m.data() + block + i * 4);
+      w[i] = (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
+    }
+    for (int i = 16; i < 80; ++i) w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+    for (int i = 0; i < 80; ++i) {
+      const uint32_t f = i < 20 ? (b & c) | (~b & d) : i < 40 ? b ^ c ^ d : i < 60 ? (b & c) | (b & d) | (c & d) : b ^ c ^ d;
+      const uint32_t k = i < 20 ? 0x5A827999 : i < 40 ? 0x6ED9EBA1 : i < 60 ? 0x8F1BBCDC : 0xCA62C1D6;
+      const uint32_t t = rol(a, 5) + f + e + k + w[i];
+      e = d, d = c, c = rol(b, 30), b = a, a = t;
+    }
+    h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e;
+  }
+  std::string out;
+  for (uint32_t x : h) {
+    for (int i = 3; i >= 0; --i) out += static_cast<char>((x >> (i * 8)) & 0xff);
+  }
+  return out;
+}
+
+std::string Base64(const std::string& in) {
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (size_t i = 0; i < in.size(); i += 3) {
+    uint32_t n = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) n |= static_cast<unsigned char>(in[i + 1]) << 8;
+    if (i + 2 < in.size()) n |= static_cast<unsigned char>(in[i + 2]);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += i + 1 < in.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    out += i + 2 < in.size() ? kAlphabet[n & 63] : '=';
+  }
+  return out;
+}
+
+// `GET /ws`: a WebSocket that echoes each text or binary frame, answers pings and honours a close.
+void WebSocketEcho(int fd, std::string& buffer, const std::string& head, const std::string& lower) {
+  const std::string key = Header(head, lower, "sec-websocket-key");
+  if (key.empty() || lower.find("upgrade: websocket") == std::string::npos) {
+    WriteAll(fd, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    return;
+  }
+  WriteAll(fd, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Accept: " + Base64(Sha1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC11B85")) + "\r\n\r\n");
+  for (;;) {
+    auto need = [&](size_t n) {
+      while (buffer.size() < n) {
+        if (!ReadMore(fd, buffer, false)) return false;
+      }
+      return true;
+    };
+    if (!need(2)) return;
+    const unsigned char b0 = buffer[0], b1 = buffer[1];
+    size_t at = 2;
+    uint64_t len = b1 & 0x7f;
+    if (len >= 126) {
+      const size_t bytes = len == 126 ? 2 : 8;
+      if (!need(2 + bytes)) return;
+      len = 0;
+      for (size_t i = 0; i < bytes; ++i) len = (len << 8) | static_cast<unsigned char>(buffer[2 + i]);
+      at += bytes;
+    }
+    if (len > (16 << 20) || !(b1 & 0x80)) return;  // too large, or an unmasked client frame
+    if (!need(at + 4 + len)) return;
+    const std::string mask = buffer.substr(at, 4);
+    std::string payload = buffer.substr(at + 4, len);
+    buffer.erase(0, at + 4 + len);
+    for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(payload[i] ^ mask[i % 4]);
+    const int opcode = b0 & 0x0f;
+    if (opcode == 0xA) continue;  // a pong
+    // Echoed unmasked, with the same FIN bit; a ping gets a pong, a close its close back.
+    std::string frame(1, static_cast<char>((b0 & 0x80) | (opcode == 0x9 ? 0xA : opcode)));
+    if (payload.size() < 126) {
+      frame += static_cast<char>(payload.size());
+    } else if (payload.size() < 65536) {
+      frame += static_cast<char>(126);
+      frame += static_cast<char>(payload.size() >> 8);
+      frame += static_cast<char>(payload.size() & 0xff);
+    } else {
+      frame += static_cast<char>(127);
+      for (int i = 7; i >= 0; --i) frame += static_cast<char>((payload.size() >> (i * 8)) & 0xff);
+    }
+    if (!WriteAll(fd, frame + payload) || opcode == 0x8) return;
+  }
+}
+
+// `GET /sse?count=K`: a text/event-stream of K events (default 50), one every 100 ms, each
+// "id: N\ndata: N <epoch-milliseconds>\n\n", sent chunked as it happens.
+bool EventStream(int fd, const std::string& path, bool head_only) {
+  const size_t at = path.find("count=");
+  const long count = at == std::string::npos ? 50 : std::atol(path.c_str() + at + 6);
+  if (!WriteAll(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+                    "Transfer-Encoding: chunked\r\n\r\n")) {
+    return false;
+  }
+  if (head_only) return true;
+  for (long n = 1; n <= count; ++n) {
+    if (n > 1) usleep(100'000);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch()).count();
+    const std::string event = "id: " + std::to_string(n) + "\ndata: " + std::to_string(n) + " " + std::to_string(ms) + "\n\n";
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx\r\n", event.size());
+    if (!WriteAll(fd, size + event + "\r\n")) return false;
+  }
+  return WriteAll(fd, "0\r\n\r\n");
+}
+
+// `GET /download?bytes=N`: N bytes made as they are written, never held whole.
+bool Download(int fd, const std::string& path, bool head_only) {
+  const size_t at = path.find("bytes=");
+  unsigned long long left = at == std::string::npos ? 0 : std::strtoull(path.c_str() + at + 6, nullptr, 10);
+  if (!WriteAll(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: " +
+                        std::to_string(left) + "\r\n\r\n")) {
+    return false;
+  }
+  if (head_only) return true;
+  static const std::string block(64 * 1024, 'x');
+  while (left > 0) {
+    const size_t n = static_cast<size_t>(std::min<unsigned long long>(left, block.size()));
+    if (!WriteAll(fd, block.data(), n)) return false;
+    left -= n;
+  }
+  return true;
+}
+
 void Serve(int fd, std::string version) {
-  std::string buffer, line;
+  std::string buffer, head, lower;
   bool keep_alive = true;
-  while (ReadRequest(fd, buffer, line, keep_alive)) {
+  while (ReadRequest(fd, buffer, head, lower, keep_alive)) {
+    const std::string line = head.substr(0, head.find("\r\n"));
+    const std::string method = line.substr(0, line.find(' '));
     std::string path = line.substr(line.find(' ') + 1);
     path = path.substr(0, path.find(' '));
+    if (path == "/ws") {
+      WebSocketEcho(fd, buffer, head, lower);
+      break;
+    }
+    const long long body_bytes = ReadBody(fd, buffer, head, lower);
+    if (body_bytes < 0) break;
+    if (path.rfind("/sse", 0) == 0) {
+      if (!EventStream(fd, path, method == "HEAD")) break;
+      continue;
+    }
+    if (path.rfind("/download", 0) == 0) {
+      if (!Download(fd, path, method == "HEAD")) break;
+      continue;
+    }
     std::string status = "200 OK", body;
-    if (path == "/healthz") {
+    if (path == "/upload" && method == "POST") {
+      body = "{\"bytes\":" + std::to_string(body_bytes) + "}\n";
+    } else if (path == "/healthz") {
       body = g_unhealthy ? "unhealthy: DEMO_FAIL=unhealthy\n" : "ok\n";
       if (g_unhealthy) status = "500 Internal Server Error";
     } else if (path.rfind("/env/", 0) == 0) {
@@ -234,8 +460,8 @@ void Serve(int fd, std::string version) {
     if (g_stopping) keep_alive = false;
     std::string resp = "HTTP/1.1 " + status + "\r\nContent-Type: text/plain\r\nContent-Length: " +
                        std::to_string(body.size()) + "\r\nConnection: " +
-                       (keep_alive ? "keep-alive" : "close") + "\r\n\r\n" + body;
-    if (write(fd, resp.data(), resp.size()) != static_cast<ssize_t>(resp.size()) || !keep_alive) break;
+                       (keep_alive ? "keep-alive" : "close") + "\r\n\r\n" + (method == "HEAD" ? "" : body);
+    if (!WriteAll(fd, resp) || !keep_alive) break;
   }
   close(fd);
   --g_connections;

@@ -47,6 +47,9 @@ struct EngineFlags {
   std::string region;  // empty: us-east-1 (start, run) or the running engine's (restart)
   int max_tasks = 0;   // 0: from the machine (start, run) or the running engine's (restart)
   std::string runtime;  // empty: auto (start, run) or the running engine's (restart)
+  int proxy_header_timeout = 0;  // seconds; 0: the proxy's default (start, run) or the running engine's (restart)
+  int proxy_idle_timeout = 0;
+  int proxy_max_connections = 0;
   std::string inherited_sockets;
 };
 
@@ -109,6 +112,11 @@ int Start(const EngineFlags& f) {
   if (!f.region.empty()) argv.insert(argv.end(), {"--region", f.region});
   if (f.max_tasks > 0) argv.insert(argv.end(), {"--max-tasks", std::to_string(f.max_tasks)});
   if (!f.runtime.empty()) argv.insert(argv.end(), {"--runtime", f.runtime});
+  for (auto [flag, value] : {std::pair{"--proxy-header-timeout", f.proxy_header_timeout},
+                             std::pair{"--proxy-idle-timeout", f.proxy_idle_timeout},
+                             std::pair{"--proxy-max-connections", f.proxy_max_connections}}) {
+    if (value > 0) argv.insert(argv.end(), {flag, std::to_string(value)});
+  }
   auto child = ChildProcess::Spawn({.argv = argv, .env = Environment(), .output_path = log});
   if (!child) {
     std::fprintf(stderr, "error: %s\n", child.error().message.c_str());
@@ -138,6 +146,9 @@ int Restart(const EngineFlags& f) {
   o.region = f.region;
   o.max_tasks = f.max_tasks;
   o.runtime = f.runtime;
+  o.proxy_header_timeout_s = f.proxy_header_timeout;
+  o.proxy_idle_timeout_s = f.proxy_idle_timeout;
+  o.proxy_max_connections = f.proxy_max_connections;
   auto info = engine::Restart(SelfPath(), o);
   if (!info) {
     std::fprintf(stderr, "error: %s\n", info.error().message.c_str());
@@ -250,6 +261,19 @@ void AddEngineCommands(CLI::App& app, int& exit_code) {
                   "(each container's entryPoint+command as a host process), or auto: podman when it works here, "
                   "else exec (default: $SLIPWAY_RUNTIME, else auto; restart: the running engine's)")
         ->check(CLI::IsMember({"auto", "podman", "exec"}));
+    c->add_option("--proxy-header-timeout", flags->proxy_header_timeout,
+                  "Seconds a client has, from a request's first byte, to send its request line and headers; a "
+                  "slower one gets 408 (default 60; restart: the running engine's)")
+        ->check(CLI::Range(1, 3600));
+    c->add_option("--proxy-idle-timeout", flags->proxy_idle_timeout,
+                  "Seconds a load balancer connection may stay silent, between requests, in a body or a WebSocket, "
+                  "before it closes (default 60, as ALB's idle_timeout.timeout_seconds; restart: the running "
+                  "engine's)")
+        ->check(CLI::Range(1, 4000));
+    c->add_option("--proxy-max-connections", flags->proxy_max_connections,
+                  "Client connections each listener serves at once; past it a new one is answered 503 (default: "
+                  "no cap but the engine's descriptor limit; restart: the running engine's)")
+        ->check(CLI::Range(1, 1000000));
   }
   run->add_option("--inherited-sockets", flags->inherited_sockets,
                   "Listening sockets handed over by `engine restart`, as descriptors 3, 4, … (api,PORT,…)")
@@ -302,6 +326,9 @@ void AddEngineCommands(CLI::App& app, int& exit_code) {
     }
     if (!flags->region.empty()) o.region = flags->region;
     o.max_tasks = flags->max_tasks;
+    o.proxy_header_timeout_s = flags->proxy_header_timeout;
+    o.proxy_idle_timeout_s = flags->proxy_idle_timeout;
+    o.proxy_max_connections = flags->proxy_max_connections;
     if (!flags->runtime.empty()) o.runtime = flags->runtime;
     if (!flags->inherited_sockets.empty()) o.inherited_sockets = Split(flags->inherited_sockets, ',');
     if (auto r = engine::RunEngine(o); !r) {

@@ -63,6 +63,7 @@ const char* ErrorTitle(int status) {
   switch (status) {
     case 400: return "400 Bad Request";
     case 404: return "404 Not Found";
+    case 408: return "408 Request Time-out";
     case 413: return "413 Request Entity Too Large";
     case 431: return "431 Request Header Fields Too Large";
     case 502: return "502 Bad Gateway";

@@ -1,5 +1,6 @@
 // What the load balancer answers a request it cannot or will not forward, as ALB does: 400 for
-// a malformed or ambiguous request, 413 past the body limit, 431 past the header limit.
+// a malformed or ambiguous request, 431 past the header limit (413 past a body limit, where one
+// is set), 408 for headers too slow (the proxy's header timeout).
 #pragma once
 
 #include <boost/beast/http/message.hpp>

@@ -249,6 +249,9 @@ Result<void> RunEngine(const EngineOptions& options) {
   }
   ProxyOptions proxy_options;
   proxy_options.meter = &meter;
+  if (options.proxy_header_timeout_s > 0) proxy_options.header_timeout_ms = options.proxy_header_timeout_s * 1000;
+  if (options.proxy_idle_timeout_s > 0) proxy_options.idle_timeout_ms = options.proxy_idle_timeout_s * 1000;
+  proxy_options.max_connections_per_listener = options.proxy_max_connections;
   if (chosen->network) proxy_options.task_namespace = &chosen->network->Namespace();
   auto proxy = MakeProxy(proxy_options);  // on event loops of its own, one per core
   std::map<int, UniqueFd> listeners;
@@ -310,7 +313,10 @@ Result<void> RunEngine(const EngineOptions& options) {
     control.Freeze();
     HandedSockets out;
     out.settings = {{"host", options.listen_host}, {"port", *port}, {"region", options.region},
-                    {"maxTasks", max_tasks}, {"runtime", chosen->name}};
+                    {"maxTasks", max_tasks}, {"runtime", chosen->name},
+                    {"proxyHeaderTimeout", options.proxy_header_timeout_s},
+                    {"proxyIdleTimeout", options.proxy_idle_timeout_s},
+                    {"proxyMaxConnections", options.proxy_max_connections}};
     out.names.push_back("api");
     out.fds.push_back(api.DuplicateListener());
     for (auto& [p, fd] : proxy->DuplicateListeners()) {

@@ -24,6 +24,11 @@ struct EngineOptions {
   std::string region = kDefaultRegion;
   /// Most tasks alive at once; 0 picks DefaultMaxTasks().
   int max_tasks = 0;
+  /// The proxy's limits, in seconds or connections; 0 keeps its default (ProxyOptions). A restart
+  /// keeps the running engine's when 0.
+  int proxy_header_timeout_s = 0;
+  int proxy_idle_timeout_s = 0;
+  int proxy_max_connections = 0;
   /// "podman", "exec", or "auto" (podman when it works here, else exec). A restart keeps the
   /// running engine's when empty.
   std::string runtime = "auto";

@@ -120,6 +120,9 @@ Result<EngineInfo> Restart(const std::string& program, EngineOptions options) {
   if (options.region.empty()) options.region = settings.value("region", "us-east-1");
   if (options.max_tasks <= 0) options.max_tasks = settings.value("maxTasks", 0);
   if (options.runtime.empty() || options.runtime == "auto") options.runtime = settings.value("runtime", "auto");
+  if (options.proxy_header_timeout_s <= 0) options.proxy_header_timeout_s = settings.value("proxyHeaderTimeout", 0);
+  if (options.proxy_idle_timeout_s <= 0) options.proxy_idle_timeout_s = settings.value("proxyIdleTimeout", 0);
+  if (options.proxy_max_connections <= 0) options.proxy_max_connections = settings.value("proxyMaxConnections", 0);
 
   std::map<std::string, std::string> env;
   for (char** e = environ; *e; ++e) {
@@ -129,10 +132,15 @@ Result<EngineInfo> Restart(const std::string& program, EngineOptions options) {
   std::vector<int> fds;
   for (const auto& fd : reply->fds) fds.push_back(fd.get());
   const std::string listen = settings.value("host", "127.0.0.1") + ":" + std::to_string(settings.value("port", 0));
-  auto child = ChildProcess::Spawn({.argv = {program, "engine", "run", "--data-dir", options.data_dir, "--listen", listen,
-                                             "--region", options.region, "--max-tasks", std::to_string(options.max_tasks),
-                                             "--runtime", options.runtime,
-                                             "--inherited-sockets", Join(names, ",")},
+  std::vector<std::string> argv = {program, "engine", "run", "--data-dir", options.data_dir, "--listen", listen,
+                                   "--region", options.region, "--max-tasks", std::to_string(options.max_tasks),
+                                   "--runtime", options.runtime, "--inherited-sockets", Join(names, ",")};
+  for (auto [flag, value] : {std::pair{"--proxy-header-timeout", options.proxy_header_timeout_s},
+                             std::pair{"--proxy-idle-timeout", options.proxy_idle_timeout_s},
+                             std::pair{"--proxy-max-connections", options.proxy_max_connections}}) {
+    if (value > 0) argv.insert(argv.end(), {flag, std::to_string(value)});
+  }
+  auto child = ChildProcess::Spawn({.argv = argv,
                                     .env = env,
                                     .output_path = options.data_dir + "/engine.log",
                                     .pass_fds = fds});

@@ -1,6 +1,7 @@
 // Reverse proxy and health checker on Boost.Beast coroutines, on one single-threaded event loop
 // per core. Routing comes from immutable snapshots swapped atomically, so a target-set change
 // never blocks or drops a request; each loop reads its own copy of the latest one without a lock.
+// Bodies stream through in pieces (proxy_stream.h), and a WebSocket becomes a tunnel.
 #include "engine/proxy.h"
 
 #include <netinet/in.h>
@@ -15,14 +16,18 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <thread>
 
 #include "base/netns.h"
 #include "engine/bad_request.h"
 #include "engine/listen.h"
 #include "engine/metrics/request_meter.h"
+#include "engine/proxy_stream.h"
 
 namespace slipway::engine {
 
@@ -37,7 +42,8 @@ namespace {
 
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
-constexpr size_t kBodyLimit = 64 * 1024 * 1024;
+/// Bodies stream through, as large as they come (parsers take no "none": the largest length is it).
+constexpr uint64_t kNoBodyLimit = std::numeric_limits<uint64_t>::max();
 constexpr uint32_t kHeaderLimit = 64 * 1024;  ///< ALB: 64 KB for the request line and headers
 /// After refusing a request, how long the proxy keeps reading what the client still sends, so
 /// that closing with unread bytes does not reset the connection before the answer arrives.
@@ -61,7 +67,7 @@ bool Idempotent(http::verb v) {
 /// A parsed request's headers, for http-header rule conditions.
 class BeastHeaders final : public RequestHeaders {
  public:
-  explicit BeastHeaders(const Request& req) : req_(req) {}
+  explicit BeastHeaders(const http::fields& req) : req_(req) {}
   bool AnyValue(std::string_view name, const std::function<bool(std::string_view)>& match) const override {
     auto [first, last] = req_.equal_range(beast::string_view(name.data(), name.size()));
     for (auto it = first; it != last; ++it) {
@@ -71,7 +77,7 @@ class BeastHeaders final : public RequestHeaders {
   }
 
  private:
-  const Request& req_;
+  const http::fields& req_;
 };
 
 /// The connection's peer as source-ip conditions match it (an address the socket reported).
@@ -121,6 +127,7 @@ struct RouteOutcome {
   const std::string* target_group_arn = &kNoTargetGroup;
   bool from_target = false;  ///< the response came from a target, not the load balancer
   double seconds = 0;        ///< how long the target took, when it answered
+  int status = 0;            ///< the answer's status; 0: none was written (nothing to count)
 };
 
 class Proxy final : public ProxyServer {
@@ -259,47 +266,118 @@ class Proxy final : public ProxyServer {
   }
 
  private:
+  using RequestParser = http::request_parser<http::buffer_body>;
+  using ResponseParser = http::response_parser<http::buffer_body>;
+
+  /// Cancels the reads of a request's line and headers when they take past the header timeout
+  /// (rather than closing the socket, as a stream timeout would: the client gets a 408 first).
+  struct HeaderWatch {
+    tcp::socket* socket = nullptr;  ///< null once the connection has ended
+    bool fired = false;
+  };
+
+  /// One client connection's state, reused from request to request.
+  struct Client {
+    Client(tcp::socket socket, int listener_port) : stream(std::move(socket)), port(listener_port) {}
+    beast::tcp_stream stream;
+    int port;
+    std::string ip;
+    beast::flat_buffer buffer;     ///< read from the client, not parsed yet
+    beast::flat_buffer up_buffer;  ///< read from the target, not parsed yet
+    std::unique_ptr<char[]> piece;  ///< the relay buffer, made for the first body
+    size_t piece_size = 0;
+    std::string held;              ///< a small request body, held whole so that it can be sent again
+    bool keep_alive = false;       ///< the client's connection may stay open after this request
+    /// The relay buffer for a body of `length` bytes (none: unknown). It grows to kRelayPiece only
+    /// for a body that needs it, so connections that carry small bodies keep 4 KiB.
+    void FitPiece(const boost::optional<uint64_t>& length) {
+      const size_t want = length ? static_cast<size_t>(std::min<uint64_t>(*length, kRelayPiece)) : kRelayPiece;
+      if (piece_size >= want) return;
+      piece_size = want <= 4096 ? 4096 : kRelayPiece;
+      piece = std::make_unique_for_overwrite<char[]>(piece_size);
+    }
+  };
+
+  /// Whether `buffer` holds a whole request line and headers (up to the header limit).
+  static bool HeaderBuffered(const beast::flat_buffer& buffer) {
+    const auto data = buffer.data();
+    const std::string_view text(static_cast<const char*>(data.data()), std::min<size_t>(data.size(), kHeaderLimit));
+    return text.find("\r\n\r\n") != std::string_view::npos;
+  }
+
+  std::chrono::milliseconds Idle() const { return std::chrono::milliseconds(options_.idle_timeout_ms); }
+
   awaitable<void> Serve(tcp::socket socket, int port, [[maybe_unused]] ConnectionCount::Open open) {
     boost::system::error_code ec;
-    std::string client_ip = socket.remote_endpoint(ec).address().to_string();
-    beast::tcp_stream client(std::move(socket));
-    beast::flat_buffer buffer;
+    Client c(std::move(socket), port);
+    c.ip = c.stream.socket().remote_endpoint(ec).address().to_string();
+    // Past the listener's cap the connection is answered 503 (the load balancer's own 5XX).
+    if (!listener_cap_->Enter(port, options_.max_connections_per_listener)) {
+      co_await Refuse(c.stream, port, 503);
+      co_return;
+    }
+    struct Leave {  // the counts outlive the proxy: a connection may end after it
+      std::shared_ptr<ListenerCap> cap;
+      int port;
+      ~Leave() { cap->Leave(port); }
+    } leave{listener_cap_, port};
+    auto watch = std::make_shared<HeaderWatch>(HeaderWatch{&c.stream.socket()});
+    struct Unwatch {
+      HeaderWatch& w;
+      ~Unwatch() { w.socket = nullptr; }
+    } unwatch{*watch};
+    asio::steady_timer deadline(c.stream.get_executor());
     for (;;) {
-      http::request_parser<http::string_body> parser;
+      if (c.buffer.size() == 0) {
+        // Between requests a connection may stay idle for the idle timeout; then it closes silently.
+        c.stream.expires_after(Idle());
+        const size_t n = co_await c.stream.async_read_some(c.buffer.prepare(1024), asio::redirect_error(use_awaitable, ec));
+        c.buffer.commit(n);
+        if (ec) break;
+      }
+      RequestParser parser;
       parser.header_limit(kHeaderLimit);
-      parser.body_limit(kBodyLimit);
-      client.expires_after(std::chrono::milliseconds(options_.idle_timeout_ms));
-      co_await http::async_read(client, buffer, parser, asio::redirect_error(use_awaitable, ec));
+      parser.body_limit(kNoBodyLimit);
+      // From its first byte, a request's line and headers must arrive within the header timeout.
+      // Usually they came whole in the first read, and no timer is needed.
+      c.stream.expires_never();
+      watch->fired = false;
+      const bool whole = HeaderBuffered(c.buffer);
+      if (!whole) {
+        deadline.expires_after(std::chrono::milliseconds(options_.header_timeout_ms));
+        deadline.async_wait([watch](boost::system::error_code e) {
+          if (e || watch->socket == nullptr) return;
+          watch->fired = true;
+          watch->socket->cancel(e);
+        });
+      }
+      co_await http::async_read_header(c.stream, c.buffer, parser, asio::redirect_error(use_awaitable, ec));
+      if (!whole) deadline.cancel();
       // Nothing of an answer to this request has been written yet: the previous one was
       // written whole before this read began.
-      const int refused = ec ? StatusForUnreadableRequest(ec) : StatusForRequestHead(parser.get());
+      int refused = 0;
+      if (watch->fired) {
+        refused = 408;
+      } else {
+        refused = ec ? StatusForUnreadableRequest(ec) : StatusForRequestHead(parser.get());
+      }
       if (refused != 0) {
-        co_await Refuse(client, port, refused);
+        co_await Refuse(c.stream, port, refused);
         co_return;
       }
       if (ec) break;
-      Request req = parser.release();
       // Winding down after a handoff: this answer is the connection's last; the client's next
       // connection reaches the new engine through the same listening socket.
-      const bool keep_alive = req.keep_alive() && !connections_->closing;
-      RouteOutcome outcome;
-      Response res = co_await Route(req, port, client_ip, outcome);
-      if (options_.meter != nullptr && outcome.load_balancer_arn != nullptr) {
-        options_.meter->Record(*outcome.load_balancer_arn, *outcome.target_group_arn, res.result_int(),
-                               outcome.from_target, outcome.seconds);
-      }
-      FitBodyToClient(res, req.method(), req.version());
-      res.keep_alive(keep_alive);
-      client.expires_after(std::chrono::milliseconds(options_.idle_timeout_ms));
-      co_await http::async_write(client, res, asio::redirect_error(use_awaitable, ec));
-      if (ec || !keep_alive) break;
+      c.keep_alive = parser.get().keep_alive() && !connections_->closing;
+      const bool keep_alive = co_await Route(c, parser);
+      if (!keep_alive) break;
     }
-    client.socket().shutdown(tcp::socket::shutdown_send, ec);
+    c.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 
   // Answers a request the load balancer will not forward, as ALB does: a small page,
   // `Connection: close`, and the connection closed after it. It counts as the load balancer's
-  // own 4XX on the listener's load balancer.
+  // own 4XX (or 5XX) on the listener's load balancer.
   awaitable<void> Refuse(beast::tcp_stream& client, int port, int status) {
     if (options_.meter != nullptr) {
       auto table = Table();
@@ -311,11 +389,19 @@ class Proxy final : public ProxyServer {
     Response res = AlbError(status, ErrorTitle(status), 11);
     res.keep_alive(false);
     boost::system::error_code ec;
-    client.expires_after(std::chrono::milliseconds(options_.idle_timeout_ms));
+    client.expires_after(Idle());
     co_await http::async_write(client, res, asio::redirect_error(use_awaitable, ec));
     if (ec) co_return;
+    co_await Linger(client);
+  }
+
+  // Half-closes, then reads and drops what the client still sends (an upload nobody will read),
+  // for a bounded time: closing with unread bytes would reset the connection before the answer
+  // arrived.
+  static awaitable<void> Linger(beast::tcp_stream& client) {
+    boost::system::error_code ec;
     client.socket().shutdown(tcp::socket::shutdown_send, ec);
-    // Reads and drops what the client still sends (an upload past the limit), for a bounded time.
+    if (ec) co_return;
     client.expires_after(kLingerTime);
     std::array<char, 16 * 1024> sink;
     while (!ec) {
@@ -323,11 +409,71 @@ class Proxy final : public ProxyServer {
     }
   }
 
-  awaitable<Response> Route(Request& req, int port, const std::string& client_ip, RouteOutcome& outcome) {
+  // Answers one request, whose header `parser` has read: routes it, forwards it or answers for the
+  // load balancer, and counts it. True when the client connection may carry another request.
+  awaitable<bool> Route(Client& c, RequestParser& parser) {
+    auto& req = parser.get();
+    boost::system::error_code ec;
+    c.held.clear();
+    if (!parser.is_done() && beast::iequals(req[http::field::expect], "100-continue")) {
+      // The proxy asks for the body itself: it relays it as it comes.
+      req.erase(http::field::expect);
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      c.stream.expires_after(Idle());
+      co_await asio::async_write(c.stream, asio::buffer(kContinue), asio::redirect_error(use_awaitable, ec));
+      if (ec) co_return false;
+    }
+    if (!parser.is_done() && parser.content_length() && *parser.content_length() <= kRelayPiece) {
+      // A small body is read whole first, so that the request can be sent to another target when
+      // its connection fails.
+      c.held.resize(static_cast<size_t>(*parser.content_length()));
+      req.body().data = c.held.data();
+      req.body().size = c.held.size();
+      c.stream.expires_after(Idle());
+      co_await http::async_read(c.stream, c.buffer, parser, asio::redirect_error(use_awaitable, ec));
+      if (ec || !parser.is_done()) co_return false;  // the client went away or stalled
+    }
+    RouteOutcome outcome;
+    bool keep_alive = co_await Dispatch(c, parser, outcome);
+    if (options_.meter != nullptr && outcome.load_balancer_arn != nullptr && outcome.status != 0) {
+      options_.meter->Record(*outcome.load_balancer_arn, *outcome.target_group_arn, outcome.status,
+                             outcome.from_target, outcome.seconds);
+    }
+    if (!parser.is_done() && c.stream.socket().is_open()) {
+      keep_alive = false;  // answered before the body was read: the connection ends after the answer
+      co_await Linger(c.stream);
+    }
+    co_return keep_alive;
+  }
+
+  // Writes an answer of the load balancer's own; true when the connection may stay open.
+  awaitable<bool> Answer(Client& c, const RequestParser& parser, Response& res, RouteOutcome& outcome) {
+    const auto& req = parser.get();
+    outcome.status = static_cast<int>(res.result_int());
+    FitBodyToClient(res, req.method(), req.version());
+    res.version(req.version());
+    const bool keep_alive = c.keep_alive && parser.is_done();
+    res.keep_alive(keep_alive);
+    boost::system::error_code ec;
+    c.stream.expires_after(Idle());
+    http::response_serializer<http::string_body> sr{res};
+    if (req.method() == http::verb::head) {
+      co_await http::async_write_header(c.stream, sr, asio::redirect_error(use_awaitable, ec));
+    } else {
+      co_await http::async_write(c.stream, sr, asio::redirect_error(use_awaitable, ec));
+    }
+    co_return keep_alive && !ec;
+  }
+
+  awaitable<bool> Dispatch(Client& c, RequestParser& parser, RouteOutcome& outcome) {
+    auto& req = parser.get();
     auto table = Table();
     const unsigned version = req.version();
-    auto listener = table ? table->listeners.find(port) : decltype(table->listeners.end()){};
-    if (!table || listener == table->listeners.end()) co_return AlbError(503, "503 Service Temporarily Unavailable", version);
+    auto listener = table ? table->listeners.find(c.port) : decltype(table->listeners.end()){};
+    if (!table || listener == table->listeners.end()) {
+      Response res = AlbError(503, "503 Service Temporarily Unavailable", version);
+      co_return co_await Answer(c, parser, res, outcome);
+    }
     outcome.table = table;
     outcome.load_balancer_arn = &listener->second.load_balancer_arn;
     const std::string_view target(req.target().data(), req.target().size());
@@ -335,31 +481,35 @@ class Proxy final : public ProxyServer {
     const BeastHeaders headers(req);
     const auto host = req[http::field::host];
     const RouteRule* rule = MatchRoute(listener->second, {std::string_view(host.data(), host.size()), path,
-                                                          PeerOf(client_ip), &headers});
-    if (rule == nullptr) co_return AlbError(404, "404 Not Found", version);
+                                                          PeerOf(c.ip), &headers});
+    if (rule == nullptr) {
+      Response res = AlbError(404, "404 Not Found", version);
+      co_return co_await Answer(c, parser, res, outcome);
+    }
     if (rule->target_group_arn.empty()) {
       Response res{static_cast<http::status>(rule->fixed_status), version};
       res.set(http::field::server, "awselb/2.0");
       res.set(http::field::content_type, rule->fixed_content_type.empty() ? "text/plain" : rule->fixed_content_type);
       res.body() = rule->fixed_body;
       res.prepare_payload();
-      co_return res;
+      co_return co_await Answer(c, parser, res, outcome);
     }
     outcome.target_group_arn = &rule->target_group_arn;
     auto backends = table->backends.find(rule->target_group_arn);
     if (backends == table->backends.end() || backends->second.empty()) {
-      co_return AlbError(503, "503 Service Temporarily Unavailable", version);
+      Response res = AlbError(503, "503 Service Temporarily Unavailable", version);
+      co_return co_await Answer(c, parser, res, outcome);
     }
-    AddForwardedHeaders(req, client_ip, port);
-    co_return co_await Forward(req, backends->second, outcome);
+    AddForwardedHeaders(req, c.ip, c.port);
+    co_return co_await Forward(c, parser, backends->second, outcome);
   }
 
-  static void AddForwardedHeaders(Request& req, const std::string& client_ip, int port) {
+  static void AddForwardedHeaders(http::request<http::buffer_body>& req, const std::string& client_ip, int port) {
     auto xff = req["X-Forwarded-For"];
     req.set("X-Forwarded-For", xff.empty() ? client_ip : std::string(xff) + ", " + client_ip);
     req.set("X-Forwarded-Proto", "http");
     req.set("X-Forwarded-Port", std::to_string(port));
-    req.keep_alive(true);  // hop-by-hop: the upstream connection is pooled
+    req.keep_alive(true);  // hop-by-hop: the upstream connection is pooled (an Upgrade token stays)
   }
 
   struct Upstream {
@@ -451,55 +601,131 @@ class Proxy final : public ProxyServer {
     if (IdleConnections* idle = FindIdle(loop->idle, b)) idle->streams.push_back(std::move(stream));
   }
 
-  // Sends to one backend after another. A request is retried on another target only when it
-  // cannot have reached an app: the connection failed, or a reused keep-alive connection was
-  // closed before any response byte (then only for idempotent methods).
+  // Sends the request to one target after another, then relays the answer to the client as it
+  // arrives. A request goes to another target only when it cannot have reached an app, or can
+  // safely reach one twice: the connection failed before any byte was sent; or it failed before
+  // any response byte, and the request is idempotent with its body (if any) held whole.
   // Sets outcome.from_target and outcome.seconds when a target answers: the time from sending the
   // request to it until its whole response was read, as ALB's TargetResponseTime counts it.
-  awaitable<Response> Forward(Request& req, const std::vector<Backend>& backends, RouteOutcome& outcome) {
+  // True when the client connection may carry another request.
+  awaitable<bool> Forward(Client& c, RequestParser& parser, const std::vector<Backend>& backends,
+                          RouteOutcome& outcome) {
+    auto& req = parser.get();
     const unsigned version = req.version();
+    const bool head = req.method() == http::verb::head;
+    const bool upgrade = IsWebSocketUpgrade(req);
+    const bool held = parser.is_done();  // no body, or held whole in c.held
+    const bool resendable = held && Idempotent(req.method());
     req.version(11);
-    std::vector<Backend> failed;  // rarely more than empty: no allocation per request
+    const size_t n = backends.size();
     const size_t start = next_++;
     int attempts = 0;
-    for (size_t i = 0; attempts < options_.max_attempts && failed.size() < backends.size(); ++i) {
-      const Backend& b = backends[(start + i) % backends.size()];
-      if (std::find(failed.begin(), failed.end(), b) != failed.end()) continue;
-      Upstream up = co_await Connect(b);
-      if (!up.stream) {
-        failed.push_back(b);
-        ++attempts;
-        continue;
+    for (size_t i = 0; i < n && attempts < options_.max_attempts; ++i) {
+      const Backend& b = backends[(start + i) % n];
+      for (;;) {  // pooled connections to b may have been closed: then another one
+        Upstream up = co_await Connect(b);
+        if (!up.stream) {
+          ++attempts;
+          break;  // nothing was sent: the next target
+        }
+        // A request that cannot go twice goes only on a connection that is still open.
+        if (up.reused && !resendable && PeerClosed(up.stream->socket())) continue;
+        boost::system::error_code ec;
+        const auto sent = std::chrono::steady_clock::now();
+        http::request_serializer<http::buffer_body> to_target{req};
+        up.stream->expires_after(Idle());
+        if (held) {
+          req.body().data = c.held.empty() ? nullptr : c.held.data();
+          req.body().size = c.held.size();
+          req.body().more = false;
+          co_await http::async_write(*up.stream, to_target, asio::redirect_error(use_awaitable, ec));
+        } else {
+          co_await http::async_write_header(*up.stream, to_target, asio::redirect_error(use_awaitable, ec));
+          if (!ec) {
+            boost::system::error_code body_ec;
+            c.FitPiece(parser.content_length());
+            const RelayEnd end = co_await RelayBody(c.stream, c.buffer, parser, *up.stream, to_target, c.piece.get(),
+                                                    c.piece_size, Idle(), [] {}, body_ec);
+            if (end == RelayEnd::kReadFailed) {
+              // A malformed body is refused as its header would have been; a client that stopped
+              // sending gets nothing. The target's connection, with half a request, is dropped.
+              if (const int status = StatusForUnreadableRequest(body_ec); status != 0) {
+                co_await Refuse(c.stream, c.port, status);
+              }
+              c.stream.socket().close(ec);
+              co_return false;
+            }
+            if (end == RelayEnd::kWriteFailed) ec = asio::error::broken_pipe;
+          }
+        }
+        // The answer, past interim 1xx ones. A target that stopped reading may still have answered.
+        c.up_buffer.consume(c.up_buffer.size());
+        std::optional<ResponseParser> from_target;
+        bool received = false;
+        boost::system::error_code read_ec;
+        for (;;) {
+          from_target.emplace();
+          from_target->body_limit(kNoBodyLimit);
+          if (head) from_target->skip(true);  // never a body, whatever its header says
+          up.stream->expires_after(Idle());
+          co_await http::async_read_header(*up.stream, c.up_buffer, *from_target,
+                                           asio::redirect_error(use_awaitable, read_ec));
+          received = received || from_target->got_some() || c.up_buffer.size() > 0;
+          const unsigned status = read_ec ? 0 : from_target->get().result_int();
+          if (read_ec || status < 100 || status >= 200 || status == 101) break;
+        }
+        if (read_ec) {
+          if (!received && read_ec != beast::error::timeout && resendable) {
+            if (up.reused) continue;  // a kept-alive connection the target had closed
+            ++attempts;
+            break;
+          }
+          Response res = AlbError(read_ec == beast::error::timeout ? 504 : 502,
+                                  read_ec == beast::error::timeout ? "504 Gateway Time-out" : "502 Bad Gateway", version);
+          co_return co_await Answer(c, parser, res, outcome);
+        }
+        outcome.from_target = true;
+        auto& res = from_target->get();
+        outcome.status = static_cast<int>(res.result_int());
+        auto read_whole = [&outcome, sent] {
+          outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
+        };
+        if (outcome.status == 101) {
+          if (!upgrade) {
+            Response bad = AlbError(502, "502 Bad Gateway", version);
+            co_return co_await Answer(c, parser, bad, outcome);
+          }
+          read_whole();
+          http::response_serializer<http::buffer_body> to_client{res};
+          c.stream.expires_after(Idle());
+          co_await http::async_write_header(c.stream, to_client, asio::redirect_error(use_awaitable, ec));
+          if (ec) co_return false;
+          co_await Tunnel(c.stream.socket(), c.buffer, up.stream->socket(), c.up_buffer, Idle());
+          co_return false;
+        }
+        const bool target_keep_alive = from_target->keep_alive() && !ec;
+        const bool has_body = !from_target->is_done();
+        const bool keep_alive = FrameForClient(res, has_body, version, c.keep_alive && parser.is_done() && !ec);
+        http::response_serializer<http::buffer_body> to_client{res};
+        c.stream.expires_after(Idle());
+        co_await http::async_write_header(c.stream, to_client, asio::redirect_error(use_awaitable, ec));
+        if (ec) co_return false;
+        if (has_body) {
+          boost::system::error_code body_ec;
+          c.FitPiece(from_target->content_length());
+          const RelayEnd end = co_await RelayBody(*up.stream, c.up_buffer, *from_target, c.stream, to_client,
+                                                  c.piece.get(), c.piece_size, Idle(), read_whole, body_ec);
+          // Cut short: the client's connection ends with it, and the target's is not kept.
+          if (end != RelayEnd::kDone) co_return false;
+        } else {
+          read_whole();
+        }
+        if (target_keep_alive && c.up_buffer.size() == 0) Release(b, std::move(up.stream));
+        co_return keep_alive;
       }
-      boost::system::error_code ec;
-      const auto sent = std::chrono::steady_clock::now();
-      up.stream->expires_after(std::chrono::milliseconds(options_.idle_timeout_ms));
-      co_await http::async_write(*up.stream, req, asio::redirect_error(use_awaitable, ec));
-      if (ec) {
-        if (up.reused) continue;  // stale pooled connection: try a fresh one
-        failed.push_back(b);
-        ++attempts;
-        continue;
-      }
-      beast::flat_buffer buffer;
-      http::response_parser<http::string_body> parser;
-      parser.body_limit(kBodyLimit);
-      if (req.method() == http::verb::head) parser.skip(true);
-      co_await http::async_read(*up.stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
-      if (ec) {
-        bool nothing_received = !parser.got_some() && buffer.size() == 0;
-        if (up.reused && nothing_received && Idempotent(req.method())) continue;
-        if (ec == beast::error::timeout) co_return AlbError(504, "504 Gateway Time-out", version);
-        co_return AlbError(502, "502 Bad Gateway", version);
-      }
-      outcome.from_target = true;
-      outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
-      Response res = parser.release();
-      res.version(version);
-      if (res.keep_alive()) Release(b, std::move(up.stream));
-      co_return res;
     }
-    co_return AlbError(502, "502 Bad Gateway", version);
+    Response res = AlbError(502, "502 Bad Gateway", version);
+    co_return co_await Answer(c, parser, res, outcome);
   }
 
   awaitable<void> RunCheck(HealthCheckSpec spec, std::function<void(HealthCheckResult)> done) {
@@ -557,6 +783,7 @@ class Proxy final : public ProxyServer {
   std::shared_ptr<const RoutingTable> published_;  ///< the latest snapshot; loops copy it
   std::atomic<uint64_t> generation_{0};            ///< counts Publish calls
   std::atomic<size_t> next_{0};
+  std::shared_ptr<ListenerCap> listener_cap_ = std::make_shared<ListenerCap>();
 };
 
 }  // namespace

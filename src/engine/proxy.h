@@ -18,7 +18,13 @@ class RequestMeter;
 /// Tunables of the proxy, with ALB-like defaults.
 struct ProxyOptions {
   int connect_timeout_ms = 10'000;  ///< ALB: 10 s to connect to a target
-  int idle_timeout_ms = 60'000;     ///< ALB: 60 s idle timeout
+  int idle_timeout_ms = 60'000;     ///< ALB: 60 s idle timeout, between requests and while a body or tunnel is silent
+  /// From a request's first byte until its line and headers have arrived (slow clients get 408);
+  /// 60 s as nginx's client_header_timeout.
+  int header_timeout_ms = 60'000;
+  /// Client connections each listener serves at once; past it a new one is answered 503. 0: no
+  /// cap but the engine's own (its descriptor limit).
+  int max_connections_per_listener = 0;
   int max_attempts = 3;             ///< targets tried for a request that never reached an app
   /// Event loops (threads) the proxy runs: each client connection, with its upstream connections,
   /// lives on one. 0: one per core.

@@ -1,0 +1,459 @@
+"""End-to-end: the listener streams as an ALB does. WebSockets are tunnelled, server-sent events
+arrive one by one, 1 GiB goes up and down with bounded engine memory, chunked bodies pass through,
+HEAD never waits for a body, and an idempotent request whose target closed without answering is
+retried on another target. With short limits: slow headers get 408 without starving other
+clients, an idle connection closes, and a listener past its connection cap answers 503.
+
+The demo app (its /ws, /sse, /upload and /download) is the target, registered by the API, next to a
+faulty one that passes health checks but closes every other connection unanswered.
+SLIPWAY_STREAM_BYTES sets the upload and download size (default 1 GiB)."""
+import base64
+import hashlib
+import os
+import socket
+import socketserver
+import struct
+import subprocess
+import threading
+import time
+import unittest
+
+from harness import BIN, Engine, free_port
+
+STREAM_BYTES = int(os.environ.get("SLIPWAY_STREAM_BYTES", str(1 << 30)))
+GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC11B85"
+
+
+class Conn:
+    """A raw client connection on the listener."""
+
+    def __init__(self, port, timeout=30):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.pending = b""
+
+    def close(self):
+        self.sock.close()
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def more(self):
+        chunk = self.sock.recv(1 << 20)
+        self.pending += chunk
+        return bool(chunk)
+
+    def take(self, n):
+        while len(self.pending) < n:
+            if not self.more():
+                raise EOFError("closed after %d of %d bytes" % (len(self.pending), n))
+        data, self.pending = self.pending[:n], self.pending[n:]
+        return data
+
+    def head(self):
+        """(status, headers with lowercase names) of the next response."""
+        while b"\r\n\r\n" not in self.pending:
+            if not self.more():
+                raise EOFError("the connection closed with %r unanswered" % self.pending)
+        head, self.pending = self.pending.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {}
+        for line in lines[1:]:
+            name, value = line.split(":", 1)
+            headers[name.strip().lower()] = value.strip()
+        return int(lines[0].split(" ")[1]), headers
+
+    def line(self):
+        while b"\r\n" not in self.pending:
+            if not self.more():
+                raise EOFError("closed in a chunk header")
+        line, self.pending = self.pending.split(b"\r\n", 1)
+        return line
+
+    def chunk(self):
+        """The next chunk's data; b"" for the last (trailers skipped)."""
+        size = int(self.line().split(b";")[0], 16)
+        if size == 0:
+            while self.line():
+                pass
+            return b""
+        data = self.take(size)
+        self.take(2)
+        return data
+
+    def response(self):
+        """(status, headers, body) of the next response, by Content-Length or chunked."""
+        status, headers = self.head()
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            body = b""
+            while True:
+                c = self.chunk()
+                if not c:
+                    return status, headers, body
+                body += c
+        return status, headers, self.take(int(headers.get("content-length", "0")))
+
+    def closed(self):
+        """Whether the server closes the connection (EOF or reset) with nothing more sent."""
+        try:
+            return not self.more() and self.pending == b""
+        except ConnectionResetError:
+            return self.pending == b""
+
+
+def ws_frame(opcode, payload, fin=True):
+    """A masked client frame."""
+    mask = os.urandom(4)
+    head = bytes([(0x80 if fin else 0) | opcode])
+    n = len(payload)
+    if n < 126:
+        head += bytes([0x80 | n])
+    elif n < 65536:
+        head += bytes([0x80 | 126]) + struct.pack("!H", n)
+    else:
+        head += bytes([0x80 | 127]) + struct.pack("!Q", n)
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def ws_read(conn):
+    """(opcode, payload) of the next server frame, which must not be masked."""
+    b0, b1 = conn.take(2)
+    assert not b1 & 0x80, "a server frame is masked"
+    n = b1 & 0x7F
+    if n == 126:
+        n = struct.unpack("!H", conn.take(2))[0]
+    elif n == 127:
+        n = struct.unpack("!Q", conn.take(8))[0]
+    return b0 & 0x0F, conn.take(n)
+
+
+def ws_open(port):
+    conn = Conn(port)
+    key = base64.b64encode(os.urandom(16))
+    conn.send(b"GET /ws HTTP/1.1\r\nHost: demo\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              b"Sec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    status, headers = conn.head()
+    return conn, status, headers, base64.b64encode(hashlib.sha1(key + GUID).digest()).decode()
+
+
+class FaultyTarget(socketserver.ThreadingTCPServer):
+    """Passes health checks; every other request's connection is closed unanswered, as when a task dies."""
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self):
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                while True:
+                    line = self.rfile.readline()
+                    if not line:
+                        return
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    if not line.startswith(b"GET /healthz "):
+                        return  # closed before any response byte
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n")
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.port = self.server_address[1]
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+class EngineWithDemo:
+    """An engine, the demo app as a target on a listener of a load balancer made by the API, and
+    optionally a faulty target next to it."""
+
+    def __init__(self, *engine_flags, faulty=False):
+        self.engine = Engine()
+        self.demo = None
+        self.faulty = FaultyTarget() if faulty else None
+        out = self.engine.slipway("engine", "start", "--listen", "127.0.0.1:%d" % self.engine.api_port, *engine_flags)
+        assert out.returncode == 0, out.stderr + out.stdout
+        try:
+            self._set_up()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _set_up(self):
+        demo_port = free_port()
+        self.demo = subprocess.Popen([os.path.join(BIN, "slipway-demo-app")], env=dict(os.environ, PORT=str(demo_port)),
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        elb = self.engine.client("elbv2")
+        lb = elb.create_load_balancer(Name="stream", Subnets=["subnet-local"])["LoadBalancers"][0]
+        self.lb_arn = lb["LoadBalancerArn"]
+        tg = elb.create_target_group(Name="stream-app", Protocol="HTTP", Port=demo_port, VpcId="vpc-local",
+                                     TargetType="ip", HealthCheckPath="/healthz", HealthCheckIntervalSeconds=5,
+                                     HealthCheckTimeoutSeconds=2, HealthyThresholdCount=2)["TargetGroups"][0]
+        targets = [{"Id": "127.0.0.1", "Port": demo_port}]
+        if self.faulty:
+            targets.append({"Id": "127.0.0.1", "Port": self.faulty.port})
+        elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=targets)
+        self.port = free_port()
+        elb.create_listener(LoadBalancerArn=self.lb_arn, Protocol="HTTP", Port=self.port,
+                            DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
+        deadline = time.time() + 120
+        while True:
+            states = [d["TargetHealth"]["State"] for d in
+                      elb.describe_target_health(TargetGroupArn=tg["TargetGroupArn"])["TargetHealthDescriptions"]]
+            if states == ["healthy"] * len(targets):
+                break
+            assert time.time() < deadline, "the targets never became healthy: %r" % states
+            time.sleep(0.5)
+
+    def stop(self):
+        self.engine.stop()
+        if self.demo:
+            self.demo.terminate()
+            self.demo.wait(timeout=10)
+        if self.faulty:
+            self.faulty.shutdown()
+            self.faulty.server_close()
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class StreamTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.env = EngineWithDemo()
+        cls.port = cls.env.port
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.stop()
+
+    def connect(self, timeout=30):
+        conn = Conn(self.port, timeout)
+        self.addCleanup(conn.close)
+        return conn
+
+    def test_websocket_echoes_text_binary_and_ping_then_closes(self):
+        conn, status, headers, accept = ws_open(self.port)
+        self.addCleanup(conn.close)
+        self.assertEqual(status, 101)
+        self.assertEqual(headers.get("upgrade", "").lower(), "websocket")
+        self.assertEqual(headers.get("sec-websocket-accept"), accept)
+        conn.send(ws_frame(0x1, b"hello through the load balancer"))
+        self.assertEqual(ws_read(conn), (0x1, b"hello through the load balancer"))
+        blob = os.urandom(100 * 1024)  # a 64-bit length
+        conn.send(ws_frame(0x2, blob))
+        self.assertEqual(ws_read(conn), (0x2, blob))
+        conn.send(ws_frame(0x9, b"are you there"))
+        self.assertEqual(ws_read(conn), (0xA, b"are you there"))
+        conn.send(ws_frame(0x8, struct.pack("!H", 1000)))
+        self.assertEqual(ws_read(conn), (0x8, struct.pack("!H", 1000)))
+        self.assertTrue(conn.closed())
+
+    def test_server_sent_events_arrive_one_by_one_while_the_stream_is_open(self):
+        conn = self.connect()
+        conn.send(b"GET /sse?count=5 HTTP/1.1\r\nHost: demo\r\n\r\n")
+        status, headers = conn.head()
+        self.assertEqual(status, 200)
+        self.assertEqual(headers.get("content-type"), "text/event-stream")
+        self.assertEqual(headers.get("transfer-encoding"), "chunked")
+        first = conn.chunk()
+        self.assertTrue(first.startswith(b"id: 1\ndata: 1 "), first)
+        # Read while the stream is still open: nothing after the first event has arrived yet
+        # (the app sends the next one 100 ms later), least of all the end of the response.
+        self.assertNotIn(b"id: 2", conn.pending)
+        self.assertNotIn(b"0\r\n\r\n", conn.pending)
+        events = [first]
+        while True:
+            c = conn.chunk()
+            if not c:
+                break
+            events.append(c)
+        self.assertEqual([e.split(b"\n")[0] for e in events], [b"id: %d" % n for n in range(1, 6)])
+        conn.send(b"GET / HTTP/1.1\r\nHost: demo\r\n\r\n")  # the connection is kept
+        self.assertEqual(conn.response()[0], 200)
+
+    def test_a_large_upload_and_download_stream_through_with_bounded_memory(self):
+        pid = self.env.engine.pid
+        before = rss_kib(pid)
+        conn = self.connect(timeout=120)
+        conn.send(b"POST /upload HTTP/1.1\r\nHost: demo\r\nContent-Type: application/octet-stream\r\n"
+                  b"Content-Length: %d\r\n\r\n" % STREAM_BYTES)
+        piece = b"u" * (1 << 20)
+        sent, peak = 0, before
+        while sent < STREAM_BYTES:
+            n = min(len(piece), STREAM_BYTES - sent)
+            conn.send(piece[:n])
+            sent += n
+            if sent % (64 << 20) == 0:
+                peak = max(peak, rss_kib(pid))
+        status, _, body = conn.response()
+        self.assertEqual((status, body), (200, b'{"bytes":%d}\n' % STREAM_BYTES))
+        print("\nupload of %d bytes: engine RSS %d KiB before, %d KiB at most during" % (STREAM_BYTES, before, peak))
+        conn.send(b"GET /download?bytes=%d HTTP/1.1\r\nHost: demo\r\n\r\n" % STREAM_BYTES)
+        status, headers = conn.head()
+        self.assertEqual((status, int(headers["content-length"])), (200, STREAM_BYTES))
+        got = len(conn.pending)
+        conn.pending = b""
+        while got < STREAM_BYTES:
+            chunk = conn.sock.recv(1 << 20)
+            self.assertTrue(chunk, "the download ended after %d bytes" % got)
+            got += len(chunk)
+            if got % (64 << 20) < len(chunk):
+                peak = max(peak, rss_kib(pid))
+        self.assertEqual(got, STREAM_BYTES)
+        # Bodies pass through in pieces: the engine never holds a large part of one.
+        self.assertLess(peak - before, 128 * 1024, "engine RSS grew from %d to %d KiB" % (before, peak))
+        conn.send(b"GET / HTTP/1.1\r\nHost: demo\r\n\r\n")
+        self.assertEqual(conn.response()[0], 200)
+
+    def test_a_chunked_request_reaches_the_app_whole(self):
+        conn = self.connect()
+        chunks = [b"a" * 10, b"b" * 70000, b"c" * 3]
+        conn.send(b"POST /upload HTTP/1.1\r\nHost: demo\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for c in chunks:
+            conn.send(b"%x\r\n%s\r\n" % (len(c), c))
+        conn.send(b"0\r\n\r\n")
+        status, _, body = conn.response()
+        self.assertEqual((status, body), (200, b'{"bytes":%d}\n' % sum(map(len, chunks))))
+        conn.send(b"GET / HTTP/1.1\r\nHost: demo\r\n\r\n")
+        self.assertEqual(conn.response()[0], 200)
+
+    def test_expect_100_continue_is_answered_before_the_body_is_sent(self):
+        conn = self.connect()
+        conn.send(b"POST /upload HTTP/1.1\r\nHost: demo\r\nExpect: 100-continue\r\nContent-Length: 100000\r\n\r\n")
+        self.assertEqual(conn.head()[0], 100)
+        conn.send(b"e" * 100000)
+        status, _, body = conn.response()
+        self.assertEqual((status, body), (200, b'{"bytes":100000}\n'))
+
+    def test_head_on_a_chunked_response_gets_its_header_and_nothing_else(self):
+        conn = self.connect(timeout=10)
+        conn.send(b"HEAD /sse HTTP/1.1\r\nHost: demo\r\n\r\n")
+        status, headers = conn.head()
+        self.assertEqual((status, headers.get("transfer-encoding")), (200, "chunked"))
+        # Nothing follows the header: the next answer on the connection is the next request's.
+        conn.send(b"GET / HTTP/1.1\r\nHost: demo\r\n\r\n")
+        status, _, body = conn.response()
+        self.assertEqual((status, body), (200, b"slipway demo v1\n"))
+
+    def test_http_1_0_gets_a_chunked_body_unframed_until_the_close(self):
+        conn = self.connect()
+        conn.send(b"GET /sse?count=2 HTTP/1.0\r\n\r\n")
+        status, headers = conn.head()
+        self.assertEqual(status, 200)
+        self.assertNotIn("transfer-encoding", headers)
+        while conn.more():
+            pass
+        self.assertEqual(conn.pending.count(b"data: "), 2)
+        self.assertNotIn(b"0\r\n\r\n", conn.pending)
+
+
+class RetryTest(unittest.TestCase):
+    """A target that closes connections unanswered (a task that died) next to a good one."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = EngineWithDemo(faulty=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.stop()
+
+    def request(self, method, body=None):
+        conn = Conn(self.env.port)
+        try:
+            extra = b"Content-Length: %d\r\n" % len(body) if body is not None else b""
+            conn.send(b"%s / HTTP/1.1\r\nHost: demo\r\nConnection: close\r\n%s\r\n%s" % (method, extra, body or b""))
+            return conn.response()[0]
+        finally:
+            conn.close()
+
+    def test_idempotent_requests_go_to_another_target_and_a_post_does_not(self):
+        gets = [self.request(b"GET") for _ in range(10)]
+        self.assertEqual(gets, [200] * 10)
+        puts = [self.request(b"PUT", b"x" * 1000) for _ in range(4)]  # a held body can be sent again
+        self.assertEqual(puts, [200] * 4)
+        posts = [self.request(b"POST", b"x" * 1000) for _ in range(10)]
+        self.assertEqual(set(posts), {200, 502}, posts)  # round robin: some reach the faulty target
+
+
+class LimitsTest(unittest.TestCase):
+    """An engine with a 2 s header timeout, a 3 s idle timeout and 250 connections per listener."""
+
+    CAP = 250
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = EngineWithDemo("--proxy-header-timeout", "2", "--proxy-idle-timeout", "3",
+                                 "--proxy-max-connections", str(cls.CAP))
+        cls.port = cls.env.port
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.stop()
+
+    def get(self, conn):
+        conn.send(b"GET / HTTP/1.1\r\nHost: demo\r\n\r\n")
+        status, _, body = conn.response()
+        self.assertEqual((status, body), (200, b"slipway demo v1\n"))
+
+    def test_1_past_the_connection_cap_a_new_connection_gets_503_and_the_others_stay_served(self):
+        conns = []
+        self.addCleanup(lambda: [c.close() for c in conns])
+        for _ in range(self.CAP):
+            conns.append(Conn(self.port))
+            self.get(conns[-1])
+        extra = Conn(self.port)
+        self.addCleanup(extra.close)
+        extra.send(b"GET / HTTP/1.1\r\nHost: demo\r\n\r\n")
+        status, headers, body = extra.response()
+        self.assertEqual((status, headers.get("connection"), headers.get("server")), (503, "close", "awselb/2.0"))
+        self.assertTrue(extra.closed())
+        for c in conns:
+            self.get(c)
+
+    def test_2_an_idle_connection_and_an_idle_websocket_close(self):
+        conn = Conn(self.port)
+        self.addCleanup(conn.close)
+        self.get(conn)
+        self.assertTrue(conn.closed())  # recv blocks until the proxy closes it (30 s socket timeout)
+        ws, status, _, _ = ws_open(self.port)
+        self.addCleanup(ws.close)
+        self.assertEqual(status, 101)
+        self.assertTrue(ws.closed())
+
+    def test_3_slow_headers_get_408_and_do_not_starve_other_clients(self):
+        header = b"GET / HTTP/1.1\r\nHost: demo\r\nX-Slow: " + b"s" * 40 + b"\r\n\r\n"
+        slow = [Conn(self.port) for _ in range(200)]
+        self.addCleanup(lambda: [c.close() for c in slow])
+        for second in range(4):  # a header byte per second from each
+            for c in slow:
+                try:
+                    c.send(header[second:second + 1])
+                except OSError:
+                    pass
+            if second == 1:
+                conn = Conn(self.port)
+                self.addCleanup(conn.close)
+                self.get(conn)
+            time.sleep(1)
+        answers = []
+        for c in slow:
+            try:
+                answers.append(c.head()[0])
+            except (EOFError, OSError) as e:
+                answers.append(repr(e))
+        self.assertEqual(answers, [408] * len(slow))
+
+    def test_4_a_restarted_engine_keeps_the_limits(self):
+        out = self.env.engine.slipway("engine", "restart")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        conn = Conn(self.port)
+        self.addCleanup(conn.close)
+        self.get(conn)
+        self.assertTrue(conn.closed())  # the 3 s idle timeout, not the default 60 s (the socket's 30 s)
+
+
+if __name__ == "__main__":
+    unittest.main()
