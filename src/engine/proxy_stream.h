@@ -53,6 +53,9 @@ boost::asio::awaitable<RelayEnd> RelayBody(
   using boost::asio::use_awaitable;
   boost::system::error_code ec;
   auto& body = parser.get().body();
+  // A read fills what the buffer can hold: one sized by the header alone would move a large body a
+  // kilobyte at a time.
+  if (buffer.capacity() < piece_size) buffer.reserve(piece_size);
   while (!parser.is_done()) {
     body.data = piece;
     body.size = piece_size;
