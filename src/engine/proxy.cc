@@ -707,9 +707,14 @@ class Proxy final : public ProxyServer {
         const bool has_body = !from_target->is_done();
         const bool keep_alive = FrameForClient(res, has_body, version, c.keep_alive && parser.is_done() && !ec);
         http::response_serializer<http::buffer_body> to_client{res};
-        c.stream.expires_after(Idle());
-        co_await http::async_write_header(c.stream, to_client, asio::redirect_error(use_awaitable, ec));
-        if (ec) co_return false;
+        // When body bytes came with the header (a small response usually comes whole), the
+        // relay's first write carries the header with them: one send instead of two. Otherwise
+        // (an event stream that has sent nothing yet) the header goes at once.
+        if (!has_body || c.up_buffer.size() == 0) {
+          c.stream.expires_after(Idle());
+          co_await http::async_write_header(c.stream, to_client, asio::redirect_error(use_awaitable, ec));
+          if (ec) co_return false;
+        }
         if (has_body) {
           boost::system::error_code body_ec;
           c.FitPiece(from_target->content_length());

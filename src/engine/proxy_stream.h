@@ -38,8 +38,8 @@ bool PeerClosed(boost::asio::ip::tcp::socket& socket);
 enum class RelayEnd { kDone, kReadFailed, kWriteFailed };
 
 /// Moves the body `parser` reads from `from` (its bytes already read in `buffer`) to `to` through
-/// `serializer`, whose header was written, one piece of up to `piece_size` bytes in `piece` at a
-/// time, each written as soon as it arrives. Each read and write must complete within `idle`: a
+/// `serializer`, whose header was written or goes with the first piece, one piece of up to
+/// `piece_size` bytes in `piece` at a time, each written as soon as it arrives. Each read and write must complete within `idle`: a
 /// body still moving is not idle. `on_read_done` runs when the whole body was read; `read_error`
 /// tells why reading it failed.
 template <bool isRequest, class OnReadDone>
