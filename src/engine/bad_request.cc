@@ -20,9 +20,9 @@ int StatusForUnreadableRequest(const boost::system::error_code& ec) {
     case http::error::end_of_chunk:
     case http::error::stale_parser:
     case http::error::short_read:
-    case http::error::buffer_overflow:
       return 0;
-    default:  // bad method, target, version, field, value, Content-Length, Transfer-Encoding, chunk...
+    default:  // bad method, target, version, field, value, Content-Length, Transfer-Encoding, chunk,
+              // a chunk line or trailers past the read buffer (buffer_overflow)...
       return 400;
   }
 }

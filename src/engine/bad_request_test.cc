@@ -16,7 +16,7 @@ TEST(BadRequestTest, MalformedRequestsGet400) {
   for (auto e : {http::error::bad_method, http::error::bad_target, http::error::bad_version,
                  http::error::bad_line_ending, http::error::bad_field, http::error::bad_value,
                  http::error::bad_content_length, http::error::bad_transfer_encoding, http::error::bad_chunk,
-                 http::error::bad_chunk_extension, http::error::bad_obs_fold}) {
+                 http::error::bad_chunk_extension, http::error::bad_obs_fold, http::error::buffer_overflow}) {
     EXPECT_EQ(StatusForUnreadableRequest(http::make_error_code(e)), 400) << http::make_error_code(e).message();
   }
 }

@@ -45,6 +45,10 @@ using Response = http::response<http::string_body>;
 /// Bodies stream through, as large as they come (parsers take no "none": the largest length is it).
 constexpr uint64_t kNoBodyLimit = std::numeric_limits<uint64_t>::max();
 constexpr uint32_t kHeaderLimit = 64 * 1024;  ///< ALB: 64 KB for the request line and headers
+/// The most a connection's read buffer holds: a header up to its limit and a relay piece. A chunk
+/// line (its extensions) or a trailer section must fit in it whole before the parser takes it, so
+/// without this bound one connection could make the engine hold any number of bytes.
+constexpr size_t kReadBufferLimit = kHeaderLimit + kRelayPiece;
 /// After refusing a request, how long the proxy keeps reading what the client still sends, so
 /// that closing with unread bytes does not reset the connection before the answer arrives.
 constexpr auto kLingerTime = std::chrono::seconds(2);
@@ -282,8 +286,8 @@ class Proxy final : public ProxyServer {
     beast::tcp_stream stream;
     int port;
     std::string ip;
-    beast::flat_buffer buffer;     ///< read from the client, not parsed yet
-    beast::flat_buffer up_buffer;  ///< read from the target, not parsed yet
+    beast::flat_buffer buffer{kReadBufferLimit};     ///< read from the client, not parsed yet
+    beast::flat_buffer up_buffer{kReadBufferLimit};  ///< read from the target, not parsed yet
     std::unique_ptr<char[]> piece;  ///< the relay buffer, made for the first body
     size_t piece_size = 0;
     std::string held;              ///< a small request body, held whole so that it can be sent again
