@@ -578,10 +578,12 @@ class Proxy final : public ProxyServer {
     if (EventLoop* loop = ThisThreadsLoop()) {
       Refresh(*loop);
       IdleConnections* idle = FindIdle(loop->idle, b);
-      if (idle != nullptr && !idle->streams.empty()) {
-        Upstream u{std::move(idle->streams.back()), true};
+      while (idle != nullptr && !idle->streams.empty()) {
+        std::unique_ptr<beast::tcp_stream> stream = std::move(idle->streams.back());
         idle->streams.pop_back();
-        co_return u;
+        // One its target closed cannot carry a request; one with bytes no request asked for (a
+        // target that wrote past its response) would hand them to this client as its answer.
+        if (!PeerClosed(stream->socket())) co_return Upstream{std::move(stream), true};
       }
     }
     // On the connection's own loop, like the client connection it serves.
@@ -632,8 +634,6 @@ class Proxy final : public ProxyServer {
           ++attempts;
           break;  // nothing was sent: the next target
         }
-        // A request that cannot go twice goes only on a connection that is still open.
-        if (up.reused && !resendable && PeerClosed(up.stream->socket())) continue;
         boost::system::error_code ec;
         const auto sent = std::chrono::steady_clock::now();
         http::request_serializer<http::buffer_body> to_target{req};
