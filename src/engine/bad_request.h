@@ -18,6 +18,12 @@ int StatusForUnreadableRequest(const boost::system::error_code& ec);
 /// does not end in chunked (its body length would be ambiguous). 0 when it may be forwarded.
 int StatusForRequestHead(const boost::beast::http::request_header<>& req);
 
+/// Brings an absolute-form request target ("http://host/path?q", as clients set to use a proxy
+/// send it) to origin-form, its authority becoming the Host, as RFC 9112 has a server use it:
+/// listener rules then match the host and path the app sees, and a path rule cannot be passed by
+/// writing the path behind a scheme. False for an absolute form without a host (a 400).
+bool ToOriginForm(boost::beast::http::request_header<>& req);
+
 /// Frames a whole response body for the client with a Content-Length: an HTTP/1.0 client cannot
 /// read chunks, and a body the target ended by closing could not be delimited otherwise. Leaves
 /// answers to HEAD, 1xx, 204 and 304 alone.

@@ -58,6 +58,30 @@ TEST(BadRequestTest, VersionsHostAndTransferEncoding) {
   EXPECT_EQ(StatusForRequestHead(req), 0);
 }
 
+TEST(BadRequestTest, AnAbsoluteFormTargetBecomesAPathAndItsHostTheHost) {
+  http::request_header<> req;
+  req.method(http::verb::get);
+  req.version(11);
+  req.set(http::field::host, "decoy.example.com");
+  req.target("HTTP://admin.example.com:8080/admin/keys?all=1");
+  EXPECT_TRUE(ToOriginForm(req));
+  EXPECT_EQ(req.target(), "/admin/keys?all=1");
+  EXPECT_EQ(req[http::field::host], "admin.example.com:8080");
+  req.target("https://user@example.com?q");
+  EXPECT_TRUE(ToOriginForm(req));
+  EXPECT_EQ(req.target(), "/?q");
+  EXPECT_EQ(req[http::field::host], "example.com");
+  req.target("http://example.com");
+  EXPECT_TRUE(ToOriginForm(req));
+  EXPECT_EQ(req.target(), "/");
+  req.target("/already/origin-form");
+  EXPECT_TRUE(ToOriginForm(req));
+  EXPECT_EQ(req.target(), "/already/origin-form");
+  EXPECT_EQ(req[http::field::host], "example.com");
+  req.target("http:///no-host");
+  EXPECT_FALSE(ToOriginForm(req));
+}
+
 TEST(BadRequestTest, WholeBodiesReachTheClientWithAContentLength) {
   http::response<http::string_body> res{http::status::ok, 11};
   res.chunked(true);

@@ -364,6 +364,7 @@ class Proxy final : public ProxyServer {
         refused = 408;
       } else {
         refused = ec ? StatusForUnreadableRequest(ec) : StatusForRequestHead(parser.get());
+        if (refused == 0 && !ec && !ToOriginForm(parser.get())) refused = 400;
       }
       if (refused != 0) {
         co_await Refuse(c.stream, port, refused);
