@@ -158,15 +158,17 @@ class FaultyTarget(socketserver.ThreadingTCPServer):
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
 
-class LateBytesTarget(socketserver.ThreadingTCPServer):
+class RecordingTarget(socketserver.ThreadingTCPServer):
     """Answers each request on a kept-alive connection; after `GET /more` it writes a second,
-    unasked-for response a moment later, as a buggy app may. `asked` counts requests by path."""
+    unasked-for response a moment later, as a buggy app may. `asked` counts requests by path, and
+    `chunks` the chunks of each chunked body."""
     daemon_threads = True
     allow_reuse_address = True
 
     def __init__(self):
         self.asked = {}
-        asked = self.asked
+        self.chunks = []
+        asked, chunks = self.asked, self.chunks
 
         class Handler(socketserver.StreamRequestHandler):
             def handle(self):
@@ -180,8 +182,20 @@ class LateBytesTarget(socketserver.ThreadingTCPServer):
                     line = self.rfile.readline()
                     if not line:
                         return
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
+                    chunked = False
+                    while True:
+                        field = self.rfile.readline().lower()
+                        if field in (b"\r\n", b"\n", b""):
+                            break
+                        chunked = chunked or field.startswith(b"transfer-encoding:") and b"chunked" in field
+                    if chunked:
+                        chunks.append(0)
+                        while True:
+                            size = int(self.rfile.readline().split(b";")[0], 16)
+                            self.rfile.read(size + 2)
+                            if size == 0:
+                                break
+                            chunks[-1] += 1
                     path = line.split(b" ")[1]
                     asked[path] = asked.get(path, 0) + 1
                     self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n")
@@ -420,12 +434,13 @@ class StreamTest(unittest.TestCase):
         conn.send(b"GET http://demo/ HTTP/1.1\r\nHost: demo\r\n\r\n")  # the demo app sees "/"
         self.assertEqual(conn.response()[:3:2], (200, b"slipway demo v1\n"))
 
-    def test_bytes_a_target_wrote_past_its_response_never_reach_the_next_request(self):
-        target = LateBytesTarget()
+    def recording_target(self, name):
+        """A RecordingTarget behind a listener of its own: (the target, the listener's port)."""
+        target = RecordingTarget()
         self.addCleanup(target.server_close)
         self.addCleanup(target.shutdown)
         elb = self.env.engine.client("elbv2")
-        tg = elb.create_target_group(Name="late-bytes", Protocol="HTTP", Port=target.port, VpcId="vpc-local",
+        tg = elb.create_target_group(Name=name, Protocol="HTTP", Port=target.port, VpcId="vpc-local",
                                      TargetType="ip", HealthCheckPath="/healthz", HealthCheckIntervalSeconds=5,
                                      HealthCheckTimeoutSeconds=2, HealthyThresholdCount=2)["TargetGroups"][0]
         elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "127.0.0.1", "Port": target.port}])
@@ -433,6 +448,20 @@ class StreamTest(unittest.TestCase):
         elb.create_listener(LoadBalancerArn=self.env.lb_arn, Protocol="HTTP", Port=port,
                             DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
         self.env.wait_healthy(tg["TargetGroupArn"], 1)
+        return target, port
+
+    def test_a_body_of_one_byte_chunks_reaches_the_target_in_few_pieces(self):
+        target, port = self.recording_target("chunk-count")
+        conn = Conn(port, 30)
+        self.addCleanup(conn.close)
+        conn.send(b"POST /upload HTTP/1.1\r\nHost: demo\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                  b"1\r\nx\r\n" * 20000 + b"0\r\n\r\n")
+        self.assertEqual(conn.response()[::2], (200, b"ok\n"))
+        # Each read from the client goes on in one piece, however many chunks it held.
+        self.assertLess(target.chunks[0], 1000, target.chunks)
+
+    def test_bytes_a_target_wrote_past_its_response_never_reach_the_next_request(self):
+        target, port = self.recording_target("late-bytes")
         conn = Conn(port, 10)
         self.addCleanup(conn.close)
         conn.send(b"GET /more HTTP/1.1\r\nHost: demo\r\n\r\n")
