@@ -278,6 +278,9 @@ class Proxy final : public ProxyServer {
   struct HeaderWatch {
     tcp::socket* socket = nullptr;  ///< null once the connection has ended
     bool fired = false;
+    /// Counts the header reads timed; a timer that came due as its read completed finds a newer
+    /// count, and leaves alone the body and response reads that followed.
+    uint64_t reads = 0;
   };
 
   /// One client connection's state, reused from request to request.
@@ -349,14 +352,17 @@ class Proxy final : public ProxyServer {
       const bool whole = HeaderBuffered(c.buffer);
       if (!whole) {
         deadline.expires_after(std::chrono::milliseconds(options_.header_timeout_ms));
-        deadline.async_wait([watch](boost::system::error_code e) {
-          if (e || watch->socket == nullptr) return;
+        deadline.async_wait([watch, read = ++watch->reads](boost::system::error_code e) {
+          if (e || watch->socket == nullptr || watch->reads != read) return;
           watch->fired = true;
           watch->socket->cancel(e);
         });
       }
       co_await http::async_read_header(c.stream, c.buffer, parser, asio::redirect_error(use_awaitable, ec));
-      if (!whole) deadline.cancel();
+      if (!whole) {
+        deadline.cancel();  // cannot recall a completion already queued: the count does
+        ++watch->reads;
+      }
       // Nothing of an answer to this request has been written yet: the previous one was
       // written whole before this read began.
       int refused = 0;
