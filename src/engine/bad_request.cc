@@ -31,14 +31,20 @@ int StatusForUnreadableRequest(const boost::system::error_code& ec) {
 
 namespace {
 
-/// Whether the last transfer coding the request names is chunked.
+/// Whether the last transfer coding the request names is chunked, and no other is: the parser
+/// takes "chunked, chunked" for a request without a body, while a server in front of the proxy
+/// may take it for chunked; the body would then be read here as the next request.
 bool EndsInChunked(const http::request_header<>& req) {
   boost::beast::string_view last;
+  int chunked = 0;
   auto [first, end] = req.equal_range(http::field::transfer_encoding);
   for (auto it = first; it != end; ++it) {
-    for (auto coding : http::token_list{it->value()}) last = coding;
+    for (auto coding : http::token_list{it->value()}) {
+      last = coding;
+      if (boost::beast::iequals(coding, "chunked")) ++chunked;
+    }
   }
-  return boost::beast::iequals(last, "chunked");
+  return chunked == 1 && boost::beast::iequals(last, "chunked");
 }
 
 }  // namespace

@@ -15,7 +15,8 @@ int StatusForUnreadableRequest(const boost::system::error_code& ec);
 
 /// The status for a request the parser read whole but that ALB refuses: a version other than
 /// HTTP/1.0 or 1.1, HTTP/1.1 without a Host, several Host fields, or a Transfer-Encoding that
-/// does not end in chunked (its body length would be ambiguous). 0 when it may be forwarded.
+/// does not end in chunked or names it twice (its body length would be ambiguous). 0 when it may
+/// be forwarded.
 int StatusForRequestHead(const boost::beast::http::request_header<>& req);
 
 /// Brings an absolute-form request target ("http://host/path?q", as clients set to use a proxy

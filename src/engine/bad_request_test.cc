@@ -56,6 +56,11 @@ TEST(BadRequestTest, VersionsHostAndTransferEncoding) {
   EXPECT_EQ(StatusForRequestHead(req), 400);  // no way to tell where the body ends
   req.set(http::field::transfer_encoding, "gzip, chunked");
   EXPECT_EQ(StatusForRequestHead(req), 0);
+  req.set(http::field::transfer_encoding, "chunked, chunked");
+  EXPECT_EQ(StatusForRequestHead(req), 400);  // the parser reads no body; a server in front may read one
+  req.set(http::field::transfer_encoding, "chunked");
+  req.insert(http::field::transfer_encoding, "chunked");
+  EXPECT_EQ(StatusForRequestHead(req), 400);
 }
 
 TEST(BadRequestTest, AnAbsoluteFormTargetBecomesAPathAndItsHostTheHost) {
