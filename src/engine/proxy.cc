@@ -511,6 +511,9 @@ class Proxy final : public ProxyServer {
       Response res = AlbError(503, "503 Service Temporarily Unavailable", version);
       co_return co_await Answer(c, parser, res, outcome);
     }
+    // "Content-Length: 4, 4", or the field twice: the parser takes either for 4, and so must the
+    // target, which might read it otherwise (as no length, and the body as the next request).
+    if (parser.content_length()) req.content_length(*parser.content_length());
     AddForwardedHeaders(req, c.ip, c.port);
     co_return co_await Forward(c, parser, backends->second, outcome);
   }

@@ -168,7 +168,8 @@ class RecordingTarget(socketserver.ThreadingTCPServer):
     def __init__(self):
         self.asked = {}
         self.chunks = []
-        asked, chunks = self.asked, self.chunks
+        self.lengths = []
+        asked, chunks, lengths = self.asked, self.chunks, self.lengths
 
         class Handler(socketserver.StreamRequestHandler):
             def handle(self):
@@ -182,12 +183,16 @@ class RecordingTarget(socketserver.ThreadingTCPServer):
                     line = self.rfile.readline()
                     if not line:
                         return
-                    chunked = False
+                    chunked, length = False, 0
                     while True:
                         field = self.rfile.readline().lower()
                         if field in (b"\r\n", b"\n", b""):
                             break
                         chunked = chunked or field.startswith(b"transfer-encoding:") and b"chunked" in field
+                        if field.startswith(b"content-length:"):
+                            lengths.append(field.split(b":", 1)[1].strip())
+                            length = int(lengths[-1].split(b",")[0])
+                    self.rfile.read(length)
                     if chunked:
                         chunks.append(0)
                         while True:
@@ -459,6 +464,15 @@ class StreamTest(unittest.TestCase):
         self.assertEqual(conn.response()[::2], (200, b"ok\n"))
         # Each read from the client goes on in one piece, however many chunks it held.
         self.assertLess(target.chunks[0], 1000, target.chunks)
+
+    def test_a_content_length_list_reaches_the_target_as_one_length(self):
+        target, port = self.recording_target("one-length")
+        for length in (b"Content-Length: 3, 3\r\n", b"Content-Length: 3\r\nContent-Length: 3\r\n"):
+            conn = Conn(port, 10)
+            self.addCleanup(conn.close)
+            conn.send(b"POST /form HTTP/1.1\r\nHost: demo\r\nConnection: close\r\n" + length + b"\r\nabc")
+            self.assertEqual(conn.response()[::2], (200, b"ok\n"))
+        self.assertEqual(target.lengths, [b"3", b"3"])
 
     def test_bytes_a_target_wrote_past_its_response_never_reach_the_next_request(self):
         target, port = self.recording_target("late-bytes")
