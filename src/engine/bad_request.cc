@@ -3,6 +3,8 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/rfc7230.hpp>
+#include <string>
+#include <string_view>
 
 namespace slipway::engine {
 
@@ -20,23 +22,29 @@ int StatusForUnreadableRequest(const boost::system::error_code& ec) {
     case http::error::end_of_chunk:
     case http::error::stale_parser:
     case http::error::short_read:
-    case http::error::buffer_overflow:
       return 0;
-    default:  // bad method, target, version, field, value, Content-Length, Transfer-Encoding, chunk...
+    default:  // bad method, target, version, field, value, Content-Length, Transfer-Encoding, chunk,
+              // a chunk line or trailers past the read buffer (buffer_overflow)...
       return 400;
   }
 }
 
 namespace {
 
-/// Whether the last transfer coding the request names is chunked.
+/// Whether the last transfer coding the request names is chunked, and no other is: the parser
+/// takes "chunked, chunked" for a request without a body, while a server in front of the proxy
+/// may take it for chunked; the body would then be read here as the next request.
 bool EndsInChunked(const http::request_header<>& req) {
   boost::beast::string_view last;
+  int chunked = 0;
   auto [first, end] = req.equal_range(http::field::transfer_encoding);
   for (auto it = first; it != end; ++it) {
-    for (auto coding : http::token_list{it->value()}) last = coding;
+    for (auto coding : http::token_list{it->value()}) {
+      last = coding;
+      if (boost::beast::iequals(coding, "chunked")) ++chunked;
+    }
   }
-  return boost::beast::iequals(last, "chunked");
+  return chunked == 1 && boost::beast::iequals(last, "chunked");
 }
 
 }  // namespace
@@ -47,6 +55,28 @@ int StatusForRequestHead(const http::request_header<>& req) {
   if (hosts > 1 || (hosts == 0 && req.version() == 11)) return 400;
   if (req.count(http::field::transfer_encoding) > 0 && !EndsInChunked(req)) return 400;
   return 0;
+}
+
+bool ToOriginForm(http::request_header<>& req) {
+  const std::string_view target(req.target().data(), req.target().size());
+  size_t scheme = 0;
+  if (target.size() >= 7 && boost::beast::iequals(boost::beast::string_view(target.data(), 7), "http://")) {
+    scheme = 7;
+  } else if (target.size() >= 8 && boost::beast::iequals(boost::beast::string_view(target.data(), 8), "https://")) {
+    scheme = 8;
+  } else {
+    return true;
+  }
+  const size_t end = target.find_first_of("/?#", scheme);
+  std::string_view authority = target.substr(scheme, end == std::string_view::npos ? end : end - scheme);
+  if (const size_t at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+  if (authority.empty()) return false;
+  std::string path = end == std::string_view::npos ? "/" : std::string(target.substr(end));
+  if (path[0] != '/') path.insert(0, "/");  // "http://host?q" asks for "/?q"
+  const std::string host(authority);  // the target's storage changes below
+  req.target(path);
+  req.set(http::field::host, host);
+  return true;
 }
 
 void FitBodyToClient(http::response<http::string_body>& res, http::verb method, unsigned client_version) {

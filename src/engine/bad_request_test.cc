@@ -16,7 +16,7 @@ TEST(BadRequestTest, MalformedRequestsGet400) {
   for (auto e : {http::error::bad_method, http::error::bad_target, http::error::bad_version,
                  http::error::bad_line_ending, http::error::bad_field, http::error::bad_value,
                  http::error::bad_content_length, http::error::bad_transfer_encoding, http::error::bad_chunk,
-                 http::error::bad_chunk_extension, http::error::bad_obs_fold}) {
+                 http::error::bad_chunk_extension, http::error::bad_obs_fold, http::error::buffer_overflow}) {
     EXPECT_EQ(StatusForUnreadableRequest(http::make_error_code(e)), 400) << http::make_error_code(e).message();
   }
 }
@@ -56,6 +56,35 @@ TEST(BadRequestTest, VersionsHostAndTransferEncoding) {
   EXPECT_EQ(StatusForRequestHead(req), 400);  // no way to tell where the body ends
   req.set(http::field::transfer_encoding, "gzip, chunked");
   EXPECT_EQ(StatusForRequestHead(req), 0);
+  req.set(http::field::transfer_encoding, "chunked, chunked");
+  EXPECT_EQ(StatusForRequestHead(req), 400);  // the parser reads no body; a server in front may read one
+  req.set(http::field::transfer_encoding, "chunked");
+  req.insert(http::field::transfer_encoding, "chunked");
+  EXPECT_EQ(StatusForRequestHead(req), 400);
+}
+
+TEST(BadRequestTest, AnAbsoluteFormTargetBecomesAPathAndItsHostTheHost) {
+  http::request_header<> req;
+  req.method(http::verb::get);
+  req.version(11);
+  req.set(http::field::host, "decoy.example.com");
+  req.target("HTTP://admin.example.com:8080/admin/keys?all=1");
+  EXPECT_TRUE(ToOriginForm(req));
+  EXPECT_EQ(req.target(), "/admin/keys?all=1");
+  EXPECT_EQ(req[http::field::host], "admin.example.com:8080");
+  req.target("https://user@example.com?q");
+  EXPECT_TRUE(ToOriginForm(req));
+  EXPECT_EQ(req.target(), "/?q");
+  EXPECT_EQ(req[http::field::host], "example.com");
+  req.target("http://example.com");
+  EXPECT_TRUE(ToOriginForm(req));
+  EXPECT_EQ(req.target(), "/");
+  req.target("/already/origin-form");
+  EXPECT_TRUE(ToOriginForm(req));
+  EXPECT_EQ(req.target(), "/already/origin-form");
+  EXPECT_EQ(req[http::field::host], "example.com");
+  req.target("http:///no-host");
+  EXPECT_FALSE(ToOriginForm(req));
 }
 
 TEST(BadRequestTest, WholeBodiesReachTheClientWithAContentLength) {

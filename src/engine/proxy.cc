@@ -45,6 +45,10 @@ using Response = http::response<http::string_body>;
 /// Bodies stream through, as large as they come (parsers take no "none": the largest length is it).
 constexpr uint64_t kNoBodyLimit = std::numeric_limits<uint64_t>::max();
 constexpr uint32_t kHeaderLimit = 64 * 1024;  ///< ALB: 64 KB for the request line and headers
+/// The most a connection's read buffer holds: a header up to its limit and a relay piece. A chunk
+/// line (its extensions) or a trailer section must fit in it whole before the parser takes it, so
+/// without this bound one connection could make the engine hold any number of bytes.
+constexpr size_t kReadBufferLimit = kHeaderLimit + kRelayPiece;
 /// After refusing a request, how long the proxy keeps reading what the client still sends, so
 /// that closing with unread bytes does not reset the connection before the answer arrives.
 constexpr auto kLingerTime = std::chrono::seconds(2);
@@ -274,6 +278,9 @@ class Proxy final : public ProxyServer {
   struct HeaderWatch {
     tcp::socket* socket = nullptr;  ///< null once the connection has ended
     bool fired = false;
+    /// Counts the header reads timed; a timer that came due as its read completed finds a newer
+    /// count, and leaves alone the body and response reads that followed.
+    uint64_t reads = 0;
   };
 
   /// One client connection's state, reused from request to request.
@@ -282,8 +289,8 @@ class Proxy final : public ProxyServer {
     beast::tcp_stream stream;
     int port;
     std::string ip;
-    beast::flat_buffer buffer;     ///< read from the client, not parsed yet
-    beast::flat_buffer up_buffer;  ///< read from the target, not parsed yet
+    beast::flat_buffer buffer{kReadBufferLimit};     ///< read from the client, not parsed yet
+    beast::flat_buffer up_buffer{kReadBufferLimit};  ///< read from the target, not parsed yet
     std::unique_ptr<char[]> piece;  ///< the relay buffer, made for the first body
     size_t piece_size = 0;
     std::string held;              ///< a small request body, held whole so that it can be sent again
@@ -345,14 +352,17 @@ class Proxy final : public ProxyServer {
       const bool whole = HeaderBuffered(c.buffer);
       if (!whole) {
         deadline.expires_after(std::chrono::milliseconds(options_.header_timeout_ms));
-        deadline.async_wait([watch](boost::system::error_code e) {
-          if (e || watch->socket == nullptr) return;
+        deadline.async_wait([watch, read = ++watch->reads](boost::system::error_code e) {
+          if (e || watch->socket == nullptr || watch->reads != read) return;
           watch->fired = true;
           watch->socket->cancel(e);
         });
       }
       co_await http::async_read_header(c.stream, c.buffer, parser, asio::redirect_error(use_awaitable, ec));
-      if (!whole) deadline.cancel();
+      if (!whole) {
+        deadline.cancel();  // cannot recall a completion already queued: the count does
+        ++watch->reads;
+      }
       // Nothing of an answer to this request has been written yet: the previous one was
       // written whole before this read began.
       int refused = 0;
@@ -360,6 +370,7 @@ class Proxy final : public ProxyServer {
         refused = 408;
       } else {
         refused = ec ? StatusForUnreadableRequest(ec) : StatusForRequestHead(parser.get());
+        if (refused == 0 && !ec && !ToOriginForm(parser.get())) refused = 400;
       }
       if (refused != 0) {
         co_await Refuse(c.stream, port, refused);
@@ -500,6 +511,9 @@ class Proxy final : public ProxyServer {
       Response res = AlbError(503, "503 Service Temporarily Unavailable", version);
       co_return co_await Answer(c, parser, res, outcome);
     }
+    // "Content-Length: 4, 4", or the field twice: the parser takes either for 4, and so must the
+    // target, which might read it otherwise (as no length, and the body as the next request).
+    if (parser.content_length()) req.content_length(*parser.content_length());
     AddForwardedHeaders(req, c.ip, c.port);
     co_return co_await Forward(c, parser, backends->second, outcome);
   }
@@ -574,10 +588,12 @@ class Proxy final : public ProxyServer {
     if (EventLoop* loop = ThisThreadsLoop()) {
       Refresh(*loop);
       IdleConnections* idle = FindIdle(loop->idle, b);
-      if (idle != nullptr && !idle->streams.empty()) {
-        Upstream u{std::move(idle->streams.back()), true};
+      while (idle != nullptr && !idle->streams.empty()) {
+        std::unique_ptr<beast::tcp_stream> stream = std::move(idle->streams.back());
         idle->streams.pop_back();
-        co_return u;
+        // One its target closed cannot carry a request; one with bytes no request asked for (a
+        // target that wrote past its response) would hand them to this client as its answer.
+        if (!PeerClosed(stream->socket())) co_return Upstream{std::move(stream), true};
       }
     }
     // On the connection's own loop, like the client connection it serves.
@@ -628,8 +644,6 @@ class Proxy final : public ProxyServer {
           ++attempts;
           break;  // nothing was sent: the next target
         }
-        // A request that cannot go twice goes only on a connection that is still open.
-        if (up.reused && !resendable && PeerClosed(up.stream->socket())) continue;
         boost::system::error_code ec;
         const auto sent = std::chrono::steady_clock::now();
         http::request_serializer<http::buffer_body> to_target{req};

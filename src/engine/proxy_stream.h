@@ -62,6 +62,14 @@ boost::asio::awaitable<RelayEnd> RelayBody(
     from.expires_after(idle);
     co_await http::async_read_some(from, buffer, parser, redirect_error(use_awaitable, ec));
     if (ec == http::error::need_buffer) ec = {};
+    // Whatever more of the body the buffer already holds fills the rest of the piece: a body of
+    // one-byte chunks would otherwise cost a write (and a trip through the event loop) per chunk.
+    while (!ec && !parser.is_done() && body.size > 0 && buffer.size() > 0) {
+      const size_t used = parser.put(buffer.data(), ec);
+      buffer.consume(used);
+      if (ec == http::error::need_more || ec == http::error::need_buffer) ec = {};
+      if (used == 0) break;
+    }
     if (ec) {
       read_error = ec;
       co_return RelayEnd::kReadFailed;

@@ -74,6 +74,11 @@ REFUSED = {
         b"POST / HTTP/1.1\r\nHost: demo\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", 400),
     "Transfer-Encoding not ending in chunked": (
         b"POST / HTTP/1.1\r\nHost: demo\r\nTransfer-Encoding: gzip\r\n\r\nhello", 400),
+    # The parser would take this for a request without a body, and its body for the next request,
+    # where a server in front may have read it as chunked: the two would disagree on where it ends.
+    "chunked named twice": (
+        b"POST / HTTP/1.1\r\nHost: demo\r\nTransfer-Encoding: chunked, chunked\r\n\r\n1\r\na\r\n0\r\n\r\n", 400),
+    "absolute form without a host": (b"GET http:///x HTTP/1.1\r\nHost: demo\r\n\r\n", 400),
     "bad chunk size": (
         b"POST / HTTP/1.1\r\nHost: demo\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", 400),
     "200 KB header": (b"GET / HTTP/1.1\r\nHost: demo\r\nX-Big: " + b"a" * 200 * 1024 + b"\r\n\r\n", 431),

@@ -158,6 +158,63 @@ class FaultyTarget(socketserver.ThreadingTCPServer):
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
 
+class RecordingTarget(socketserver.ThreadingTCPServer):
+    """Answers each request on a kept-alive connection; after `GET /more` it writes a second,
+    unasked-for response a moment later, as a buggy app may. `asked` counts requests by path, and
+    `chunks` the chunks of each chunked body."""
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self):
+        self.asked = {}
+        self.chunks = []
+        self.lengths = []
+        asked, chunks, lengths = self.asked, self.chunks, self.lengths
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                try:
+                    self.serve()
+                except OSError:
+                    pass  # the proxy closed a connection with the stray bytes unread: a reset
+
+            def serve(self):
+                while True:
+                    line = self.rfile.readline()
+                    if not line:
+                        return
+                    chunked, length = False, 0
+                    while True:
+                        field = self.rfile.readline().lower()
+                        if field in (b"\r\n", b"\n", b""):
+                            break
+                        chunked = chunked or field.startswith(b"transfer-encoding:") and b"chunked" in field
+                        if field.startswith(b"content-length:"):
+                            lengths.append(field.split(b":", 1)[1].strip())
+                            length = int(lengths[-1].split(b",")[0])
+                    self.rfile.read(length)
+                    if chunked:
+                        chunks.append(0)
+                        while True:
+                            size = int(self.rfile.readline().split(b";")[0], 16)
+                            self.rfile.read(size + 2)
+                            if size == 0:
+                                break
+                            chunks[-1] += 1
+                    path = line.split(b" ")[1]
+                    asked[path] = asked.get(path, 0) + 1
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n")
+                    self.wfile.flush()
+                    if path == b"/more":
+                        time.sleep(0.3)
+                        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nstray\n")
+                        self.wfile.flush()
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.port = self.server_address[1]
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
 class EngineWithDemo:
     """An engine, the demo app as a target on a listener of a load balancer made by the API, and
     optionally a faulty target next to it."""
@@ -189,13 +246,18 @@ class EngineWithDemo:
             targets.append({"Id": "127.0.0.1", "Port": self.faulty.port})
         elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=targets)
         self.port = free_port()
-        elb.create_listener(LoadBalancerArn=self.lb_arn, Protocol="HTTP", Port=self.port,
-                            DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
+        self.listener_arn = elb.create_listener(
+            LoadBalancerArn=self.lb_arn, Protocol="HTTP", Port=self.port,
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])["Listeners"][0]["ListenerArn"]
+        self.wait_healthy(tg["TargetGroupArn"], len(targets))
+
+    def wait_healthy(self, tg_arn, count):
+        elb = self.engine.client("elbv2")
         deadline = time.time() + 120
         while True:
             states = [d["TargetHealth"]["State"] for d in
-                      elb.describe_target_health(TargetGroupArn=tg["TargetGroupArn"])["TargetHealthDescriptions"]]
-            if states == ["healthy"] * len(targets):
+                      elb.describe_target_health(TargetGroupArn=tg_arn)["TargetHealthDescriptions"]]
+            if states == ["healthy"] * count:
                 break
             assert time.time() < deadline, "the targets never became healthy: %r" % states
             time.sleep(0.5)
@@ -347,6 +409,85 @@ class StreamTest(unittest.TestCase):
             pass
         self.assertEqual(conn.pending.count(b"data: "), 2)
         self.assertNotIn(b"0\r\n\r\n", conn.pending)
+
+    def test_a_chunk_line_or_trailers_past_the_read_buffer_get_400_and_memory_stays_bounded(self):
+        pid = self.env.engine.pid
+        before = rss_kib(pid)
+        for name, start, filler in [("chunk extension", b"1;", b"x"), ("trailer", b"1\r\na\r\n0\r\nX-T: ", b"t")]:
+            conn = self.connect(timeout=10)
+            conn.send(b"POST /upload HTTP/1.1\r\nHost: demo\r\nTransfer-Encoding: chunked\r\n\r\n" + start)
+            try:
+                for _ in range(16):  # 16 MiB that never end the line
+                    conn.send(filler * (1 << 20))
+            except OSError:
+                pass  # refused and closed while sending
+            self.assertEqual(conn.head()[0], 400, name)
+            self.assertLess(rss_kib(pid) - before, 8 * 1024, "%s: engine RSS grew from %d KiB" % (name, before))
+
+    def test_an_absolute_form_target_meets_the_listener_rules_as_its_path(self):
+        elb = self.env.engine.client("elbv2")
+        rule = elb.create_rule(ListenerArn=self.env.listener_arn, Priority=1,
+                               Conditions=[{"Field": "path-pattern", "Values": ["/private/*"]}],
+                               Actions=[{"Type": "fixed-response", "FixedResponseConfig": {
+                                   "StatusCode": "403", "ContentType": "text/plain", "MessageBody": "no"}}])
+        self.addCleanup(elb.delete_rule, RuleArn=rule["Rules"][0]["RuleArn"])
+        conn = self.connect()
+        conn.send(b"GET /private/x HTTP/1.1\r\nHost: demo\r\n\r\n")
+        self.assertEqual(conn.response()[:3:2], (403, b"no"))
+        conn.send(b"GET http://demo/private/x HTTP/1.1\r\nHost: demo\r\n\r\n")
+        self.assertEqual(conn.response()[:3:2], (403, b"no"))
+        conn.send(b"GET http://demo/ HTTP/1.1\r\nHost: demo\r\n\r\n")  # the demo app sees "/"
+        self.assertEqual(conn.response()[:3:2], (200, b"slipway demo v1\n"))
+
+    def recording_target(self, name):
+        """A RecordingTarget behind a listener of its own: (the target, the listener's port)."""
+        target = RecordingTarget()
+        self.addCleanup(target.server_close)
+        self.addCleanup(target.shutdown)
+        elb = self.env.engine.client("elbv2")
+        tg = elb.create_target_group(Name=name, Protocol="HTTP", Port=target.port, VpcId="vpc-local",
+                                     TargetType="ip", HealthCheckPath="/healthz", HealthCheckIntervalSeconds=5,
+                                     HealthCheckTimeoutSeconds=2, HealthyThresholdCount=2)["TargetGroups"][0]
+        elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "127.0.0.1", "Port": target.port}])
+        port = free_port()
+        elb.create_listener(LoadBalancerArn=self.env.lb_arn, Protocol="HTTP", Port=port,
+                            DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
+        self.env.wait_healthy(tg["TargetGroupArn"], 1)
+        return target, port
+
+    def test_a_body_of_one_byte_chunks_reaches_the_target_in_few_pieces(self):
+        target, port = self.recording_target("chunk-count")
+        conn = Conn(port, 30)
+        self.addCleanup(conn.close)
+        conn.send(b"POST /upload HTTP/1.1\r\nHost: demo\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                  b"1\r\nx\r\n" * 20000 + b"0\r\n\r\n")
+        self.assertEqual(conn.response()[::2], (200, b"ok\n"))
+        # Each read from the client goes on in one piece, however many chunks it held.
+        self.assertLess(target.chunks[0], 1000, target.chunks)
+
+    def test_a_content_length_list_reaches_the_target_as_one_length(self):
+        target, port = self.recording_target("one-length")
+        for length in (b"Content-Length: 3, 3\r\n", b"Content-Length: 3\r\nContent-Length: 3\r\n"):
+            conn = Conn(port, 10)
+            self.addCleanup(conn.close)
+            conn.send(b"POST /form HTTP/1.1\r\nHost: demo\r\nConnection: close\r\n" + length + b"\r\nabc")
+            self.assertEqual(conn.response()[::2], (200, b"ok\n"))
+        self.assertEqual(target.lengths, [b"3", b"3"])
+
+    def test_bytes_a_target_wrote_past_its_response_never_reach_the_next_request(self):
+        target, port = self.recording_target("late-bytes")
+        conn = Conn(port, 10)
+        self.addCleanup(conn.close)
+        conn.send(b"GET /more HTTP/1.1\r\nHost: demo\r\n\r\n")
+        self.assertEqual(conn.response()[::2], (200, b"ok\n"))
+        time.sleep(1)  # the stray response has arrived on the pooled upstream connection
+        for n in range(3):  # on the same loop (the same client connection) and on others
+            other = conn if n == 0 else Conn(port, 10)
+            other.send(b"GET /next HTTP/1.1\r\nHost: demo\r\n\r\n")
+            self.assertEqual(other.response()[::2], (200, b"ok\n"))
+            if other is not conn:
+                other.close()
+        self.assertEqual(target.asked.get(b"/next"), 3)
 
 
 class RetryTest(unittest.TestCase):
