@@ -274,3 +274,79 @@ class Load:
 
     def failed(self):
         return len(self.errors) + sum(n for code, n in self.codes.items() if not 200 <= code < 300)
+
+
+class RawConnection:
+    """A raw client connection to a listener, reading responses as bytes."""
+
+    def __init__(self, port, timeout=30):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.pending = b""
+
+    def close(self):
+        self.sock.close()
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def more(self):
+        chunk = self.sock.recv(1 << 20)
+        self.pending += chunk
+        return bool(chunk)
+
+    def take(self, n):
+        while len(self.pending) < n:
+            if not self.more():
+                raise EOFError("closed after %d of %d bytes" % (len(self.pending), n))
+        data, self.pending = self.pending[:n], self.pending[n:]
+        return data
+
+    def head(self):
+        """(status, headers with lowercase names) of the next response."""
+        while b"\r\n\r\n" not in self.pending:
+            if not self.more():
+                raise EOFError("the connection closed with %r unanswered" % self.pending)
+        head, self.pending = self.pending.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {}
+        for line in lines[1:]:
+            name, value = line.split(":", 1)
+            headers[name.strip().lower()] = value.strip()
+        return int(lines[0].split(" ")[1]), headers
+
+    def line(self):
+        while b"\r\n" not in self.pending:
+            if not self.more():
+                raise EOFError("closed in a chunk header")
+        line, self.pending = self.pending.split(b"\r\n", 1)
+        return line
+
+    def chunk(self):
+        """The next chunk's data; b"" for the last (trailers skipped)."""
+        size = int(self.line().split(b";")[0], 16)
+        if size == 0:
+            while self.line():
+                pass
+            return b""
+        data = self.take(size)
+        self.take(2)
+        return data
+
+    def response(self):
+        """(status, headers, body) of the next response, by Content-Length or chunked."""
+        status, headers = self.head()
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            body = b""
+            while True:
+                c = self.chunk()
+                if not c:
+                    return status, headers, body
+                body += c
+        return status, headers, self.take(int(headers.get("content-length", "0")))
+
+    def closed(self):
+        """Whether the server closes the connection (EOF or reset) with nothing more sent."""
+        try:
+            return not self.more() and self.pending == b""
+        except ConnectionResetError:
+            return self.pending == b""

@@ -3,57 +3,29 @@ requests get an answer (400 or 431 with a small awselb page and `Connection: clo
 the connection closes, never a silent close; HTTP/1.0 and `Connection: close` are honoured.
 Requests go over raw sockets to the demo's listener on loopback."""
 import datetime
-import socket
 import time
 import unittest
 
-from harness import ReleasedEngineTest
+from harness import RawConnection, ReleasedEngineTest
 
 
-class Conn:
-    """A raw client connection that reads whole responses."""
-
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-        self.pending = b""
-
-    def close(self):
-        self.sock.close()
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def _more(self):
-        chunk = self.sock.recv(65536)
-        self.pending += chunk
-        return bool(chunk)
+class Conn(RawConnection):
+    """A raw client connection whose responses must carry a Content-Length and a text body, and
+    whose reset does not count as a close (a reset may have cost the client the answer)."""
 
     def response(self):
         """(status, headers with lowercase names, body) of the next response; body by Content-Length."""
-        while b"\r\n\r\n" not in self.pending:
-            if not self._more():
-                raise EOFError("the connection closed with %r unanswered" % self.pending)
-        head, self.pending = self.pending.split(b"\r\n\r\n", 1)
-        lines = head.decode("latin-1").split("\r\n")
-        status = int(lines[0].split(" ")[1])
-        headers = {}
-        for line in lines[1:]:
-            name, value = line.split(":", 1)
-            headers[name.strip().lower()] = value.strip()
+        status, headers = self.head()
         length = int(headers.get("content-length", "-1"))
         assert length >= 0, "no Content-Length: %r" % headers
-        while len(self.pending) < length:
-            if not self._more():
-                raise EOFError("the body ended early")
-        body, self.pending = self.pending[:length], self.pending[length:]
-        return status, headers, body.decode("latin-1")
+        return status, headers, self.take(length).decode("latin-1")
 
     def closed(self):
         """Whether the server closes the connection (EOF) with nothing more sent."""
         try:
-            return not self._more() and self.pending == b""
+            return not self.more() and self.pending == b""
         except ConnectionResetError:
-            return False  # a reset may have cost the client the answer
+            return False
 
 
 GET = b"GET / HTTP/1.1\r\nHost: demo\r\n\r\n"

@@ -10,7 +10,6 @@ SLIPWAY_STREAM_BYTES sets the upload and download size (default 1 GiB)."""
 import base64
 import hashlib
 import os
-import socket
 import socketserver
 import struct
 import subprocess
@@ -18,86 +17,10 @@ import threading
 import time
 import unittest
 
-from harness import BIN, Engine, free_port
+from harness import BIN, Engine, RawConnection, free_port
 
 STREAM_BYTES = int(os.environ.get("SLIPWAY_STREAM_BYTES", str(1 << 30)))
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC11B85"
-
-
-class Conn:
-    """A raw client connection on the listener."""
-
-    def __init__(self, port, timeout=30):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.pending = b""
-
-    def close(self):
-        self.sock.close()
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def more(self):
-        chunk = self.sock.recv(1 << 20)
-        self.pending += chunk
-        return bool(chunk)
-
-    def take(self, n):
-        while len(self.pending) < n:
-            if not self.more():
-                raise EOFError("closed after %d of %d bytes" % (len(self.pending), n))
-        data, self.pending = self.pending[:n], self.pending[n:]
-        return data
-
-    def head(self):
-        """(status, headers with lowercase names) of the next response."""
-        while b"\r\n\r\n" not in self.pending:
-            if not self.more():
-                raise EOFError("the connection closed with %r unanswered" % self.pending)
-        head, self.pending = self.pending.split(b"\r\n\r\n", 1)
-        lines = head.decode("latin-1").split("\r\n")
-        headers = {}
-        for line in lines[1:]:
-            name, value = line.split(":", 1)
-            headers[name.strip().lower()] = value.strip()
-        return int(lines[0].split(" ")[1]), headers
-
-    def line(self):
-        while b"\r\n" not in self.pending:
-            if not self.more():
-                raise EOFError("closed in a chunk header")
-        line, self.pending = self.pending.split(b"\r\n", 1)
-        return line
-
-    def chunk(self):
-        """The next chunk's data; b"" for the last (trailers skipped)."""
-        size = int(self.line().split(b";")[0], 16)
-        if size == 0:
-            while self.line():
-                pass
-            return b""
-        data = self.take(size)
-        self.take(2)
-        return data
-
-    def response(self):
-        """(status, headers, body) of the next response, by Content-Length or chunked."""
-        status, headers = self.head()
-        if headers.get("transfer-encoding", "").lower() == "chunked":
-            body = b""
-            while True:
-                c = self.chunk()
-                if not c:
-                    return status, headers, body
-                body += c
-        return status, headers, self.take(int(headers.get("content-length", "0")))
-
-    def closed(self):
-        """Whether the server closes the connection (EOF or reset) with nothing more sent."""
-        try:
-            return not self.more() and self.pending == b""
-        except ConnectionResetError:
-            return self.pending == b""
 
 
 def ws_frame(opcode, payload, fin=True):
@@ -127,7 +50,7 @@ def ws_read(conn):
 
 
 def ws_open(port):
-    conn = Conn(port)
+    conn = RawConnection(port)
     key = base64.b64encode(os.urandom(16))
     conn.send(b"GET /ws HTTP/1.1\r\nHost: demo\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
               b"Sec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: 13\r\n\r\n")
@@ -291,7 +214,7 @@ class StreamTest(unittest.TestCase):
         cls.env.stop()
 
     def connect(self, timeout=30):
-        conn = Conn(self.port, timeout)
+        conn = RawConnection(self.port, timeout)
         self.addCleanup(conn.close)
         return conn
 
@@ -457,7 +380,7 @@ class StreamTest(unittest.TestCase):
 
     def test_a_body_of_one_byte_chunks_reaches_the_target_in_few_pieces(self):
         target, port = self.recording_target("chunk-count")
-        conn = Conn(port, 30)
+        conn = RawConnection(port, 30)
         self.addCleanup(conn.close)
         conn.send(b"POST /upload HTTP/1.1\r\nHost: demo\r\nTransfer-Encoding: chunked\r\n\r\n" +
                   b"1\r\nx\r\n" * 20000 + b"0\r\n\r\n")
@@ -468,7 +391,7 @@ class StreamTest(unittest.TestCase):
     def test_a_content_length_list_reaches_the_target_as_one_length(self):
         target, port = self.recording_target("one-length")
         for length in (b"Content-Length: 3, 3\r\n", b"Content-Length: 3\r\nContent-Length: 3\r\n"):
-            conn = Conn(port, 10)
+            conn = RawConnection(port, 10)
             self.addCleanup(conn.close)
             conn.send(b"POST /form HTTP/1.1\r\nHost: demo\r\nConnection: close\r\n" + length + b"\r\nabc")
             self.assertEqual(conn.response()[::2], (200, b"ok\n"))
@@ -476,13 +399,13 @@ class StreamTest(unittest.TestCase):
 
     def test_bytes_a_target_wrote_past_its_response_never_reach_the_next_request(self):
         target, port = self.recording_target("late-bytes")
-        conn = Conn(port, 10)
+        conn = RawConnection(port, 10)
         self.addCleanup(conn.close)
         conn.send(b"GET /more HTTP/1.1\r\nHost: demo\r\n\r\n")
         self.assertEqual(conn.response()[::2], (200, b"ok\n"))
         time.sleep(1)  # the stray response has arrived on the pooled upstream connection
         for n in range(3):  # on the same loop (the same client connection) and on others
-            other = conn if n == 0 else Conn(port, 10)
+            other = conn if n == 0 else RawConnection(port, 10)
             other.send(b"GET /next HTTP/1.1\r\nHost: demo\r\n\r\n")
             self.assertEqual(other.response()[::2], (200, b"ok\n"))
             if other is not conn:
@@ -502,7 +425,7 @@ class RetryTest(unittest.TestCase):
         cls.env.stop()
 
     def request(self, method, body=None):
-        conn = Conn(self.env.port)
+        conn = RawConnection(self.env.port)
         try:
             extra = b"Content-Length: %d\r\n" % len(body) if body is not None else b""
             conn.send(b"%s / HTTP/1.1\r\nHost: demo\r\nConnection: close\r\n%s\r\n%s" % (method, extra, body or b""))
@@ -543,9 +466,9 @@ class LimitsTest(unittest.TestCase):
         conns = []
         self.addCleanup(lambda: [c.close() for c in conns])
         for _ in range(self.CAP):
-            conns.append(Conn(self.port))
+            conns.append(RawConnection(self.port))
             self.get(conns[-1])
-        extra = Conn(self.port)
+        extra = RawConnection(self.port)
         self.addCleanup(extra.close)
         extra.send(b"GET / HTTP/1.1\r\nHost: demo\r\n\r\n")
         status, headers, body = extra.response()
@@ -555,7 +478,7 @@ class LimitsTest(unittest.TestCase):
             self.get(c)
 
     def test_2_an_idle_connection_and_an_idle_websocket_close(self):
-        conn = Conn(self.port)
+        conn = RawConnection(self.port)
         self.addCleanup(conn.close)
         self.get(conn)
         self.assertTrue(conn.closed())  # recv blocks until the proxy closes it (30 s socket timeout)
@@ -566,7 +489,7 @@ class LimitsTest(unittest.TestCase):
 
     def test_3_slow_headers_get_408_and_do_not_starve_other_clients(self):
         header = b"GET / HTTP/1.1\r\nHost: demo\r\nX-Slow: " + b"s" * 40 + b"\r\n\r\n"
-        slow = [Conn(self.port) for _ in range(200)]
+        slow = [RawConnection(self.port) for _ in range(200)]
         self.addCleanup(lambda: [c.close() for c in slow])
         for second in range(4):  # a header byte per second from each
             for c in slow:
@@ -575,7 +498,7 @@ class LimitsTest(unittest.TestCase):
                 except OSError:
                     pass
             if second == 1:
-                conn = Conn(self.port)
+                conn = RawConnection(self.port)
                 self.addCleanup(conn.close)
                 self.get(conn)
             time.sleep(1)
@@ -590,7 +513,7 @@ class LimitsTest(unittest.TestCase):
     def test_4_a_restarted_engine_keeps_the_limits(self):
         out = self.env.engine.slipway("engine", "restart")
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
-        conn = Conn(self.port)
+        conn = RawConnection(self.port)
         self.addCleanup(conn.close)
         self.get(conn)
         self.assertTrue(conn.closed())  # the 3 s idle timeout, not the default 60 s (the socket's 30 s)
